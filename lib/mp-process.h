@@ -1,0 +1,105 @@
+/* mp-process.h — processes, start methods, the task registry, the main guard
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#if !defined(MPSHARE_INSIDE) && !defined(MPSHARE_COMPILATION)
+#error "Only <mpshare.h> can be included directly."
+#endif
+
+#include <glib-object.h>
+#include "mp-serialize.h"
+
+G_BEGIN_DECLS
+
+/**
+ * MpStartMethod:
+ * @MP_START_DEFAULT: use the process-wide method (mp_set_start_method()).
+ * @MP_START_FORK: the child is a copy of the parent.
+ * @MP_START_SPAWN: fork + exec of the running binary; the child runs main()
+ *   from the top and mp_main_guard() diverts it into the task.
+ */
+typedef enum {
+  MP_START_DEFAULT = 0,
+  MP_START_FORK,
+  MP_START_SPAWN,
+} MpStartMethod;
+
+/**
+ * MpTaskFunc:
+ * @args: the task's arguments (deserialized copies)
+ * @result: (out caller-allocates): an unset GValue; leave it unset for None
+ * @error: return location for a #GError
+ *
+ * A task: code that runs in another process. Tasks are found by name, as
+ * function pointers mean nothing after exec.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set.
+ */
+typedef gboolean (*MpTaskFunc) (MpArgs   *args,
+                                GValue   *result,
+                                GError  **error);
+
+/**
+ * MP_TASK_DEFINE:
+ * @name: a string literal, the task's name
+ * @func: an #MpTaskFunc
+ *
+ * Registers @func under @name when the program loads — the C counterpart
+ * of a module-level `def` that a spawned child can find again.
+ */
+#define MP_TASK_DEFINE(name, func) \
+  __attribute__((constructor)) static void \
+  G_PASTE (mp__task_register_, __LINE__) (void) { mp_task_register ((name), (func)); }
+
+/**
+ * MP_INITIALIZER:
+ * @func: a `void func (void)` to run when the program loads
+ *
+ * Runs @func at load time, before main(): the place to register types so
+ * spawned children know them too.
+ */
+#define MP_INITIALIZER(func) \
+  static void func (void); \
+  __attribute__((constructor)) static void \
+  G_PASTE (mp__initializer_, __LINE__) (void) { func (); }
+
+void           mp_task_register        (const char   *name,
+                                        MpTaskFunc    func);
+MpTaskFunc     mp_task_lookup          (const char   *name);
+
+void           mp_main_guard           (int           argc,
+                                        char        **argv);
+gboolean       mp_is_spawned_child     (void);
+
+void           mp_set_start_method     (MpStartMethod method);
+MpStartMethod  mp_get_start_method     (void);
+const char    *mp_start_method_to_string   (MpStartMethod method);
+gboolean       mp_start_method_from_string (const char   *text,
+                                            MpStartMethod *method,
+                                            GError      **error);
+
+#define MP_TYPE_PROCESS (mp_process_get_type ())
+G_DECLARE_FINAL_TYPE (MpProcess, mp_process, MP, PROCESS, GObject)
+
+MpProcess     *mp_process_new          (const char   *task,
+                                        MpArgs       *args);
+void           mp_process_set_start_method (MpProcess *self,
+                                            MpStartMethod method);
+MpStartMethod  mp_process_get_start_method (MpProcess *self);
+gboolean       mp_process_start        (MpProcess    *self,
+                                        GError      **error);
+gboolean       mp_process_join         (MpProcess    *self,
+                                        gint64        timeout_us,
+                                        GError      **error);
+gboolean       mp_process_is_alive     (MpProcess    *self);
+gboolean       mp_process_get_exitcode (MpProcess    *self,
+                                        int          *exitcode);
+GPid           mp_process_get_pid      (MpProcess    *self);
+gboolean       mp_process_terminate    (MpProcess    *self,
+                                        GError      **error);
+gboolean       mp_process_kill         (MpProcess    *self,
+                                        GError      **error);
+
+G_END_DECLS

@@ -1,0 +1,178 @@
+/* mp-serialize.h — what may cross a process boundary (mpshare's "pickle")
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#if !defined(MPSHARE_INSIDE) && !defined(MPSHARE_COMPILATION)
+#error "Only <mpshare.h> can be included directly."
+#endif
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+/*
+ * Live values are GValues. Supported kinds and their wire form (GVariant,
+ * always boxed in "v"):
+ *
+ *   G_TYPE_INVALID (unset GValue, Python's None)      ()
+ *   G_TYPE_BOOLEAN                                    b
+ *   G_TYPE_CHAR/INT/LONG/INT64 (decoded as INT64)     x
+ *   G_TYPE_UCHAR/UINT/ULONG/UINT64 (decoded UINT64)   t
+ *   G_TYPE_FLOAT/DOUBLE (decoded as DOUBLE)           d
+ *   G_TYPE_STRING (NULL allowed)                      ms
+ *   G_TYPE_BYTES                                      ay
+ *   G_TYPE_VARIANT (opaque plain data)                (v)
+ *   MP_TYPE_VALUE_LIST  (GPtrArray of GValue*)         av
+ *   MP_TYPE_VALUE_DICT  (GHashTable str -> GValue*)    a{sv}
+ *   a GObject of a registered type                    (sv): type name + state
+ *
+ * Property-based types (mp_serialize_register_type()) have state a{sv}
+ * (property name -> wire value). Types with their own reducer
+ * (mp_serialize_register_reducer()) choose their own state.
+ *
+ * Decoding never trusts its input: bytes are checked for normal form and
+ * only registered types are ever instantiated.
+ */
+
+/**
+ * MpTransfer:
+ * @MP_TRANSFER_ALWAYS: may be serialized anywhere.
+ * @MP_TRANSFER_INHERIT_ONLY: only while a process is being started
+ *   (mp_spawning_is_active()); elsewhere %MP_ERROR_INHERITANCE_ONLY.
+ * @MP_TRANSFER_NEVER: never; the reducer is not called and the registered
+ *   error code is returned.
+ */
+typedef enum {
+  MP_TRANSFER_ALWAYS,
+  MP_TRANSFER_INHERIT_ONLY,
+  MP_TRANSFER_NEVER,
+} MpTransfer;
+
+/**
+ * MpReduceFunc:
+ * @object: the object to reduce
+ * @user_data: data given at registration
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): a floating or full GVariant holding enough
+ *   state to rebuild @object in another process, or %NULL with @error set.
+ */
+typedef GVariant *(*MpReduceFunc)  (GObject   *object,
+                                    gpointer   user_data,
+                                    GError   **error);
+
+/**
+ * MpRebuildFunc:
+ * @state: what the #MpReduceFunc returned (already checked: normal form)
+ * @user_data: data given at registration
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): a new object, or %NULL with @error set.
+ */
+typedef GObject  *(*MpRebuildFunc) (GVariant  *state,
+                                    gpointer   user_data,
+                                    GError   **error);
+
+/* value containers */
+#define MP_TYPE_VALUE_LIST (mp_value_list_get_type ())
+#define MP_TYPE_VALUE_DICT (mp_value_dict_get_type ())
+GType       mp_value_list_get_type (void) G_GNUC_CONST;
+GType       mp_value_dict_get_type (void) G_GNUC_CONST;
+
+GValue     *mp_value_new           (GType         type);
+GValue     *mp_value_copy          (const GValue *value);
+void        mp_value_free          (GValue       *value);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GValue, mp_value_free)
+
+GPtrArray  *mp_value_list_new      (void);
+GHashTable *mp_value_dict_new      (void);
+
+gboolean    mp_value_equal         (const GValue *a,
+                                    const GValue *b);
+char       *mp_value_to_string     (const GValue *value);
+
+/* type registry */
+void        mp_serialize_register_type      (GType               type,
+                                             const char * const *key_properties);
+void        mp_serialize_register_reducer   (GType               type,
+                                             MpTransfer          transfer,
+                                             MpReduceFunc        reduce,
+                                             MpRebuildFunc       rebuild,
+                                             gpointer            user_data);
+void        mp_serialize_register_refusal   (GType               type,
+                                             MpError             code,
+                                             const char         *reason);
+gboolean    mp_serialize_type_is_registered (GType               type);
+
+/* encode / decode */
+GVariant   *mp_serialize_value      (const GValue  *value,
+                                     GError       **error);
+gboolean    mp_deserialize_value    (GVariant      *wire,
+                                     GValue        *out,
+                                     GError       **error);
+GBytes     *mp_serialize_to_bytes   (const GValue  *value,
+                                     GError       **error);
+gboolean    mp_deserialize_from_bytes (GBytes      *bytes,
+                                       GValue      *out,
+                                       GError     **error);
+gboolean    mp_serialize_wire_equal (GVariant      *a,
+                                     GVariant      *b);
+
+/* the spawning context: true only while a process is being started */
+gboolean    mp_spawning_is_active   (void);
+gboolean    mp_spawning_keep_fd     (int            fd,
+                                     GError       **error);
+
+/**
+ * MpArgs:
+ *
+ * A reference-counted tuple of #GValues: the arguments of a task. Built
+ * with mp_args_new() like g_object_new()'s varargs (a GType then a value,
+ * ended by %G_TYPE_INVALID), or one value at a time with mp_args_add_*().
+ */
+typedef struct _MpArgs MpArgs;
+
+#define MP_TYPE_ARGS (mp_args_get_type ())
+GType         mp_args_get_type     (void) G_GNUC_CONST;
+
+MpArgs       *mp_args_new          (GType         first_type,
+                                    ...);
+MpArgs       *mp_args_ref          (MpArgs       *args);
+void          mp_args_unref        (MpArgs       *args);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpArgs, mp_args_unref)
+
+void          mp_args_add_value    (MpArgs       *args,
+                                    const GValue *value);
+void          mp_args_add_boolean  (MpArgs       *args,
+                                    gboolean      v);
+void          mp_args_add_int      (MpArgs       *args,
+                                    gint64        v);
+void          mp_args_add_double   (MpArgs       *args,
+                                    double        v);
+void          mp_args_add_string   (MpArgs       *args,
+                                    const char   *v);
+void          mp_args_add_object   (MpArgs       *args,
+                                    gpointer      object);
+
+guint         mp_args_get_length   (MpArgs       *args);
+const GValue *mp_args_get_value    (MpArgs       *args,
+                                    guint         index);
+gboolean      mp_args_get_boolean  (MpArgs       *args,
+                                    guint         index);
+gint64        mp_args_get_int      (MpArgs       *args,
+                                    guint         index);
+double        mp_args_get_double   (MpArgs       *args,
+                                    guint         index);
+const char   *mp_args_get_string   (MpArgs       *args,
+                                    guint         index);
+gpointer      mp_args_get_object   (MpArgs       *args,
+                                    guint         index);
+
+GVariant     *mp_args_serialize    (MpArgs       *args,
+                                    GError      **error);
+MpArgs       *mp_args_deserialize  (GVariant     *wire,
+                                    GError      **error);
+
+G_END_DECLS

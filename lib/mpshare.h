@@ -1,0 +1,14 @@
+/* mpshare.h — the umbrella header
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#define MPSHARE_INSIDE
+
+#include "mp-error.h"
+#include "mp-serialize.h"
+#include "mp-process.h"
+#include "mp-pool.h"
+
+#undef MPSHARE_INSIDE
