@@ -73,6 +73,11 @@ void           mp_main_guard           (int           argc,
                                         char        **argv);
 gboolean       mp_is_spawned_child     (void);
 
+/* the process-wide auth key (Python's current_process().authkey): 32
+ * random bytes made on first use, inherited by every child, fork or spawn */
+GBytes        *mp_get_auth_key         (void);
+void           mp_set_auth_key         (GBytes       *key);
+
 void           mp_set_start_method     (MpStartMethod method);
 MpStartMethod  mp_get_start_method     (void);
 const char    *mp_start_method_to_string   (MpStartMethod method);
