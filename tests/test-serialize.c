@@ -400,6 +400,65 @@ G_DEFINE_TYPE (TestUnregistered, test_unregistered, G_TYPE_OBJECT)
 static void test_unregistered_init (TestUnregistered *self) { }
 static void test_unregistered_class_init (TestUnregisteredClass *klass) { }
 
+/* TestDated: registered, with a property type that has no wire form */
+#define TEST_TYPE_DATED (test_dated_get_type ())
+G_DECLARE_FINAL_TYPE (TestDated, test_dated, TEST, DATED, GObject)
+struct _TestDated { GObject parent_instance; GDateTime *when; };
+G_DEFINE_TYPE (TestDated, test_dated, G_TYPE_OBJECT)
+static void test_dated_init (TestDated *self) { }
+
+static void
+test_dated_finalize (GObject *object)
+{
+  g_clear_pointer (&TEST_DATED (object)->when, g_date_time_unref);
+  G_OBJECT_CLASS (test_dated_parent_class)->finalize (object);
+}
+
+static void
+test_dated_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  g_value_set_boxed (value, TEST_DATED (object)->when);
+}
+
+static void
+test_dated_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  g_clear_pointer (&TEST_DATED (object)->when, g_date_time_unref);
+  TEST_DATED (object)->when = g_value_dup_boxed (value);
+}
+
+static void
+test_dated_class_init (TestDatedClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = test_dated_finalize;
+  object_class->get_property = test_dated_get_property;
+  object_class->set_property = test_dated_set_property;
+  g_object_class_install_property (object_class, 1,
+    g_param_spec_boxed ("when", NULL, NULL, G_TYPE_DATE_TIME, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+}
+
+/* TestLiar: a reducer whose rebuild function returns the wrong type */
+#define TEST_TYPE_LIAR (test_liar_get_type ())
+G_DECLARE_FINAL_TYPE (TestLiar, test_liar, TEST, LIAR, GObject)
+struct _TestLiar { GObject parent_instance; };
+G_DEFINE_TYPE (TestLiar, test_liar, G_TYPE_OBJECT)
+static void test_liar_init (TestLiar *self) { }
+static void test_liar_class_init (TestLiarClass *klass) { }
+
+static GVariant *
+test_liar_reduce (GObject *object, gpointer user_data, GError **error)
+{
+  return g_variant_new ("()");
+}
+
+static GObject *
+test_liar_rebuild (GVariant *state, gpointer user_data, GError **error)
+{
+  return g_object_new (TEST_TYPE_POINT, NULL);
+}
+
 static void
 register_test_types (void)
 {
@@ -414,6 +473,9 @@ register_test_types (void)
                                  (gpointer) "shared-data");
   mp_serialize_register_refusal (TEST_TYPE_SECRET, MP_ERROR_AUTH_KEY_REFUSED,
                                  "it holds the auth key");
+  mp_serialize_register_type (TEST_TYPE_DATED, NULL);
+  mp_serialize_register_reducer (TEST_TYPE_LIAR, MP_TRANSFER_ALWAYS,
+                                 test_liar_reduce, test_liar_rebuild, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1102,6 +1164,17 @@ test_refuse_unsupported (void)
 }
 
 static void
+test_refuse_property_type (void)
+{
+  g_autoptr(TestDated) dated = g_object_new (TEST_TYPE_DATED, NULL);
+  g_autoptr(GValue) value = object_value (dated);
+
+  /* even while NULL: the type itself has no wire form */
+  assert_value_refused (value, MP_ERROR_UNSERIALIZABLE,
+                        "TestDated.when: a property of type GDateTime cannot be serialized");
+}
+
+static void
 test_refuse_cycle (void)
 {
   g_autoptr(TestCluster) a = make_cluster ("a", 1, TRUE);
@@ -1448,6 +1521,9 @@ test_hostile_objects (void)
   /* a reducer type with a state its rebuild function refuses */
   assert_wire_refused (g_variant_new ("v", g_variant_new ("(sv)", "TestShared", g_variant_new_string ("x"))),
                        MP_ERROR_PROTOCOL, "TestShared state must be (ii)");
+  /* a rebuild function that makes something else */
+  assert_wire_refused (g_variant_new ("v", g_variant_new ("(sv)", "TestLiar", g_variant_new ("()"))),
+                       MP_ERROR_PROTOCOL, "the rebuild function of TestLiar returned a TestPoint");
   /* a strv property fed something else than strings */
   assert_wire_refused (g_variant_new_parsed ("<('TestPoint', <{'labels': <[<@x 1>]>}>)>"),
                        MP_ERROR_PROTOCOL, "TestPoint.labels: [1] does not fit a GStrv property");
@@ -1733,6 +1809,45 @@ test_register_bad_key (void)
   g_test_trap_assert_stderr ("*CRITICAL*TestUnregistered has no readable and writable property 'nope'*");
 }
 
+static void
+test_guards (void)
+{
+  g_autoptr(GError) error = g_error_new_literal (MP_ERROR, MP_ERROR_FAILED, "already set");
+  g_autoptr(GVariant) wire = g_variant_ref_sink (g_variant_new_variant (g_variant_new ("()")));
+  g_auto(GValue) set = G_VALUE_INIT;
+  GValue none = G_VALUE_INIT;
+
+  g_value_init (&set, G_TYPE_INT);
+
+  g_test_expect_message ("mpshare", G_LOG_LEVEL_CRITICAL, "*value != NULL*");
+  g_assert_null (mp_serialize_value (NULL, NULL));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("mpshare", G_LOG_LEVEL_CRITICAL, "*error == NULL*");
+  g_assert_null (mp_serialize_value (&none, &error));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("mpshare", G_LOG_LEVEL_CRITICAL, "*!G_IS_VALUE (out)*");
+  g_assert_false (mp_deserialize_value (wire, &set, NULL));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("mpshare", G_LOG_LEVEL_CRITICAL, "*bytes != NULL*");
+  g_assert_false (mp_deserialize_from_bytes (NULL, &none, NULL));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("mpshare", G_LOG_LEVEL_CRITICAL, "*fd >= 0*");
+  g_assert_false (mp_spawning_keep_fd (-1, NULL));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("mpshare", G_LOG_LEVEL_CRITICAL, "*G_TYPE_IS_OBJECT*");
+  mp_serialize_register_type (G_TYPE_INT, NULL);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("mpshare", G_LOG_LEVEL_CRITICAL, "*args != NULL*");
+  g_assert_cmpuint (mp_args_get_length (NULL), ==, 0);
+  g_test_assert_expected_messages ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1760,6 +1875,7 @@ main (int argc, char **argv)
   g_test_add_func ("/serialize/refuse/pointer", test_refuse_pointer);
   g_test_add_func ("/serialize/refuse/unregistered", test_refuse_unregistered);
   g_test_add_func ("/serialize/refuse/unsupported", test_refuse_unsupported);
+  g_test_add_func ("/serialize/refuse/property-type", test_refuse_property_type);
   g_test_add_func ("/serialize/refuse/cycle", test_refuse_cycle);
   g_test_add_func ("/serialize/refuse/too-deep", test_refuse_too_deep);
   g_test_add_func ("/serialize/reducer/inherit-only", test_reducer_inherit_only);
@@ -1782,5 +1898,6 @@ main (int argc, char **argv)
   g_test_add_func ("/serialize/repr/scalars", test_repr_scalars);
   g_test_add_func ("/serialize/register/queries", test_register_queries);
   g_test_add_func ("/serialize/register/bad-key", test_register_bad_key);
+  g_test_add_func ("/serialize/guards", test_guards);
   return g_test_run ();
 }
