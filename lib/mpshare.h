@@ -11,5 +11,6 @@
 #include "mp-process.h"
 #include "mp-pool.h"
 #include "mp-sync.h"
+#include "mp-shared-memory.h"
 
 #undef MPSHARE_INSIDE
