@@ -10,5 +10,7 @@
 #include "mp-serialize.h"
 #include "mp-process.h"
 #include "mp-pool.h"
+#include "mp-sync.h"
+#include "mp-shared-memory.h"
 
 #undef MPSHARE_INSIDE
