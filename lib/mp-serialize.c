@@ -715,6 +715,9 @@ encode_dict (GHashTable *dict,
   return g_variant_builder_end (&builder);
 }
 
+static const char *wire_type_for (GType     type,
+                                  gboolean *none_allowed);
+
 static GVariant *
 encode_properties (GObject  *object,
                    GString  *path,
@@ -731,11 +734,23 @@ encode_properties (GObject  *object,
   for (guint i = 0; i < n_pspecs; i++)
     {
       g_auto(GValue) value = G_VALUE_INIT;
+      gboolean none_allowed;
       GVariant *child;
 
       if (!property_travels (pspecs[i]))
         continue;
       path_append_property (path, type_name, pspecs[i]->name);
+      /* refused even while it holds NULL: the receiver could not take it
+       * back, and the next sender's non-NULL value could not travel */
+      if (wire_type_for (pspecs[i]->value_type, &none_allowed) == NULL &&
+          G_TYPE_FUNDAMENTAL (pspecs[i]->value_type) != G_TYPE_POINTER)
+        {
+          set_error_at (error, MP_ERROR_UNSERIALIZABLE, path,
+                        "a property of type %s cannot be serialized",
+                        g_type_name (pspecs[i]->value_type));
+          g_string_truncate (path, path_len);
+          return NULL;
+        }
       g_value_init (&value, pspecs[i]->value_type);
       g_object_get_property (object, pspecs[i]->name, &value);
       child = encode_value (&value, path, depth + OBJECT_CHILD_DEPTH, error);
@@ -2509,8 +2524,11 @@ args_alloc (void)
  *
  * Builds a tuple of arguments as g_object_new() collects properties:
  * `mp_args_new (G_TYPE_INT, 3, G_TYPE_STRING, "x", G_TYPE_INVALID)`.
- * Values are copied (strings duplicated, objects referenced). None is
- * added with mp_args_add_value() and an unset #GValue.
+ * Values are copied (strings duplicated, objects referenced). As with any
+ * varargs, each value must have the C type of its GType: a %G_TYPE_INT64
+ * takes a gint64 (`G_GINT64_CONSTANT (3)`), a %G_TYPE_DOUBLE a double
+ * (`2.0`, not `2`). None is added with mp_args_add_value() and an unset
+ * #GValue.
  *
  * Returns: (transfer full): the arguments
  */
