@@ -399,3 +399,41 @@ mp_shared_memory_unlink (MpSharedMemory *self,
   self->unlinked = TRUE;
   return TRUE;
 }
+
+/* ---- travelling by name ------------------------------------------------- */
+
+/* The name is all a receiver needs, so this travels anywhere (pool task
+ * arguments, manager calls): the receiver attaches, and never unlinks. */
+static GVariant *
+reduce_shared_memory (GObject   *object,
+                      gpointer   user_data,
+                      GError   **error)
+{
+  return g_variant_new_string (MP_SHARED_MEMORY (object)->name);
+}
+
+static GObject *
+rebuild_shared_memory (GVariant  *state,
+                       gpointer   user_data,
+                       GError   **error)
+{
+  if (!g_variant_is_of_type (state, G_VARIANT_TYPE_STRING))
+    {
+      mp_set_error (error, MP_ERROR_PROTOCOL,
+                    "The state of an MpSharedMemory must be its name (s), not %s",
+                    g_variant_get_type_string (state));
+      return NULL;
+    }
+  return G_OBJECT (mp_shared_memory_attach (g_variant_get_string (state, NULL), error));
+}
+
+/* At load time, so that a spawned child knows the type before
+ * mp_main_guard() decodes its arguments. */
+MP_INITIALIZER (mp_shared_memory_register_reducer)
+
+static void
+mp_shared_memory_register_reducer (void)
+{
+  mp_serialize_register_reducer (MP_TYPE_SHARED_MEMORY, MP_TRANSFER_ALWAYS,
+                                 reduce_shared_memory, rebuild_shared_memory, NULL);
+}

@@ -216,6 +216,28 @@ sync_object_create (gpointer     object,
   return state_init (sync->state, kind, error);
 }
 
+static gboolean
+sync_object_attach (gpointer     object,
+                    MpSyncKind   kind,
+                    int          fd,
+                    GError     **error)
+{
+  MpSyncObject *sync = SYNC (object);
+
+  if (!mp_mapping_attach (&sync->mapping, fd, sizeof (MpSyncState), error))
+    return FALSE;
+  sync->state = sync->mapping.data;
+  if (sync->state->magic != MP_SYNC_MAGIC || sync->state->kind != (guint32) kind ||
+      (kind == MP_SYNC_BARRIER && sync->state->u.barrier.parties == 0))
+    {
+      mp_set_error (error, MP_ERROR_INVALID_ARGUMENT,
+                    "Shared memory fd %d does not hold an %s", fd,
+                    G_OBJECT_TYPE_NAME (object));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Every type here finalizes the same way and derives from GObject. */
 static void
 sync_object_finalize (GObject *object)
@@ -1820,4 +1842,153 @@ mp_barrier_is_broken (MpBarrier *self)
   broken = state->u.barrier.state == BARRIER_BROKEN;
   state_unlock (state);
   return broken;
+}
+
+/* ---- travelling by inheritance -------------------------------------------- */
+
+/* The state is the memfd's number: the process layer keeps it open in the
+ * child (across exec for spawn), where the rebuild maps it again. */
+static GVariant *
+reduce_sync_object (GObject   *object,
+                    gpointer   user_data,
+                    GError   **error)
+{
+  int fd = SYNC (object)->mapping.fd;
+
+  if (!mp_spawning_keep_fd (fd, error))
+    return NULL;
+  return g_variant_new_int32 (fd);
+}
+
+static GObject *
+rebuild_sync_object (GType       type,
+                     MpSyncKind  kind,
+                     GVariant   *state,
+                     GError    **error)
+{
+  g_autoptr(GObject) object = NULL;
+
+  if (!g_variant_is_of_type (state, G_VARIANT_TYPE_INT32))
+    {
+      mp_set_error (error, MP_ERROR_PROTOCOL,
+                    "The state of an %s must be an fd number (i), not %s",
+                    g_type_name (type), g_variant_get_type_string (state));
+      return NULL;
+    }
+  object = g_object_new (type, NULL);
+  if (!sync_object_attach (object, kind, g_variant_get_int32 (state), error))
+    return NULL;
+  return g_steal_pointer (&object);
+}
+
+static GType
+type_of_kind (MpSyncKind kind)
+{
+  switch (kind)
+    {
+    case MP_SYNC_LOCK:
+      return MP_TYPE_LOCK;
+    case MP_SYNC_RLOCK:
+      return MP_TYPE_RLOCK;
+    case MP_SYNC_SEMAPHORE:
+      return MP_TYPE_SEMAPHORE;
+    case MP_SYNC_BOUNDED_SEMAPHORE:
+      return MP_TYPE_BOUNDED_SEMAPHORE;
+    case MP_SYNC_EVENT:
+      return MP_TYPE_EVENT;
+    case MP_SYNC_BARRIER:
+      return MP_TYPE_BARRIER;
+    case MP_SYNC_CONDITION:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static GObject *
+rebuild_by_kind (GVariant  *state,
+                 gpointer   user_data,
+                 GError   **error)
+{
+  MpSyncKind kind = GPOINTER_TO_INT (user_data);
+
+  return rebuild_sync_object (type_of_kind (kind), kind, state, error);
+}
+
+/* A condition travels with its lock: (its own fd, the lock's wire form). */
+static GVariant *
+reduce_condition (GObject   *object,
+                  gpointer   user_data,
+                  GError   **error)
+{
+  MpCondition *self = MP_CONDITION (object);
+  g_auto(GValue) lock_value = G_VALUE_INIT;
+  g_autoptr(GVariant) lock_wire = NULL;
+  g_autoptr(GVariant) fd = NULL;
+
+  fd = reduce_sync_object (object, user_data, error);
+  if (fd == NULL)
+    return NULL;
+  g_variant_ref_sink (fd);
+  g_value_init (&lock_value, G_OBJECT_TYPE (self->lock));
+  g_value_set_object (&lock_value, self->lock);
+  lock_wire = mp_serialize_value (&lock_value, error);
+  if (lock_wire == NULL)
+    return NULL;
+  return g_variant_new ("(@i@v)", fd, lock_wire);
+}
+
+static GObject *
+rebuild_condition (GVariant  *state,
+                   gpointer   user_data,
+                   GError   **error)
+{
+  g_autoptr(GVariant) fd = NULL;
+  g_autoptr(GVariant) lock_wire = NULL;
+  g_auto(GValue) lock_value = G_VALUE_INIT;
+  g_autoptr(GObject) object = NULL;
+  GObject *lock;
+
+  if (!g_variant_is_of_type (state, G_VARIANT_TYPE ("(iv)")))
+    {
+      mp_set_error (error, MP_ERROR_PROTOCOL,
+                    "The state of an MpCondition must be (iv), not %s",
+                    g_variant_get_type_string (state));
+      return NULL;
+    }
+  g_variant_get (state, "(@i@v)", &fd, &lock_wire);
+  if (!mp_deserialize_value (lock_wire, &lock_value, error))
+    return NULL;
+  lock = G_VALUE_HOLDS_OBJECT (&lock_value) ? g_value_get_object (&lock_value) : NULL;
+  if (!MP_IS_LOCK (lock) && !MP_IS_RLOCK (lock))
+    {
+      mp_set_error (error, MP_ERROR_PROTOCOL,
+                    "The lock of a received MpCondition is not an MpLock or MpRLock");
+      return NULL;
+    }
+  object = rebuild_sync_object (MP_TYPE_CONDITION, MP_SYNC_CONDITION, fd, error);
+  if (object == NULL)
+    return NULL;
+  MP_CONDITION (object)->lock = g_object_ref (MP_LOCKABLE (lock));
+  return g_steal_pointer (&object);
+}
+
+/* At load time, so that a spawned child, which runs main() from the top,
+ * knows the types before mp_main_guard() decodes its arguments. */
+MP_INITIALIZER (mp_sync_register_reducers)
+
+static void
+mp_sync_register_reducers (void)
+{
+  static const MpSyncKind plain_kinds[] = {
+    MP_SYNC_LOCK, MP_SYNC_RLOCK, MP_SYNC_SEMAPHORE, MP_SYNC_BOUNDED_SEMAPHORE,
+    MP_SYNC_EVENT, MP_SYNC_BARRIER,
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (plain_kinds); i++)
+    mp_serialize_register_reducer (type_of_kind (plain_kinds[i]),
+                                   MP_TRANSFER_INHERIT_ONLY,
+                                   reduce_sync_object, rebuild_by_kind,
+                                   GINT_TO_POINTER (plain_kinds[i]));
+  mp_serialize_register_reducer (MP_TYPE_CONDITION, MP_TRANSFER_INHERIT_ONLY,
+                                 reduce_condition, rebuild_condition, NULL);
 }

@@ -351,6 +351,63 @@ body_invalid (void)
   g_object_unref (shm);
 }
 
+static void
+body_travels_by_name (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpSharedMemory) creator = NULL;
+  g_autoptr(GVariant) wire = NULL;
+  g_auto(GValue) value = G_VALUE_INIT;
+  g_auto(GValue) received = G_VALUE_INIT;
+  g_autofree char *printed = NULL;
+  MpSharedMemory *attached;
+  Name name;
+
+  creator = create_noted (unique_name (name, "travels"), 32, &error);
+  g_assert_no_error (error);
+  strcpy (mp_shared_memory_get_data (creator), "by name");
+
+  /* no process is being started: it travels anyway, as its name */
+  g_value_init (&value, MP_TYPE_SHARED_MEMORY);
+  g_value_set_object (&value, creator);
+  wire = mp_serialize_value (&value, &error);
+  g_assert_no_error (error);
+  printed = g_variant_print (wire, FALSE);
+  g_assert_nonnull (strstr (printed, name));
+
+  g_assert_true (mp_deserialize_value (wire, &received, &error));
+  g_assert_no_error (error);
+  attached = g_value_get_object (&received);
+  g_assert_true (attached != creator);
+  g_assert_false (mp_shared_memory_is_creator (attached));
+  g_assert_cmpstr (mp_shared_memory_get_name (attached), ==, name);
+  g_assert_cmpuint (mp_shared_memory_get_size (attached), ==, 32);
+  g_assert_cmpstr (mp_shared_memory_get_data (attached), ==, "by name");
+
+  /* the receiver going away leaves the name to the creator */
+  g_value_unset (&received);
+  g_assert_true (mp_deserialize_value (wire, &received, &error));
+  g_assert_no_error (error);
+  g_value_unset (&received);
+  g_assert_true (mp_shared_memory_unlink (creator, &error));
+
+  /* a name that is gone, a name that is no name, a state of another shape */
+  g_assert_false (mp_deserialize_value (wire, &received, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_FAILED);
+  g_clear_error (&error);
+  g_clear_pointer (&wire, g_variant_unref);
+  wire = g_variant_ref_sink (g_variant_new_variant (
+      g_variant_new ("(sv)", "MpSharedMemory", g_variant_new_string ("../etc"))));
+  g_assert_false (mp_deserialize_value (wire, &received, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_clear_pointer (&wire, g_variant_unref);
+  wire = g_variant_ref_sink (g_variant_new_variant (
+      g_variant_new ("(sv)", "MpSharedMemory", g_variant_new_int32 (3))));
+  g_assert_false (mp_deserialize_value (wire, &received, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_PROTOCOL);
+}
+
 /* ---- the sweep itself ------------------------------------------------------ */
 
 static void
@@ -381,6 +438,7 @@ static const SweptCase swept_cases[] = {
   { "/shm/forked-copy-does-not-unlink", body_forked_copy_does_not_unlink },
   { "/shm/unlinked-by-attacher", body_unlinked_by_attacher },
   { "/shm/invalid", body_invalid },
+  { "/shm/travels-by-name", body_travels_by_name },
 };
 
 int
