@@ -10,6 +10,7 @@
 
 #include "mpshare.h"
 #include "mp-mapping-private.h"
+#include "mp-sync-private.h"
 
 /* "mpsy": a mapping we did not initialize is refused on attach */
 #define MP_SYNC_MAGIC 0x7973706du
@@ -1842,6 +1843,56 @@ mp_barrier_is_broken (MpBarrier *self)
   broken = state->u.barrier.state == BARRIER_BROKEN;
   state_unlock (state);
   return broken;
+}
+
+/* ---- for shared values (mp-sync-private.h) --------------------------------- */
+
+gboolean
+mp_sync_is_mutex_lock (gpointer object)
+{
+  return MP_IS_LOCK (object) || MP_IS_RLOCK (object);
+}
+
+gboolean
+mp_sync_lock_enter (MpLockable *lock,
+                    gboolean   *entered,
+                    GError    **error)
+{
+  MpSyncState *state = SYNC (lock)->state;
+  int r;
+
+  *entered = FALSE;
+  /* Both kinds have an error-checking mutex: EDEADLK means "held by this
+   * thread", which already gives the access its exclusion. */
+  r = pthread_mutex_trylock (&state->mutex);
+  if (r == EBUSY)
+    r = pthread_mutex_lock (&state->mutex);
+  switch (r)
+    {
+    case 0:
+      state->u.lock.count = 1;
+      *entered = TRUE;
+      return TRUE;
+    case EDEADLK:
+      return TRUE;
+    case EOWNERDEAD:
+      return recover_dead_owner (lock, error);
+    default:
+      return mp_set_error_from_errno (error, r, "acquiring the %s",
+                                      G_OBJECT_TYPE_NAME (lock));
+    }
+}
+
+void
+mp_sync_lock_leave (MpLockable *lock,
+                    gboolean    entered)
+{
+  MpSyncState *state = SYNC (lock)->state;
+
+  if (!entered)
+    return;
+  state->u.lock.count = 0;
+  pthread_mutex_unlock (&state->mutex);
 }
 
 /* ---- travelling by inheritance -------------------------------------------- */

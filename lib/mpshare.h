@@ -12,5 +12,6 @@
 #include "mp-pool.h"
 #include "mp-sync.h"
 #include "mp-shared-memory.h"
+#include "mp-shared.h"
 
 #undef MPSHARE_INSIDE

@@ -145,6 +145,17 @@ run_swept (Fixture       *fixture,
 
 /* ---- the bodies -------------------------------------------------------- */
 
+/* Ends a forked child. Memcheck, run on the child, scans the stack but
+ * not the registers of a thread that exits, so what the parent's frames
+ * held only in callee-saved registers would count as leaked: spill them
+ * onto the stack first. */
+G_GNUC_NO_INLINE G_GNUC_NORETURN static void
+child_exit (int code)
+{
+  __builtin_unwind_init ();
+  _exit (code);
+}
+
 static int
 reap (pid_t pid)
 {
@@ -184,10 +195,10 @@ body_create_attach_unlink (void)
       MpSharedMemory *other = mp_shared_memory_attach (name, NULL);
 
       if (other == NULL)
-        _exit (1);
+        child_exit (1);
       memcpy ((char *) mp_shared_memory_get_data (other) + 100, "world", 6);
       g_object_unref (other);
-      _exit (0);
+      child_exit (0);
     }
   g_assert_cmpint (reap (pid), ==, 0);
   g_assert_cmpstr ((char *) data + 100, ==, "world");
@@ -278,9 +289,9 @@ body_forked_copy_does_not_unlink (void)
     {
       /* the child's copy of the creator is not the creator */
       if (mp_shared_memory_is_creator (creator))
-        _exit (1);
+        child_exit (1);
       g_clear_object (&creator);
-      _exit (0);
+      child_exit (0);
     }
   g_assert_cmpint (reap (pid), ==, 0);
   attached = mp_shared_memory_attach (name, &error);

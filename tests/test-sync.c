@@ -21,6 +21,17 @@
 
 typedef int (*ChildFunc) (gpointer data);
 
+/* Ends a forked child. Memcheck, run on the child, scans the stack but
+ * not the registers of a thread that exits, so what the parent's frames
+ * held only in callee-saved registers would count as leaked: spill them
+ * onto the stack first. */
+G_GNUC_NO_INLINE G_GNUC_NORETURN static void
+child_exit (int code)
+{
+  __builtin_unwind_init ();
+  _exit (code);
+}
+
 static pid_t
 fork_child (ChildFunc func,
             gpointer  data)
@@ -29,7 +40,7 @@ fork_child (ChildFunc func,
 
   g_assert_cmpint (pid, >=, 0);
   if (pid == 0)
-    _exit (func (data));
+    child_exit (func (data));
   return pid;
 }
 
@@ -294,7 +305,7 @@ child_die_holding (gpointer data)
 {
   if (!mp_lockable_acquire (data, MP_WAIT_FOREVER, NULL))
     return 1;
-  _exit (0);
+  child_exit (0);
 }
 
 static void
@@ -1073,9 +1084,6 @@ test_serialize_inheritance_only (gconstpointer data)
 
   g_assert_true (mp_deserialize_value (wire, &copy, &error));
   g_assert_no_error (error);
-  /* dropped before forking: memcheck in a forked child may miss a
-   * pointer the parent keeps only in a register, and call it a leak */
-  g_clear_pointer (&wire, g_variant_unref);
   g_assert_true (G_VALUE_HOLDS (&copy, type));
   g_assert_true (g_value_get_object (&copy) != original);
   assert_same_state (original, g_value_get_object (&copy));
