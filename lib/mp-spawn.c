@@ -33,6 +33,9 @@ static gboolean running_task = FALSE;
 /* The status socket this process writes to as a child; a forked grandchild
  * must not keep it open, or our parent's sentinel would never hang up. */
 static int      own_status_fd = -1;
+/* The running task's arguments, kept reachable: a task that ends its
+ * process with _exit() must not look like a leak to valgrind. */
+static MpArgs  * volatile task_args;
 
 static void
 write_status (int fd, char byte)
@@ -270,6 +273,8 @@ mp_spawn_run_child (GBytes   *payload_bytes,
 
   guard_reached = TRUE;
   running_task = TRUE;
+  /* a child forked by a spawned child was started by fork */
+  spawned_child = spawned;
 
   payload = parse_payload (payload_bytes, &error);
   if (payload == NULL)
@@ -305,8 +310,10 @@ mp_spawn_run_child (GBytes   *payload_bytes,
     }
 
   write_status (status_fd, MP_STATUS_RUNNING);
+  task_args = args;
   if (func (args, &result, &error))
     code = 0;
+  task_args = NULL;
 
 out:
   if (code != 0)

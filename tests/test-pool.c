@@ -100,15 +100,21 @@ task_unserializable_result (MpArgs  *args,
 }
 MP_TASK_DEFINE ("pool-pointer-result", task_unserializable_result)
 
-/* Kills its own worker in the way args[0] names. */
+/* Waits for gate args[1], then kills its own worker in the way args[0] names. */
 static gboolean
 task_die (MpArgs  *args,
           GValue  *result,
           GError **error)
 {
   const char *how = mp_args_get_string (args, 0);
+  gint64 k = mp_args_get_int (args, 1);
   struct rlimit no_core = { 0, 0 };
 
+  if (k < 0 || k >= N_GATES || !test_fd_read_byte (worker_gate_read[k]))
+    {
+      mp_set_error (error, MP_ERROR_FAILED, "gate %" G_GINT64_FORMAT " cannot be read", k);
+      return FALSE;
+    }
   setrlimit (RLIMIT_CORE, &no_core);
   if (g_str_equal (how, "abort"))
     abort ();
@@ -430,7 +436,7 @@ test_broken (Fixture       *fixture,
 
   for (gsize w = 0; w < G_N_ELEMENTS (ways); w++)
     {
-      g_autoptr(MpArgs) how = mp_args_new (G_TYPE_STRING, ways[w], G_TYPE_INVALID);
+      g_autoptr(MpArgs) how = mp_args_new (G_TYPE_STRING, ways[w], G_TYPE_INT64, (gint64) 2, G_TYPE_INVALID);
       g_autoptr(MpArgs) initargs = gate_initargs (fixture, "gates");
       g_autoptr(GPtrArray) futures = g_ptr_array_new_with_free_func (g_object_unref);
       g_autoptr(MpFuture) late = NULL;
@@ -442,14 +448,15 @@ test_broken (Fixture       *fixture,
           g_assert_no_error (error);
         }
 
-      /* a task blocked in one worker, one that kills another, and tasks
-       * still queued behind them */
+      /* tasks blocked in two workers, one that will kill the third, and
+       * tasks queued behind them; then the killer's gate opens */
       g_ptr_array_add (futures, submit_int (fixture->pool, "pool-gate", 0));
       g_ptr_array_add (futures, submit_int (fixture->pool, "pool-gate", 1));
       g_ptr_array_add (futures, mp_pool_submit (fixture->pool, "pool-die", how, &error));
       g_assert_no_error (error);
       for (gint64 i = 0; i < 3; i++)
         g_ptr_array_add (futures, submit_int (fixture->pool, "pool-square", i));
+      test_pipe_release (&fixture->gates[2]);
 
       /* every one of them fails promptly, none hangs */
       for (guint i = 0; i < futures->len; i++)

@@ -242,7 +242,8 @@ task_signal (MpArgs  *args,
 }
 MP_TASK_DEFINE ("test-signal", task_signal)
 
-/* Blocks until the test writes a byte into the pipe. */
+/* Blocks until the test writes a byte into the pipe; says it started
+ * into the second pipe, if given. */
 static gboolean
 task_block (MpArgs  *args,
             GValue  *result,
@@ -250,6 +251,12 @@ task_block (MpArgs  *args,
 {
   TestFd *gate = mp_args_get_object (args, 0);
 
+  if (mp_args_get_length (args) > 1 &&
+      !test_fd_write_all (test_fd_get_fd (mp_args_get_object (args, 1)), "s", 1))
+    {
+      mp_set_error (error, MP_ERROR_FAILED, "writing the started byte failed");
+      return FALSE;
+    }
   if (!test_fd_read_byte (test_fd_get_fd (gate)))
     {
       mp_set_error (error, MP_ERROR_FAILED, "reading the gate failed");
@@ -524,18 +531,23 @@ static void
 check_signal (MpStartMethod method,
               gboolean      use_kill)
 {
-  TestPipe gate;
+  TestPipe gate, started;
   g_autoptr(TestFd) gate_fd = NULL;
+  g_autoptr(TestFd) started_fd = NULL;
   g_autoptr(MpArgs) args = NULL;
   g_autoptr(MpProcess) process = NULL;
   g_autoptr(GError) error = NULL;
   int code;
 
   test_pipe_open (&gate);
+  test_pipe_open (&started);
   gate_fd = test_fd_new (gate.read_end);
-  args = mp_args_new (TEST_TYPE_FD, gate_fd, G_TYPE_INVALID);
+  started_fd = test_fd_new (started.write_end);
+  args = mp_args_new (TEST_TYPE_FD, gate_fd, TEST_TYPE_FD, started_fd, G_TYPE_INVALID);
   process = start_process (method, "test-block", args);
 
+  /* the signal hits the task itself, blocked in read() */
+  g_assert_true (test_fd_read_byte (started.read_end));
   g_assert_true (use_kill ? mp_process_kill (process, &error) : mp_process_terminate (process, &error));
   g_assert_no_error (error);
   g_assert_true (mp_process_join (process, -1, &error));
@@ -543,6 +555,7 @@ check_signal (MpStartMethod method,
   g_assert_true (mp_process_get_exitcode (process, &code));
   g_assert_cmpint (code, ==, use_kill ? -SIGKILL : -SIGTERM);
   test_pipe_close (&gate);
+  test_pipe_close (&started);
   test_assert_no_children ();
 }
 
