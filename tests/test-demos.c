@@ -6,7 +6,8 @@
  * reproduced error's code name and key words, the verified result, and the
  * verdict line of the half that ran — and only that half.
  *
- * One row per demo: later demos add a row, nothing else.
+ * One row per demo: later demos add a row, nothing else. A second table
+ * checks that a half which cannot happen says so and fails the exit status.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -52,6 +53,27 @@ static const DemoRow demo_rows[] = {
     { "code   : broken-pool", "terminated abruptly", "[pitfall broken-pool]", NULL },
     { "results: [0, 1, 4, 9, <error>, 25, 36, 49, 64]", "the fresh pool is still healthy",
       NULL } },
+};
+
+/* Runs whose outcome must NOT be success: a verdict that cannot fail would
+ * be worthless, and bad options must be refused. */
+typedef struct {
+  const char *path;
+  const char *demo;
+  const char *args[4];     /* NULL-terminated */
+  int         status;
+  const char *marker;
+} DemoRefusal;
+
+static const DemoRefusal demo_refusals[] = {
+  /* one worker runs jobs in submission order: the broken half must admit it */
+  { "/demos/as-completed-order/one-worker-cannot-reproduce", "as-completed-order",
+    { "--broken", "--workers", "1", NULL }, 1,
+    "\nbroken: NOT reproduced (with a single worker" },
+  { "/demos/broken-pool/bad-workers", "broken-pool", { "--workers", "0", NULL }, 2,
+    "--workers must be between 1 and" },
+  { "/demos/local-function/bad-start-method", "local-function",
+    { "--start-method", "thread", NULL }, 2, "unknown start method 'thread'" },
 };
 
 typedef struct {
@@ -224,6 +246,29 @@ test_demo_help (gconstpointer data)
 }
 
 static void
+test_demo_refusal (gconstpointer data)
+{
+  const DemoRefusal *r = data;
+  g_autofree char *path = demo_path (r->demo);
+  g_autofree char *output = NULL;
+  const char *argv[G_N_ELEMENTS (r->args) + 1] = { path };
+  int status = -1;
+
+  if (path == NULL)
+    {
+      g_test_skip ("MP_DEMO_DIR is not set");
+      return;
+    }
+  for (gsize i = 0; r->args[i] != NULL; i++)
+    argv[i + 1] = r->args[i];
+  output = run_demo (argv, &status);
+  if (status != r->status || !output_has (output, r->marker))
+    g_test_message ("---- output of %s ----\n%s", path, output);
+  g_assert_cmpint (status, ==, r->status);
+  g_assert_true (output_has (output, r->marker));
+}
+
+static void
 add_demo_tests (const DemoRow *row,
                 GPtrArray     *cases)
 {
@@ -270,5 +315,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   for (gsize i = 0; i < G_N_ELEMENTS (demo_rows); i++)
     add_demo_tests (&demo_rows[i], cases);
+  for (gsize i = 0; i < G_N_ELEMENTS (demo_refusals); i++)
+    g_test_add_data_func (demo_refusals[i].path, &demo_refusals[i], test_demo_refusal);
   return g_test_run ();
 }
