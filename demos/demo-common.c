@@ -358,6 +358,7 @@ demo_run_self (const char * const *args,
   g_autoptr(GMainContext) context = g_main_context_new ();
   GSource *timeout;
   SelfRun run = { FALSE, FALSE, NULL };
+  gboolean killed = FALSE;
 
   self = g_file_read_link ("/proc/self/exe", error);
   if (self == NULL)
@@ -382,31 +383,27 @@ demo_run_self (const char * const *args,
   while (!run.done)
     {
       g_main_context_iteration (context, TRUE);
-      if (run.timed_out && !run.done)
+      if (run.timed_out && !killed)
         {
           g_subprocess_force_exit (child);
-          run.timed_out = FALSE;
-          run.error = NULL;
-          while (!run.done)
-            g_main_context_iteration (context, TRUE);
-          g_clear_error (&run.error);
-          run.timed_out = TRUE;
+          killed = TRUE;
         }
     }
   g_source_destroy (timeout);
   g_source_unref (timeout);
   g_main_context_pop_thread_default (context);
 
-  if (run.error != NULL)
+  if (killed)
     {
-      g_propagate_error (error, run.error);
-      return FALSE;
-    }
-  if (run.timed_out)
-    {
+      g_clear_error (&run.error);
       mp_set_error (error, MP_ERROR_TIMEOUT,
                     "%s did not finish within %u s and was killed", self,
                     timeout_s);
+      return FALSE;
+    }
+  if (run.error != NULL)
+    {
+      g_propagate_error (error, run.error);
       return FALSE;
     }
   if (g_subprocess_get_if_exited (child))

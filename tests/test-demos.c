@@ -9,7 +9,8 @@
  * One row per demo: later demos add a row, nothing else. A demo with a
  * second mode adds a variant row (more arguments, its own test paths).
  * Demos that count lost updates also have their printed counts checked
- * against each other.
+ * against each other. A last table checks that a half which cannot
+ * happen says so and fails the exit status.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -86,6 +87,37 @@ static const DemoVariant demo_variants[] = {
       { "(measured)", "vanished, silently", NULL },
       { "final total: 400000 (expected 400000)", NULL } },
     "race", { "--race", NULL } },
+};
+
+/* Runs whose outcome must NOT be success: a verdict that cannot fail would
+ * be worthless, and bad options must be refused. */
+typedef struct {
+  const char *path;
+  const char *demo;
+  const char *args[8];     /* NULL-terminated */
+  int         status;
+  const char *marker;
+} DemoRefusal;
+
+static const DemoRefusal demo_refusals[] = {
+  /* one worker runs jobs in submission order: the broken half must admit it */
+  { "/demos/as-completed-order/one-worker-cannot-reproduce", "as-completed-order",
+    { "--broken", "--workers", "1", NULL }, 1,
+    "\nbroken: NOT reproduced (with a single worker" },
+  { "/demos/broken-pool/bad-workers", "broken-pool", { "--workers", "0", NULL }, 2,
+    "--workers must be between 1 and" },
+  { "/demos/local-function/bad-start-method", "local-function",
+    { "--start-method", "thread", NULL }, 2, "unknown start method 'thread'" },
+  /* one process alone cannot race: the measured loss must be zero, said so */
+  { "/demos/lock-false/one-process-cannot-race", "lock-false",
+    { "--broken", "--workers", "1", "--iterations", "1000", NULL }, 1,
+    "\nbroken: NOT reproduced (no update was lost in 3 runs" },
+  { "/demos/lost-update/race/one-process-cannot-race", "lost-update",
+    { "--broken", "--race", "--workers", "1", "--iterations", "1000", NULL }, 1,
+    "\nbroken: NOT reproduced (no update was lost in 3 runs" },
+  { "/demos/lost-update/bad-iterations", "lost-update",
+    { "--race", "--iterations", "0", NULL }, 1,
+    "\nfixed: NOT verified (--iterations must be between 1 and" },
 };
 
 typedef struct {
@@ -277,7 +309,7 @@ test_demo_half (gconstpointer data)
   if (!output_has_verdict (output, broken ? "broken: reproduced" : "fixed: verified"))
     g_string_append (missing, " (the verdict line)");
   /* only the half asked for ran */
-  if (output_has (output, broken ? "\nfixed: " : "\nbroken: "))
+  if (output_has (output, broken ? "=== The fixed half ===" : "=== The broken half ==="))
     g_string_append (missing, " (the other half should not have run)");
   check_lost_update_counts (output, c->half, missing);
 
@@ -312,6 +344,29 @@ test_demo_help (gconstpointer data)
   g_assert_true (output_has (output, "Fix"));
   /* --help explains, it runs nothing */
   g_assert_false (output_has (output, "=== Verdict ==="));
+}
+
+static void
+test_demo_refusal (gconstpointer data)
+{
+  const DemoRefusal *r = data;
+  g_autofree char *path = demo_path (r->demo);
+  g_autofree char *output = NULL;
+  const char *argv[G_N_ELEMENTS (r->args) + 1] = { path };
+  int status = -1;
+
+  if (path == NULL)
+    {
+      g_test_skip ("MP_DEMO_DIR is not set");
+      return;
+    }
+  for (gsize i = 0; r->args[i] != NULL; i++)
+    argv[i + 1] = r->args[i];
+  output = run_demo (argv, &status);
+  if (status != r->status || !output_has (output, r->marker))
+    g_test_message ("---- output of %s ----\n%s", path, output);
+  g_assert_cmpint (status, ==, r->status);
+  g_assert_true (output_has (output, r->marker));
 }
 
 /* @variant: NULL for the demo's own row, else a name for @extra_args */
@@ -375,5 +430,7 @@ main (int    argc,
   for (gsize i = 0; i < G_N_ELEMENTS (demo_variants); i++)
     add_demo_tests (&demo_variants[i].row, demo_variants[i].variant,
                     demo_variants[i].args, cases);
+  for (gsize i = 0; i < G_N_ELEMENTS (demo_refusals); i++)
+    g_test_add_data_func (demo_refusals[i].path, &demo_refusals[i], test_demo_refusal);
   return g_test_run ();
 }
