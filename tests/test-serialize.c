@@ -365,6 +365,11 @@ test_shared_reduce (GObject  *object,
   TestShared *self = TEST_SHARED (object);
 
   g_assert_cmpstr (user_data, ==, "shared-data");
+  if (self->block < 0)
+    {
+      mp_set_error (error, MP_ERROR_FAILED, "block %d was already released", self->block);
+      return NULL;
+    }
   if (self->fd >= 0 && !mp_spawning_keep_fd (self->fd, error))
     return NULL;
   return g_variant_new ("(ii)", self->block, self->fd);
@@ -439,6 +444,91 @@ test_dated_class_init (TestDatedClass *klass)
     g_param_spec_boxed ("when", NULL, NULL, G_TYPE_DATE_TIME, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
 }
 
+/* TestWide: one property per remaining scalar width, to check that each
+ * comes back whole and that a value too wide for it is refused */
+#define TEST_TYPE_WIDE (test_wide_get_type ())
+G_DECLARE_FINAL_TYPE (TestWide, test_wide, TEST, WIDE, GObject)
+
+struct _TestWide {
+  GObject  parent_instance;
+  GValue   props[9];
+};
+
+G_DEFINE_TYPE (TestWide, test_wide, G_TYPE_OBJECT)
+
+static void
+test_wide_init (TestWide *self)
+{
+  GObjectClass *klass = G_OBJECT_GET_CLASS (self);
+  g_autofree GParamSpec **pspecs = NULL;
+  guint n = 0;
+
+  pspecs = g_object_class_list_properties (klass, &n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_value_init (&self->props[pspecs[i]->param_id], pspecs[i]->value_type);
+      g_param_value_set_default (pspecs[i], &self->props[pspecs[i]->param_id]);
+    }
+}
+
+static void
+test_wide_finalize (GObject *object)
+{
+  TestWide *self = TEST_WIDE (object);
+
+  for (guint i = 0; i < G_N_ELEMENTS (self->props); i++)
+    if (G_IS_VALUE (&self->props[i]))
+      g_value_unset (&self->props[i]);
+  G_OBJECT_CLASS (test_wide_parent_class)->finalize (object);
+}
+
+static void
+test_wide_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  g_value_copy (&TEST_WIDE (object)->props[prop_id], value);
+}
+
+static void
+test_wide_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  g_value_copy (value, &TEST_WIDE (object)->props[prop_id]);
+}
+
+static void
+test_wide_class_init (TestWideClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+
+  object_class->finalize = test_wide_finalize;
+  object_class->get_property = test_wide_get_property;
+  object_class->set_property = test_wide_set_property;
+  g_object_class_install_property (object_class, 1,
+    g_param_spec_char ("c", NULL, NULL, G_MININT8, G_MAXINT8, 0, rw));
+  g_object_class_install_property (object_class, 2,
+    g_param_spec_uchar ("uc", NULL, NULL, 0, G_MAXUINT8, 0, rw));
+  g_object_class_install_property (object_class, 3,
+    g_param_spec_uint ("u", NULL, NULL, 0, G_MAXUINT, 0, rw));
+  g_object_class_install_property (object_class, 4,
+    g_param_spec_long ("l", NULL, NULL, G_MINLONG, G_MAXLONG, 0, rw));
+  g_object_class_install_property (object_class, 5,
+    g_param_spec_ulong ("ul", NULL, NULL, 0, G_MAXULONG, 0, rw));
+  g_object_class_install_property (object_class, 6,
+    g_param_spec_float ("f", NULL, NULL, -G_MAXFLOAT, G_MAXFLOAT, 0, rw));
+  g_object_class_install_property (object_class, 7,
+    g_param_spec_flags ("io", NULL, NULL, G_TYPE_IO_CONDITION, 0, rw));
+  g_object_class_install_property (object_class, 8,
+    g_param_spec_variant ("v", NULL, NULL, G_VARIANT_TYPE ("as"), NULL, rw));
+}
+
+/* TestNever: a reducer registration that says "never" */
+#define TEST_TYPE_NEVER (test_never_get_type ())
+G_DECLARE_FINAL_TYPE (TestNever, test_never, TEST, NEVER, GObject)
+struct _TestNever { GObject parent_instance; };
+G_DEFINE_TYPE (TestNever, test_never, G_TYPE_OBJECT)
+static void test_never_init (TestNever *self) { }
+static void test_never_class_init (TestNeverClass *klass) { }
+
 /* TestLiar: a reducer whose rebuild function returns the wrong type */
 #define TEST_TYPE_LIAR (test_liar_get_type ())
 G_DECLARE_FINAL_TYPE (TestLiar, test_liar, TEST, LIAR, GObject)
@@ -474,6 +564,8 @@ register_test_types (void)
   mp_serialize_register_refusal (TEST_TYPE_SECRET, MP_ERROR_AUTH_KEY_REFUSED,
                                  "it holds the auth key");
   mp_serialize_register_type (TEST_TYPE_DATED, NULL);
+  mp_serialize_register_type (TEST_TYPE_WIDE, NULL);
+  mp_serialize_register_reducer (TEST_TYPE_NEVER, MP_TRANSFER_NEVER, NULL, NULL, NULL);
   mp_serialize_register_reducer (TEST_TYPE_LIAR, MP_TRANSFER_ALWAYS,
                                  test_liar_reduce, test_liar_rebuild, NULL);
 }
@@ -1043,6 +1135,10 @@ test_equal_numbers (void)
   g_assert_true (mp_value_equal (&i, &u));
   g_assert_true (mp_value_equal (&i, &d));
   g_assert_true (mp_value_equal (&u, &d));
+  /* equality is symmetric */
+  g_assert_true (mp_value_equal (&u, &i));
+  g_assert_true (mp_value_equal (&d, &i));
+  g_assert_true (mp_value_equal (&d, &u));
   g_assert_false (mp_value_equal (&i, &b));
   g_value_set_double (&d, 1.5);
   g_assert_false (mp_value_equal (&i, &d));
@@ -1060,6 +1156,139 @@ test_equal_numbers (void)
 
 /* ------------------------------------------------------------------ */
 /* refusals                                                            */
+
+static void
+test_object_widths (void)
+{
+  const char *strings[] = { "a", NULL };
+  g_autoptr(TestWide) wide = g_object_new (TEST_TYPE_WIDE,
+                                           "c", G_MININT8, "uc", G_MAXUINT8, "u", G_MAXUINT,
+                                           "l", G_MINLONG, "ul", G_MAXULONG, "f", -2.5f,
+                                           "io", G_IO_IN | G_IO_ERR,
+                                           "v", g_variant_new_strv (strings, -1), NULL);
+  g_autoptr(GValue) value = object_value (wide);
+  g_auto(GValue) out = G_VALUE_INIT;
+  TestWide *copy;
+
+  round_trip (value, &out);
+  copy = g_value_get_object (&out);
+  g_assert_true (copy != wide);
+  for (guint i = 1; i < G_N_ELEMENTS (copy->props); i++)
+    {
+      g_autofree char *a = g_strdup_value_contents (&wide->props[i]);
+      g_autofree char *b = g_strdup_value_contents (&copy->props[i]);
+
+      g_assert_cmpstr (a, ==, b);
+    }
+}
+
+static GVariant *
+wide_wire_with (const char *property,
+                GVariant   *wire_value)
+{
+  g_auto(GVariantBuilder) state = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{sv}"));
+
+  g_variant_builder_add (&state, "{sv}", property, wire_value);
+  return g_variant_new ("v", g_variant_new ("(sv)", "TestWide", g_variant_builder_end (&state)));
+}
+
+static void
+test_hostile_widths (void)
+{
+  static const struct { const char *property; gint64 v; } signed_rows[] = {
+    { "c", 128 }, { "c", -129 },
+#if GLIB_SIZEOF_LONG == 4
+    { "l", G_GINT64_CONSTANT (1) << 40 },
+#endif
+  };
+  static const struct { const char *property; guint64 v; } unsigned_rows[] = {
+    { "uc", 256 }, { "u", G_GUINT64_CONSTANT (1) << 32 }, { "io", G_GUINT64_CONSTANT (1) << 32 },
+#if GLIB_SIZEOF_LONG == 4
+    { "ul", G_GUINT64_CONSTANT (1) << 32 },
+#endif
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (signed_rows); i++)
+    assert_wire_refused (wide_wire_with (signed_rows[i].property, g_variant_new_int64 (signed_rows[i].v)),
+                         MP_ERROR_PROTOCOL, "TestWide.");
+  for (gsize i = 0; i < G_N_ELEMENTS (unsigned_rows); i++)
+    assert_wire_refused (wide_wire_with (unsigned_rows[i].property, g_variant_new_uint64 (unsigned_rows[i].v)),
+                         MP_ERROR_PROTOCOL, "TestWide.");
+  assert_wire_refused (wide_wire_with ("f", g_variant_new_double (1e300)),
+                       MP_ERROR_PROTOCOL, "TestWide.f: 1e+300 does not fit a gfloat property");
+  /* a GVariant property whose pspec wants "as" */
+  assert_wire_refused (wide_wire_with ("v", g_variant_new ("(v)", g_variant_new_int32 (1))),
+                       MP_ERROR_PROTOCOL, "TestWide.v: ");
+  assert_wire_refused (wide_wire_with ("uc", g_variant_new_int64 (1)),
+                       MP_ERROR_PROTOCOL, "TestWide.uc: expected wire type 't' for a guchar property, got 'x'");
+}
+
+static void
+test_equal_reduced (void)
+{
+  g_autoptr(TestShared) a = test_shared_new (3, -1);
+  g_autoptr(TestShared) b = test_shared_new (3, -1);
+  g_autoptr(TestShared) c = test_shared_new (4, -1);
+  g_autoptr(GValue) va = object_value (a);
+  g_autoptr(GValue) vb = object_value (b);
+  g_autoptr(GValue) vc = object_value (c);
+
+  /* equal when they name the same block; no spawning context needed */
+  g_assert_true (mp_value_equal (va, vb));
+  g_assert_false (mp_value_equal (va, vc));
+}
+
+static void
+test_equal_strv_list (void)
+{
+  const char *strings[] = { "a", "b", NULL };
+  g_auto(GValue) strv = G_VALUE_INIT;
+  g_autoptr(GPtrArray) list = mp_value_list_new ();
+  g_autoptr(GValue) list_v = NULL;
+  g_autofree char *text = NULL;
+
+  g_value_init (&strv, G_TYPE_STRV);
+  g_value_set_boxed (&strv, strings);
+  g_ptr_array_add (list, string_value ("a"));
+  g_ptr_array_add (list, string_value ("b"));
+  list_v = list_value (g_ptr_array_ref (list));
+
+  g_assert_true (mp_value_equal (&strv, list_v));
+  g_assert_true (mp_value_equal (list_v, &strv));
+  assert_round_trip_as (&strv, MP_TYPE_VALUE_LIST);
+  text = to_string (&strv);
+  g_assert_cmpstr (text, ==, "['a', 'b']");
+  g_value_set_string (list->pdata[1], "c");
+  g_assert_false (mp_value_equal (&strv, list_v));
+}
+
+static void
+test_reducer_fails (void)
+{
+  g_autoptr(TestShared) released = test_shared_new (-1, -1);
+  g_autoptr(TestShared) shared = test_shared_new (1, -1);
+  g_autoptr(TestNever) never = g_object_new (TEST_TYPE_NEVER, NULL);
+  g_autoptr(MpArgs) args = mp_args_new (TEST_TYPE_SHARED, released, G_TYPE_INVALID);
+  g_autoptr(GValue) shared_v = object_value (shared);
+  g_autoptr(GValue) never_v = object_value (never);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) wire = NULL;
+  MpSpawningContext context = { NULL };
+
+  /* the reducer's own error keeps its code and gains the path */
+  mp_spawning_begin (&context);
+  wire = mp_args_serialize (args, &error);
+  mp_spawning_end (&context);
+  g_assert_null (wire);
+  g_assert_error (error, MP_ERROR, MP_ERROR_FAILED);
+  g_assert_true (g_str_has_prefix (error->message, "args[0]: block -1 was already released"));
+
+  /* at the top level there is no path to name */
+  assert_value_refused (shared_v, MP_ERROR_INHERITANCE_ONLY,
+                        "TestShared serialized while no process is being started");
+  assert_value_refused (never_v, MP_ERROR_UNSERIALIZABLE,
+                        "TestNever objects may never cross a process boundary");
+}
 
 static void
 test_refuse_socket_client (void)
@@ -1867,9 +2096,12 @@ main (int argc, char **argv)
   g_test_add_func ("/serialize/object/roundtrip", test_object_roundtrip);
   g_test_add_func ("/serialize/object/strv-enum", test_object_strv_enum);
   g_test_add_func ("/serialize/object/repr", test_object_repr);
+  g_test_add_func ("/serialize/object/widths", test_object_widths);
   g_test_add_func ("/serialize/equal/key-properties", test_equal_key_properties);
   g_test_add_func ("/serialize/equal/all-properties", test_equal_all_properties);
   g_test_add_func ("/serialize/equal/numbers", test_equal_numbers);
+  g_test_add_func ("/serialize/equal/reduced", test_equal_reduced);
+  g_test_add_func ("/serialize/equal/strv-list", test_equal_strv_list);
   g_test_add_func ("/serialize/refuse/socket-client", test_refuse_socket_client);
   g_test_add_func ("/serialize/refuse/stream-in-list", test_refuse_stream_in_list);
   g_test_add_func ("/serialize/refuse/pointer", test_refuse_pointer);
@@ -1881,6 +2113,7 @@ main (int argc, char **argv)
   g_test_add_func ("/serialize/reducer/inherit-only", test_reducer_inherit_only);
   g_test_add_func ("/serialize/reducer/keep-fd", test_reducer_keeps_fd);
   g_test_add_func ("/serialize/reducer/never", test_reducer_never);
+  g_test_add_func ("/serialize/reducer/fails", test_reducer_fails);
   g_test_add_func ("/serialize/spawning/nesting", test_spawning_nesting);
   g_test_add_func ("/serialize/spawning/thread-local", test_spawning_thread_local);
   g_test_add_func ("/serialize/hostile/garbage", test_hostile_garbage);
@@ -1890,6 +2123,7 @@ main (int argc, char **argv)
   g_test_add_func ("/serialize/hostile/objects", test_hostile_objects);
   g_test_add_func ("/serialize/hostile/dict", test_hostile_dict);
   g_test_add_func ("/serialize/hostile/deep", test_hostile_deep);
+  g_test_add_func ("/serialize/hostile/widths", test_hostile_widths);
   g_test_add_func ("/serialize/args/varargs", test_args_varargs);
   g_test_add_func ("/serialize/args/add", test_args_add);
   g_test_add_func ("/serialize/args/hostile", test_args_hostile);
