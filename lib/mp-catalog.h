@@ -42,7 +42,8 @@ typedef struct {
  * MpCatalogEntry:
  * @id: the stable id, e.g. "closed-manager"; also the demo's name.
  * @kind: pitfall or worked sample.
- * @summary: one line (at most 56 characters), lower case, no full stop.
+ * @summary: one line (at most 54 characters, so `mpshare list` fits 80
+ *   columns), lower case, no full stop.
  * @demo: the name of the demo binary.
  * @cause: why it happens, a short paragraph.
  * @fix: how to fix it, a short paragraph.

@@ -55,7 +55,7 @@ test_entries_complete (void)
       g_assert_true (g_hash_table_add (ids, (gpointer) e->id));
       g_assert_cmpstr (e->demo, ==, e->id);
       g_assert_nonnull (e->summary);
-      g_assert_cmpuint (g_utf8_strlen (e->summary, -1), <=, 56);
+      g_assert_cmpuint (g_utf8_strlen (e->summary, -1), <=, 54);
       g_assert_false (g_str_has_suffix (e->summary, "."));
       g_assert_cmpuint (strlen (e->cause), >, 40);
       g_assert_cmpuint (strlen (e->fix), >, 20);
