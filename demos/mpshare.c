@@ -49,7 +49,7 @@ decide_colour (void)
   use_colour = isatty (STDOUT_FILENO) && g_getenv ("NO_COLOR") == NULL;
 }
 
-/* @text wrapped in an SGR colour when colour is on; static buffer-free. */
+/* A copy of @text, wrapped in an SGR colour when colour is on. */
 static char *
 paint (const char *sgr,
        const char *text)
@@ -117,12 +117,12 @@ static char *
 truncate_to (const char *text,
              glong       max)
 {
+  g_autofree char *head = NULL;
+
   if (g_utf8_strlen (text, -1) <= max)
     return g_strdup (text);
-  {
-    g_autofree char *head = g_utf8_substring (text, 0, max - 1);
-    return g_strconcat (head, "…", NULL);
-  }
+  head = g_utf8_substring (text, 0, max - 1);
+  return g_strconcat (head, "…", NULL);
 }
 
 static void
@@ -185,12 +185,12 @@ find_demo (const MpCatalogEntry *entry,
 static char *
 describe_dirs (GPtrArray *dirs)
 {
-  g_ptr_array_add (dirs, NULL);
-  {
-    char *text = g_strjoinv (", ", (char **) dirs->pdata);
-    g_ptr_array_remove_index (dirs, dirs->len - 1);
-    return text;
-  }
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; i < dirs->len; i++)
+    g_string_append_printf (text, "%s%s", i > 0 ? ", " : "",
+                            (const char *) g_ptr_array_index (dirs, i));
+  return g_string_free (text, FALSE);
 }
 
 /* ---- list --------------------------------------------------------------- */
@@ -591,7 +591,7 @@ cmd_tour (int    argc,
           char **argv)
 {
   gboolean built_only = FALSE;
-  char *start_method = NULL;
+  g_autofree char *start_method = NULL;
   int timeout_s = 300;
   const GOptionEntry options[] = {
     { "built-only", 0, 0, G_OPTION_ARG_NONE, &built_only,
@@ -622,13 +622,11 @@ cmd_tour (int    argc,
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("mpshare tour: %s\n", error->message);
-      g_free (start_method);
       return EXIT_USAGE;
     }
   if (argc > 1)
     {
       g_printerr ("mpshare tour: unexpected argument \"%s\"\n", argv[1]);
-      g_free (start_method);
       return EXIT_USAGE;
     }
   if (start_method != NULL && !g_str_equal (start_method, "fork") &&
@@ -636,13 +634,11 @@ cmd_tour (int    argc,
     {
       g_printerr ("mpshare tour: unknown start method \"%s\": use fork or spawn\n",
                   start_method);
-      g_free (start_method);
       return EXIT_USAGE;
     }
   if (timeout_s <= 0)
     {
       g_printerr ("mpshare tour: --timeout must be a positive number of seconds\n");
-      g_free (start_method);
       return EXIT_USAGE;
     }
 
@@ -712,7 +708,6 @@ cmd_tour (int    argc,
       g_print ("\nTour done: %s.\n", verdict);
     }
 
-  g_free (start_method);
   if (tour_interrupted)
     return 128 + SIGINT;
   return all_yes && n_built > 0 ? EXIT_OK : EXIT_FAILED;

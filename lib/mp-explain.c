@@ -8,11 +8,12 @@
  * - Python prints a chain of exceptions root first: the original exception,
  *   then "During handling of the above exception, another exception
  *   occurred:" or "The above exception was the direct cause of the
- *   following exception:", then the next one. A pool worker's or a
- *   manager's remote traceback is printed inside the exception that
- *   carries it, before or after, but a dead manager that breaks a pool is
- *   still printed first. So the earlier a rule matches in the text, the
- *   closer it is to the root cause.
+ *   following exception:", then the next one. A pool worker's traceback
+ *   travels as the cause, printed first in quotes; a pasted stderr shows a
+ *   dying worker's traceback before the parent's. So the earlier a rule
+ *   matches in the text, the closer it is to the root cause. (A manager's
+ *   RemoteError prints the server's traceback after the client's frames,
+ *   but those frames match no rule.)
  *
  * A rule may require context in the same "block": the lines between two
  * separators (a traceback header, a chain sentence, a ''' or """ line, a
