@@ -3,7 +3,8 @@
  * The built `mpshare` binary is found in $MP_DEMO_DIR (set by meson). Tests
  * that need demos point MP_DEMO_DIR at a fresh directory of small shell
  * scripts standing in for them, so list, run and tour are checked on known
- * outcomes whichever real demos exist yet.
+ * outcomes whichever real demos exist yet (the real ones are run by the
+ * demos suite).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -137,14 +138,14 @@ has_row (const char *text,
   return row != NULL;
 }
 
+/* In the build directory, not the system's temp dir: a failed assertion
+ * skips the teardown, and what it leaves must not litter /tmp. */
 static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
-  f->demo_dir = g_dir_make_tmp ("mpshare-cli-XXXXXX", &error);
-  g_assert_no_error (error);
+  f->demo_dir = g_test_build_filename (G_TEST_BUILT, "cli-demos-XXXXXX", NULL);
+  g_assert_nonnull (g_mkdtemp (f->demo_dir));
 }
 
 static void
