@@ -383,13 +383,12 @@ typedef struct {
 typedef struct {
   GMainLoop *loop;
   GPid       pid;
-  gboolean   exited;
   int        wait_status;
   gboolean   timed_out;
 } Waiter;
 
 static Waiter *current_waiter;
-static gboolean tour_interrupted;
+static int tour_interrupted;     /* the signal that stopped the tour, or 0 */
 
 static void
 child_new_group (gpointer user_data)
@@ -412,7 +411,6 @@ on_child_exit (GPid     pid,
 {
   Waiter *waiter = user_data;
 
-  waiter->exited = TRUE;
   waiter->wait_status = wait_status;
   g_main_loop_quit (waiter->loop);
 }
@@ -430,7 +428,7 @@ on_timeout (gpointer user_data)
 static gboolean
 on_interrupt (gpointer user_data)
 {
-  tour_interrupted = TRUE;
+  tour_interrupted = GPOINTER_TO_INT (user_data);
   if (current_waiter != NULL)
     kill_group (current_waiter->pid);
   return G_SOURCE_CONTINUE;
@@ -478,7 +476,10 @@ run_half (const char   *path,
   start = g_get_monotonic_time ();
   /* g_spawn, not GSubprocess: the pid must stay known after the exit, to
    * stop the workers the demo may leave in its group */
-  if (!g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+  /* stdin from /dev/null: in a group of its own a demo reading the
+   * terminal would be stopped, not served */
+  if (!g_spawn_async (NULL, (char **) argv, NULL,
+                      G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL,
                       child_new_group, NULL, &waiter.pid, &error))
     {
       g_printerr ("mpshare tour: %s\n", error->message);
@@ -610,7 +611,9 @@ cmd_tour (int    argc,
   g_autoptr(GPtrArray) missing = g_ptr_array_new ();
   const MpCatalogEntry *entries;
   gsize n;
-  guint n_built = 0, k = 0, signal_id;
+  static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+  guint signal_ids[G_N_ELEMENTS (stop_signals)];
+  guint n_built = 0, k = 0;
   gboolean all_yes = TRUE;
 
   g_option_context_set_summary (context,
@@ -660,7 +663,10 @@ cmd_tour (int    argc,
         g_ptr_array_add (missing, (gpointer) entries[i].id);
     }
 
-  signal_id = g_unix_signal_add (SIGINT, on_interrupt, NULL);
+  /* stopping the tour stops the demo it runs, workers included */
+  for (guint i = 0; i < G_N_ELEMENTS (stop_signals); i++)
+    signal_ids[i] = g_unix_signal_add (stop_signals[i], on_interrupt,
+                                       GINT_TO_POINTER (stop_signals[i]));
   for (gsize i = 0; i < n && !tour_interrupted; i++)
     {
       const char *path = g_ptr_array_index (paths, i);
@@ -680,7 +686,8 @@ cmd_tour (int    argc,
         rows[i].fixed = run_half (path, entries[i].id, "--fixed", start_method,
                                   timeout_s, &rows[i].elapsed_us);
     }
-  g_source_remove (signal_id);
+  for (guint i = 0; i < G_N_ELEMENTS (stop_signals); i++)
+    g_source_remove (signal_ids[i]);
 
   for (gsize i = 0; i < n; i++)
     if (rows[i].built ? (rows[i].broken != HALF_PASSED || rows[i].fixed != HALF_PASSED)
@@ -709,7 +716,7 @@ cmd_tour (int    argc,
     }
 
   if (tour_interrupted)
-    return 128 + SIGINT;
+    return 128 + tour_interrupted;
   return all_yes && n_built > 0 ? EXIT_OK : EXIT_FAILED;
 }
 

@@ -11,9 +11,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pty.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
@@ -464,6 +467,62 @@ test_tour_timeout (Fixture       *f,
   g_assert_cmpint (g_unlink (pid_file), ==, 0);
 }
 
+/* SIGTERM to the tour stops the running demo and the workers it started,
+ * and the tour says so. The fake demo announces itself through a FIFO, so
+ * the signal is sent exactly while it runs. */
+static void
+test_tour_interrupted (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *fifo = g_build_filename (f->demo_dir, "started.fifo", NULL);
+  g_autofree char *pid_file = g_build_filename (f->demo_dir, "worker.pid", NULL);
+  g_autofree char *broken = g_strdup_printf (
+    "sleep 600 & echo $! > '%s'; echo started > '%s'; wait", pid_file, fifo);
+  g_autofree char *path = mpshare_path ();
+  const char *argv[] = { path, "tour", "--built-only", NULL };
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) child = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *pid_text = NULL;
+  g_autofree char *stat_path = NULL;
+  g_autofree char *stat = NULL;
+  struct pollfd pfd;
+  char line[16];
+  int fd;
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  add_fake_demo (f, "lost-update", broken, "exit 0");
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_subprocess_launcher_setenv (launcher, "MP_DEMO_DIR", f->demo_dir, TRUE);
+  child = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+
+  fd = open (fifo, O_RDONLY | O_NONBLOCK);
+  g_assert_cmpint (fd, >=, 0);
+  pfd = (struct pollfd) { .fd = fd, .events = POLLIN };
+  g_assert_cmpint (poll (&pfd, 1, 60 * 1000), ==, 1);   /* a backstop only */
+  g_assert_cmpint (read (fd, line, sizeof line), >, 0);
+  close (fd);
+
+  g_subprocess_send_signal (child, SIGTERM);
+  g_subprocess_communicate_utf8 (child, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s", out);
+  g_assert_true (g_subprocess_get_if_exited (child));
+  g_assert_cmpint (g_subprocess_get_exit_status (child), ==, 128 + SIGTERM);
+  g_assert_nonnull (strstr (out, "Tour interrupted."));
+
+  g_assert_true (g_file_get_contents (pid_file, &pid_text, NULL, NULL));
+  stat_path = g_strdup_printf ("/proc/%s/stat", g_strstrip (pid_text));
+  if (g_file_get_contents (stat_path, &stat, NULL, NULL))
+    g_assert_nonnull (strstr (stat, ") Z "));
+  g_assert_cmpint (g_unlink (pid_file), ==, 0);
+  g_assert_cmpint (g_unlink (fifo), ==, 0);
+}
+
 /* ---- explain ------------------------------------------------------------- */
 
 static char *
@@ -643,6 +702,7 @@ main (int    argc,
   g_test_add ("/cli/tour/built-only", Fixture, NULL, fixture_setup, test_tour_built_only, fixture_teardown);
   g_test_add ("/cli/tour/nothing-built", Fixture, NULL, fixture_setup, test_tour_nothing_built, fixture_teardown);
   g_test_add ("/cli/tour/timeout", Fixture, NULL, fixture_setup, test_tour_timeout, fixture_teardown);
+  g_test_add ("/cli/tour/interrupted", Fixture, NULL, fixture_setup, test_tour_interrupted, fixture_teardown);
   g_test_add_func ("/cli/explain/ids", test_explain_ids);
   g_test_add ("/cli/explain/full", Fixture, NULL, fixture_setup, test_explain_full, fixture_teardown);
   g_test_add_func ("/cli/explain/mpshare-message", test_explain_mpshare_message);
