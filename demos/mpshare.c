@@ -615,6 +615,7 @@ cmd_tour (int    argc,
   guint signal_ids[G_N_ELEMENTS (stop_signals)];
   guint n_built = 0, k = 0;
   gboolean all_yes = TRUE;
+  MpStartMethod method;
 
   g_option_context_set_summary (context,
     "Run every demo in catalog order, each once with --broken (it must\n"
@@ -632,11 +633,10 @@ cmd_tour (int    argc,
       g_printerr ("mpshare tour: unexpected argument \"%s\"\n", argv[1]);
       return EXIT_USAGE;
     }
-  if (start_method != NULL && !g_str_equal (start_method, "fork") &&
-      !g_str_equal (start_method, "spawn"))
+  if (start_method != NULL &&
+      !mp_start_method_from_string (start_method, &method, &error))
     {
-      g_printerr ("mpshare tour: unknown start method \"%s\": use fork or spawn\n",
-                  start_method);
+      g_printerr ("mpshare tour: %s\n", error->message);
       return EXIT_USAGE;
     }
   if (timeout_s <= 0)
