@@ -84,9 +84,9 @@ mp_frame_parse_header (const guint8   header[MP_FRAME_HEADER_SIZE],
       mp_set_error (error, MP_ERROR_PROTOCOL,
                     "The peer announced a frame of %" G_GSIZE_FORMAT
                     " bytes, more than the limit of %" G_GSIZE_FORMAT
-                    "; the connection was closed. Raise the limit with"
-                    " mp_connection_set_max_frame_size() if such messages"
-                    " are expected", len, max_frame);
+                    " (256 during the auth handshake, otherwise set with"
+                    " mp_connection_set_max_frame_size()); the connection"
+                    " was closed", len, max_frame);
       return FALSE;
     }
   *out_payload_len = len;
@@ -491,7 +491,7 @@ struct _MpConnection {
 
   gint            shut_down;      /* atomic: no further use */
   gint            broken;         /* atomic: the stream lost its framing */
-  gboolean        closed;         /* under both locks */
+  gint            closed;         /* atomic; set under both locks */
 };
 
 static gboolean
@@ -751,7 +751,7 @@ static gboolean
 check_usable (MpConnection *self,
               GError      **error)
 {
-  if (self->closed || g_atomic_int_get (&self->shut_down))
+  if (g_atomic_int_get (&self->closed) || g_atomic_int_get (&self->shut_down))
     {
       mp_set_error (error, MP_ERROR_CONNECTION_CLOSED,
                     "The connection is closed; open a new one");
@@ -1056,7 +1056,7 @@ mp_connection_poll (MpConnection *self,
   g_return_val_if_fail (self != NULL, FALSE);
 
   g_mutex_lock (&self->recv_lock);
-  if (self->closed || g_atomic_int_get (&self->shut_down))
+  if (g_atomic_int_get (&self->closed) || g_atomic_int_get (&self->shut_down))
     ready = FALSE;
   else if (g_atomic_int_get (&self->broken) || self->read_start < self->read_end)
     ready = TRUE;
@@ -1161,9 +1161,10 @@ mp_connection_recv_variant (MpConnection       *self,
  * mp_connection_shutdown:
  * @self: a connection
  *
- * Ends all traffic on @self. Safe to call from any thread: threads blocked
- * in send or recv on @self return with %MP_ERROR_CONNECTION_CLOSED, and
- * the peer sees the end of the stream. The socket stays allocated until
+ * Ends all traffic on @self, for every process sharing the socket (a
+ * forked copy included). Safe to call from any thread: threads blocked in
+ * send or recv on @self return with %MP_ERROR_CONNECTION_CLOSED, and the
+ * peer sees the end of the stream. The socket stays allocated until
  * mp_connection_close() or the last unref.
  */
 void
@@ -1179,20 +1180,23 @@ mp_connection_shutdown (MpConnection *self)
  * mp_connection_close:
  * @self: a connection
  *
- * Shuts @self down, waits for threads using it to let go and releases
- * the socket. Idempotent; later calls fail with %MP_ERROR_CONNECTION_CLOSED.
+ * Releases this process's socket. Like closing any fd, it leaves a copy
+ * inherited by (or from) another process working; the peer sees the end
+ * of the stream once no process holds the socket any more. A send or recv
+ * in progress in another thread is waited for: call
+ * mp_connection_shutdown() first to make it return. Idempotent; later
+ * calls fail with %MP_ERROR_CONNECTION_CLOSED.
  */
 void
 mp_connection_close (MpConnection *self)
 {
   g_return_if_fail (self != NULL);
 
-  mp_connection_shutdown (self);
   g_mutex_lock (&self->send_lock);
   g_mutex_lock (&self->recv_lock);
-  if (!self->closed)
+  if (!g_atomic_int_get (&self->closed))
     {
-      self->closed = TRUE;
+      g_atomic_int_set (&self->closed, TRUE);
       g_socket_close (self->socket, NULL);
       mp_frame_decoder_clear (&self->decoder);
       self->read_start = self->read_end = 0;
@@ -1212,7 +1216,8 @@ gboolean
 mp_connection_is_closed (MpConnection *self)
 {
   g_return_val_if_fail (self != NULL, TRUE);
-  return g_atomic_int_get (&self->shut_down) || g_atomic_int_get (&self->broken);
+  return g_atomic_int_get (&self->closed) || g_atomic_int_get (&self->shut_down) ||
+         g_atomic_int_get (&self->broken);
 }
 
 /**
@@ -2130,6 +2135,8 @@ mp_listener_accept_unauthenticated (MpListener *self,
  *
  * Returns: (transfer full): an authenticated connection, or %NULL with
  *   @error set (%MP_ERROR_AUTH_FAILED for a client with a wrong key).
+ *   Use mp_listener_is_shut_down() to tell "stop accepting" from errors
+ *   that concern one client.
  */
 MpConnection *
 mp_listener_accept (MpListener *self,
@@ -2171,6 +2178,23 @@ mp_listener_shutdown (MpListener *self)
 {
   g_return_if_fail (self != NULL);
   g_cancellable_cancel (self->cancellable);
+}
+
+/**
+ * mp_listener_is_shut_down:
+ * @self: a listener
+ *
+ * An accept loop stops when this is %TRUE: an error from
+ * mp_listener_accept() otherwise concerns one client only (a wrong key, a
+ * client gone during the handshake — also %MP_ERROR_CONNECTION_CLOSED).
+ *
+ * Returns: %TRUE after mp_listener_shutdown() or mp_listener_close().
+ */
+gboolean
+mp_listener_is_shut_down (MpListener *self)
+{
+  g_return_val_if_fail (self != NULL, TRUE);
+  return g_cancellable_is_cancelled (self->cancellable);
 }
 
 /**

@@ -136,6 +136,7 @@ MpConnection *mp_listener_accept_unauthenticated (MpListener *self,
                                                   gint64      timeout_us,
                                                   GError    **error);
 void          mp_listener_shutdown            (MpListener    *self);
+gboolean      mp_listener_is_shut_down        (MpListener    *self);
 void          mp_listener_close               (MpListener    *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpConnection, mp_connection_unref)

@@ -436,11 +436,58 @@ test_frame_shutdown_wakes_reader (void)
   job.connection = a;
   reader = g_thread_new ("reader", recv_thread, &job);
   /* whether the reader is already waiting or not, it must return at once */
+  mp_connection_shutdown (a);
   mp_connection_close (a);
   g_thread_join (reader);
   g_assert_null (job.got);
   g_assert_error (job.error, MP_ERROR, MP_ERROR_CONNECTION_CLOSED);
   g_clear_error (&job.error);
+
+  /* and the peer sees the end of the stream */
+  g_assert_null (mp_connection_recv_bytes (b, BACKSTOP_US, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_CONNECTION_CLOSED);
+}
+
+/* Closing a copy in one process must not cut the socket off for the
+ * process that still uses it (Python's Connection.close does the same). */
+static void
+test_frame_close_inherited_copy (void)
+{
+  g_autoptr(MpConnection) ours = NULL;
+  g_autoptr(MpConnection) theirs = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) ping = bytes_from_string ("ping");
+  g_autoptr(GBytes) got = NULL;
+  int status = 0;
+  pid_t pid;
+
+  g_assert_true (mp_connection_new_pair (&ours, &theirs, &error));
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      GBytes *echo;
+      int code = 1;
+
+      g_clear_pointer (&ours, mp_connection_unref);
+      echo = mp_connection_recv_bytes (theirs, BACKSTOP_US, NULL);
+      if (echo != NULL && mp_connection_send_bytes (theirs, echo, NULL))
+        code = 0;
+      g_clear_pointer (&echo, g_bytes_unref);
+      g_clear_pointer (&theirs, mp_connection_unref);
+      g_clear_pointer (&ping, g_bytes_unref);
+      _exit (code);
+    }
+
+  /* the child's end is closed here, at once, before the child uses it */
+  mp_connection_close (theirs);
+  g_assert_true (mp_connection_send_bytes (ours, ping, &error));
+  got = mp_connection_recv_bytes (ours, BACKSTOP_US, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (got, ping));
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
 }
 
 static void
@@ -874,6 +921,7 @@ test_unix_wrong_key_keeps_serving (void)
   g_assert_null (refused);
   g_assert_error (error, MP_ERROR, MP_ERROR_AUTH_FAILED);
   g_clear_error (&error);
+  g_assert_false (mp_listener_is_shut_down (listener));
   accept_and_echo (listener);
 
   g_thread_join (clients);
@@ -1070,6 +1118,7 @@ test_unix_shutdown_wakes_accept (void)
   g_assert_null (job.connection);
   g_assert_error (job.error, MP_ERROR, MP_ERROR_CONNECTION_CLOSED);
   g_clear_error (&job.error);
+  g_assert_true (mp_listener_is_shut_down (listener));
 
   g_assert_null (mp_listener_accept (listener, 0, &error));
   g_assert_error (error, MP_ERROR, MP_ERROR_CONNECTION_CLOSED);
@@ -1326,6 +1375,7 @@ main (int    argc,
   g_test_add_func ("/connection/frame/send-to-gone-peer", test_frame_send_to_gone_peer);
   g_test_add_func ("/connection/frame/timeout-resumes", test_frame_timeout_resumes);
   g_test_add_func ("/connection/frame/shutdown-wakes-reader", test_frame_shutdown_wakes_reader);
+  g_test_add_func ("/connection/frame/close-inherited-copy", test_frame_close_inherited_copy);
   g_test_add_func ("/connection/variant/roundtrip", test_variant_roundtrip);
   g_test_add_func ("/connection/variant/not-normal", test_variant_not_normal);
   g_test_add_func ("/connection/auth/messages", test_auth_messages);
