@@ -517,7 +517,6 @@ test_variant_not_normal (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) got = NULL;
   g_autoptr(GBytes) garbage = g_bytes_new ("\x05\x00\x00\x00xyz\xff", 8);
-  g_autoptr(GBytes) fine = bytes_from_string ("ok");
 
   g_assert_true (mp_connection_new_pair (&a, &b, &error));
   g_assert_true (mp_connection_send_bytes (a, garbage, &error));
