@@ -11,5 +11,7 @@
 #include "mp-process.h"
 #include "mp-pool.h"
 #include "mp-connection.h"
+#include "mp-catalog.h"
+#include "mp-explain.h"
 
 #undef MPSHARE_INSIDE
