@@ -32,6 +32,7 @@ SPDX-License-Identifier: LGPL-2.1-or-later
 
 import argparse
 import math
+import os
 import pathlib
 import subprocess
 import sys
@@ -227,7 +228,8 @@ def main():
                  "none": "unpinned"}[args.pin]
     print(f"mpshare vs CPython {sys.version.split()[0]} multiprocessing, --pin {args.pin} "
           f"({placement})" + (" --quick: figures are not meaningful" if args.quick else ""))
-    print("CPython/mpshare: times faster (for tasks/s, mpshare/CPython)\n")
+    print(f"load average {os.getloadavg()[0]:.1f} (other work on the CPUs inflates "
+          "the figures); CPy/mp: times faster than CPython\n")
 
     table = [("operation", "mpshare", "floor", "mp/floor", "CPython",
               "CPy/mp", "target", "met")]

@@ -320,7 +320,7 @@ def format_value(value, unit):
 
 def print_table(results, args):
     print(f"python_baseline: CPython {sys.version.split()[0]}, best of {args.repeats}, "
-          f"processes on {PLACE.describe()}"
+          f"processes on {PLACE.describe()}, load average {os.getloadavg()[0]:.1f}"
           + (" (--quick: figures are not meaningful)" if args.quick else ""))
     print()
     width = max(len(label) for _, _, label in ROWS)
