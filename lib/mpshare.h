@@ -10,5 +10,6 @@
 #include "mp-serialize.h"
 #include "mp-process.h"
 #include "mp-pool.h"
+#include "mp-connection.h"
 
 #undef MPSHARE_INSIDE
