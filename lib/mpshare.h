@@ -11,5 +11,7 @@
 #include "mp-process.h"
 #include "mp-pool.h"
 #include "mp-connection.h"
+#include "mp-manager.h"
+#include "mp-proxy.h"
 
 #undef MPSHARE_INSIDE
