@@ -992,9 +992,9 @@ server_run (const char   *address,
   server.listener = mp_listener_new (address, authkey, &listen_error);
   if (server.listener == NULL)
     {
+      /* the parent raises it from the report; the child need not print it */
       report (lifeline, listen_error, NULL);
-      g_propagate_error (error, g_steal_pointer (&listen_error));
-      return FALSE;
+      return TRUE;
     }
   server.address = g_strdup (mp_listener_get_address (server.listener));
   g_mutex_init (&server.lock);
