@@ -2022,6 +2022,8 @@ mp_listener_get_address (MpListener *self)
  *
  * Bounds how long mp_listener_accept() waits for a connected peer to
  * finish the handshake (default %MP_CONNECTION_DEFAULT_HANDSHAKE_TIMEOUT).
+ * Set it before accepting; like mp_listener_set_max_frame_size() it is
+ * not meant to change while another thread accepts.
  */
 void
 mp_listener_set_handshake_timeout (MpListener *self,
@@ -2126,12 +2128,15 @@ mp_listener_accept_unauthenticated (MpListener *self,
 /**
  * mp_listener_accept:
  * @self: a listener
- * @timeout_us: how long to wait, handshake included; negative: for ever
+ * @timeout_us: how long to wait for a client to connect; negative: for
+ *   ever, 0: only take one already waiting
  * @error: return location for a #GError
  *
- * Accepts one client and authenticates it (waiting at most the handshake
- * timeout for it). A client that fails the handshake costs only its own
- * connection: the error is returned and the listener goes on accepting.
+ * Accepts one client and authenticates it. The handshake has its own
+ * bound, the handshake timeout, so polling with @timeout_us 0 still gives
+ * a waiting client the time to answer. A client that fails the handshake
+ * costs only its own connection: the error is returned and the listener
+ * goes on accepting.
  *
  * Returns: (transfer full): an authenticated connection, or %NULL with
  *   @error set (%MP_ERROR_AUTH_FAILED for a client with a wrong key).
@@ -2144,8 +2149,6 @@ mp_listener_accept (MpListener *self,
                     GError    **error)
 {
   g_autoptr(MpConnection) connection = NULL;
-  gint64 deadline = deadline_from_timeout (timeout_us);
-  gint64 handshake_us;
 
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -2154,10 +2157,8 @@ mp_listener_accept (MpListener *self,
   if (connection == NULL)
     return NULL;
 
-  handshake_us = self->handshake_timeout_us;
-  if (deadline >= 0 && (handshake_us < 0 || remaining_us (deadline) < handshake_us))
-    handshake_us = remaining_us (deadline);
-  if (!mp_connection_authenticate_server (connection, self->authkey, handshake_us, error))
+  if (!mp_connection_authenticate_server (connection, self->authkey,
+                                          self->handshake_timeout_us, error))
     {
       g_prefix_error (error, "Refused a client of %s: ", self->address);
       return NULL;

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -491,6 +492,30 @@ test_frame_close_inherited_copy (void)
 }
 
 static void
+test_fd_not_a_stream_socket (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpConnection) connection = NULL;
+  int pipe_fds[2], dgram[2];
+
+  /* the fd is the connection's from the call on, even when it fails */
+  g_assert_no_errno (pipe (pipe_fds));
+  connection = mp_connection_new_for_fd (pipe_fds[0], &error);
+  g_assert_null (connection);
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_cmpint (fcntl (pipe_fds[0], F_GETFD), ==, -1);
+  close (pipe_fds[1]);
+
+  g_assert_no_errno (socketpair (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, dgram));
+  connection = mp_connection_new_for_fd (dgram[0], &error);
+  g_assert_null (connection);
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (fcntl (dgram[0], F_GETFD), ==, -1);
+  close (dgram[1]);
+}
+
+static void
 test_variant_roundtrip (void)
 {
   g_autoptr(MpConnection) a = NULL;
@@ -517,7 +542,6 @@ test_variant_not_normal (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) got = NULL;
   g_autoptr(GBytes) garbage = g_bytes_new ("\x05\x00\x00\x00xyz\xff", 8);
-  g_autoptr(GBytes) fine = bytes_from_string ("ok");
 
   g_assert_true (mp_connection_new_pair (&a, &b, &error));
   g_assert_true (mp_connection_send_bytes (a, garbage, &error));
@@ -711,6 +735,52 @@ test_auth_wrong_key (void)
   /* neither side can be used unauthenticated afterwards */
   g_assert_true (mp_connection_is_closed (server));
   g_assert_true (mp_connection_is_closed (client));
+}
+
+/* A server without the key that simply welcomes any answer: the client's
+ * own challenge unmasks it (the reason the handshake is mutual). */
+static gpointer
+impostor_server_thread (gpointer data)
+{
+  MpConnection *connection = data;
+  g_autoptr(GBytes) challenge = mp_auth_make_challenge (NULL);
+  g_autoptr(GBytes) welcome = bytes_from_string (MP_AUTH_WELCOME);
+  g_autoptr(GBytes) guess = NULL;
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GBytes) theirs = NULL;
+  guint8 forged[8 + 32] = "{sha256}";
+
+  guess = g_bytes_new (forged, sizeof forged);
+  if (!mp_connection_send_bytes (connection, challenge, NULL))
+    return NULL;
+  answer = mp_connection_recv_bytes (connection, BACKSTOP_US, NULL);
+  if (answer == NULL || !mp_connection_send_bytes (connection, welcome, NULL))
+    return NULL;
+  theirs = mp_connection_recv_bytes (connection, BACKSTOP_US, NULL);
+  if (theirs == NULL || !mp_connection_send_bytes (connection, guess, NULL))
+    return NULL;
+  /* the verdict the client sends back */
+  return mp_connection_recv_bytes (connection, BACKSTOP_US, NULL);
+}
+
+static void
+test_auth_client_checks_server (void)
+{
+  g_autoptr(GBytes) key = make_key (7);
+  g_autoptr(MpConnection) impostor = NULL;
+  g_autoptr(MpConnection) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) verdict = NULL;
+  GThread *thread;
+
+  g_assert_true (mp_connection_new_pair (&impostor, &client, &error));
+  thread = g_thread_new ("impostor", impostor_server_thread, impostor);
+  g_assert_false (mp_connection_authenticate_client (client, key, BACKSTOP_US, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_AUTH_FAILED);
+  verdict = g_thread_join (thread);
+  g_assert_nonnull (verdict);
+  g_assert_cmpmem (g_bytes_get_data (verdict, NULL), g_bytes_get_size (verdict),
+                   MP_AUTH_FAILURE, strlen (MP_AUTH_FAILURE));
 }
 
 static void
@@ -1298,6 +1368,33 @@ test_tcp_bare_host_port (void)
 }
 
 static void
+test_tcp_ipv6_loopback (void)
+{
+  g_autoptr(GBytes) key = make_key (9);
+  g_autoptr(MpListener) listener = NULL;
+  g_autoptr(GError) error = NULL;
+  ClientJob job = { 0 };
+  GThread *client;
+
+  listener = mp_listener_new ("tcp:[::1]:0", key, &error);
+  if (listener == NULL)
+    {
+      g_test_skip_printf ("no IPv6 loopback here: %s", error->message);
+      return;
+    }
+  g_assert_true (g_str_has_prefix (mp_listener_get_address (listener), "tcp:[::1]:"));
+
+  job.address = mp_listener_get_address (listener);
+  job.key = key;
+  job.message = "hello over ipv6";
+  client = g_thread_new ("client", client_thread, &job);
+  accept_and_echo (listener);
+  g_thread_join (client);
+  g_assert_no_error (job.error);
+  g_assert_true (job.ok);
+}
+
+static void
 test_address_invalid (void)
 {
   static const char *const bad[] = {
@@ -1376,12 +1473,14 @@ main (int    argc,
   g_test_add_func ("/connection/frame/timeout-resumes", test_frame_timeout_resumes);
   g_test_add_func ("/connection/frame/shutdown-wakes-reader", test_frame_shutdown_wakes_reader);
   g_test_add_func ("/connection/frame/close-inherited-copy", test_frame_close_inherited_copy);
+  g_test_add_func ("/connection/fd/not-a-stream-socket", test_fd_not_a_stream_socket);
   g_test_add_func ("/connection/variant/roundtrip", test_variant_roundtrip);
   g_test_add_func ("/connection/variant/not-normal", test_variant_not_normal);
   g_test_add_func ("/connection/auth/messages", test_auth_messages);
   g_test_add_func ("/connection/auth/known-digest", test_auth_known_digest);
   g_test_add_func ("/connection/auth/ok", test_auth_ok);
   g_test_add_func ("/connection/auth/wrong-key", test_auth_wrong_key);
+  g_test_add_func ("/connection/auth/client-checks-server", test_auth_client_checks_server);
   g_test_add_func ("/connection/auth/empty-key", test_auth_empty_key);
   g_test_add_func ("/connection/auth/oversize-challenge", test_auth_oversize_challenge);
   g_test_add_func ("/connection/auth/not-a-challenge", test_auth_not_a_challenge);
@@ -1397,6 +1496,7 @@ main (int    argc,
   g_test_add_func ("/connection/unix/fork-child", test_unix_fork_child);
   g_test_add_func ("/connection/tcp/loopback", test_tcp_loopback);
   g_test_add_func ("/connection/tcp/bare-host-port", test_tcp_bare_host_port);
+  g_test_add_func ("/connection/tcp/ipv6-loopback", test_tcp_ipv6_loopback);
   g_test_add_func ("/connection/address/invalid", test_address_invalid);
   g_test_add_func ("/connection/address/connect-port-zero", test_address_connect_port_zero);
   g_test_add_func ("/connection/address/missing-socket", test_address_missing_socket);
