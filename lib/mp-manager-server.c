@@ -64,7 +64,7 @@ struct _MpServer {
 
   GMutex        lock;         /* everything below */
   GCond         drained;
-  GHashTable   *objects;      /* guint64 id -> MpEntry* */
+  GHashTable   *objects;      /* &entry->id -> MpEntry* */
   guint64       next_id;
   GHashTable   *clients;      /* guint64 nonce -> GHashTable (guint64 id -> count) */
   GQueue        conns;
@@ -607,7 +607,7 @@ server_create (MpServer *server,
   entry->referent = referent;
   g_mutex_lock (&server->lock);
   entry->id = ++server->next_id;
-  g_hash_table_insert (server->objects, id_key (entry->id), entry);
+  g_hash_table_insert (server->objects, &entry->id, entry);
   incref_locked (server, call->nonce, entry->id, NULL);
   g_mutex_unlock (&server->lock);
 
@@ -1055,7 +1055,8 @@ server_run (const char   *address,
   server.address = g_strdup (mp_listener_get_address (server.listener));
   g_mutex_init (&server.lock);
   g_cond_init (&server.drained);
-  server.objects = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  /* keyed by &entry->id: entries can be stolen without a key to free */
+  server.objects = g_hash_table_new (g_int64_hash, g_int64_equal);
   server.clients = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
                                           (GDestroyNotify) g_hash_table_unref);
   g_queue_init (&server.conns);

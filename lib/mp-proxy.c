@@ -472,7 +472,7 @@ mp_proxy_call (MpProxy     *self,
                GValue      *result,
                GError     **error)
 {
-  GVariant *wire_args = NULL;
+  g_autoptr(GVariant) wire_args = NULL;
 
   g_return_val_if_fail (MP_IS_PROXY (self), FALSE);
   g_return_val_if_fail (method != NULL, FALSE);

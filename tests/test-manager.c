@@ -545,9 +545,11 @@ test_nested_proxy (Fixture       *f,
   g_value_unset (&out);
   assert_counts (f->manager, 1, 1);
 
-  /* a freed container releases what it held */
+  /* a freed container releases what it held, nested at any depth */
   dict = mp_manager_dict (f->manager, NULL, &error);
-  stored = value_proxy (dict);
+  stored = mp_value_new (MP_TYPE_VALUE_LIST);
+  g_value_take_boxed (stored, mp_value_list_new ());
+  g_ptr_array_add (g_value_get_boxed (stored), value_proxy (dict));
   g_assert_true (mp_list_proxy_append (list, stored, &error));
   g_assert_no_error (error);
   g_clear_pointer (&stored, mp_value_free);
