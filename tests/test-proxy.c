@@ -414,10 +414,19 @@ test_list_unserializable (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(MpProxy) list = mp_manager_list (f->manager, NULL, &error);
   g_autoptr(GValue) pointer = mp_value_new (G_TYPE_POINTER);
+  g_autoptr(MpValue) shared = mp_value_create ('i', TRUE, &error);
+  g_autoptr(GValue) synchronized = mp_value_new (MP_TYPE_VALUE);
 
+  g_assert_no_error (error);
   /* refused in the client, before anything is sent */
   g_assert_false (mp_list_proxy_append (list, pointer, &error));
   g_assert_error (error, MP_ERROR, MP_ERROR_UNSERIALIZABLE);
+  g_clear_error (&error);
+
+  /* pitfall inheritance-only: shared memory cannot be stored in a manager */
+  g_value_set_object (synchronized, shared);
+  g_assert_false (mp_list_proxy_append (list, synchronized, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INHERITANCE_ONLY);
   g_clear_error (&error);
   g_assert_cmpint (mp_list_proxy_len (list, &error), ==, 0);
   g_assert_no_error (error);
