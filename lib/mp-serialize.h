@@ -27,6 +27,10 @@ G_BEGIN_DECLS
  *   MP_TYPE_VALUE_LIST  (GPtrArray of GValue*)         av
  *   MP_TYPE_VALUE_DICT  (GHashTable str -> GValue*)    a{sv}
  *   a GObject of a registered type                    (sv): type name + state
+ *   G_TYPE_ENUM (decoded as INT64)                    x
+ *   G_TYPE_FLAGS (decoded as UINT64)                  t
+ *   G_TYPE_STRV (decoded as MP_TYPE_VALUE_LIST)       av of ms
+ *   a NULL object, boxed or GVariant                  () (None)
  *
  * Property-based types (mp_serialize_register_type()) have state a{sv}
  * (property name -> wire value). Types with their own reducer

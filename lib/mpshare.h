@@ -10,5 +10,8 @@
 #include "mp-serialize.h"
 #include "mp-process.h"
 #include "mp-pool.h"
+#include "mp-connection.h"
+#include "mp-catalog.h"
+#include "mp-explain.h"
 
 #undef MPSHARE_INSIDE

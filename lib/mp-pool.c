@@ -1,0 +1,1390 @@
+/* mp-pool.c — a worker pool / executor (ProcessPoolExecutor)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Each worker is an MpProcess (fork or spawn) running the internal task
+ * MP_POOL_WORKER_TASK with one end of a socketpair. Frames on that socket
+ * are a 4-byte big-endian length and a body:
+ *
+ *   request (parent -> worker): GVariant "(tsv)" = (future index, task, args)
+ *   reply   (worker -> parent): u64 index (big-endian), u8 kind, then
+ *            kind 0 (ok):    the result, GVariant "v" boxing the wire value
+ *            kind 1 (error): u32 code, u32 domain length, domain, message
+ *
+ * One manager thread per pool (Python's executor management thread) hands
+ * queued work to idle workers, collects replies and watches the workers'
+ * sentinels. It only moves bytes: replies are decoded by whoever asks the
+ * future for its result, so the thread never touches GType or GVariant
+ * state that a concurrent fork could copy half-locked. A worker that dies
+ * while the pool is not closing breaks the pool (BrokenProcessPool).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "mp-process-private.h"
+
+#define MAX_FRAME        (1u << 30)
+#define MAX_WORKERS      1024
+#define INIT_FAILED_ID   G_MAXUINT64   /* reply id: the initializer failed */
+#define REQUEST_TYPE     "(tsv)"
+
+enum { REPLY_OK = 0, REPLY_ERROR = 1 };
+
+/* ---- frames (shared by both sides) -------------------------------------- */
+
+static void
+frame_append (GByteArray   *out,
+              const guint8 *body,
+              gsize         length)
+{
+  guint32 be = GUINT32_TO_BE ((guint32) length);
+
+  g_byte_array_append (out, (const guint8 *) &be, 4);
+  g_byte_array_append (out, body, length);
+}
+
+static guint64
+frame_id (const guint8 *body)
+{
+  guint64 be;
+
+  memcpy (&be, body, 8);
+  return GUINT64_FROM_BE (be);
+}
+
+/* ---- futures -------------------------------------------------------------- */
+
+typedef enum {
+  FUTURE_PENDING,
+  FUTURE_RUNNING,
+  FUTURE_DONE,
+} FutureState;
+
+struct _MpFuture
+{
+  GObject      parent_instance;
+
+  guint        index;
+  char        *task;
+
+  /* guarded by future_lock */
+  FutureState  state;
+  guint64      done_order;   /* completion order, for as-completed */
+  GBytes      *reply;        /* the worker's reply body, or NULL */
+  char        *broken;       /* why the pool broke under it, or NULL */
+};
+
+G_DEFINE_FINAL_TYPE (MpFuture, mp_future, G_TYPE_OBJECT)
+
+/* One lock and condition for every future: as-completed waits for any of
+ * many futures, possibly of several pools, and completions are rare
+ * compared to the work behind them. */
+static GMutex  future_lock;
+static GCond   future_cond;
+static guint64 done_counter;
+
+static void
+future_atfork_prepare (void)
+{
+  g_mutex_lock (&future_lock);
+}
+
+static void
+future_atfork_release (void)
+{
+  g_mutex_unlock (&future_lock);
+}
+
+static void
+mp_future_finalize (GObject *object)
+{
+  MpFuture *self = MP_FUTURE (object);
+
+  g_free (self->task);
+  g_clear_pointer (&self->reply, g_bytes_unref);
+  g_free (self->broken);
+
+  G_OBJECT_CLASS (mp_future_parent_class)->finalize (object);
+}
+
+static void
+mp_future_class_init (MpFutureClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = mp_future_finalize;
+}
+
+static void
+mp_future_init (MpFuture *self)
+{
+}
+
+static MpFuture *
+future_new (guint       index,
+            const char *task)
+{
+  MpFuture *self = g_object_new (MP_TYPE_FUTURE, NULL);
+
+  self->index = index;
+  self->task = g_strdup (task);
+  return self;
+}
+
+static void
+future_set_running (MpFuture *self)
+{
+  g_mutex_lock (&future_lock);
+  if (self->state == FUTURE_PENDING)
+    self->state = FUTURE_RUNNING;
+  g_mutex_unlock (&future_lock);
+}
+
+/* Takes @reply or @broken (one of them). */
+static void
+future_finish (MpFuture *self,
+               GBytes   *reply,
+               char     *broken)
+{
+  g_mutex_lock (&future_lock);
+  g_assert (self->state != FUTURE_DONE);
+  self->state = FUTURE_DONE;
+  self->done_order = ++done_counter;
+  self->reply = reply;
+  self->broken = broken;
+  g_cond_broadcast (&future_cond);
+  g_mutex_unlock (&future_lock);
+}
+
+/**
+ * mp_future_done:
+ * @self: an #MpFuture
+ *
+ * Returns: %TRUE when the task finished, failed or was lost to a broken pool.
+ */
+gboolean
+mp_future_done (MpFuture *self)
+{
+  gboolean done;
+
+  g_return_val_if_fail (MP_IS_FUTURE (self), FALSE);
+
+  g_mutex_lock (&future_lock);
+  done = self->state == FUTURE_DONE;
+  g_mutex_unlock (&future_lock);
+  return done;
+}
+
+/**
+ * mp_future_get_index:
+ * @self: an #MpFuture
+ *
+ * Returns: the position of this task in its pool's submission order, from 0.
+ */
+guint
+mp_future_get_index (MpFuture *self)
+{
+  g_return_val_if_fail (MP_IS_FUTURE (self), 0);
+
+  return self->index;
+}
+
+static gboolean
+decode_reply (MpFuture  *self,
+              GBytes    *reply,
+              GValue    *result,
+              GError   **error)
+{
+  gsize size;
+  const guint8 *body = g_bytes_get_data (reply, &size);
+
+  if (size >= 9 && body[8] == REPLY_OK)
+    {
+      g_autoptr(GBytes) data = g_bytes_new_from_bytes (reply, 9, size - 9);
+      g_autoptr(GVariant) boxed = g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, data, FALSE);
+      g_autoptr(GVariant) wire = NULL;
+      GValue ignored = G_VALUE_INIT;
+      gboolean ok;
+
+      if (!g_variant_is_normal_form (boxed))
+        goto malformed;
+      wire = g_variant_get_variant (boxed);
+      ok = mp_deserialize_value (wire, result != NULL ? result : &ignored, error);
+      if (G_IS_VALUE (&ignored))
+        g_value_unset (&ignored);
+      return ok;
+    }
+  if (size >= 17 && body[8] == REPLY_ERROR)
+    {
+      guint32 code, domain_length;
+      g_autofree char *domain = NULL;
+      g_autofree char *message = NULL;
+
+      memcpy (&code, body + 9, 4);
+      memcpy (&domain_length, body + 13, 4);
+      code = GUINT32_FROM_BE (code);
+      domain_length = GUINT32_FROM_BE (domain_length);
+      if (domain_length == 0 || domain_length > size - 17)
+        goto malformed;
+      domain = g_strndup ((const char *) body + 17, domain_length);
+      message = g_utf8_make_valid ((const char *) body + 17 + domain_length, size - 17 - domain_length);
+      g_set_error_literal (error, g_quark_from_string (domain), (int) code, message);
+      return FALSE;
+    }
+
+malformed:
+  mp_set_error (error, MP_ERROR_PROTOCOL, "future #%u (task '%s'): the worker's reply is malformed",
+                self->index, self->task);
+  return FALSE;
+}
+
+/**
+ * mp_future_result:
+ * @self: an #MpFuture
+ * @timeout_us: how long to wait in microseconds; -1 waits forever
+ * @result: (out caller-allocates) (optional): an unset GValue for the
+ *   task's result (left unset for None); a fresh copy at every call
+ * @error: return location for a #GError
+ *
+ * Waits for the task. A task that failed gives back its own error (same
+ * domain, code and message); a task lost with its worker gives
+ * %MP_ERROR_BROKEN_POOL; a wait that runs out gives %MP_ERROR_TIMEOUT.
+ *
+ * Returns: %TRUE with @result set when the task succeeded.
+ */
+gboolean
+mp_future_result (MpFuture  *self,
+                  gint64     timeout_us,
+                  GValue    *result,
+                  GError   **error)
+{
+  g_autoptr(GBytes) reply = NULL;
+  g_autofree char *broken = NULL;
+  gint64 deadline;
+
+  g_return_val_if_fail (MP_IS_FUTURE (self), FALSE);
+  g_return_val_if_fail (result == NULL || !G_IS_VALUE (result), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  deadline = timeout_us < 0 ? -1 : g_get_monotonic_time () + timeout_us;
+  g_mutex_lock (&future_lock);
+  while (self->state != FUTURE_DONE)
+    {
+      if (deadline < 0)
+        g_cond_wait (&future_cond, &future_lock);
+      else if (!g_cond_wait_until (&future_cond, &future_lock, deadline) && self->state != FUTURE_DONE)
+        {
+          g_mutex_unlock (&future_lock);
+          mp_set_error (error, MP_ERROR_TIMEOUT, "future #%u (task '%s') is not done after %" G_GINT64_FORMAT " us",
+                        self->index, self->task, timeout_us);
+          return FALSE;
+        }
+    }
+  if (self->reply != NULL)
+    reply = g_bytes_ref (self->reply);
+  broken = g_strdup (self->broken);
+  g_mutex_unlock (&future_lock);
+
+  if (broken != NULL)
+    {
+      mp_set_error (error, MP_ERROR_BROKEN_POOL, "future #%u (task '%s') failed: %s", self->index, self->task, broken);
+      return FALSE;
+    }
+  return decode_reply (self, reply, result, error);
+}
+
+/* ---- as completed ---------------------------------------------------------- */
+
+struct _MpAsCompleted
+{
+  GPtrArray *futures;   /* MpFuture*, not yet yielded */
+  GPtrArray *yielded;   /* keeps what next() returned alive */
+};
+
+/**
+ * mp_as_completed_new:
+ * @futures: (element-type MpFuture): futures, of one pool or several
+ *
+ * Returns: (transfer full): an iterator that yields each future of
+ *   @futures once, in the order they complete (Python's as_completed()).
+ *   Duplicates are yielded once.
+ */
+MpAsCompleted *
+mp_as_completed_new (GPtrArray *futures)
+{
+  MpAsCompleted *self;
+
+  g_return_val_if_fail (futures != NULL, NULL);
+
+  self = g_new0 (MpAsCompleted, 1);
+  self->futures = g_ptr_array_new_with_free_func (g_object_unref);
+  self->yielded = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < futures->len; i++)
+    {
+      MpFuture *future = g_ptr_array_index (futures, i);
+
+      g_return_val_if_fail (MP_IS_FUTURE (future), self);
+      if (!g_ptr_array_find (self->futures, future, NULL))
+        g_ptr_array_add (self->futures, g_object_ref (future));
+    }
+  return self;
+}
+
+/**
+ * mp_as_completed_next:
+ * @self: an #MpAsCompleted
+ * @timeout_us: how long to wait for the next one; -1 waits forever
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer none) (nullable): the next future to complete (done:
+ *   mp_future_result() will not block), valid as long as @self; %NULL
+ *   without error when all were yielded; %NULL with %MP_ERROR_TIMEOUT when
+ *   none completed in time.
+ */
+MpFuture *
+mp_as_completed_next (MpAsCompleted  *self,
+                      gint64          timeout_us,
+                      GError        **error)
+{
+  gint64 deadline;
+  MpFuture *next = NULL;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (self->futures->len == 0)
+    return NULL;
+
+  deadline = timeout_us < 0 ? -1 : g_get_monotonic_time () + timeout_us;
+  g_mutex_lock (&future_lock);
+  for (;;)
+    {
+      guint best = 0;
+
+      for (guint i = 0; i < self->futures->len; i++)
+        {
+          MpFuture *future = g_ptr_array_index (self->futures, i);
+
+          if (future->state == FUTURE_DONE && (next == NULL || future->done_order < next->done_order))
+            {
+              next = future;
+              best = i;
+            }
+        }
+      if (next != NULL)
+        {
+          g_ptr_array_add (self->yielded, g_ptr_array_steal_index (self->futures, best));
+          break;
+        }
+      if (deadline < 0)
+        g_cond_wait (&future_cond, &future_lock);
+      else if (!g_cond_wait_until (&future_cond, &future_lock, deadline))
+        {
+          g_mutex_unlock (&future_lock);
+          mp_set_error (error, MP_ERROR_TIMEOUT, "no future completed within %" G_GINT64_FORMAT " us (%u still pending)",
+                        timeout_us, self->futures->len);
+          return NULL;
+        }
+    }
+  g_mutex_unlock (&future_lock);
+  return next;
+}
+
+/**
+ * mp_as_completed_free:
+ * @self: (transfer full): an #MpAsCompleted
+ */
+void
+mp_as_completed_free (MpAsCompleted *self)
+{
+  if (self == NULL)
+    return;
+  g_ptr_array_unref (self->futures);
+  g_ptr_array_unref (self->yielded);
+  g_free (self);
+}
+
+/* ---- the worker side --------------------------------------------------------- */
+
+static gboolean
+read_exact (int       fd,
+            guint8   *data,
+            gsize     length,
+            gboolean *eof)
+{
+  gsize done = 0;
+
+  *eof = FALSE;
+  while (done < length)
+    {
+      ssize_t n = read (fd, data + done, length - done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          *eof = n == 0 && done == 0;
+          return FALSE;
+        }
+      done += n;
+    }
+  return TRUE;
+}
+
+static gboolean
+write_all (int           fd,
+           const guint8 *data,
+           gsize         length)
+{
+  while (length > 0)
+    {
+      ssize_t n = send (fd, data, length, MSG_NOSIGNAL);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+      data += n;
+      length -= n;
+    }
+  return TRUE;
+}
+
+static gboolean
+send_error_reply (int           fd,
+                  guint64       id,
+                  const GError *error)
+{
+  g_autoptr(GByteArray) body = g_byte_array_new ();
+  g_autoptr(GByteArray) frame = g_byte_array_new ();
+  const char *domain = g_quark_to_string (error->domain);
+  guint64 id_be = GUINT64_TO_BE (id);
+  guint8 kind = REPLY_ERROR;
+  guint32 code_be = GUINT32_TO_BE ((guint32) error->code);
+  guint32 length_be = GUINT32_TO_BE ((guint32) strlen (domain));
+
+  g_byte_array_append (body, (const guint8 *) &id_be, 8);
+  g_byte_array_append (body, &kind, 1);
+  g_byte_array_append (body, (const guint8 *) &code_be, 4);
+  g_byte_array_append (body, (const guint8 *) &length_be, 4);
+  g_byte_array_append (body, (const guint8 *) domain, strlen (domain));
+  g_byte_array_append (body, (const guint8 *) error->message, strlen (error->message));
+  frame_append (frame, body->data, body->len);
+  return write_all (fd, frame->data, frame->len);
+}
+
+static gboolean
+send_ok_reply (int       fd,
+               guint64   id,
+               GVariant *wire)
+{
+  g_autoptr(GVariant) boxed = g_variant_ref_sink (g_variant_new_variant (wire));
+  g_autoptr(GByteArray) body = g_byte_array_new ();
+  g_autoptr(GByteArray) frame = g_byte_array_new ();
+  guint64 id_be = GUINT64_TO_BE (id);
+  guint8 kind = REPLY_OK;
+
+  g_byte_array_append (body, (const guint8 *) &id_be, 8);
+  g_byte_array_append (body, &kind, 1);
+  g_byte_array_append (body, g_variant_get_data (boxed), g_variant_get_size (boxed));
+  frame_append (frame, body->data, body->len);
+  return write_all (fd, frame->data, frame->len);
+}
+
+/* The request being served, kept reachable: a task that kills its worker
+ * must not look like a leak to valgrind. */
+static GVariant * volatile serving_request;
+static MpArgs   * volatile serving_args;
+
+/* Runs one request; only a lost connection makes it return FALSE. */
+static gboolean
+serve_request (int     fd,
+               GBytes *request)
+{
+  g_autoptr(GVariant) message = g_variant_new_from_bytes (G_VARIANT_TYPE (REQUEST_TYPE), request, FALSE);
+  g_autoptr(GVariant) args_wire = NULL;
+  g_autoptr(MpArgs) args = NULL;
+  g_autoptr(GVariant) result_wire = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GValue) result = G_VALUE_INIT;
+  const char *task;
+  guint64 id;
+  MpTaskFunc func;
+
+  if (!g_variant_is_normal_form (message))
+    return FALSE;
+  g_variant_get (message, "(t&sv)", &id, &task, &args_wire);
+
+  func = mp_task_lookup (task);
+  if (func == NULL)
+    mp_set_error (&error, MP_ERROR_LOCAL_FUNCTION, "task '%s' is not registered in pool worker %d",
+                  task, (int) getpid ());
+  else if ((args = mp_args_deserialize (args_wire, &error)) == NULL)
+    g_prefix_error (&error, "decoding the arguments of task '%s': ", task);
+  else
+    {
+      gboolean ok;
+
+      serving_request = message;
+      serving_args = args;
+      ok = func (args, &result, &error);
+      serving_request = NULL;
+      serving_args = NULL;
+
+      if (!ok && error == NULL)
+        mp_set_error (&error, MP_ERROR_FAILED, "task '%s' failed without saying why", task);
+      else if (ok && (result_wire = mp_serialize_value (&result, &error)) == NULL)
+        g_prefix_error (&error, "returning the result of task '%s': ", task);
+      else if (ok)
+        result_wire = g_variant_take_ref (result_wire);
+    }
+
+  if (error != NULL)
+    return send_error_reply (fd, id, error);
+  return send_ok_reply (fd, id, result_wire);
+}
+
+/* The task of every worker: args = (socket fd, initializer or "", initargs...). */
+static gboolean
+pool_worker_task (MpArgs  *args,
+                  GValue  *result,
+                  GError **error)
+{
+  int fd = (int) mp_args_get_int (args, 0);
+  const char *initializer = mp_args_get_string (args, 1);
+
+  if (initializer != NULL && *initializer != '\0')
+    {
+      g_autoptr(MpArgs) initargs = mp_args_new (G_TYPE_INVALID);
+      g_auto(GValue) ignored = G_VALUE_INIT;
+      MpTaskFunc func = mp_task_lookup (initializer);
+
+      for (guint i = 2; i < mp_args_get_length (args); i++)
+        mp_args_add_value (initargs, mp_args_get_value (args, i));
+      if (func == NULL)
+        mp_set_error (error, MP_ERROR_LOCAL_FUNCTION, "initializer task '%s' is not registered in pool worker %d",
+                      initializer, (int) getpid ());
+      else if (!func (initargs, &ignored, error) && *error == NULL)
+        mp_set_error (error, MP_ERROR_FAILED, "initializer '%s' failed without saying why", initializer);
+      if (*error != NULL)
+        {
+          /* as Python's worker: report, then exit; the pool breaks */
+          send_error_reply (fd, INIT_FAILED_ID, *error);
+          close (fd);
+          return FALSE;
+        }
+    }
+
+  for (;;)
+    {
+      guint32 length_be;
+      gsize length;
+      g_autofree guint8 *body = NULL;
+      g_autoptr(GBytes) request = NULL;
+      gboolean eof;
+
+      if (!read_exact (fd, (guint8 *) &length_be, 4, &eof))
+        break;  /* the pool closed our socket: shutdown */
+      length = GUINT32_FROM_BE (length_be);
+      if (length > MAX_FRAME)
+        break;
+      body = g_malloc (MAX (length, 1));
+      if (!read_exact (fd, body, length, &eof))
+        break;
+      request = g_bytes_new_take (g_steal_pointer (&body), length);
+      if (!serve_request (fd, request))
+        break;
+    }
+  close (fd);
+  return TRUE;
+}
+
+__attribute__((constructor)) static void
+register_pool_worker (void)
+{
+  mp_task_register (MP_POOL_WORKER_TASK, pool_worker_task);
+  pthread_atfork (future_atfork_prepare, future_atfork_release, future_atfork_release);
+}
+
+/* ---- the pool ------------------------------------------------------------------ */
+
+typedef struct
+{
+  MpFuture *future;
+  GBytes   *request;   /* the whole frame */
+} Work;
+
+static void
+work_free (Work *work)
+{
+  g_clear_object (&work->future);
+  g_clear_pointer (&work->request, g_bytes_unref);
+  g_free (work);
+}
+
+typedef struct
+{
+  MpProcess  *process;
+  int         fd;          /* parent's end, non-blocking; -1 once closed */
+  GByteArray *in;          /* bytes of a reply not complete yet */
+  GBytes     *out;         /* the request being sent */
+  gsize       out_done;
+  MpFuture   *current;     /* the task it runs, or NULL when idle */
+  char       *init_error;  /* its initializer's error message */
+  gboolean    closing;     /* told to exit (shutdown or broken) */
+  gboolean    exited;      /* reaped */
+} Worker;
+
+struct _MpPool
+{
+  GObject        parent_instance;
+
+  guint          max_workers;
+  MpStartMethod  method;
+  Worker        *workers;
+  guint          n_workers;
+  int            wake[2];      /* submit and shutdown wake the manager */
+  GThread       *thread;
+
+  GMutex         lock;         /* guards the fields below */
+  GQueue         queue;        /* Work*, waiting for an idle worker */
+  guint          next_index;
+  gboolean       shutdown;
+  gboolean       broken;
+  char          *broken_reason;
+};
+
+G_DEFINE_FINAL_TYPE (MpPool, mp_pool, G_TYPE_OBJECT)
+
+static void
+wake_manager (MpPool *self)
+{
+  char byte = 1;
+
+  /* a full pipe already wakes it */
+  if (write (self->wake[1], &byte, 1) < 0 && errno != EAGAIN && errno != EINTR)
+    g_warning ("mpshare: waking the pool manager: %s", g_strerror (errno));
+}
+
+static void
+worker_close (Worker *worker)
+{
+  if (worker->fd >= 0)
+    {
+      close (worker->fd);
+      worker->fd = -1;
+    }
+}
+
+static void
+worker_clear (Worker *worker)
+{
+  worker_close (worker);
+  g_clear_object (&worker->process);
+  g_clear_pointer (&worker->in, g_byte_array_unref);
+  g_clear_pointer (&worker->out, g_bytes_unref);
+  g_clear_object (&worker->current);
+  g_clear_pointer (&worker->init_error, g_free);
+}
+
+/* Why @worker died, in words for the futures it takes down. */
+static char *
+describe_death (Worker *worker)
+{
+  MpProcess *process = worker->process;
+  int code = 0;
+  g_autofree char *how = NULL;
+
+  if (mp_process_get_exitcode (process, &code))
+    how = code < 0 ? g_strdup_printf ("was killed by signal %d (%s)", -code, g_strsignal (-code))
+                   : g_strdup_printf ("exited with status %d", code);
+  else
+    how = g_strdup ("vanished");
+
+  if (worker->init_error != NULL)
+    return g_strdup_printf ("pool worker %s (pid %d) %s: its initializer failed: %s",
+                            mp_process_get_name (process), (int) mp_process_get_pid (process), how,
+                            worker->init_error);
+  if (!mp_process_get_task_started (process))
+    return g_strdup_printf ("pool worker %s (pid %d) %s before it could serve tasks%s",
+                            mp_process_get_name (process), (int) mp_process_get_pid (process), how,
+                            mp_process_get_start_method (process) == MP_START_SPAWN
+                              ? " (under spawn, main() must call mp_main_guard() first)" : "");
+  if (worker->current != NULL)
+    return g_strdup_printf ("pool worker %s (pid %d) %s while running task '%s' (future #%u)",
+                            mp_process_get_name (process), (int) mp_process_get_pid (process), how,
+                            worker->current->task, worker->current->index);
+  return g_strdup_printf ("pool worker %s (pid %d) %s while idle",
+                          mp_process_get_name (process), (int) mp_process_get_pid (process), how);
+}
+
+/* Called with the lock held: every future in flight or queued fails, every
+ * worker still alive is killed (its task is lost either way). */
+static void
+break_pool (MpPool *self,
+            char   *reason)
+{
+  Work *work;
+
+  if (self->broken)
+    {
+      g_free (reason);
+      return;
+    }
+  self->broken = TRUE;
+  self->broken_reason = reason;
+
+  for (guint i = 0; i < self->n_workers; i++)
+    {
+      Worker *worker = &self->workers[i];
+
+      if (worker->current != NULL)
+        {
+          future_finish (worker->current, NULL, g_strdup (reason));
+          g_clear_object (&worker->current);
+        }
+      if (!worker->exited)
+        {
+          mp_process_kill (worker->process, NULL);
+          worker->closing = TRUE;
+        }
+    }
+  while ((work = g_queue_pop_head (&self->queue)) != NULL)
+    {
+      future_finish (work->future, NULL, g_strdup (reason));
+      work_free (work);
+    }
+}
+
+/* Reads what @worker sent; completes its future when a reply is whole. */
+static void
+worker_read (MpPool *self,
+             Worker *worker)
+{
+  guint8 buf[65536];
+
+  for (;;)
+    {
+      ssize_t n = read (worker->fd, buf, sizeof buf);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        break;
+      if (n <= 0)
+        {
+          /* gone: its sentinel tells how */
+          worker_close (worker);
+          break;
+        }
+      g_byte_array_append (worker->in, buf, n);
+    }
+
+  while (worker->in->len >= 4)
+    {
+      guint32 length;
+      g_autoptr(GBytes) body = NULL;
+      guint64 id;
+
+      memcpy (&length, worker->in->data, 4);
+      length = GUINT32_FROM_BE (length);
+      if (length < 9 || length > MAX_FRAME)
+        {
+          /* not our worker talking: stop listening, the pool breaks */
+          worker_close (worker);
+          mp_process_kill (worker->process, NULL);
+          return;
+        }
+      if (worker->in->len < 4 + length)
+        break;
+      body = g_bytes_new (worker->in->data + 4, length);
+      g_byte_array_remove_range (worker->in, 0, 4 + length);
+      id = frame_id (g_bytes_get_data (body, NULL));
+
+      if (id == INIT_FAILED_ID)
+        {
+          const guint8 *data = g_bytes_get_data (body, NULL);
+          guint32 domain_length;
+
+          if (length >= 17)
+            {
+              memcpy (&domain_length, data + 13, 4);
+              domain_length = GUINT32_FROM_BE (domain_length);
+              if (domain_length <= length - 17)
+                worker->init_error = g_strndup ((const char *) data + 17 + domain_length,
+                                                length - 17 - domain_length);
+            }
+        }
+      else if (worker->current != NULL && id == worker->current->index)
+        {
+          g_mutex_lock (&self->lock);
+          future_finish (worker->current, g_steal_pointer (&body), NULL);
+          g_clear_object (&worker->current);
+          g_mutex_unlock (&self->lock);
+        }
+      else
+        {
+          worker_close (worker);
+          mp_process_kill (worker->process, NULL);
+          return;
+        }
+    }
+}
+
+static void
+worker_write (Worker *worker)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (worker->out, &size);
+
+  while (worker->out_done < size)
+    {
+      ssize_t n = send (worker->fd, data + worker->out_done, size - worker->out_done, MSG_NOSIGNAL);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        return;
+      if (n < 0)
+        {
+          /* it died: its sentinel will say so */
+          break;
+        }
+      worker->out_done += n;
+    }
+  g_clear_pointer (&worker->out, g_bytes_unref);
+  worker->out_done = 0;
+}
+
+/* With the lock held: gives queued work to idle workers. Returns TRUE when
+ * the pool has nothing left to do and is shut down or broken. */
+static gboolean
+dispatch (MpPool *self)
+{
+  gboolean busy = FALSE;
+
+  for (guint i = 0; i < self->n_workers; i++)
+    {
+      Worker *worker = &self->workers[i];
+
+      if (worker->current == NULL && !worker->closing && !self->broken && !g_queue_is_empty (&self->queue))
+        {
+          Work *work = g_queue_pop_head (&self->queue);
+
+          worker->current = g_steal_pointer (&work->future);
+          worker->out = g_steal_pointer (&work->request);
+          worker->out_done = 0;
+          future_set_running (worker->current);
+          work_free (work);
+        }
+      busy |= worker->current != NULL;
+    }
+  return self->broken || (self->shutdown && !busy && g_queue_is_empty (&self->queue));
+}
+
+static gpointer
+manager_thread (gpointer data)
+{
+  MpPool *self = data;
+  g_autofree struct pollfd *fds = g_new (struct pollfd, 1 + 2 * self->n_workers);
+
+  for (;;)
+    {
+      guint n_fds = 0, alive = 0;
+      gboolean finished;
+
+      g_mutex_lock (&self->lock);
+      finished = dispatch (self);
+      g_mutex_unlock (&self->lock);
+
+      for (guint i = 0; i < self->n_workers; i++)
+        {
+          Worker *worker = &self->workers[i];
+
+          /* no more work: half-close, the worker reads EOF and exits 0 */
+          if (finished && !worker->closing && !worker->exited)
+            {
+              worker->closing = TRUE;
+              if (worker->fd >= 0)
+                shutdown (worker->fd, SHUT_WR);
+            }
+          if (worker->out != NULL && worker->fd >= 0)
+            worker_write (worker);
+          alive += !worker->exited;
+        }
+      if (alive == 0)
+        break;
+
+      fds[n_fds++] = (struct pollfd) { .fd = self->wake[0], .events = POLLIN };
+      for (guint i = 0; i < self->n_workers; i++)
+        {
+          Worker *worker = &self->workers[i];
+
+          fds[n_fds++] = (struct pollfd) {
+            .fd = worker->exited ? -1 : mp_process_get_sentinel (worker->process), .events = POLLIN };
+          fds[n_fds++] = (struct pollfd) {
+            .fd = worker->exited ? -1 : worker->fd,
+            .events = POLLIN | (worker->out != NULL ? POLLOUT : 0) };
+        }
+      if (poll (fds, n_fds, -1) < 0 && errno != EINTR)
+        g_error ("mpshare: pool manager: poll: %s", g_strerror (errno));
+
+      if (fds[0].revents)
+        {
+          char drain[64];
+          while (read (self->wake[0], drain, sizeof drain) > 0)
+            ;
+        }
+      for (guint i = 0; i < self->n_workers; i++)
+        {
+          Worker *worker = &self->workers[i];
+          short sentinel = fds[1 + 2 * i].revents;
+          short socket = fds[2 + 2 * i].revents;
+
+          /* replies first: a reply sent just before dying still counts */
+          if (socket & (POLLIN | POLLHUP | POLLERR))
+            worker_read (self, worker);
+          if (sentinel)
+            {
+              /* a zero-timeout join reads the status bytes and reaps an
+               * exited worker; no GError here (see the file comment) */
+              mp_process_join (worker->process, 0, NULL);
+              if (!mp_process_is_alive (worker->process))
+                {
+                  if (worker->fd >= 0)
+                    worker_read (self, worker);
+                  worker->exited = TRUE;
+                  worker_close (worker);
+                  g_mutex_lock (&self->lock);
+                  if (!worker->closing)
+                    break_pool (self, describe_death (worker));
+                  g_mutex_unlock (&self->lock);
+                }
+            }
+        }
+    }
+  return NULL;
+}
+
+static void
+mp_pool_dispose (GObject *object)
+{
+  MpPool *self = MP_POOL (object);
+
+  mp_pool_shutdown (self, TRUE);
+
+  G_OBJECT_CLASS (mp_pool_parent_class)->dispose (object);
+}
+
+static void
+mp_pool_finalize (GObject *object)
+{
+  MpPool *self = MP_POOL (object);
+
+  for (guint i = 0; i < self->n_workers; i++)
+    worker_clear (&self->workers[i]);
+  g_free (self->workers);
+  g_queue_clear_full (&self->queue, (GDestroyNotify) work_free);
+  if (self->wake[0] >= 0)
+    close (self->wake[0]);
+  if (self->wake[1] >= 0)
+    close (self->wake[1]);
+  g_free (self->broken_reason);
+  g_mutex_clear (&self->lock);
+
+  G_OBJECT_CLASS (mp_pool_parent_class)->finalize (object);
+}
+
+static void
+mp_pool_class_init (MpPoolClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = mp_pool_dispose;
+  object_class->finalize = mp_pool_finalize;
+}
+
+static void
+mp_pool_init (MpPool *self)
+{
+  g_mutex_init (&self->lock);
+  g_queue_init (&self->queue);
+  self->wake[0] = self->wake[1] = -1;
+}
+
+static gboolean
+start_worker (MpPool      *self,
+              Worker      *worker,
+              const char  *initializer,
+              MpArgs      *initargs,
+              GError     **error)
+{
+  g_autoptr(MpArgs) args = mp_args_new (G_TYPE_INVALID);
+  int pair[2];
+  gboolean ok;
+
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+    return mp_set_error_from_errno (error, errno, "creating a pool worker: socketpair");
+
+  mp_args_add_int (args, pair[1]);
+  mp_args_add_string (args, initializer != NULL ? initializer : "");
+  for (guint i = 0; initargs != NULL && i < mp_args_get_length (initargs); i++)
+    mp_args_add_value (args, mp_args_get_value (initargs, i));
+
+  worker->process = mp_process_new (MP_POOL_WORKER_TASK, args);
+  mp_process_set_start_method (worker->process, self->method);
+  mp_process_pass_fd (worker->process, pair[1]);
+  /* the initargs are serialized here, inside process start: objects that
+   * travel only by inheritance are welcome (the inheritance-only fix) */
+  ok = mp_process_start (worker->process, error);
+  close (pair[1]);
+  if (!ok)
+    {
+      close (pair[0]);
+      g_prefix_error (error, "starting a pool worker: ");
+      return FALSE;
+    }
+  worker->fd = pair[0];
+  g_unix_set_fd_nonblocking (worker->fd, TRUE, NULL);
+  worker->in = g_byte_array_new ();
+  return TRUE;
+}
+
+/**
+ * mp_pool_new:
+ * @max_workers: number of worker processes; 0 = number of CPUs
+ * @error: return location for a #GError
+ *
+ * Same as mp_pool_new_full() with the default start method and no
+ * initializer.
+ *
+ * Returns: (transfer full) (nullable): a pool, or %NULL with @error set.
+ */
+MpPool *
+mp_pool_new (guint    max_workers,
+             GError **error)
+{
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return mp_pool_new_full (max_workers, MP_START_DEFAULT, NULL, NULL, error);
+}
+
+/**
+ * mp_pool_new_full:
+ * @max_workers: number of worker processes; 0 = number of CPUs
+ * @method: how workers start; %MP_START_DEFAULT follows mp_get_start_method()
+ * @initializer: (nullable): a registered task run once in each worker
+ *   before it serves tasks
+ * @initargs: (nullable): its arguments; serialized while the workers
+ *   start, so objects that travel only by inheritance are allowed
+ * @error: return location for a #GError
+ *
+ * Starts all workers at once. Fails with %MP_ERROR_LOCAL_FUNCTION when
+ * @initializer is not registered, %MP_ERROR_BOOTSTRAPPING in a spawned
+ * child that has not reached mp_main_guard(), or the error of starting a
+ * worker. An initializer that fails makes the pool broken: every future
+ * then fails with %MP_ERROR_BROKEN_POOL naming the initializer's error.
+ *
+ * Returns: (transfer full) (nullable): a pool, or %NULL with @error set.
+ */
+MpPool *
+mp_pool_new_full (guint           max_workers,
+                  MpStartMethod   method,
+                  const char     *initializer,
+                  MpArgs         *initargs,
+                  GError        **error)
+{
+  g_autoptr(MpPool) self = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (method == MP_START_DEFAULT || method == MP_START_FORK || method == MP_START_SPAWN, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!mp_spawn_check_bootstrapped ("creating a process pool", error))
+    return NULL;
+  if (max_workers == 0)
+    max_workers = MAX (g_get_num_processors (), 1);
+  if (max_workers > MAX_WORKERS)
+    {
+      mp_set_error (error, MP_ERROR_INVALID_ARGUMENT, "max_workers %u is too many: use at most %u",
+                    max_workers, MAX_WORKERS);
+      return NULL;
+    }
+  if (initializer != NULL && mp_task_lookup (initializer) == NULL)
+    {
+      mp_set_error (error, MP_ERROR_LOCAL_FUNCTION,
+                    "initializer task '%s' is not registered, so a pool worker could not find it by name",
+                    initializer);
+      return NULL;
+    }
+
+  self = g_object_new (MP_TYPE_POOL, NULL);
+  self->max_workers = max_workers;
+  self->method = method != MP_START_DEFAULT ? method : mp_get_start_method ();
+  if (!g_unix_open_pipe (self->wake, FD_CLOEXEC, &local_error))
+    {
+      mp_set_error (error, MP_ERROR_FAILED, "creating a pool: %s", local_error->message);
+      return NULL;
+    }
+  g_unix_set_fd_nonblocking (self->wake[0], TRUE, NULL);
+  g_unix_set_fd_nonblocking (self->wake[1], TRUE, NULL);
+
+  self->workers = g_new0 (Worker, max_workers);
+  for (guint i = 0; i < max_workers; i++)
+    {
+      Worker *worker = &self->workers[i];
+
+      worker->fd = -1;
+      if (!start_worker (self, worker, initializer, initargs, error))
+        {
+          /* stop the ones already running; the finalizer frees them */
+          g_clear_object (&worker->process);
+          for (guint j = 0; j < i; j++)
+            {
+              worker_close (&self->workers[j]);
+              mp_process_kill (self->workers[j].process, NULL);
+              mp_process_join (self->workers[j].process, -1, NULL);
+            }
+          self->n_workers = i;
+          return NULL;
+        }
+      self->n_workers = i + 1;
+    }
+
+  self->thread = g_thread_try_new ("mp-pool", manager_thread, self, &local_error);
+  if (self->thread == NULL)
+    {
+      for (guint i = 0; i < self->n_workers; i++)
+        {
+          worker_close (&self->workers[i]);
+          mp_process_join (self->workers[i].process, -1, NULL);
+        }
+      mp_set_error (error, MP_ERROR_FAILED, "creating a pool: %s", local_error->message);
+      return NULL;
+    }
+  return g_steal_pointer (&self);
+}
+
+/**
+ * mp_pool_get_max_workers:
+ * @self: an #MpPool
+ *
+ * Returns: the number of workers.
+ */
+guint
+mp_pool_get_max_workers (MpPool *self)
+{
+  g_return_val_if_fail (MP_IS_POOL (self), 0);
+
+  return self->max_workers;
+}
+
+/**
+ * mp_pool_is_broken:
+ * @self: an #MpPool
+ *
+ * Returns: %TRUE once a worker died unexpectedly (Python's BrokenProcessPool).
+ */
+gboolean
+mp_pool_is_broken (MpPool *self)
+{
+  gboolean broken;
+
+  g_return_val_if_fail (MP_IS_POOL (self), FALSE);
+
+  g_mutex_lock (&self->lock);
+  broken = self->broken;
+  g_mutex_unlock (&self->lock);
+  return broken;
+}
+
+static gboolean
+check_accepting (MpPool  *self,
+                 GError **error)
+{
+  if (self->broken)
+    {
+      mp_set_error (error, MP_ERROR_BROKEN_POOL,
+                    "the pool is broken and runs no new tasks, as %s", self->broken_reason);
+      return FALSE;
+    }
+  if (self->shutdown)
+    {
+      mp_set_error (error, MP_ERROR_INVALID_ARGUMENT,
+                    "cannot schedule new futures after shutdown: this pool was shut down; create a new pool");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * mp_pool_submit:
+ * @self: an #MpPool
+ * @task: the name of a registered task
+ * @args: (nullable): its arguments
+ * @error: return location for a #GError
+ *
+ * Queues @task. Fails at once with %MP_ERROR_LOCAL_FUNCTION when @task is
+ * not registered, with the serializer's error when an argument cannot
+ * travel (%MP_ERROR_INHERITANCE_ONLY for a synchronized shared object),
+ * %MP_ERROR_BROKEN_POOL on a broken pool and %MP_ERROR_INVALID_ARGUMENT
+ * after shutdown.
+ *
+ * Returns: (transfer full) (nullable): the task's future
+ */
+MpFuture *
+mp_pool_submit (MpPool      *self,
+                const char  *task,
+                MpArgs      *args,
+                GError     **error)
+{
+  g_autoptr(MpArgs) no_args = NULL;
+  g_autoptr(GVariant) wire = NULL;
+  g_autoptr(GVariant) request = NULL;
+  g_autoptr(GByteArray) frame = NULL;
+  MpFuture *future;
+  Work *work;
+  guint index;
+
+  g_return_val_if_fail (MP_IS_POOL (self), NULL);
+  g_return_val_if_fail (task != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  g_mutex_lock (&self->lock);
+  if (!check_accepting (self, error))
+    {
+      g_mutex_unlock (&self->lock);
+      return NULL;
+    }
+  g_mutex_unlock (&self->lock);
+
+  if (mp_task_lookup (task) == NULL)
+    {
+      mp_set_error (error, MP_ERROR_LOCAL_FUNCTION,
+                    "task '%s' is not registered, so a pool worker could not find it by name", task);
+      return NULL;
+    }
+  if (args == NULL)
+    args = no_args = mp_args_new (G_TYPE_INVALID);
+  /* Serialized now, outside any process start: an inheritance-only object
+   * fails here. Python pickles later, in the feeder thread, and raises the
+   * same error only at result(); failing at once is easier to follow. */
+  wire = mp_args_serialize (args, error);
+  if (wire == NULL)
+    {
+      g_prefix_error (error, "submitting task '%s': ", task);
+      return NULL;
+    }
+  wire = g_variant_take_ref (wire);
+
+  g_mutex_lock (&self->lock);
+  if (!check_accepting (self, error))
+    {
+      g_mutex_unlock (&self->lock);
+      return NULL;
+    }
+  index = self->next_index++;
+  request = g_variant_ref_sink (g_variant_new (REQUEST_TYPE, (guint64) index, task, wire));
+  frame = g_byte_array_new ();
+  frame_append (frame, g_variant_get_data (request), g_variant_get_size (request));
+  future = future_new (index, task);
+  work = g_new0 (Work, 1);
+  work->future = g_object_ref (future);
+  work->request = g_byte_array_free_to_bytes (g_steal_pointer (&frame));
+  g_queue_push_tail (&self->queue, work);
+  g_mutex_unlock (&self->lock);
+
+  wake_manager (self);
+  return future;
+}
+
+/**
+ * mp_pool_map:
+ * @self: an #MpPool
+ * @task: the name of a registered task
+ * @args_list: (element-type MpArgs): one argument tuple per call
+ * @timeout_us: how long to wait for all results; -1 waits forever
+ * @error: return location for a #GError
+ *
+ * Submits @task once per element of @args_list and collects the results in
+ * submission order, whatever order they complete in.
+ *
+ * Returns: (transfer full) (element-type GValue) (nullable): the results
+ *   (free with g_ptr_array_unref()), or %NULL with the first error in
+ *   submission order.
+ */
+GPtrArray *
+mp_pool_map (MpPool      *self,
+             const char  *task,
+             GPtrArray   *args_list,
+             gint64       timeout_us,
+             GError     **error)
+{
+  g_autoptr(GPtrArray) futures = NULL;
+  g_autoptr(GPtrArray) results = NULL;
+  gint64 deadline;
+
+  g_return_val_if_fail (MP_IS_POOL (self), NULL);
+  g_return_val_if_fail (task != NULL, NULL);
+  g_return_val_if_fail (args_list != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  deadline = timeout_us < 0 ? -1 : g_get_monotonic_time () + timeout_us;
+  futures = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < args_list->len; i++)
+    {
+      MpFuture *future = mp_pool_submit (self, task, g_ptr_array_index (args_list, i), error);
+
+      if (future == NULL)
+        return NULL;
+      g_ptr_array_add (futures, future);
+    }
+
+  results = g_ptr_array_new_full (futures->len, (GDestroyNotify) mp_value_free);
+  for (guint i = 0; i < futures->len; i++)
+    {
+      GValue *value = g_new0 (GValue, 1);
+      gint64 left = deadline < 0 ? -1 : MAX (deadline - g_get_monotonic_time (), 0);
+
+      g_ptr_array_add (results, value);
+      if (!mp_future_result (g_ptr_array_index (futures, i), left, value, error))
+        return NULL;
+    }
+  return g_steal_pointer (&results);
+}
+
+/**
+ * mp_pool_shutdown:
+ * @self: an #MpPool
+ * @wait: whether to wait for the queued tasks and reap the workers
+ *
+ * Refuses new tasks from now on. The queued ones still run; with @wait the
+ * call returns when they are done and every worker has exited and been
+ * reaped. Disposing the pool shuts it down with @wait = %TRUE.
+ */
+void
+mp_pool_shutdown (MpPool   *self,
+                  gboolean  wait)
+{
+  GThread *thread = NULL;
+
+  g_return_if_fail (MP_IS_POOL (self));
+
+  g_mutex_lock (&self->lock);
+  self->shutdown = TRUE;
+  if (wait)
+    thread = g_steal_pointer (&self->thread);
+  g_mutex_unlock (&self->lock);
+
+  if (self->wake[1] >= 0)
+    wake_manager (self);
+  if (thread != NULL)
+    g_thread_join (thread);
+}

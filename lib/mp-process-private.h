@@ -1,0 +1,47 @@
+/* mp-process-private.h — what the process, spawn and pool files share
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "mpshare.h"
+
+G_BEGIN_DECLS
+
+/* Exit status of a child whose task returned an error or could not be
+ * started (Python's child exits with 1 after printing the traceback). */
+#define MP_PROCESS_EXIT_FAILED 1
+
+/* The environment variable that marks a spawned child; its value is the
+ * fd of the memfd holding the bootstrap payload. */
+#define MP_SPAWN_ENV "MP_SPAWN_FD"
+
+/* Bytes a child writes into its status socket (the parent's sentinel):
+ * they let the parent tell "never ran its task" from "task failed". */
+#define MP_STATUS_GUARD       'G'  /* a spawned child reached mp_main_guard() */
+#define MP_STATUS_RUNNING     'R'  /* the task is about to run */
+#define MP_STATUS_EXEC_FAILED 'E'  /* followed by one byte: errno of execve */
+
+/* mp-process.c, for the pool */
+void      mp_process_pass_fd        (MpProcess    *self,
+                                     int           fd);
+int       mp_process_get_sentinel   (MpProcess    *self);
+gboolean  mp_process_get_task_started (MpProcess  *self);
+const char *mp_process_get_name     (MpProcess    *self);
+
+/* mp-spawn.c, for mp-process.c and mp-pool.c */
+gboolean  mp_spawn_check_bootstrapped (const char *what,
+                                        GError    **error);
+GBytes   *mp_spawn_payload_new      (const char   *name,
+                                     const char   *task,
+                                     GBytes       *auth_key,
+                                     GVariant     *args_wire,
+                                     int           status_fd);
+G_GNUC_NORETURN
+void      mp_spawn_run_child        (GBytes       *payload,
+                                     gboolean      spawned);
+
+/* mp-pool.c: the task every pool worker runs */
+#define MP_POOL_WORKER_TASK "mpshare:pool-worker"
+
+G_END_DECLS

@@ -1,0 +1,332 @@
+/* mp-spawn.c — the child side: bootstrap payload, main guard, bootstrapping check
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A child started by spawn is a fresh exec of the running binary. It finds
+ * its work in a memfd named by the MP_SPAWN_FD environment variable: a
+ * GVariant "(ssayvi)" = (process name, task name, auth key, serialized
+ * args, status fd). A forked child gets the very same payload in memory, so
+ * both start methods deserialize their arguments the same way (spawn.py's
+ * preparation data + Process._bootstrap, folded together).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "mp-process-private.h"
+
+#define PAYLOAD_TYPE "(ssayvi)"
+
+/* Set by the load-time check below, before main() and before any thread. */
+static gboolean spawned_child = FALSE;
+static int      payload_fd = -1;
+/* The guard was reached (a spawned child never returns from it). */
+static gboolean guard_reached = FALSE;
+/* This process runs a task: bootstrapping is over, it may start others. */
+static gboolean running_task = FALSE;
+/* The status socket this process writes to as a child; a forked grandchild
+ * must not keep it open, or our parent's sentinel would never hang up. */
+static int      own_status_fd = -1;
+/* The running task's arguments, kept reachable: a task that ends its
+ * process with _exit() must not look like a leak to valgrind. */
+static MpArgs  * volatile task_args;
+
+static void
+write_status (int fd, char byte)
+{
+  ssize_t n;
+
+  do
+    n = send (fd, &byte, 1, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+}
+
+static GBytes *
+read_payload (int fd, GError **error)
+{
+  struct stat st;
+  g_autofree guint8 *data = NULL;
+  gsize done = 0;
+
+  if (fstat (fd, &st) != 0)
+    {
+      mp_set_error_from_errno (error, errno, "reading the spawn payload (fd %d)", fd);
+      return NULL;
+    }
+  if (st.st_size <= 0 || st.st_size > G_MAXINT32)
+    {
+      mp_set_error (error, MP_ERROR_PROTOCOL, "the spawn payload (fd %d) has a bad size %" G_GINT64_FORMAT,
+                    fd, (gint64) st.st_size);
+      return NULL;
+    }
+
+  data = g_malloc (st.st_size);
+  while (done < (gsize) st.st_size)
+    {
+      ssize_t n = pread (fd, data + done, st.st_size - done, done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          mp_set_error_from_errno (error, n < 0 ? errno : EIO, "reading the spawn payload (fd %d)", fd);
+          return NULL;
+        }
+      done += n;
+    }
+  return g_bytes_new_take (g_steal_pointer (&data), done);
+}
+
+static GVariant *
+parse_payload (GBytes *bytes, GError **error)
+{
+  g_autoptr(GVariant) payload = g_variant_new_from_bytes (G_VARIANT_TYPE (PAYLOAD_TYPE), bytes, FALSE);
+
+  if (!g_variant_is_normal_form (payload))
+    {
+      mp_set_error (error, MP_ERROR_PROTOCOL, "the bootstrap payload of this child is malformed");
+      return NULL;
+    }
+  return g_steal_pointer (&payload);
+}
+
+/* A spawned child whose main() ends without the guard never ran its task:
+ * like Python's child dying with the bootstrapping RuntimeError, it must not
+ * look successful to its parent. on_exit() sees the status main() chose. */
+static void
+exit_without_guard (int status, void *unused)
+{
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GVariant) payload = NULL;
+  const char *task = "?";
+
+  if (guard_reached)
+    return;
+
+  bytes = read_payload (payload_fd, NULL);
+  if (bytes != NULL)
+    payload = parse_payload (bytes, NULL);
+  if (payload != NULL)
+    g_variant_get_child (payload, 1, "&s", &task);
+
+  fflush (stdout);
+  fprintf (stderr,
+           "mpshare: process %d was started by spawn to run task '%s', but main() "
+           "ended without calling mp_main_guard(): the task never ran "
+           "[pitfall missing-main-guard]. Fix: %s.\n",
+           (int) getpid (), task, mp_error_fix (MP_ERROR_BOOTSTRAPPING));
+  fflush (stderr);
+  _exit (status != 0 ? status : MP_PROCESS_EXIT_FAILED);
+}
+
+__attribute__((constructor)) static void
+detect_spawned_child (void)
+{
+  const char *marker = getenv (MP_SPAWN_ENV);
+  gint64 fd;
+  char *end = NULL;
+
+  if (marker == NULL)
+    return;
+
+  fd = g_ascii_strtoll (marker, &end, 10);
+  /* the marker must not leak into programs this child runs in turn */
+  unsetenv (MP_SPAWN_ENV);
+  if (end == marker || *end != '\0' || fd < 0 || fd > G_MAXINT ||
+      fcntl ((int) fd, F_GETFD) < 0)
+    return;
+
+  payload_fd = (int) fd;
+  fcntl (payload_fd, F_SETFD, FD_CLOEXEC);
+  spawned_child = TRUE;
+  on_exit (exit_without_guard, NULL);
+}
+
+/**
+ * mp_is_spawned_child:
+ *
+ * Returns: %TRUE when this process was started by the spawn method (it
+ *   runs main() again from the top), whether or not the guard ran yet.
+ */
+gboolean
+mp_is_spawned_child (void)
+{
+  return spawned_child;
+}
+
+/**
+ * mp_main_guard:
+ * @argc: main()'s argc
+ * @argv: main()'s argv
+ *
+ * The C counterpart of `if __name__ == "__main__":`. Call it first thing in
+ * main(), after registering tasks and types that are not registered at load
+ * time. In an ordinary process it returns at once. In a child started by
+ * spawn it never returns: it reads the bootstrap payload, runs the task and
+ * exits with 0 on success, 1 when the task failed (the error is printed on
+ * stderr under a "Process Process-N" header, as Python prints it).
+ */
+void
+mp_main_guard (int    argc,
+               char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  GBytes *payload;
+
+  guard_reached = TRUE;
+  if (!spawned_child)
+    return;
+
+  payload = read_payload (payload_fd, &error);
+  close (payload_fd);
+  payload_fd = -1;
+  if (payload == NULL)
+    {
+      fprintf (stderr, "mpshare: spawned child %d cannot bootstrap: %s\n", (int) getpid (), error->message);
+      _exit (MP_PROCESS_EXIT_FAILED);
+    }
+  mp_spawn_run_child (payload, TRUE);
+}
+
+/*
+ * mp_spawn_check_bootstrapped:
+ * @what: what the caller is about to do, e.g. "starting a process"
+ *
+ * Python's spawn._check_not_importing_main(): a spawned child that is still
+ * re-running main() (the guard has not diverted it) must not start
+ * processes, or every generation would spawn the next one forever.
+ */
+gboolean
+mp_spawn_check_bootstrapped (const char  *what,
+                             GError     **error)
+{
+  if (!spawned_child || running_task)
+    return TRUE;
+
+  mp_set_error (error, MP_ERROR_BOOTSTRAPPING,
+                "%s in process %d, a child started by spawn that is still re-running main() "
+                "before its task: main() did not call mp_main_guard() before this point",
+                what, (int) getpid ());
+  return FALSE;
+}
+
+GBytes *
+mp_spawn_payload_new (const char *name,
+                      const char *task,
+                      GBytes     *auth_key,
+                      GVariant   *args_wire,
+                      int         status_fd)
+{
+  g_autoptr(GVariant) payload = NULL;
+
+  payload = g_variant_ref_sink (g_variant_new ("(ss@ayvi)", name, task,
+                                               g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, auth_key, TRUE),
+                                               args_wire, status_fd));
+  return g_variant_get_data_as_bytes (payload);
+}
+
+static void
+print_task_error (const char *name,
+                  const char *task,
+                  const GError *error)
+{
+  fflush (stdout);
+  fprintf (stderr, "Process %s (task '%s'):\n", name, task);
+  if (error == NULL)
+    fprintf (stderr, "task failed without setting an error\n");
+  else if (error->domain == MP_ERROR)
+    fprintf (stderr, "MP_ERROR %s: %s\n", mp_error_code_name (error->code), error->message);
+  else
+    fprintf (stderr, "%s %d: %s\n", g_quark_to_string (error->domain), error->code, error->message);
+  fflush (stderr);
+}
+
+/*
+ * mp_spawn_run_child:
+ * @payload: (transfer full): the bootstrap payload
+ * @spawned: whether this child was exec'd (spawn) or only forked
+ *
+ * Runs the task described by @payload and exits: 0 on success, 1 when the
+ * task or its bootstrap failed. Everything is freed first so a forked child
+ * under valgrind exits clean.
+ */
+void
+mp_spawn_run_child (GBytes   *payload_bytes,
+                    gboolean  spawned)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *payload = NULL;
+  GVariant *key_v = NULL;
+  GVariant *args_wire = NULL;
+  MpArgs *args = NULL;
+  const char *name = "?";
+  const char *task = "?";
+  int status_fd = -1;
+  int code = MP_PROCESS_EXIT_FAILED;
+  MpTaskFunc func;
+  GValue result = G_VALUE_INIT;
+
+  guard_reached = TRUE;
+  running_task = TRUE;
+  /* a child forked by a spawned child was started by fork */
+  spawned_child = spawned;
+
+  payload = parse_payload (payload_bytes, &error);
+  if (payload == NULL)
+    goto out;
+  g_variant_get (payload, "(&s&s@ayvi)", &name, &task, &key_v, &args_wire, &status_fd);
+
+  if (own_status_fd >= 0 && own_status_fd != status_fd)
+    close (own_status_fd);
+  own_status_fd = status_fd;
+  fcntl (status_fd, F_SETFD, FD_CLOEXEC);
+
+  if (spawned)
+    {
+      g_autoptr(GBytes) key = g_variant_get_data_as_bytes (key_v);
+      write_status (status_fd, MP_STATUS_GUARD);
+      mp_set_auth_key (key);
+    }
+
+  func = mp_task_lookup (task);
+  if (func == NULL)
+    {
+      mp_set_error (&error, MP_ERROR_LOCAL_FUNCTION,
+                    "task '%s' is not registered in this child (pid %d): register it at load time "
+                    "(MP_TASK_DEFINE) or before mp_main_guard()", task, (int) getpid ());
+      goto out;
+    }
+
+  args = mp_args_deserialize (args_wire, &error);
+  if (args == NULL)
+    {
+      g_prefix_error (&error, "decoding the arguments of task '%s': ", task);
+      goto out;
+    }
+
+  write_status (status_fd, MP_STATUS_RUNNING);
+  task_args = args;
+  if (func (args, &result, &error))
+    code = 0;
+  task_args = NULL;
+
+out:
+  if (code != 0)
+    print_task_error (name, task, error);
+  if (G_IS_VALUE (&result))
+    g_value_unset (&result);
+  g_clear_pointer (&args, mp_args_unref);
+  g_clear_pointer (&args_wire, g_variant_unref);
+  g_clear_pointer (&key_v, g_variant_unref);
+  g_clear_pointer (&payload, g_variant_unref);
+  g_bytes_unref (payload_bytes);
+  g_clear_error (&error);
+  fflush (stdout);
+  fflush (stderr);
+  _exit (code);
+}
