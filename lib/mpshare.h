@@ -13,5 +13,7 @@
 #include "mp-connection.h"
 #include "mp-catalog.h"
 #include "mp-explain.h"
+#include "mp-manager.h"
+#include "mp-proxy.h"
 
 #undef MPSHARE_INSIDE
