@@ -160,7 +160,7 @@ half_proxy_outlives_manager (Demo *demo)
     return demo_reject (demo, "the read failed, but not with manager-closed");
   if (elapsed > PROMPT_LIMIT)
     return demo_reject (demo, "the error took %.1f s to arrive", elapsed / 1e6);
-  demo_say ("=> reading after the scope failed with manager-closed in %.1f ms",
+  demo_say ("=> reading after the scope failed with manager-closed in %.2f ms",
             elapsed / 1e3);
   return TRUE;
 }

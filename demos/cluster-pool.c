@@ -195,13 +195,11 @@ borrow_by_reading (MpProxy *clusters, GError **error)
   return cluster_from_item (&item, error);
 }
 
-/* pop from an empty list: Python's IndexError, which the server sends back */
+/* pop from an empty list: Python's IndexError, raised in the server */
 static gboolean
 list_was_empty (const GError *error)
 {
-  return demo_error_is_mp (error, MP_ERROR_INDEX) ||
-         (demo_error_is_mp (error, MP_ERROR_REMOTE) &&
-          strstr (error->message, mp_error_code_name (MP_ERROR_INDEX)) != NULL);
+  return mp_error_get_remote_code (error) == MP_ERROR_INDEX;
 }
 
 /* fixed, the article's pop_or_create_cluster: take it out of the list. */

@@ -148,9 +148,7 @@ read_num_at_0 (MpProxy *list, gint64 *out, GError **error)
   nested = g_value_get_object (&item);
   if (g_str_equal (mp_proxy_get_typeid (nested), "Num"))
     {
-      g_autoptr(MpArgs) no_args = mp_args_new (G_TYPE_INVALID);
-
-      if (!mp_proxy_call (nested, "get_num", no_args, &num, error))
+      if (!mp_proxy_call (nested, "get_num", NULL, &num, error))
         return FALSE;
     }
   else if (!mp_namespace_proxy_get (nested, "num", &num, error))
