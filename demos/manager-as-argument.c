@@ -7,7 +7,7 @@
  * object is disallowed for security reasons".)
  *
  * fixed: create the manager outside, in the parent, and pass the tasks
- *   only proxies (the clusters list). A proxy travels as a token and each
+ *   only proxies (the results list). A proxy travels as a token and each
  *   worker reconnects with the auth key it inherited.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -29,12 +29,12 @@ struct _ClusterPool
 {
   GObject    parent_instance;
   MpManager *manager;
-  MpProxy   *clusters;
+  MpProxy   *results;    /* a manager list the jobs append to */
 };
 
 G_DEFINE_TYPE (ClusterPool, cluster_pool, G_TYPE_OBJECT)
 
-enum { PROP_0, PROP_MANAGER, PROP_CLUSTERS, N_PROPS };
+enum { PROP_0, PROP_MANAGER, PROP_RESULTS, N_PROPS };
 static GParamSpec *cluster_pool_props[N_PROPS];
 
 static void
@@ -42,7 +42,7 @@ cluster_pool_dispose (GObject *object)
 {
   ClusterPool *self = DEMO_CLUSTER_POOL (object);
 
-  g_clear_object (&self->clusters);
+  g_clear_object (&self->results);
   g_clear_object (&self->manager);   /* the pool's manager shuts down with it */
   G_OBJECT_CLASS (cluster_pool_parent_class)->dispose (object);
 }
@@ -55,7 +55,7 @@ cluster_pool_get_property (GObject *object, guint id, GValue *value, GParamSpec 
   switch (id)
     {
     case PROP_MANAGER: g_value_set_object (value, self->manager); break;
-    case PROP_CLUSTERS: g_value_set_object (value, self->clusters); break;
+    case PROP_RESULTS: g_value_set_object (value, self->results); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
     }
 }
@@ -68,7 +68,7 @@ cluster_pool_set_property (GObject *object, guint id, const GValue *value, GPara
   switch (id)
     {
     case PROP_MANAGER: g_set_object (&self->manager, g_value_get_object (value)); break;
-    case PROP_CLUSTERS: g_set_object (&self->clusters, g_value_get_object (value)); break;
+    case PROP_RESULTS: g_set_object (&self->results, g_value_get_object (value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
     }
 }
@@ -84,8 +84,8 @@ cluster_pool_class_init (ClusterPoolClass *klass)
   cluster_pool_props[PROP_MANAGER] =
     g_param_spec_object ("manager", NULL, NULL, MP_TYPE_MANAGER,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  cluster_pool_props[PROP_CLUSTERS] =
-    g_param_spec_object ("clusters", NULL, NULL, MP_TYPE_PROXY,
+  cluster_pool_props[PROP_RESULTS] =
+    g_param_spec_object ("results", NULL, NULL, MP_TYPE_PROXY,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, cluster_pool_props);
 }
@@ -108,12 +108,12 @@ static ClusterPool *
 cluster_pool_new_with_own_manager (GError **error)
 {
   g_autoptr(MpManager) manager = start_manager (error);
-  g_autoptr(MpProxy) clusters = NULL;
+  g_autoptr(MpProxy) results = NULL;
 
-  if (manager == NULL || (clusters = mp_manager_list (manager, NULL, error)) == NULL)
+  if (manager == NULL || (results = mp_manager_list (manager, NULL, error)) == NULL)
     return NULL;
   return g_object_new (DEMO_TYPE_CLUSTER_POOL, "manager", manager,
-                       "clusters", clusters, NULL);
+                       "results", results, NULL);
 }
 
 MP_INITIALIZER (register_cluster_pool)
@@ -126,13 +126,13 @@ register_cluster_pool (void)
 /* ---- the tasks ----------------------------------------------------------- */
 
 static gboolean
-append_square (MpProxy *squares, gint64 num, GError **error)
+append_square (MpProxy *results, gint64 num, GError **error)
 {
   g_auto(GValue) item = G_VALUE_INIT;
 
   g_value_init (&item, G_TYPE_INT64);
   g_value_set_int64 (&item, num * num);
-  return mp_list_proxy_append (squares, &item, error);
+  return mp_list_proxy_append (results, &item, error);
 }
 
 /* broken: receives the whole ClusterPool, manager included */
@@ -141,7 +141,7 @@ square_with_cluster_pool (MpArgs *args, GValue *result, GError **error)
 {
   ClusterPool *pool = mp_args_get_object (args, 1);
 
-  return append_square (pool->clusters, mp_args_get_int (args, 0), error);
+  return append_square (pool->results, mp_args_get_int (args, 0), error);
 }
 MP_TASK_DEFINE ("square-with-cluster-pool", square_with_cluster_pool)
 
@@ -232,7 +232,7 @@ static gboolean
 half_pass_only_proxies (Demo *demo)
 {
   g_autoptr(MpManager) manager = NULL;
-  g_autoptr(MpProxy) squares = NULL;
+  g_autoptr(MpProxy) results = NULL;
   g_autoptr(GPtrArray) items = NULL;
   g_autoptr(GError) error = NULL;
   gint64 values[N_NUMS];
@@ -240,12 +240,12 @@ half_pass_only_proxies (Demo *demo)
 
   demo_step (demo, "The parent starts the manager and makes a list.");
   if ((manager = start_manager (&error)) == NULL ||
-      (squares = mp_manager_list (manager, NULL, &error)) == NULL)
+      (results = mp_manager_list (manager, NULL, &error)) == NULL)
     return run_failed (demo, error);
 
   demo_step (demo, "Submit tasks to %d workers, each given only the list proxy.", N_WORKERS);
-  if (!square_in_workers ("square-with-proxy", squares, &error) ||
-      (items = mp_list_proxy_copy (squares, &error)) == NULL)
+  if (!square_in_workers ("square-with-proxy", results, &error) ||
+      (items = mp_list_proxy_copy (results, &error)) == NULL)
     return run_failed (demo, error);
 
   demo_step (demo, "Check what the workers appended.");
