@@ -73,6 +73,7 @@ typedef struct {
   GObject      parent_instance;
   MpMapping    mapping;
   MpSyncState *state;
+  gint         held_here;   /* Lock, RLock: mutex taken through this mapping */
 } MpSyncObject;
 
 #define SYNC(obj) ((MpSyncObject *) (obj))
@@ -245,9 +246,18 @@ sync_object_finalize (GObject *object)
 {
   GObjectClass *parent_class;
 
+  MpSyncObject *sync = SYNC (object);
+
+  /* A thread dropping a lock it still holds (a task returning with the
+   * lock taken): the kernel finds the mutex through this mapping when the
+   * thread dies and marks it owner-died for the others. Unmapped, it could
+   * not, and they would wait forever; so the mapping stays. */
+  if (g_atomic_int_get (&sync->held_here) > 0)
+    sync->mapping.data = NULL;
+
   /* Never pthread_*_destroy: other processes may still use the objects.
    * The memory goes away with the last mapping. */
-  mp_mapping_clear (&SYNC (object)->mapping);
+  mp_mapping_clear (&sync->mapping);
 
   parent_class = g_type_class_peek (G_TYPE_OBJECT);
   parent_class->finalize (object);
@@ -433,6 +443,7 @@ lock_acquire (gpointer   object,
     {
     case 0:
       state->u.lock.count = 1;
+      g_atomic_int_inc (&SYNC (object)->held_here);
       return TRUE;
     case EDEADLK:
       if (!recursive)
@@ -487,6 +498,8 @@ lock_release (gpointer   object,
     }
 
   r = pthread_mutex_unlock (&state->mutex);
+  if (r == 0 && g_atomic_int_get (&SYNC (object)->held_here) > 0)
+    g_atomic_int_add (&SYNC (object)->held_here, -1);
   if (r == EPERM)
     {
       mp_set_error (error, MP_ERROR_INVALID_ARGUMENT,
@@ -1871,6 +1884,7 @@ mp_sync_lock_enter (MpLockable *lock,
     {
     case 0:
       state->u.lock.count = 1;
+      g_atomic_int_inc (&SYNC (lock)->held_here);
       *entered = TRUE;
       return TRUE;
     case EDEADLK:
@@ -1892,6 +1906,7 @@ mp_sync_lock_leave (MpLockable *lock,
   if (!entered)
     return;
   state->u.lock.count = 0;
+  g_atomic_int_add (&SYNC (lock)->held_here, -1);
   pthread_mutex_unlock (&state->mutex);
 }
 
