@@ -1212,8 +1212,7 @@ check_accepting (MpPool  *self,
   if (self->broken)
     {
       mp_set_error (error, MP_ERROR_BROKEN_POOL,
-                    "the pool is broken and runs no new tasks (Python: \"A child process terminated abruptly, "
-                    "the process pool is not usable anymore\"): %s", self->broken_reason);
+                    "the pool is broken and runs no new tasks, as %s", self->broken_reason);
       return FALSE;
     }
   if (self->shutdown)

@@ -730,9 +730,10 @@ mp_process_start (MpProcess  *self,
   fork_errno = errno;
   if (pid == 0)
     {
-      g_mutex_unlock (&fork_lock);
       if (method == MP_START_SPAWN)
         exec_child (&plan, status[1]);
+      /* a forked child may start processes of its own */
+      g_mutex_unlock (&fork_lock);
       close (status[0]);
       mp_spawn_run_child (g_steal_pointer (&payload), FALSE);
     }

@@ -13,5 +13,8 @@
 #include "mp-sync.h"
 #include "mp-shared-memory.h"
 #include "mp-shared.h"
+#include "mp-connection.h"
+#include "mp-catalog.h"
+#include "mp-explain.h"
 
 #undef MPSHARE_INSIDE

@@ -80,6 +80,17 @@ task_square (MpArgs  *args,
 MP_TASK_DEFINE ("pool-square", task_square)
 
 static gboolean
+task_echo (MpArgs  *args,
+           GValue  *result,
+           GError **error)
+{
+  g_value_init (result, G_VALUE_TYPE (mp_args_get_value (args, 0)));
+  g_value_copy (mp_args_get_value (args, 0), result);
+  return TRUE;
+}
+MP_TASK_DEFINE ("pool-echo", task_echo)
+
+static gboolean
 task_fail (MpArgs  *args,
            GValue  *result,
            GError **error)
@@ -248,6 +259,41 @@ test_submit (Fixture       *fixture,
       g_assert_true (mp_future_done (future));
       /* asking again gives the same answer */
       g_assert_cmpint (result_int (future), ==, (gint64) i * i);
+    }
+}
+
+/* Requests and replies far larger than a socket buffer, several at once. */
+static void
+test_large (Fixture       *fixture,
+            gconstpointer  data)
+{
+  g_autoptr(GPtrArray) futures = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) sent = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+
+  for (guint k = 0; k < 4; k++)
+    {
+      gsize size = (2u << 20) + k;
+      guint8 *bytes = g_malloc (size);
+      g_autoptr(GValue) value = mp_value_new (G_TYPE_BYTES);
+      g_autoptr(MpArgs) args = mp_args_new (G_TYPE_INVALID);
+      g_autoptr(GError) error = NULL;
+
+      for (gsize i = 0; i < size; i++)
+        bytes[i] = (guint8) (i * (k + 3));
+      g_ptr_array_add (sent, g_bytes_new_take (bytes, size));
+      g_value_set_boxed (value, g_ptr_array_index (sent, k));
+      mp_args_add_value (args, value);
+      g_ptr_array_add (futures, mp_pool_submit (fixture->pool, "pool-echo", args, &error));
+      g_assert_no_error (error);
+    }
+  for (guint k = 0; k < futures->len; k++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_auto(GValue) value = G_VALUE_INIT;
+
+      g_assert_true (mp_future_result (g_ptr_array_index (futures, k), -1, &value, &error));
+      g_assert_no_error (error);
+      g_assert_true (g_bytes_equal (g_value_get_boxed (&value), g_ptr_array_index (sent, k)));
     }
 }
 
@@ -597,6 +643,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   add_pool_test ("submit", test_submit);
+  add_pool_test ("large", test_large);
   add_pool_test ("map/order", test_map_order);
   add_pool_test ("map/error", test_map_error);
   add_pool_test ("as-completed", test_as_completed);

@@ -1,0 +1,536 @@
+/* demo-common.c — the shared frame of the mpshare demos
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "demo-common.h"
+
+struct _Demo {
+  const DemoInfo *info;
+  MpStartMethod   method;
+  guint           workers;
+  guint           step;
+  char           *reason;   /* why the running half did not succeed */
+};
+
+#define DEMO_MAX_WORKERS 64
+
+MpStartMethod
+demo_get_start_method (Demo *demo)
+{
+  return demo->method;
+}
+
+guint
+demo_get_workers (Demo *demo)
+{
+  return demo->workers;
+}
+
+void
+demo_step (Demo       *demo,
+           const char *format,
+           ...)
+{
+  va_list args;
+  g_autofree char *text = NULL;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_print ("\nStep %u. %s\n", ++demo->step, text);
+}
+
+void
+demo_say (const char *format,
+          ...)
+{
+  va_list args;
+  g_autofree char *text = NULL;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_print ("   %s\n", text);
+}
+
+/**
+ * demo_print_error:
+ * @error: the error to show
+ *
+ * Prints @error the way every demo shows a reproduced failure: its domain,
+ * its code with the code's stable name, and its message.
+ */
+void
+demo_print_error (const GError *error)
+{
+  g_return_if_fail (error != NULL);
+
+  g_print ("   | domain : %s\n", g_quark_to_string (error->domain));
+  if (error->domain == MP_ERROR)
+    g_print ("   | code   : %s (%d)\n",
+             mp_error_code_name ((MpError) error->code), error->code);
+  else
+    g_print ("   | code   : %d\n", error->code);
+  g_print ("   | message: %s\n", error->message);
+}
+
+/**
+ * demo_reject:
+ * @demo: the running demo
+ * @format: why the half did not succeed, in plain words
+ *
+ * Records why the running half failed (the last reason wins) and prints it.
+ *
+ * Returns: %FALSE, so a half can `return demo_reject (...)`.
+ */
+gboolean
+demo_reject (Demo       *demo,
+             const char *format,
+             ...)
+{
+  va_list args;
+
+  g_free (demo->reason);
+  va_start (args, format);
+  demo->reason = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_print ("   !! %s\n", demo->reason);
+  return FALSE;
+}
+
+char *
+demo_format_ints (const gint64 *values,
+                  gsize         n)
+{
+  GString *text = g_string_new ("[");
+
+  for (gsize i = 0; i < n; i++)
+    g_string_append_printf (text, "%s%" G_GINT64_FORMAT, i > 0 ? ", " : "",
+                            values[i]);
+  g_string_append_c (text, ']');
+  return g_string_free (text, FALSE);
+}
+
+/* Integers cross the boundary as INT64, but accept any integer kind. */
+gboolean
+demo_value_get_int (const GValue *value,
+                    gint64       *out)
+{
+  if (value == NULL || !G_IS_VALUE (value))
+    return FALSE;
+  switch (G_VALUE_TYPE (value))
+    {
+    case G_TYPE_INT64:
+      *out = g_value_get_int64 (value);
+      return TRUE;
+    case G_TYPE_INT:
+      *out = g_value_get_int (value);
+      return TRUE;
+    case G_TYPE_LONG:
+      *out = g_value_get_long (value);
+      return TRUE;
+    case G_TYPE_UINT64:
+      *out = (gint64) g_value_get_uint64 (value);
+      return TRUE;
+    case G_TYPE_UINT:
+      *out = g_value_get_uint (value);
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+gboolean
+demo_error_is_mp (const GError *error,
+                  MpError       code)
+{
+  return error != NULL && g_error_matches (error, MP_ERROR, (int) code);
+}
+
+/* ---- the gate ----------------------------------------------------------- */
+
+struct _DemoGate {
+  char *dir;
+  char *path;
+  int   fd;     /* held open once the gate is open: see demo_gate_open() */
+};
+
+#define DEMO_GATE_TOKENS 256
+
+DemoGate *
+demo_gate_new (GError **error)
+{
+  g_autoptr(DemoGate) gate = g_new0 (DemoGate, 1);
+
+  gate->fd = -1;
+  gate->dir = g_dir_make_tmp ("mpshare-gate-XXXXXX", error);
+  if (gate->dir == NULL)
+    return NULL;
+  gate->path = g_build_filename (gate->dir, "gate", NULL);
+  if (mkfifo (gate->path, 0600) != 0)
+    {
+      int saved_errno = errno;
+      mp_set_error_from_errno (error, saved_errno, "creating the gate %s",
+                               gate->path);
+      return NULL;
+    }
+  return g_steal_pointer (&gate);
+}
+
+const char *
+demo_gate_get_path (DemoGate *gate)
+{
+  return gate->path;
+}
+
+/* Opening read-write never blocks on Linux, and holding the fd keeps the
+ * tokens in the FIFO until every waiter (even a late one) took its own. */
+gboolean
+demo_gate_open (DemoGate *gate,
+                GError  **error)
+{
+  char tokens[DEMO_GATE_TOKENS];
+
+  if (gate->fd >= 0)
+    return TRUE;
+  gate->fd = open (gate->path, O_RDWR | O_CLOEXEC);
+  if (gate->fd < 0)
+    {
+      int saved_errno = errno;
+      return mp_set_error_from_errno (error, saved_errno, "opening the gate %s",
+                                      gate->path);
+    }
+  memset (tokens, 'g', sizeof tokens);
+  if (write (gate->fd, tokens, sizeof tokens) != (gssize) sizeof tokens)
+    {
+      int saved_errno = errno;
+      return mp_set_error_from_errno (error, saved_errno, "opening the gate %s",
+                                      gate->path);
+    }
+  return TRUE;
+}
+
+void
+demo_gate_free (DemoGate *gate)
+{
+  if (gate == NULL)
+    return;
+  if (gate->fd >= 0)
+    close (gate->fd);
+  if (gate->path != NULL)
+    g_unlink (gate->path);
+  if (gate->dir != NULL)
+    g_rmdir (gate->dir);
+  g_free (gate->path);
+  g_free (gate->dir);
+  g_free (gate);
+}
+
+/**
+ * demo_gate_wait:
+ * @path: the gate's FIFO
+ * @timeout_ms: a backstop; the gate is normally opened long before
+ * @error: return location for a #GError
+ *
+ * Blocks until the gate at @path is open and takes one token from it.
+ * Runs inside tasks, in the worker processes.
+ */
+gboolean
+demo_gate_wait (const char *path,
+                guint       timeout_ms,
+                GError    **error)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  int fd;
+
+  /* Non-blocking open returns at once; poll() then waits for a token. A
+   * FIFO never written to reports no hang-up, so this does not spin. */
+  fd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+      return mp_set_error_from_errno (error, saved_errno, "opening the gate %s",
+                                      path);
+    }
+  for (;;)
+    {
+      struct pollfd pfd = { .fd = fd, .events = POLLIN };
+      gint64 left_ms = (deadline - g_get_monotonic_time ()) / 1000;
+      char token;
+      int n;
+
+      if (left_ms <= 0)
+        break;
+      n = poll (&pfd, 1, (int) MIN (left_ms, G_MAXINT));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved_errno = errno;
+          close (fd);
+          return mp_set_error_from_errno (error, saved_errno,
+                                          "waiting at the gate %s", path);
+        }
+      if (n == 0)
+        break;
+      if (read (fd, &token, 1) == 1)
+        {
+          close (fd);
+          return TRUE;
+        }
+      if (errno != EAGAIN && errno != EINTR)
+        {
+          int saved_errno = errno;
+          close (fd);
+          return mp_set_error_from_errno (error, saved_errno,
+                                          "waiting at the gate %s", path);
+        }
+      if (pfd.revents & POLLHUP)
+        {
+          close (fd);
+          mp_set_error (error, MP_ERROR_FAILED,
+                        "the gate %s was closed without being opened", path);
+          return FALSE;
+        }
+    }
+  close (fd);
+  mp_set_error (error, MP_ERROR_TIMEOUT,
+                "nobody opened the gate %s within %u ms", path, timeout_ms);
+  return FALSE;
+}
+
+/* ---- running this binary again ------------------------------------------ */
+
+typedef struct {
+  gboolean done;
+  gboolean timed_out;
+  GError  *error;
+} SelfRun;
+
+static void
+self_run_waited (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  SelfRun *run = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, &run->error);
+  run->done = TRUE;
+}
+
+static gboolean
+self_run_timed_out (gpointer user_data)
+{
+  SelfRun *run = user_data;
+
+  run->timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * demo_run_self:
+ * @args: the arguments after the program name, %NULL-terminated
+ * @timeout_s: a backstop; the child is killed when it runs out
+ * @exit_status: (out): the exit status, or minus the signal that killed it
+ * @error: return location for a #GError
+ *
+ * Runs this very binary as a plain new program with @args (its output goes
+ * to ours) and waits for it.
+ */
+gboolean
+demo_run_self (const char * const *args,
+               guint               timeout_s,
+               int                *exit_status,
+               GError            **error)
+{
+  g_autofree char *self = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) child = NULL;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  GSource *timeout;
+  SelfRun run = { FALSE, FALSE, NULL };
+  gboolean killed = FALSE;
+
+  self = g_file_read_link ("/proc/self/exe", error);
+  if (self == NULL)
+    return FALSE;
+  g_ptr_array_add (argv, self);
+  for (gsize i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  fflush (stdout);
+  fflush (stderr);
+  child = g_subprocess_newv ((const char * const *) argv->pdata,
+                             G_SUBPROCESS_FLAGS_NONE, error);
+  if (child == NULL)
+    return FALSE;
+
+  g_main_context_push_thread_default (context);
+  g_subprocess_wait_async (child, NULL, self_run_waited, &run);
+  timeout = g_timeout_source_new_seconds (timeout_s);
+  g_source_set_callback (timeout, self_run_timed_out, &run, NULL);
+  g_source_attach (timeout, context);
+  while (!run.done)
+    {
+      g_main_context_iteration (context, TRUE);
+      if (run.timed_out && !killed)
+        {
+          g_subprocess_force_exit (child);
+          killed = TRUE;
+        }
+    }
+  g_source_destroy (timeout);
+  g_source_unref (timeout);
+  g_main_context_pop_thread_default (context);
+
+  if (killed)
+    {
+      g_clear_error (&run.error);
+      mp_set_error (error, MP_ERROR_TIMEOUT,
+                    "%s did not finish within %u s and was killed", self,
+                    timeout_s);
+      return FALSE;
+    }
+  if (run.error != NULL)
+    {
+      g_propagate_error (error, run.error);
+      return FALSE;
+    }
+  if (g_subprocess_get_if_exited (child))
+    *exit_status = g_subprocess_get_exit_status (child);
+  else
+    *exit_status = -g_subprocess_get_term_sig (child);
+  return TRUE;
+}
+
+/* ---- the frame ----------------------------------------------------------- */
+
+static gboolean
+run_half (Demo         *demo,
+          const char   *label,
+          DemoHalfFunc  half,
+          char        **verdict)
+{
+  gboolean ok;
+
+  g_print ("\n=== The %s half ===\n", label);
+  g_clear_pointer (&demo->reason, g_free);
+  demo->step = 0;
+  ok = half (demo);
+  if (ok)
+    *verdict = g_strdup_printf ("%s: %s", label,
+                                half == demo->info->broken ? "reproduced"
+                                                           : "verified");
+  else
+    *verdict = g_strdup_printf ("%s: NOT %s (%s)", label,
+                                half == demo->info->broken ? "reproduced"
+                                                           : "verified",
+                                demo->reason != NULL ? demo->reason
+                                                     : "no reason recorded");
+  /* a verdict without its reason would be a bug in the demo itself */
+  g_warn_if_fail (ok || demo->reason != NULL);
+  return ok;
+}
+
+/**
+ * demo_run:
+ * @info: the lesson
+ * @argc: from main()
+ * @argv: from main()
+ *
+ * Parses the common options, runs the halves asked for and prints one
+ * verdict line per half.
+ *
+ * Returns: the exit status: 0 when every half succeeded, 1 when one did
+ *   not, 2 for bad options.
+ */
+int
+demo_run (const DemoInfo *info,
+          int             argc,
+          char          **argv)
+{
+  gboolean want_broken = FALSE, want_fixed = FALSE;
+  g_autofree char *method_text = NULL;
+  gint workers = (gint) info->default_workers;
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *broken_verdict = NULL, *fixed_verdict = NULL;
+  gboolean ok = TRUE;
+  Demo demo = { info, MP_START_FORK, 0, 0, NULL };
+  GOptionEntry entries[] = {
+    { "broken", 0, 0, G_OPTION_ARG_NONE, &want_broken,
+      "Run only the half that reproduces the pitfall", NULL },
+    { "fixed", 0, 0, G_OPTION_ARG_NONE, &want_fixed,
+      "Run only the half that shows the fix", NULL },
+    { "start-method", 0, 0, G_OPTION_ARG_STRING, &method_text,
+      "How child processes start: fork (default) or spawn", "fork|spawn" },
+    { "workers", 0, 0, G_OPTION_ARG_INT, &workers,
+      "Number of pool workers", "N" },
+    { NULL }
+  };
+
+  /* one line at a time, so output of parent and children never interleaves
+   * mid-line and nothing sits in a buffer that fork would duplicate */
+  setvbuf (stdout, NULL, _IOLBF, 0);
+
+  if (!info->uses_workers)
+    entries[3] = (GOptionEntry) { NULL };
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context, info->summary);
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (info->extra_options != NULL)
+    g_option_context_add_main_entries (context, info->extra_options, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("%s: %s\n", info->name, error->message);
+      return 2;
+    }
+  if (method_text == NULL)
+    demo.method = mp_get_start_method ();
+  else if (!mp_start_method_from_string (method_text, &demo.method, &error))
+    {
+      g_printerr ("%s: %s\n", info->name, error->message);
+      return 2;
+    }
+  if (demo.method == MP_START_DEFAULT)
+    demo.method = MP_START_FORK;
+  if (info->uses_workers && (workers < 1 || workers > DEMO_MAX_WORKERS))
+    {
+      g_printerr ("%s: --workers must be between 1 and %d\n", info->name,
+                  DEMO_MAX_WORKERS);
+      return 2;
+    }
+  demo.workers = (guint) workers;
+  if (!want_broken && !want_fixed)
+    want_broken = want_fixed = TRUE;
+  mp_set_start_method (demo.method);
+
+  g_print ("mpshare demo: %s (start method: %s", info->name,
+           mp_start_method_to_string (demo.method));
+  if (info->uses_workers)
+    g_print (", workers: %u", demo.workers);
+  g_print (")\n");
+
+  if (want_broken)
+    ok &= run_half (&demo, "broken", info->broken, &broken_verdict);
+  if (want_fixed)
+    ok &= run_half (&demo, "fixed", info->fixed, &fixed_verdict);
+
+  g_print ("\n=== Verdict ===\n");
+  if (broken_verdict != NULL)
+    g_print ("%s\n", broken_verdict);
+  if (fixed_verdict != NULL)
+    g_print ("%s\n", fixed_verdict);
+  g_free (demo.reason);
+  return ok ? 0 : 1;
+}

@@ -1,0 +1,89 @@
+/* demo-common.h — the shared frame of the mpshare demos
+ *
+ * Every demo is a short lesson in two halves: "broken" reproduces a pitfall
+ * and "fixed" shows the cure. This frame parses the common options, prints
+ * the steps, the reproduced errors and the verdicts, and turns the verdicts
+ * into the exit status (0 only when every half asked for succeeded).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "mpshare.h"
+
+G_BEGIN_DECLS
+
+typedef struct _Demo Demo;
+
+/**
+ * DemoHalfFunc:
+ * @demo: the running demo
+ *
+ * One half of a lesson. The broken half returns %TRUE only when the
+ * failure really happened as documented; the fixed half only when its
+ * result was checked and found correct. Use demo_reject() to say why not.
+ */
+typedef gboolean (*DemoHalfFunc) (Demo *demo);
+
+typedef struct {
+  const char   *name;            /* the pitfall id, e.g. "broken-pool" */
+  const char   *summary;         /* 3-5 lines for --help */
+  gboolean      uses_workers;    /* offer --workers N */
+  guint         default_workers;
+  DemoHalfFunc  broken;
+  DemoHalfFunc  fixed;
+  const GOptionEntry *extra_options;  /* the demo's own, or NULL */
+} DemoInfo;
+
+int            demo_run            (const DemoInfo *info,
+                                    int             argc,
+                                    char          **argv);
+
+/* what the options asked for */
+MpStartMethod  demo_get_start_method (Demo *demo);
+guint          demo_get_workers      (Demo *demo);
+
+/* printing the story */
+void           demo_step           (Demo       *demo,
+                                    const char *format,
+                                    ...) G_GNUC_PRINTF (2, 3);
+void           demo_say            (const char *format,
+                                    ...) G_GNUC_PRINTF (1, 2);
+void           demo_print_error    (const GError *error);
+gboolean       demo_reject         (Demo       *demo,
+                                    const char *format,
+                                    ...) G_GNUC_PRINTF (2, 3);
+
+/* small checks */
+char          *demo_format_ints    (const gint64 *values,
+                                    gsize         n);
+gboolean       demo_value_get_int  (const GValue *value,
+                                    gint64       *out);
+gboolean       demo_error_is_mp    (const GError *error,
+                                    MpError       code);
+
+/* A gate: a named FIFO that tasks wait at until the parent opens it. It
+ * makes "this task is still running" a fact the demo controls, with no
+ * sleeps. The timeout in the task is a backstop only. */
+typedef struct _DemoGate DemoGate;
+
+DemoGate      *demo_gate_new       (GError    **error);
+const char    *demo_gate_get_path  (DemoGate   *gate);
+gboolean       demo_gate_open      (DemoGate   *gate,
+                                    GError    **error);
+void           demo_gate_free      (DemoGate   *gate);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DemoGate, demo_gate_free)
+
+gboolean       demo_gate_wait      (const char *path,
+                                    guint       timeout_ms,
+                                    GError    **error);
+
+/* run this very binary again as a plain program (not through mpshare) */
+gboolean       demo_run_self       (const char * const *args,
+                                    guint        timeout_s,
+                                    int         *exit_status,
+                                    GError     **error);
+
+G_END_DECLS

@@ -1,0 +1,962 @@
+/* mpshare.c — the classroom front: list, run, tour and explain the pitfalls
+ *
+ *   mpshare list                     the catalog, one line per id
+ *   mpshare run ID [DEMO OPTION…]    one demo (its options pass through)
+ *   mpshare tour                     every demo, broken then fixed, a table
+ *   mpshare explain [TEXT…|-]        which pitfall an error message shows
+ *
+ * Demos are found in $MP_DEMO_DIR when it is set, else next to this binary,
+ * else in the directory where they are installed.
+ *
+ * Exit status: 0 success; 1 a tour row failed or explain matched nothing;
+ * 2 bad usage (unknown command or id, demo not built); a demo run by `run`
+ * exits with its own status.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <glib-unix.h>
+#include <gio/gunixinputstream.h>
+
+#include "mpshare.h"
+
+#define WIDTH 79          /* stay inside an 80-column terminal */
+#define ID_COLUMN 21      /* the longest id, "unserializable-handle" */
+
+enum {
+  EXIT_OK = 0,
+  EXIT_FAILED = 1,
+  EXIT_USAGE = 2,
+};
+
+/* ---- output ------------------------------------------------------------ */
+
+static gboolean use_colour;
+
+static void
+decide_colour (void)
+{
+  use_colour = isatty (STDOUT_FILENO) && g_getenv ("NO_COLOR") == NULL;
+}
+
+/* A copy of @text, wrapped in an SGR colour when colour is on. */
+static char *
+paint (const char *sgr,
+       const char *text)
+{
+  if (!use_colour)
+    return g_strdup (text);
+  return g_strdup_printf ("\033[%sm%s\033[0m", sgr, text);
+}
+
+#define BOLD "1"
+#define GREEN "32"
+#define RED "31"
+#define YELLOW "33"
+
+/* Prints @text word-wrapped to WIDTH on @out: the first line after
+ * @first, the others after as many spaces. */
+static void
+print_wrapped_to (FILE       *out,
+                  const char *first,
+                  const char *text)
+{
+  glong indent = g_utf8_strlen (first, -1);
+  g_auto(GStrv) words = g_strsplit_set (text, " \n", -1);
+  GString *line = g_string_new (first);
+  glong used = indent;
+  gboolean empty = TRUE;
+
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      glong len = g_utf8_strlen (words[i], -1);
+
+      if (len == 0)
+        continue;
+      if (!empty && used + 1 + len > WIDTH)
+        {
+          fprintf (out, "%s\n", line->str);
+          g_string_assign (line, "");
+          for (glong s = 0; s < indent; s++)
+            g_string_append_c (line, ' ');
+          used = indent;
+          empty = TRUE;
+        }
+      if (!empty)
+        {
+          g_string_append_c (line, ' ');
+          used++;
+        }
+      g_string_append (line, words[i]);
+      used += len;
+      empty = FALSE;
+    }
+  fprintf (out, "%s\n", line->str);
+  g_string_free (line, TRUE);
+}
+
+static void
+print_wrapped (const char *first,
+               const char *text)
+{
+  print_wrapped_to (stdout, first, text);
+}
+
+/* @text cut to @max characters, with an ellipsis when cut. */
+static char *
+truncate_to (const char *text,
+             glong       max)
+{
+  g_autofree char *head = NULL;
+
+  if (g_utf8_strlen (text, -1) <= max)
+    return g_strdup (text);
+  head = g_utf8_substring (text, 0, max - 1);
+  return g_strconcat (head, "…", NULL);
+}
+
+static void
+print_rule (void)
+{
+  GString *rule = g_string_new (NULL);
+
+  for (int i = 0; i < WIDTH; i++)
+    g_string_append (rule, "─");
+  g_print ("%s\n", rule->str);
+  g_string_free (rule, TRUE);
+}
+
+/* ---- finding the demos -------------------------------------------------- */
+
+static char *
+self_dir (void)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+
+  return exe != NULL ? g_path_get_dirname (exe) : NULL;
+}
+
+/* Where demos are looked for, in order. $MP_DEMO_DIR, when set, is the only
+ * place: it lets tests and classrooms point at one set of demos. */
+static GPtrArray *
+demo_dirs (void)
+{
+  GPtrArray *dirs = g_ptr_array_new_with_free_func (g_free);
+  const char *env = g_getenv ("MP_DEMO_DIR");
+  char *dir;
+
+  if (env != NULL && *env != '\0')
+    {
+      g_ptr_array_add (dirs, g_strdup (env));
+      return dirs;
+    }
+  if ((dir = self_dir ()) != NULL)
+    g_ptr_array_add (dirs, dir);
+  g_ptr_array_add (dirs, g_strdup (MP_DEMO_INSTALL_DIR));
+  return dirs;
+}
+
+/* Returns: (nullable): the path of @entry's demo, %NULL if not built. */
+static char *
+find_demo (const MpCatalogEntry *entry,
+           GPtrArray            *dirs)
+{
+  for (guint i = 0; i < dirs->len; i++)
+    {
+      g_autofree char *path = g_build_filename (g_ptr_array_index (dirs, i),
+                                                entry->demo, NULL);
+      if (g_file_test (path, G_FILE_TEST_IS_EXECUTABLE) &&
+          !g_file_test (path, G_FILE_TEST_IS_DIR))
+        return g_steal_pointer (&path);
+    }
+  return NULL;
+}
+
+static char *
+describe_dirs (GPtrArray *dirs)
+{
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; i < dirs->len; i++)
+    g_string_append_printf (text, "%s%s", i > 0 ? ", " : "",
+                            (const char *) g_ptr_array_index (dirs, i));
+  return g_string_free (text, FALSE);
+}
+
+/* ---- list --------------------------------------------------------------- */
+
+static void
+print_section (MpCatalogKind kind,
+               const char   *title,
+               GPtrArray    *dirs,
+               GPtrArray    *missing)
+{
+  gsize n;
+  const MpCatalogEntry *entries = mp_catalog_get_entries (&n);
+  g_autofree char *heading = paint (BOLD, title);
+
+  g_print ("%s\n", heading);
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autofree char *path = NULL;
+
+      if (entries[i].kind != kind)
+        continue;
+      g_print ("  %-*s  %s\n", ID_COLUMN, entries[i].id, entries[i].summary);
+      path = find_demo (&entries[i], dirs);
+      if (path == NULL && missing != NULL)
+        g_ptr_array_add (missing, (gpointer) entries[i].id);
+    }
+}
+
+static void
+print_catalog (void)
+{
+  g_autoptr(GPtrArray) dirs = demo_dirs ();
+  g_autoptr(GPtrArray) missing = g_ptr_array_new ();
+
+  print_section (MP_CATALOG_PITFALL,
+                 "Pitfalls (mpshare run ID reproduces one, then fixes it):",
+                 dirs, missing);
+  g_print ("\n");
+  print_section (MP_CATALOG_SAMPLE,
+                 "Worked samples of the article (mpshare run ID runs one):",
+                 dirs, missing);
+  if (missing->len > 0)
+    {
+      g_autofree char *ids = NULL;
+
+      g_ptr_array_add (missing, NULL);
+      ids = g_strjoinv (", ", (char **) missing->pdata);
+      g_print ("\n");
+      print_wrapped ("Demos not built yet: ", ids);
+    }
+}
+
+static int
+cmd_list (int    argc,
+          char **argv)
+{
+  gboolean ids_only = FALSE;
+  const GOptionEntry options[] = {
+    { "ids", 0, 0, G_OPTION_ARG_NONE, &ids_only,
+      "Print only the ids, one a line", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_option_context_set_summary (context,
+    "List every pitfall and worked sample with a one-line summary.\n"
+    "Each id is also the name of its demo.");
+  g_option_context_add_main_entries (context, options, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("mpshare list: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (argc > 1)
+    {
+      g_printerr ("mpshare list: unexpected argument \"%s\"\n", argv[1]);
+      return EXIT_USAGE;
+    }
+
+  if (ids_only)
+    {
+      gsize n;
+      const MpCatalogEntry *entries = mp_catalog_get_entries (&n);
+
+      for (gsize i = 0; i < n; i++)
+        g_print ("%s\n", entries[i].id);
+      return EXIT_OK;
+    }
+  print_catalog ();
+  return EXIT_OK;
+}
+
+/* ---- run ---------------------------------------------------------------- */
+
+static const MpCatalogEntry *
+lookup_or_complain (const char *command,
+                    const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  const MpCatalogEntry *entry = mp_catalog_lookup (id, &error);
+
+  if (entry == NULL)
+    {
+      g_autofree char *ids = mp_catalog_dup_ids (", ");
+      g_printerr ("mpshare %s: unknown id \"%s\".\n", command, id);
+      print_wrapped_to (stderr, "Valid ids: ", ids);
+    }
+  return entry;
+}
+
+static int
+cmd_run (int    argc,
+         char **argv)
+{
+  g_autoptr(GOptionContext) context =
+    g_option_context_new ("ID [--broken|--fixed] [DEMO OPTION…]");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) dirs = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GPtrArray) demo_argv = NULL;
+  const MpCatalogEntry *entry;
+
+  g_option_context_set_summary (context,
+    "Run the demo of one pitfall or worked sample. Everything after ID goes\n"
+    "to the demo: --broken (reproduce only), --fixed (fix only), neither for\n"
+    "both; --start-method fork|spawn; see mpshare run ID --help.");
+  /* options after ID belong to the demo */
+  g_option_context_set_strict_posix (context, TRUE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("mpshare run: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (argc < 2)
+    {
+      g_autofree char *ids = mp_catalog_dup_ids (", ");
+      g_printerr ("mpshare run: which demo? Give an id.\n");
+      print_wrapped_to (stderr, "Valid ids: ", ids);
+      return EXIT_USAGE;
+    }
+
+  entry = lookup_or_complain ("run", argv[1]);
+  if (entry == NULL)
+    return EXIT_USAGE;
+
+  dirs = demo_dirs ();
+  path = find_demo (entry, dirs);
+  if (path == NULL)
+    {
+      g_autofree char *where = describe_dirs (dirs);
+      g_autofree char *why = g_strdup_printf ("the demo of \"%s\" is not built yet "
+                                              "(looked in %s).", entry->id, where);
+      print_wrapped_to (stderr, "mpshare run: ", why);
+      return EXIT_USAGE;
+    }
+
+  demo_argv = g_ptr_array_new ();
+  g_ptr_array_add (demo_argv, path);
+  for (int i = 2; i < argc; i++)
+    g_ptr_array_add (demo_argv, argv[i]);
+  g_ptr_array_add (demo_argv, NULL);
+
+  fflush (stdout);
+  execv (path, (char **) demo_argv->pdata);
+  {
+    int saved = errno;
+    g_printerr ("mpshare run: starting %s: %s\n", path, g_strerror (saved));
+  }
+  return EXIT_USAGE;
+}
+
+/* ---- tour --------------------------------------------------------------- */
+
+typedef enum {
+  HALF_PASSED,
+  HALF_FAILED,
+  HALF_TIMED_OUT,
+  HALF_NOT_RUN,
+} HalfResult;
+
+typedef struct {
+  const MpCatalogEntry *entry;
+  gboolean              built;
+  HalfResult            broken;
+  HalfResult            fixed;
+  gint64                elapsed_us;
+} TourRow;
+
+typedef struct {
+  GMainLoop *loop;
+  GPid       pid;
+  int        wait_status;
+  gboolean   timed_out;
+} Waiter;
+
+static Waiter *current_waiter;
+static int tour_interrupted;     /* the signal that stopped the tour, or 0 */
+
+static void
+child_new_group (gpointer user_data)
+{
+  /* its own process group, so a timeout or ^C also stops its workers */
+  setpgid (0, 0);
+}
+
+static void
+kill_group (GPid pgid)
+{
+  if (pgid > 0)
+    kill (-pgid, SIGKILL);
+}
+
+static void
+on_child_exit (GPid     pid,
+               int      wait_status,
+               gpointer user_data)
+{
+  Waiter *waiter = user_data;
+
+  waiter->wait_status = wait_status;
+  g_main_loop_quit (waiter->loop);
+}
+
+static gboolean
+on_timeout (gpointer user_data)
+{
+  Waiter *waiter = user_data;
+
+  waiter->timed_out = TRUE;
+  kill_group (waiter->pid);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_interrupt (gpointer user_data)
+{
+  tour_interrupted = GPOINTER_TO_INT (user_data);
+  if (current_waiter != NULL)
+    kill_group (current_waiter->pid);
+  return G_SOURCE_CONTINUE;
+}
+
+static char *
+describe_status (int wait_status)
+{
+  if (WIFEXITED (wait_status))
+    return g_strdup_printf ("exit %d", WEXITSTATUS (wait_status));
+  if (WIFSIGNALED (wait_status))
+    return g_strdup_printf ("killed by signal %d", WTERMSIG (wait_status));
+  return g_strdup ("ended");
+}
+
+/* Runs the demo at @path with @half ("--broken" or "--fixed"), its
+ * output shared with ours, and says what came of it. */
+static HalfResult
+run_half (const char   *path,
+          const char   *name,
+          const char   *half,
+          const char   *start_method,
+          guint         timeout_s,
+          gint64       *elapsed_us)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autofree char *status = NULL;
+  g_autofree char *verdict = NULL;
+  const char *argv[5] = { path, half, NULL, NULL, NULL };
+  Waiter waiter = { 0 };
+  guint timer;
+  gint64 start;
+  HalfResult result;
+
+  if (start_method != NULL)
+    {
+      argv[2] = "--start-method";
+      argv[3] = start_method;
+    }
+  g_print ("$ %s %s%s%s\n", name, half, start_method ? " --start-method " : "",
+           start_method ? start_method : "");
+  fflush (stdout);
+
+  start = g_get_monotonic_time ();
+  /* g_spawn, not GSubprocess: the pid must stay known after the exit, to
+   * stop the workers the demo may leave in its group */
+  /* stdin from /dev/null: in a group of its own a demo reading the
+   * terminal would be stopped, not served */
+  if (!g_spawn_async (NULL, (char **) argv, NULL,
+                      G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL,
+                      child_new_group, NULL, &waiter.pid, &error))
+    {
+      g_printerr ("mpshare tour: %s\n", error->message);
+      *elapsed_us += g_get_monotonic_time () - start;
+      return HALF_FAILED;
+    }
+
+  waiter.loop = loop;
+  current_waiter = &waiter;
+  /* a child watch is one-shot: it is gone once it has reported the exit */
+  g_child_watch_add (waiter.pid, on_child_exit, &waiter);
+  timer = g_timeout_add_seconds (timeout_s, on_timeout, &waiter);
+  if (tour_interrupted)
+    kill_group (waiter.pid);
+  g_main_loop_run (loop);
+  current_waiter = NULL;
+  if (!waiter.timed_out)
+    g_source_remove (timer);
+  /* workers the demo left behind share its group */
+  kill_group (waiter.pid);
+  g_spawn_close_pid (waiter.pid);
+  *elapsed_us += g_get_monotonic_time () - start;
+
+  status = describe_status (waiter.wait_status);
+  if (waiter.timed_out)
+    result = HALF_TIMED_OUT;
+  else if (WIFEXITED (waiter.wait_status) && WEXITSTATUS (waiter.wait_status) == 0)
+    result = HALF_PASSED;
+  else
+    result = HALF_FAILED;
+
+  if (g_str_equal (half, "--broken"))
+    verdict = paint (result == HALF_PASSED ? GREEN : RED,
+                     result == HALF_PASSED ? "reproduced" : "NOT reproduced");
+  else
+    verdict = paint (result == HALF_PASSED ? GREEN : RED,
+                     result == HALF_PASSED ? "fixed" : "NOT fixed");
+  if (waiter.timed_out)
+    g_print ("→ %s: timed out after %u s, stopped\n", verdict, timeout_s);
+  else
+    g_print ("→ %s (%s)\n", verdict, status);
+  return result;
+}
+
+static const char *
+half_word (HalfResult result)
+{
+  switch (result)
+    {
+    case HALF_PASSED:
+      return "yes";
+    case HALF_TIMED_OUT:
+      return "timeout";
+    case HALF_NOT_RUN:
+      return "-";
+    case HALF_FAILED:
+    default:
+      return "no";
+    }
+}
+
+static void
+print_cell (const char *word,
+            int         width)
+{
+  const char *sgr = g_str_equal (word, "yes") ? GREEN
+                    : g_str_equal (word, "-") ? NULL
+                    : g_str_equal (word, "not built") ? YELLOW : RED;
+  g_autofree char *painted = sgr != NULL ? paint (sgr, word) : g_strdup (word);
+  int pad = width - (int) g_utf8_strlen (word, -1);
+
+  g_print ("%s%*s", painted, pad > 0 ? pad : 0, "");
+}
+
+static void
+print_table (const TourRow *rows,
+             guint          n_rows,
+             gboolean       built_only)
+{
+  g_autofree char *header = NULL;
+
+  header = g_strdup_printf ("%-*s  %-11s %-7s %s", ID_COLUMN, "id",
+                            "reproduced", "fixed", "time");
+  {
+    g_autofree char *bold = paint (BOLD, header);
+    g_print ("\n%s\n", bold);
+  }
+  for (guint i = 0; i < n_rows; i++)
+    {
+      const TourRow *row = &rows[i];
+
+      if (!row->built && built_only)
+        continue;
+      g_print ("%-*s  ", ID_COLUMN, row->entry->id);
+      if (!row->built)
+        {
+          print_cell ("not built", 12);
+          print_cell ("-", 8);
+          g_print ("-\n");
+          continue;
+        }
+      print_cell (half_word (row->broken), 12);
+      print_cell (half_word (row->fixed), 8);
+      g_print ("%.2f s\n", row->elapsed_us / 1e6);
+    }
+}
+
+static int
+cmd_tour (int    argc,
+          char **argv)
+{
+  gboolean built_only = FALSE;
+  g_autofree char *start_method = NULL;
+  int timeout_s = 300;
+  const GOptionEntry options[] = {
+    { "built-only", 0, 0, G_OPTION_ARG_NONE, &built_only,
+      "Skip demos not built yet instead of failing", NULL },
+    { "start-method", 0, 0, G_OPTION_ARG_STRING, &start_method,
+      "Pass --start-method to every demo", "fork|spawn" },
+    { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s,
+      "Stop a demo half after SECONDS (default 300)", "SECONDS" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) dirs = NULL;
+  g_autoptr(GPtrArray) paths = NULL;
+  g_autofree TourRow *rows = NULL;
+  g_autoptr(GPtrArray) missing = g_ptr_array_new ();
+  const MpCatalogEntry *entries;
+  gsize n;
+  static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+  guint signal_ids[G_N_ELEMENTS (stop_signals)];
+  guint n_built = 0, k = 0;
+  gboolean all_yes = TRUE;
+  MpStartMethod method;
+
+  g_option_context_set_summary (context,
+    "Run every demo in catalog order, each once with --broken (it must\n"
+    "reproduce its pitfall) and once with --fixed (the fix must work), then\n"
+    "print a table. Exit 0 only when every row says yes; a demo not built\n"
+    "yet is a \"not built\" row and fails the tour unless --built-only.");
+  g_option_context_add_main_entries (context, options, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("mpshare tour: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (argc > 1)
+    {
+      g_printerr ("mpshare tour: unexpected argument \"%s\"\n", argv[1]);
+      return EXIT_USAGE;
+    }
+  if (start_method != NULL &&
+      !mp_start_method_from_string (start_method, &method, &error))
+    {
+      g_printerr ("mpshare tour: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (timeout_s <= 0)
+    {
+      g_printerr ("mpshare tour: --timeout must be a positive number of seconds\n");
+      return EXIT_USAGE;
+    }
+
+  entries = mp_catalog_get_entries (&n);
+  rows = g_new0 (TourRow, n);
+  dirs = demo_dirs ();
+  paths = g_ptr_array_new_with_free_func (g_free);
+  for (gsize i = 0; i < n; i++)
+    {
+      char *path = find_demo (&entries[i], dirs);
+
+      rows[i].entry = &entries[i];
+      rows[i].built = path != NULL;
+      rows[i].broken = rows[i].fixed = HALF_NOT_RUN;
+      g_ptr_array_add (paths, path);
+      if (path != NULL)
+        n_built++;
+      else
+        g_ptr_array_add (missing, (gpointer) entries[i].id);
+    }
+
+  /* stopping the tour stops the demo it runs, workers included */
+  for (guint i = 0; i < G_N_ELEMENTS (stop_signals); i++)
+    signal_ids[i] = g_unix_signal_add (stop_signals[i], on_interrupt,
+                                       GINT_TO_POINTER (stop_signals[i]));
+  for (gsize i = 0; i < n && !tour_interrupted; i++)
+    {
+      const char *path = g_ptr_array_index (paths, i);
+      g_autofree char *marker = NULL;
+      g_autofree char *title = NULL;
+
+      if (path == NULL)
+        continue;
+      k++;
+      marker = g_strdup_printf ("[%u/%u] %s…", k, n_built, entries[i].id);
+      title = paint (BOLD, marker);
+      g_print ("\n%s\n%s\n", title, entries[i].summary);
+      print_rule ();
+      rows[i].broken = run_half (path, entries[i].id, "--broken", start_method,
+                                 timeout_s, &rows[i].elapsed_us);
+      if (!tour_interrupted)
+        rows[i].fixed = run_half (path, entries[i].id, "--fixed", start_method,
+                                  timeout_s, &rows[i].elapsed_us);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (stop_signals); i++)
+    g_source_remove (signal_ids[i]);
+
+  for (gsize i = 0; i < n; i++)
+    if (rows[i].built ? (rows[i].broken != HALF_PASSED || rows[i].fixed != HALF_PASSED)
+                      : !built_only)
+      all_yes = FALSE;
+
+  print_table (rows, n, built_only);
+  if (missing->len > 0)
+    {
+      g_autofree char *ids = NULL;
+
+      g_ptr_array_add (missing, NULL);
+      ids = g_strjoinv (", ", (char **) missing->pdata);
+      g_print ("\n");
+      print_wrapped (built_only ? "Skipped, not built yet: " : "Not built yet: ", ids);
+    }
+  if (tour_interrupted)
+    g_print ("\nTour interrupted.\n");
+  else if (n_built == 0)
+    g_print ("\nNo demo is built yet: build the project first (ninja -C BUILDDIR).\n");
+  else
+    {
+      g_autofree char *verdict = paint (all_yes ? GREEN : RED,
+                                        all_yes ? "every row says yes" : "not every row says yes");
+      g_print ("\nTour done: %s.\n", verdict);
+    }
+
+  if (tour_interrupted)
+    return 128 + tour_interrupted;
+  return all_yes && n_built > 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+/* ---- explain ------------------------------------------------------------ */
+
+static char *
+read_stdin (gsize   *length,
+            GError **error)
+{
+  g_autoptr(GInputStream) in = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+  g_autoptr(GByteArray) bytes = g_byte_array_new ();
+  guint8 buffer[8192];
+
+  if (isatty (STDIN_FILENO))
+    g_printerr ("Paste the error message or traceback, then press Ctrl-D.\n");
+  for (;;)
+    {
+      gssize got = g_input_stream_read (in, buffer, sizeof buffer, NULL, error);
+
+      if (got < 0)
+        {
+          g_prefix_error (error, "reading standard input: ");
+          return NULL;
+        }
+      if (got == 0)
+        break;
+      g_byte_array_append (bytes, buffer, got);
+      /* one byte over the limit is enough for mp_explain() to refuse it */
+      if (bytes->len > MP_EXPLAIN_MAX_TEXT)
+        break;
+    }
+  *length = bytes->len;
+  g_byte_array_append (bytes, (const guint8 *) "", 1);
+  return (char *) g_byte_array_free (g_steal_pointer (&bytes), FALSE);
+}
+
+static void
+print_match (guint                 rank,
+             const MpExplainMatch *match,
+             GPtrArray            *dirs)
+{
+  const MpCatalogEntry *entry = match->entry;
+  g_autofree char *title = g_strdup_printf ("%u. %s", rank, entry->id);
+  g_autofree char *painted = paint (BOLD, title);
+  g_autofree char *seen = truncate_to (match->evidence, WIDTH - 10);
+  g_autofree char *demo = find_demo (entry, dirs);
+  g_autofree char *command = NULL;
+
+  g_print ("%s: %s\n", painted, entry->summary);
+  g_print ("   Seen:  %s\n", seen);
+  if (match->tagged)
+    g_print ("          (the mpshare message names this pitfall itself)\n");
+  print_wrapped ("   Cause: ", entry->cause);
+  print_wrapped ("   Fix:   ", entry->fix);
+  command = g_strdup_printf ("mpshare run %s%s", entry->id,
+                             demo != NULL ? " (reproduces it, then fixes it)"
+                                          : " (its demo is not built yet)");
+  print_wrapped ("   Demo:  ", command);
+}
+
+static int
+cmd_explain (int    argc,
+             char **argv)
+{
+  gboolean ids_only = FALSE;
+  const GOptionEntry options[] = {
+    { "ids", 0, 0, G_OPTION_ARG_NONE, &ids_only,
+      "Print only the matched ids, best first", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("[TEXT…|-]");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) matches = NULL;
+  g_autoptr(GPtrArray) dirs = NULL;
+  g_autofree char *text = NULL;
+  gsize length;
+
+  g_option_context_set_summary (context,
+    "Name the pitfall behind an error message, a whole pasted Python\n"
+    "traceback or an mpshare error, with its cause, its fix and the demo\n"
+    "that reproduces it. The text comes from the arguments, or from\n"
+    "standard input when there is none or it is \"-\". When a traceback\n"
+    "chains exceptions, the root cause comes first. Exit 1 when nothing\n"
+    "matches.");
+  g_option_context_add_main_entries (context, options, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("mpshare explain: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+
+  if (argc < 2 || (argc == 2 && g_str_equal (argv[1], "-")))
+    {
+      text = read_stdin (&length, &error);
+      if (text == NULL)
+        {
+          g_printerr ("mpshare explain: %s\n", error->message);
+          return EXIT_USAGE;
+        }
+    }
+  else
+    {
+      text = g_strjoinv (" ", argv + 1);
+      length = strlen (text);
+    }
+
+  matches = mp_explain (text, length, &error);
+  if (matches == NULL)
+    {
+      g_printerr ("mpshare explain: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+
+  if (matches->len == 0)
+    {
+      if (ids_only)
+        {
+          g_printerr ("mpshare explain: no pitfall of the catalog matches this text\n");
+          return EXIT_FAILED;
+        }
+      g_print ("No pitfall of the catalog matches this text. The catalog:\n\n");
+      print_catalog ();
+      return EXIT_FAILED;
+    }
+
+  if (ids_only)
+    {
+      for (guint i = 0; i < matches->len; i++)
+        g_print ("%s\n", ((MpExplainMatch *) g_ptr_array_index (matches, i))->entry->id);
+      return EXIT_OK;
+    }
+
+  dirs = demo_dirs ();
+  if (matches->len > 1)
+    g_print ("This text shows %u pitfalls, the root cause first.\n\n", matches->len);
+  for (guint i = 0; i < matches->len; i++)
+    {
+      if (i > 0)
+        g_print ("\n");
+      print_match (i + 1, g_ptr_array_index (matches, i), dirs);
+    }
+  return EXIT_OK;
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+typedef struct {
+  const char *name;
+  int       (*func) (int argc, char **argv);
+} Command;
+
+static const Command commands[] = {
+  { "list", cmd_list },
+  { "run", cmd_run },
+  { "tour", cmd_tour },
+  { "explain", cmd_explain },
+};
+
+static const char commands_help[] =
+  "Commands:\n"
+  "  list                     every pitfall and worked sample, one line each\n"
+  "  run ID [DEMO OPTION…]    run the demo of ID (--broken, --fixed, …)\n"
+  "  tour                     run every demo, broken then fixed; a table\n"
+  "  explain [TEXT…|-]        which pitfall an error message or traceback\n"
+  "                           shows, its cause, its fix and its demo\n"
+  "\n"
+  "mpshare COMMAND --help shows the options of a command.";
+
+static GOptionContext *
+top_context_new (void)
+{
+  GOptionContext *context = g_option_context_new ("COMMAND [ARG…]");
+
+  g_option_context_set_summary (context,
+    "Reproduce, explain and fix the pitfalls of sharing state between\n"
+    "processes, as Python's multiprocessing shows them.");
+  g_option_context_set_description (context, commands_help);
+  return context;
+}
+
+static void
+print_top_help (FILE *out)
+{
+  g_autoptr(GOptionContext) context = top_context_new ();
+  g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
+
+  fputs (help, out);
+}
+
+/* Only --help and --version come before a command. */
+static int
+top_level (int    argc,
+           char **argv)
+{
+  gboolean version = FALSE;
+  const GOptionEntry options[] = {
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = top_context_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_option_context_add_main_entries (context, options, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("mpshare: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (version)
+    {
+      g_print ("mpshare %s\n", PACKAGE_VERSION);
+      return EXIT_OK;
+    }
+  g_printerr ("mpshare: which command?\n\n");
+  print_top_help (stderr);
+  return EXIT_USAGE;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  setlocale (LC_ALL, "");
+  decide_colour ();
+
+  if (argc > 1 && argv[1][0] != '-')
+    {
+      for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+        if (g_str_equal (argv[1], commands[i].name))
+          {
+            /* set once, before any GOptionContext, so help says "mpshare run" */
+            g_autofree char *prgname = g_strconcat ("mpshare ", argv[1], NULL);
+            g_set_prgname (prgname);
+            return commands[i].func (argc - 1, argv + 1);
+          }
+      g_set_prgname ("mpshare");
+      g_printerr ("mpshare: unknown command \"%s\".\n\n", argv[1]);
+      print_top_help (stderr);
+      return EXIT_USAGE;
+    }
+  g_set_prgname ("mpshare");
+  return top_level (argc, argv);
+}

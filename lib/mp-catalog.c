@@ -1,0 +1,387 @@
+/* mp-catalog.c — the pitfall catalog and the worked samples, as data
+ *
+ * One table drives `mpshare list`, `run`, `tour` and `explain`, so a new
+ * pitfall is one row here (plus its demo), never a change of logic.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "mpshare.h"
+
+/* Needles are compared ignoring ASCII case. A bare exception name that many
+ * failures share (FileNotFoundError, BrokenPipeError ...) only counts with a
+ * context that ties it to the pitfall, in the same traceback block. */
+#define RULES(...) ((const MpCatalogRule[]) { __VA_ARGS__, { NULL, { NULL, NULL } } })
+#define NO_RULES ((const MpCatalogRule[]) { { NULL, { NULL, NULL } } })
+#define MANAGER_CALL { "managers.py", "connection.py" }
+
+static const MpCatalogEntry catalog[] = {
+  {
+    .id = "inheritance-only",
+    .kind = MP_CATALOG_PITFALL,
+    .summary = "a locked shared Value/Array handed to a pool task",
+    .demo = "inheritance-only",
+    .cause =
+      "A synchronized Value or Array lives in shared memory together with its "
+      "lock. A child can only receive that memory when it starts, by "
+      "inheriting the mapping. A pool task's arguments are serialized and "
+      "sent later to a worker that already runs, where a copy would share "
+      "nothing, so serializing them is refused.",
+    .fix =
+      "Hand the object over when the process starts: one process per task "
+      "with the object as a start argument, or a pool initializer that gives "
+      "it to each worker once (keeps max_workers). Or use named shared "
+      "memory and let each task attach to it by name.",
+    .python = "objects should only be shared between processes through inheritance",
+    .rules = RULES (
+      { "shared between processes through inheritance", { NULL, NULL } }),
+  },
+  {
+    .id = "closed-manager",
+    .kind = MP_CATALOG_PITFALL,
+    .summary = "a proxy used after its manager has shut down",
+    .demo = "closed-manager",
+    .cause =
+      "A proxy holds no data: every call is a request to the manager's server "
+      "process. Once the manager's scope has ended (the with block, the "
+      "g_autoptr, shutdown) that server is gone and nobody answers. Python "
+      "reports it as 'ForkAwareLocal' object has no attribute 'connection', "
+      "followed by FileNotFoundError, ConnectionRefusedError or "
+      "BrokenPipeError.",
+    .fix =
+      "Copy the results out of the proxies while the manager still runs, or "
+      "keep the manager alive until the last proxy has been used.",
+    .python = "'ForkAwareLocal' object has no attribute 'connection'",
+    .rules = RULES (
+      { "'ForkAwareLocal' object has no attribute 'connection'", { NULL, NULL } },
+      { "FileNotFoundError", MANAGER_CALL },
+      { "ConnectionRefusedError", MANAGER_CALL },
+      { "BrokenPipeError", MANAGER_CALL },
+      { "ConnectionResetError", MANAGER_CALL },
+      { "EOFError", MANAGER_CALL },
+      { "manager is closed", { NULL, NULL } }),
+  },
+  {
+    .id = "mutate-a-copy",
+    .kind = MP_CATALOG_PITFALL,
+    .summary = "a field changed on an object read from a manager list",
+    .demo = "mutate-a-copy",
+    .cause =
+      "Reading an item through a proxy sends back a serialized copy. "
+      "Changing a field of that copy changes only your copy; the object in "
+      "the manager is untouched and the next read shows the old value. "
+      "Nothing fails: the change is silently lost.",
+    .fix =
+      "Write the change back: pop the item, change it and append it; or "
+      "under a manager lock get it, change it and set it back in place; or "
+      "store a nested proxy; or register a server-side type whose method "
+      "makes the change inside the manager.",
+    .python = NULL,
+    .rules = RULES (
+      { "change is lost", { NULL, NULL } },
+      { "changes are lost", { NULL, NULL } },
+      { "changed a copy", { NULL, NULL } },
+      { "modified a copy", { NULL, NULL } }),
+  },
+  {
+    .id = "unserializable-handle",
+    .kind = MP_CATALOG_PITFALL,
+    .summary = "an object with a live OS handle stored in a manager",
+    .demo = "unserializable-handle",
+    .cause =
+      "Everything sent to a manager is serialized. A socket client, an open "
+      "stream or a file descriptor is a handle into this process's kernel "
+      "state: its bytes mean nothing in another process, so serialization "
+      "refuses it and names the field that holds it.",
+    .fix =
+      "Store the recipe instead of the handle (a path, a host and port, a "
+      "project name) and rebuild the client or stream in the process that "
+      "uses it.",
+    .python = "cannot pickle '...' object",
+    .rules = RULES (
+      { "cannot pickle '", { NULL, NULL } },
+      { "holds a live OS handle", { NULL, NULL } }),
+  },
+  {
+    .id = "manager-as-argument",
+    .kind = MP_CATALOG_PITFALL,
+    .summary = "the manager itself passed to a pool task",
+    .demo = "manager-as-argument",
+    .cause =
+      "The manager holds the auth key that lets a process talk to its "
+      "server. Serializing the manager would hand that secret to whoever "
+      "reads the bytes, so it is refused.",
+    .fix =
+      "Create the manager in the parent and pass only its proxies: a proxy "
+      "travels as a token, and the receiving process reconnects with the "
+      "auth key it inherited.",
+    .python = "Pickling an AuthenticationString object is disallowed for security reasons",
+    .rules = RULES (
+      { "Pickling an AuthenticationString object is disallowed", { NULL, NULL } }),
+  },
+  {
+    .id = "missing-main-guard",
+    .kind = MP_CATALOG_PITFALL,
+    .summary = "spawn without the main guard: main() runs twice",
+    .demo = "missing-main-guard",
+    .cause =
+      "Under spawn the child is a new run of the program from the top "
+      "(Python re-imports the main module). Without the guard it repeats "
+      "the parent's start-up work, and starting a process there fails "
+      "because the child is still bootstrapping. A top-level "
+      "set_start_method() fails the same way: context has already been set.",
+    .fix =
+      "Call mp_main_guard (argc, argv) first thing in main() (Python: put "
+      "the start-up code under if __name__ == '__main__':), and choose the "
+      "start method inside that guarded part.",
+    .python = "An attempt has been made to start a new process before the "
+              "current process has finished its bootstrapping phase",
+    .rules = RULES (
+      { "bootstrapping phase", { NULL, NULL } },
+      { "context has already been set", { NULL, NULL } }),
+  },
+  {
+    .id = "lost-update",
+    .kind = MP_CATALOG_PITFALL,
+    .summary = "total += x on a shared value silently loses updates",
+    .demo = "lost-update",
+    .cause =
+      "The lock of a synchronized Value guards each read and each write, not "
+      "the addition between them. Two processes can read the same old "
+      "total, both add, and both write it back: one update vanishes, with "
+      "no error at all.",
+    .fix =
+      "Hold the lock across the whole read-modify-write (Python: with "
+      "v.get_lock(): v.value += x), or let each task return its part and "
+      "add the parts up in the parent.",
+    .python = NULL,
+    .rules = RULES (
+      { "lost update", { NULL, NULL } },
+      { "updates were lost", { NULL, NULL } },
+      { "updates lost", { NULL, NULL } },
+      { "race condition", { NULL, NULL } }),
+  },
+  {
+    .id = "lock-false",
+    .kind = MP_CATALOG_PITFALL,
+    .summary = "a Value created with lock=False has no lock to take",
+    .demo = "lock-false",
+    .cause =
+      "lock=False gives the raw shared object: the same memory without a "
+      "lock. There is nothing to acquire (Python: object has no attribute "
+      "'get_lock'), and concurrent increments race and lose updates.",
+    .fix =
+      "Create it with a lock (the default), or guard every read-modify-write "
+      "with an explicit process-shared lock handed over with it.",
+    .python = "object has no attribute 'get_lock'",
+    .rules = RULES (
+      { "object has no attribute 'get_lock'", { NULL, NULL } },
+      { "lock=False", { NULL, NULL } }),
+  },
+  {
+    .id = "as-completed-order",
+    .kind = MP_CATALOG_PITFALL,
+    .summary = "results taken in completion order, not input order",
+    .demo = "as-completed-order",
+    .cause =
+      "as_completed yields each future as soon as it finishes. Tasks take "
+      "different times, so a later input can finish first, and results "
+      "appended in that order no longer line up with their inputs.",
+    .fix =
+      "Keep the index with the result (return it from the task, or map each "
+      "future to its index), or use map, which keeps submission order.",
+    .python = NULL,
+    .rules = RULES (
+      { "completion order", { NULL, NULL } },
+      { "out of order", { NULL, NULL } },
+      { "wrong order", { NULL, NULL } }),
+  },
+  {
+    .id = "local-function",
+    .kind = MP_CATALOG_PITFALL,
+    .summary = "a task that cannot travel to a worker process",
+    .demo = "local-function",
+    .cause =
+      "A worker is another process (under spawn, a fresh run of the "
+      "program), so it must find the task by name. A lambda, a nested "
+      "function or a function pointer has no name a worker can look up, so "
+      "it cannot be serialized (Python: Can't pickle local object; 3.12+: "
+      "Can't get local object).",
+    .fix =
+      "Register the task by name at start-up (MP_TASK_DEFINE; Python: a "
+      "module-level def, outside the main guard) and submit it by name, "
+      "passing the data it needs as arguments.",
+    .python = "Can't pickle local object",
+    .rules = RULES (
+      { "Can't pickle local object", { NULL, NULL } },
+      { "Can't get local object", { NULL, NULL } },
+      { "Can't get local attribute", { NULL, NULL } },
+      { "Can't pickle <function <lambda>", { NULL, NULL } },
+      { "attribute lookup <lambda> on", { NULL, NULL } },
+      { "Can't get attribute '", { "__mp_main__", NULL } }),
+  },
+  {
+    .id = "broken-pool",
+    .kind = MP_CATALOG_PITFALL,
+    .summary = "a task kills its worker and the whole pool breaks",
+    .demo = "broken-pool",
+    .cause =
+      "When a worker process dies mid-task (abort, _exit, a signal, out of "
+      "memory), the pool cannot know which work was lost, so it fails the "
+      "running future and every pending one, and refuses new work.",
+    .fix =
+      "Report a task's failure as an error instead of exiting; or catch the "
+      "broken pool, start a fresh pool and resubmit only the tasks that did "
+      "not finish.",
+    .python = "A process in the process pool was terminated abruptly while "
+              "the future was running or pending",
+    .rules = RULES (
+      { "BrokenProcessPool", { NULL, NULL } },
+      { "terminated abruptly", { NULL, NULL } },
+      { "process pool is not usable anymore", { NULL, NULL } },
+      { "TerminatedWorkerError", { NULL, NULL } }),
+  },
+  {
+    .id = "shared-squares",
+    .kind = MP_CATALOG_SAMPLE,
+    .summary = "squares of 0..5 into a shared Array, total in a Value",
+    .demo = "shared-squares",
+    .cause =
+      "The article's first sample: one process per number writes its square "
+      "into a shared Array and adds it to a shared Value total.",
+    .fix =
+      "Its total += x carries the lost-update bug; see lost-update.",
+    .python = NULL,
+    .rules = NO_RULES,
+  },
+  {
+    .id = "manager-squares",
+    .kind = MP_CATALOG_SAMPLE,
+    .summary = "a pool of 3 appends squares to a manager list",
+    .demo = "manager-squares",
+    .cause =
+      "Custom objects (number, square) appended to a manager list by a pool "
+      "of three workers, with a manager Value as the running total.",
+    .fix =
+      "The list shows completion order; see as-completed-order.",
+    .python = NULL,
+    .rules = NO_RULES,
+  },
+  {
+    .id = "cluster-pool",
+    .kind = MP_CATALOG_SAMPLE,
+    .summary = "reusable clusters kept in a manager list (pop/append)",
+    .demo = "cluster-pool",
+    .cause =
+      "Nine jobs on three workers share three named clusters kept in a "
+      "manager list: each job pops one, uses it and appends it back.",
+    .fix =
+      "Pop and append write the change back; see mutate-a-copy.",
+    .python = NULL,
+    .rules = NO_RULES,
+  },
+  {
+    .id = "cluster-pool-lock",
+    .kind = MP_CATALOG_SAMPLE,
+    .summary = "clusters under a manager lock, replaced in place",
+    .demo = "cluster-pool-lock",
+    .cause =
+      "The same nine jobs, but a manager Lock guards get-or-create of an "
+      "available cluster, which is then replaced in place in the list.",
+    .fix =
+      "The lock makes read, change and write back one step.",
+    .python = NULL,
+    .rules = NO_RULES,
+  },
+};
+
+/**
+ * mp_catalog_get_entries:
+ * @n_entries: (out): the number of entries
+ *
+ * The catalog in its fixed order: the pitfalls in the order of the design
+ * notes, then the worked samples.
+ *
+ * Returns: (array length=n_entries): the entries; static, do not free.
+ */
+const MpCatalogEntry *
+mp_catalog_get_entries (gsize *n_entries)
+{
+  g_return_val_if_fail (n_entries != NULL, NULL);
+
+  *n_entries = G_N_ELEMENTS (catalog);
+  return catalog;
+}
+
+/**
+ * mp_catalog_dup_ids:
+ * @separator: put between two ids, e.g. ", "
+ *
+ * Returns: (transfer full): every id in catalog order, joined.
+ */
+char *
+mp_catalog_dup_ids (const char *separator)
+{
+  GString *ids;
+
+  g_return_val_if_fail (separator != NULL, NULL);
+
+  ids = g_string_new (NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (catalog); i++)
+    {
+      if (i > 0)
+        g_string_append (ids, separator);
+      g_string_append (ids, catalog[i].id);
+    }
+  return g_string_free (ids, FALSE);
+}
+
+/**
+ * mp_catalog_lookup:
+ * @id: a catalog id, e.g. "broken-pool"
+ * @error: return location for a #GError
+ *
+ * Finds the entry of @id. An unknown id is %MP_ERROR_INVALID_ARGUMENT
+ * whose message lists every valid id.
+ *
+ * Returns: (nullable): the entry; static, do not free.
+ */
+const MpCatalogEntry *
+mp_catalog_lookup (const char  *id,
+                   GError     **error)
+{
+  g_autofree char *valid = NULL;
+
+  g_return_val_if_fail (id != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (catalog); i++)
+    if (g_str_equal (catalog[i].id, id))
+      return &catalog[i];
+
+  valid = mp_catalog_dup_ids (", ");
+  mp_set_error (error, MP_ERROR_INVALID_ARGUMENT,
+                "unknown pitfall or sample id \"%s\"; valid ids: %s", id, valid);
+  return NULL;
+}
+
+/**
+ * mp_catalog_kind_to_string:
+ * @kind: an #MpCatalogKind
+ *
+ * Returns: "pitfall" or "sample".
+ */
+const char *
+mp_catalog_kind_to_string (MpCatalogKind kind)
+{
+  switch (kind)
+    {
+    case MP_CATALOG_PITFALL:
+      return "pitfall";
+    case MP_CATALOG_SAMPLE:
+      return "sample";
+    default:
+      g_return_val_if_reached ("unknown");
+    }
+}

@@ -1,0 +1,74 @@
+/* mp-catalog.h — the pitfall catalog and the worked samples, as data
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#if !defined(MPSHARE_INSIDE) && !defined(MPSHARE_COMPILATION)
+#error "Only <mpshare.h> can be included directly."
+#endif
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * MpCatalogKind:
+ * @MP_CATALOG_PITFALL: a classic mistake, reproduced and fixed by its demo.
+ * @MP_CATALOG_SAMPLE: a worked sample of the article, run by its demo.
+ */
+typedef enum {
+  MP_CATALOG_PITFALL,
+  MP_CATALOG_SAMPLE,
+} MpCatalogKind;
+
+/**
+ * MpCatalogRule:
+ * @needle: text whose presence names the pitfall (compared ignoring ASCII
+ *   case), e.g. a key phrase of Python's message.
+ * @context: up to two texts that must all appear in the same exception
+ *   block (one traceback between chain separators) for @needle to count,
+ *   e.g. `managers.py` and `connection.py` for a bare `BrokenPipeError`;
+ *   unused slots are %NULL.
+ *
+ * One "explain" rule: how to recognise a pitfall in an error text.
+ */
+typedef struct {
+  const char *needle;
+  const char *context[2];
+} MpCatalogRule;
+
+/**
+ * MpCatalogEntry:
+ * @id: the stable id, e.g. "closed-manager"; also the demo's name.
+ * @kind: pitfall or worked sample.
+ * @summary: one line (at most 54 characters, so `mpshare list` fits 80
+ *   columns), lower case, no full stop.
+ * @demo: the name of the demo binary.
+ * @cause: why it happens, a short paragraph.
+ * @fix: how to fix it, a short paragraph.
+ * @python: (nullable): the key words of Python's message, %NULL for a
+ *   silent pitfall or a sample.
+ * @rules: the explain rules, ended by a rule whose needle is %NULL;
+ *   empty for a sample.
+ *
+ * One row of the catalog. All strings are static.
+ */
+typedef struct {
+  const char          *id;
+  MpCatalogKind        kind;
+  const char          *summary;
+  const char          *demo;
+  const char          *cause;
+  const char          *fix;
+  const char          *python;
+  const MpCatalogRule *rules;
+} MpCatalogEntry;
+
+const MpCatalogEntry *mp_catalog_get_entries (gsize         *n_entries);
+const MpCatalogEntry *mp_catalog_lookup      (const char    *id,
+                                              GError       **error);
+char                 *mp_catalog_dup_ids     (const char    *separator);
+const char           *mp_catalog_kind_to_string (MpCatalogKind kind);
+
+G_END_DECLS

@@ -1,0 +1,714 @@
+/* test-cli.c — the mpshare command, run as a student runs it
+ *
+ * The built `mpshare` binary is found in $MP_DEMO_DIR (set by meson). Tests
+ * that need demos point MP_DEMO_DIR at a fresh directory of small shell
+ * scripts standing in for them, so list, run and tour are checked on known
+ * outcomes whichever real demos exist yet (the real ones are run by the
+ * demos suite).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+
+#include "mpshare.h"
+
+typedef struct {
+  char *demo_dir;   /* a fresh directory of fake demos, removed at teardown */
+} Fixture;
+
+typedef struct {
+  int   status;     /* exit status, or -1 when killed */
+  char *out;
+  char *err;
+} Result;
+
+static void
+result_clear (Result *r)
+{
+  g_free (r->out);
+  g_free (r->err);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
+
+static char *
+mpshare_path (void)
+{
+  const char *dir = g_getenv ("MP_DEMO_DIR");
+
+  if (dir != NULL)
+    return g_build_filename (dir, "mpshare", NULL);
+  return g_test_build_filename (G_TEST_BUILT, "..", "demos", "mpshare", NULL);
+}
+
+/* Runs mpshare with @args; @demo_dir becomes MP_DEMO_DIR when not NULL
+ * (else an empty directory of the fixture is used by the caller). */
+static void
+run_cli (Result             *r,
+         const char         *demo_dir,
+         const char         *input,
+         const char *const  *env,
+         const char         *first,
+         ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) child = NULL;
+  g_autoptr(GError) error = NULL;
+  va_list ap;
+
+  g_ptr_array_add (argv, mpshare_path ());
+  va_start (ap, first);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (argv, g_strdup (a));
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  if (demo_dir != NULL)
+    g_subprocess_launcher_setenv (launcher, "MP_DEMO_DIR", demo_dir, TRUE);
+  for (guint i = 0; env != NULL && env[i] != NULL; i += 2)
+    g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
+
+  child = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (child, input != NULL ? input : "", NULL,
+                                 &r->out, &r->err, &error);
+  g_assert_no_error (error);
+  r->status = g_subprocess_get_if_exited (child) ? g_subprocess_get_exit_status (child) : -1;
+  g_test_message ("stdout:\n%s\nstderr:\n%s", r->out, r->err);
+  /* GLib's complaints (a failed precondition, a bad source id) are bugs */
+  g_assert_null (strstr (r->err, "CRITICAL"));
+  g_assert_null (strstr (r->err, "WARNING"));
+}
+
+static void
+assert_fits_80_columns (const char *text)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (g_utf8_strlen (lines[i], -1) > 80)
+        g_error ("line wider than 80 columns: \"%s\"", lines[i]);
+    }
+}
+
+static gboolean
+has_line_starting (const char *text,
+                   const char *prefix)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], prefix))
+      return TRUE;
+  return FALSE;
+}
+
+/* The words of the line that starts with @id followed by a space. */
+static char **
+row_of (const char *text,
+        const char *id)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autofree char *prefix = g_strconcat (id, " ", NULL);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], prefix))
+      return g_regex_split_simple ("\\s+", g_strstrip (lines[i]), 0, 0);
+  return NULL;
+}
+
+static gboolean
+has_row (const char *text,
+         const char *id)
+{
+  g_auto(GStrv) row = row_of (text, id);
+  return row != NULL;
+}
+
+/* In the build directory, not the system's temp dir: a failed assertion
+ * skips the teardown, and what it leaves must not litter /tmp. */
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  f->demo_dir = g_test_build_filename (G_TEST_BUILT, "cli-demos-XXXXXX", NULL);
+  g_assert_nonnull (g_mkdtemp (f->demo_dir));
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GDir) dir = g_dir_open (f->demo_dir, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (f->demo_dir, name, NULL);
+      g_assert_cmpint (g_unlink (path), ==, 0);
+    }
+  g_assert_cmpint (g_rmdir (f->demo_dir), ==, 0);
+  g_free (f->demo_dir);
+}
+
+/* A fake demo: prints its arguments, then exits with @broken_status for
+ * --broken and @fixed_status for --fixed (anything else: 7). */
+static void
+add_fake_demo (Fixture    *f,
+               const char *id,
+               const char *broken_body,
+               const char *fixed_body)
+{
+  g_autofree char *path = g_build_filename (f->demo_dir, id, NULL);
+  g_autofree char *script = g_strdup_printf (
+    "#!/bin/sh\n"
+    "echo \"fake %s: $*\"\n"
+    "case \"$1\" in\n"
+    "  --broken) %s ;;\n"
+    "  --fixed) %s ;;\n"
+    "esac\n"
+    "exit 7\n", id, broken_body, fixed_body);
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, script, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (path, 0755), ==, 0);
+}
+
+/* ---- help and commands --------------------------------------------------- */
+
+static void
+test_help (void)
+{
+  static const char *const commands[] = { "list", "run", "tour", "explain" };
+
+  {
+    g_auto(Result) r = { 0 };
+    run_cli (&r, NULL, NULL, NULL, "--help", NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.out, "Usage:"));
+    for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+      g_assert_nonnull (strstr (r.out, commands[i]));
+    assert_fits_80_columns (r.out);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_auto(Result) r = { 0 };
+      g_autofree char *usage = g_strconcat ("mpshare ", commands[i], NULL);
+
+      run_cli (&r, NULL, NULL, NULL, commands[i], "--help", NULL);
+      g_assert_cmpint (r.status, ==, 0);
+      g_assert_nonnull (strstr (r.out, "Usage:"));
+      g_assert_nonnull (strstr (r.out, usage));
+      assert_fits_80_columns (r.out);
+    }
+}
+
+static void
+test_version (void)
+{
+  g_auto(Result) r = { 0 };
+
+  run_cli (&r, NULL, NULL, NULL, "--version", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (g_str_has_prefix (r.out, "mpshare " PACKAGE_VERSION));
+}
+
+static void
+test_bad_command (void)
+{
+  g_auto(Result) none = { 0 };
+  g_auto(Result) unknown = { 0 };
+  g_auto(Result) option = { 0 };
+
+  run_cli (&none, NULL, NULL, NULL, NULL);
+  g_assert_cmpint (none.status, ==, 2);
+  g_assert_nonnull (strstr (none.err, "explain"));
+
+  run_cli (&unknown, NULL, NULL, NULL, "frobnicate", NULL);
+  g_assert_cmpint (unknown.status, ==, 2);
+  g_assert_nonnull (strstr (unknown.err, "unknown command \"frobnicate\""));
+
+  run_cli (&option, NULL, NULL, NULL, "--frobnicate", NULL);
+  g_assert_cmpint (option.status, ==, 2);
+}
+
+/* ---- list ---------------------------------------------------------------- */
+
+static void
+test_list (Fixture       *f,
+           gconstpointer  data)
+{
+  gsize n;
+  const MpCatalogEntry *entries = mp_catalog_get_entries (&n);
+  g_auto(Result) r = { 0 };
+
+  add_fake_demo (f, entries[0].id, "exit 0", "exit 0");
+  run_cli (&r, f->demo_dir, NULL, NULL, "list", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autofree char *row = g_strdup_printf ("  %s ", entries[i].id);
+      g_assert_true (has_line_starting (r.out, row));
+      g_assert_nonnull (strstr (r.out, entries[i].summary));
+    }
+  /* the built one is not reported missing; the others are */
+  g_assert_nonnull (strstr (r.out, "not built yet"));
+  g_assert_null (strstr (strstr (r.out, "not built yet"), entries[0].id));
+  g_assert_nonnull (strstr (strstr (r.out, "not built yet"), entries[1].id));
+  assert_fits_80_columns (r.out);
+  g_assert_null (strchr (r.out, '\033'));
+}
+
+static void
+test_list_ids (void)
+{
+  g_auto(Result) r = { 0 };
+  g_autofree char *ids = mp_catalog_dup_ids ("\n");
+  g_autofree char *expected = g_strconcat (ids, "\n", NULL);
+
+  run_cli (&r, NULL, NULL, NULL, "list", "--ids", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpstr (r.out, ==, expected);
+}
+
+/* ---- run ----------------------------------------------------------------- */
+
+static void
+test_run_unknown (Fixture       *f,
+                  gconstpointer  data)
+{
+  gsize n;
+  const MpCatalogEntry *entries = mp_catalog_get_entries (&n);
+  g_auto(Result) r = { 0 };
+  g_auto(Result) none = { 0 };
+  g_autoptr(GRegex) spaces = g_regex_new ("\\s+", 0, 0, NULL);
+  g_autofree char *flat = NULL;
+
+  run_cli (&r, f->demo_dir, NULL, NULL, "run", "no-such-pitfall", "--broken", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "no-such-pitfall"));
+  /* the list of valid ids may be wrapped: compare without line breaks */
+  flat = g_regex_replace_literal (spaces, r.err, -1, 0, " ", 0, NULL);
+  for (gsize i = 0; i < n; i++)
+    g_assert_nonnull (strstr (flat, entries[i].id));
+  assert_fits_80_columns (r.err);
+
+  run_cli (&none, f->demo_dir, NULL, NULL, "run", NULL);
+  g_assert_cmpint (none.status, ==, 2);
+  g_assert_nonnull (strstr (none.err, entries[0].id));
+}
+
+static void
+test_run_not_built (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_auto(Result) r = { 0 };
+
+  run_cli (&r, f->demo_dir, NULL, NULL, "run", "closed-manager", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "not built"));
+  g_assert_nonnull (strstr (r.err, "closed-manager"));
+}
+
+/* Options after the id reach the demo untouched; its exit status is ours. */
+static void
+test_run_passes_through (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_auto(Result) r = { 0 };
+  g_auto(Result) fixed = { 0 };
+
+  add_fake_demo (f, "lost-update", "exit 0", "exit 5");
+  run_cli (&r, f->demo_dir, NULL, NULL, "run", "lost-update",
+           "--race", "--start-method", "spawn", "--help", NULL);
+  g_assert_cmpint (r.status, ==, 7);
+  g_assert_cmpstr (r.out, ==, "fake lost-update: --race --start-method spawn --help\n");
+
+  run_cli (&fixed, f->demo_dir, NULL, NULL, "run", "lost-update", "--fixed", NULL);
+  g_assert_cmpint (fixed.status, ==, 5);
+}
+
+/* ---- tour ---------------------------------------------------------------- */
+
+static void
+test_tour_table (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_auto(Result) r = { 0 };
+  g_auto(GStrv) passing = NULL;
+  g_auto(GStrv) unfixed = NULL;
+  g_auto(GStrv) unreproduced = NULL;
+  g_auto(GStrv) missing = NULL;
+  const char *p1, *p2, *p3, *p4;
+
+  add_fake_demo (f, "inheritance-only", "exit 0", "exit 0");
+  add_fake_demo (f, "closed-manager", "exit 0", "exit 1");
+  add_fake_demo (f, "broken-pool", "exit 1", "exit 0");
+  add_fake_demo (f, "cluster-pool", "exit 0", "exit 0");
+  run_cli (&r, f->demo_dir, NULL, NULL, "tour", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+
+  /* catalog order, one marker each, both halves run */
+  p1 = strstr (r.out, "[1/4] inheritance-only…");
+  p2 = strstr (r.out, "[2/4] closed-manager…");
+  p3 = strstr (r.out, "[3/4] broken-pool…");
+  p4 = strstr (r.out, "[4/4] cluster-pool…");
+  g_assert_true (p1 != NULL && p2 > p1 && p3 > p2 && p4 > p3);
+  g_assert_nonnull (strstr (r.out, "fake closed-manager: --broken\n"));
+  g_assert_nonnull (strstr (r.out, "fake closed-manager: --fixed\n"));
+
+  passing = row_of (r.out, "inheritance-only");
+  g_assert_nonnull (passing);
+  g_assert_cmpstr (passing[1], ==, "yes");
+  g_assert_cmpstr (passing[2], ==, "yes");
+  g_assert_cmpstr (passing[4], ==, "s");
+  unfixed = row_of (r.out, "closed-manager");
+  g_assert_cmpstr (unfixed[1], ==, "yes");
+  g_assert_cmpstr (unfixed[2], ==, "no");
+  unreproduced = row_of (r.out, "broken-pool");
+  g_assert_cmpstr (unreproduced[1], ==, "no");
+  g_assert_cmpstr (unreproduced[2], ==, "yes");
+  missing = row_of (r.out, "mutate-a-copy");
+  g_assert_cmpstr (missing[1], ==, "not");
+  g_assert_cmpstr (missing[2], ==, "built");
+  assert_fits_80_columns (r.out);
+}
+
+static void
+test_tour_built_only (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_auto(Result) strict = { 0 };
+  g_auto(Result) built = { 0 };
+  g_auto(Result) spawn = { 0 };
+  g_auto(Result) bad = { 0 };
+
+  add_fake_demo (f, "unserializable-handle", "exit 0", "exit 0");
+  add_fake_demo (f, "lock-false", "exit 0", "exit 0");
+  add_fake_demo (f, "shared-squares", "exit 0", "exit 0");
+
+  /* every built row says yes, but the catalog is not complete */
+  run_cli (&strict, f->demo_dir, NULL, NULL, "tour", NULL);
+  g_assert_cmpint (strict.status, ==, 1);
+  g_assert_true (has_row (strict.out, "closed-manager"));
+
+  run_cli (&built, f->demo_dir, NULL, NULL, "tour", "--built-only", NULL);
+  g_assert_cmpint (built.status, ==, 0);
+  g_assert_false (has_row (built.out, "closed-manager"));
+  g_assert_nonnull (strstr (built.out, "Skipped, not built yet:"));
+  g_assert_nonnull (strstr (built.out, "[1/3] unserializable-handle…"));
+  assert_fits_80_columns (built.out);
+
+  run_cli (&spawn, f->demo_dir, NULL, NULL, "tour", "--built-only",
+           "--start-method", "spawn", NULL);
+  g_assert_cmpint (spawn.status, ==, 0);
+  g_assert_nonnull (strstr (spawn.out, "fake lock-false: --broken --start-method spawn\n"));
+
+  run_cli (&bad, f->demo_dir, NULL, NULL, "tour", "--start-method", "vfork", NULL);
+  g_assert_cmpint (bad.status, ==, 2);
+}
+
+static void
+test_tour_nothing_built (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_auto(Result) r = { 0 };
+
+  run_cli (&r, f->demo_dir, NULL, NULL, "tour", "--built-only", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.out, "No demo is built yet"));
+}
+
+/* A half that hangs is stopped at the timeout, with the workers it started
+ * (its whole process group), and the row says so. */
+static void
+test_tour_timeout (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_auto(Result) r = { 0 };
+  g_auto(GStrv) row = NULL;
+  g_autofree char *pid_file = g_build_filename (f->demo_dir, "worker.pid", NULL);
+  g_autofree char *broken = g_strdup_printf ("sleep 600 & echo $! > '%s'; wait", pid_file);
+  g_autofree char *pid_text = NULL;
+  g_autofree char *stat_path = NULL;
+  g_autofree char *stat = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  add_fake_demo (f, "as-completed-order", broken, "exit 0");
+  run_cli (&r, f->demo_dir, NULL, NULL, "tour", "--built-only", "--timeout", "1", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 60 * G_USEC_PER_SEC);
+  row = row_of (r.out, "as-completed-order");
+  g_assert_cmpstr (row[1], ==, "timeout");
+  g_assert_cmpstr (row[2], ==, "yes");
+
+  /* the demo's own child died with it: gone, or at most a zombie */
+  g_assert_true (g_file_get_contents (pid_file, &pid_text, NULL, NULL));
+  stat_path = g_strdup_printf ("/proc/%s/stat", g_strstrip (pid_text));
+  if (g_file_get_contents (stat_path, &stat, NULL, NULL))
+    g_assert_nonnull (strstr (stat, ") Z "));
+  g_assert_cmpint (g_unlink (pid_file), ==, 0);
+}
+
+/* SIGTERM to the tour stops the running demo and the workers it started,
+ * and the tour says so. The fake demo announces itself through a FIFO, so
+ * the signal is sent exactly while it runs. */
+static void
+test_tour_interrupted (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *fifo = g_build_filename (f->demo_dir, "started.fifo", NULL);
+  g_autofree char *pid_file = g_build_filename (f->demo_dir, "worker.pid", NULL);
+  g_autofree char *broken = g_strdup_printf (
+    "sleep 600 & echo $! > '%s'; echo started > '%s'; wait", pid_file, fifo);
+  g_autofree char *path = mpshare_path ();
+  const char *argv[] = { path, "tour", "--built-only", NULL };
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) child = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *pid_text = NULL;
+  g_autofree char *stat_path = NULL;
+  g_autofree char *stat = NULL;
+  struct pollfd pfd;
+  char line[16];
+  int fd;
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  add_fake_demo (f, "lost-update", broken, "exit 0");
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_subprocess_launcher_setenv (launcher, "MP_DEMO_DIR", f->demo_dir, TRUE);
+  child = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+
+  fd = open (fifo, O_RDONLY | O_NONBLOCK);
+  g_assert_cmpint (fd, >=, 0);
+  pfd = (struct pollfd) { .fd = fd, .events = POLLIN };
+  g_assert_cmpint (poll (&pfd, 1, 60 * 1000), ==, 1);   /* a backstop only */
+  g_assert_cmpint (read (fd, line, sizeof line), >, 0);
+  close (fd);
+
+  g_subprocess_send_signal (child, SIGTERM);
+  g_subprocess_communicate_utf8 (child, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s", out);
+  g_assert_true (g_subprocess_get_if_exited (child));
+  g_assert_cmpint (g_subprocess_get_exit_status (child), ==, 128 + SIGTERM);
+  g_assert_nonnull (strstr (out, "Tour interrupted."));
+
+  g_assert_true (g_file_get_contents (pid_file, &pid_text, NULL, NULL));
+  stat_path = g_strdup_printf ("/proc/%s/stat", g_strstrip (pid_text));
+  if (g_file_get_contents (stat_path, &stat, NULL, NULL))
+    g_assert_nonnull (strstr (stat, ") Z "));
+  g_assert_cmpint (g_unlink (pid_file), ==, 0);
+  g_assert_cmpint (g_unlink (fifo), ==, 0);
+}
+
+/* ---- explain ------------------------------------------------------------- */
+
+static char *
+read_capture (const char *version,
+              const char *name)
+{
+  g_autofree char *base = g_strconcat (name, ".txt", NULL);
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", version, base, NULL);
+  g_autoptr(GError) error = NULL;
+  char *text = NULL;
+
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  return text;
+}
+
+static void
+test_explain_ids (void)
+{
+  g_autofree char *chained = read_capture ("python-3.11", "broken-pool-dead-manager");
+  g_auto(Result) from_stdin = { 0 };
+  g_auto(Result) from_dash = { 0 };
+  g_auto(Result) from_args = { 0 };
+
+  run_cli (&from_stdin, NULL, chained, NULL, "explain", "--ids", NULL);
+  g_assert_cmpint (from_stdin.status, ==, 0);
+  g_assert_cmpstr (from_stdin.out, ==, "closed-manager\nbroken-pool\n");
+
+  run_cli (&from_dash, NULL, chained, NULL, "explain", "--ids", "-", NULL);
+  g_assert_cmpint (from_dash.status, ==, 0);
+  g_assert_cmpstr (from_dash.out, ==, from_stdin.out);
+
+  /* words given unquoted are one text */
+  run_cli (&from_args, NULL, NULL, NULL, "explain", "--ids", "TypeError:", "Pickling",
+           "an", "AuthenticationString", "object", "is", "disallowed", "for",
+           "security", "reasons", NULL);
+  g_assert_cmpint (from_args.status, ==, 0);
+  g_assert_cmpstr (from_args.out, ==, "manager-as-argument\n");
+}
+
+static void
+test_explain_full (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *text = read_capture ("python-3.13", "local-function-spawn-main");
+  g_auto(Result) r = { 0 };
+  g_autoptr(GError) error = NULL;
+  const MpCatalogEntry *local = mp_catalog_lookup ("local-function", &error);
+  const char *first, *second;
+
+  add_fake_demo (f, "local-function", "exit 0", "exit 0");
+  run_cli (&r, f->demo_dir, text, NULL, "explain", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  first = strstr (r.out, "1. local-function: ");
+  second = strstr (r.out, "2. broken-pool: ");
+  g_assert_true (first != NULL && second > first);
+  g_assert_nonnull (strstr (r.out, local->summary));
+  g_assert_nonnull (strstr (r.out, "Seen:  AttributeError: Can't get attribute 'square'"));
+  g_assert_nonnull (strstr (r.out, "Cause: "));
+  g_assert_nonnull (strstr (r.out, "Fix:   "));
+  g_assert_nonnull (strstr (r.out, "mpshare run local-function (reproduces it"));
+  g_assert_nonnull (strstr (r.out, "mpshare run broken-pool (its demo is not built yet)"));
+  assert_fits_80_columns (r.out);
+}
+
+static void
+test_explain_mpshare_message (void)
+{
+  g_autoptr(GError) mp_error = NULL;
+  g_auto(Result) r = { 0 };
+
+  mp_set_error (&mp_error, MP_ERROR_MANAGER_CLOSED, "reading list item 0");
+  run_cli (&r, NULL, mp_error->message, NULL, "explain", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (g_str_has_prefix (r.out, "1. closed-manager: "));
+  g_assert_nonnull (strstr (r.out, "names this pitfall itself"));
+}
+
+static void
+test_explain_no_match (void)
+{
+  gsize n;
+  const MpCatalogEntry *entries = mp_catalog_get_entries (&n);
+  g_auto(Result) r = { 0 };
+  g_auto(Result) ids = { 0 };
+  const char *text = "ZeroDivisionError: division by zero";
+
+  run_cli (&r, NULL, NULL, NULL, "explain", text, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.out, "No pitfall"));
+  for (gsize i = 0; i < n; i++)
+    g_assert_nonnull (strstr (r.out, entries[i].id));
+  assert_fits_80_columns (r.out);
+
+  run_cli (&ids, NULL, NULL, NULL, "explain", "--ids", text, NULL);
+  g_assert_cmpint (ids.status, ==, 1);
+  g_assert_cmpstr (ids.out, ==, "");
+  g_assert_nonnull (strstr (ids.err, "no pitfall"));
+}
+
+static void
+test_explain_empty (void)
+{
+  g_auto(Result) r = { 0 };
+
+  run_cli (&r, NULL, "  \n", NULL, "explain", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "nothing to explain"));
+}
+
+/* ---- colour -------------------------------------------------------------- */
+
+/* Runs `mpshare list` with its stdout on a pseudo-terminal. */
+static char *
+list_on_tty (const char *no_color)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr(GSubprocess) child = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = mpshare_path ();
+  const char *argv[] = { path, "list", NULL };
+  GString *out = g_string_new (NULL);
+  int master, slave;
+  char buffer[4096];
+  ssize_t got;
+
+  g_assert_cmpint (openpty (&master, &slave, NULL, NULL, NULL), ==, 0);
+  g_subprocess_launcher_take_stdout_fd (launcher, slave);
+  if (no_color != NULL)
+    g_subprocess_launcher_setenv (launcher, "NO_COLOR", no_color, TRUE);
+  else
+    g_subprocess_launcher_unsetenv (launcher, "NO_COLOR");
+  child = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  g_clear_object (&launcher);   /* closes our copy of the slave */
+
+  /* read until the child closes the terminal (EIO on Linux) */
+  while ((got = read (master, buffer, sizeof buffer)) > 0 || (got < 0 && errno == EINTR))
+    if (got > 0)
+      g_string_append_len (out, buffer, got);
+  close (master);
+  g_subprocess_wait_check (child, NULL, &error);
+  g_assert_no_error (error);
+  return g_string_free (out, FALSE);
+}
+
+static void
+test_colour (void)
+{
+  g_autofree char *coloured = list_on_tty (NULL);
+  g_autofree char *plain = list_on_tty ("1");
+  g_auto(Result) piped = { 0 };
+
+  g_assert_nonnull (strstr (coloured, "\033["));
+  g_assert_nonnull (strstr (plain, "Pitfalls"));
+  g_assert_null (strchr (plain, '\033'));
+
+  run_cli (&piped, NULL, NULL, NULL, "list", NULL);
+  g_assert_null (strchr (piped.out, '\033'));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/cli/help", test_help);
+  g_test_add_func ("/cli/version", test_version);
+  g_test_add_func ("/cli/bad-command", test_bad_command);
+  g_test_add ("/cli/list/table", Fixture, NULL, fixture_setup, test_list, fixture_teardown);
+  g_test_add_func ("/cli/list/ids", test_list_ids);
+  g_test_add ("/cli/run/unknown-id", Fixture, NULL, fixture_setup, test_run_unknown, fixture_teardown);
+  g_test_add ("/cli/run/not-built", Fixture, NULL, fixture_setup, test_run_not_built, fixture_teardown);
+  g_test_add ("/cli/run/passes-through", Fixture, NULL, fixture_setup, test_run_passes_through, fixture_teardown);
+  g_test_add ("/cli/tour/table", Fixture, NULL, fixture_setup, test_tour_table, fixture_teardown);
+  g_test_add ("/cli/tour/built-only", Fixture, NULL, fixture_setup, test_tour_built_only, fixture_teardown);
+  g_test_add ("/cli/tour/nothing-built", Fixture, NULL, fixture_setup, test_tour_nothing_built, fixture_teardown);
+  g_test_add ("/cli/tour/timeout", Fixture, NULL, fixture_setup, test_tour_timeout, fixture_teardown);
+  g_test_add ("/cli/tour/interrupted", Fixture, NULL, fixture_setup, test_tour_interrupted, fixture_teardown);
+  g_test_add_func ("/cli/explain/ids", test_explain_ids);
+  g_test_add ("/cli/explain/full", Fixture, NULL, fixture_setup, test_explain_full, fixture_teardown);
+  g_test_add_func ("/cli/explain/mpshare-message", test_explain_mpshare_message);
+  g_test_add_func ("/cli/explain/no-match", test_explain_no_match);
+  g_test_add_func ("/cli/explain/empty", test_explain_empty);
+  g_test_add_func ("/cli/colour", test_colour);
+
+  return g_test_run ();
+}

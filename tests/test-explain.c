@@ -1,0 +1,393 @@
+/* test-explain.c — naming the pitfall behind Python's and mpshare's errors
+ *
+ * The Python texts are real: tests/data/python-3.11/ holds the standard
+ * error of each scenario of tests/data/capture.py as CPython 3.11 printed
+ * it; tests/data/python-3.13/ holds the 3.13 forms (see SOURCES.md there).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "mpshare.h"
+
+typedef struct {
+  const char *file;             /* under tests/data/python-X.Y/ */
+  const char *expected[3];      /* every id, best first */
+  const char *last;             /* the id of the last exception line alone */
+} Capture;
+
+static const Capture captures[] = {
+  { "inheritance-only-executor", { "inheritance-only" }, "inheritance-only" },
+  { "inheritance-only-pool", { "inheritance-only" }, "inheritance-only" },
+  { "closed-manager", { "closed-manager" }, NULL },
+  { "closed-manager-broken-pipe", { "closed-manager" }, NULL },
+  { "closed-manager-refused", { "closed-manager" }, NULL },
+  { "unserializable-client", { "unserializable-handle" }, "unserializable-handle" },
+  { "unserializable-stream", { "unserializable-handle" }, "unserializable-handle" },
+  { "manager-as-argument", { "manager-as-argument" }, "manager-as-argument" },
+  { "manager-as-argument-pool", { "manager-as-argument" }, "manager-as-argument" },
+  { "local-function-executor", { "local-function" }, "local-function" },
+  { "local-function-lambda", { "local-function" }, "local-function" },
+  { "local-function-module-lambda", { "local-function" }, "local-function" },
+  /* a worker dies unpickling a task defined under the guard: the cause
+   * (local-function) is printed first, the broken pool second */
+  { "local-function-spawn-main", { "local-function", "broken-pool" }, "broken-pool" },
+  { "broken-pool", { "broken-pool" }, "broken-pool" },
+  /* a result proxy of a dead manager breaks the pool: root cause first */
+  { "broken-pool-dead-manager", { "closed-manager", "broken-pool" }, "broken-pool" },
+  /* a manager's RemoteError carrying a dead manager's connect failure */
+  { "remote-error-dead-manager", { "closed-manager" }, NULL },
+  { "lock-false-value", { "lock-false" }, "lock-false" },
+  { "lock-false-array", { "lock-false" }, "lock-false" },
+  { "missing-main-guard", { "missing-main-guard" }, NULL },
+  { "missing-main-guard-context", { "missing-main-guard" }, "missing-main-guard" },
+};
+
+typedef struct {
+  const char *version;
+  const Capture *capture;
+} CaseData;
+
+static char *
+read_capture (const char *version,
+              const char *name)
+{
+  g_autofree char *base = g_strconcat (name, ".txt", NULL);
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", version, base, NULL);
+  g_autoptr(GError) error = NULL;
+  char *text = NULL;
+
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  return text;
+}
+
+static void
+assert_ids (char       **ids,
+            const char *const *expected,
+            gsize        n_expected)
+{
+  guint n = 0;
+
+  for (; n < n_expected && expected[n] != NULL; n++)
+    {
+      g_assert_nonnull (ids[n]);
+      g_assert_cmpstr (ids[n], ==, expected[n]);
+    }
+  g_assert_cmpstr (ids[n], ==, NULL);
+}
+
+static void
+test_capture (gconstpointer user_data)
+{
+  const CaseData *data = user_data;
+  g_autofree char *text = read_capture (data->version, data->capture->file);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) ids = NULL;
+
+
+  ids = mp_explain_ids (text, -1, &error);
+  g_assert_no_error (error);
+  assert_ids (ids, data->capture->expected, G_N_ELEMENTS (data->capture->expected));
+}
+
+/* The last exception line of a capture alone (what a student copies from
+ * a log) names the pitfall of the exception printed last, unless it says
+ * nothing on its own: a bare OS error, or a message spread over lines. */
+static void
+test_capture_last_line (gconstpointer user_data)
+{
+  const CaseData *data = user_data;
+  g_autofree char *text = read_capture (data->version, data->capture->file);
+  g_autoptr(GRegex) regex = NULL;
+  g_autoptr(GMatchInfo) info = NULL;
+  g_autofree char *last = NULL;
+  g_auto(GStrv) ids = NULL;
+  g_autoptr(GError) error = NULL;
+
+  regex = g_regex_new ("^[A-Za-z_][A-Za-z0-9_.]*: .*$", G_REGEX_MULTILINE, 0, &error);
+  g_assert_no_error (error);
+  for (g_regex_match (regex, text, 0, &info); g_match_info_matches (info);
+       g_match_info_next (info, NULL))
+    {
+      g_free (last);
+      last = g_match_info_fetch (info, 0);
+    }
+  g_assert_nonnull (last);
+  g_test_message ("last exception line: %s", last);
+
+  ids = mp_explain_ids (last, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (ids[0], ==, data->capture->last);
+}
+
+/* Single messages, exactly as Python words them, each with its id. */
+static const struct {
+  const char *message;
+  const char *id;
+} messages[] = {
+  { "RuntimeError: SynchronizedArray objects should only be shared between processes through inheritance", "inheritance-only" },
+  { "RuntimeError: Queue objects should only be shared between processes through inheritance", "inheritance-only" },
+  { "AttributeError: 'ForkAwareLocal' object has no attribute 'connection'", "closed-manager" },
+  { "TypeError: cannot pickle '_thread.lock' object", "unserializable-handle" },
+  { "TypeError: cannot pickle '_io.BufferedReader' object", "unserializable-handle" },
+  { "TypeError: Pickling an AuthenticationString object is disallowed for security reasons", "manager-as-argument" },
+  { "RuntimeError: context has already been set", "missing-main-guard" },
+  { "        current process has finished its bootstrapping phase.", "missing-main-guard" },
+  { "AttributeError: Can't pickle local object 'main.<locals>.square'", "local-function" },
+  { "AttributeError: Can't get local object 'main.<locals>.square'", "local-function" },
+  { "AttributeError: Can't get local attribute 'main.<locals>.square' on <module '__main__'>", "local-function" },
+  { "_pickle.PicklingError: Can't pickle <function <lambda> at 0x7f2a1c0e3e20>: attribute lookup <lambda> on __main__ failed", "local-function" },
+  /* 3.14's pure-Python pickler (python/cpython Lib/pickle.py, whichmodule) */
+  { "_pickle.PicklingError: Can't pickle local object <function main.<locals>.square at 0x7f2a1c0e3e20>", "local-function" },
+  { "_pickle.PicklingError: Can't pickle <function <lambda> at 0x7f2a1c0e3e20>: it's not found as __main__.<lambda>", "local-function" },
+  { "concurrent.futures.process.BrokenProcessPool: A process in the process pool was terminated abruptly while the future was running or pending.", "broken-pool" },
+  { "concurrent.futures.process.BrokenProcessPool: A child process terminated abruptly, the process pool is not usable anymore", "broken-pool" },
+  { "AttributeError: 'c_long' object has no attribute 'get_lock'", "lock-false" },
+  { "my total is 17 instead of 20: a lost update?", "lost-update" },
+  { "why does mpshare explain lost-update", "lost-update" },
+};
+
+static void
+test_message (gconstpointer user_data)
+{
+  guint i = GPOINTER_TO_UINT (user_data);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) ids = mp_explain_ids (messages[i].message, -1, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (ids[0]);
+  g_assert_cmpstr (ids[0], ==, messages[i].id);
+  g_assert_cmpstr (ids[1], ==, NULL);
+}
+
+/* Every mpshare error that names a pitfall is explained as that pitfall,
+ * first, whatever Python words it quotes. */
+static void
+test_mpshare_messages (void)
+{
+  guint checked = 0;
+
+  for (MpError code = 0; code < MP_ERROR_N_CODES; code++)
+    {
+      const char *pitfall = mp_error_pitfall_id (code);
+      g_autoptr(GError) mp_error = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) matches = NULL;
+      const MpExplainMatch *first;
+
+      if (pitfall == NULL)
+        continue;
+      mp_set_error (&mp_error, code, "something failed in task %d", 3);
+      matches = mp_explain (mp_error->message, -1, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (matches->len, >=, 1);
+      first = g_ptr_array_index (matches, 0);
+      g_assert_cmpstr (first->entry->id, ==, pitfall);
+      g_assert_true (first->tagged);
+      checked++;
+    }
+  g_assert_cmpuint (checked, >=, 8);
+}
+
+/* A tag ranks first even after Python words of a pitfall that comes
+ * earlier in the catalog, and an unknown or sample id in a tag is ignored. */
+static void
+test_tag_ranking (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) ids = NULL;
+
+  ids = mp_explain_ids ("TypeError: cannot pickle '_thread.lock' object, then "
+                        "[pitfall no-such-id] and [pitfall shared-squares] and "
+                        "[pitfall broken-pool]", -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (ids[0], ==, "broken-pool");
+  g_assert_cmpstr (ids[1], ==, "unserializable-handle");
+  g_assert_cmpstr (ids[2], ==, NULL);
+}
+
+/* In a chain, the exception printed first is the root cause, even when its
+ * pitfall comes later in the catalog than the consequence's. */
+static void
+test_chain_ranking (void)
+{
+  static const char *const separators[] = {
+    "During handling of the above exception, another exception occurred:",
+    "The above exception was the direct cause of the following exception:",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (separators); i++)
+    {
+      g_autofree char *text = g_strdup_printf (
+        "Traceback (most recent call last):\n"
+        "  File \"/usr/lib/python3.13/multiprocessing/reduction.py\", line 51, in dumps\n"
+        "AttributeError: Can't get local object 'main.<locals>.square'\n"
+        "\n%s\n\n"
+        "Traceback (most recent call last):\n"
+        "  File \"app.py\", line 9, in <module>\n"
+        "RuntimeError: SynchronizedArray objects should only be shared between "
+        "processes through inheritance\n", separators[i]);
+      g_autoptr(GError) error = NULL;
+      g_auto(GStrv) ids = mp_explain_ids (text, -1, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (ids[0], ==, "local-function");
+      g_assert_cmpstr (ids[1], ==, "inheritance-only");
+      g_assert_cmpstr (ids[2], ==, NULL);
+    }
+}
+
+/* Earlier evidence ranks first, each id once, and the evidence is the line. */
+static void
+test_position_ranking (void)
+{
+  const char *text =
+    "worker says: AttributeError: Can't get local object 'f.<locals>.g'\n"
+    "  then: TypeError: cannot pickle '_thread.lock' object\n"
+    "and again: Can't pickle local object 'f.<locals>.h'\n";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) matches = mp_explain (text, -1, &error);
+  const MpExplainMatch *m0, *m1;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (matches->len, ==, 2);
+  m0 = g_ptr_array_index (matches, 0);
+  m1 = g_ptr_array_index (matches, 1);
+  g_assert_cmpstr (m0->entry->id, ==, "local-function");
+  g_assert_cmpstr (m0->evidence, ==,
+                   "worker says: AttributeError: Can't get local object 'f.<locals>.g'");
+  g_assert_false (m0->tagged);
+  g_assert_cmpstr (m1->entry->id, ==, "unserializable-handle");
+  g_assert_cmpuint (m0->offset, <, m1->offset);
+}
+
+/* A bare OS error counts for closed-manager only inside a traceback block
+ * that shows a manager call; from another block it does not. */
+static void
+test_context_block (void)
+{
+  const char *other_block =
+    "Traceback (most recent call last):\n"
+    "  File \"/usr/lib/python3.11/multiprocessing/managers.py\", line 810, in _callmethod\n"
+    "  File \"/usr/lib/python3.11/multiprocessing/connection.py\", line 501, in Client\n"
+    "ValueError: something else\n"
+    "Traceback (most recent call last):\n"
+    "  File \"app.py\", line 3, in <module>\n"
+    "FileNotFoundError: [Errno 2] No such file or directory: 'data.csv'\n";
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) ids = mp_explain_ids (other_block, -1, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (ids[0], ==, NULL);
+}
+
+static void
+test_no_match (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) matches = NULL;
+
+  matches = mp_explain ("Traceback (most recent call last):\n"
+                        "  File \"app.py\", line 1, in <module>\n"
+                        "ZeroDivisionError: division by zero\n", -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (matches->len, ==, 0);
+}
+
+/* Bytes, not strings: a length with embedded NULs and invalid UTF-8. */
+static void
+test_binary (void)
+{
+  static const char text[] = "\xff\xfe garbage\0TypeError: cannot pickle 'socket' object \xc3";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) matches = mp_explain (text, sizeof text - 1, &error);
+  const MpExplainMatch *m;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (matches->len, ==, 1);
+  m = g_ptr_array_index (matches, 0);
+  g_assert_cmpstr (m->entry->id, ==, "unserializable-handle");
+  g_assert_true (g_utf8_validate (m->evidence, -1, NULL));
+}
+
+static void
+test_bad_input (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *huge = NULL;
+
+  g_assert_null (mp_explain ("", -1, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_assert_null (mp_explain_ids (" \n\t\n", -1, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  huge = g_malloc0 (MP_EXPLAIN_MAX_TEXT + 2);
+  memset (huge, 'x', MP_EXPLAIN_MAX_TEXT + 1);
+  g_assert_null (mp_explain (huge, -1, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_null_text (void)
+{
+  if (g_test_subprocess ())
+    {
+      mp_explain (NULL, -1, NULL);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*CRITICAL*text != NULL*");
+}
+
+static const char *const versions[] = { "python-3.11", "python-3.13" };
+static CaseData cases[G_N_ELEMENTS (versions)][G_N_ELEMENTS (captures)];
+
+static void
+add_capture_tests (guint v)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (captures); i++)
+    {
+      CaseData *data = &cases[v][i];
+      const char *version = versions[v];
+      g_autofree char *path = NULL;
+      g_autofree char *last = NULL;
+
+      data->version = version;
+      data->capture = &captures[i];
+      path = g_strdup_printf ("/explain/%s/%s", version, captures[i].file);
+      last = g_strdup_printf ("/explain/%s/%s/last-line", version, captures[i].file);
+      g_test_add_data_func (path, data, test_capture);
+      g_test_add_data_func (last, data, test_capture_last_line);
+    }
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  for (guint v = 0; v < G_N_ELEMENTS (versions); v++)
+    add_capture_tests (v);
+  for (guint i = 0; i < G_N_ELEMENTS (messages); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/explain/message/%u-%s", i, messages[i].id);
+      g_test_add_data_func (path, GUINT_TO_POINTER (i), test_message);
+    }
+  g_test_add_func ("/explain/mpshare-messages", test_mpshare_messages);
+  g_test_add_func ("/explain/rank/tag-first", test_tag_ranking);
+  g_test_add_func ("/explain/rank/chain", test_chain_ranking);
+  g_test_add_func ("/explain/rank/position", test_position_ranking);
+  g_test_add_func ("/explain/context/same-block", test_context_block);
+  g_test_add_func ("/explain/no-match", test_no_match);
+  g_test_add_func ("/explain/binary", test_binary);
+  g_test_add_func ("/explain/bad-input", test_bad_input);
+  g_test_add_func ("/explain/null-text", test_null_text);
+
+  return g_test_run ();
+}
