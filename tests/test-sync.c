@@ -340,6 +340,39 @@ test_lock_owner_died (gconstpointer data)
   g_assert_error (error, MP_ERROR, MP_ERROR_OWNER_DIED);
 }
 
+static gpointer
+thread_acquire_and_quit (gpointer data)
+{
+  return GINT_TO_POINTER (mp_lockable_acquire (data, 0, NULL));
+}
+
+/* A thread that ends holding the lock: the next thread, which may well
+ * reuse its pthread_t, must not mistake itself for the holder. */
+static void
+test_lock_thread_died (gconstpointer data)
+{
+  GType type = GPOINTER_TO_SIZE (data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GObject) lock = NULL;
+
+  lock = type == MP_TYPE_LOCK ? G_OBJECT (mp_lock_new (&error)) : G_OBJECT (mp_rlock_new (&error));
+  g_assert_no_error (error);
+
+  for (int round = 0; round < 2; round++)
+    {
+      GThread *thread = g_thread_new ("holder", thread_acquire_and_quit, lock);
+
+      g_assert_true (GPOINTER_TO_INT (g_thread_join (thread)));
+      thread = g_thread_new ("next", thread_acquire_and_quit, lock);
+      g_assert_false (GPOINTER_TO_INT (g_thread_join (thread)));
+      /* the dead thread's lock was recovered by "next", then is free */
+      g_assert_true (mp_lockable_acquire (MP_LOCKABLE (lock), 0, &error));
+      g_assert_no_error (error);
+      g_assert_true (mp_lockable_release (MP_LOCKABLE (lock), &error));
+      g_assert_no_error (error);
+    }
+}
+
 /* ---- RLock ------------------------------------------------------------- */
 
 /* Exit 0 when the lock could not be taken right now, 1 when it could. */
@@ -1218,7 +1251,9 @@ main (int argc, char **argv)
   g_test_add_data_func ("/sync/lock/exclusion", GSIZE_TO_POINTER (MP_TYPE_LOCK), test_lock_exclusion);
   g_test_add_data_func ("/sync/lock/other-thread", GSIZE_TO_POINTER (MP_TYPE_LOCK), test_lock_release_by_other_thread);
   g_test_add_data_func ("/sync/lock/owner-died", GSIZE_TO_POINTER (MP_TYPE_LOCK), test_lock_owner_died);
+  g_test_add_data_func ("/sync/lock/thread-died", GSIZE_TO_POINTER (MP_TYPE_LOCK), test_lock_thread_died);
   g_test_add_func ("/sync/rlock/recursion", test_rlock_recursion);
+  g_test_add_data_func ("/sync/rlock/thread-died", GSIZE_TO_POINTER (MP_TYPE_RLOCK), test_lock_thread_died);
   g_test_add_data_func ("/sync/rlock/exclusion", GSIZE_TO_POINTER (MP_TYPE_RLOCK), test_lock_exclusion);
   g_test_add_data_func ("/sync/rlock/other-thread", GSIZE_TO_POINTER (MP_TYPE_RLOCK), test_lock_release_by_other_thread);
   g_test_add_data_func ("/sync/rlock/owner-died", GSIZE_TO_POINTER (MP_TYPE_RLOCK), test_lock_owner_died);
