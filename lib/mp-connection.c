@@ -572,6 +572,12 @@ mp_connection_new_for_socket (GSocket *socket)
   self->socket = g_object_ref (socket);
   g_socket_set_blocking (socket, TRUE);
   g_socket_set_timeout (socket, 0);
+  /* GSocket keeps its fd non-blocking and makes a blocking receive out of
+   * recv (EAGAIN), poll and recv again: three system calls where one
+   * does, paid on nearly every reply of a request/reply protocol. So the
+   * fd itself blocks (GSocket's calls then go straight to the kernel);
+   * waits with a deadline poll first and read only what has arrived. */
+  g_unix_set_fd_nonblocking (g_socket_get_fd (socket), FALSE, NULL);
   self->max_frame = (gint) MP_CONNECTION_DEFAULT_MAX_FRAME;
   g_mutex_init (&self->send_lock);
   g_mutex_init (&self->recv_lock);

@@ -377,52 +377,51 @@ endpoint_mark_broken (MpEndpoint *self)
   g_mutex_unlock (&client_lock);
 }
 
-static GVariant *
-empty_args (void)
-{
-  return g_variant_new ("av", NULL);
-}
-
-/* one request, one reply; @args is consumed if floating */
-static GVariant *
-round_trip (MpConnection *connection,
-            guint64       id,
-            const char   *method,
-            GVariant     *args,
-            GError      **error)
-{
-  GVariant *request;
-
-  request = g_variant_new ("(ts@avt)", id, method, args != NULL ? args : empty_args (),
-                           (guint64) thread_tag ());
-  if (!mp_connection_send_variant (connection, request, error))
-    return NULL;
-  return mp_connection_recv_variant (connection, G_VARIANT_TYPE (MP_MSG_REPLY), -1, error);
-}
-
+/* one request, one reply; @args is consumed if floating. A reply that is
+ * not a well-formed "(yv)" fails here, so the connection is dropped. */
 static gboolean
-parse_reply (GVariant     *reply,
+round_trip (MpConnection  *connection,
+            guint64        id,
+            const char    *method,
+            GVariant      *args,
+            guint8        *kind,
+            GVariant     **boxed,
+            GError       **error)
+{
+  g_autoptr(GVariant) owned_args = args != NULL ? g_variant_ref_sink (args) : NULL;
+  g_autoptr(GBytes) request = NULL;
+  g_autoptr(GBytes) reply = NULL;
+
+  request = mp_message_encode_request (id, method, owned_args, (guint64) thread_tag ());
+  if (!mp_connection_send_bytes (connection, request, error))
+    return FALSE;
+  reply = mp_connection_recv_bytes (connection, -1, error);
+  return reply != NULL && mp_message_decode_reply (reply, kind, boxed, error);
+}
+
+/* @boxed: the reply's "v" member, in normal form */
+static gboolean
+parse_reply (guint8        kind_byte,
+             GVariant     *boxed,
              MpReplyKind  *kind,
              GVariant    **payload,
              GError      **error)
 {
-  g_autoptr(GVariant) boxed = NULL;
   g_autoptr(GVariant) inner = NULL;
-  guint8 k;
 
-  g_variant_get (reply, "(y@v)", &k, &boxed);
-  switch (k)
+  switch (kind_byte)
     {
     case MP_REPLY_RETURN:
-      if (!mp_wire_check (boxed, error))
-        return FALSE;
+      /* no mp_wire_check() here: whatever reads the result checks what
+       * it reads (mp_deserialize_value(), mp_wire_get_int() ...), and the
+       * frame was checked for normal form once, when it arrived */
       *kind = MP_REPLY_RETURN;
-      *payload = g_steal_pointer (&boxed);
+      *payload = g_variant_ref (boxed);
       return TRUE;
 
     case MP_REPLY_PROXY:
       inner = g_variant_get_variant (boxed);
-      if (!g_variant_is_of_type (inner, G_VARIANT_TYPE (MP_MSG_PROXY)))
+      if (!g_variant_is_of_type (inner, MP_MSG_TYPE (MP_MSG_PROXY)))
         break;
       *kind = MP_REPLY_PROXY;
       *payload = g_steal_pointer (&inner);
@@ -430,7 +429,7 @@ parse_reply (GVariant     *reply,
 
     case MP_REPLY_ERROR:
       inner = g_variant_get_variant (boxed);
-      if (!g_variant_is_of_type (inner, G_VARIANT_TYPE (MP_MSG_ERROR)))
+      if (!g_variant_is_of_type (inner, MP_MSG_TYPE (MP_MSG_ERROR)))
         break;
       mp_client_set_remote_error (error, inner);
       return FALSE;
@@ -470,6 +469,7 @@ open_connection (MpEndpoint *self,
   GError *local = NULL;
   GVariant *args;
   MpReplyKind kind;
+  guint8 kind_byte;
 
   connection = mp_connection_connect (self->address, self->authkey, CONNECT_TIMEOUT_US, &local);
   if (connection == NULL)
@@ -486,13 +486,12 @@ open_connection (MpEndpoint *self,
     g_variant_builder_add_value (&builder, mp_wire_bool (anchor));
     args = g_variant_builder_end (&builder);
   }
-  reply = round_trip (connection, MP_SERVER_ID, "hello", args, &local);
-  if (reply == NULL)
+  if (!round_trip (connection, MP_SERVER_ID, "hello", args, &kind_byte, &reply, &local))
     {
       connection_failed (self, local, error);
       return NULL;
     }
-  if (!parse_reply (reply, &kind, &payload, error))
+  if (!parse_reply (kind_byte, reply, &kind, &payload, error))
     return NULL;
   return g_steal_pointer (&connection);
 }
@@ -510,6 +509,7 @@ endpoint_new (const char *address,
   self->key = g_strdup (key);
   self->nonce = nonce;
   self->pid = mp_client_pid ();
+  mp_wire_pin_types ();
   g_mutex_init (&self->lock);
   g_queue_init (&self->idle);
   return self;
@@ -639,6 +639,7 @@ mp_endpoint_call (MpEndpoint   *self,
   g_autoptr(GVariant) reply = NULL;
   MpConnection *connection;
   GError *local = NULL;
+  guint8 kind_byte;
 
   if (!mp_endpoint_is_usable (self))
     {
@@ -656,8 +657,7 @@ mp_endpoint_call (MpEndpoint   *self,
         return FALSE;
     }
 
-  reply = round_trip (connection, id, method, owned_args, &local);
-  if (reply == NULL)
+  if (!round_trip (connection, id, method, owned_args, &kind_byte, &reply, &local))
     {
       mp_connection_unref (connection);
       return connection_failed (self, local, error);
@@ -673,5 +673,5 @@ mp_endpoint_call (MpEndpoint   *self,
   if (connection != NULL)
     mp_connection_unref (connection);
 
-  return parse_reply (reply, kind, payload, error);
+  return parse_reply (kind_byte, reply, kind, payload, error);
 }

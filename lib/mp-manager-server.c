@@ -468,7 +468,7 @@ mp_waiters_wake_all (GQueue *waiters)
 /* requests                                                             */
 /* ------------------------------------------------------------------ */
 
-static GVariant *
+static GBytes *
 reply_error (const GError *error)
 {
   guint code = MP_ERROR_FAILED;
@@ -481,8 +481,9 @@ reply_error (const GError *error)
     }
   else
     name = g_strdup_printf ("%s:%d", g_quark_to_string (error->domain), error->code);
-  return g_variant_new ("(yv)", MP_REPLY_ERROR,
-                        g_variant_new (MP_MSG_ERROR, code, name, error->message));
+  return mp_message_encode_reply (MP_REPLY_ERROR,
+                                  g_variant_new_variant (g_variant_new (MP_MSG_ERROR, code, name,
+                                                                        error->message)));
 }
 
 /* the arguments after the first @skip, as a new "av" */
@@ -717,22 +718,19 @@ preincref_token (const MpToken *token,
 }
 
 /* Returns: (transfer full): the reply to send */
-static GVariant *
-server_handle (MpServer     *server,
-               MpServerConn *conn,
-               GVariant     *request,
-               GPtrArray    *released)
+static GBytes *
+server_handle (MpServer        *server,
+               MpServerConn    *conn,
+               const MpRequest *request,
+               GPtrArray       *released)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) args = NULL;
   g_autoptr(GVariant) result = NULL;
-  const char *method;
-  guint64 id, thread;
+  const char *method = request->method;
+  GVariant *args = request->args;
+  guint64 id = request->id;
   MpReplyKind kind = MP_REPLY_RETURN;
-  MpCall call = { server, conn, conn->nonce, 0, released };
-
-  g_variant_get (request, "(t&s@avt)", &id, &method, &args, &thread);
-  call.thread = thread;
+  MpCall call = { server, conn, conn->nonce, request->thread, released };
 
   if (id == MP_SERVER_ID)
     {
@@ -762,7 +760,7 @@ server_handle (MpServer     *server,
     }
 
   if (error != NULL)
-    return g_variant_ref_sink (reply_error (error));
+    return reply_error (error);
 
   if (kind == MP_REPLY_RETURN)
     {
@@ -774,8 +772,7 @@ server_handle (MpServer     *server,
       mp_wire_foreach_token (result, preincref_token, &pre);
       g_mutex_unlock (&server->lock);
     }
-  return g_variant_ref_sink (g_variant_new ("(y@v)", kind,
-                                            kind == MP_REPLY_RETURN ? result : g_variant_new_variant (result)));
+  return mp_message_encode_reply (kind, kind == MP_REPLY_RETURN ? result : g_variant_new_variant (result));
 }
 
 /* ------------------------------------------------------------------ */
@@ -809,14 +806,14 @@ serve_connection (MpServerConn *conn)
 
   while (!g_atomic_int_get (&server->closing))
     {
-      g_autoptr(GVariant) request = NULL;
-      g_autoptr(GVariant) reply = NULL;
+      g_autoptr(GBytes) frame = NULL;
+      g_auto(MpRequest) request = { NULL };
+      g_autoptr(GBytes) reply = NULL;
       g_autoptr(GPtrArray) released = NULL;
       gboolean sent;
 
-      request = mp_connection_recv_variant (conn->connection, G_VARIANT_TYPE (MP_MSG_REQUEST),
-                                            -1, &error);
-      if (request == NULL)
+      frame = mp_connection_recv_bytes (conn->connection, -1, &error);
+      if (frame == NULL || !mp_message_decode_request (frame, &request, &error))
         {
           /* the end of the stream is the normal goodbye; garbage ends
            * only this connection */
@@ -825,8 +822,8 @@ serve_connection (MpServerConn *conn)
           return;
         }
       released = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
-      reply = server_handle (server, conn, request, released);
-      sent = mp_connection_send_variant (conn->connection, reply, &error);
+      reply = server_handle (server, conn, &request, released);
+      sent = mp_connection_send_bytes (conn->connection, reply, &error);
       for (guint i = 0; i < released->len; i++)
         mp_server_release_wire (server, g_ptr_array_index (released, i));
       if (conn->stop_after_reply)
@@ -1045,6 +1042,7 @@ server_run (const char   *address,
 
   server.authkey = authkey;
   server.lifeline = lifeline;
+  mp_wire_pin_types ();
   server.listener = mp_listener_new (address, authkey, &listen_error);
   if (server.listener == NULL)
     {

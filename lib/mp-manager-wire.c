@@ -63,6 +63,29 @@ mp_wire_list (GPtrArray *wires)
   return g_variant_new_variant (g_variant_builder_end (&builder));
 }
 
+static const char *const pinned_types[] = {
+  MP_MSG_REQUEST, MP_MSG_REPLY, MP_MSG_ERROR, MP_MSG_PROXY,
+  "av", "a{sv}", "(sv)", "ms", "()", "(v)", "ay",
+};
+static GVariant *pinned[G_N_ELEMENTS (pinned_types)];
+
+void
+mp_wire_pin_types (void)
+{
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done))
+    {
+      g_autoptr(GBytes) empty = g_bytes_new_static ("", 0);
+
+      /* one value of each type, never freed, holds its type information */
+      for (gsize i = 0; i < G_N_ELEMENTS (pinned_types); i++)
+        pinned[i] = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (pinned_types[i]),
+                                                                  empty, FALSE));
+      g_once_init_leave (&done, 1);
+    }
+}
+
 static GVariant *
 unbox (GVariant *wire)
 {

@@ -21,11 +21,31 @@
 
 #include "mpshare.h"
 #include "mp-connection-private.h"
+#include "mp-manager-private.h"
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
 /* The receiver chooses the type; these cover the shapes the manager uses. */
 static const char *const message_types[] = { "(sv)", "a{sv}", "(uuay)", "v", "(sava{sv})" };
+
+/* The manager reads its envelopes without GLib's reader
+ * (mp-manager-message.c): it must accept exactly what GLib accepts. */
+static void
+read_envelopes (GBytes *frame)
+{
+  g_autoptr(GVariant) request_glib = NULL;
+  g_autoptr(GVariant) reply_glib = NULL;
+  g_autoptr(GVariant) payload = NULL;
+  MpRequest request = { NULL };
+  guint8 kind;
+
+  request_glib = mp_connection_variant_from_frame (frame, G_VARIANT_TYPE (MP_MSG_REQUEST), NULL);
+  g_assert (mp_message_decode_request (frame, &request, NULL) == (request_glib != NULL));
+  mp_request_clear (&request);
+
+  reply_glib = mp_connection_variant_from_frame (frame, G_VARIANT_TYPE (MP_MSG_REPLY), NULL);
+  g_assert (mp_message_decode_reply (frame, &kind, &payload, NULL) == (reply_glib != NULL));
+}
 
 static void
 read_messages (GBytes *frame)
@@ -52,6 +72,7 @@ read_messages (GBytes *frame)
           (void) text;
         }
     }
+  read_envelopes (frame);
 }
 
 /* The decoder alone, fed in chunks whose sizes come from the input. */
