@@ -73,8 +73,14 @@ static gboolean
 glib_accepts (GBytes     *frame,
               const char *type)
 {
-  g_autoptr(GVariant) value = mp_connection_variant_from_frame (frame, G_VARIANT_TYPE (type), NULL);
+  g_autoptr(GVariant) value = NULL;
 
+  /* GLib 2.74 reads past the end of a "(yv)" of 1 to 7 bytes while it
+   * judges it (valgrind shows it); no such value is in normal form, and
+   * mp_message_decode_reply() refuses them before GLib sees them */
+  if (strcmp (type, MP_MSG_REPLY) == 0 && g_bytes_get_size (frame) < 8)
+    return FALSE;
+  value = mp_connection_variant_from_frame (frame, G_VARIANT_TYPE (type), NULL);
   return value != NULL;
 }
 

@@ -43,7 +43,10 @@ read_envelopes (GBytes *frame)
   g_assert (mp_message_decode_request (frame, &request, NULL) == (request_glib != NULL));
   mp_request_clear (&request);
 
-  reply_glib = mp_connection_variant_from_frame (frame, G_VARIANT_TYPE (MP_MSG_REPLY), NULL);
+  /* GLib 2.74 reads past the end of a "(yv)" of 1 to 7 bytes while it
+   * judges it; none is valid, and ours refuses them without reading */
+  if (g_bytes_get_size (frame) >= 8)
+    reply_glib = mp_connection_variant_from_frame (frame, G_VARIANT_TYPE (MP_MSG_REPLY), NULL);
   g_assert (mp_message_decode_reply (frame, &kind, &payload, NULL) == (reply_glib != NULL));
 }
 
