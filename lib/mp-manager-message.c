@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "mp-manager-private.h"
+#include "mp-serialize-private.h"
 
 /* a reply: the kind byte, then padding up to the 8-byte alignment of "v" */
 #define REPLY_HEAD 8
@@ -142,6 +143,43 @@ no_args (void)
   return g_variant_ref ((GVariant *) empty);
 }
 
+/* TRUE when @data is the normal form of an "av" whose elements are all
+ * plain values (mp_wire_bytes_are_plain()), by GLib's own rules for an
+ * array of variable-size elements: element ends in a table at the end,
+ * in offsets as narrow as the size allows, each element at the next
+ * multiple of 8 after zero padding. FALSE says nothing: GLib then judges. */
+static gboolean
+args_are_plain (const guint8 *data,
+                gsize         size)
+{
+  gsize osize = offset_size_of (size);
+  gsize last_end, n, start = 0;
+
+  if (size < osize)
+    return FALSE;
+  last_end = read_offset (data + size - osize, osize);
+  if (last_end > size || (size - last_end) % osize != 0)
+    return FALSE;
+  n = (size - last_end) / osize;
+  /* offsets no wider than needed, as GLib insists */
+  if (n == 0 || last_end + n * offset_size (last_end, n) != size)
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    {
+      gsize end = read_offset (data + last_end + i * osize, osize);
+
+      if (end < start || end > last_end)
+        return FALSE;
+      for (; start % 8 != 0; start++)
+        if (start >= end || data[start] != 0)
+          return FALSE;
+      if (!mp_wire_bytes_are_plain (data + start, end - start))
+        return FALSE;
+      start = end;
+    }
+  return start == last_end;
+}
+
 /**
  * mp_message_decode_request:
  * @frame: a frame from a client (untrusted)
@@ -182,7 +220,8 @@ mp_message_decode_request (GBytes     *frame,
     goto bad;
   thread_start = align8 (args_end);
   body = thread_start + 8;
-  /* nothing before, between or after the members but zero padding */
+  /* nothing before, between or after the members but zero padding, and
+   * offsets no wider than the size needs (GLib checks both) */
   if (offset_size (body, 2) != osize || body + 2 * osize != len ||
       !all_zero (data + method_end, args_start - method_end) ||
       !all_zero (data + args_end, thread_start - args_end))
@@ -199,8 +238,9 @@ mp_message_decode_request (GBytes     *frame,
     {
       /* at a multiple of 8 in a malloc'd frame: aligned, no copy */
       g_autoptr(GBytes) args_bytes = g_bytes_new_from_bytes (frame, args_start, args_end - args_start);
+      gboolean plain = args_are_plain (data + args_start, args_end - args_start);
 
-      args = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("av"), args_bytes, FALSE));
+      args = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("av"), args_bytes, plain));
       if (!g_variant_is_normal_form (args))
         goto bad;
     }
@@ -271,9 +311,13 @@ mp_message_decode_reply (GBytes    *frame,
 
   if (len > REPLY_HEAD && memcmp (data + 1, zeros, sizeof zeros) == 0)
     {
-      /* at offset 8 of a malloc'd frame: aligned for "v", no copy */
+      /* at offset 8 of a malloc'd frame: aligned for "v", no copy. A
+       * plain result (None, a number) is in normal form when its bytes
+       * say so; anything else GLib judges. */
+      gboolean plain = mp_wire_bytes_are_plain (data + REPLY_HEAD, len - REPLY_HEAD);
+
       rest = g_bytes_new_from_bytes (frame, REPLY_HEAD, len - REPLY_HEAD);
-      value = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, rest, FALSE));
+      value = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, rest, plain));
     }
   if (value == NULL || !g_variant_is_normal_form (value))
     {

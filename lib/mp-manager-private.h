@@ -111,6 +111,15 @@ const char *mp_wire_peek_string (GVariant    *wire);
  * for the next one: a hash table insert and remove on every call. */
 void        mp_wire_pin_types   (void);
 
+/* The one None every server reply and stored default can share: built
+ * once, already serialized, never changed. (transfer full) */
+GVariant   *mp_wire_none_shared (void);
+
+/* FALSE when @wire (a "v" in normal form) certainly holds no proxy: the
+ * type inside it has no variant, so no "(sv)" object, anywhere. Read off
+ * the serialized bytes, without unboxing. */
+gboolean    mp_wire_may_hold_tokens (GVariant *wire);
+
 /* checks the shape of an untrusted wire value; names what is wrong */
 gboolean    mp_wire_check       (GVariant    *wire,
                                  GError     **error);

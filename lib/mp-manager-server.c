@@ -234,9 +234,12 @@ mp_server_retain_wire (MpServer *server,
                        GVariant *wire,
                        GError  **error)
 {
-  g_autoptr(GArray) ids = own_tokens (server, wire);
+  g_autoptr(GArray) ids = NULL;
   gboolean ok = TRUE;
 
+  if (!mp_wire_may_hold_tokens (wire))
+    return TRUE;
+  ids = own_tokens (server, wire);
   if (ids->len == 0)
     return TRUE;
   g_mutex_lock (&server->lock);
@@ -266,9 +269,12 @@ void
 mp_server_release_wire (MpServer *server,
                         GVariant *wire)
 {
-  g_autoptr(GArray) ids = own_tokens (server, wire);
+  g_autoptr(GArray) ids = NULL;
   GPtrArray *dead;
 
+  if (!mp_wire_may_hold_tokens (wire))
+    return;
+  ids = own_tokens (server, wire);
   if (ids->len == 0)
     return;
   dead = dead_new ();
@@ -360,6 +366,9 @@ void
 mp_call_release (MpCall   *call,
                  GVariant *wire)
 {
+  /* most calls release nothing: the array comes with the first */
+  if (call->released == NULL)
+    call->released = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
   g_ptr_array_add (call->released, g_variant_ref (wire));
 }
 
@@ -717,12 +726,14 @@ preincref_token (const MpToken *token,
   return TRUE;
 }
 
-/* Returns: (transfer full): the reply to send */
+/* @released: (out) (transfer full) (nullable): wires the call dropped,
+ * to release once the reply is out.
+ * Returns: (transfer full): the reply to send */
 static GBytes *
 server_handle (MpServer        *server,
                MpServerConn    *conn,
                const MpRequest *request,
-               GPtrArray       *released)
+               GPtrArray      **released)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) result = NULL;
@@ -730,7 +741,7 @@ server_handle (MpServer        *server,
   GVariant *args = request->args;
   guint64 id = request->id;
   MpReplyKind kind = MP_REPLY_RETURN;
-  MpCall call = { server, conn, conn->nonce, request->thread, released };
+  MpCall call = { server, conn, conn->nonce, request->thread, NULL };
 
   if (id == MP_SERVER_ID)
     {
@@ -756,9 +767,10 @@ server_handle (MpServer        *server,
                       "no object with id %" G_GUINT64_FORMAT " in the manager (it was freed when its last proxy went away)",
                       id);
       else if (mp_referent_invoke (referent, &call, method, args, &result, &error) && result == NULL)
-        result = g_variant_ref_sink (mp_wire_none ());
+        result = mp_wire_none_shared ();
     }
 
+  *released = g_steal_pointer (&call.released);
   if (error != NULL)
     return reply_error (error);
 
@@ -821,10 +833,9 @@ serve_connection (MpServerConn *conn)
             g_debug ("manager: dropping a client: %s", error->message);
           return;
         }
-      released = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
-      reply = server_handle (server, conn, &request, released);
+      reply = server_handle (server, conn, &request, &released);
       sent = mp_connection_send_bytes (conn->connection, reply, &error);
-      for (guint i = 0; i < released->len; i++)
+      for (guint i = 0; released != NULL && i < released->len; i++)
         mp_server_release_wire (server, g_ptr_array_index (released, i));
       if (conn->stop_after_reply)
         server_stop (server);

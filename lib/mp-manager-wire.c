@@ -11,38 +11,42 @@
 #include <string.h>
 
 #include "mp-manager-private.h"
+#include "mp-serialize-private.h"
 
 /* deeper than any value a program builds on purpose; GVariant bounds it too */
 #define WIRE_MAX_DEPTH 64
 
+/* the plain ones straight from their bytes (see mp_wire_new_plain()) */
 GVariant *
 mp_wire_none (void)
 {
-  return g_variant_new_variant (g_variant_new_tuple (NULL, 0));
+  return mp_wire_new_plain ("()", "", 1);
 }
 
 GVariant *
 mp_wire_bool (gboolean v)
 {
-  return g_variant_new_variant (g_variant_new_boolean (v));
+  guint8 byte = v != FALSE;
+
+  return mp_wire_new_plain ("b", &byte, 1);
 }
 
 GVariant *
 mp_wire_int (gint64 v)
 {
-  return g_variant_new_variant (g_variant_new_int64 (v));
+  return mp_wire_new_plain ("x", &v, sizeof v);
 }
 
 GVariant *
 mp_wire_uint (guint64 v)
 {
-  return g_variant_new_variant (g_variant_new_uint64 (v));
+  return mp_wire_new_plain ("t", &v, sizeof v);
 }
 
 GVariant *
 mp_wire_double (double v)
 {
-  return g_variant_new_variant (g_variant_new_double (v));
+  return mp_wire_new_plain ("d", &v, sizeof v);
 }
 
 GVariant *
@@ -67,7 +71,8 @@ static const char *const pinned_types[] = {
   MP_MSG_REQUEST, MP_MSG_REPLY, MP_MSG_ERROR, MP_MSG_PROXY,
   "av", "a{sv}", "(sv)", "ms", "()", "(v)", "ay",
 };
-static GVariant *pinned[G_N_ELEMENTS (pinned_types)];
+/* volatile: written only, yet it must stay, or the references look lost */
+static GVariant * volatile pinned[G_N_ELEMENTS (pinned_types)];
 
 void
 mp_wire_pin_types (void)
@@ -84,6 +89,59 @@ mp_wire_pin_types (void)
                                                                   empty, FALSE));
       g_once_init_leave (&done, 1);
     }
+}
+
+GVariant *
+mp_wire_none_shared (void)
+{
+  static gsize none = 0;
+
+  if (g_once_init_enter (&none))
+    {
+      GVariant *value = g_variant_ref_sink (mp_wire_none ());
+
+      g_variant_get_data (value);   /* serialized now, not by the first reader */
+      g_once_init_leave (&none, (gsize) value);
+    }
+  return g_variant_ref ((GVariant *) none);
+}
+
+/* The type string inside a "v" wire in normal form: its serialized bytes
+ * are the value, a NUL, then the type, which has no NUL in it. NULL when
+ * @wire is not a "v". */
+static const char *
+peek_inner_type (GVariant *wire,
+                 gsize    *len)
+{
+  const guint8 *data, *nul;
+  gsize size;
+
+  if (!g_variant_is_of_type (wire, G_VARIANT_TYPE_VARIANT))
+    return NULL;
+  data = g_variant_get_data (wire);
+  size = g_variant_get_size (wire);
+  nul = data != NULL ? memrchr (data, '\0', size) : NULL;
+  if (nul == NULL)
+    return NULL;
+  *len = size - (gsize) (nul + 1 - data);
+  return (const char *) nul + 1;
+}
+
+gboolean
+mp_wire_may_hold_tokens (GVariant *wire)
+{
+  gsize len = 0;
+  const char *type = peek_inner_type (wire, &len);
+
+  return type == NULL || memchr (type, 'v', len) != NULL;
+}
+
+static gboolean
+type_is (const char *type,
+         gsize       len,
+         const char *expected)
+{
+  return len == strlen (expected) && memcmp (type, expected, len) == 0;
 }
 
 static GVariant *
@@ -256,6 +314,15 @@ mp_wire_check (GVariant *wire,
                GError  **error)
 {
   g_autoptr(GVariant) inner = NULL;
+  gsize len = 0;
+  const char *type = peek_inner_type (wire, &len);
+
+  /* the plain values, judged by their type alone, without unboxing */
+  if (type != NULL &&
+      (type_is (type, len, "()") || type_is (type, len, "b") || type_is (type, len, "x") ||
+       type_is (type, len, "t") || type_is (type, len, "d") || type_is (type, len, "ms") ||
+       type_is (type, len, "ay")))
+    return TRUE;
 
   if (!g_variant_is_of_type (wire, G_VARIANT_TYPE_VARIANT))
     {
@@ -370,7 +437,10 @@ mp_wire_foreach_token (GVariant   *wire,
                        MpTokenFunc func,
                        gpointer    user_data)
 {
-  g_autoptr(GVariant) inner = unbox (wire);
+  g_autoptr(GVariant) inner = NULL;
 
+  if (!mp_wire_may_hold_tokens (wire))
+    return TRUE;
+  inner = unbox (wire);
   return foreach_token (inner, func, user_data, 0);
 }

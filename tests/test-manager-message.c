@@ -48,6 +48,19 @@ make_args (guint n_args,
   return g_variant_ref_sink (g_variant_builder_end (&builder));
 }
 
+/* an "av" of plain values only (the decoder's fast path) */
+static GVariant *
+make_plain_args (guint n_args)
+{
+  GVariant *wires[] = { mp_wire_int (-3), mp_wire_bool (TRUE), mp_wire_none (), mp_wire_double (2.5),
+                        mp_wire_uint (8) };
+
+  g_assert (n_args <= G_N_ELEMENTS (wires));
+  for (guint i = n_args; i < G_N_ELEMENTS (wires); i++)
+    g_variant_unref (g_variant_ref_sink (wires[i]));
+  return g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE_VARIANT, wires, n_args));
+}
+
 static GVariant *
 glib_request (guint64     id,
               const char *method,
@@ -265,13 +278,55 @@ test_request_like_glib (void)
       {
         g_autofree char *method = make_method (method_lengths[m]);
         g_autoptr(GVariant) args = make_args (n_args, 3);
+        g_autoptr(GVariant) plain_args = make_plain_args (n_args + 1);
         g_autoptr(GBytes) valid = mp_message_encode_request (m, method, args, 1);
+        g_autoptr(GBytes) valid_plain = mp_message_encode_request (m, method, plain_args, 1);
 
         damage_and_judge (valid, assert_request_verdict, &tally);
+        damage_and_judge (valid_plain, assert_request_verdict, &tally);
       }
   /* the comparison meant something only if both verdicts occurred */
   g_assert_cmpuint (tally.accepted, >, 100);
   g_assert_cmpuint (tally.refused, >, 100);
+}
+
+/* An array whose offsets are wider than needed, though the whole is just
+ * big enough for the size to call for them: GLib (since the fixes of
+ * 2023) refuses it, and so must the decoder. */
+static void
+test_request_wide_offsets (void)
+{
+  Tally tally = { 0, 0 };
+
+  for (guint n = 12; n <= 15; n++)
+    {
+      GVariant *wires[15];
+      g_autoptr(GVariant) narrow = NULL;
+      g_autoptr(GVariant) wide_args = NULL;
+      g_autoptr(GBytes) wide_bytes = NULL;
+      g_autoptr(GBytes) request = NULL;
+      gsize len, body, wide_len;
+      const guint8 *data;
+      guint8 *wide;
+
+      for (guint i = 0; i < n; i++)
+        wires[i] = mp_wire_int (i);
+      narrow = g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE_VARIANT, wires, n));
+      data = g_variant_get_data (narrow);
+      len = g_variant_get_size (narrow);
+      g_assert_cmpuint (len, <=, 255);   /* one byte per offset */
+      body = len - n;
+      wide_len = body + 2 * n;
+      wide = g_malloc0 (wide_len);
+      memcpy (wide, data, body);
+      for (guint i = 0; i < n; i++)
+        wide[body + 2 * i] = data[body + i];   /* little-endian */
+      wide_bytes = g_bytes_new_take (wide, wide_len);
+      wide_args = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("av"), wide_bytes, FALSE));
+      request = mp_message_encode_request (1, "extend", wide_args, 2);
+      judge (assert_request_verdict, g_bytes_get_data (request, NULL), g_bytes_get_size (request), &tally);
+    }
+  g_assert_cmpuint (tally.refused, ==, 4);
 }
 
 static void
@@ -280,6 +335,7 @@ test_reply_like_glib (void)
   Tally tally = { 0, 0 };
   GVariant *payloads[] = {
     mp_wire_none (), mp_wire_int (-5), mp_wire_string ("a reply"),
+    mp_wire_uint (G_MAXUINT64), mp_wire_bool (TRUE), mp_wire_double (-0.5),
     g_variant_new_variant (g_variant_new (MP_MSG_PROXY, "list", (guint64) 9)),
     g_variant_new_variant (g_variant_new (MP_MSG_ERROR, 3, "key", "no such key")),
   };
@@ -302,6 +358,7 @@ main (int    argc,
 
   g_test_add_func ("/manager/message/request/bytes", test_request_bytes);
   g_test_add_func ("/manager/message/request/like-glib", test_request_like_glib);
+  g_test_add_func ("/manager/message/request/wide-offsets", test_request_wide_offsets);
   g_test_add_func ("/manager/message/reply/bytes", test_reply_bytes);
   g_test_add_func ("/manager/message/reply/like-glib", test_reply_like_glib);
 
