@@ -837,6 +837,60 @@ send_frame (MpConnection *self,
   return ok;
 }
 
+gboolean
+mp_connection_send_frame (MpConnection  *self,
+                          GByteArray    *frame,
+                          GError       **error)
+{
+  gsize len, max_frame, sent = 0;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (frame != NULL && frame->len >= MP_FRAME_HEADER_SIZE, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  len = frame->len - MP_FRAME_HEADER_SIZE;
+  max_frame = mp_connection_get_max_frame_size (self);
+  if (len > max_frame)
+    {
+      mp_set_error (error, MP_ERROR_INVALID_ARGUMENT,
+                    "A message of %" G_GSIZE_FORMAT " bytes is larger than"
+                    " the frame limit of %" G_GSIZE_FORMAT " bytes; nothing"
+                    " was sent. Send less at a time or raise the limit on"
+                    " both ends", len, max_frame);
+      return FALSE;
+    }
+  mp_frame_encode_header (frame->data, len);
+
+  g_mutex_lock (&self->send_lock);
+  if (!check_usable (self, error))
+    {
+      g_mutex_unlock (&self->send_lock);
+      return FALSE;
+    }
+  while (sent < frame->len)
+    {
+      g_autoptr(GError) local_error = NULL;
+      gssize n = g_socket_send_with_blocking (self->socket, (const gchar *) frame->data + sent,
+                                              frame->len - sent, TRUE, NULL, &local_error);
+
+      if (n <= 0)
+        {
+          if (local_error == NULL)
+            g_set_error_literal (&local_error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                                 "the socket refused the data");
+          /* part of a frame may be on the wire (see send_frame()) */
+          break_connection (self);
+          set_error_from_gio (error, local_error, "Sending a message");
+          ok = FALSE;
+          break;
+        }
+      sent += (gsize) n;
+    }
+  g_mutex_unlock (&self->send_lock);
+  return ok;
+}
+
 /**
  * mp_connection_send_bytes:
  * @self: a connection

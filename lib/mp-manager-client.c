@@ -28,6 +28,7 @@
 
 #include "mp-manager-private.h"
 #include "mp-connection.h"
+#include "mp-connection-private.h"
 
 /* a backstop: a live server answers the handshake at once */
 #define CONNECT_TIMEOUT_US (30 * G_USEC_PER_SEC)
@@ -389,11 +390,13 @@ round_trip (MpConnection  *connection,
             GError       **error)
 {
   g_autoptr(GVariant) owned_args = args != NULL ? g_variant_ref_sink (args) : NULL;
-  g_autoptr(GBytes) request = NULL;
+  g_autoptr(GByteArray) request = g_byte_array_sized_new (64);
   g_autoptr(GBytes) reply = NULL;
 
-  request = mp_message_encode_request (id, method, owned_args, (guint64) thread_tag ());
-  if (!mp_connection_send_bytes (connection, request, error))
+  /* room for the frame's header, then the message: one send() */
+  g_byte_array_set_size (request, MP_FRAME_HEADER_SIZE);
+  mp_message_write_request (request, id, method, owned_args, (guint64) thread_tag ());
+  if (!mp_connection_send_frame (connection, request, error))
     return FALSE;
   reply = mp_connection_recv_bytes (connection, -1, error);
   return reply != NULL && mp_message_decode_reply (reply, kind, boxed, error);

@@ -59,21 +59,35 @@ write_offset (guint8 *dest,
     dest[i] = (guint8) (value >> (8 * i));
 }
 
+/* Grows @out by @size zero bytes; returns where they start. */
+static guint8 *
+append_zeros (GByteArray *out,
+              gsize       size)
+{
+  guint start = out->len;
+
+  g_byte_array_set_size (out, start + (guint) size);
+  memset (out->data + start, 0, size);
+  return out->data + start;
+}
+
 /**
- * mp_message_encode_request:
+ * mp_message_write_request:
+ * @out: the bytes to append to (e.g. a frame with room for its header)
  * @id: the object id, or %MP_SERVER_ID
  * @method: the method's name (valid UTF-8)
  * @args: (nullable): the arguments, "av"; %NULL for none
  * @thread: the calling thread's tag
  *
- * Returns: (transfer full): the serialized "(tsavt)" request, byte for
- *   byte what g_variant_new (MP_MSG_REQUEST, ...) would serialize to
+ * Appends the serialized "(tsavt)" request, byte for byte what
+ * g_variant_new (MP_MSG_REQUEST, ...) would serialize to.
  */
-GBytes *
-mp_message_encode_request (guint64     id,
-                           const char *method,
-                           GVariant   *args,
-                           guint64     thread)
+void
+mp_message_write_request (GByteArray *out,
+                          guint64     id,
+                          const char *method,
+                          GVariant   *args,
+                          guint64     thread)
 {
   /* t at 0; s after it; av and t each at the next multiple of 8; then
    * the end offsets of s and av, the first member's last */
@@ -85,16 +99,17 @@ mp_message_encode_request (guint64     id,
   gsize body = thread_start + 8;
   gsize osize = offset_size (body, 2);
   gsize total = body + 2 * osize;
-  guint8 *data = g_malloc0 (total);   /* padding and the string's NUL */
+  guint8 *data = append_zeros (out, total);   /* padding and the string's NUL */
 
   memcpy (data, &id, 8);
   memcpy (data + 8, method, method_len);
+  /* copied, not g_variant_store()d: in a frame after its 4-byte header
+   * the place is not aligned as GLib's serializer insists */
   if (args_end > args_start)
-    g_variant_store (args, data + args_start);
+    memcpy (data + args_start, g_variant_get_data (args), args_end - args_start);
   memcpy (data + thread_start, &thread, 8);
   write_offset (data + total - osize, method_end, osize);
   write_offset (data + total - 2 * osize, args_end, osize);
-  return g_bytes_new_take (data, total);
 }
 
 /* GVariant reads the size of framing offsets off the container's size */
@@ -268,23 +283,24 @@ mp_request_clear (MpRequest *request)
 }
 
 /**
- * mp_message_encode_reply:
+ * mp_message_write_reply:
+ * @out: the bytes to append to
  * @kind: the reply's kind
  * @payload: the "v" member (a floating reference is consumed)
  *
- * Returns: (transfer full): the serialized "(yv)" reply
+ * Appends the serialized "(yv)" reply.
  */
-GBytes *
-mp_message_encode_reply (MpReplyKind  kind,
-                         GVariant    *payload)
+void
+mp_message_write_reply (GByteArray  *out,
+                        MpReplyKind  kind,
+                        GVariant    *payload)
 {
   g_autoptr(GVariant) owned = g_variant_ref_sink (payload);
   gsize size = g_variant_get_size (owned);
-  guint8 *data = g_malloc0 (REPLY_HEAD + size);
+  guint8 *data = append_zeros (out, REPLY_HEAD + size);
 
   data[0] = (guint8) kind;
-  g_variant_store (owned, data + REPLY_HEAD);
-  return g_bytes_new_take (data, REPLY_HEAD + size);
+  memcpy (data + REPLY_HEAD, g_variant_get_data (owned), size);   /* see above */
 }
 
 /**

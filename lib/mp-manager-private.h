@@ -58,7 +58,8 @@ typedef struct {
   guint64     thread;
 } MpRequest;
 
-GBytes     *mp_message_encode_request (guint64      id,
+void        mp_message_write_request  (GByteArray  *out,
+                                       guint64      id,
                                        const char  *method,
                                        GVariant    *args,
                                        guint64      thread);
@@ -67,7 +68,8 @@ gboolean    mp_message_decode_request (GBytes      *frame,
                                        GError     **error);
 void        mp_request_clear          (MpRequest   *request);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MpRequest, mp_request_clear)
-GBytes     *mp_message_encode_reply   (MpReplyKind  kind,
+void        mp_message_write_reply    (GByteArray  *out,
+                                       MpReplyKind  kind,
                                        GVariant    *payload);
 gboolean    mp_message_decode_reply   (GBytes      *frame,
                                        guint8      *kind,

@@ -33,6 +33,7 @@
 
 #include "mp-manager-private.h"
 #include "mp-connection.h"
+#include "mp-connection-private.h"
 
 #ifndef POLLRDHUP
 #define POLLRDHUP 0
@@ -477,7 +478,19 @@ mp_waiters_wake_all (GQueue *waiters)
 /* requests                                                             */
 /* ------------------------------------------------------------------ */
 
-static GBytes *
+/* a frame to send: room for its header, then @kind and @payload */
+static GByteArray *
+reply_new (MpReplyKind  kind,
+           GVariant    *payload)
+{
+  GByteArray *frame = g_byte_array_sized_new (64);
+
+  g_byte_array_set_size (frame, MP_FRAME_HEADER_SIZE);
+  mp_message_write_reply (frame, kind, payload);
+  return frame;
+}
+
+static GByteArray *
 reply_error (const GError *error)
 {
   guint code = MP_ERROR_FAILED;
@@ -490,9 +503,8 @@ reply_error (const GError *error)
     }
   else
     name = g_strdup_printf ("%s:%d", g_quark_to_string (error->domain), error->code);
-  return mp_message_encode_reply (MP_REPLY_ERROR,
-                                  g_variant_new_variant (g_variant_new (MP_MSG_ERROR, code, name,
-                                                                        error->message)));
+  return reply_new (MP_REPLY_ERROR,
+                    g_variant_new_variant (g_variant_new (MP_MSG_ERROR, code, name, error->message)));
 }
 
 /* the arguments after the first @skip, as a new "av" */
@@ -728,8 +740,8 @@ preincref_token (const MpToken *token,
 
 /* @released: (out) (transfer full) (nullable): wires the call dropped,
  * to release once the reply is out.
- * Returns: (transfer full): the reply to send */
-static GBytes *
+ * Returns: (transfer full): the reply's frame, to send */
+static GByteArray *
 server_handle (MpServer        *server,
                MpServerConn    *conn,
                const MpRequest *request,
@@ -784,7 +796,7 @@ server_handle (MpServer        *server,
       mp_wire_foreach_token (result, preincref_token, &pre);
       g_mutex_unlock (&server->lock);
     }
-  return mp_message_encode_reply (kind, kind == MP_REPLY_RETURN ? result : g_variant_new_variant (result));
+  return reply_new (kind, kind == MP_REPLY_RETURN ? result : g_variant_new_variant (result));
 }
 
 /* ------------------------------------------------------------------ */
@@ -820,7 +832,7 @@ serve_connection (MpServerConn *conn)
     {
       g_autoptr(GBytes) frame = NULL;
       g_auto(MpRequest) request = { NULL };
-      g_autoptr(GBytes) reply = NULL;
+      g_autoptr(GByteArray) reply = NULL;
       g_autoptr(GPtrArray) released = NULL;
       gboolean sent;
 
@@ -834,7 +846,7 @@ serve_connection (MpServerConn *conn)
           return;
         }
       reply = server_handle (server, conn, &request, &released);
-      sent = mp_connection_send_bytes (conn->connection, reply, &error);
+      sent = mp_connection_send_frame (conn->connection, reply, &error);
       for (guint i = 0; released != NULL && i < released->len; i++)
         mp_server_release_wire (server, g_ptr_array_index (released, i));
       if (conn->stop_after_reply)

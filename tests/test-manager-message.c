@@ -73,6 +73,30 @@ glib_request (guint64     id,
                                             thread));
 }
 
+/* the writers append: here to nothing, in the library after the room
+ * for a frame's header */
+static GBytes *
+encode_request (guint64     id,
+                const char *method,
+                GVariant   *args,
+                guint64     thread)
+{
+  GByteArray *out = g_byte_array_new ();
+
+  mp_message_write_request (out, id, method, args, thread);
+  return g_byte_array_free_to_bytes (out);
+}
+
+static GBytes *
+encode_reply (MpReplyKind  kind,
+              GVariant    *payload)
+{
+  GByteArray *out = g_byte_array_new ();
+
+  mp_message_write_reply (out, kind, payload);
+  return g_byte_array_free_to_bytes (out);
+}
+
 static void
 assert_same_bytes (GBytes   *ours,
                    GVariant *theirs)
@@ -107,11 +131,21 @@ test_request_bytes (void)
           g_autofree char *method = make_method (method_lengths[m]);
           g_autoptr(GVariant) args = make_args (n_args, arg_string_lengths[t]);
           g_autoptr(GVariant) theirs = glib_request (G_MAXUINT64 - m, method, args, 77 + t);
-          g_autoptr(GBytes) ours = mp_message_encode_request (G_MAXUINT64 - m, method, args, 77 + t);
+          g_autoptr(GBytes) ours = encode_request (G_MAXUINT64 - m, method, args, 77 + t);
           g_auto(MpRequest) request = { NULL };
           g_autoptr(GError) error = NULL;
 
           assert_same_bytes (ours, theirs);
+          /* after what the array held already, as after a header's room */
+          {
+            g_autoptr(GByteArray) framed = g_byte_array_new ();
+
+            g_byte_array_append (framed, (const guint8 *) "room", 4);
+            mp_message_write_request (framed, G_MAXUINT64 - m, method, args, 77 + t);
+            g_assert_cmpmem (framed->data, 4, "room", 4);
+            g_assert_cmpmem (framed->data + 4, framed->len - 4,
+                             g_variant_get_data (theirs), g_variant_get_size (theirs));
+          }
 
           g_assert_true (mp_message_decode_request (ours, &request, &error));
           g_assert_no_error (error);
@@ -138,7 +172,7 @@ test_reply_bytes (void)
         g_autofree char *text = make_method (arg_string_lengths[t]);
         g_autoptr(GVariant) payload = g_variant_ref_sink (mp_wire_string (text));
         g_autoptr(GVariant) theirs = g_variant_ref_sink (g_variant_new ("(y@v)", kinds[k], payload));
-        g_autoptr(GBytes) ours = mp_message_encode_reply (kinds[k], payload);
+        g_autoptr(GBytes) ours = encode_reply (kinds[k], payload);
         g_autoptr(GVariant) got = NULL;
         g_autoptr(GError) error = NULL;
         guint8 kind = 0xff;
@@ -279,8 +313,8 @@ test_request_like_glib (void)
         g_autofree char *method = make_method (method_lengths[m]);
         g_autoptr(GVariant) args = make_args (n_args, 3);
         g_autoptr(GVariant) plain_args = make_plain_args (n_args + 1);
-        g_autoptr(GBytes) valid = mp_message_encode_request (m, method, args, 1);
-        g_autoptr(GBytes) valid_plain = mp_message_encode_request (m, method, plain_args, 1);
+        g_autoptr(GBytes) valid = encode_request (m, method, args, 1);
+        g_autoptr(GBytes) valid_plain = encode_request (m, method, plain_args, 1);
 
         damage_and_judge (valid, assert_request_verdict, &tally);
         damage_and_judge (valid_plain, assert_request_verdict, &tally);
@@ -323,7 +357,7 @@ test_request_wide_offsets (void)
         wide[body + 2 * i] = data[body + i];   /* little-endian */
       wide_bytes = g_bytes_new_take (wide, wide_len);
       wide_args = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("av"), wide_bytes, FALSE));
-      request = mp_message_encode_request (1, "extend", wide_args, 2);
+      request = encode_request (1, "extend", wide_args, 2);
       judge (assert_request_verdict, g_bytes_get_data (request, NULL), g_bytes_get_size (request), &tally);
     }
   g_assert_cmpuint (tally.refused, ==, 4);
@@ -342,7 +376,7 @@ test_reply_like_glib (void)
 
   for (gsize p = 0; p < G_N_ELEMENTS (payloads); p++)
     {
-      g_autoptr(GBytes) valid = mp_message_encode_reply ((MpReplyKind) (p % 3), payloads[p]);
+      g_autoptr(GBytes) valid = encode_reply ((MpReplyKind) (p % 3), payloads[p]);
 
       damage_and_judge (valid, assert_reply_verdict, &tally);
     }
