@@ -58,6 +58,8 @@ typedef struct {
   guint64     thread;
 } MpRequest;
 
+GVariant   *mp_message_new_args       (GVariant   **wires,
+                                       gsize        n_wires);
 void        mp_message_write_request  (GByteArray  *out,
                                        guint64      id,
                                        const char  *method,

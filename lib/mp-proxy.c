@@ -106,7 +106,8 @@ args_of (GVariant *first,
   gsize n = 0;
   va_list ap;
 
-  /* not a GVariantBuilder: it checks every child against the type again */
+  /* serialized at once (see mp_message_new_args()): no GVariantBuilder
+   * checking each child's type, no tree for the request to walk */
   va_start (ap, first);
   for (GVariant *wire = first; wire != NULL; wire = va_arg (ap, GVariant *))
     {
@@ -114,7 +115,7 @@ args_of (GVariant *first,
       wires[n++] = wire;
     }
   va_end (ap);
-  return g_variant_new_array (G_VARIANT_TYPE_VARIANT, wires, n);
+  return mp_message_new_args (wires, n);
 }
 
 static gboolean

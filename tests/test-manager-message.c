@@ -161,6 +161,49 @@ test_request_bytes (void)
         }
 }
 
+/* mp_message_new_args() against g_variant_new_array(): none, plain
+ * values, strings long enough for 2- and 4-byte offsets, nested lists */
+static void
+test_args_bytes (void)
+{
+  for (gsize t = 0; t < G_N_ELEMENTS (arg_string_lengths); t++)
+    for (guint n = 0; n <= 6; n++)
+      {
+        g_autofree char *text = make_method (arg_string_lengths[t]);
+        GVariant *ours_wires[6], *theirs_wires[6];
+        g_autoptr(GVariant) ours = NULL;
+        g_autoptr(GVariant) theirs = NULL;
+
+        for (guint i = 0; i < n; i++)
+          {
+            GVariant *wire;
+            GPtrArray *inner = g_ptr_array_new ();
+
+            switch (i % 4)
+              {
+              case 0: wire = mp_wire_int (-(gint64) i); break;
+              case 1: wire = mp_wire_string (text); break;
+              case 2: wire = mp_wire_none (); break;
+              default:
+                g_ptr_array_add (inner, mp_wire_bool (i & 1));
+                g_ptr_array_add (inner, mp_wire_string (text));
+                wire = mp_wire_list (inner);
+                break;
+              }
+            g_ptr_array_unref (inner);
+            theirs_wires[i] = g_variant_ref_sink (wire);
+            ours_wires[i] = g_variant_ref (wire);
+          }
+        theirs = g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE_VARIANT, theirs_wires, n));
+        ours = g_variant_ref_sink (mp_message_new_args (ours_wires, n));
+        for (guint i = 0; i < n; i++)
+          g_variant_unref (theirs_wires[i]);
+        g_assert_cmpmem (g_variant_get_data (ours), g_variant_get_size (ours),
+                         g_variant_get_data (theirs), g_variant_get_size (theirs));
+        g_assert_true (g_variant_is_normal_form (theirs));
+      }
+}
+
 static void
 test_reply_bytes (void)
 {
@@ -393,6 +436,7 @@ main (int    argc,
   g_test_add_func ("/manager/message/request/bytes", test_request_bytes);
   g_test_add_func ("/manager/message/request/like-glib", test_request_like_glib);
   g_test_add_func ("/manager/message/request/wide-offsets", test_request_wide_offsets);
+  g_test_add_func ("/manager/message/args/bytes", test_args_bytes);
   g_test_add_func ("/manager/message/reply/bytes", test_reply_bytes);
   g_test_add_func ("/manager/message/reply/like-glib", test_reply_like_glib);
 
