@@ -113,7 +113,7 @@ mp_message_new_args (GVariant **wires,
     }
   bytes = g_bytes_new_take (data, total);
   /* trusted: in normal form by construction, as the elements were */
-  return g_variant_new_from_bytes (G_VARIANT_TYPE ("av"), bytes, TRUE);
+  return g_variant_new_from_bytes (MP_MSG_TYPE ("av"), bytes, TRUE);
 }
 
 /**

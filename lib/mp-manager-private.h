@@ -124,6 +124,10 @@ GVariant   *mp_wire_none_shared (void);
  * the serialized bytes, without unboxing. */
 gboolean    mp_wire_may_hold_tokens (GVariant *wire);
 
+/* TRUE when @wire is a "v" holding a plain value or None
+ * (mp_wire_bytes_are_plain()): no proxy inside, nothing to check */
+gboolean    mp_wire_is_plain    (GVariant    *wire);
+
 /* checks the shape of an untrusted wire value; names what is wrong */
 gboolean    mp_wire_check       (GVariant    *wire,
                                  GError     **error);
@@ -159,7 +163,8 @@ typedef struct {
   MpServerConn *conn;
   guint64       nonce;      /* the client process */
   guint64       thread;     /* the client thread */
-  GPtrArray    *released;   /* wires dropped by the call, released after the reply */
+  GVariant     *released;   /* a wire dropped by the call, released after the reply */
+  GPtrArray    *more_released;   /* the others, when it dropped several */
 } MpCall;
 
 /* A call blocked in a server object; wakers set @flagged when they mean

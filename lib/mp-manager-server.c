@@ -367,10 +367,29 @@ void
 mp_call_release (MpCall   *call,
                  GVariant *wire)
 {
-  /* most calls release nothing: the array comes with the first */
+  /* most calls release one wire (set) or none: an array only beyond */
   if (call->released == NULL)
-    call->released = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
-  g_ptr_array_add (call->released, g_variant_ref (wire));
+    {
+      call->released = g_variant_ref (wire);
+      return;
+    }
+  if (call->more_released == NULL)
+    call->more_released = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  g_ptr_array_add (call->more_released, g_variant_ref (wire));
+}
+
+/* after the reply: gives back what the call dropped */
+static void
+call_finish (MpCall *call)
+{
+  if (call->released != NULL)
+    {
+      mp_server_release_wire (call->server, call->released);
+      g_clear_pointer (&call->released, g_variant_unref);
+    }
+  for (guint i = 0; call->more_released != NULL && i < call->more_released->len; i++)
+    mp_server_release_wire (call->server, g_ptr_array_index (call->more_released, i));
+  g_clear_pointer (&call->more_released, g_ptr_array_unref);
 }
 
 /**
@@ -738,14 +757,14 @@ preincref_token (const MpToken *token,
   return TRUE;
 }
 
-/* @released: (out) (transfer full) (nullable): wires the call dropped,
- * to release once the reply is out.
+/* @call: (out caller-allocates): the call, with the wires it dropped, to
+ * release once the reply is out (mp_call_finish()).
  * Returns: (transfer full): the reply's frame, to send */
 static GByteArray *
 server_handle (MpServer        *server,
                MpServerConn    *conn,
                const MpRequest *request,
-               GPtrArray      **released)
+               MpCall          *call)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) result = NULL;
@@ -753,11 +772,10 @@ server_handle (MpServer        *server,
   GVariant *args = request->args;
   guint64 id = request->id;
   MpReplyKind kind = MP_REPLY_RETURN;
-  MpCall call = { server, conn, conn->nonce, request->thread, NULL };
 
   if (id == MP_SERVER_ID)
     {
-      result = server_method (server, conn, &call, method, args, &kind, &error);
+      result = server_method (server, conn, call, method, args, &kind, &error);
       if (result != NULL)
         g_variant_take_ref (result);
     }
@@ -778,11 +796,10 @@ server_handle (MpServer        *server,
         mp_set_error (&error, MP_ERROR_KEY,
                       "no object with id %" G_GUINT64_FORMAT " in the manager (it was freed when its last proxy went away)",
                       id);
-      else if (mp_referent_invoke (referent, &call, method, args, &result, &error) && result == NULL)
+      else if (mp_referent_invoke (referent, call, method, args, &result, &error) && result == NULL)
         result = mp_wire_none_shared ();
     }
 
-  *released = g_steal_pointer (&call.released);
   if (error != NULL)
     return reply_error (error);
 
@@ -792,9 +809,12 @@ server_handle (MpServer        *server,
        * process, so the object outlives its removal from a container */
       PreIncref pre = { server, conn->nonce };
 
-      g_mutex_lock (&server->lock);
-      mp_wire_foreach_token (result, preincref_token, &pre);
-      g_mutex_unlock (&server->lock);
+      if (mp_wire_may_hold_tokens (result))
+        {
+          g_mutex_lock (&server->lock);
+          mp_wire_foreach_token (result, preincref_token, &pre);
+          g_mutex_unlock (&server->lock);
+        }
     }
   return reply_new (kind, kind == MP_REPLY_RETURN ? result : g_variant_new_variant (result));
 }
@@ -833,7 +853,7 @@ serve_connection (MpServerConn *conn)
       g_autoptr(GBytes) frame = NULL;
       g_auto(MpRequest) request = { NULL };
       g_autoptr(GByteArray) reply = NULL;
-      g_autoptr(GPtrArray) released = NULL;
+      MpCall call = { server, conn, conn->nonce, 0, NULL, NULL };
       gboolean sent;
 
       frame = mp_connection_recv_bytes (conn->connection, -1, &error);
@@ -845,10 +865,10 @@ serve_connection (MpServerConn *conn)
             g_debug ("manager: dropping a client: %s", error->message);
           return;
         }
-      reply = server_handle (server, conn, &request, &released);
+      call.thread = request.thread;
+      reply = server_handle (server, conn, &request, &call);
       sent = mp_connection_send_frame (conn->connection, reply, &error);
-      for (guint i = 0; released != NULL && i < released->len; i++)
-        mp_server_release_wire (server, g_ptr_array_index (released, i));
+      call_finish (&call);
       if (conn->stop_after_reply)
         server_stop (server);
       if (!sent)

@@ -128,6 +128,16 @@ peek_inner_type (GVariant *wire,
 }
 
 gboolean
+mp_wire_is_plain (GVariant *wire)
+{
+  gsize size;
+
+  return g_variant_is_of_type (wire, G_VARIANT_TYPE_VARIANT) &&
+         (size = g_variant_get_size (wire)) <= 8 + 1 + 2 &&
+         mp_wire_bytes_are_plain (g_variant_get_data (wire), size);
+}
+
+gboolean
 mp_wire_may_hold_tokens (GVariant *wire)
 {
   gsize len = 0;
