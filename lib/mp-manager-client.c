@@ -30,6 +30,9 @@
 #include "mp-connection.h"
 #include "mp-connection-private.h"
 
+/* the request buffer a thread keeps between calls, at most */
+#define REQUEST_KEEP_SIZE 4096
+
 /* a backstop: a live server answers the handshake at once */
 #define CONNECT_TIMEOUT_US (30 * G_USEC_PER_SEC)
 
@@ -379,30 +382,52 @@ endpoint_mark_broken (MpEndpoint *self)
 }
 
 /* one request, one reply; @args is consumed if floating. A reply that is
- * not a well-formed "(yv)" fails here, so the connection is dropped. */
+ * not a well-formed "(yv)" fails here, so the connection is dropped.
+ * @boxed is left NULL for a plain RETURN value unless @want_value. */
 static gboolean
 round_trip (MpConnection  *connection,
             guint64        id,
             const char    *method,
             GVariant      *args,
+            gboolean       want_value,
             guint8        *kind,
             GVariant     **boxed,
             GError       **error)
 {
+  /* a thread makes one call at a time: its request buffer is reused */
+  static GPrivate request_key = G_PRIVATE_INIT ((GDestroyNotify) g_byte_array_unref);
   g_autoptr(GVariant) owned_args = args != NULL ? g_variant_ref_sink (args) : NULL;
-  g_autoptr(GByteArray) request = g_byte_array_sized_new (64);
+  GByteArray *request = g_private_get (&request_key);
   g_autoptr(GBytes) reply = NULL;
+  gboolean sent;
 
+  if (request == NULL)
+    {
+      request = g_byte_array_sized_new (REQUEST_KEEP_SIZE);
+      g_private_set (&request_key, request);
+    }
   /* room for the frame's header, then the message: one send() */
   g_byte_array_set_size (request, MP_FRAME_HEADER_SIZE);
   mp_message_write_request (request, id, method, owned_args, (guint64) thread_tag ());
-  if (!mp_connection_send_frame (connection, request, error))
+  sent = mp_connection_send_frame (connection, request, error);
+  if (request->len > REQUEST_KEEP_SIZE)
+    g_private_replace (&request_key, g_byte_array_sized_new (REQUEST_KEEP_SIZE));
+  if (!sent)
     return FALSE;
   reply = mp_connection_recv_bytes (connection, -1, error);
-  return reply != NULL && mp_message_decode_reply (reply, kind, boxed, error);
+  if (reply == NULL)
+    return FALSE;
+  *boxed = NULL;
+  /* whatever is not a plain RETURN is built: errors and proxies are read */
+  if (!mp_message_decode_reply (reply, kind, want_value ? boxed : NULL, error))
+    return FALSE;
+  if (*kind != MP_REPLY_RETURN && *boxed == NULL)
+    return mp_message_decode_reply (reply, kind, boxed, error);
+  return TRUE;
 }
 
-/* @boxed: the reply's "v" member, in normal form */
+/* @boxed: the reply's "v" member, in normal form (NULL: a plain value
+ * nobody asked for) */
 static gboolean
 parse_reply (guint8        kind_byte,
              GVariant     *boxed,
@@ -419,7 +444,8 @@ parse_reply (guint8        kind_byte,
        * it reads (mp_deserialize_value(), mp_wire_get_int() ...), and the
        * frame was checked for normal form once, when it arrived */
       *kind = MP_REPLY_RETURN;
-      *payload = g_variant_ref (boxed);
+      if (payload != NULL)
+        *payload = boxed != NULL ? g_variant_ref (boxed) : NULL;
       return TRUE;
 
     case MP_REPLY_PROXY:
@@ -427,7 +453,8 @@ parse_reply (guint8        kind_byte,
       if (!g_variant_is_of_type (inner, MP_MSG_TYPE (MP_MSG_PROXY)))
         break;
       *kind = MP_REPLY_PROXY;
-      *payload = g_steal_pointer (&inner);
+      if (payload != NULL)
+        *payload = g_steal_pointer (&inner);
       return TRUE;
 
     case MP_REPLY_ERROR:
@@ -489,7 +516,7 @@ open_connection (MpEndpoint *self,
     g_variant_builder_add_value (&builder, mp_wire_bool (anchor));
     args = g_variant_builder_end (&builder);
   }
-  if (!round_trip (connection, MP_SERVER_ID, "hello", args, &kind_byte, &reply, &local))
+  if (!round_trip (connection, MP_SERVER_ID, "hello", args, FALSE, &kind_byte, &reply, &local))
     {
       connection_failed (self, local, error);
       return NULL;
@@ -622,8 +649,9 @@ mp_endpoint_forget (const char *address,
  * @method: the method's name
  * @args: (nullable): the arguments, "av" (consumed if floating)
  * @kind: (out): %MP_REPLY_RETURN or %MP_REPLY_PROXY
- * @payload: (out) (transfer full): the result: a "v" wire for RETURN,
- *   "(st)" for PROXY
+ * @payload: (out) (transfer full) (optional): the result: a "v" wire for
+ *   RETURN, "(st)" for PROXY; %NULL when the caller ignores a RETURN
+ *   value (a plain one is then never built)
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set: the server's error (see
@@ -660,7 +688,7 @@ mp_endpoint_call (MpEndpoint   *self,
         return FALSE;
     }
 
-  if (!round_trip (connection, id, method, owned_args, &kind_byte, &reply, &local))
+  if (!round_trip (connection, id, method, owned_args, payload != NULL, &kind_byte, &reply, &local))
     {
       mp_connection_unref (connection);
       return connection_failed (self, local, error);

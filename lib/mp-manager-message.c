@@ -352,7 +352,9 @@ mp_message_write_reply (GByteArray  *out,
  * mp_message_decode_reply:
  * @frame: a frame from the server (untrusted)
  * @kind: (out): the kind byte, not yet checked against #MpReplyKind
- * @payload: (out) (transfer full): the "v" member, in normal form
+ * @payload: (out) (transfer full) (optional): the "v" member, in normal
+ *   form; %NULL when not wanted, then a plain RETURN (None, a number) is
+ *   only checked, never built
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with %MP_ERROR_PROTOCOL when @frame is not
@@ -377,6 +379,11 @@ mp_message_decode_reply (GBytes    *frame,
        * say so; anything else GLib judges. */
       gboolean plain = mp_wire_bytes_are_plain (data + REPLY_HEAD, len - REPLY_HEAD);
 
+      if (plain && payload == NULL && data[0] == MP_REPLY_RETURN)
+        {
+          *kind = data[0];
+          return TRUE;
+        }
       rest = g_bytes_new_from_bytes (frame, REPLY_HEAD, len - REPLY_HEAD);
       value = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, rest, plain));
     }
@@ -388,6 +395,7 @@ mp_message_decode_reply (GBytes    *frame,
       return FALSE;
     }
   *kind = data[0];
-  *payload = g_steal_pointer (&value);
+  if (payload != NULL)
+    *payload = g_steal_pointer (&value);
   return TRUE;
 }

@@ -39,6 +39,9 @@
 #define POLLRDHUP 0
 #endif
 
+/* the reply buffer a connection keeps between calls, at most */
+#define REPLY_KEEP_SIZE 4096
+
 struct _MpServerConn {
   MpServer     *server;
   MpConnection *connection;
@@ -48,6 +51,7 @@ struct _MpServerConn {
   gboolean      greeted;
   gboolean      anchor;
   gboolean      stop_after_reply;
+  GByteArray   *reply;        /* the frame of the reply, reused call after call */
   GList         link;         /* in server->conns */
 };
 
@@ -497,20 +501,20 @@ mp_waiters_wake_all (GQueue *waiters)
 /* requests                                                             */
 /* ------------------------------------------------------------------ */
 
-/* a frame to send: room for its header, then @kind and @payload */
-static GByteArray *
-reply_new (MpReplyKind  kind,
-           GVariant    *payload)
+/* the frame to send in @conn's buffer: room for its header, then @kind
+ * and @payload */
+static void
+reply_set (MpServerConn *conn,
+           MpReplyKind   kind,
+           GVariant     *payload)
 {
-  GByteArray *frame = g_byte_array_sized_new (64);
-
-  g_byte_array_set_size (frame, MP_FRAME_HEADER_SIZE);
-  mp_message_write_reply (frame, kind, payload);
-  return frame;
+  g_byte_array_set_size (conn->reply, MP_FRAME_HEADER_SIZE);
+  mp_message_write_reply (conn->reply, kind, payload);
 }
 
-static GByteArray *
-reply_error (const GError *error)
+static void
+reply_error (MpServerConn *conn,
+             const GError *error)
 {
   guint code = MP_ERROR_FAILED;
   g_autofree char *name = NULL;
@@ -522,8 +526,8 @@ reply_error (const GError *error)
     }
   else
     name = g_strdup_printf ("%s:%d", g_quark_to_string (error->domain), error->code);
-  return reply_new (MP_REPLY_ERROR,
-                    g_variant_new_variant (g_variant_new (MP_MSG_ERROR, code, name, error->message)));
+  reply_set (conn, MP_REPLY_ERROR,
+             g_variant_new_variant (g_variant_new (MP_MSG_ERROR, code, name, error->message)));
 }
 
 /* the arguments after the first @skip, as a new "av" */
@@ -757,10 +761,9 @@ preincref_token (const MpToken *token,
   return TRUE;
 }
 
-/* @call: (out caller-allocates): the call, with the wires it dropped, to
- * release once the reply is out (mp_call_finish()).
- * Returns: (transfer full): the reply's frame, to send */
-static GByteArray *
+/* Leaves the reply's frame in conn->reply. @call: the call, with the
+ * wires it dropped, to release once the reply is out (call_finish()). */
+static void
 server_handle (MpServer        *server,
                MpServerConn    *conn,
                const MpRequest *request,
@@ -801,7 +804,10 @@ server_handle (MpServer        *server,
     }
 
   if (error != NULL)
-    return reply_error (error);
+    {
+      reply_error (conn, error);
+      return;
+    }
 
   if (kind == MP_REPLY_RETURN)
     {
@@ -816,7 +822,7 @@ server_handle (MpServer        *server,
           g_mutex_unlock (&server->lock);
         }
     }
-  return reply_new (kind, kind == MP_REPLY_RETURN ? result : g_variant_new_variant (result));
+  reply_set (conn, kind, kind == MP_REPLY_RETURN ? result : g_variant_new_variant (result));
 }
 
 /* ------------------------------------------------------------------ */
@@ -832,6 +838,7 @@ conn_free (MpServerConn *conn)
     close (conn->wake[0]);
   if (conn->wake[1] >= 0)
     close (conn->wake[1]);
+  g_clear_pointer (&conn->reply, g_byte_array_unref);
   g_free (conn);
 }
 
@@ -852,7 +859,6 @@ serve_connection (MpServerConn *conn)
     {
       g_autoptr(GBytes) frame = NULL;
       g_auto(MpRequest) request = { NULL };
-      g_autoptr(GByteArray) reply = NULL;
       MpCall call = { server, conn, conn->nonce, 0, NULL, NULL };
       gboolean sent;
 
@@ -866,8 +872,14 @@ serve_connection (MpServerConn *conn)
           return;
         }
       call.thread = request.thread;
-      reply = server_handle (server, conn, &request, &call);
-      sent = mp_connection_send_frame (conn->connection, reply, &error);
+      server_handle (server, conn, &request, &call);
+      sent = mp_connection_send_frame (conn->connection, conn->reply, &error);
+      if (conn->reply->len > REPLY_KEEP_SIZE)
+        {
+          /* a big reply does not keep its memory for the small ones */
+          g_byte_array_unref (conn->reply);
+          conn->reply = g_byte_array_sized_new (REPLY_KEEP_SIZE);
+        }
       call_finish (&call);
       if (conn->stop_after_reply)
         server_stop (server);
@@ -911,6 +923,7 @@ start_connection (MpServer     *server,
   conn->connection = connection;
   conn->socket_fd = g_socket_get_fd (mp_connection_get_socket (connection));
   conn->wake[0] = conn->wake[1] = -1;
+  conn->reply = g_byte_array_sized_new (REPLY_KEEP_SIZE);
   conn->link.data = conn;
   if (!g_unix_open_pipe (conn->wake, FD_CLOEXEC, error) ||
       !g_unix_set_fd_nonblocking (conn->wake[0], TRUE, error) ||

@@ -163,7 +163,8 @@ call_wire (MpProxy     *self,
   endpoint = proxy_endpoint (self, error);
   if (endpoint == NULL || !ensure_reference (self, endpoint, error))
     return FALSE;
-  if (!mp_endpoint_call (endpoint, self->id, method, owned_args, &kind, &payload, error))
+  if (!mp_endpoint_call (endpoint, self->id, method, owned_args, &kind,
+                         result != NULL ? &payload : NULL, error))
     return FALSE;
   if (kind != MP_REPLY_RETURN)
     {
