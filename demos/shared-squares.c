@@ -11,8 +11,9 @@
  * Fixed: an MpArray and an MpValue live in shared memory; they reach the
  * children as start arguments (by inheritance: under fork and under
  * spawn). The total is updated with its lock held across read, add and
- * write, because `total += x` with a lock per get and per set loses
- * updates (see the lost-update demo; the article's sample has that bug).
+ * write (mp_value_add_int()), because `total += x` with a lock per get
+ * and per set loses updates (see the lost-update demo; the article's
+ * sample has that bug).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -61,20 +62,6 @@ MP_TASK_DEFINE ("shared-squares:square-into-plain", square_into_plain_task)
 /* ---- fixed: shared memory ----------------------------------------------------- */
 
 static gboolean
-add_to_total (MpValue *total,
-              gint64   x,
-              GError **error)
-{
-  g_autoptr(MpLocker) locker = mp_locker_new (total, error);
-  gint64 v;
-
-  if (locker == NULL)
-    return FALSE;
-  v = mp_value_get_int (total, error);
-  return *error == NULL && mp_value_set_int (total, v + x, error);
-}
-
-static gboolean
 square_into_shared_task (MpArgs  *args,
                          GValue  *result,
                          GError **error)
@@ -92,9 +79,11 @@ square_into_shared_task (MpArgs  *args,
       return FALSE;
     }
   n = mp_args_get_int (args, 0);
-  /* a bad index is MP_ERROR_INDEX, never a write outside the array */
+  /* a bad index is MP_ERROR_INDEX, never a write outside the array;
+   * total += n * n holds the total's lock across the read, the add and
+   * the write */
   return mp_array_set_int (squares, n, n * n, error) &&
-         add_to_total (total, n * n, error);
+         mp_value_add_int (total, n * n, error);
 }
 MP_TASK_DEFINE ("shared-squares:square-into-shared", square_into_shared_task)
 

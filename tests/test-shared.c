@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <glib-unix.h>
+
 #include "mpshare.h"
 #include "mp-serialize-private.h"
 
@@ -514,6 +516,146 @@ test_value_per_call_lock (void)
   g_assert_cmpint (mp_value_get_int (total, &error), ==, 1);
 }
 
+/* mp_value_add_int(): every integer typecode's range, checked on the sum;
+ * a refused add writes nothing and leaves the lock free. */
+static void
+test_value_add_int_range (void)
+{
+  for (gsize r = 0; r < G_N_ELEMENTS (int_rows); r++)
+    {
+      const IntRow *row = &int_rows[r];
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MpValue) value = mp_value_create (row->code, TRUE, &error);
+
+      g_test_message ("typecode '%c'", row->code);
+      g_assert_no_error (error);
+      g_assert_true (mp_value_set_int (value, row->min, &error));
+      g_assert_true (mp_value_add_int (value, 1, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (mp_value_get_int (value, &error), ==, row->min + 1);
+
+      g_assert_true (mp_value_set_int (value, row->min, &error));
+      g_assert_false (mp_value_add_int (value, -1, &error));
+      g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, "does not fit"));
+      g_clear_error (&error);
+      g_assert_cmpint (mp_value_get_int (value, &error), ==, row->min);
+
+      g_assert_true (mp_value_set_uint (value, row->max, &error));
+      g_assert_false (mp_value_add_int (value, 1, &error));
+      g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, " + 1 does not fit"));
+      g_clear_error (&error);
+      g_assert_cmpuint (mp_value_get_uint (value, &error), ==, row->max);
+      g_assert_true (mp_value_add_int (value, -1, &error));
+      g_assert_cmpuint (mp_value_get_uint (value, &error), ==, row->max - 1);
+      g_assert_no_error (error);
+      /* nothing stays held, not even after a refusal */
+      g_assert_cmpint (try_lock_in_child (mp_value_get_lock (value, NULL)), ==, 1);
+    }
+}
+
+/* Sums beyond 64 bits, across zero, and what has no integer at all. */
+static void
+test_value_add_int_edges (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpValue) q = mp_value_create ('q', TRUE, &error);
+  g_autoptr(MpValue) big = mp_value_create ('Q', TRUE, &error);
+  g_autoptr(MpValue) d = mp_value_create ('d', TRUE, &error);
+  g_autoptr(MpValue) raw = mp_value_create ('i', FALSE, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (mp_value_set_int (q, G_MAXINT64, &error));
+  g_assert_true (mp_value_add_int (q, G_MININT64, &error));
+  g_assert_cmpint (mp_value_get_int (q, &error), ==, -1);
+  g_assert_true (mp_value_add_int (q, G_MININT64 + 1, &error));
+  g_assert_cmpint (mp_value_get_int (q, &error), ==, G_MININT64);
+  g_assert_no_error (error);
+  g_assert_false (mp_value_add_int (q, -1, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_cmpint (mp_value_get_int (q, &error), ==, G_MININT64);
+
+  g_assert_true (mp_value_set_uint (big, G_MAXUINT64, &error));
+  g_assert_true (mp_value_add_int (big, G_MININT64, &error));
+  g_assert_cmpuint (mp_value_get_uint (big, &error), ==, (guint64) G_MAXINT64);
+  g_assert_true (mp_value_add_int (big, G_MAXINT64, &error));
+  g_assert_cmpuint (mp_value_get_uint (big, &error), ==, G_MAXUINT64 - 1);
+  g_assert_no_error (error);
+  g_assert_false (mp_value_add_int (big, 2, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_true (mp_value_set_uint (big, 5, &error));
+  g_assert_false (mp_value_add_int (big, -7, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_cmpuint (mp_value_get_uint (big, &error), ==, 5);
+
+  g_assert_false (mp_value_add_int (d, 1, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  /* no lock to hold: a plain add */
+  g_assert_true (mp_value_add_int (raw, -3, &error));
+  g_assert_cmpint (mp_value_get_int (raw, &error), ==, -3);
+  g_assert_no_error (error);
+}
+
+/* The one-call fix of lost-update: several processes adding at once lose
+ * nothing; inside a longer update under the lock (a plain MpLock, which
+ * cannot be taken twice) it adds without taking the lock again. */
+#define N_ADDERS 4
+#define N_ADDS 100000
+
+static void
+test_value_add_int_processes (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpLock) lock = mp_lock_new (&error);
+  g_autoptr(MpValue) total = NULL;
+  pid_t pids[N_ADDERS];
+  int gate[2];
+
+  g_assert_no_error (error);
+  total = mp_value_create_with_lock ('q', MP_LOCKABLE (lock), &error);
+  g_assert_no_error (error);
+  /* all start at once (the write end closing), so the adds overlap */
+  g_assert_true (g_unix_open_pipe (gate, FD_CLOEXEC, &error));
+  for (int p = 0; p < N_ADDERS; p++)
+    {
+      pids[p] = fork_or_die ();
+      if (pids[p] == 0)
+        {
+          char c;
+
+          close (gate[1]);
+          if (read (gate[0], &c, 1) != 0)
+            child_exit (2);
+          for (int i = 0; i < N_ADDS; i++)
+            if (!mp_value_add_int (total, 1, NULL))
+              child_exit (1);
+          child_exit (0);
+        }
+    }
+  close (gate[0]);
+  close (gate[1]);
+  for (int p = 0; p < N_ADDERS; p++)
+    g_assert_cmpint (reap (pids[p]), ==, 0);
+  g_assert_cmpint (mp_value_get_int (total, &error), ==, N_ADDERS * N_ADDS);
+
+  {
+    g_autoptr(MpLocker) locker = mp_locker_new (total, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (mp_value_add_int (total, 2, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (try_lock_in_child (MP_LOCKABLE (lock)), ==, 0);
+  }
+  g_assert_cmpint (try_lock_in_child (MP_LOCKABLE (lock)), ==, 1);
+  g_assert_cmpint (mp_value_get_int (total, &error), ==, N_ADDERS * N_ADDS + 2);
+}
+
 static void
 test_value_owner_died (void)
 {
@@ -538,6 +680,22 @@ test_value_owner_died (void)
   g_clear_error (&error);
   /* recovered; what the dead holder wrote is there, to be checked */
   g_assert_cmpint (mp_value_get_int (value, &error), ==, 99);
+  g_assert_no_error (error);
+
+  /* the one-call add reports a dead holder too, and adds nothing */
+  pid = fork_or_die ();
+  if (pid == 0)
+    {
+      if (!mp_lockable_acquire (MP_LOCKABLE (value), MP_WAIT_FOREVER, NULL))
+        child_exit (1);
+      child_exit (0);
+    }
+  g_assert_cmpint (reap (pid), ==, 0);
+  g_assert_false (mp_value_add_int (value, 1, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_OWNER_DIED);
+  g_clear_error (&error);
+  g_assert_true (mp_value_add_int (value, 1, &error));
+  g_assert_cmpint (mp_value_get_int (value, &error), ==, 100);
   g_assert_no_error (error);
 }
 
@@ -916,6 +1074,9 @@ main (int argc, char **argv)
   g_test_add_data_func ("/shared/value/read-modify-write/lock", GINT_TO_POINTER (TRUE),
                         test_value_read_modify_write);
   g_test_add_func ("/shared/value/per-call-lock", test_value_per_call_lock);
+  g_test_add_func ("/shared/value/add-int/range", test_value_add_int_range);
+  g_test_add_func ("/shared/value/add-int/edges", test_value_add_int_edges);
+  g_test_add_func ("/shared/value/add-int/processes", test_value_add_int_processes);
   g_test_add_func ("/shared/value/owner-died", test_value_owner_died);
   g_test_add_func ("/shared/serialize/inheritance-only", test_serialize_inheritance_only);
   g_test_add_func ("/shared/serialize/shares-memory-and-lock", test_serialize_shares_memory_and_lock);
