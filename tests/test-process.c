@@ -294,6 +294,21 @@ task_report (MpArgs  *args,
 }
 MP_TASK_DEFINE ("test-report", task_report)
 
+/* Exits 0 only when it was given no arguments at all. */
+static gboolean
+task_no_args (MpArgs  *args,
+              GValue  *result,
+              GError **error)
+{
+  if (args == NULL || mp_args_get_length (args) != 0)
+    {
+      mp_set_error (error, MP_ERROR_INVALID_ARGUMENT, "expected no arguments");
+      return FALSE;
+    }
+  return TRUE;
+}
+MP_TASK_DEFINE ("test-no-args", task_no_args)
+
 /* A child may start children of its own: its bootstrapping is over. */
 static gboolean
 task_nested (MpArgs  *args,
@@ -708,6 +723,39 @@ test_auth_key (gconstpointer data)
   test_assert_no_children ();
 }
 
+/* A task started without arguments gets an empty MpArgs (a forked child
+ * has no wire to decode then), and one with an empty MpArgs the same. */
+static void
+test_no_args (gconstpointer data)
+{
+  MpStartMethod method = TEST_METHOD (data);
+  g_autoptr(MpArgs) empty = mp_args_new (G_TYPE_INVALID);
+
+  g_assert_cmpint (run_to_exit (method, "test-no-args", NULL), ==, 0);
+  g_assert_cmpint (run_to_exit (method, "test-no-args", empty), ==, 0);
+  test_assert_no_children ();
+}
+
+/* The key is made before the first child starts, even a forked child
+ * without arguments (which gets no payload): the child shares it. */
+static void
+test_auth_key_first_child (gconstpointer data)
+{
+  MpStartMethod method = TEST_METHOD (data);
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GBytes) child_key = report (method, "auth-key");
+      g_autoptr(GBytes) key = mp_get_auth_key ();
+
+      g_assert_true (g_bytes_equal (child_key, key));
+      test_assert_no_children ();
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
 static void
 test_spawned_flag (gconstpointer data)
 {
@@ -919,6 +967,8 @@ main (int    argc,
   test_add_both_methods ("/process/%s/terminate", test_terminate);
   test_add_both_methods ("/process/%s/kill", test_kill);
   test_add_both_methods ("/process/%s/auth-key", test_auth_key);
+  test_add_both_methods ("/process/%s/auth-key-first-child", test_auth_key_first_child);
+  test_add_both_methods ("/process/%s/no-args", test_no_args);
   test_add_both_methods ("/process/%s/spawned-flag", test_spawned_flag);
   test_add_both_methods ("/process/%s/nested", test_nested);
   test_add_both_methods ("/process/%s/inherit-only", test_inherit_only_allowed);
