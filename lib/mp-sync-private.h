@@ -77,7 +77,12 @@ gboolean mp_sync_lock_enter_slow (MpLockable *lock,
  * thread already holds it (it is doing a read-modify-write under the
  * lock), there is nothing to take, *entered is FALSE and leave does
  * nothing; otherwise the lock is taken and *entered is TRUE. Fails only
- * with %MP_ERROR_OWNER_DIED (the lock is then free again). */
+ * with %MP_ERROR_OWNER_DIED (the lock is then free again).
+ *
+ * Between enter and leave nothing can ask the lock who holds it (the
+ * access calls out to nothing), so the mutex alone is taken: no depth,
+ * no holder. That keeps the time the lock is held, which the other
+ * processes wait out, to the access itself. */
 static inline gboolean
 mp_sync_lock_enter (MpLockable *lock,
                     gboolean   *entered,
@@ -92,8 +97,6 @@ mp_sync_lock_enter (MpLockable *lock,
   r = pthread_mutex_trylock (sync->mutex);
   if (G_UNLIKELY (r != 0))
     return mp_sync_lock_enter_slow (lock, r, entered, error);
-  *sync->depth = 1;
-  __atomic_store_n (&sync->holder, mp_sync_self_serial (), __ATOMIC_RELAXED);
   *entered = TRUE;
   return TRUE;
 }
@@ -102,13 +105,8 @@ static inline void
 mp_sync_lock_leave (MpLockable *lock,
                     gboolean    entered)
 {
-  MpSyncObject *sync = (MpSyncObject *) lock;
-
-  if (!entered)
-    return;
-  *sync->depth = 0;
-  __atomic_store_n (&sync->holder, 0, __ATOMIC_RELAXED);
-  pthread_mutex_unlock (sync->mutex);
+  if (entered)
+    pthread_mutex_unlock (((MpSyncObject *) lock)->mutex);
 }
 
 G_END_DECLS

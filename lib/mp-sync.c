@@ -2102,8 +2102,6 @@ mp_sync_lock_enter_slow (MpLockable *lock,
   switch (r)
     {
     case 0:
-      state->u.lock.count = 1;
-      holder_set (SYNC (lock));
       *entered = TRUE;
       return TRUE;
     case EDEADLK:
