@@ -47,6 +47,7 @@ void      mp_spawn_run_forked_child (const char   *name,
                                      const char   *task,
                                      MpTaskFunc    func,
                                      GVariant     *args_wire,
+                                     MpArgs       *no_args,
                                      int           status_fd);
 
 /* mp-pool.c: the task every pool worker runs */

@@ -760,7 +760,7 @@ mp_process_start (MpProcess  *self,
       /* a forked child may start processes of its own */
       g_mutex_unlock (&fork_lock);
       close (status[0]);
-      mp_spawn_run_forked_child (self->name, self->task, func, wire, status[1]);
+      mp_spawn_run_forked_child (self->name, self->task, func, wire, self->args, status[1]);
     }
 
   close (status[1]);

@@ -262,27 +262,31 @@ become_child (int      status_fd,
   own_status_fd = status_fd;
 }
 
-/* Decodes the arguments, runs @func and gives the exit status (0 or
- * MP_PROCESS_EXIT_FAILED, the error printed). */
+/* Runs @func on the arguments in @args_wire and gives the exit status (0
+ * or MP_PROCESS_EXIT_FAILED, the error printed). A NULL @args_wire means
+ * no arguments: @no_args (an empty MpArgs, borrowed) is handed over. */
 static int
 run_task (const char *name,
           const char *task,
           MpTaskFunc  func,
           GVariant   *args_wire,
+          MpArgs     *no_args,
           int         status_fd)
 {
   g_autoptr(GError) error = NULL;
   GValue result = G_VALUE_INIT;
-  MpArgs *args;
+  MpArgs *args = no_args;
   int code = MP_PROCESS_EXIT_FAILED;
 
-  /* a task without arguments has nothing to decode */
-  args = args_wire != NULL ? mp_args_deserialize (args_wire, &error) : mp_args_new (G_TYPE_INVALID);
-  if (args == NULL)
+  if (args_wire != NULL)
     {
-      g_prefix_error (&error, "decoding the arguments of task '%s': ", task);
-      print_task_error (name, task, error);
-      return code;
+      args = mp_args_deserialize (args_wire, &error);
+      if (args == NULL)
+        {
+          g_prefix_error (&error, "decoding the arguments of task '%s': ", task);
+          print_task_error (name, task, error);
+          return code;
+        }
     }
 
   write_status (status_fd, MP_STATUS_RUNNING);
@@ -296,7 +300,8 @@ run_task (const char *name,
   /* not G_IS_VALUE(): its type check takes a lock, one more page copied */
   if (G_VALUE_TYPE (&result) != G_TYPE_INVALID)
     g_value_unset (&result);
-  mp_args_unref (args);
+  if (args != no_args)
+    mp_args_unref (args);
   return code;
 }
 
@@ -364,7 +369,7 @@ mp_spawn_run_child (GBytes   *payload_bytes,
                     "(MP_TASK_DEFINE) or before mp_main_guard()", task, (int) getpid ());
       goto out;
     }
-  code = run_task (name, task, func, args_wire, status_fd);
+  code = run_task (name, task, func, args_wire, NULL, status_fd);
 
 out:
   if (error != NULL)
@@ -379,20 +384,25 @@ out:
 
 /*
  * mp_spawn_run_forked_child:
+ * @args_wire: (nullable): the serialized arguments; %NULL when there are none
+ * @no_args: the parent's empty #MpArgs, handed to a task without arguments
  *
  * What a child started by fork runs: everything a spawned child reads from
  * its payload is in its copy of the parent's memory already (the task
  * looked up by the parent, the serialized arguments), so nothing is copied
- * or parsed and the child touches as few pages as it can; each one it
- * writes costs a copy. The arguments are decoded as under spawn.
+ * or parsed. The arguments are decoded as under spawn; a task without any
+ * gets the parent's empty MpArgs, untouched: each page a forked child
+ * writes is a page copied, and allocating an empty MpArgs and freeing it
+ * wrote several (GLib's slice allocator).
  */
 void
 mp_spawn_run_forked_child (const char *name,
                            const char *task,
                            MpTaskFunc  func,
                            GVariant   *args_wire,
+                           MpArgs     *no_args,
                            int         status_fd)
 {
   become_child (status_fd, FALSE);
-  exit_child (run_task (name, task, func, args_wire, status_fd));
+  exit_child (run_task (name, task, func, args_wire, no_args, status_fd));
 }
