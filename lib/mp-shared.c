@@ -137,11 +137,16 @@ check_typecode (char            code,
 
 /* ---- the shared part of MpValue and MpArray -------------------------------- */
 
+/* The elements are in a mapping of their own, except for an MpValue made
+ * with a lock of its own (Python's default): that one lives in its lock's
+ * shared memory, next to the mutex (mp_sync_lock_value_cell()), and its
+ * mapping stays empty (fd -1). */
 typedef struct {
   MpMapping       mapping;
   const Typecode *tc;
   gsize           length;
   MpLockable     *lock;    /* MpLock or MpRLock; NULL when raw */
+  guint8         *data;    /* the elements */
 } MpShared;
 
 struct _MpValue
@@ -209,9 +214,17 @@ shared_init (GObject     *owner,
       s->lock = MP_LOCKABLE (mp_rlock_new (error));
       if (s->lock == NULL)
         return FALSE;
+      if (MP_IS_VALUE (owner))
+        {
+          s->data = mp_sync_lock_value_cell (s->lock);
+          return TRUE;
+        }
     }
-  return mp_mapping_create (&s->mapping, G_OBJECT_TYPE_NAME (owner),
-                            shared_bytes (s->tc, length), error);
+  if (!mp_mapping_create (&s->mapping, G_OBJECT_TYPE_NAME (owner),
+                          shared_bytes (s->tc, length), error))
+    return FALSE;
+  s->data = s->mapping.data;
+  return TRUE;
 }
 
 static void
@@ -262,7 +275,7 @@ static inline guint64
 load_bits (const MpShared *s,
            gsize           index)
 {
-  const guint8 *p = (const guint8 *) s->mapping.data + index * s->tc->size;
+  const guint8 *p = (const guint8 *) s->data + index * s->tc->size;
 
   switch (s->tc->size)
     {
@@ -279,7 +292,7 @@ store_bits (MpShared *s,
             gsize     index,
             guint64   bits)
 {
-  guint8 *p = (guint8 *) s->mapping.data + index * s->tc->size;
+  guint8 *p = (guint8 *) s->data + index * s->tc->size;
 
   switch (s->tc->size)
     {
@@ -1704,7 +1717,8 @@ mp_array_to_string (MpArray  *self,
 
 /* State: (typecode, length, memfd number, the lock's wire form or nothing).
  * Raw objects too travel only by inheritance, as Python's do: their memory
- * exists only for processes that inherit its fd. */
+ * exists only for processes that inherit its fd. A value living in its
+ * lock's memory has no fd of its own: -1, and the lock brings the memory. */
 static GVariant *
 reduce_shared (GObject   *object,
                gpointer   user_data,
@@ -1713,7 +1727,7 @@ reduce_shared (GObject   *object,
   MpShared *s = shared_of (object);
   g_autoptr(GVariant) lock_wire = NULL;
 
-  if (!mp_spawning_keep_fd (s->mapping.fd, error))
+  if (s->mapping.fd >= 0 && !mp_spawning_keep_fd (s->mapping.fd, error))
     return NULL;
   if (s->lock != NULL)
     {
@@ -1783,8 +1797,21 @@ rebuild_shared (GVariant  *state,
       s->lock = g_value_dup_object (&lock_value);
     }
 
+  if (fd == -1)
+    {
+      if (type != MP_TYPE_VALUE || s->lock == NULL)
+        {
+          mp_set_error (error, MP_ERROR_PROTOCOL,
+                        "A received %s has no memory: no fd and no lock to live in",
+                        g_type_name (type));
+          return NULL;
+        }
+      s->data = mp_sync_lock_value_cell (s->lock);
+      return g_steal_pointer (&object);
+    }
   if (!mp_mapping_attach (&s->mapping, fd, shared_bytes (s->tc, s->length), error))
     return NULL;
+  s->data = s->mapping.data;
   return g_steal_pointer (&object);
 }
 

@@ -54,6 +54,14 @@ mp_sync_held_by_self (gpointer lock)
   return holder != 0 && holder == mp_sync_thread_serial;
 }
 
+/* 8 bytes, 8-aligned, zero at first, in the shared memory of @lock (an
+ * MpLock or MpRLock), in the cache line of its mutex: where a value
+ * guarded by this lock alone lives, so that a locked update touches one
+ * line, as a bare mutex next to its counter does. Stays valid as long as
+ * @lock does. */
+G_GNUC_INTERNAL
+gpointer mp_sync_lock_value_cell (MpLockable *lock);
+
 /* TRUE for the locks a shared value can be guarded by: MpLock, MpRLock. */
 G_GNUC_INTERNAL
 gboolean mp_sync_is_mutex_lock (gpointer    object);

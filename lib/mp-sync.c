@@ -44,7 +44,9 @@ typedef struct _MpSyncState {
   pthread_mutex_t mutex;   /* robust, error-checking, process-shared */
   union {
     struct {
-      guint count;         /* RLock: recursion depth of the holder */
+      guint   count;       /* RLock: recursion depth of the holder */
+      guint32 padding;
+      guint64 value_cell;  /* see mp_sync_lock_value_cell() */
     } lock;
     struct {
       guint value;
@@ -69,6 +71,9 @@ typedef struct _MpSyncState {
   } u;
   pthread_cond_t  cond;    /* process-shared, CLOCK_MONOTONIC */
 } MpSyncState;
+
+/* A value guarded by this lock alone shares the mutex's cache line: */
+G_STATIC_ASSERT (G_STRUCT_OFFSET (MpSyncState, u.lock.value_cell) + sizeof (guint64) <= 64);
 
 /* The instance layout every type here starts with is MpSyncObject, in
  * mp-sync-private.h, where shared values read who holds their lock. */
@@ -2076,6 +2081,12 @@ mp_barrier_is_broken (MpBarrier *self)
 }
 
 /* ---- for shared values (mp-sync-private.h) --------------------------------- */
+
+gpointer
+mp_sync_lock_value_cell (MpLockable *lock)
+{
+  return &SYNC (lock)->state->u.lock.value_cell;
+}
 
 gboolean
 mp_sync_is_mutex_lock (gpointer object)

@@ -803,6 +803,53 @@ assert_forged_refused (const char *type_name,
   g_assert_error (error, MP_ERROR, code);
 }
 
+/* A value made with a lock of its own lives in that lock's memory: it
+ * travels with the lock's fd alone, and its copy shares both. */
+static void
+test_serialize_value_in_its_lock (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpValue) total = mp_value_create ('q', TRUE, &error);
+  g_autoptr(GVariant) wire = NULL;
+  g_auto(GValue) value = G_VALUE_INIT;
+  MpValue *copy;
+  guint n_fds = 0;
+
+  g_assert_no_error (error);
+  g_assert_true (mp_value_set_int (total, -5, &error));
+  wire = serialize_object (total, TRUE, &n_fds, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_fds, ==, 1);
+  g_assert_true (mp_deserialize_value (wire, &value, &error));
+  g_assert_no_error (error);
+  copy = g_value_get_object (&value);
+  g_assert_true (copy != total);
+  g_assert_cmpint (mp_value_get_int (copy, &error), ==, -5);
+  g_assert_true (mp_value_add_int (copy, 7, &error));
+  g_assert_cmpint (mp_value_get_int (total, &error), ==, 2);
+  g_assert_no_error (error);
+  {
+    g_autoptr(MpLocker) locker = mp_locker_new (copy, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (try_lock_in_child (mp_value_get_lock (total, NULL)), ==, 0);
+  }
+  g_assert_cmpint (try_lock_in_child (mp_value_get_lock (total, NULL)), ==, 1);
+
+  /* a value sharing a lock has memory of its own: two fds */
+  {
+    g_autoptr(MpValue) other = mp_value_create_with_lock ('q', mp_value_get_lock (total, NULL), &error);
+    g_autoptr(GVariant) other_wire = NULL;
+
+    g_assert_no_error (error);
+    other_wire = serialize_object (other, TRUE, &n_fds, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (n_fds, ==, 2);
+    g_assert_true (mp_value_set_int (other, 40, &error));
+    g_assert_cmpint (mp_value_get_int (total, &error), ==, 2);
+  }
+}
+
 static void
 test_serialize_forged_state (void)
 {
@@ -841,6 +888,20 @@ test_serialize_forged_state (void)
   assert_forged_refused ("MpValue", STATE ('i', 4, fd), MP_ERROR_PROTOCOL);
   assert_forged_refused ("MpArray", STATE ('i', 4, 9999), MP_ERROR_INVALID_ARGUMENT);
   assert_forged_refused ("MpArray", g_variant_new_int32 (fd), MP_ERROR_PROTOCOL);
+  /* no fd: only a value in its lock's memory, so only with a lock */
+  assert_forged_refused ("MpValue", STATE ('i', 1, -1), MP_ERROR_PROTOCOL);
+  {
+    g_autoptr(MpRLock) lock = mp_rlock_new (&error);
+    g_autoptr(GVariant) lock_wire = NULL;
+
+    g_assert_no_error (error);
+    lock_wire = serialize_object (lock, TRUE, NULL, &error);
+    g_assert_no_error (error);
+    assert_forged_refused ("MpArray",
+                           g_variant_new ("(yti@mv)", 'i', G_GUINT64_CONSTANT (4), -1,
+                                          g_variant_new_maybe (G_VARIANT_TYPE_VARIANT, lock_wire)),
+                           MP_ERROR_PROTOCOL);
+  }
   assert_forged_refused ("MpValue",
                          g_variant_new ("(yti@mv)", 'i', G_GUINT64_CONSTANT (1), fd,
                                         g_variant_new_maybe (G_VARIANT_TYPE_VARIANT,
@@ -1080,6 +1141,7 @@ main (int argc, char **argv)
   g_test_add_func ("/shared/value/owner-died", test_value_owner_died);
   g_test_add_func ("/shared/serialize/inheritance-only", test_serialize_inheritance_only);
   g_test_add_func ("/shared/serialize/shares-memory-and-lock", test_serialize_shares_memory_and_lock);
+  g_test_add_func ("/shared/serialize/value-in-its-lock", test_serialize_value_in_its_lock);
   g_test_add_func ("/shared/serialize/forged-state", test_serialize_forged_state);
   add_both_methods ("/shared/process/squares/%s", test_process_squares);
   add_both_methods ("/shared/process/owner-died/%s", test_process_owner_died);
