@@ -50,6 +50,8 @@ typedef enum {
 typedef struct {
   const struct _Doc *doc;
   guint              line;         /* of the marker, 1-based */
+  guint              fence_open;   /* the block's fence lines, 1-based */
+  guint              fence_close;
   BlockKind          kind;
   char              *arg;          /* command, file or pitfall id */
   int                exit_status;  /* expected, for outputs */
@@ -368,6 +370,27 @@ collect_commands (Doc        *doc,
     }
 }
 
+/* A marker too long for 80 columns goes on over several lines, each but
+ * the last ending in a backslash; *i is left on its last line. */
+static char *
+join_marker (char  **lines,
+             guint  *i)
+{
+  GString *joined = g_string_new (lines[*i]);
+
+  while (joined->len > 0 && joined->str[joined->len - 1] == '\\' &&
+         lines[*i + 1] != NULL)
+    {
+      const char *next = lines[++(*i)];
+
+      g_string_truncate (joined, joined->len - 1);
+      while (*next == ' ')
+        next++;
+      g_string_append (joined, next);
+    }
+  return g_string_free (joined, FALSE);
+}
+
 static Doc *
 doc_load (const char *docs_dir,
           const char *name)
@@ -388,8 +411,10 @@ doc_load (const char *docs_dir,
   lines = g_strsplit (doc->text, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
+      g_autofree char *marker = NULL;
       g_autofree char *kind = NULL;
       g_autofree char *arg = NULL;
+      guint marker_line = i + 1;
       int exit_status;
       BlockKind block_kind;
       Block *b;
@@ -400,45 +425,50 @@ doc_load (const char *docs_dir,
           g_autoptr(GPtrArray) inside = read_fenced (lines, &i);
 
           collect_commands (doc, inside, start);
-          if (lines[i] == NULL)
-            add_problem (doc, start - 1, "a fenced block is never closed");
-          if (lines[i] == NULL)
-            break;
-          continue;
+          if (lines[i] != NULL)
+            continue;
+          add_problem (doc, start - 1, "a fenced block is never closed");
+          break;
         }
-      if (!parse_marker (lines[i], &kind, &arg, &exit_status))
+      if (!g_str_has_prefix (lines[i], "<!--"))
+        continue;
+      marker = join_marker (lines, &i);
+      if (!parse_marker (marker, &kind, &arg, &exit_status))
         continue;
       if (g_str_equal (kind, "pending-api"))
         {
           if (arg == NULL)
-            add_problem (doc, i + 1, "pending-api needs a header name");
+            add_problem (doc, marker_line, "pending-api needs a header name");
           else
             g_ptr_array_add (doc->pending_api, g_strdup (arg));
           continue;
         }
       if (!kind_from_string (kind, &block_kind))
         {
-          add_problem (doc, i + 1, "unknown marker '%s'", kind);
+          add_problem (doc, marker_line, "unknown marker '%s'", kind);
           continue;
         }
       if (arg == NULL || *arg == '\0')
         {
-          add_problem (doc, i + 1, "marker '%s' needs an argument", kind);
+          add_problem (doc, marker_line, "marker '%s' needs an argument", kind);
           continue;
         }
       if (lines[i + 1] == NULL || !is_fence (lines[i + 1]))
         {
-          add_problem (doc, i + 1, "marker '%s' is not followed by a fenced block", kind);
+          add_problem (doc, marker_line, "marker '%s' is not followed by a fenced block",
+                       kind);
           continue;
         }
       b = g_new0 (Block, 1);
       b->doc = doc;
-      b->line = i + 1;
+      b->line = marker_line;
       b->kind = block_kind;
       b->arg = g_steal_pointer (&arg);
       b->exit_status = exit_status;
       i++;
+      b->fence_open = i + 1;
       b->lines = read_fenced (lines, &i);
+      b->fence_close = i + 1;
       g_ptr_array_add (doc->blocks, b);
       if (lines[i] == NULL)
         {
@@ -614,36 +644,32 @@ test_doc_format (gconstpointer data)
   const Doc *doc = data;
   g_auto(GStrv) lines = g_strsplit (doc->text, "\n", -1);
   g_autoptr(GString) problems = g_string_new (NULL);
-  gboolean in_checked = FALSE, in_fence = FALSE;
-  g_autofree char *previous = g_strdup ("");
+  guint n_lines = g_strv_length (lines);
+  g_autofree gboolean *checked = g_new0 (gboolean, n_lines + 2);
 
   for (guint i = 0; i < doc->problems->len; i++)
     g_string_append_printf (problems, "\n  %s", (char *) g_ptr_array_index (doc->problems, i));
+  for (guint i = 0; i < doc->blocks->len; i++)
+    {
+      const Block *b = g_ptr_array_index (doc->blocks, i);
+
+      for (guint l = b->fence_open; l <= b->fence_close && l <= n_lines; l++)
+        checked[l] = TRUE;
+    }
 
   for (guint i = 0; lines[i] != NULL; i++)
     {
-      const char *line = lines[i];
-      g_autofree char *kind = NULL;
-      g_autofree char *arg = NULL;
-      int exit_status;
+      glong columns = g_utf8_strlen (lines[i], -1);
 
-      if (g_utf8_strlen (line, -1) > MAX_COLUMNS)
+      if (columns > MAX_COLUMNS)
         g_string_append_printf (problems, "\n  docs/%s:%u: %ld columns (at most %d)",
-                                doc->name, i + 1, g_utf8_strlen (line, -1), MAX_COLUMNS);
-      if (is_fence (line))
-        {
-          if (!in_fence)
-            in_checked = parse_marker (previous, &kind, &arg, &exit_status);
-          in_fence = !in_fence;
-        }
+                                doc->name, i + 1, columns, MAX_COLUMNS);
       /* an mpshare message anywhere but a checked block is a hand-made
        * copy that nothing keeps true */
-      else if (!in_checked && strstr (line, "[pitfall ") != NULL)
+      if (!checked[i + 1] && strstr (lines[i], "[pitfall ") != NULL)
         g_string_append_printf (problems,
                                 "\n  docs/%s:%u: an mpshare message outside a checked block",
                                 doc->name, i + 1);
-      g_free (previous);
-      previous = g_strdup (line);
     }
 
   if (problems->len > 0)
@@ -1034,11 +1060,27 @@ add_words (GHashTable *names,
   g_autoptr(GRegex) word = g_regex_new ("[A-Za-z_][A-Za-z0-9_]*", 0, 0, NULL);
   g_autoptr(GMatchInfo) match = NULL;
   g_autofree char *text = NULL;
+  g_autoptr(GRegex) declare = g_regex_new ("G_DECLARE_(?:\\w+_TYPE|INTERFACE)\\s*\\(\\s*\\w+\\s*,"
+                                           "\\s*(\\w+)\\s*,\\s*(\\w+)\\s*,\\s*(\\w+)",
+                                           0, 0, NULL);
+  g_autoptr(GMatchInfo) declared = NULL;
 
   g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
   for (g_regex_match (word, text, 0, &match); g_match_info_matches (match);
        g_match_info_next (match, NULL))
     g_hash_table_add (names, g_match_info_fetch (match, 0));
+  /* the cast and check macros G_DECLARE_*_TYPE writes: MP_LOCKABLE ... */
+  for (g_regex_match (declare, text, 0, &declared); g_match_info_matches (declared);
+       g_match_info_next (declared, NULL))
+    {
+      g_autofree char *func = g_match_info_fetch (declared, 1);
+      g_autofree char *module = g_match_info_fetch (declared, 2);
+      g_autofree char *obj = g_match_info_fetch (declared, 3);
+
+      g_hash_table_add (names, g_strdup_printf ("%s_%s", module, obj));
+      g_hash_table_add (names, g_strdup_printf ("%s_IS_%s", module, obj));
+      g_hash_table_add (names, g_strdup_printf ("%s_get_type", func));
+    }
 }
 
 /* the words of lib/'s public headers, and the test environment's
