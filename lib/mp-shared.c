@@ -164,6 +164,13 @@ struct _MpArray
   MpShared shared;
 };
 
+/* The shared part of an MpValue or MpArray already checked to be one. */
+static MpShared *
+shared_of (gpointer object)
+{
+  return MP_IS_VALUE (object) ? &((MpValue *) object)->shared : &((MpArray *) object)->shared;
+}
+
 static gsize
 shared_bytes (const Typecode *tc,
               gsize           length)
@@ -180,7 +187,7 @@ shared_init (GObject     *owner,
              gboolean     new_lock,
              GError     **error)
 {
-  MpShared *s = MP_IS_VALUE (owner) ? &MP_VALUE (owner)->shared : &MP_ARRAY (owner)->shared;
+  MpShared *s = shared_of (owner);
 
   if (!check_typecode (code, &s->tc, error))
     return FALSE;
@@ -608,8 +615,8 @@ shared_lockable_acquire (MpLockable *self,
                          gint64      timeout_us,
                          GError    **error)
 {
-  MpShared *s = MP_IS_VALUE (self) ? &MP_VALUE (self)->shared : &MP_ARRAY (self)->shared;
-  MpLockable *lock = shared_get_lock (G_OBJECT (self), s, error);
+  MpShared *s = shared_of (self);
+  MpLockable *lock = shared_get_lock ((GObject *) self, s, error);
 
   return lock != NULL && mp_lockable_acquire (lock, timeout_us, error);
 }
@@ -618,8 +625,8 @@ static gboolean
 shared_lockable_release (MpLockable *self,
                          GError    **error)
 {
-  MpShared *s = MP_IS_VALUE (self) ? &MP_VALUE (self)->shared : &MP_ARRAY (self)->shared;
-  MpLockable *lock = shared_get_lock (G_OBJECT (self), s, error);
+  MpShared *s = shared_of (self);
+  MpLockable *lock = shared_get_lock ((GObject *) self, s, error);
 
   return lock != NULL && mp_lockable_release (lock, error);
 }
@@ -639,7 +646,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (MpValue, mp_value, G_TYPE_OBJECT,
 static void
 mp_value_finalize (GObject *object)
 {
-  shared_clear (&MP_VALUE (object)->shared);
+  shared_clear (&((MpValue *) object)->shared);
 
   G_OBJECT_CLASS (mp_value_parent_class)->finalize (object);
 }
@@ -678,7 +685,7 @@ mp_value_create (char      typecode,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   self = g_object_new (MP_TYPE_VALUE, NULL);
-  if (!shared_init (G_OBJECT (self), typecode, 1, NULL, lock, error))
+  if (!shared_init ((GObject *) self, typecode, 1, NULL, lock, error))
     return NULL;
   return g_steal_pointer (&self);
 }
@@ -705,7 +712,7 @@ mp_value_create_with_lock (char         typecode,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   self = g_object_new (MP_TYPE_VALUE, NULL);
-  if (!shared_init (G_OBJECT (self), typecode, 1, lock, FALSE, error))
+  if (!shared_init ((GObject *) self, typecode, 1, lock, FALSE, error))
     return NULL;
   return g_steal_pointer (&self);
 }
@@ -739,7 +746,7 @@ mp_value_get_lock (MpValue  *self,
   g_return_val_if_fail (MP_IS_VALUE (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return shared_get_lock (G_OBJECT (self), &self->shared, error);
+  return shared_get_lock ((GObject *) self, &self->shared, error);
 }
 
 /**
@@ -761,7 +768,7 @@ mp_value_get_int (MpValue  *self,
   g_return_val_if_fail (MP_IS_VALUE (self), 0);
   g_return_val_if_fail (error == NULL || *error == NULL, 0);
 
-  if (!shared_read_int (G_OBJECT (self), &self->shared, 0, FALSE, &v, error))
+  if (!shared_read_int ((GObject *) self, &self->shared, 0, FALSE, &v, error))
     return 0;
   return (gint64) v;
 }
@@ -785,7 +792,7 @@ mp_value_set_int (MpValue  *self,
   g_return_val_if_fail (MP_IS_VALUE (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return shared_write_int (G_OBJECT (self), &self->shared, 0, v < 0, (guint64) v, error);
+  return shared_write_int ((GObject *) self, &self->shared, 0, v < 0, (guint64) v, error);
 }
 
 /**
@@ -804,7 +811,7 @@ mp_value_get_uint (MpValue  *self,
   g_return_val_if_fail (MP_IS_VALUE (self), 0);
   g_return_val_if_fail (error == NULL || *error == NULL, 0);
 
-  if (!shared_read_int (G_OBJECT (self), &self->shared, 0, TRUE, &v, error))
+  if (!shared_read_int ((GObject *) self, &self->shared, 0, TRUE, &v, error))
     return 0;
   return v;
 }
@@ -825,7 +832,7 @@ mp_value_set_uint (MpValue  *self,
   g_return_val_if_fail (MP_IS_VALUE (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return shared_write_int (G_OBJECT (self), &self->shared, 0, FALSE, v, error);
+  return shared_write_int ((GObject *) self, &self->shared, 0, FALSE, v, error);
 }
 
 /**
@@ -844,7 +851,7 @@ mp_value_get_double (MpValue  *self,
   g_return_val_if_fail (MP_IS_VALUE (self), 0);
   g_return_val_if_fail (error == NULL || *error == NULL, 0);
 
-  if (!shared_read_double (G_OBJECT (self), &self->shared, 0, &v, error))
+  if (!shared_read_double ((GObject *) self, &self->shared, 0, &v, error))
     return 0;
   return v;
 }
@@ -865,7 +872,7 @@ mp_value_set_double (MpValue  *self,
   g_return_val_if_fail (MP_IS_VALUE (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return shared_write_double (G_OBJECT (self), &self->shared, 0, v, error);
+  return shared_write_double ((GObject *) self, &self->shared, 0, v, error);
 }
 
 /**
@@ -889,7 +896,7 @@ mp_value_get (MpValue  *self,
   g_return_val_if_fail (out != NULL && !G_IS_VALUE (out), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return shared_read_gvalue (G_OBJECT (self), &self->shared, 0, out, error);
+  return shared_read_gvalue ((GObject *) self, &self->shared, 0, out, error);
 }
 
 /**
@@ -912,7 +919,7 @@ mp_value_set (MpValue      *self,
   g_return_val_if_fail (G_IS_VALUE (v), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return shared_write_gvalue (G_OBJECT (self), &self->shared, 0, v, error);
+  return shared_write_gvalue ((GObject *) self, &self->shared, 0, v, error);
 }
 
 /* ---- MpArray -------------------------------------------------------------------- */
@@ -923,7 +930,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (MpArray, mp_array, G_TYPE_OBJECT,
 static void
 mp_array_finalize (GObject *object)
 {
-  shared_clear (&MP_ARRAY (object)->shared);
+  shared_clear (&((MpArray *) object)->shared);
 
   G_OBJECT_CLASS (mp_array_parent_class)->finalize (object);
 }
@@ -964,7 +971,7 @@ mp_array_create (char      typecode,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   self = g_object_new (MP_TYPE_ARRAY, NULL);
-  if (!shared_init (G_OBJECT (self), typecode, length, NULL, lock, error))
+  if (!shared_init ((GObject *) self, typecode, length, NULL, lock, error))
     return NULL;
   return g_steal_pointer (&self);
 }
@@ -990,7 +997,7 @@ mp_array_create_with_lock (char         typecode,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   self = g_object_new (MP_TYPE_ARRAY, NULL);
-  if (!shared_init (G_OBJECT (self), typecode, length, lock, FALSE, error))
+  if (!shared_init ((GObject *) self, typecode, length, lock, FALSE, error))
     return NULL;
   return g_steal_pointer (&self);
 }
@@ -1097,7 +1104,7 @@ mp_array_get_lock (MpArray  *self,
   g_return_val_if_fail (MP_IS_ARRAY (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return shared_get_lock (G_OBJECT (self), &self->shared, error);
+  return shared_get_lock ((GObject *) self, &self->shared, error);
 }
 
 /* Python's indexing: -1 is the last element. */
@@ -1163,7 +1170,7 @@ mp_array_get_int (MpArray  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, 0);
 
   if (!resolve_index (self, index, &i, error) ||
-      !shared_read_int (G_OBJECT (self), &self->shared, i, FALSE, &v, error))
+      !shared_read_int ((GObject *) self, &self->shared, i, FALSE, &v, error))
     return 0;
   return (gint64) v;
 }
@@ -1190,7 +1197,7 @@ mp_array_set_int (MpArray  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   return resolve_index (self, index, &i, error) &&
-         shared_write_int (G_OBJECT (self), &self->shared, i, v < 0, (guint64) v, error);
+         shared_write_int ((GObject *) self, &self->shared, i, v < 0, (guint64) v, error);
 }
 
 /**
@@ -1213,7 +1220,7 @@ mp_array_get_uint (MpArray  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, 0);
 
   if (!resolve_index (self, index, &i, error) ||
-      !shared_read_int (G_OBJECT (self), &self->shared, i, TRUE, &v, error))
+      !shared_read_int ((GObject *) self, &self->shared, i, TRUE, &v, error))
     return 0;
   return v;
 }
@@ -1239,7 +1246,7 @@ mp_array_set_uint (MpArray  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   return resolve_index (self, index, &i, error) &&
-         shared_write_int (G_OBJECT (self), &self->shared, i, FALSE, v, error);
+         shared_write_int ((GObject *) self, &self->shared, i, FALSE, v, error);
 }
 
 /**
@@ -1262,7 +1269,7 @@ mp_array_get_double (MpArray  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, 0);
 
   if (!resolve_index (self, index, &i, error) ||
-      !shared_read_double (G_OBJECT (self), &self->shared, i, &v, error))
+      !shared_read_double ((GObject *) self, &self->shared, i, &v, error))
     return 0;
   return v;
 }
@@ -1288,7 +1295,7 @@ mp_array_set_double (MpArray  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   return resolve_index (self, index, &i, error) &&
-         shared_write_double (G_OBJECT (self), &self->shared, i, v, error);
+         shared_write_double ((GObject *) self, &self->shared, i, v, error);
 }
 
 /**
@@ -1315,7 +1322,7 @@ mp_array_get (MpArray  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   return resolve_index (self, index, &i, error) &&
-         shared_read_gvalue (G_OBJECT (self), &self->shared, i, out, error);
+         shared_read_gvalue ((GObject *) self, &self->shared, i, out, error);
 }
 
 /**
@@ -1342,7 +1349,7 @@ mp_array_set (MpArray      *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   return resolve_index (self, index, &i, error) &&
-         shared_write_gvalue (G_OBJECT (self), &self->shared, i, v, error);
+         shared_write_gvalue ((GObject *) self, &self->shared, i, v, error);
 }
 
 /**
@@ -1376,7 +1383,7 @@ mp_array_get_ints (MpArray  *self,
 
   s = &self->shared;
   if (!check_slice (self, start, n, error) ||
-      !check_integer_kind (G_OBJECT (self), s, error) ||
+      !check_integer_kind ((GObject *) self, s, error) ||
       !shared_enter (s, &entered, error))
     return FALSE;
   for (gsize i = 0; i < n && ok; i++)
@@ -1423,7 +1430,7 @@ mp_array_set_ints (MpArray      *self,
 
   s = &self->shared;
   if (!check_slice (self, start, n, error) ||
-      !check_integer_kind (G_OBJECT (self), s, error))
+      !check_integer_kind ((GObject *) self, s, error))
     return FALSE;
   for (gsize i = 0; i < n; i++)
     if (!int_to_bits (s->tc, values[i] < 0, (guint64) values[i], &bits, error))
@@ -1465,7 +1472,7 @@ mp_array_get_doubles (MpArray  *self,
 
   s = &self->shared;
   if (!check_slice (self, start, n, error) ||
-      !check_float_kind (G_OBJECT (self), s, error) ||
+      !check_float_kind ((GObject *) self, s, error) ||
       !shared_enter (s, &entered, error))
     return FALSE;
   for (gsize i = 0; i < n; i++)
@@ -1500,7 +1507,7 @@ mp_array_set_doubles (MpArray      *self,
 
   s = &self->shared;
   if (!check_slice (self, start, n, error) ||
-      !check_float_kind (G_OBJECT (self), s, error) ||
+      !check_float_kind ((GObject *) self, s, error) ||
       !shared_enter (s, &entered, error))
     return FALSE;
   for (gsize i = 0; i < n; i++)
@@ -1602,7 +1609,7 @@ reduce_shared (GObject   *object,
                gpointer   user_data,
                GError   **error)
 {
-  MpShared *s = MP_IS_VALUE (object) ? &MP_VALUE (object)->shared : &MP_ARRAY (object)->shared;
+  MpShared *s = shared_of (object);
   g_autoptr(GVariant) lock_wire = NULL;
 
   if (!mp_spawning_keep_fd (s->mapping.fd, error))
@@ -1646,7 +1653,7 @@ rebuild_shared (GVariant  *state,
   g_variant_get (state, "(yti@mv)", &code, &length, &fd, &maybe_lock);
 
   object = g_object_new (type, NULL);
-  s = MP_IS_VALUE (object) ? &MP_VALUE (object)->shared : &MP_ARRAY (object)->shared;
+  s = shared_of (object);
   if (!check_typecode ((char) code, &s->tc, error))
     return NULL;
   if ((type == MP_TYPE_VALUE && length != 1) || length > G_MAXSSIZE / s->tc->size)

@@ -73,9 +73,59 @@ typedef struct {
   GObject      parent_instance;
   MpMapping    mapping;
   MpSyncState *state;
+  /* Lock, RLock: while a thread of this process holds the mutex through
+   * this mapping, held_here is 1 and holder is that thread's serial.
+   * Written only by the holder, hence relaxed accesses. */
+  gint         held_here;
+  guint64      holder;
 } MpSyncObject;
 
 #define SYNC(obj) ((MpSyncObject *) (obj))
+
+/* ---- who holds a lock, cheaply ------------------------------------------- */
+
+/* A serial per thread, never reused in a process (a pthread_t is): asking
+ * the mutex itself (trylock) on every access costs as much as locking.
+ * A forked child's thread gets a fresh serial, so it never mistakes its
+ * copy of the parent's bookkeeping for its own. */
+static guint64 next_thread_serial = 1;
+static __thread guint64 thread_serial __attribute__ ((tls_model ("initial-exec")));
+
+static guint64
+self_serial (void)
+{
+  if (G_UNLIKELY (thread_serial == 0))
+    thread_serial = __atomic_fetch_add (&next_thread_serial, 1, __ATOMIC_RELAXED);
+  return thread_serial;
+}
+
+static void
+forget_serial_in_child (void)
+{
+  thread_serial = 0;
+}
+
+static void
+holder_set (MpSyncObject *sync)
+{
+  __atomic_store_n (&sync->holder, self_serial (), __ATOMIC_RELAXED);
+  __atomic_store_n (&sync->held_here, 1, __ATOMIC_RELAXED);
+}
+
+static void
+holder_clear (MpSyncObject *sync)
+{
+  __atomic_store_n (&sync->held_here, 0, __ATOMIC_RELAXED);
+}
+
+/* TRUE only if the calling thread holds the mutex through this object; a
+ * FALSE may still be a hold through another mapping of the same lock. */
+static gboolean
+holder_is_self (MpSyncObject *sync)
+{
+  return __atomic_load_n (&sync->held_here, __ATOMIC_RELAXED) != 0 &&
+         __atomic_load_n (&sync->holder, __ATOMIC_RELAXED) == self_serial ();
+}
 
 /* ---- time ---------------------------------------------------------- */
 
@@ -245,9 +295,18 @@ sync_object_finalize (GObject *object)
 {
   GObjectClass *parent_class;
 
+  MpSyncObject *sync = SYNC (object);
+
+  /* A thread dropping a lock it still holds (a task returning with the
+   * lock taken): the kernel finds the mutex through this mapping when the
+   * thread dies and marks it owner-died for the others. Unmapped, it could
+   * not, and they would wait forever; so the mapping stays. */
+  if (__atomic_load_n (&sync->held_here, __ATOMIC_RELAXED) != 0)
+    sync->mapping.data = NULL;
+
   /* Never pthread_*_destroy: other processes may still use the objects.
    * The memory goes away with the last mapping. */
-  mp_mapping_clear (&SYNC (object)->mapping);
+  mp_mapping_clear (&sync->mapping);
 
   parent_class = g_type_class_peek (G_TYPE_OBJECT);
   parent_class->finalize (object);
@@ -273,6 +332,14 @@ set_timeout_error (GError    **error,
 
 /* ---- MpLockable ------------------------------------------------------ */
 
+static gboolean lock_acquire (gpointer   object,
+                              gint64     timeout_us,
+                              gboolean   recursive,
+                              GError   **error);
+static gboolean lock_release (gpointer   object,
+                              gboolean   recursive,
+                              GError   **error);
+
 G_DEFINE_INTERFACE (MpLockable, mp_lockable, G_TYPE_OBJECT)
 
 static void
@@ -296,10 +363,13 @@ mp_lockable_acquire (MpLockable *self,
                      gint64      timeout_us,
                      GError    **error)
 {
-  g_return_val_if_fail (MP_IS_LOCKABLE (self), FALSE);
   g_return_val_if_fail (timeout_us >= -1, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  /* the locks themselves skip the (slower) interface lookup */
+  if (MP_IS_RLOCK (self) || MP_IS_LOCK (self))
+    return lock_acquire (self, timeout_us, MP_IS_RLOCK (self), error);
+  g_return_val_if_fail (MP_IS_LOCKABLE (self), FALSE);
   return MP_LOCKABLE_GET_IFACE (self)->acquire (self, timeout_us, error);
 }
 
@@ -315,9 +385,11 @@ gboolean
 mp_lockable_release (MpLockable *self,
                      GError    **error)
 {
-  g_return_val_if_fail (MP_IS_LOCKABLE (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  if (MP_IS_RLOCK (self) || MP_IS_LOCK (self))
+    return lock_release (self, MP_IS_RLOCK (self), error);
+  g_return_val_if_fail (MP_IS_LOCKABLE (self), FALSE);
   return MP_LOCKABLE_GET_IFACE (self)->release (self, error);
 }
 
@@ -377,6 +449,7 @@ recover_dead_owner (gpointer   object,
 
   pthread_mutex_consistent (&state->mutex);
   state->u.lock.count = 0;
+  holder_clear (SYNC (object));
   pthread_mutex_unlock (&state->mutex);
   mp_set_error (error, MP_ERROR_OWNER_DIED,
                 "The process holding this %s died without releasing it; "
@@ -391,7 +464,11 @@ static gboolean
 lock_is_mine (gpointer object)
 {
   MpSyncState *state = SYNC (object)->state;
-  int r = pthread_mutex_trylock (&state->mutex);
+  int r;
+
+  if (holder_is_self (SYNC (object)))
+    return TRUE;
+  r = pthread_mutex_trylock (&state->mutex);
 
   switch (r)
     {
@@ -404,6 +481,7 @@ lock_is_mine (gpointer object)
       /* the holder died; whoever asks is not the holder */
       pthread_mutex_consistent (&state->mutex);
       state->u.lock.count = 0;
+      holder_clear (SYNC (object));
       pthread_mutex_unlock (&state->mutex);
       return FALSE;
     default:
@@ -421,8 +499,11 @@ lock_acquire (gpointer   object,
   MpDeadline deadline;
   int r;
 
-  /* the common uncontended case costs one compare-and-swap */
-  r = pthread_mutex_trylock (&state->mutex);
+  if (recursive && holder_is_self (SYNC (object)))
+    r = EDEADLK;
+  else
+    /* the common uncontended case costs one compare-and-swap */
+    r = pthread_mutex_trylock (&state->mutex);
   if (r == EBUSY && timeout_us != 0)
     {
       deadline_init (&deadline, timeout_us);
@@ -433,6 +514,7 @@ lock_acquire (gpointer   object,
     {
     case 0:
       state->u.lock.count = 1;
+      holder_set (SYNC (object));
       return TRUE;
     case EDEADLK:
       if (!recursive)
@@ -470,6 +552,7 @@ lock_release (gpointer   object,
               GError   **error)
 {
   MpSyncState *state = SYNC (object)->state;
+  gboolean held_here;
   int r;
 
   if (recursive)
@@ -486,7 +569,14 @@ lock_release (gpointer   object,
         return TRUE;
     }
 
+  /* cleared before the mutex goes to someone else; put back if it was
+   * not ours to release */
+  held_here = holder_is_self (SYNC (object));
+  if (held_here)
+    holder_clear (SYNC (object));
   r = pthread_mutex_unlock (&state->mutex);
+  if (r != 0 && held_here)
+    holder_set (SYNC (object));
   if (r == EPERM)
     {
       mp_set_error (error, MP_ERROR_INVALID_ARGUMENT,
@@ -512,14 +602,14 @@ mp_lock_lockable_acquire (MpLockable *self,
                           gint64      timeout_us,
                           GError    **error)
 {
-  return mp_lock_acquire (MP_LOCK (self), timeout_us, error);
+  return lock_acquire (self, timeout_us, FALSE, error);
 }
 
 static gboolean
 mp_lock_lockable_release (MpLockable *self,
                           GError    **error)
 {
-  return mp_lock_release (MP_LOCK (self), error);
+  return lock_release (self, FALSE, error);
 }
 
 static void
@@ -616,14 +706,14 @@ mp_rlock_lockable_acquire (MpLockable *self,
                            gint64      timeout_us,
                            GError    **error)
 {
-  return mp_rlock_acquire (MP_RLOCK (self), timeout_us, error);
+  return lock_acquire (self, timeout_us, TRUE, error);
 }
 
 static gboolean
 mp_rlock_lockable_release (MpLockable *self,
                            GError    **error)
 {
-  return mp_rlock_release (MP_RLOCK (self), error);
+  return lock_release (self, TRUE, error);
 }
 
 static void
@@ -1270,6 +1360,7 @@ mp_condition_wait (MpCondition *self,
   /* the mutex is released once below; an RLock's depth comes back after */
   saved_count = lock->u.lock.count;
   lock->u.lock.count = 0;
+  holder_clear (SYNC (self->lock));
 
   for (;;)
     {
@@ -1292,6 +1383,7 @@ mp_condition_wait (MpCondition *self,
         }
     }
   lock->u.lock.count = saved_count;
+  holder_set (SYNC (self->lock));
 
   if (owner_died)
     {
@@ -1862,8 +1954,11 @@ mp_sync_lock_enter (MpLockable *lock,
   int r;
 
   *entered = FALSE;
-  /* Both kinds have an error-checking mutex: EDEADLK means "held by this
-   * thread", which already gives the access its exclusion. */
+  /* held by this thread: the access already has its exclusion */
+  if (holder_is_self (SYNC (lock)))
+    return TRUE;
+  /* Both kinds have an error-checking mutex: EDEADLK means the same, for
+   * a hold through another mapping. */
   r = pthread_mutex_trylock (&state->mutex);
   if (r == EBUSY)
     r = pthread_mutex_lock (&state->mutex);
@@ -1871,6 +1966,7 @@ mp_sync_lock_enter (MpLockable *lock,
     {
     case 0:
       state->u.lock.count = 1;
+      holder_set (SYNC (lock));
       *entered = TRUE;
       return TRUE;
     case EDEADLK:
@@ -1892,6 +1988,7 @@ mp_sync_lock_leave (MpLockable *lock,
   if (!entered)
     return;
   state->u.lock.count = 0;
+  holder_clear (SYNC (lock));
   pthread_mutex_unlock (&state->mutex);
 }
 
@@ -2030,6 +2127,8 @@ MP_INITIALIZER (mp_sync_register_reducers)
 static void
 mp_sync_register_reducers (void)
 {
+  pthread_atfork (NULL, NULL, forget_serial_in_child);
+
   static const MpSyncKind plain_kinds[] = {
     MP_SYNC_LOCK, MP_SYNC_RLOCK, MP_SYNC_SEMAPHORE, MP_SYNC_BOUNDED_SEMAPHORE,
     MP_SYNC_EVENT, MP_SYNC_BARRIER,

@@ -14,6 +14,8 @@
 #include "mp-shared-memory.h"
 #include "mp-shared.h"
 #include "mp-connection.h"
+#include "mp-manager.h"
+#include "mp-proxy.h"
 #include "mp-catalog.h"
 #include "mp-explain.h"
 

@@ -419,6 +419,63 @@ body_travels_by_name (void)
   g_assert_error (error, MP_ERROR, MP_ERROR_PROTOCOL);
 }
 
+/* The third fix of the inheritance-only pitfall: a pool task argument,
+ * no process start involved, reaching the same memory by name. */
+static gboolean
+task_shm_write (MpArgs   *args,
+                GValue   *result,
+                GError  **error)
+{
+  MpSharedMemory *shm = mp_args_get_object (args, 0);
+  const char *text = mp_args_get_string (args, 1);
+
+  if (mp_shared_memory_is_creator (shm) || strlen (text) >= mp_shared_memory_get_size (shm))
+    {
+      mp_set_error (error, MP_ERROR_FAILED, "the worker got the wrong block");
+      return FALSE;
+    }
+  strcpy (mp_shared_memory_get_data (shm), text);
+  return TRUE;
+}
+MP_TASK_DEFINE ("shm-write", task_shm_write)
+
+static void
+body_pool_task (MpStartMethod method)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpSharedMemory) shm = NULL;
+  g_autoptr(MpPool) pool = NULL;
+  g_autoptr(MpArgs) args = mp_args_new (G_TYPE_INVALID);
+  g_autoptr(MpFuture) future = NULL;
+  g_auto(GValue) result = G_VALUE_INIT;
+  Name name;
+
+  shm = create_noted (unique_name (name, "pool"), 64, &error);
+  g_assert_no_error (error);
+  pool = mp_pool_new_full (1, method, NULL, NULL, &error);
+  g_assert_no_error (error);
+  mp_args_add_object (args, shm);
+  mp_args_add_string (args, "written by a pool worker");
+  future = mp_pool_submit (pool, "shm-write", args, &error);
+  g_assert_no_error (error);
+  g_assert_true (mp_future_result (future, MP_WAIT_FOREVER, &result, &error));
+  g_assert_no_error (error);
+  mp_pool_shutdown (pool, TRUE);
+  g_assert_cmpstr (mp_shared_memory_get_data (shm), ==, "written by a pool worker");
+}
+
+static void
+body_pool_task_fork (void)
+{
+  body_pool_task (MP_START_FORK);
+}
+
+static void
+body_pool_task_spawn (void)
+{
+  body_pool_task (MP_START_SPAWN);
+}
+
 /* ---- the sweep itself ------------------------------------------------------ */
 
 static void
@@ -450,11 +507,15 @@ static const SweptCase swept_cases[] = {
   { "/shm/unlinked-by-attacher", body_unlinked_by_attacher },
   { "/shm/invalid", body_invalid },
   { "/shm/travels-by-name", body_travels_by_name },
+  { "/shm/pool-task/fork", body_pool_task_fork },
+  { "/shm/pool-task/spawn", body_pool_task_spawn },
 };
 
 int
 main (int argc, char **argv)
 {
+  /* a spawned pool worker goes into its task here */
+  mp_main_guard (argc, argv);
   g_test_init (&argc, &argv, NULL);
 
   for (gsize i = 0; i < G_N_ELEMENTS (swept_cases); i++)

@@ -755,6 +755,49 @@ test_process_squares (gconstpointer data)
   g_assert_no_error (error);
 }
 
+/* A task that returns holding the value's lock: its process exits with
+ * the lock taken, after its copy of the value was dropped. */
+static gboolean
+task_return_holding (MpArgs   *args,
+                     GValue   *result,
+                     GError  **error)
+{
+  MpValue *value = mp_args_get_object (args, 0);
+
+  if (!mp_lockable_acquire (MP_LOCKABLE (value), MP_WAIT_FOREVER, error))
+    return FALSE;
+  return mp_value_set_int (value, 7, error);
+}
+MP_TASK_DEFINE ("shared-return-holding", task_return_holding)
+
+static void
+test_process_owner_died (gconstpointer data)
+{
+  MpStartMethod method = (MpStartMethod) GPOINTER_TO_INT (data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpValue) value = mp_value_create ('i', TRUE, &error);
+  g_autoptr(MpArgs) args = mp_args_new (G_TYPE_INVALID);
+  g_autoptr(MpProcess) process = NULL;
+  int exitcode = -1;
+
+  g_assert_no_error (error);
+  mp_args_add_object (args, value);
+  process = mp_process_new ("shared-return-holding", args);
+  mp_process_set_start_method (process, method);
+  g_assert_true (mp_process_start (process, &error));
+  g_assert_true (mp_process_join (process, MP_WAIT_FOREVER, &error));
+  g_assert_no_error (error);
+  g_assert_true (mp_process_get_exitcode (process, &exitcode));
+  g_assert_cmpint (exitcode, ==, 0);
+
+  /* bounded: a regression would otherwise hang here, as Python does */
+  g_assert_true (mp_lockable_acquire (MP_LOCKABLE (value), 20 * G_USEC_PER_SEC, &error) == FALSE);
+  g_assert_error (error, MP_ERROR, MP_ERROR_OWNER_DIED);
+  g_clear_error (&error);
+  g_assert_cmpint (mp_value_get_int (value, &error), ==, 7);
+  g_assert_no_error (error);
+}
+
 /* A pool task argument is no process start: refused. */
 static void
 test_pool_argument_refused (void)
@@ -878,6 +921,7 @@ main (int argc, char **argv)
   g_test_add_func ("/shared/serialize/shares-memory-and-lock", test_serialize_shares_memory_and_lock);
   g_test_add_func ("/shared/serialize/forged-state", test_serialize_forged_state);
   add_both_methods ("/shared/process/squares/%s", test_process_squares);
+  add_both_methods ("/shared/process/owner-died/%s", test_process_owner_died);
   g_test_add_func ("/shared/pool/argument-refused", test_pool_argument_refused);
   add_both_methods ("/shared/pool/initializer/%s", test_pool_initializer);
 

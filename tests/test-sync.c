@@ -340,6 +340,39 @@ test_lock_owner_died (gconstpointer data)
   g_assert_error (error, MP_ERROR, MP_ERROR_OWNER_DIED);
 }
 
+static gpointer
+thread_acquire_and_quit (gpointer data)
+{
+  return GINT_TO_POINTER (mp_lockable_acquire (data, 0, NULL));
+}
+
+/* A thread that ends holding the lock: the next thread, which may well
+ * reuse its pthread_t, must not mistake itself for the holder. */
+static void
+test_lock_thread_died (gconstpointer data)
+{
+  GType type = GPOINTER_TO_SIZE (data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GObject) lock = NULL;
+
+  lock = type == MP_TYPE_LOCK ? G_OBJECT (mp_lock_new (&error)) : G_OBJECT (mp_rlock_new (&error));
+  g_assert_no_error (error);
+
+  for (int round = 0; round < 2; round++)
+    {
+      GThread *thread = g_thread_new ("holder", thread_acquire_and_quit, lock);
+
+      g_assert_true (GPOINTER_TO_INT (g_thread_join (thread)));
+      thread = g_thread_new ("next", thread_acquire_and_quit, lock);
+      g_assert_false (GPOINTER_TO_INT (g_thread_join (thread)));
+      /* the dead thread's lock was recovered by "next", then is free */
+      g_assert_true (mp_lockable_acquire (MP_LOCKABLE (lock), 0, &error));
+      g_assert_no_error (error);
+      g_assert_true (mp_lockable_release (MP_LOCKABLE (lock), &error));
+      g_assert_no_error (error);
+    }
+}
+
 /* ---- RLock ------------------------------------------------------------- */
 
 /* Exit 0 when the lock could not be taken right now, 1 when it could. */
@@ -1130,9 +1163,87 @@ test_serialize_forged_state (void)
                          MP_ERROR_PROTOCOL);
 }
 
+/* ---- through real processes, fork and spawn ---------------------------------- */
+
+/* The child's side of a conversation through every kind of primitive;
+ * it ends by dying with the lock held. */
+static gboolean
+task_sync_steps (MpArgs   *args,
+                 GValue   *result,
+                 GError  **error)
+{
+  MpBarrier *barrier = mp_args_get_object (args, 0);
+  MpEvent *event = mp_args_get_object (args, 1);
+  MpSemaphore *sem = mp_args_get_object (args, 2);
+  MpCondition *cond = mp_args_get_object (args, 3);
+  MpLock *lock = mp_args_get_object (args, 4);
+
+  if (mp_barrier_wait (barrier, MP_WAIT_FOREVER, error) < 0 ||
+      !mp_event_wait (event, MP_WAIT_FOREVER, error) ||
+      !mp_semaphore_release (sem, error))
+    return FALSE;
+  /* the parent holds the condition until it waits on it */
+  if (!mp_condition_acquire (cond, MP_WAIT_FOREVER, error) ||
+      !mp_condition_notify (cond, 1, error) ||
+      !mp_condition_release (cond, error))
+    return FALSE;
+  return mp_lock_acquire (lock, MP_WAIT_FOREVER, error);
+}
+MP_TASK_DEFINE ("sync-steps", task_sync_steps)
+
+static void
+test_process_steps (gconstpointer data)
+{
+  MpStartMethod method = (MpStartMethod) GPOINTER_TO_INT (data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpBarrier) barrier = mp_barrier_new (2, &error);
+  g_autoptr(MpEvent) event = mp_event_new (&error);
+  g_autoptr(MpSemaphore) sem = mp_semaphore_new (0, &error);
+  g_autoptr(MpCondition) cond = mp_condition_new (NULL, &error);
+  g_autoptr(MpLock) lock = mp_lock_new (&error);
+  g_autoptr(MpArgs) args = mp_args_new (G_TYPE_INVALID);
+  g_autoptr(MpProcess) process = NULL;
+  int exitcode = -1;
+
+  g_assert_no_error (error);
+  mp_args_add_object (args, barrier);
+  mp_args_add_object (args, event);
+  mp_args_add_object (args, sem);
+  mp_args_add_object (args, cond);
+  mp_args_add_object (args, lock);
+  process = mp_process_new ("sync-steps", args);
+  mp_process_set_start_method (process, method);
+
+  g_assert_true (mp_condition_acquire (cond, MP_WAIT_FOREVER, &error));
+  g_assert_true (mp_process_start (process, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (mp_barrier_wait (barrier, MP_WAIT_FOREVER, &error), >=, 0);
+  mp_event_set (event);
+  g_assert_true (mp_semaphore_acquire (sem, MP_WAIT_FOREVER, &error));
+  g_assert_true (mp_condition_wait (cond, MP_WAIT_FOREVER, &error));
+  g_assert_true (mp_condition_release (cond, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (mp_process_join (process, MP_WAIT_FOREVER, &error));
+  g_assert_true (mp_process_get_exitcode (process, &exitcode));
+  g_assert_cmpint (exitcode, ==, 0);
+
+  /* the child exited holding the lock (a bounded wait: a regression
+   * here would otherwise hang, which is what Python does) */
+  g_assert_false (mp_lock_acquire (lock, BACKSTOP_MS * 1000, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_OWNER_DIED);
+  g_clear_error (&error);
+  g_assert_true (mp_lock_acquire (lock, 0, &error));
+  g_assert_true (mp_lock_release (lock, &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int argc, char **argv)
 {
+  /* a spawned child goes into its task here */
+  mp_main_guard (argc, argv);
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/sync/lock/basic", test_lock_basic);
@@ -1140,7 +1251,9 @@ main (int argc, char **argv)
   g_test_add_data_func ("/sync/lock/exclusion", GSIZE_TO_POINTER (MP_TYPE_LOCK), test_lock_exclusion);
   g_test_add_data_func ("/sync/lock/other-thread", GSIZE_TO_POINTER (MP_TYPE_LOCK), test_lock_release_by_other_thread);
   g_test_add_data_func ("/sync/lock/owner-died", GSIZE_TO_POINTER (MP_TYPE_LOCK), test_lock_owner_died);
+  g_test_add_data_func ("/sync/lock/thread-died", GSIZE_TO_POINTER (MP_TYPE_LOCK), test_lock_thread_died);
   g_test_add_func ("/sync/rlock/recursion", test_rlock_recursion);
+  g_test_add_data_func ("/sync/rlock/thread-died", GSIZE_TO_POINTER (MP_TYPE_RLOCK), test_lock_thread_died);
   g_test_add_data_func ("/sync/rlock/exclusion", GSIZE_TO_POINTER (MP_TYPE_RLOCK), test_lock_exclusion);
   g_test_add_data_func ("/sync/rlock/other-thread", GSIZE_TO_POINTER (MP_TYPE_RLOCK), test_lock_release_by_other_thread);
   g_test_add_data_func ("/sync/rlock/owner-died", GSIZE_TO_POINTER (MP_TYPE_RLOCK), test_lock_owner_died);
@@ -1172,6 +1285,8 @@ main (int argc, char **argv)
       }
   }
   g_test_add_func ("/sync/serialize/forged-state", test_serialize_forged_state);
+  g_test_add_data_func ("/sync/process/steps/fork", GINT_TO_POINTER (MP_START_FORK), test_process_steps);
+  g_test_add_data_func ("/sync/process/steps/spawn", GINT_TO_POINTER (MP_START_SPAWN), test_process_steps);
 
   return g_test_run ();
 }
