@@ -561,6 +561,7 @@ run_command (const char *command)
   GSource *backstop;
   Wait wait = { NULL, FALSE };
   RunResult *r = g_hash_table_lookup (run_cache, command);
+  char *program;
   int argc;
   GSubprocessFlags flags = G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE;
 
@@ -582,12 +583,9 @@ run_command (const char *command)
     }
   else
     g_subprocess_launcher_set_stdin_file_path (launcher, "/dev/null");
-  {
-    char *program = demo_binary (argv[0] + strlen ("demos/"));
-
-    g_free (argv[0]);
-    argv[0] = program;
-  }
+  program = demo_binary (argv[0] + strlen ("demos/"));
+  g_free (argv[0]);
+  argv[0] = program;
   g_subprocess_launcher_set_cwd (launcher, source_root);
   g_subprocess_launcher_setenv (launcher, "NO_COLOR", "1", TRUE);
   child = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv, &error);
@@ -1219,6 +1217,7 @@ main (int    argc,
 {
   gsize n_entries;
   const MpCatalogEntry *entries;
+  int status;
 
   g_test_init (&argc, &argv, NULL);
   source_root = g_test_build_filename (G_TEST_DIST, "..", NULL);
@@ -1270,12 +1269,9 @@ main (int    argc,
         }
     }
 
-  {
-    int status = g_test_run ();
-
-    g_ptr_array_unref (docs);
-    g_hash_table_unref (run_cache);
-    g_free (source_root);
-    return status;
-  }
+  status = g_test_run ();
+  g_ptr_array_unref (docs);
+  g_hash_table_unref (run_cache);
+  g_free (source_root);
+  return status;
 }
