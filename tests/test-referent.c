@@ -918,6 +918,232 @@ test_sort_kinds (Fixture       *f,
   raw_close (&client);
 }
 
+/* ------------------------------------------------------------------ */
+/* wire values: what the server accepts before storing anything         */
+/* ------------------------------------------------------------------ */
+
+static GVariant *
+parse_wire (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *wire = g_variant_parse (NULL, text, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  return wire;
+}
+
+/* @depth lists around an int */
+static GVariant *
+nested_lists (guint depth)
+{
+  GVariant *wire = mp_wire_int (1);
+
+  for (guint i = 0; i < depth; i++)
+    wire = g_variant_new_variant (g_variant_new_array (G_VARIANT_TYPE_VARIANT, &wire, 1));
+  return g_variant_ref_sink (wire);
+}
+
+static void
+test_wire_check (void)
+{
+  static const char * const good[] = {
+    "<()>", "<true>", "<int64 -1>", "<uint64 18446744073709551615>", "<2.5>",
+    "<just 'text'>", "<@ms nothing>", "<@ay [1, 2]>", "<(<int32 5>,)>",
+    "<@av [<int64 1>, <@av [<just 'x'>]>]>",
+    "<@a{sv} {'k': <@a{sv} {'deep': <()>}>}>",
+    "<('Point', <@a{sv} {'x': <int64 1>}>)>",
+  };
+  static const struct {
+    const char *text;
+    const char *words;
+  } bad[] = {
+    { "int64 1", "a wire value must be a boxed variant" },
+    { "<int32 1>", "a value of wire type 'i' was refused: it is no serialized value" },
+    { "<'bare string'>", "wire type 's' was refused" },
+    { "<@av [<int64 1>, <int16 2>]>", "wire type 'n' was refused" },
+    { "<@a{sv} {'k': <@a{sv} {'deep': <byte 0>}>}>", "wire type 'y' was refused" },
+    { "<('', <@a{sv} {}>)>", "an object without a type name was refused" },
+    { "<{'k', <int64 1>}>", "wire type '{sv}' was refused" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr(GVariant) wire = parse_wire (good[i]);
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("good: %s", good[i]);
+      g_assert_true (mp_wire_check (wire, &error));
+      g_assert_no_error (error);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GVariant) wire = parse_wire (bad[i].text);
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("bad: %s", bad[i].text);
+      g_assert_false (mp_wire_check (wire, &error));
+      g_assert_error (error, MP_ERROR, MP_ERROR_PROTOCOL);
+      g_assert_nonnull (strstr (error->message, bad[i].words));
+    }
+
+  /* nesting is bounded: 64 levels pass, 65 do not */
+  {
+    g_autoptr(GVariant) deep_enough = nested_lists (64);
+    g_autoptr(GVariant) too_deep = nested_lists (65);
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true (mp_wire_check (deep_enough, &error));
+    g_assert_no_error (error);
+    g_assert_false (mp_wire_check (too_deep, &error));
+    g_assert_error (error, MP_ERROR, MP_ERROR_PROTOCOL);
+    g_assert_nonnull (strstr (error->message, "nested deeper than 64 levels"));
+  }
+}
+
+/* Python's conversions: bool is an int, an int is a float, nothing else */
+static void
+test_wire_readers (void)
+{
+  static const struct {
+    const char *text;
+    gboolean    is_int;
+    gint64      i;
+    gboolean    is_bool;
+    gboolean    b;
+    gboolean    is_double;
+    double      d;
+  } cases[] = {
+    { "<int64 -7>", TRUE, -7, TRUE, TRUE, TRUE, -7.0 },
+    { "<int64 0>", TRUE, 0, TRUE, FALSE, TRUE, 0.0 },
+    { "<uint64 9>", TRUE, 9, TRUE, TRUE, TRUE, 9.0 },
+    { "<uint64 18446744073709551615>", FALSE, 0, FALSE, FALSE, TRUE, 18446744073709551615.0 },
+    { "<true>", TRUE, 1, TRUE, TRUE, TRUE, 1.0 },
+    { "<false>", TRUE, 0, TRUE, FALSE, TRUE, 0.0 },
+    { "<0.5>", FALSE, 0, FALSE, FALSE, TRUE, 0.5 },
+    { "<just '1'>", FALSE, 0, FALSE, FALSE, FALSE, 0 },
+    { "<()>", FALSE, 0, FALSE, FALSE, FALSE, 0 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GVariant) wire = parse_wire (cases[i].text);
+      g_autoptr(GVariant) inner = g_variant_get_variant (wire);
+      gint64 n = 12345;
+      gboolean b = 2;
+      double d = -1;
+
+      g_test_message ("%s", cases[i].text);
+      /* boxed or not, the same answers */
+      g_assert_cmpint (mp_wire_get_int (wire, &n), ==, cases[i].is_int);
+      g_assert_cmpint (mp_wire_get_int (inner, &n), ==, cases[i].is_int);
+      g_assert_cmpint (n, ==, cases[i].is_int ? cases[i].i : 12345);
+      g_assert_cmpint (mp_wire_get_bool (wire, &b), ==, cases[i].is_bool);
+      g_assert_cmpint (b, ==, cases[i].is_bool ? cases[i].b : 2);
+      g_assert_cmpint (mp_wire_get_double (wire, &d), ==, cases[i].is_double);
+      g_assert_cmpfloat (d, ==, cases[i].is_double ? cases[i].d : -1);
+    }
+
+  {
+    g_autoptr(GVariant) none = g_variant_ref_sink (mp_wire_none ());
+    g_autoptr(GVariant) nothing = parse_wire ("<@ms nothing>");
+    g_autoptr(GVariant) text = g_variant_ref_sink (mp_wire_string ("hi"));
+    g_autoptr(GVariant) null_text = g_variant_ref_sink (mp_wire_string (NULL));
+    g_autoptr(GVariant) number = g_variant_ref_sink (mp_wire_int (1));
+    g_autoptr(GVariant) empty = g_variant_ref_sink (mp_wire_list (NULL));
+
+    g_assert_true (mp_wire_is_none (none));
+    g_assert_false (mp_wire_is_none (nothing));
+    g_assert_false (mp_wire_is_none (number));
+    g_assert_cmpstr (mp_wire_peek_string (text), ==, "hi");
+    g_assert_null (mp_wire_peek_string (null_text));
+    g_assert_null (mp_wire_peek_string (nothing));
+    g_assert_null (mp_wire_peek_string (number));
+    g_autoptr(GVariant) empty_inner = g_variant_get_variant (empty);
+
+    g_assert_true (mp_wire_check (empty, NULL));
+    g_assert_cmpstr (g_variant_get_type_string (empty_inner), ==, "av");
+    g_assert_cmpuint (g_variant_n_children (empty_inner), ==, 0);
+  }
+}
+
+typedef struct
+{
+  GPtrArray *found;
+  guint      limit;   /* stop the walk after this many */
+} Collect;
+
+static gboolean
+collect_token (const MpToken *token,
+               gpointer       user_data)
+{
+  Collect *collect = user_data;
+
+  g_ptr_array_add (collect->found,
+                   g_strdup_printf ("%s@%s#%" G_GUINT64_FORMAT, token->typeid, token->address, token->id));
+  return collect->found->len < collect->limit;
+}
+
+/* The server counts exactly the proxies a client would rebuild. */
+static void
+test_wire_tokens (void)
+{
+  g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func (g_free);
+  Collect collect = { found, G_MAXUINT };
+  g_autoptr(GVariant) wire = NULL;
+  g_autoptr(GVariant) deep = NULL;
+  const char *token = "('MpProxy', <('list', 'unix:/m', uint64 %d, @ay [])>)";
+  g_autofree char *t1 = g_strdup_printf (token, 1);
+  g_autofree char *t2 = g_strdup_printf (token, 2);
+  g_autofree char *t3 = g_strdup_printf (token, 3);
+  g_autofree char *t4 = g_strdup_printf (token, 4);
+  g_autofree char *t5 = g_strdup_printf (token, 5);
+  g_autofree char *text = NULL;
+  MpToken parsed;
+
+  /* in a list, in a dict, in an object's properties; never inside opaque
+   * "(v)" data, an object whose state is no property dict, or a token
+   * whose state has the wrong shape */
+  text = g_strdup_printf ("<@av [<%s>, <@a{sv} {'k': <%s>}>, <('Point', <@a{sv} {'p': <%s>}>)>,"
+                          " <(<%s>,)>, <('Opaque', <(<%s>,)>)>,"
+                          " <('MpProxy', <('list', 'unix:/m')>)>, <int64 9>]>",
+                          t1, t2, t3, t4, t5);
+  wire = parse_wire (text);
+  g_assert_true (mp_wire_foreach_token (wire, collect_token, &collect));
+  g_assert_cmpuint (found->len, ==, 3);
+  g_assert_cmpstr (g_ptr_array_index (found, 0), ==, "list@unix:/m#1");
+  g_assert_cmpstr (g_ptr_array_index (found, 1), ==, "list@unix:/m#2");
+  g_assert_cmpstr (g_ptr_array_index (found, 2), ==, "list@unix:/m#3");
+
+  /* the walk stops when asked to */
+  g_ptr_array_set_size (found, 0);
+  collect.limit = 2;
+  g_assert_false (mp_wire_foreach_token (wire, collect_token, &collect));
+  g_assert_cmpuint (found->len, ==, 2);
+  g_ptr_array_set_size (found, 0);
+  collect.limit = G_MAXUINT;
+
+  g_assert_false (mp_wire_get_token (wire, &parsed));
+  {
+    g_autofree char *bad_state = g_strdup ("<('MpProxy', <int64 1>)>");
+    g_autoptr(GVariant) not_a_token = parse_wire (bad_state);
+    g_autoptr(GVariant) other_name = parse_wire ("<('MpProxyX', <('list', 'unix:/m', uint64 1, @ay [])>)>");
+
+    g_assert_false (mp_wire_get_token (not_a_token, &parsed));
+    g_assert_false (mp_wire_get_token (other_name, &parsed));
+  }
+
+  /* a token buried deeper than any real value is not followed */
+  {
+    GVariant *inner = g_variant_new_variant (g_variant_new_parsed (t1));
+
+    for (guint i = 0; i < 70; i++)
+      inner = g_variant_new_variant (g_variant_new_array (G_VARIANT_TYPE_VARIANT, &inner, 1));
+    deep = g_variant_ref_sink (inner);
+  }
+  g_assert_true (mp_wire_foreach_token (deep, collect_token, &collect));
+  g_assert_cmpuint (found->len, ==, 0);
+}
+
 /* the test data is not a start method here: always fork the manager */
 static void
 setup (Fixture       *f,
@@ -953,6 +1179,9 @@ main (int    argc,
   ADD ("/referent/dead-proxy/condition-lock", test_condition_lock_argument);
   ADD ("/referent/foreign-proxy", test_foreign_proxy);
   ADD ("/referent/sort/kinds", test_sort_kinds);
+  g_test_add_func ("/referent/wire/check", test_wire_check);
+  g_test_add_func ("/referent/wire/readers", test_wire_readers);
+  g_test_add_func ("/referent/wire/tokens", test_wire_tokens);
 
   return g_test_run ();
 }
