@@ -53,6 +53,16 @@ task_init_fail (MpArgs  *args,
 }
 MP_TASK_DEFINE ("pool-init-fail", task_init_fail)
 
+/* a careless task: fails without saying why */
+static gboolean
+task_fail_silently (MpArgs  *args,
+                    GValue  *result,
+                    GError **error)
+{
+  return FALSE;
+}
+MP_TASK_DEFINE ("pool-fail-silently", task_fail_silently)
+
 static gboolean
 task_init_info (MpArgs  *args,
                 GValue  *result,
@@ -340,6 +350,35 @@ test_map_error (Fixture       *fixture,
   g_assert_error (error, MP_ERROR, MP_ERROR_LOCAL_FUNCTION);
 }
 
+/* map with a timeout: it gives up waiting, the tasks stay accepted and
+ * finish once their gates open; with time enough it collects them all */
+static void
+test_map_timeout (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GPtrArray) args_list = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_args_unref);
+  g_autoptr(GPtrArray) squares = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_args_unref);
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_ptr_array_add (args_list, mp_args_new (G_TYPE_INT64, (gint64) 0, G_TYPE_INVALID));
+  results = mp_pool_map (fixture->pool, "pool-gate", args_list, 20 * 1000, &error);
+  g_assert_null (results);
+  g_assert_error (error, MP_ERROR, MP_ERROR_TIMEOUT);
+  g_clear_error (&error);
+
+  test_pipe_release (&fixture->gates[0]);
+  for (gint64 k = 0; k < 4; k++)
+    g_ptr_array_add (squares, mp_args_new (G_TYPE_INT64, k, G_TYPE_INVALID));
+  results = mp_pool_map (fixture->pool, "pool-square", squares, 60 * G_USEC_PER_SEC, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (results->len, ==, 4);
+  for (guint i = 0; i < results->len; i++)
+    g_assert_cmpint (g_value_get_int64 (g_ptr_array_index (results, i)), ==, (gint64) i * i);
+  mp_pool_shutdown (fixture->pool, TRUE);
+  g_assert_false (mp_pool_is_broken (fixture->pool));
+}
+
 static void
 test_as_completed (Fixture       *fixture,
                    gconstpointer  data)
@@ -424,6 +463,19 @@ test_initializer_fails (gconstpointer data)
   g_clear_object (&pool);
   g_clear_error (&error);
 
+  /* an initializer that fails without an error still breaks the pool,
+   * and the message says so */
+  pool = mp_pool_new_full (1, TEST_METHOD (data), "pool-fail-silently", NULL, &error);
+  g_assert_no_error (error);
+  future = mp_pool_submit (pool, "pool-square", NULL, &error);
+  if (future != NULL)
+    g_assert_false (mp_future_result (future, -1, NULL, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_BROKEN_POOL);
+  g_assert_nonnull (strstr (error->message, "initializer 'pool-fail-silently' failed without saying why"));
+  g_clear_object (&future);
+  g_clear_object (&pool);
+  g_clear_error (&error);
+
   pool = mp_pool_new_full (2, TEST_METHOD (data), "no-such-initializer", NULL, &error);
   g_assert_null (pool);
   g_assert_error (error, MP_ERROR, MP_ERROR_LOCAL_FUNCTION);
@@ -454,6 +506,15 @@ test_task_error (Fixture       *fixture,
   g_assert_false (mp_future_result (pointer, -1, NULL, &error));
   g_assert_error (error, MP_ERROR, MP_ERROR_UNSERIALIZABLE);
   g_assert_nonnull (strstr (error->message, "pool-pointer-result"));
+
+  g_clear_error (&error);
+
+  /* a task that fails without an error fails with one that says so */
+  g_clear_object (&failing);
+  failing = submit_int (fixture->pool, "pool-fail-silently", 0);
+  g_assert_false (mp_future_result (failing, -1, NULL, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "task 'pool-fail-silently' failed without saying why"));
 
   g_assert_false (mp_pool_is_broken (fixture->pool));
   fine = submit_int (fixture->pool, "pool-square", 5);
@@ -646,6 +707,7 @@ main (int    argc,
   add_pool_test ("large", test_large);
   add_pool_test ("map/order", test_map_order);
   add_pool_test ("map/error", test_map_error);
+  add_pool_test ("map/timeout", test_map_timeout);
   add_pool_test ("as-completed", test_as_completed);
   add_pool_test ("initializer", test_initializer);
   add_pool_test ("task-error", test_task_error);
