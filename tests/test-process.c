@@ -787,6 +787,40 @@ test_dispose_unjoined (gconstpointer data)
   test_assert_no_children ();
 }
 
+/* A program that reaps children behind the library's back (a SIGCHLD
+ * handler calling waitpid, say) leaves it unable to know the exit code:
+ * join says so instead of inventing one. */
+static void
+test_reaped_elsewhere (gconstpointer data)
+{
+  TestPipe gate;
+  g_autoptr(TestFd) gate_fd = NULL;
+  g_autoptr(MpArgs) args = NULL;
+  g_autoptr(MpProcess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = -1, code = 12345;
+  GPid pid;
+
+  test_pipe_open (&gate);
+  gate_fd = test_fd_new (gate.read_end);
+  args = mp_args_new (TEST_TYPE_FD, gate_fd, G_TYPE_INVALID);
+  process = start_process (TEST_METHOD (data), "test-block", args);
+  pid = mp_process_get_pid (process);
+
+  test_pipe_release (&gate);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status));
+
+  g_assert_false (mp_process_join (process, -1, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "was reaped by someone else (is SIGCHLD ignored?)"));
+  g_assert_false (mp_process_is_alive (process));
+  g_assert_false (mp_process_get_exitcode (process, &code));
+  g_assert_cmpint (code, ==, 12345);
+  test_pipe_close (&gate);
+  test_assert_no_children ();
+}
+
 /* ---- the main guard, seen from outside --------------------------------------- */
 
 typedef struct
@@ -1076,6 +1110,7 @@ main (int    argc,
   test_add_both_methods ("/process/%s/nested", test_nested);
   test_add_both_methods ("/process/%s/inherit-only", test_inherit_only_allowed);
   test_add_both_methods ("/process/%s/dispose-unjoined", test_dispose_unjoined);
+  test_add_both_methods ("/process/%s/reaped-elsewhere", test_reaped_elsewhere);
   g_test_add_func ("/process/spawn/guard", test_spawn_with_guard);
   g_test_add_func ("/process/spawn/no-guard", test_spawn_without_guard);
   g_test_add_func ("/process/spawn/no-guard-pool", test_spawn_pool_without_guard);
