@@ -885,6 +885,40 @@ test_garbage (Fixture       *f,
   assert_list_proxy_ints (list, 1, 1, END);
 }
 
+/* The original code of a remote error comes from its "[name]" prefix;
+ * anything that does not have exactly that shape is just FAILED. */
+static void
+test_remote_code (void)
+{
+  static const struct {
+    const char *message;
+    MpError     code;
+  } remote[] = {
+    { "[index] pop from empty list", MP_ERROR_INDEX },
+    { "[key] 'missing'", MP_ERROR_KEY },
+    { "[invalid-argument]", MP_ERROR_INVALID_ARGUMENT },
+    { "index] no opening bracket", MP_ERROR_FAILED },
+    { "[index no closing bracket", MP_ERROR_FAILED },
+    { "[] empty", MP_ERROR_FAILED },
+    { "[ind] a prefix of a name", MP_ERROR_FAILED },
+    { "[indexes] a longer word", MP_ERROR_FAILED },
+    { "[teapot] no such code", MP_ERROR_FAILED },
+    { "", MP_ERROR_FAILED },
+  };
+  g_autoptr(GError) other = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "[index] not ours");
+  g_autoptr(GError) local = g_error_new_literal (MP_ERROR, MP_ERROR_EMPTY, "[index] a local error");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (remote); i++)
+    {
+      g_autoptr(GError) error = g_error_new_literal (MP_ERROR, MP_ERROR_REMOTE, remote[i].message);
+
+      g_test_message ("'%s'", remote[i].message);
+      g_assert_cmpint (mp_error_get_remote_code (error), ==, remote[i].code);
+    }
+  g_assert_cmpint (mp_error_get_remote_code (other), ==, MP_ERROR_FAILED);
+  g_assert_cmpint (mp_error_get_remote_code (local), ==, MP_ERROR_EMPTY);
+}
+
 /* ------------------------------------------------------------------ */
 /* keys, addresses, connect                                             */
 /* ------------------------------------------------------------------ */
@@ -1115,6 +1149,7 @@ main (int    argc,
   g_test_add ("/manager/client-killed/queue", Fixture, NULL, fixture_setup, test_client_killed_queue, fixture_teardown);
   add_both ("/manager/client-killed/lock-owner/%s", test_lock_owner_died);
   g_test_add ("/manager/garbage-frame", Fixture, NULL, fixture_setup, test_garbage, fixture_teardown);
+  g_test_add_func ("/manager/remote-code", test_remote_code);
   g_test_add ("/manager/auth/wrong-key", Fixture, NULL, fixture_setup, test_auth_wrong_key, fixture_teardown);
   g_test_add_func ("/manager/auth/custom-key", test_custom_key);
   g_test_add ("/manager/connect", Fixture, NULL, fixture_setup, test_connect, fixture_teardown);
