@@ -38,12 +38,14 @@ av (const char *text)
   return args;
 }
 
-/* Returns: (transfer full): the "(yv)" reply to one request */
+/* Returns: (transfer full): the "(yv)" reply to one request made by the
+ * client thread @thread */
 static GVariant *
-raw_send (RawClient  *client,
-          guint64     id,
-          const char *method,
-          GVariant   *args)
+raw_send_from (RawClient  *client,
+               guint64     thread,
+               guint64     id,
+               const char *method,
+               GVariant   *args)
 {
   g_autoptr(GError) error = NULL;
   GVariant *reply;
@@ -51,8 +53,7 @@ raw_send (RawClient  *client,
   /* takes @args, floating or not */
   args = g_variant_ref_sink (args != NULL ? args : g_variant_new ("av", NULL));
   g_assert_true (mp_connection_send_variant (client->connection,
-                                             g_variant_new ("(ts@avt)", id, method, args,
-                                                            (guint64) 1),
+                                             g_variant_new ("(ts@avt)", id, method, args, thread),
                                              &error));
   g_assert_no_error (error);
   g_variant_unref (args);
@@ -60,6 +61,15 @@ raw_send (RawClient  *client,
   g_assert_no_error (error);
   g_assert_nonnull (reply);
   return reply;
+}
+
+static GVariant *
+raw_send (RawClient  *client,
+          guint64     id,
+          const char *method,
+          GVariant   *args)
+{
+  return raw_send_from (client, 1, id, method, args);
 }
 
 /* Returns: (transfer full): the "v" wire value of a RETURN reply */
@@ -811,6 +821,135 @@ test_foreign_proxy (Fixture       *f,
 }
 
 /* ------------------------------------------------------------------ */
+/* what only the wire can say                                           */
+/* ------------------------------------------------------------------ */
+
+static void
+expect_value (GVariant   *reply,
+              const char *expected)
+{
+  g_autoptr(GVariant) got = expect_return (reply);
+  g_autoptr(GVariant) want = g_variant_parse (G_VARIANT_TYPE_VARIANT, expected, NULL, NULL, NULL);
+
+  g_assert_nonnull (want);
+  if (!g_variant_equal (got, want))
+    {
+      g_autofree char *text = g_variant_print (got, TRUE);
+      g_error ("got %s, expected %s", text, expected);
+    }
+}
+
+/* An RLock belongs to one thread of one client; a Condition's wait that
+ * times out says False and gives the lock back as it was held. */
+static void
+test_owners_and_timeouts (Fixture       *f,
+                          gconstpointer  data)
+{
+  RawClient client;
+  guint64 rlock, cond, sem, lock;
+
+  raw_open (&client, f->manager, TRUE);
+  rlock = raw_create (&client, "RLock", NULL);
+  expect_value (raw_send_from (&client, 7, rlock, "acquire", NULL), "<true>");
+  expect_value (raw_send_from (&client, 7, rlock, "acquire", av ("[<true>, <()>]")), "<true>");
+  expect_value (raw_send_from (&client, 8, rlock, "acquire", av ("[<false>]")), "<false>");
+  expect_error (raw_send_from (&client, 8, rlock, "release", NULL), BAD_ARGS, "cannot release un-acquired lock");
+  g_variant_unref (expect_return (raw_send_from (&client, 7, rlock, "release", NULL)));
+  g_variant_unref (expect_return (raw_send_from (&client, 7, rlock, "release", NULL)));
+  expect_error (raw_send_from (&client, 7, rlock, "release", NULL), BAD_ARGS, "cannot release un-acquired lock");
+
+  /* a plain Lock: anyone may release it, nobody may take it twice */
+  lock = raw_create (&client, "Lock", NULL);
+  expect_value (raw_send_from (&client, 7, lock, "acquire", NULL), "<true>");
+  expect_value (raw_send_from (&client, 7, lock, "acquire", av ("[<true>, <int64 1000>]")), "<false>");
+  g_variant_unref (expect_return (raw_send_from (&client, 8, lock, "release", NULL)));
+
+  cond = raw_create (&client, "Condition", NULL);
+  expect_value (raw_send_from (&client, 3, cond, "acquire", NULL), "<true>");
+  expect_value (raw_send_from (&client, 3, cond, "wait", av ("[<int64 1000>]")), "<false>");
+  expect_error (raw_send_from (&client, 4, cond, "notify", av ("[<int64 1>]")), BAD_ARGS, "cannot notify on un-acquired lock");
+  g_variant_unref (expect_return (raw_send_from (&client, 3, cond, "notify", av ("[<()>]"))));
+  g_variant_unref (expect_return (raw_send_from (&client, 3, cond, "release", NULL)));
+  expect_error (raw_send_from (&client, 3, cond, "release", NULL), BAD_ARGS, "cannot release un-acquired lock");
+
+  sem = raw_create (&client, "Semaphore", "[<int64 0>]");
+  expect_value (raw_send (&client, sem, "acquire", av ("[<false>]")), "<false>");
+  expect_value (raw_send (&client, sem, "acquire", av ("[<true>, <int64 1000>]")), "<false>");
+  g_variant_unref (expect_return (raw_send (&client, sem, "release", av ("[<int64 2>]"))));
+  expect_value (raw_send (&client, sem, "acquire", av ("[<()>, <()>]")), "<true>");
+
+  raw_decref (&client, rlock);
+  raw_decref (&client, lock);
+  raw_decref (&client, cond);
+  raw_decref (&client, sem);
+  raw_close (&client);
+}
+
+/* None stands for a missing optional argument, as in Python; defaults
+ * come back (and setdefault stores them); unsigned values keep their
+ * full range in the arrays that hold them. */
+static void
+test_optional_arguments (Fixture       *f,
+                         gconstpointer  data)
+{
+  RawClient client;
+  guint64 list, dict, big, empty, queue, barrier;
+
+  raw_open (&client, f->manager, TRUE);
+  list = raw_create (&client, "list", "[<@av [<int64 1>, <int64 2>, <int64 3>]>]");
+  expect_value (raw_send (&client, list, "pop", av ("[<()>]")), "<int64 3>");
+  expect_value (raw_send (&client, list, "index", av ("[<int64 2>, <()>, <()>]")), "<int64 1>");
+  expect_value (raw_send (&client, list, "__getitem__", av ("[<int64 -5>, <int64 1>]")), "<@av [<int64 1>]>");
+  expect_value (raw_send (&client, list, "__getitem__", av ("[<int64 5>, <int64 -9>]")), "<@av []>");
+  g_variant_unref (expect_return (raw_send (&client, list, "__setitem__",
+                                            av ("[<int64 9>, <()>, <@av [<int64 4>]>]"))));
+  expect_value (raw_send (&client, list, MP_GETVALUE_METHOD, NULL), "<@av [<int64 1>, <int64 2>, <int64 4>]>");
+  g_variant_unref (expect_return (raw_send (&client, list, "sort", av ("[<()>]"))));
+
+  dict = raw_create (&client, "dict", NULL);
+  expect_value (raw_send (&client, dict, "get", av ("[<just 'k'>, <int64 5>]")), "<int64 5>");
+  expect_value (raw_send (&client, dict, "get", av ("[<just 'k'>]")), "<()>");
+  expect_value (raw_send (&client, dict, "setdefault", av ("[<just 'k'>, <int64 6>]")), "<int64 6>");
+  expect_value (raw_send (&client, dict, "setdefault", av ("[<just 'k'>, <int64 7>]")), "<int64 6>");
+  expect_value (raw_send (&client, dict, "setdefault", av ("[<just 'n'>]")), "<()>");
+  expect_value (raw_send (&client, dict, "pop", av ("[<just 'gone'>, <just 'dflt'>]")), "<just 'dflt'>");
+  expect_value (raw_send (&client, dict, MP_GETVALUE_METHOD, NULL), "<@a{sv} {'k': <int64 6>, 'n': <()>}>");
+
+  big = raw_create (&client, "Array", "[<just 'Q'>, <@av [<uint64 18446744073709551615>, <int64 5>, <true>]>]");
+  expect_value (raw_send (&client, big, "__getitem__", av ("[<int64 0>]")), "<uint64 18446744073709551615>");
+  expect_value (raw_send (&client, big, "__getitem__", av ("[<int64 2>]")), "<int64 1>");
+  g_variant_unref (expect_return (raw_send (&client, big, "__setitem__", av ("[<int64 1>, <uint64 7>]"))));
+  expect_value (raw_send (&client, big, "__getitem__", av ("[<int64 -2>]")), "<int64 7>");
+  empty = raw_create (&client, "Array", "[<just 'f'>, <()>]");
+  expect_value (raw_send (&client, empty, "__len__", NULL), "<int64 0>");
+
+  /* join returns at once when nothing is unfinished, and after task_done */
+  queue = raw_create (&client, "Queue", "[<()>]");
+  g_variant_unref (expect_return (raw_send (&client, queue, "join", NULL)));
+  g_variant_unref (expect_return (raw_send (&client, queue, "put", av ("[<int64 1>, <()>, <()>]"))));
+  expect_value (raw_send (&client, queue, "full", NULL), "<false>");
+  expect_value (raw_send (&client, queue, "get", av ("[<()>, <()>]")), "<int64 1>");
+  g_variant_unref (expect_return (raw_send (&client, queue, "task_done", NULL)));
+  g_variant_unref (expect_return (raw_send (&client, queue, "join", NULL)));
+  expect_error (raw_send (&client, queue, "get_nowait", NULL), MP_ERROR_EMPTY, "the queue is empty");
+
+  barrier = raw_create (&client, "Barrier", "[<int64 1>]");
+  expect_value (raw_send (&client, barrier, "wait", av ("[<()>]")), "<int64 0>");
+  expect_value (raw_send (&client, barrier, "__getattribute__", av ("[<just 'broken'>]")), "<false>");
+  g_variant_unref (expect_return (raw_send (&client, barrier, "abort", NULL)));
+  expect_value (raw_send (&client, barrier, "__getattribute__", av ("[<just 'broken'>]")), "<true>");
+  expect_error (raw_send (&client, barrier, "wait", NULL), MP_ERROR_BROKEN_BARRIER, "the barrier is broken");
+
+  raw_decref (&client, list);
+  raw_decref (&client, dict);
+  raw_decref (&client, big);
+  raw_decref (&client, empty);
+  raw_decref (&client, queue);
+  raw_decref (&client, barrier);
+  raw_close (&client);
+}
+
+/* ------------------------------------------------------------------ */
 /* list.sort(): Python's "<" across the kinds that have one             */
 /* ------------------------------------------------------------------ */
 
@@ -1179,6 +1318,8 @@ main (int    argc,
   ADD ("/referent/dead-proxy/condition-lock", test_condition_lock_argument);
   ADD ("/referent/foreign-proxy", test_foreign_proxy);
   ADD ("/referent/sort/kinds", test_sort_kinds);
+  ADD ("/referent/owners-and-timeouts", test_owners_and_timeouts);
+  ADD ("/referent/optional-arguments", test_optional_arguments);
   g_test_add_func ("/referent/wire/check", test_wire_check);
   g_test_add_func ("/referent/wire/readers", test_wire_readers);
   g_test_add_func ("/referent/wire/tokens", test_wire_tokens);
