@@ -1394,6 +1394,8 @@ test_hostile_widths (void)
                          MP_ERROR_PROTOCOL, "TestWide.");
   assert_wire_refused (wide_wire_with ("f", g_variant_new_double (1e300)),
                        MP_ERROR_PROTOCOL, "TestWide.f: 1e+300 does not fit a gfloat property");
+  assert_wire_refused (wide_wire_with ("f", g_variant_new_double (-1e300)),
+                       MP_ERROR_PROTOCOL, "TestWide.f: -1e+300 does not fit a gfloat property");
   /* a GVariant property whose pspec wants "as" */
   assert_wire_refused (wide_wire_with ("v", g_variant_new ("(v)", g_variant_new_int32 (1))),
                        MP_ERROR_PROTOCOL, "TestWide.v: ");
@@ -1934,6 +1936,10 @@ test_hostile_objects (void)
   /* a strv property fed something else than strings */
   assert_wire_refused (g_variant_new_parsed ("<('TestPoint', <{'labels': <[<@x 1>]>}>)>"),
                        MP_ERROR_PROTOCOL, "TestPoint.labels: [1] does not fit a GStrv property");
+  assert_wire_refused (g_variant_new_parsed ("<('TestPoint', <{'labels': <[<@ms nothing>]>}>)>"),
+                       MP_ERROR_PROTOCOL, "TestPoint.labels: [None] does not fit a GStrv property");
+  assert_wire_refused (g_variant_new_parsed ("<('TestPoint', <{'family': <@x 1099511627776>}>)>"),
+                       MP_ERROR_PROTOCOL, "TestPoint.family: 1099511627776 does not fit");
   /* an enum value the enum does not have */
   assert_wire_refused (g_variant_new_parsed ("<('TestPoint', <{'family': <@x 99>}>)>"),
                        MP_ERROR_PROTOCOL, "TestPoint.family: 99 is not a valid value");
