@@ -933,13 +933,35 @@ typedef struct
   GMutex      lock;
 } FakeServer;
 
+/* what the fake's objects answer: always the wrong type */
 static GVariant *
-fake_reply_for (const char *method,
+fake_object_reply (const char *method)
+{
+  if (strcmp (method, "__len__") == 0 || strcmp (method, "qsize") == 0)
+    return g_variant_new ("(yv)", 0, g_variant_new ("ms", "many"));
+  if (strcmp (method, "is_set") == 0)
+    return g_variant_new ("(yv)", 0, g_variant_new ("ms", "yes"));
+  if (strcmp (method, "copy") == 0 || strcmp (method, "#GETVALUE") == 0)
+    return g_variant_new ("(yv)", 0, g_variant_new_int64 (3));
+  if (strcmp (method, "popitem") == 0)
+    return g_variant_new ("(yv)", 0, g_variant_new_parsed ("[<int64 1>]"));
+  if (strcmp (method, "append") == 0)
+    return g_variant_new ("(yv)", 2, g_variant_new ("(st)", "list", (guint64) 2));
+  return g_variant_new ("(yv)", 0, g_variant_new ("()"));
+}
+
+static GVariant *
+fake_reply_for (guint64     id,
+                const char *method,
                 GVariant   *args)
 {
   g_autoptr(GVariant) first = NULL;
   const char *typeid = NULL;
 
+  if (id != 0)
+    return fake_object_reply (method);
+  if (strcmp (method, "debug_info") == 0)
+    return g_variant_new ("(yv)", 0, g_variant_new ("ms", "lots"));
   if (strcmp (method, "create") != 0)
     return g_variant_new ("(yv)", 0, g_variant_new ("()"));
   first = g_variant_get_child_value (args, 0);
@@ -958,6 +980,9 @@ fake_reply_for (const char *method,
       return g_variant_new ("(yv)", 0, g_variant_new ("()"));
     if (strcmp (typeid, "bad-wire") == 0)
       return g_variant_new ("(yv)", 0, g_variant_new_int32 (5));
+    if (strcmp (typeid, "list") == 0 || strcmp (typeid, "dict") == 0 ||
+        strcmp (typeid, "Event") == 0 || strcmp (typeid, "Queue") == 0)
+      return g_variant_new ("(yv)", 2, g_variant_new ("(st)", typeid, (guint64) 1));
     if (strcmp (typeid, "future-error") == 0)
       return g_variant_new ("(yv)", 1, g_variant_new ("(uss)", 999, "from-the-future", "a code we do not know"));
   }
@@ -975,11 +1000,12 @@ fake_handler_thread (gpointer data)
                                                                 -1, NULL);
       g_autoptr(GVariant) args = NULL;
       const char *method;
+      guint64 id;
 
       if (request == NULL)
         return NULL;
-      g_variant_get (request, "(t&s@avt)", NULL, &method, &args, NULL);
-      if (!mp_connection_send_variant (connection, fake_reply_for (method, args), NULL))
+      g_variant_get (request, "(t&s@avt)", &id, &method, &args, NULL);
+      if (!mp_connection_send_variant (connection, fake_reply_for (id, method, args), NULL))
         return NULL;
     }
 }
@@ -1047,6 +1073,40 @@ test_hostile_server (void)
                          strcmp (cases[i].typeid, "no-such") == 0 ? MP_ERROR_KEY : MP_ERROR_FAILED);
       g_clear_error (&error);
     }
+
+  /* results of the wrong type are refused by the typed calls */
+  {
+    g_autoptr(MpProxy) list = mp_manager_list (client, NULL, &error);
+    g_autoptr(MpProxy) dict = mp_manager_dict (client, NULL, &error);
+    g_autoptr(MpProxy) event = mp_manager_event (client, &error);
+    g_autoptr(MpProxy) queue = mp_manager_queue (client, 0, &error);
+    g_autoptr(GValue) one = value_int (1);
+    g_auto(GValue) out = G_VALUE_INIT;
+    g_autofree char *key = NULL;
+    gboolean flag = FALSE;
+    guint n = 0;
+
+    g_assert_no_error (error);
+#define WRONG(call, words) \
+    G_STMT_START { \
+      g_assert_false (call); \
+      g_assert_error (error, MP_ERROR, MP_ERROR_PROTOCOL); \
+      g_test_message ("%s", error->message); \
+      g_assert_nonnull (strstr (error->message, words)); \
+      g_clear_error (&error); \
+    } G_STMT_END
+    WRONG (mp_list_proxy_len (list, &error) >= 0, "list.__len__() should return an integer");
+    WRONG (mp_list_proxy_copy (list, &error) != NULL, "list.#GETVALUE() should return a list");
+    WRONG (mp_list_proxy_append (list, one, &error), "list.append() returned an unexpected reply");
+    WRONG (mp_dict_proxy_copy (dict, &error) != NULL, "dict.copy() should return a dict");
+    WRONG (mp_dict_proxy_popitem (dict, &key, &out, &error), "dict.popitem() should return a [key, value] pair");
+    WRONG (mp_event_proxy_is_set (event, &flag, &error), "Event.is_set() should return a boolean");
+    WRONG (mp_queue_proxy_qsize (queue, &error) >= 0, "Queue.qsize() should return an integer");
+    WRONG (mp_manager_debug_info (client, &n, &n, &error), "the manager sent malformed debug info");
+#undef WRONG
+    g_assert_null (key);
+    g_assert_false (G_IS_VALUE (&out));
+  }
   g_clear_object (&client);
 
   /* the fake hangs up on its clients and stops */
