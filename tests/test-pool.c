@@ -467,6 +467,7 @@ test_initializer_fails (gconstpointer data)
 
   /* an initializer that fails without an error still breaks the pool,
    * and the message says so */
+  g_clear_object (&future);
   pool = mp_pool_new_full (1, TEST_METHOD (data), "pool-fail-silently", NULL, &error);
   g_assert_no_error (error);
   future = mp_pool_submit (pool, "pool-square", NULL, &error);

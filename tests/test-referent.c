@@ -51,7 +51,7 @@ raw_send_from (RawClient  *client,
   GVariant *reply;
 
   /* takes @args, floating or not */
-  args = g_variant_ref_sink (args != NULL ? args : g_variant_new ("av", NULL));
+  args = g_variant_take_ref (args != NULL ? args : g_variant_new ("av", NULL));
   g_assert_true (mp_connection_send_variant (client->connection,
                                              g_variant_new ("(ts@avt)", id, method, args, thread),
                                              &error));
