@@ -348,10 +348,9 @@ half_worker_dies (Demo *demo)
   if (pool == NULL || !run_careless_batch (demo, pool, &outcome,
                                            &crash_reported_us, &error))
     {
-      demo_print_error (error);
       if (pool != NULL)
         mp_pool_shutdown (pool, TRUE);
-      return demo_reject (demo, "the batch could not run: %s", error->message);
+      return demo_reject_error (demo, error, "the batch could not run");
     }
   ok = check_pool_broke (demo, pool, &outcome, crash_reported_us) &&
        check_pool_refuses_work (demo, pool);
@@ -468,10 +467,9 @@ half_fresh_pool_and_resubmit (Demo *demo)
   if (pool == NULL || !run_careless_batch (demo, pool, &outcome,
                                            &crash_reported_us, &error))
     {
-      demo_print_error (error);
       if (pool != NULL)
         mp_pool_shutdown (pool, TRUE);
-      return demo_reject (demo, "the first batch could not run: %s", error->message);
+      return demo_reject_error (demo, error, "the first batch could not run");
     }
 
   demo_step (demo, "Notice the broken pool and which jobs are unfinished.");
@@ -488,10 +486,7 @@ half_fresh_pool_and_resubmit (Demo *demo)
   mp_pool_shutdown (pool, TRUE);
 
   if (!resubmit_unfinished (demo, &outcome, &error))
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "resubmitting failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "resubmitting failed");
   return check_all_results (demo, &outcome);
 }
 

@@ -128,13 +128,6 @@ static const char summary[] =
   "Fix: copy the values out while the manager still runs and use the copy.";
 
 static gboolean
-run_failed (Demo *demo, const GError *error)
-{
-  demo_print_error (error);
-  return demo_reject (demo, "the run itself failed: %s", error->message);
-}
-
-static gboolean
 half_proxy_outlives_manager (Demo *demo)
 {
   g_autoptr(MpProxy) squares = NULL;
@@ -146,7 +139,7 @@ half_proxy_outlives_manager (Demo *demo)
              "squares of 0..%d to a manager list, return the list proxy.",
              N_WORKERS, N_NUMS - 1);
   if ((squares = squares_in_a_scoped_manager (&error)) == NULL)
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
   demo_say ("the function returned: its manager has shut down");
 
   demo_step (demo, "Read the list through the proxy.");
@@ -175,7 +168,7 @@ half_copy_out_in_scope (Demo *demo)
   demo_step (demo, "Inside a function: the same, but copy the list out before "
              "returning.");
   if ((items = squares_copied_out_of_a_scoped_manager (&error)) == NULL)
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
   demo_say ("the function returned: its manager has shut down");
 
   demo_step (demo, "Use the copy.");

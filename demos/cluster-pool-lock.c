@@ -463,13 +463,6 @@ print_final_list (GPtrArray *clusters)
 }
 
 static gboolean
-run_failed (Demo *demo, const GError *error)
-{
-  demo_print_error (error);
-  return demo_reject (demo, "the run itself failed: %s", error->message);
-}
-
-static gboolean
 half_flag_on_a_copy (Demo *demo)
 {
   g_auto(PoolRun) run = { NULL, NULL };
@@ -479,7 +472,7 @@ half_flag_on_a_copy (Demo *demo)
   demo_say ("the job flips is_available on the cluster it fetched (a copy) and "
             "never writes it back");
   if (!run_nine_jobs (demo, FALSE, &run, &error))
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
   available = print_final_list (run.clusters);
 
   demo_step (demo, "Count the clusters the jobs used.");
@@ -504,7 +497,7 @@ half_write_back_under_lock (Demo *demo)
   demo_say ("lock -> fetch -> change the flag -> write it back in place -> unlock, "
             "on taking and on giving back");
   if (!run_nine_jobs (demo, TRUE, &run, &error))
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
   available = print_final_list (run.clusters);
 
   demo_step (demo, "Check the squares and the clusters used.");

@@ -452,13 +452,6 @@ print_squared_nums (GArray *reports)
 }
 
 static gboolean
-run_failed (Demo *demo, const GError *error)
-{
-  demo_print_error (error);
-  return demo_reject (demo, "the run itself failed: %s", error->message);
-}
-
-static gboolean
 half_borrow_by_reading (Demo *demo)
 {
   g_autoptr(GArray) reports = NULL;
@@ -467,7 +460,7 @@ half_borrow_by_reading (Demo *demo)
 
   demo_say ("a job reads clusters[-1] (a copy) and leaves the cluster in the list");
   if ((reports = run_nine_jobs (demo, FALSE, &error)) == NULL)
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
   print_squared_nums (reports);
 
   demo_step (demo, "Ask the referee: did two jobs ever use one cluster at once?");
@@ -491,7 +484,7 @@ half_pop_and_append (Demo *demo)
   demo_say ("a job pops a cluster (or makes one when the list is empty), runs, "
             "and appends it back");
   if ((reports = run_nine_jobs (demo, TRUE, &error)) == NULL)
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
   print_squared_nums (reports);
 
   demo_step (demo, "Check the squares, the referee and the clusters used.");

@@ -107,6 +107,35 @@ demo_reject (Demo       *demo,
   return FALSE;
 }
 
+/**
+ * demo_reject_error:
+ * @demo: the running demo
+ * @error: what went wrong
+ * @format: what could not be done, in plain words
+ *
+ * For a half that could not run at all: prints @error like any other
+ * (demo_print_error()) and rejects the half with "@format: message".
+ *
+ * Returns: %FALSE, so a half can `return demo_reject_error (...)`.
+ */
+gboolean
+demo_reject_error (Demo         *demo,
+                   const GError *error,
+                   const char   *format,
+                   ...)
+{
+  va_list args;
+  g_autofree char *what = NULL;
+
+  g_return_val_if_fail (error != NULL, FALSE);
+
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+  demo_print_error (error);
+  return demo_reject (demo, "%s: %s", what, error->message);
+}
+
 char *
 demo_format_ints (const gint64 *values,
                   gsize         n)

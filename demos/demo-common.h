@@ -55,6 +55,10 @@ void           demo_print_error    (const GError *error);
 gboolean       demo_reject         (Demo       *demo,
                                     const char *format,
                                     ...) G_GNUC_PRINTF (2, 3);
+gboolean       demo_reject_error   (Demo         *demo,
+                                    const GError *error,
+                                    const char   *format,
+                                    ...) G_GNUC_PRINTF (3, 4);
 
 /* small checks */
 char          *demo_format_ints    (const gint64 *values,

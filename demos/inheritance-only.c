@@ -278,10 +278,7 @@ half_array_as_task_argument (Demo *demo)
   demo_step (demo, "Create the array to share.");
   squares = create_squares (&error);
   if (squares == NULL || (pool = start_pool (demo, NULL, NULL, &error)) == NULL)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "the setup failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "the setup failed");
   demo_step (demo, "Submit \"square-into-array\" (n, squares) for n = 0..%d.",
              N_NUMBERS - 1);
   ran = submit_all_numbers (pool, "inheritance-only:square-into-array",
@@ -351,10 +348,7 @@ fix_one_process_per_task (Demo *demo)
              "the array passed when it starts.");
   squares = create_squares (&error);
   if (squares == NULL || !one_process_per_task (demo, squares, &n_processes, &error))
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "fix 1 failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "fix 1 failed");
   if (!check_array (demo, squares, "one process per task"))
     return FALSE;
   demo_say ("=> correct, but %u processes for %d tasks: the worker limit of "
@@ -385,29 +379,20 @@ fix_pool_initializer (Demo *demo)
              "hands the array to each worker once.");
   squares = create_squares (&error);
   if (squares == NULL)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "fix 2 failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "fix 2 failed");
   demo_say ("the initializer \"keep-the-array\" receives it while each worker "
             "starts, and keeps it for the tasks");
   initargs = mp_args_new (MP_TYPE_ARRAY, squares, G_TYPE_INVALID);
   pool = start_pool (demo, "inheritance-only:keep-the-array", initargs, &error);
   if (pool == NULL)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "fix 2 failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "fix 2 failed");
   demo_step (demo, "Submit \"square-into-kept-array\" (n) for n = 0..%d.",
              N_NUMBERS - 1);
   ran = submit_all_numbers (pool, "inheritance-only:square-into-kept-array",
                             number_only, NULL, pids, &error);
   mp_pool_shutdown (pool, TRUE);
   if (!ran)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "fix 2 failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "fix 2 failed");
   if (!check_array (demo, squares, "pool initializer"))
     return FALSE;
   if (g_hash_table_size (pids) > demo_get_workers (demo))
@@ -444,10 +429,7 @@ fix_named_shared_memory (Demo *demo)
   demo_say ("named shared memory for %d numbers", N_NUMBERS);
   memory = mp_shared_memory_create (NULL, N_NUMBERS * sizeof (gint64), &error);
   if (memory == NULL)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "fix 3 failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "fix 3 failed");
   name = mp_shared_memory_get_name (memory);
   demo_say ("its name is \"%s\"; the tasks get only that string", name);
   pool = start_pool (demo, NULL, NULL, &error);
@@ -461,10 +443,7 @@ fix_named_shared_memory (Demo *demo)
   /* the creator removes the name, also when something failed */
   mp_shared_memory_unlink (memory, ran ? &error : NULL);
   if (!ran || error != NULL)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "fix 3 failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "fix 3 failed");
   if (!check_squares (demo, got, "named shared memory"))
     return FALSE;
   demo_say ("=> correct, with a pool of %u; the memory was unlinked afterwards",

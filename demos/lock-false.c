@@ -185,10 +185,7 @@ count_until_updates_are_lost (Demo    *demo,
                  G_GINT64_FORMAT " times, at the same time.", workers, n);
       count = count_up_together (demo, counter, NULL, n, &error);
       if (count < 0)
-        {
-          demo_print_error (error);
-          return demo_reject (demo, "the count could not run: %s", error->message);
-        }
+        return demo_reject_error (demo, error, "the count could not run");
       lost = expected - count;
       demo_say ("final count: %" G_GINT64_FORMAT " (expected %" G_GINT64_FORMAT ")",
                 count, expected);
@@ -230,10 +227,7 @@ half_raw_value (Demo *demo)
   demo_step (demo, "Create a shared MpValue('q', 0) with lock = FALSE.");
   counter = mp_value_create ('q', FALSE, &error);
   if (counter == NULL)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "creating the value failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "creating the value failed");
   return ask_for_the_lock (demo, counter) &&
          count_until_updates_are_lost (demo, counter);
 }
@@ -251,11 +245,7 @@ check_exact_count (Demo       *demo,
   gint64 count = count_up_together (demo, counter, guard, iterations, &error);
 
   if (count < 0)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "%s: the count could not run: %s", how,
-                          error->message);
-    }
+    return demo_reject_error (demo, error, "%s: the count could not run", how);
   demo_say ("final count: %" G_GINT64_FORMAT " (expected %" G_GINT64_FORMAT ")",
             count, expected);
   demo_say ("updates lost: %" G_GINT64_FORMAT, expected - count);
@@ -279,10 +269,7 @@ fix_explicit_lock (Demo *demo)
   if (counter != NULL)
     lock = mp_lock_new (&error);
   if (lock == NULL)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "fix 1: the setup failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "fix 1: the setup failed");
   return check_exact_count (demo, counter, MP_LOCKABLE (lock), "explicit lock");
 }
 
@@ -298,10 +285,7 @@ fix_locked_value (Demo *demo)
              "lock.", demo_get_workers (demo), iterations);
   counter = mp_value_create ('q', TRUE, &error);
   if (counter == NULL || (lock = mp_value_get_lock (counter, &error)) == NULL)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "fix 2: the setup failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "fix 2: the setup failed");
   demo_say ("its lock: an %s", G_OBJECT_TYPE_NAME (lock));
   return check_exact_count (demo, counter, lock, "locked value");
 }

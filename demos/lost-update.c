@@ -504,10 +504,7 @@ half_losing_order (Demo *demo)
              "`v = get (); set (v + 1)`.", ROUNDS);
   demo_say ("a barrier holds them to the order A reads, B reads, A writes, B writes");
   if (!walk_two_processes (demo, "lost-update:walk-losing-order", &walk, &error))
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "the walk could not run: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "the walk could not run");
   demo_step (demo, "The timeline, as the two processes logged it.");
   print_losing_timeline (&walk);
   demo_step (demo, "Count what was lost.");
@@ -529,10 +526,7 @@ half_waiting_order (Demo *demo)
              "lock from the read to the write.", ROUNDS);
   demo_say ("B asks for the lock right after A has read");
   if (!walk_two_processes (demo, "lost-update:walk-fixed-order", &walk, &error))
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "the walk could not run: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "the walk could not run");
   demo_step (demo, "The timeline, as the two processes logged it.");
   print_fixed_timeline (&walk);
   demo_step (demo, "Count what was lost.");
@@ -615,10 +609,7 @@ half_free_race (Demo *demo)
                  "with `v = get (); set (v + 1)`.", workers, n);
       final_total = count_up_together (demo, n, FALSE, &error);
       if (final_total < 0)
-        {
-          demo_print_error (error);
-          return demo_reject (demo, "the race could not run: %s", error->message);
-        }
+        return demo_reject_error (demo, error, "the race could not run");
       lost = expected - final_total;
       demo_say ("final total: %" G_GINT64_FORMAT " (expected %" G_GINT64_FORMAT ")",
                 final_total, expected);
@@ -653,10 +644,7 @@ half_free_race_fixed (Demo *demo)
              "holding the lock across read-modify-write.", workers, iterations);
   final_total = count_up_together (demo, iterations, TRUE, &error);
   if (final_total < 0)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "the count could not run: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "the count could not run");
   return check_updates_lost (demo, final_total, expected, 0);
 }
 

@@ -202,13 +202,6 @@ static const char summary[] =
   "Fix: create the manager outside, in the parent, and pass tasks only proxies.";
 
 static gboolean
-run_failed (Demo *demo, const GError *error)
-{
-  demo_print_error (error);
-  return demo_reject (demo, "the run itself failed: %s", error->message);
-}
-
-static gboolean
 half_pass_the_manager (Demo *demo)
 {
   g_autoptr(ClusterPool) cluster_pool = NULL;
@@ -216,7 +209,7 @@ half_pass_the_manager (Demo *demo)
 
   demo_step (demo, "Make a ClusterPool that starts and owns its manager.");
   if ((cluster_pool = cluster_pool_new_with_own_manager (&error)) == NULL)
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
 
   demo_step (demo, "Submit tasks to %d workers, each given the ClusterPool.", N_WORKERS);
   if (square_in_workers ("square-with-cluster-pool", cluster_pool, &error))
@@ -241,12 +234,12 @@ half_pass_only_proxies (Demo *demo)
   demo_step (demo, "The parent starts the manager and makes a list.");
   if ((manager = start_manager (&error)) == NULL ||
       (results = mp_manager_list (manager, NULL, &error)) == NULL)
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
 
   demo_step (demo, "Submit tasks to %d workers, each given only the list proxy.", N_WORKERS);
   if (!square_in_workers ("square-with-proxy", results, &error) ||
       (items = mp_list_proxy_copy (results, &error)) == NULL)
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
 
   demo_step (demo, "Check what the workers appended.");
   if (items->len != N_NUMS)

@@ -340,13 +340,6 @@ list_is_complete (GPtrArray *squared_nums)
 }
 
 static gboolean
-run_failed (Demo *demo, const GError *error)
-{
-  demo_print_error (error);
-  return demo_reject (demo, "the run itself failed: %s", error->message);
-}
-
-static gboolean
 half_unguarded_total (Demo *demo)
 {
   g_auto(SquaresRun) run = { NULL, 0 };
@@ -355,7 +348,7 @@ half_unguarded_total (Demo *demo)
   demo_say ("each task appends, then does total = total + square: a read and "
             "a write, with the workers lined up between the two");
   if (!run_the_sample (demo, "add-square-unguarded", &run, &error))
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
   print_the_results (&run);
 
   demo_step (demo, "Check the list and the total.");
@@ -378,7 +371,7 @@ half_total_under_lock (Demo *demo)
   demo_say ("each task appends, then takes the manager Lock, reads, writes, "
             "releases");
   if (!run_the_sample (demo, "add-square-under-lock", &run, &error))
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
   print_the_results (&run);
 
   demo_step (demo, "Check the list and the total.");

@@ -413,13 +413,6 @@ start_manager_and_pool (Demo *demo, MpManager **manager, MpPool **pool, GError *
 }
 
 static gboolean
-run_failed (Demo *demo, const GError *error)
-{
-  demo_print_error (error);
-  return demo_reject (demo, "the run itself failed: %s", error->message);
-}
-
-static gboolean
 half_change_the_copy (Demo *demo)
 {
   g_autoptr(MpManager) manager = NULL;
@@ -438,7 +431,7 @@ half_change_the_copy (Demo *demo)
   if (pool != NULL)
     mp_pool_shutdown (pool, TRUE);
   if (!ok)
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
 
   if (before != BEFORE || changed != WANTED || after != BEFORE)
     return demo_reject (demo, "the change reached the server");
@@ -476,7 +469,7 @@ half_four_ways (Demo *demo)
   if (pool != NULL)
     mp_pool_shutdown (pool, TRUE);
   if (!ok)
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
 
   if (n_ok != n_ways)
     return demo_reject (demo, "only %u of the %u ways changed list[0]", n_ok, n_ways);

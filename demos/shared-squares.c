@@ -163,10 +163,7 @@ half_plain_variables (Demo *demo)
   demo_step (demo, "Keep the squares and the total in ordinary variables.");
   if (!one_process_per_number (demo, "shared-squares:square-into-plain",
                                NULL, NULL, &error))
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "the processes did not run: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "the processes did not run");
 
   demo_step (demo, "Look at the variables in the parent.");
   shown = demo_format_ints (plain_squares, N_NUMBERS);
@@ -196,11 +193,7 @@ check_squares (Demo    *demo,
   demo_step (demo, "Read the shared array and total in the parent.");
   if (!mp_array_get_ints (squares, 0, N_NUMBERS, got, &error) ||
       (got_total = mp_value_get_int (total, &error), error != NULL))
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "reading the shared memory failed: %s",
-                          error->message);
-    }
+    return demo_reject_error (demo, error, "reading the shared memory failed");
   shown = demo_format_ints (got, N_NUMBERS);
   demo_say ("squares: %s", shown);
   demo_say ("total: %" G_GINT64_FORMAT, got_total);
@@ -233,18 +226,12 @@ half_shared_memory (Demo *demo)
   if (squares != NULL)
     total = mp_value_create ('i', TRUE, &error);
   if (total == NULL)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "creating shared memory failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "creating shared memory failed");
   demo_say ("each child gets both as start arguments and adds to the total "
             "holding its lock");
   if (!one_process_per_number (demo, "shared-squares:square-into-shared",
                                squares, total, &error))
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "the processes did not run: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "the processes did not run");
   return check_squares (demo, squares, total);
 }
 

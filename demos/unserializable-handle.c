@@ -353,13 +353,6 @@ start_manager (GError **error)
 }
 
 static gboolean
-run_failed (Demo *demo, const GError *error)
-{
-  demo_print_error (error);
-  return demo_reject (demo, "the run itself failed: %s", error->message);
-}
-
-static gboolean
 half_store_live_stream (Demo *demo)
 {
   g_autoptr(MpManager) manager = NULL;
@@ -373,12 +366,12 @@ half_store_live_stream (Demo *demo)
   demo_step (demo, "Write a credentials file for project %s; start a manager "
              "with an empty clusters list.", PROJECT);
   if ((path = write_credentials (PROJECT, &dir, &error)) == NULL)
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
   if ((manager = start_manager (&error)) == NULL ||
       (clusters = mp_manager_list (manager, NULL, &error)) == NULL)
     {
       remove_credentials (path, dir);
-      return run_failed (demo, error);
+      return demo_reject_error (demo, error, "the run itself failed");
     }
 
   demo_step (demo, "Append a Cluster holding the open credentials stream.");
@@ -394,7 +387,7 @@ half_store_live_stream (Demo *demo)
 
   demo_step (demo, "Check that the refusal left nothing in the list.");
   if ((len = mp_list_proxy_len (clusters, &error)) < 0)
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
   if (len != 0)
     return demo_reject (demo, "the list holds %" G_GINT64_FORMAT " items after the refusal", len);
   demo_say ("=> storing the Cluster failed, naming Cluster.credentials, and the "
@@ -415,7 +408,7 @@ half_store_the_recipe (Demo *demo)
   demo_step (demo, "Write a credentials file for project %s; start a manager "
              "with an empty clusters list.", PROJECT);
   if ((path = write_credentials (PROJECT, &dir, &error)) == NULL)
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
   if ((manager = start_manager (&error)) != NULL &&
       (clusters = mp_manager_list (manager, NULL, &error)) != NULL)
     {
@@ -429,7 +422,7 @@ half_store_the_recipe (Demo *demo)
     }
   remove_credentials (path, dir);
   if (project == NULL)
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
 
   demo_say ("the worker's credentials name the project: %s", project);
   if (!g_str_equal (project, PROJECT))
