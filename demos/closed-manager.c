@@ -31,14 +31,6 @@ append_square (MpArgs *args, GValue *result, GError **error)
 }
 MP_TASK_DEFINE ("append-square", append_square)
 
-static MpManager *
-start_manager (GError **error)
-{
-  g_autoptr(MpManager) manager = mp_manager_new (NULL, NULL);
-
-  return mp_manager_start (manager, error) ? g_steal_pointer (&manager) : NULL;
-}
-
 static gboolean
 square_in_workers (MpProxy *squares, GError **error)
 {
@@ -63,7 +55,7 @@ square_in_workers (MpProxy *squares, GError **error)
 static MpProxy *
 squares_in_a_scoped_manager (GError **error)
 {
-  g_autoptr(MpManager) manager = start_manager (error);
+  g_autoptr(MpManager) manager = demo_start_manager (error);
   g_autoptr(MpProxy) squares = NULL;
 
   if (manager == NULL ||
@@ -77,7 +69,7 @@ squares_in_a_scoped_manager (GError **error)
 static GPtrArray *
 squares_copied_out_of_a_scoped_manager (GError **error)
 {
-  g_autoptr(MpManager) manager = start_manager (error);
+  g_autoptr(MpManager) manager = demo_start_manager (error);
   g_autoptr(MpProxy) squares = NULL;
 
   if (manager == NULL ||

@@ -306,14 +306,6 @@ pool_run_clear (PoolRun *run)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PoolRun, pool_run_clear)
 
-static MpManager *
-start_manager (GError **error)
-{
-  g_autoptr(MpManager) manager = mp_manager_new (NULL, NULL);
-
-  return mp_manager_start (manager, error) ? g_steal_pointer (&manager) : NULL;
-}
-
 static gboolean
 job_report_from_result (const GValue *result, JobReport *report, GError **error)
 {
@@ -388,7 +380,7 @@ run_nine_jobs (Demo *demo, gboolean write_back, PoolRun *run, GError **error)
 
   demo_step (demo, "Start a manager with an empty clusters list, a Lock and a "
              "Barrier for %d; a pool of %d workers.", N_WORKERS, N_WORKERS);
-  if ((manager = start_manager (error)) == NULL ||
+  if ((manager = demo_start_manager (error)) == NULL ||
       (clusters = mp_manager_list (manager, NULL, error)) == NULL ||
       (lock = mp_manager_lock (manager, error)) == NULL ||
       (line_up = mp_manager_barrier (manager, N_WORKERS, error)) == NULL ||

@@ -284,14 +284,6 @@ typedef struct {
   char   name[6];
 } JobReport;
 
-static MpManager *
-start_manager (GError **error)
-{
-  g_autoptr(MpManager) manager = mp_manager_new (NULL, NULL);
-
-  return mp_manager_start (manager, error) ? g_steal_pointer (&manager) : NULL;
-}
-
 static gboolean
 job_report_from_result (const GValue *result, JobReport *report, GError **error)
 {
@@ -381,7 +373,7 @@ run_nine_jobs (Demo *demo, gboolean by_pop, GError **error)
   demo_step (demo, "Start a manager with an empty clusters list, the referee "
              "(a dict and its Lock) and a Barrier for %d; a pool of %d workers.",
              N_WORKERS, N_WORKERS);
-  if ((manager = start_manager (error)) == NULL ||
+  if ((manager = demo_start_manager (error)) == NULL ||
       (clusters = mp_manager_list (manager, NULL, error)) == NULL ||
       (users = mp_manager_dict (manager, NULL, error)) == NULL ||
       (referee_lock = mp_manager_lock (manager, error)) == NULL ||

@@ -185,6 +185,17 @@ demo_error_is_mp (const GError *error,
   return error != NULL && g_error_matches (error, MP_ERROR, (int) code);
 }
 
+MpManager *
+demo_start_manager (GError **error)
+{
+  g_autoptr(MpManager) manager = NULL;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  manager = mp_manager_new (NULL, NULL);
+  return mp_manager_start (manager, error) ? g_steal_pointer (&manager) : NULL;
+}
+
 /* ---- the gate ----------------------------------------------------------- */
 
 struct _DemoGate {

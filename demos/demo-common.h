@@ -68,6 +68,9 @@ gboolean       demo_value_get_int  (const GValue *value,
 gboolean       demo_error_is_mp    (const GError *error,
                                     MpError       code);
 
+/* a manager of the demo's own, started (NULL with @error when it fails) */
+MpManager     *demo_start_manager  (GError    **error);
+
 /* A gate: a named FIFO that tasks wait at until the parent opens it. It
  * makes "this task is still running" a fact the demo controls, with no
  * sleeps. The timeout in the task is a backstop only. */

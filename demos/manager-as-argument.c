@@ -95,19 +95,11 @@ cluster_pool_init (ClusterPool *self)
 {
 }
 
-static MpManager *
-start_manager (GError **error)
-{
-  g_autoptr(MpManager) manager = mp_manager_new (NULL, NULL);
-
-  return mp_manager_start (manager, error) ? g_steal_pointer (&manager) : NULL;
-}
-
 /* The article's ClusterPool.__init__: it starts a manager of its own. */
 static ClusterPool *
 cluster_pool_new_with_own_manager (GError **error)
 {
-  g_autoptr(MpManager) manager = start_manager (error);
+  g_autoptr(MpManager) manager = demo_start_manager (error);
   g_autoptr(MpProxy) results = NULL;
 
   if (manager == NULL || (results = mp_manager_list (manager, NULL, error)) == NULL)
@@ -232,7 +224,7 @@ half_pass_only_proxies (Demo *demo)
   g_autofree char *text = NULL;
 
   demo_step (demo, "The parent starts the manager and makes a list.");
-  if ((manager = start_manager (&error)) == NULL ||
+  if ((manager = demo_start_manager (&error)) == NULL ||
       (results = mp_manager_list (manager, NULL, &error)) == NULL)
     return demo_reject_error (demo, error, "the run itself failed");
 

@@ -313,14 +313,6 @@ static const char summary[] =
   "pop -> change -> append; lock -> fetch -> change -> set back; a Namespace\n"
   "proxy kept in the list; a server-side type whose method makes the change.";
 
-static MpManager *
-start_manager (GError **error)
-{
-  g_autoptr(MpManager) manager = mp_manager_new (NULL, NULL);
-
-  return mp_manager_start (manager, error) ? g_steal_pointer (&manager) : NULL;
-}
-
 /* The object that list[0] refers to for @way: a Namespace or a
  * server-side Num, both holding num = 1, made in the server. */
 static MpProxy *
@@ -408,7 +400,7 @@ static gboolean
 start_manager_and_pool (Demo *demo, MpManager **manager, MpPool **pool, GError **error)
 {
   demo_step (demo, "Start a manager and a pool of one worker.");
-  return (*manager = start_manager (error)) != NULL &&
+  return (*manager = demo_start_manager (error)) != NULL &&
          (*pool = mp_pool_new (1, error)) != NULL;
 }
 

@@ -344,14 +344,6 @@ static const char summary[] =
   "(Python: cannot pickle). Fix: store the recipe (project, credentials path)\n"
   "and open the stream in the process that uses it.";
 
-static MpManager *
-start_manager (GError **error)
-{
-  g_autoptr(MpManager) manager = mp_manager_new (NULL, NULL);
-
-  return mp_manager_start (manager, error) ? g_steal_pointer (&manager) : NULL;
-}
-
 static gboolean
 half_store_live_stream (Demo *demo)
 {
@@ -367,7 +359,7 @@ half_store_live_stream (Demo *demo)
              "with an empty clusters list.", PROJECT);
   if ((path = write_credentials (PROJECT, &dir, &error)) == NULL)
     return demo_reject_error (demo, error, "the run itself failed");
-  if ((manager = start_manager (&error)) == NULL ||
+  if ((manager = demo_start_manager (&error)) == NULL ||
       (clusters = mp_manager_list (manager, NULL, &error)) == NULL)
     {
       remove_credentials (path, dir);
@@ -409,7 +401,7 @@ half_store_the_recipe (Demo *demo)
              "with an empty clusters list.", PROJECT);
   if ((path = write_credentials (PROJECT, &dir, &error)) == NULL)
     return demo_reject_error (demo, error, "the run itself failed");
-  if ((manager = start_manager (&error)) != NULL &&
+  if ((manager = demo_start_manager (&error)) != NULL &&
       (clusters = mp_manager_list (manager, NULL, &error)) != NULL)
     {
       demo_step (demo, "Append a ClusterRecipe: name, project, credentials path.");
