@@ -196,6 +196,79 @@ demo_start_manager (GError **error)
   return mp_manager_start (manager, error) ? g_steal_pointer (&manager) : NULL;
 }
 
+/* ---- running processes ------------------------------------------------- */
+
+/* A backstop only: the demos' processes end in well under a second. */
+#define DEMO_JOIN_BACKSTOP (180 * G_USEC_PER_SEC)
+
+/**
+ * demo_run_processes:
+ * @demo: the running demo
+ * @task: the task every process runs
+ * @args_list: (element-type MpArgs): one process per entry, with its arguments
+ * @start_line: (nullable): a barrier the processes wait at before they begin
+ * @error: return location for a #GError
+ *
+ * Starts one process per argument list with the demo's start method and
+ * joins every one that started. When one cannot start, the rest are not
+ * started and @start_line is aborted, so the ones already waiting there
+ * do not wait for a party that never comes.
+ *
+ * Returns: %TRUE when every process started and exited with 0.
+ */
+gboolean
+demo_run_processes (Demo        *demo,
+                    const char  *task,
+                    GPtrArray   *args_list,
+                    MpBarrier   *start_line,
+                    GError     **error)
+{
+  g_autoptr(GPtrArray) processes = g_ptr_array_new_with_free_func (g_object_unref);
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (task != NULL && args_list != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  for (guint i = 0; i < args_list->len; i++)
+    {
+      g_autoptr(MpProcess) process = mp_process_new (task, args_list->pdata[i]);
+
+      mp_process_set_start_method (process, demo->method);
+      if (!mp_process_start (process, error))
+        {
+          ok = FALSE;
+          if (start_line != NULL)
+            mp_barrier_abort (start_line);
+          break;
+        }
+      g_ptr_array_add (processes, g_steal_pointer (&process));
+    }
+  for (guint i = 0; i < processes->len; i++)
+    {
+      MpProcess *process = processes->pdata[i];
+      g_autoptr(GError) join_error = NULL;
+      int exitcode = -1;
+
+      /* one still running at the backstop is killed, and reaped all the same */
+      if (!mp_process_join (process, DEMO_JOIN_BACKSTOP, &join_error))
+        {
+          mp_process_kill (process, NULL);
+          mp_process_join (process, -1, NULL);
+        }
+      mp_process_get_exitcode (process, &exitcode);
+      if (ok && exitcode != 0)
+        {
+          ok = FALSE;
+          mp_set_error (error, MP_ERROR_PROCESS_FAILED,
+                        "process %u (pid %d) exited with %d%s%s", i,
+                        (int) mp_process_get_pid (process), exitcode,
+                        join_error != NULL ? ": " : "",
+                        join_error != NULL ? join_error->message : "");
+        }
+    }
+  return ok;
+}
+
 /* ---- the gate ----------------------------------------------------------- */
 
 struct _DemoGate {

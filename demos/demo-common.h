@@ -71,6 +71,13 @@ gboolean       demo_error_is_mp    (const GError *error,
 /* a manager of the demo's own, started (NULL with @error when it fails) */
 MpManager     *demo_start_manager  (GError    **error);
 
+/* one process per argument list, all running @task; joined before it returns */
+gboolean       demo_run_processes  (Demo       *demo,
+                                    const char *task,
+                                    GPtrArray  *args_list,
+                                    MpBarrier  *start_line,
+                                    GError    **error);
+
 /* A gate: a named FIFO that tasks wait at until the parent opens it. It
  * makes "this task is still running" a fact the demo controls, with no
  * sleeps. The timeout in the task is a backstop only. */

@@ -25,7 +25,6 @@
 #define N_NUMBERS       6
 #define PYTHON_WORDS    "should only be shared between processes through inheritance"
 #define RESULT_BACKSTOP (120 * G_USEC_PER_SEC)
-#define JOIN_BACKSTOP   (120 * G_USEC_PER_SEC)
 
 static const char summary[] =
   "A shared MpArray travels only by inheritance, when a process starts. Pool\n"
@@ -302,39 +301,15 @@ one_process_per_task (Demo     *demo,
                       guint    *n_processes,
                       GError  **error)
 {
-  g_autoptr(GPtrArray) processes = g_ptr_array_new_with_free_func (g_object_unref);
-  gboolean ok = TRUE;
+  g_autoptr(GPtrArray) args_list = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_args_unref);
 
-  for (gint64 n = 0; n < N_NUMBERS && ok; n++)
-    {
-      g_autoptr(MpArgs) args = number_and_array (n, squares);
-      g_autoptr(MpProcess) process = mp_process_new ("inheritance-only:square-into-array", args);
-
-      mp_process_set_start_method (process, demo_get_start_method (demo));
-      ok = mp_process_start (process, error);
-      if (ok)
-        g_ptr_array_add (processes, g_steal_pointer (&process));
-    }
-  *n_processes = processes->len;
-  for (guint i = 0; i < processes->len; i++)
-    {
-      MpProcess *process = processes->pdata[i];
-      int exitcode = -1;
-
-      if (!mp_process_join (process, JOIN_BACKSTOP, NULL))
-        {
-          mp_process_kill (process, NULL);
-          mp_process_join (process, -1, NULL);
-        }
-      mp_process_get_exitcode (process, &exitcode);
-      if (ok && exitcode != 0)
-        {
-          ok = FALSE;
-          mp_set_error (error, MP_ERROR_PROCESS_FAILED,
-                        "the process for number %u exited with %d", i, exitcode);
-        }
-    }
-  return ok;
+  for (gint64 n = 0; n < N_NUMBERS; n++)
+    g_ptr_array_add (args_list, number_and_array (n, squares));
+  if (!demo_run_processes (demo, "inheritance-only:square-into-array",
+                           args_list, NULL, error))
+    return FALSE;
+  *n_processes = args_list->len;
+  return TRUE;
 }
 
 static gboolean

@@ -20,7 +20,6 @@
 #define MAX_RACE_ATTEMPTS   3       /* the first run, then two with 10x more */
 #define MAX_ITERATIONS      10000000
 #define BARRIER_BACKSTOP    (60 * G_USEC_PER_SEC)
-#define JOIN_BACKSTOP       (180 * G_USEC_PER_SEC)
 
 static gint64 iterations = DEFAULT_ITERATIONS;
 
@@ -108,46 +107,23 @@ count_up_together (Demo       *demo,
                    GError    **error)
 {
   guint workers = demo_get_workers (demo);
-  g_autoptr(MpBarrier) start_line = mp_barrier_new (workers, error);
-  g_autoptr(GPtrArray) processes = g_ptr_array_new_with_free_func (g_object_unref);
-  gboolean ok = start_line != NULL && mp_value_set_int (counter, 0, error);
+  g_autoptr(MpBarrier) start_line = NULL;
+  g_autoptr(GPtrArray) args_list = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_args_unref);
   gint64 count;
 
-  for (guint w = 0; w < workers && ok; w++)
+  if ((start_line = mp_barrier_new (workers, error)) == NULL ||
+      !mp_value_set_int (counter, 0, error))
+    return -1;
+  for (guint w = 0; w < workers; w++)
     {
-      g_autoptr(MpArgs) args = mp_args_new (MP_TYPE_VALUE, counter, G_TYPE_INVALID);
-      g_autoptr(MpProcess) process = NULL;
+      MpArgs *args = mp_args_new (MP_TYPE_VALUE, counter, G_TYPE_INVALID);
 
       mp_args_add_object (args, guard);    /* NULL travels as None */
       mp_args_add_object (args, start_line);
       mp_args_add_int (args, n);
-      process = mp_process_new ("lock-false:count-up", args);
-      mp_process_set_start_method (process, demo_get_start_method (demo));
-      ok = mp_process_start (process, error);
-      if (ok)
-        g_ptr_array_add (processes, g_steal_pointer (&process));
+      g_ptr_array_add (args_list, args);
     }
-  if (!ok && start_line != NULL)
-    mp_barrier_abort (start_line);  /* the started ones must not wait forever */
-  for (guint i = 0; i < processes->len; i++)
-    {
-      MpProcess *process = processes->pdata[i];
-      int exitcode = -1;
-
-      if (!mp_process_join (process, JOIN_BACKSTOP, NULL))
-        {
-          mp_process_kill (process, NULL);
-          mp_process_join (process, -1, NULL);
-        }
-      mp_process_get_exitcode (process, &exitcode);
-      if (ok && exitcode != 0)
-        {
-          ok = FALSE;
-          mp_set_error (error, MP_ERROR_PROCESS_FAILED,
-                        "counting process %u exited with %d", i, exitcode);
-        }
-    }
-  if (!ok)
+  if (!demo_run_processes (demo, "lock-false:count-up", args_list, start_line, error))
     return -1;
   count = mp_value_get_int (counter, error);
   return *error == NULL ? count : -1;

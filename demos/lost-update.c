@@ -30,7 +30,6 @@
 #define ROLE_A              0
 #define ROLE_B              1
 #define BARRIER_BACKSTOP    (60 * G_USEC_PER_SEC)
-#define JOIN_BACKSTOP       (180 * G_USEC_PER_SEC)
 #define DEFAULT_ITERATIONS  100000
 #define MAX_RACE_ATTEMPTS   3       /* the first run, then two with 10x more */
 #define MAX_ITERATIONS      10000000
@@ -280,59 +279,6 @@ walk_fixed_order_task (MpArgs  *args,
 }
 MP_TASK_DEFINE ("lost-update:walk-fixed-order", walk_fixed_order_task)
 
-/* ---- running processes ------------------------------------------------------ */
-
-/* Starts one process per argument list, joins them all, and says whether
- * every one exited with 0. When one cannot start, @barrier is aborted so
- * the others do not wait there for a party that never comes. */
-static gboolean
-run_processes (Demo        *demo,
-               const char  *task,
-               GPtrArray   *args_list,
-               MpBarrier   *barrier,
-               GError     **error)
-{
-  g_autoptr(GPtrArray) processes = g_ptr_array_new_with_free_func (g_object_unref);
-  gboolean ok = TRUE;
-
-  for (guint i = 0; i < args_list->len; i++)
-    {
-      g_autoptr(MpProcess) process = mp_process_new (task, args_list->pdata[i]);
-
-      mp_process_set_start_method (process, demo_get_start_method (demo));
-      if (!mp_process_start (process, error))
-        {
-          ok = FALSE;
-          mp_barrier_abort (barrier);
-          break;
-        }
-      g_ptr_array_add (processes, g_steal_pointer (&process));
-    }
-  for (guint i = 0; i < processes->len; i++)
-    {
-      MpProcess *process = processes->pdata[i];
-      g_autoptr(GError) join_error = NULL;
-      int exitcode = -1;
-
-      if (!mp_process_join (process, JOIN_BACKSTOP, &join_error))
-        {
-          mp_process_kill (process, NULL);
-          mp_process_join (process, -1, NULL);
-        }
-      mp_process_get_exitcode (process, &exitcode);
-      if (ok && exitcode != 0)
-        {
-          ok = FALSE;
-          mp_set_error (error, MP_ERROR_PROCESS_FAILED,
-                        "process %u (pid %d) exited with %d%s%s", i,
-                        (int) mp_process_get_pid (process), exitcode,
-                        join_error != NULL ? ": " : "",
-                        join_error != NULL ? join_error->message : "");
-        }
-    }
-  return ok;
-}
-
 /* ---- deterministic mode: the parent's side ---------------------------------- */
 
 typedef struct {
@@ -363,7 +309,7 @@ walk_two_processes (Demo       *demo,
                                              G_TYPE_INVALID));
   demo_say ("processes A and B start (%s) with the total, the step log and a "
             "barrier of 2", mp_start_method_to_string (demo_get_start_method (demo)));
-  if (!run_processes (demo, task, args_list, barrier, error))
+  if (!demo_run_processes (demo, task, args_list, barrier, error))
     return FALSE;
   walk->total = mp_value_get_int (total, error);
   return *error == NULL && mp_array_get_ints (log, 0, LOG_SLOTS, walk->log, error);
@@ -588,7 +534,7 @@ count_up_together (Demo     *demo,
                                              G_TYPE_INT64, n,
                                              G_TYPE_BOOLEAN, hold_lock,
                                              G_TYPE_INVALID));
-  if (!run_processes (demo, "lost-update:count-up", args_list, start_line, error))
+  if (!demo_run_processes (demo, "lost-update:count-up", args_list, start_line, error))
     return -1;
   final_total = mp_value_get_int (total, error);
   return *error == NULL ? final_total : -1;
