@@ -269,6 +269,62 @@ demo_run_processes (Demo        *demo,
   return ok;
 }
 
+/* ---- measuring a race ---------------------------------------------------- */
+
+#define DEMO_RACE_ATTEMPTS 3   /* the first run, then two with 10x more */
+
+/**
+ * demo_race_until_lost:
+ * @demo: the running demo
+ * @race: how to run the race and how to speak of its result
+ * @n: additions per process in the first run
+ * @user_data: passed to @race's run
+ *
+ * Runs the race and prints the final value, the value expected and the
+ * updates lost (measured). When a run loses nothing, it is run again
+ * with ten times the work, at most %DEMO_RACE_ATTEMPTS runs and
+ * %DEMO_RACE_MAX_ITERATIONS additions per process.
+ *
+ * Returns: %TRUE when a run lost updates; otherwise %FALSE, the half
+ *   rejected with the reason.
+ */
+gboolean
+demo_race_until_lost (Demo           *demo,
+                      const DemoRace *race,
+                      gint64          n,
+                      gpointer        user_data)
+{
+  g_return_val_if_fail (race != NULL && race->run != NULL, FALSE);
+
+  for (guint attempt = 1; attempt <= DEMO_RACE_ATTEMPTS; attempt++)
+    {
+      gint64 expected = n * demo->workers, final, lost;
+
+      if ((final = race->run (demo, n, user_data)) < 0)
+        return FALSE;
+      lost = expected - final;
+      demo_say ("final %s: %" G_GINT64_FORMAT " (expected %" G_GINT64_FORMAT ")",
+                race->counted, final, expected);
+      demo_say ("updates lost: %" G_GINT64_FORMAT " (measured)", lost);
+      if (lost > 0)
+        {
+          demo_say ("=> %.2f%% of the updates vanished, %s",
+                    100.0 * lost / expected, race->silently);
+          return TRUE;
+        }
+      if (attempt == DEMO_RACE_ATTEMPTS || n * 10 > DEMO_RACE_MAX_ITERATIONS)
+        break;
+      n *= 10;
+      demo_say ("this run happened to lose nothing (the processes rarely "
+                "overlapped); trying again with %" G_GINT64_FORMAT " additions "
+                "each", n);
+    }
+  return demo_reject (demo, "no update was lost in %d runs: the processes never "
+                      "overlapped on this machine%s%s", DEMO_RACE_ATTEMPTS,
+                      race->hint != NULL ? "; " : "",
+                      race->hint != NULL ? race->hint : "");
+}
+
 /* ---- the gate ----------------------------------------------------------- */
 
 struct _DemoGate {
