@@ -19,120 +19,11 @@
  */
 #include <unistd.h>
 
-#include "demo-common.h"
+#include "demo-cluster.h"
 
 #define N_WORKERS 3
 #define N_JOBS 9
 #define WAIT_BACKSTOP (30 * G_USEC_PER_SEC)
-
-/* ---- Cluster: a name and an availability flag --------------------------- */
-
-#define DEMO_TYPE_CLUSTER (cluster_get_type ())
-G_DECLARE_FINAL_TYPE (Cluster, cluster, DEMO, CLUSTER, GObject)
-
-struct _Cluster
-{
-  GObject   parent_instance;
-  char     *name;
-  gboolean  is_available;
-};
-
-G_DEFINE_TYPE (Cluster, cluster, G_TYPE_OBJECT)
-
-enum { PROP_0, PROP_NAME, PROP_IS_AVAILABLE, N_PROPS };
-static GParamSpec *cluster_props[N_PROPS];
-
-static void
-cluster_finalize (GObject *object)
-{
-  g_free (DEMO_CLUSTER (object)->name);
-  G_OBJECT_CLASS (cluster_parent_class)->finalize (object);
-}
-
-static void
-cluster_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
-{
-  Cluster *self = DEMO_CLUSTER (object);
-
-  switch (id)
-    {
-    case PROP_NAME: g_value_set_string (value, self->name); break;
-    case PROP_IS_AVAILABLE: g_value_set_boolean (value, self->is_available); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
-    }
-}
-
-static void
-cluster_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
-{
-  Cluster *self = DEMO_CLUSTER (object);
-
-  switch (id)
-    {
-    case PROP_NAME: g_free (self->name); self->name = g_value_dup_string (value); break;
-    case PROP_IS_AVAILABLE: self->is_available = g_value_get_boolean (value); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
-    }
-}
-
-static void
-cluster_class_init (ClusterClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-
-  object_class->finalize = cluster_finalize;
-  object_class->get_property = cluster_get_property;
-  object_class->set_property = cluster_set_property;
-  cluster_props[PROP_NAME] =
-    g_param_spec_string ("name", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  cluster_props[PROP_IS_AVAILABLE] =
-    g_param_spec_boolean ("is-available", NULL, NULL, FALSE,
-                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, cluster_props);
-}
-
-static void
-cluster_init (Cluster *self)
-{
-}
-
-/* A new busy cluster with a random five-letter name. A fresh GRand per
- * call: forked workers inherit the global generator's state. */
-static Cluster *
-cluster_new_random (void)
-{
-  g_autoptr(GRand) rand = g_rand_new ();
-  char name[6];
-
-  for (guint i = 0; i < 5; i++)
-    name[i] = (char) ('a' + g_rand_int_range (rand, 0, 26));
-  name[5] = '\0';
-  return g_object_new (DEMO_TYPE_CLUSTER, "name", name, "is-available", FALSE, NULL);
-}
-
-static gint64
-cluster_run_job (Cluster *self, gint64 num)
-{
-  return num * num;
-}
-
-/* Like the article's __eq__: two clusters are the same if their names are. */
-MP_INITIALIZER (register_cluster)
-static void
-register_cluster (void)
-{
-  static const char * const key[] = { "name", NULL };
-
-  mp_serialize_register_type (DEMO_TYPE_CLUSTER, key);
-}
-
-static void
-cluster_to_value (Cluster *cluster, GValue *value)
-{
-  g_value_init (value, DEMO_TYPE_CLUSTER);
-  g_value_set_object (value, cluster);
-}
 
 /* ---- the pool: a list of clusters and a lock ---------------------------- */
 
@@ -153,16 +44,11 @@ take_available_cluster (ClusterPool *pool, GError **error)
     return NULL;
   for (guint i = 0; i < clusters->len; i++)
     {
-      const GValue *entry = g_ptr_array_index (clusters, i);
+      g_autoptr(Cluster) existing = cluster_from_value (g_ptr_array_index (clusters, i), error);
       g_auto(GValue) item = G_VALUE_INIT;
-      Cluster *existing;
 
-      if (!G_VALUE_HOLDS (entry, DEMO_TYPE_CLUSTER) ||
-          (existing = g_value_get_object (entry)) == NULL)
-        {
-          mp_set_error (error, MP_ERROR_FAILED, "the clusters list held something else");
-          return NULL;
-        }
+      if (existing == NULL)
+        return NULL;
       if (!existing->is_available)
         continue;
       existing->is_available = FALSE;       /* changes only our copy ... */
@@ -172,7 +58,7 @@ take_available_cluster (ClusterPool *pool, GError **error)
           if (!mp_list_proxy_set_item (pool->clusters, i, &item, error))
             return NULL;
         }
-      return g_object_ref (existing);
+      return g_steal_pointer (&existing);
     }
   return NULL;
 }

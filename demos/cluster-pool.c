@@ -20,104 +20,11 @@
  */
 #include <unistd.h>
 
-#include "demo-common.h"
+#include "demo-cluster.h"
 
 #define N_WORKERS 3
 #define N_JOBS 9
 #define WAIT_BACKSTOP (30 * G_USEC_PER_SEC)
-
-/* ---- Cluster: a stand-in for an expensive remote cluster --------------- */
-
-#define DEMO_TYPE_CLUSTER (cluster_get_type ())
-G_DECLARE_FINAL_TYPE (Cluster, cluster, DEMO, CLUSTER, GObject)
-
-struct _Cluster
-{
-  GObject  parent_instance;
-  char    *name;
-};
-
-G_DEFINE_TYPE (Cluster, cluster, G_TYPE_OBJECT)
-
-enum { PROP_0, PROP_NAME, N_PROPS };
-static GParamSpec *cluster_props[N_PROPS];
-
-static void
-cluster_finalize (GObject *object)
-{
-  g_free (DEMO_CLUSTER (object)->name);
-  G_OBJECT_CLASS (cluster_parent_class)->finalize (object);
-}
-
-static void
-cluster_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
-{
-  switch (id)
-    {
-    case PROP_NAME: g_value_set_string (value, DEMO_CLUSTER (object)->name); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
-    }
-}
-
-static void
-cluster_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
-{
-  Cluster *self = DEMO_CLUSTER (object);
-
-  switch (id)
-    {
-    case PROP_NAME: g_free (self->name); self->name = g_value_dup_string (value); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
-    }
-}
-
-static void
-cluster_class_init (ClusterClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-
-  object_class->finalize = cluster_finalize;
-  object_class->get_property = cluster_get_property;
-  object_class->set_property = cluster_set_property;
-  cluster_props[PROP_NAME] =
-    g_param_spec_string ("name", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, cluster_props);
-}
-
-static void
-cluster_init (Cluster *self)
-{
-}
-
-/* A new cluster with a random five-letter name. A fresh GRand per call:
- * forked workers inherit the global generator's state and would all
- * draw the same names. */
-static Cluster *
-cluster_new_random (void)
-{
-  g_autoptr(GRand) rand = g_rand_new ();
-  char name[6];
-
-  for (guint i = 0; i < 5; i++)
-    name[i] = (char) ('a' + g_rand_int_range (rand, 0, 26));
-  name[5] = '\0';
-  return g_object_new (DEMO_TYPE_CLUSTER, "name", name, NULL);
-}
-
-/* The job the cluster runs: the article squared the number. */
-static gint64
-cluster_run_job (Cluster *self, gint64 num)
-{
-  return num * num;
-}
-
-MP_INITIALIZER (register_cluster)
-static void
-register_cluster (void)
-{
-  mp_serialize_register_type (DEMO_TYPE_CLUSTER, NULL);
-}
 
 /* ---- the referee: how many jobs use each cluster right now ------------- */
 
@@ -161,16 +68,6 @@ referee_count (Referee *referee, const char *name, gint64 delta,
 
 /* ---- the two ways to borrow a cluster ---------------------------------- */
 
-/* A new reference to the Cluster the list gave back in @item. */
-static Cluster *
-cluster_from_item (const GValue *item, GError **error)
-{
-  if (G_VALUE_HOLDS (item, DEMO_TYPE_CLUSTER) && g_value_get_object (item) != NULL)
-    return g_value_dup_object (item);
-  mp_set_error (error, MP_ERROR_FAILED, "the clusters list held something else");
-  return NULL;
-}
-
 /* broken: read the last cluster and leave it in the list. */
 static Cluster *
 borrow_by_reading (MpProxy *clusters, GError **error)
@@ -184,15 +81,14 @@ borrow_by_reading (MpProxy *clusters, GError **error)
     {
       g_autoptr(Cluster) cluster = cluster_new_random ();
 
-      g_value_init (&item, DEMO_TYPE_CLUSTER);
-      g_value_set_object (&item, cluster);
+      cluster_to_value (cluster, &item);
       if (!mp_list_proxy_append (clusters, &item, error))
         return NULL;
       return g_steal_pointer (&cluster);
     }
   if (!mp_list_proxy_get_item (clusters, -1, &item, error))
     return NULL;
-  return cluster_from_item (&item, error);
+  return cluster_from_value (&item, error);
 }
 
 /* pop from an empty list: Python's IndexError, raised in the server */
@@ -210,7 +106,7 @@ pop_or_create_cluster (MpProxy *clusters, GError **error)
   g_autoptr(GError) local_error = NULL;
 
   if (mp_list_proxy_pop (clusters, -1, &item, &local_error))
-    return cluster_from_item (&item, error);
+    return cluster_from_value (&item, error);
   if (!list_was_empty (local_error))
     {
       g_propagate_error (error, g_steal_pointer (&local_error));
@@ -224,8 +120,7 @@ append_cluster (MpProxy *clusters, Cluster *cluster, GError **error)
 {
   g_auto(GValue) item = G_VALUE_INIT;
 
-  g_value_init (&item, DEMO_TYPE_CLUSTER);
-  g_value_set_object (&item, cluster);
+  cluster_to_value (cluster, &item);
   return mp_list_proxy_append (clusters, &item, error);
 }
 

@@ -2,9 +2,10 @@
  *
  * A cluster needs credentials to talk to its service. The tempting design
  * keeps the open credentials stream (a live file descriptor) inside the
- * Cluster object. A file descriptor means nothing in another process, so
- * the Cluster cannot be stored in a manager list: the error names the
- * field, Cluster.credentials. (Python: "cannot pickle ... object".)
+ * Cluster object (the one the cluster demos share, demo-cluster.h). A file
+ * descriptor means nothing in another process, so the Cluster cannot be
+ * stored in a manager list: the error names the field, Cluster.credentials.
+ * (Python: "cannot pickle ... object".)
  *
  * fixed: store the recipe — the credentials path and the project name —
  *   and open the stream in the process that uses it. A worker does so
@@ -16,85 +17,10 @@
 
 #include <glib/gstdio.h>
 
-#include "demo-common.h"
+#include "demo-cluster.h"
 
 #define PROJECT "squares-project"
 #define WAIT_BACKSTOP (30 * G_USEC_PER_SEC)
-
-/* ---- Cluster: holds a live handle (the broken design) ------------------- */
-
-#define DEMO_TYPE_CLUSTER (cluster_get_type ())
-G_DECLARE_FINAL_TYPE (Cluster, cluster, DEMO, CLUSTER, GObject)
-
-struct _Cluster
-{
-  GObject       parent_instance;
-  char         *name;
-  GInputStream *credentials;   /* open: a file descriptor of this process */
-};
-
-G_DEFINE_TYPE (Cluster, cluster, G_TYPE_OBJECT)
-
-enum { C_PROP_0, C_PROP_NAME, C_PROP_CREDENTIALS, C_N_PROPS };
-static GParamSpec *cluster_props[C_N_PROPS];
-
-static void
-cluster_finalize (GObject *object)
-{
-  Cluster *self = DEMO_CLUSTER (object);
-
-  g_free (self->name);
-  g_clear_object (&self->credentials);
-  G_OBJECT_CLASS (cluster_parent_class)->finalize (object);
-}
-
-static void
-cluster_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
-{
-  Cluster *self = DEMO_CLUSTER (object);
-
-  switch (id)
-    {
-    case C_PROP_NAME: g_value_set_string (value, self->name); break;
-    case C_PROP_CREDENTIALS: g_value_set_object (value, self->credentials); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
-    }
-}
-
-static void
-cluster_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
-{
-  Cluster *self = DEMO_CLUSTER (object);
-
-  switch (id)
-    {
-    case C_PROP_NAME: g_free (self->name); self->name = g_value_dup_string (value); break;
-    case C_PROP_CREDENTIALS: g_set_object (&self->credentials, g_value_get_object (value)); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
-    }
-}
-
-static void
-cluster_class_init (ClusterClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-
-  object_class->finalize = cluster_finalize;
-  object_class->get_property = cluster_get_property;
-  object_class->set_property = cluster_set_property;
-  cluster_props[C_PROP_NAME] =
-    g_param_spec_string ("name", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  cluster_props[C_PROP_CREDENTIALS] =
-    g_param_spec_object ("credentials", NULL, NULL, G_TYPE_INPUT_STREAM,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, C_N_PROPS, cluster_props);
-}
-
-static void
-cluster_init (Cluster *self)
-{
-}
 
 /* ---- ClusterRecipe: what it takes to rebuild the handle (the fix) ------- */
 
@@ -185,13 +111,12 @@ cluster_recipe_init (ClusterRecipe *self)
 {
 }
 
-/* Both types are registered: the library refuses the Cluster because of
- * what it holds, not because it does not know the type. */
-MP_INITIALIZER (register_cluster_types)
+/* The Cluster is registered too (demo-cluster.c): the library refuses it
+ * because of what it holds, not because it does not know the type. */
+MP_INITIALIZER (register_cluster_recipe)
 static void
-register_cluster_types (void)
+register_cluster_recipe (void)
 {
-  mp_serialize_register_type (DEMO_TYPE_CLUSTER, NULL);
   mp_serialize_register_type (DEMO_TYPE_CLUSTER_RECIPE, NULL);
 }
 
