@@ -17,8 +17,6 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include <unistd.h>
-
 #include "demo-cluster.h"
 
 #define N_WORKERS 3
@@ -132,7 +130,7 @@ release_cluster (ClusterPool *pool, Cluster *cluster, GError **error)
 /* ---- a job ------------------------------------------------------------- */
 
 /* args: num, clusters, lock, line_up, write back?
- * result: (num, square, worker pid, cluster name) */
+ * result: its JobReport */
 static gboolean
 run_job (MpArgs *args, GValue *result, GError **error)
 {
@@ -158,9 +156,7 @@ run_job (MpArgs *args, GValue *result, GError **error)
   if (!release_cluster (&pool, cluster, error))
     return FALSE;
 
-  g_value_init (result, G_TYPE_VARIANT);
-  g_value_take_variant (result, g_variant_new ("(xxxs)", num, squared,
-                                               (gint64) getpid (), cluster->name));
+  job_report_to_result (result, num, squared, cluster, 0);   /* no referee here */
   return TRUE;
 }
 MP_TASK_DEFINE ("run-job", run_job)
@@ -175,11 +171,6 @@ static const char summary[] =
   "3 clusters serve all 9 jobs.";
 
 typedef struct {
-  gint64 num, squared, pid;
-  char   name[6];
-} JobReport;
-
-typedef struct {
   GArray    *reports;    /* JobReport, completion order */
   GPtrArray *clusters;   /* GValue*: the list at the end */
 } PoolRun;
@@ -191,22 +182,6 @@ pool_run_clear (PoolRun *run)
   g_clear_pointer (&run->clusters, g_ptr_array_unref);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PoolRun, pool_run_clear)
-
-static gboolean
-job_report_from_result (const GValue *result, JobReport *report, GError **error)
-{
-  GVariant *v = G_VALUE_HOLDS (result, G_TYPE_VARIANT) ? g_value_get_variant (result) : NULL;
-  const char *name;
-
-  if (v == NULL || !g_variant_is_of_type (v, G_VARIANT_TYPE ("(xxxs)")))
-    {
-      mp_set_error (error, MP_ERROR_FAILED, "a job returned something other than its report");
-      return FALSE;
-    }
-  g_variant_get (v, "(xxx&s)", &report->num, &report->squared, &report->pid, &name);
-  g_strlcpy (report->name, name, sizeof report->name);
-  return TRUE;
-}
 
 static gboolean
 submit_jobs (MpPool *mp_pool, ClusterPool *pool, MpProxy *line_up,
@@ -225,29 +200,6 @@ submit_jobs (MpPool *mp_pool, ClusterPool *pool, MpProxy *line_up,
       if (future == NULL)
         return FALSE;
       g_ptr_array_add (futures, future);
-    }
-  return TRUE;
-}
-
-static gboolean
-collect_reports (GPtrArray *futures, GArray *reports, GError **error)
-{
-  g_autoptr(MpAsCompleted) completed = mp_as_completed_new (futures);
-
-  for (guint i = 0; i < futures->len; i++)
-    {
-      MpFuture *future = mp_as_completed_next (completed, WAIT_BACKSTOP, error);
-      g_auto(GValue) result = G_VALUE_INIT;
-      JobReport r;
-
-      if (future == NULL ||
-          !mp_future_result (future, 0, &result, error) ||
-          !job_report_from_result (&result, &r, error))
-        return FALSE;
-      demo_say ("job finished. num: %" G_GINT64_FORMAT ", squared_num: %" G_GINT64_FORMAT
-                ", pid: %" G_GINT64_FORMAT ", cluster_name: %s",
-                r.num, r.squared, r.pid, r.name);
-      g_array_append_val (reports, r);
     }
   return TRUE;
 }
@@ -275,9 +227,8 @@ run_nine_jobs (Demo *demo, gboolean write_back, PoolRun *run, GError **error)
   pool = (ClusterPool) { clusters, lock, write_back };
 
   demo_step (demo, "Submit jobs 0..%d; collect the reports as they complete.", N_JOBS - 1);
-  run->reports = g_array_new (FALSE, TRUE, sizeof (JobReport));
   ok = submit_jobs (mp_pool, &pool, line_up, futures, error) &&
-       collect_reports (futures, run->reports, error);
+       (run->reports = job_reports_collect (futures, WAIT_BACKSTOP, error)) != NULL;
   mp_pool_shutdown (mp_pool, TRUE);
   if (!ok)
     return FALSE;
@@ -288,34 +239,6 @@ run_nine_jobs (Demo *demo, gboolean write_back, PoolRun *run, GError **error)
 }
 
 /* ---- the checks -------------------------------------------------------- */
-
-static guint
-count_distinct_clusters (GArray *reports)
-{
-  g_autoptr(GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
-
-  for (guint i = 0; i < reports->len; i++)
-    g_hash_table_add (names, g_array_index (reports, JobReport, i).name);
-  return g_hash_table_size (names);
-}
-
-static gboolean
-squares_are_right (GArray *reports)
-{
-  gboolean seen[N_JOBS] = { FALSE };
-
-  if (reports->len != N_JOBS)
-    return FALSE;
-  for (guint i = 0; i < reports->len; i++)
-    {
-      const JobReport *r = &g_array_index (reports, JobReport, i);
-
-      if (r->num < 0 || r->num >= N_JOBS || seen[r->num] || r->squared != r->num * r->num)
-        return FALSE;
-      seen[r->num] = TRUE;
-    }
-  return TRUE;
-}
 
 /* Prints the final list; returns how many of its clusters are available. */
 static guint
@@ -354,8 +277,8 @@ half_flag_on_a_copy (Demo *demo)
   available = print_final_list (run.clusters);
 
   demo_step (demo, "Count the clusters the jobs used.");
-  distinct = count_distinct_clusters (run.reports);
-  if (!squares_are_right (run.reports))
+  distinct = job_reports_count_clusters (run.reports);
+  if (!job_reports_squares_are_right (run.reports, N_JOBS))
     return demo_reject (demo, "the squares of 0..%d are not all right", N_JOBS - 1);
   if (distinct != N_JOBS || available != 0)
     return demo_reject (demo, "%u clusters for %d jobs, %u available: some were reused",
@@ -379,8 +302,8 @@ half_write_back_under_lock (Demo *demo)
   available = print_final_list (run.clusters);
 
   demo_step (demo, "Check the squares and the clusters used.");
-  distinct = count_distinct_clusters (run.reports);
-  if (!squares_are_right (run.reports))
+  distinct = job_reports_count_clusters (run.reports);
+  if (!job_reports_squares_are_right (run.reports, N_JOBS))
     return demo_reject (demo, "the squares of 0..%d are not all right", N_JOBS - 1);
   if (distinct != N_WORKERS || run.clusters->len != N_WORKERS || available != N_WORKERS)
     return demo_reject (demo, "%u clusters used, %u in the list, %u available; "

@@ -18,8 +18,6 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include <unistd.h>
-
 #include "demo-cluster.h"
 
 #define N_WORKERS 3
@@ -127,7 +125,7 @@ append_cluster (MpProxy *clusters, Cluster *cluster, GError **error)
 /* ---- a job ------------------------------------------------------------- */
 
 /* args: num, clusters, users, referee lock, line_up, borrow by pop?
- * result: (num, square, worker pid, cluster name, other users seen) */
+ * result: its JobReport, with the other users the referee saw */
 static gboolean
 run_job (MpArgs *args, GValue *result, GError **error)
 {
@@ -152,10 +150,7 @@ run_job (MpArgs *args, GValue *result, GError **error)
       (by_pop && !append_cluster (clusters, cluster, error)))
     return FALSE;
 
-  g_value_init (result, G_TYPE_VARIANT);
-  g_value_take_variant (result, g_variant_new ("(xxxsx)", num, squared,
-                                               (gint64) getpid (),
-                                               cluster->name, users - 1));
+  job_report_to_result (result, num, squared, cluster, users - 1);
   return TRUE;
 
 fail:
@@ -173,37 +168,6 @@ static const char summary[] =
   "it in the list, so other jobs take the same cluster while it is busy.\n"
   "Fix: pop the cluster (or make one if the list is empty), run, append it\n"
   "back; 3 clusters serve all 9 jobs, never two jobs at once.";
-
-typedef struct {
-  gint64 num, squared, pid, shared_with;
-  char   name[6];
-} JobReport;
-
-static gboolean
-job_report_from_result (const GValue *result, JobReport *report, GError **error)
-{
-  GVariant *v = G_VALUE_HOLDS (result, G_TYPE_VARIANT) ? g_value_get_variant (result) : NULL;
-  const char *name;
-
-  if (v == NULL || !g_variant_is_of_type (v, G_VARIANT_TYPE ("(xxxsx)")))
-    {
-      mp_set_error (error, MP_ERROR_FAILED, "a job returned something other than its report");
-      return FALSE;
-    }
-  g_variant_get (v, "(xxx&sx)", &report->num, &report->squared, &report->pid,
-                 &name, &report->shared_with);
-  g_strlcpy (report->name, name, sizeof report->name);
-  return TRUE;
-}
-
-static void
-print_job_report (const JobReport *r)
-{
-  demo_say ("job finished. num: %" G_GINT64_FORMAT ", squared_num: %" G_GINT64_FORMAT
-            ", pid: %" G_GINT64_FORMAT ", cluster_name: %s%s",
-            r->num, r->squared, r->pid, r->name,
-            r->shared_with > 0 ? "  <- another job was using it too" : "");
-}
 
 static GPtrArray *
 submit_jobs (MpPool *pool, MpProxy *clusters, Referee *referee,
@@ -227,29 +191,6 @@ submit_jobs (MpPool *pool, MpProxy *clusters, Referee *referee,
       g_ptr_array_add (futures, future);
     }
   return g_steal_pointer (&futures);
-}
-
-/* Collects the reports in completion order and prints each one. */
-static GArray *
-collect_reports (GPtrArray *futures, GError **error)
-{
-  g_autoptr(GArray) reports = g_array_new (FALSE, TRUE, sizeof (JobReport));
-  g_autoptr(MpAsCompleted) completed = mp_as_completed_new (futures);
-
-  for (guint i = 0; i < futures->len; i++)
-    {
-      MpFuture *future = mp_as_completed_next (completed, WAIT_BACKSTOP, error);
-      g_auto(GValue) result = G_VALUE_INIT;
-      JobReport report;
-
-      if (future == NULL ||
-          !mp_future_result (future, 0, &result, error) ||
-          !job_report_from_result (&result, &report, error))
-        return NULL;
-      print_job_report (&report);
-      g_array_append_val (reports, report);
-    }
-  return g_steal_pointer (&reports);
 }
 
 static GArray *
@@ -280,22 +221,12 @@ run_nine_jobs (Demo *demo, gboolean by_pop, GError **error)
   demo_step (demo, "Submit jobs 0..%d; collect the reports as they complete.", N_JOBS - 1);
   futures = submit_jobs (pool, clusters, &referee, line_up, by_pop, error);
   if (futures != NULL)
-    reports = collect_reports (futures, error);
+    reports = job_reports_collect (futures, WAIT_BACKSTOP, error);
   mp_pool_shutdown (pool, TRUE);
   return g_steal_pointer (&reports);
 }
 
 /* ---- the checks -------------------------------------------------------- */
-
-static guint
-count_distinct_clusters (GArray *reports)
-{
-  g_autoptr(GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
-
-  for (guint i = 0; i < reports->len; i++)
-    g_hash_table_add (names, g_array_index (reports, JobReport, i).name);
-  return g_hash_table_size (names);
-}
 
 static guint
 count_shared_jobs (GArray *reports)
@@ -305,25 +236,6 @@ count_shared_jobs (GArray *reports)
   for (guint i = 0; i < reports->len; i++)
     n += g_array_index (reports, JobReport, i).shared_with > 0;
   return n;
-}
-
-/* TRUE when the jobs 0..8 each ran once and returned their own square. */
-static gboolean
-squares_are_right (GArray *reports)
-{
-  gboolean seen[N_JOBS] = { FALSE };
-
-  if (reports->len != N_JOBS)
-    return FALSE;
-  for (guint i = 0; i < reports->len; i++)
-    {
-      const JobReport *r = &g_array_index (reports, JobReport, i);
-
-      if (r->num < 0 || r->num >= N_JOBS || seen[r->num] || r->squared != r->num * r->num)
-        return FALSE;
-      seen[r->num] = TRUE;
-    }
-  return TRUE;
 }
 
 static void
@@ -352,7 +264,7 @@ half_borrow_by_reading (Demo *demo)
 
   demo_step (demo, "Ask the referee: did two jobs ever use one cluster at once?");
   shared = count_shared_jobs (reports);
-  if (!squares_are_right (reports))
+  if (!job_reports_squares_are_right (reports, N_JOBS))
     return demo_reject (demo, "the squares of 0..%d are not all right", N_JOBS - 1);
   if (shared == 0)
     return demo_reject (demo, "no cluster was used by two jobs at once");
@@ -375,8 +287,8 @@ half_pop_and_append (Demo *demo)
   print_squared_nums (reports);
 
   demo_step (demo, "Check the squares, the referee and the clusters used.");
-  distinct = count_distinct_clusters (reports);
-  if (!squares_are_right (reports))
+  distinct = job_reports_count_clusters (reports);
+  if (!job_reports_squares_are_right (reports, N_JOBS))
     return demo_reject (demo, "the squares of 0..%d are not all right", N_JOBS - 1);
   if (count_shared_jobs (reports) > 0)
     return demo_reject (demo, "a cluster was used by two jobs at once");

@@ -2,6 +2,8 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include <unistd.h>
+
 #include "demo-cluster.h"
 
 G_DEFINE_TYPE (Cluster, cluster, G_TYPE_OBJECT)
@@ -145,4 +147,127 @@ cluster_from_value (const GValue *value,
     return g_value_dup_object (value);
   mp_set_error (error, MP_ERROR_FAILED, "the clusters list held something else");
   return NULL;
+}
+
+/* ---- a job's report -------------------------------------------------------- */
+
+#define JOB_REPORT_TYPE "(xxxsx)"
+
+/* In the worker: the job's result, with this process's pid. */
+void
+job_report_to_result (GValue  *result,
+                      gint64   num,
+                      gint64   squared,
+                      Cluster *cluster,
+                      gint64   shared_with)
+{
+  g_return_if_fail (DEMO_IS_CLUSTER (cluster));
+
+  g_value_init (result, G_TYPE_VARIANT);
+  g_value_take_variant (result, g_variant_new (JOB_REPORT_TYPE, num, squared,
+                                               (gint64) getpid (), cluster->name,
+                                               shared_with));
+}
+
+static gboolean
+job_report_from_result (const GValue *result,
+                        JobReport    *report,
+                        GError      **error)
+{
+  GVariant *v = G_VALUE_HOLDS (result, G_TYPE_VARIANT) ? g_value_get_variant (result) : NULL;
+  const char *name;
+
+  if (v == NULL || !g_variant_is_of_type (v, G_VARIANT_TYPE (JOB_REPORT_TYPE)))
+    {
+      mp_set_error (error, MP_ERROR_FAILED, "a job returned something other than its report");
+      return FALSE;
+    }
+  g_variant_get (v, "(xxx&sx)", &report->num, &report->squared, &report->pid,
+                 &name, &report->shared_with);
+  g_strlcpy (report->name, name, sizeof report->name);
+  return TRUE;
+}
+
+static void
+print_job_report (const JobReport *r)
+{
+  demo_say ("job finished. num: %" G_GINT64_FORMAT ", squared_num: %" G_GINT64_FORMAT
+            ", pid: %" G_GINT64_FORMAT ", cluster_name: %s%s",
+            r->num, r->squared, r->pid, r->name,
+            r->shared_with > 0 ? "  <- another job was using it too" : "");
+}
+
+/**
+ * job_reports_collect:
+ * @futures: (element-type MpFuture): the jobs submitted
+ * @timeout_us: a backstop for each job
+ * @error: return location for a #GError
+ *
+ * Collects the reports in completion order and prints each one.
+ *
+ * Returns: (transfer full) (element-type JobReport): the reports, or %NULL
+ */
+GArray *
+job_reports_collect (GPtrArray *futures,
+                     gint64     timeout_us,
+                     GError   **error)
+{
+  g_autoptr(GArray) reports = NULL;
+  g_autoptr(MpAsCompleted) completed = NULL;
+
+  g_return_val_if_fail (futures != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  reports = g_array_new (FALSE, TRUE, sizeof (JobReport));
+  completed = mp_as_completed_new (futures);
+  for (guint i = 0; i < futures->len; i++)
+    {
+      MpFuture *future = mp_as_completed_next (completed, timeout_us, error);
+      g_auto(GValue) result = G_VALUE_INIT;
+      JobReport report;
+
+      if (future == NULL ||
+          !mp_future_result (future, 0, &result, error) ||
+          !job_report_from_result (&result, &report, error))
+        return NULL;
+      print_job_report (&report);
+      g_array_append_val (reports, report);
+    }
+  return g_steal_pointer (&reports);
+}
+
+/* How many different clusters ran the jobs. */
+guint
+job_reports_count_clusters (GArray *reports)
+{
+  g_autoptr(GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
+
+  g_return_val_if_fail (reports != NULL, 0);
+
+  for (guint i = 0; i < reports->len; i++)
+    g_hash_table_add (names, g_array_index (reports, JobReport, i).name);
+  return g_hash_table_size (names);
+}
+
+/* TRUE when the jobs 0..@n_jobs-1 each ran once and returned their own square. */
+gboolean
+job_reports_squares_are_right (GArray *reports,
+                               guint   n_jobs)
+{
+  g_autofree gboolean *seen = NULL;
+
+  g_return_val_if_fail (reports != NULL, FALSE);
+
+  if (reports->len != n_jobs)
+    return FALSE;
+  seen = g_new0 (gboolean, n_jobs);
+  for (guint i = 0; i < reports->len; i++)
+    {
+      const JobReport *r = &g_array_index (reports, JobReport, i);
+
+      if (r->num < 0 || r->num >= n_jobs || seen[r->num] || r->squared != r->num * r->num)
+        return FALSE;
+      seen[r->num] = TRUE;
+    }
+  return TRUE;
 }

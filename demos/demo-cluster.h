@@ -34,4 +34,25 @@ void           cluster_to_value    (Cluster      *self,
 Cluster       *cluster_from_value  (const GValue *value,
                                     GError      **error);
 
+/* What a job of the cluster pools reports (cluster-pool, cluster-pool-lock):
+ * it travels back as its result; the parent collects the reports in
+ * completion order, prints each the article's way and checks them. */
+typedef struct {
+  gint64 num, squared, pid;
+  char   name[6];        /* of the cluster that ran the job */
+  gint64 shared_with;    /* other jobs on that cluster at once, if a referee watched */
+} JobReport;
+
+void           job_report_to_result          (GValue      *result,
+                                              gint64       num,
+                                              gint64       squared,
+                                              Cluster     *cluster,
+                                              gint64       shared_with);
+GArray        *job_reports_collect           (GPtrArray   *futures,
+                                              gint64       timeout_us,
+                                              GError     **error);
+guint          job_reports_count_clusters    (GArray      *reports);
+gboolean       job_reports_squares_are_right (GArray      *reports,
+                                              guint        n_jobs);
+
 G_END_DECLS
