@@ -335,23 +335,41 @@ check_pool_refuses_work (Demo   *demo,
   return TRUE;
 }
 
+/* Starts a pool and runs the careless batch on it. Returns the pool, for
+ * the caller to examine and shut down, or NULL once the half is rejected. */
+static MpPool *
+run_careless_batch_on_a_new_pool (Demo       *demo,
+                                  Outcome    *outcome,
+                                  gint64     *crash_reported_us,
+                                  const char *which)
+{
+  g_autoptr(MpPool) pool = NULL;
+  g_autoptr(GError) error = NULL;
+
+  pool = start_pool (demo, &error);
+  if (pool == NULL || !run_careless_batch (demo, pool, outcome,
+                                           crash_reported_us, &error))
+    {
+      if (pool != NULL)
+        mp_pool_shutdown (pool, TRUE);
+      demo_reject_error (demo, error, "%s could not run", which);
+      return NULL;
+    }
+  return g_steal_pointer (&pool);
+}
+
 static gboolean
 half_worker_dies (Demo *demo)
 {
   g_autoptr(MpPool) pool = NULL;
-  g_autoptr(GError) error = NULL;
   g_auto(Outcome) outcome = { .state = { JOB_UNKNOWN } };
   gint64 crash_reported_us = 0;
   gboolean ok;
 
-  pool = start_pool (demo, &error);
-  if (pool == NULL || !run_careless_batch (demo, pool, &outcome,
-                                           &crash_reported_us, &error))
-    {
-      if (pool != NULL)
-        mp_pool_shutdown (pool, TRUE);
-      return demo_reject_error (demo, error, "the batch could not run");
-    }
+  pool = run_careless_batch_on_a_new_pool (demo, &outcome, &crash_reported_us,
+                                           "the batch");
+  if (pool == NULL)
+    return FALSE;
   ok = check_pool_broke (demo, pool, &outcome, crash_reported_us) &&
        check_pool_refuses_work (demo, pool);
   mp_pool_shutdown (pool, TRUE);
@@ -463,14 +481,10 @@ half_fresh_pool_and_resubmit (Demo *demo)
   gint64 crash_reported_us = 0;
   guint unfinished = 0;
 
-  pool = start_pool (demo, &error);
-  if (pool == NULL || !run_careless_batch (demo, pool, &outcome,
-                                           &crash_reported_us, &error))
-    {
-      if (pool != NULL)
-        mp_pool_shutdown (pool, TRUE);
-      return demo_reject_error (demo, error, "the first batch could not run");
-    }
+  pool = run_careless_batch_on_a_new_pool (demo, &outcome, &crash_reported_us,
+                                           "the first batch");
+  if (pool == NULL)
+    return FALSE;
 
   demo_step (demo, "Notice the broken pool and which jobs are unfinished.");
   for (guint job = 0; job < N_JOBS; job++)
