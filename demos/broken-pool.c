@@ -171,6 +171,20 @@ record_result (Outcome  *outcome,
   outcome->error[job] = error;
 }
 
+/* Prints how @job ended: its square, or its state and error. */
+static void
+say_outcome (const Outcome *outcome,
+             guint          job)
+{
+  if (outcome->state[job] == JOB_DONE)
+    demo_say ("job %u: done, %" G_GINT64_FORMAT, job, outcome->value[job]);
+  else
+    {
+      demo_say ("job %u: %s:", job, job_state_to_string (outcome->state[job]));
+      demo_print_error (outcome->error[job]);
+    }
+}
+
 static void
 unref_future (gpointer future)
 {
@@ -265,16 +279,11 @@ run_careless_batch (Demo     *demo,
     else if (job != POISONED)
       {
         record_result (outcome, job, futures->pdata[job]);
-        if (outcome->state[job] == JOB_DONE)
-          demo_say ("job %u: done, %" G_GINT64_FORMAT, job, outcome->value[job]);
-        else if (outcome->state[job] == JOB_BROKEN)
+        if (outcome->state[job] == JOB_BROKEN)
           demo_say ("job %u: broken-pool as well (it had not finished when the "
                     "worker died)", job);
         else
-          {
-            demo_say ("job %u: %s:", job, job_state_to_string (outcome->state[job]));
-            demo_print_error (outcome->error[job]);
-          }
+          say_outcome (outcome, job);
       }
   return TRUE;
 }
@@ -414,13 +423,7 @@ resubmit_unfinished (Demo    *demo,
 
       g_clear_error (&outcome->error[job]);
       record_result (outcome, job, futures->pdata[i]);
-      if (outcome->state[job] == JOB_DONE)
-        demo_say ("job %u: done, %" G_GINT64_FORMAT, job, outcome->value[job]);
-      else
-        {
-          demo_say ("job %u: %s:", job, job_state_to_string (outcome->state[job]));
-          demo_print_error (outcome->error[job]);
-        }
+      say_outcome (outcome, job);
     }
   if (mp_pool_is_broken (pool))
     {
