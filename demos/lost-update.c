@@ -438,19 +438,33 @@ check_waiting_log (Demo       *demo,
   return TRUE;
 }
 
+/* Walks A and B through @task, then prints the timeline they logged. */
+static gboolean
+walk_and_show_the_timeline (Demo        *demo,
+                            const char  *task,
+                            void       (*print_timeline) (const Walk *walk),
+                            Walk        *walk)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!walk_two_processes (demo, task, walk, &error))
+    return demo_reject_error (demo, error, "the walk could not run");
+  demo_step (demo, "The timeline, as the two processes logged it.");
+  print_timeline (walk);
+  return TRUE;
+}
+
 static gboolean
 half_losing_order (Demo *demo)
 {
-  g_autoptr(GError) error = NULL;
   Walk walk = { 0 };
 
   demo_step (demo, "A and B each add 1 to a locked total, %d times, with "
              "`v = get (); set (v + 1)`.", ROUNDS);
   demo_say ("a barrier holds them to the order A reads, B reads, A writes, B writes");
-  if (!walk_two_processes (demo, "lost-update:walk-losing-order", &walk, &error))
-    return demo_reject_error (demo, error, "the walk could not run");
-  demo_step (demo, "The timeline, as the two processes logged it.");
-  print_losing_timeline (&walk);
+  if (!walk_and_show_the_timeline (demo, "lost-update:walk-losing-order",
+                                   print_losing_timeline, &walk))
+    return FALSE;
   demo_step (demo, "Count what was lost.");
   if (!check_updates_lost (demo, walk.total, 2 * ROUNDS, ROUNDS) ||
       !check_losing_log (demo, &walk))
@@ -463,16 +477,14 @@ half_losing_order (Demo *demo)
 static gboolean
 half_waiting_order (Demo *demo)
 {
-  g_autoptr(GError) error = NULL;
   Walk walk = { 0 };
 
   demo_step (demo, "A and B each add 1 to the total, %d times, holding the "
              "lock from the read to the write.", ROUNDS);
   demo_say ("B asks for the lock right after A has read");
-  if (!walk_two_processes (demo, "lost-update:walk-fixed-order", &walk, &error))
-    return demo_reject_error (demo, error, "the walk could not run");
-  demo_step (demo, "The timeline, as the two processes logged it.");
-  print_fixed_timeline (&walk);
+  if (!walk_and_show_the_timeline (demo, "lost-update:walk-fixed-order",
+                                   print_fixed_timeline, &walk))
+    return FALSE;
   demo_step (demo, "Count what was lost.");
   return check_updates_lost (demo, walk.total, 2 * ROUNDS, 0) &&
          check_waiting_log (demo, &walk);
