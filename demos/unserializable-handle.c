@@ -269,32 +269,55 @@ static const char summary[] =
   "(Python: cannot pickle). Fix: store the recipe (project, credentials path)\n"
   "and open the stream in the process that uses it.";
 
-static gboolean
-half_store_live_stream (Demo *demo)
+/* What both halves start from: a credentials file and a manager with an
+ * empty clusters list. Clearing it shuts the manager down and removes
+ * the file. */
+typedef struct {
+  char      *dir;
+  char      *path;
+  MpManager *manager;
+  MpProxy   *clusters;
+} Setup;
+
+static void
+setup_clear (Setup *setup)
 {
-  g_autoptr(MpManager) manager = NULL;
-  g_autoptr(MpProxy) clusters = NULL;
+  g_clear_object (&setup->clusters);
+  g_clear_object (&setup->manager);
+  if (setup->path != NULL)
+    remove_credentials (setup->path, setup->dir);
+  g_clear_pointer (&setup->path, g_free);
+  g_clear_pointer (&setup->dir, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Setup, setup_clear)
+
+static gboolean
+set_up (Demo  *demo,
+        Setup *setup)
+{
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = NULL;
-  g_autofree char *path = NULL;
-  gint64 len;
-  gboolean stored;
 
   demo_step (demo, "Write a credentials file for project %s; start a manager "
              "with an empty clusters list.", PROJECT);
-  if ((path = write_credentials (PROJECT, &dir, &error)) == NULL)
+  if ((setup->path = write_credentials (PROJECT, &setup->dir, &error)) == NULL ||
+      (setup->manager = demo_start_manager (&error)) == NULL ||
+      (setup->clusters = mp_manager_list (setup->manager, NULL, &error)) == NULL)
     return demo_reject_error (demo, error, "the run itself failed");
-  if ((manager = demo_start_manager (&error)) == NULL ||
-      (clusters = mp_manager_list (manager, NULL, &error)) == NULL)
-    {
-      remove_credentials (path, dir);
-      return demo_reject_error (demo, error, "the run itself failed");
-    }
+  return TRUE;
+}
+
+static gboolean
+half_store_live_stream (Demo *demo)
+{
+  g_auto(Setup) setup = { NULL };
+  g_autoptr(GError) error = NULL;
+  gint64 len;
+
+  if (!set_up (demo, &setup))
+    return FALSE;
 
   demo_step (demo, "Append a Cluster holding the open credentials stream.");
-  stored = store_cluster_with_open_stream (clusters, path, &error);
-  remove_credentials (path, dir);
-  if (stored)
+  if (store_cluster_with_open_stream (setup.clusters, setup.path, &error))
     return demo_reject (demo, "the Cluster with a live stream was stored");
   demo_print_error (error);
   if (!demo_error_is_mp (error, MP_ERROR_UNSERIALIZABLE) ||
@@ -303,7 +326,7 @@ half_store_live_stream (Demo *demo)
   g_clear_error (&error);
 
   demo_step (demo, "Check that the refusal left nothing in the list.");
-  if ((len = mp_list_proxy_len (clusters, &error)) < 0)
+  if ((len = mp_list_proxy_len (setup.clusters, &error)) < 0)
     return demo_reject_error (demo, error, "the run itself failed");
   if (len != 0)
     return demo_reject (demo, "the list holds %" G_GINT64_FORMAT " items after the refusal", len);
@@ -315,32 +338,21 @@ half_store_live_stream (Demo *demo)
 static gboolean
 half_store_the_recipe (Demo *demo)
 {
-  g_autoptr(MpManager) manager = NULL;
-  g_autoptr(MpProxy) clusters = NULL;
+  g_auto(Setup) setup = { NULL };
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = NULL;
-  g_autofree char *path = NULL;
   g_autofree char *project = NULL;
 
-  demo_step (demo, "Write a credentials file for project %s; start a manager "
-             "with an empty clusters list.", PROJECT);
-  if ((path = write_credentials (PROJECT, &dir, &error)) == NULL)
-    return demo_reject_error (demo, error, "the run itself failed");
-  if ((manager = demo_start_manager (&error)) != NULL &&
-      (clusters = mp_manager_list (manager, NULL, &error)) != NULL)
-    {
-      demo_step (demo, "Append a ClusterRecipe: name, project, credentials path.");
-      if (store_cluster_recipe (clusters, path, &error))
-        {
-          demo_step (demo, "A worker fetches the recipe, opens the credentials "
-                     "itself and reads the project they name.");
-          project = project_seen_by_a_worker (clusters, &error);
-        }
-    }
-  remove_credentials (path, dir);
-  if (project == NULL)
+  if (!set_up (demo, &setup))
+    return FALSE;
+
+  demo_step (demo, "Append a ClusterRecipe: name, project, credentials path.");
+  if (!store_cluster_recipe (setup.clusters, setup.path, &error))
     return demo_reject_error (demo, error, "the run itself failed");
 
+  demo_step (demo, "A worker fetches the recipe, opens the credentials "
+             "itself and reads the project they name.");
+  if ((project = project_seen_by_a_worker (setup.clusters, &error)) == NULL)
+    return demo_reject_error (demo, error, "the run itself failed");
   demo_say ("the worker's credentials name the project: %s", project);
   if (!g_str_equal (project, PROJECT))
     return demo_reject (demo, "the worker read project %s, not %s", project, PROJECT);
