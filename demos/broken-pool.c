@@ -224,23 +224,28 @@ run_careless_batch (Demo     *demo,
                     GError  **error)
 {
   g_autoptr(DemoGate) gate = demo_gate_new (error);
+  /* the poisoned job waits here until every job is submitted, so the crash
+   * never races the submitting and the story is the same on every run */
+  g_autoptr(DemoGate) all_submitted = gate != NULL ? demo_gate_new (error) : NULL;
   /* a job refused at submit has no future: NULL */
   g_autoptr(GPtrArray) futures = g_ptr_array_new_with_free_func (unref_future);
   gint64 submitted_at;
 
-  if (gate == NULL)
+  if (gate == NULL || all_submitted == NULL)
     return FALSE;
   demo_step (demo, "Submit %d jobs \"square-or-crash\"; job %d has the poisoned "
              "input.", N_JOBS, POISONED);
   demo_say ("jobs %d..%d wait at a gate the parent opens only after it has "
             "seen what happened to job %d, so they cannot finish before it",
             POISONED + 1, N_JOBS - 1, POISONED);
+  demo_say ("job %d itself waits until all %d jobs are submitted", POISONED, N_JOBS);
   submitted_at = g_get_monotonic_time ();
   for (guint job = 0; job < N_JOBS; job++)
     {
       GError *refused = NULL;
       MpFuture *future = submit_job (pool, "square-or-crash", job,
-                                     job > POISONED ? demo_gate_get_path (gate) : "",
+                                     job == POISONED ? demo_gate_get_path (all_submitted)
+                                     : job > POISONED ? demo_gate_get_path (gate) : "",
                                      &refused);
 
       /* the crash may come while we are still submitting: Python's submit
@@ -253,10 +258,16 @@ run_careless_batch (Demo     *demo,
       else if (future == NULL)
         {
           g_propagate_error (error, refused);
+          demo_gate_open (all_submitted, NULL);
           demo_gate_open (gate, NULL);
           return FALSE;
         }
       g_ptr_array_add (futures, future);
+    }
+  if (!demo_gate_open (all_submitted, error))
+    {
+      demo_gate_open (gate, NULL);
+      return FALSE;
     }
 
   demo_step (demo, "Wait for job %d.", POISONED);
