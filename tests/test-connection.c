@@ -1427,6 +1427,79 @@ test_address_invalid (void)
     }
 }
 
+/* the reason is in the message, so a typo is easy to spot */
+static void
+test_address_reasons (void)
+{
+  g_autofree char *long_host = g_strnfill (254, 'h');
+  g_autofree char *long_host_address = g_strconcat ("tcp:", long_host, ":80", NULL);
+  g_autofree char *max_host = g_strnfill (253, 'h');
+  g_autofree char *max_host_address = g_strconcat ("tcp:", max_host, ":0", NULL);
+  const struct {
+    const char *address;
+    const char *why;
+  } bad[] = {
+    { "tcp:[127.0.0.1]:80", "the part in brackets is not an IPv6 address" },
+    { "[::1]", "an IPv6 host is written [ADDRESS]:PORT" },
+    { long_host_address, "the host name is too long" },
+    { "tcp:ho$t:80", "the host is neither an address nor a host name" },
+    { "unix:tmp/x", "a Unix socket path must be absolute" },
+    { "tcp::80", "no host (use 0.0.0.0 to listen on all interfaces)" },
+    { "tcp:127.0.0.1:99999", "the port must be a number from 0 to 65535" },
+  };
+  g_autoptr(GBytes) key = make_key (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpConnection) connection = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(MpListener) listener = mp_listener_new (bad[i].address, key, &error);
+
+      g_assert_null (listener);
+      g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, bad[i].why));
+      g_assert_nonnull (strstr (error->message, "Use \"unix:/absolute/path\""));
+      g_clear_error (&error);
+    }
+
+  /* 253 characters is still a host name: the port is what is wrong */
+  connection = mp_connection_connect (max_host_address, key, 0, &error);
+  g_assert_null (connection);
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "port 0 means \"any\""));
+}
+
+/* A port that is bound but not listening refuses at once: the error
+ * says nothing listens there, the way a dead manager's address does. */
+static void
+test_address_tcp_refused (void)
+{
+  g_autoptr(GBytes) key = make_key (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) holder = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(MpConnection) connection = NULL;
+  g_autofree char *address = NULL;
+
+  holder = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (holder, any_port, FALSE, &error));
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (holder, &error);
+  g_assert_no_error (error);
+  address = g_strdup_printf ("tcp:127.0.0.1:%u",
+                             g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+
+  connection = mp_connection_connect (address, key, BACKSTOP_US, &error);
+  g_assert_null (connection);
+  g_assert_error (error, MP_ERROR, MP_ERROR_CONNECTION_CLOSED);
+  g_assert_nonnull (strstr (error->message, "Nothing listens at"));
+  g_assert_true (mp_connection_error_is_peer_gone (error));
+}
+
 static void
 test_address_connect_port_zero (void)
 {
@@ -1499,6 +1572,8 @@ main (int    argc,
   g_test_add_func ("/connection/tcp/ipv6-loopback", test_tcp_ipv6_loopback);
   g_test_add_func ("/connection/address/invalid", test_address_invalid);
   g_test_add_func ("/connection/address/connect-port-zero", test_address_connect_port_zero);
+  g_test_add_func ("/connection/address/reasons", test_address_reasons);
+  g_test_add_func ("/connection/address/tcp-refused", test_address_tcp_refused);
   g_test_add_func ("/connection/address/missing-socket", test_address_missing_socket);
 
   return g_test_run ();

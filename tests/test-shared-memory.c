@@ -8,7 +8,9 @@
  * a name the body should have unlinked fails the test.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -476,6 +478,32 @@ body_pool_task_spawn (void)
   body_pool_task (MP_START_SPAWN);
 }
 
+/* A block that exists but was never sized (its creator died between
+ * shm_open and ftruncate, or it is someone else's) is refused, not
+ * mapped as zero bytes. */
+static void
+body_attach_unsized (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpSharedMemory) shm = NULL;
+  g_autofree char *path = NULL;
+  Name name;
+  int fd;
+
+  unique_name (name, "unsized");
+  ledger_note (name);
+  path = g_strconcat ("/", name, NULL);
+  fd = shm_open (path, O_RDWR | O_CREAT | O_EXCL, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  close (fd);
+
+  shm = mp_shared_memory_attach (name, &error);
+  g_assert_null (shm);
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "has size 0: its creator has not sized it"));
+  g_assert_cmpint (shm_unlink (path), ==, 0);
+}
+
 /* ---- the sweep itself ------------------------------------------------------ */
 
 static void
@@ -506,6 +534,7 @@ static const SweptCase swept_cases[] = {
   { "/shm/forked-copy-does-not-unlink", body_forked_copy_does_not_unlink },
   { "/shm/unlinked-by-attacher", body_unlinked_by_attacher },
   { "/shm/invalid", body_invalid },
+  { "/shm/attach-unsized", body_attach_unsized },
   { "/shm/travels-by-name", body_travels_by_name },
   { "/shm/pool-task/fork", body_pool_task_fork },
   { "/shm/pool-task/spawn", body_pool_task_spawn },

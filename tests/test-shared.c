@@ -296,6 +296,23 @@ test_array_index (void)
         g_assert_error (error, MP_ERROR, MP_ERROR_INDEX);
         g_assert_false (G_IS_VALUE (&gv));
         g_clear_error (&error);
+        /* every accessor checks the index first */
+        g_value_init (&gv, G_TYPE_INT64);
+        g_assert_false (mp_array_set (array, bad[i], &gv, &error));
+        g_assert_error (error, MP_ERROR, MP_ERROR_INDEX);
+        g_clear_error (&error);
+        g_assert_cmpuint (mp_array_get_uint (array, bad[i], &error), ==, 0);
+        g_assert_error (error, MP_ERROR, MP_ERROR_INDEX);
+        g_clear_error (&error);
+        g_assert_false (mp_array_set_uint (array, bad[i], 1, &error));
+        g_assert_error (error, MP_ERROR, MP_ERROR_INDEX);
+        g_clear_error (&error);
+        g_assert_cmpfloat (mp_array_get_double (array, bad[i], &error), ==, 0.0);
+        g_assert_error (error, MP_ERROR, MP_ERROR_INDEX);
+        g_clear_error (&error);
+        g_assert_false (mp_array_set_double (array, bad[i], 1.0, &error));
+        g_assert_error (error, MP_ERROR, MP_ERROR_INDEX);
+        g_clear_error (&error);
       }
   }
   text = mp_array_to_string (array, &error);
@@ -357,6 +374,38 @@ test_array_slices (void)
   g_clear_error (&error);
   g_assert_false (mp_array_set_ints (doubles, 0, three, 1, &error));
   g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  /* float slices: past the end refused, nothing written; 'f' rounds */
+  g_assert_false (mp_array_get_doubles (doubles, 1, 2, dout, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INDEX);
+  g_clear_error (&error);
+  g_assert_false (mp_array_set_doubles (doubles, 2, (double[]) { 9.0 }, 1, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INDEX);
+  g_clear_error (&error);
+  g_assert_true (mp_array_set_doubles (doubles, 0, (double[]) { -0.5, 4.0 }, 2, &error));
+  g_clear_pointer (&text, g_free);
+  text = mp_array_to_string (doubles, &error);
+  g_assert_cmpstr (text, ==, "[-0.5, 4.0]");
+  g_clear_object (&doubles);
+  doubles = mp_array_create_from_doubles ('f', (double[]) { 0.1 }, 1, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_true (mp_array_get_doubles (doubles, 0, 1, dout, &error));
+  g_assert_cmpfloat (dout[0], ==, (double) 0.1f);
+
+  /* an unsigned 64-bit element too big for the int accessors */
+  {
+    g_autoptr(MpArray) wide = mp_array_create ('Q', 2, FALSE, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (mp_array_set_uint (wide, 1, G_MAXUINT64, &error));
+    g_assert_false (mp_array_get_ints (wide, 0, 2, out, &error));
+    g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+    g_assert_nonnull (strstr (error->message, "above G_MAXINT64 does not fit a gint64"));
+    g_clear_error (&error);
+    g_assert_cmpuint (mp_array_get_uint (wide, -1, &error), ==, G_MAXUINT64);
+    g_assert_no_error (error);
+  }
 }
 
 static void

@@ -5,13 +5,16 @@
 #include <errno.h>
 #include <poll.h>
 #include <sched.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
 
 #include "mpshare.h"
+#include "mp-mapping-private.h"
 #include "mp-serialize-private.h"
 
 /* Generous backstop so a bug fails a test instead of hanging it. */
@@ -927,6 +930,25 @@ wait_for_n_waiting (MpBarrier *barrier,
     }
 }
 
+/* the timeout message counts who is still missing, in good English */
+static void
+test_barrier_timeout_parties (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpBarrier) barrier = mp_barrier_new (3, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (mp_barrier_wait (barrier, 1000, &error), ==, -1);
+  g_assert_error (error, MP_ERROR, MP_ERROR_TIMEOUT);
+  g_assert_nonnull (strstr (error->message, "for 2 more parties; the barrier is now broken for everyone"));
+  g_clear_error (&error);
+  g_assert_true (mp_barrier_is_broken (barrier));
+  g_assert_cmpuint (mp_barrier_get_n_waiting (barrier), ==, 0);
+  mp_barrier_reset (barrier);
+  g_assert_false (mp_barrier_is_broken (barrier));
+  g_assert_cmpuint (mp_barrier_get_parties (barrier), ==, 3);
+}
+
 static void
 test_barrier_broken (void)
 {
@@ -1137,6 +1159,74 @@ assert_forged_refused (const char *type_name,
 }
 
 static void
+assert_forged_says (const char *type_name,
+                    GVariant   *state,
+                    gint        code,
+                    const char *words)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GValue) value = G_VALUE_INIT;
+  g_autoptr(GVariant) wire = g_variant_ref_sink (
+      g_variant_new_variant (g_variant_new ("(sv)", type_name, state)));
+
+  g_assert_false (mp_deserialize_value (wire, &value, &error));
+  g_assert_error (error, MP_ERROR, code);
+  g_test_message ("%s: %s", type_name, error->message);
+  g_assert_nonnull (strstr (error->message, words));
+  g_assert_false (G_IS_VALUE (&value));
+}
+
+/* Forged memfds: sealed but of the wrong size, of the right size but
+ * never set up as a primitive, not sealed at all. */
+static void
+test_serialize_forged_memfd (void)
+{
+  g_autoptr(GObject) lock = new_primitive (MP_TYPE_LOCK);
+  g_autoptr(GObject) sem = new_primitive (MP_TYPE_SEMAPHORE);
+  g_autoptr(GVariant) lock_wire = NULL;
+  g_autoptr(GVariant) sem_wire = NULL;
+  g_autoptr(GError) error = NULL;
+  MpMapping small = MP_MAPPING_INIT;
+  MpMapping blank = MP_MAPPING_INIT;
+  struct stat st;
+  int lock_fd = -1, unsealed;
+
+  lock_wire = serialize_at_start (lock, &lock_fd, NULL);
+  sem_wire = serialize_at_start (sem, NULL, NULL);
+  g_assert_cmpint (fstat (lock_fd, &st), ==, 0);
+
+  g_assert_true (mp_mapping_create (&small, "forged-small", 16, &error));
+  g_assert_true (mp_mapping_create (&blank, "forged-blank", st.st_size, &error));
+  g_assert_no_error (error);
+  unsealed = memfd_create ("forged-unsealed", MFD_CLOEXEC);
+  g_assert_cmpint (unsealed, >=, 0);
+  g_assert_cmpint (ftruncate (unsealed, st.st_size), ==, 0);
+
+  assert_forged_says ("MpLock", g_variant_new_int32 (small.fd), MP_ERROR_INVALID_ARGUMENT,
+                      "is not the sealed");
+  assert_forged_says ("MpLock", g_variant_new_int32 (unsealed), MP_ERROR_INVALID_ARGUMENT,
+                      "is not the sealed");
+  assert_forged_says ("MpLock", g_variant_new_int32 (blank.fd), MP_ERROR_INVALID_ARGUMENT,
+                      "does not hold an MpLock");
+  assert_forged_says ("MpBarrier", g_variant_new_int32 (blank.fd), MP_ERROR_INVALID_ARGUMENT,
+                      "does not hold an MpBarrier");
+
+  /* a condition's lock must be a lock, its own fd a condition's, and the
+   * lock must decode */
+  assert_forged_says ("MpCondition", g_variant_new ("(i@v)", lock_fd, sem_wire), MP_ERROR_PROTOCOL,
+                      "is not an MpLock or MpRLock");
+  assert_forged_says ("MpCondition", g_variant_new ("(i@v)", lock_fd, lock_wire), MP_ERROR_INVALID_ARGUMENT,
+                      "does not hold an MpCondition");
+  assert_forged_says ("MpCondition",
+                      g_variant_new ("(iv)", lock_fd, g_variant_new ("(sv)", "NoSuchLock", g_variant_new_int32 (1))),
+                      MP_ERROR_PROTOCOL, "not registered");
+
+  close (unsealed);
+  mp_mapping_clear (&small);
+  mp_mapping_clear (&blank);
+}
+
+static void
 test_serialize_forged_state (void)
 {
   g_autoptr(GObject) event = new_primitive (MP_TYPE_EVENT);
@@ -1270,6 +1360,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/event", test_event);
   g_test_add_func ("/sync/barrier/indices", test_barrier_indices);
   g_test_add_func ("/sync/barrier/broken", test_barrier_broken);
+  g_test_add_func ("/sync/barrier/timeout-parties", test_barrier_timeout_parties);
   g_test_add_func ("/sync/barrier/invalid", test_barrier_invalid);
   {
     const GType types[] = { MP_TYPE_LOCK, MP_TYPE_RLOCK, MP_TYPE_SEMAPHORE,
@@ -1285,6 +1376,7 @@ main (int argc, char **argv)
       }
   }
   g_test_add_func ("/sync/serialize/forged-state", test_serialize_forged_state);
+  g_test_add_func ("/sync/serialize/forged-memfd", test_serialize_forged_memfd);
   g_test_add_data_func ("/sync/process/steps/fork", GINT_TO_POINTER (MP_START_FORK), test_process_steps);
   g_test_add_data_func ("/sync/process/steps/spawn", GINT_TO_POINTER (MP_START_SPAWN), test_process_steps);
 
