@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "mpshare.h"
+#include "test-common.h"
 
 typedef struct {
   const char *file;             /* under tests/data/python-X.Y/ */
@@ -48,20 +49,6 @@ typedef struct {
   const Capture *capture;
 } CaseData;
 
-static char *
-read_capture (const char *version,
-              const char *name)
-{
-  g_autofree char *base = g_strconcat (name, ".txt", NULL);
-  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", version, base, NULL);
-  g_autoptr(GError) error = NULL;
-  char *text = NULL;
-
-  g_file_get_contents (path, &text, NULL, &error);
-  g_assert_no_error (error);
-  return text;
-}
-
 static void
 assert_ids (char       **ids,
             const char *const *expected,
@@ -81,7 +68,7 @@ static void
 test_capture (gconstpointer user_data)
 {
   const CaseData *data = user_data;
-  g_autofree char *text = read_capture (data->version, data->capture->file);
+  g_autofree char *text = test_read_capture (data->version, data->capture->file);
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) ids = NULL;
 
@@ -98,7 +85,7 @@ static void
 test_capture_last_line (gconstpointer user_data)
 {
   const CaseData *data = user_data;
-  g_autofree char *text = read_capture (data->version, data->capture->file);
+  g_autofree char *text = test_read_capture (data->version, data->capture->file);
   g_autoptr(GRegex) regex = NULL;
   g_autoptr(GMatchInfo) info = NULL;
   g_autofree char *last = NULL;

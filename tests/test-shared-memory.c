@@ -18,6 +18,7 @@
 #include <glib/gstdio.h>
 
 #include "mpshare.h"
+#include "test-common.h"
 
 #define LEDGER_ENV "MP_TEST_SHM_LEDGER"
 
@@ -147,28 +148,6 @@ run_swept (Fixture       *fixture,
 
 /* ---- the bodies -------------------------------------------------------- */
 
-/* Ends a forked child. Memcheck, run on the child, scans the stack but
- * not the registers of a thread that exits, so what the parent's frames
- * held only in callee-saved registers would count as leaked: spill them
- * onto the stack first. */
-G_GNUC_NO_INLINE G_GNUC_NORETURN static void
-child_exit (int code)
-{
-  __builtin_unwind_init ();
-  _exit (code);
-}
-
-static int
-reap (pid_t pid)
-{
-  int status;
-
-  while (waitpid (pid, &status, 0) < 0)
-    g_assert_cmpint (errno, ==, EINTR);
-  g_assert_true (WIFEXITED (status));
-  return WEXITSTATUS (status);
-}
-
 static void
 body_create_attach_unlink (void)
 {
@@ -190,19 +169,18 @@ body_create_attach_unlink (void)
   memcpy (data, "hello", 6);
 
   /* another process attaches by name alone and writes */
-  pid = fork ();
-  g_assert_cmpint (pid, >=, 0);
+  pid = test_fork ();
   if (pid == 0)
     {
       MpSharedMemory *other = mp_shared_memory_attach (name, NULL);
 
       if (other == NULL)
-        child_exit (1);
+        test_child_exit (1);
       memcpy ((char *) mp_shared_memory_get_data (other) + 100, "world", 6);
       g_object_unref (other);
-      child_exit (0);
+      test_child_exit (0);
     }
-  g_assert_cmpint (reap (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
   g_assert_cmpstr ((char *) data + 100, ==, "world");
 
   attached = mp_shared_memory_attach (name, &error);
@@ -285,17 +263,16 @@ body_forked_copy_does_not_unlink (void)
 
   creator = create_noted (unique_name (name, "forked"), 64, &error);
   g_assert_no_error (error);
-  pid = fork ();
-  g_assert_cmpint (pid, >=, 0);
+  pid = test_fork ();
   if (pid == 0)
     {
       /* the child's copy of the creator is not the creator */
       if (mp_shared_memory_is_creator (creator))
-        child_exit (1);
+        test_child_exit (1);
       g_clear_object (&creator);
-      child_exit (0);
+      test_child_exit (0);
     }
-  g_assert_cmpint (reap (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
   attached = mp_shared_memory_attach (name, &error);
   g_assert_no_error (error);
 }

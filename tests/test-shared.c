@@ -11,40 +11,8 @@
 #include <glib-unix.h>
 
 #include "mpshare.h"
+#include "test-common.h"
 #include "mp-serialize-private.h"
-
-/* ---- cross-process plumbing ------------------------------------------------ */
-
-static pid_t
-fork_or_die (void)
-{
-  pid_t pid = fork ();
-
-  g_assert_cmpint (pid, >=, 0);
-  return pid;
-}
-
-/* Ends a forked child. Memcheck, run on the child, scans the stack but
- * not the registers of a thread that exits, so what the parent's frames
- * held only in callee-saved registers would count as leaked: spill them
- * onto the stack first. */
-G_GNUC_NO_INLINE G_GNUC_NORETURN static void
-child_exit (int code)
-{
-  __builtin_unwind_init ();
-  _exit (code);
-}
-
-static int
-reap (pid_t pid)
-{
-  int status;
-
-  while (waitpid (pid, &status, 0) < 0)
-    g_assert_cmpint (errno, ==, EINTR);
-  g_assert_true (WIFEXITED (status));
-  return WEXITSTATUS (status);
-}
 
 /* ---- typecodes --------------------------------------------------------------- */
 
@@ -494,16 +462,16 @@ test_value_lock (void)
 static int
 try_lock_in_child (MpLockable *lock)
 {
-  pid_t pid = fork_or_die ();
+  pid_t pid = test_fork ();
 
   if (pid == 0)
     {
       /* released again: dying with it would leave it owner-died */
       if (mp_lockable_acquire (lock, 0, NULL))
-        child_exit (mp_lockable_release (lock, NULL) ? 1 : 2);
-      child_exit (0);
+        test_child_exit (mp_lockable_release (lock, NULL) ? 1 : 2);
+      test_child_exit (0);
     }
-  return reap (pid);
+  return test_reap (pid);
 }
 
 /* The fix of the lost-update pitfall: hold the lock across the read and the
@@ -546,20 +514,20 @@ test_value_per_call_lock (void)
   gint64 v;
 
   g_assert_no_error (error);
-  pid = fork_or_die ();
+  pid = test_fork ();
   if (pid == 0)
     {
       gint64 mine = mp_value_get_int (total, NULL);
 
       if (mp_barrier_wait (read_done, MP_WAIT_FOREVER, NULL) < 0 ||
           !mp_value_set_int (total, mine + 1, NULL))
-        child_exit (1);
-      child_exit (0);
+        test_child_exit (1);
+      test_child_exit (0);
     }
   v = mp_value_get_int (total, &error);
   g_assert_cmpint (mp_barrier_wait (read_done, MP_WAIT_FOREVER, &error), >=, 0);
   g_assert_true (mp_value_set_int (total, v + 1, &error));
-  g_assert_cmpint (reap (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
   g_assert_no_error (error);
   /* two increments, one survives */
   g_assert_cmpint (mp_value_get_int (total, &error), ==, 1);
@@ -673,24 +641,24 @@ test_value_add_int_processes (void)
   g_assert_true (g_unix_open_pipe (gate, FD_CLOEXEC, &error));
   for (int p = 0; p < N_ADDERS; p++)
     {
-      pids[p] = fork_or_die ();
+      pids[p] = test_fork ();
       if (pids[p] == 0)
         {
           char c;
 
           close (gate[1]);
           if (read (gate[0], &c, 1) != 0)
-            child_exit (2);
+            test_child_exit (2);
           for (int i = 0; i < N_ADDS; i++)
             if (!mp_value_add_int (total, 1, NULL))
-              child_exit (1);
-          child_exit (0);
+              test_child_exit (1);
+          test_child_exit (0);
         }
     }
   close (gate[0]);
   close (gate[1]);
   for (int p = 0; p < N_ADDERS; p++)
-    g_assert_cmpint (reap (pids[p]), ==, 0);
+    g_assert_cmpint (test_reap (pids[p]), ==, 0);
   g_assert_cmpint (mp_value_get_int (total, &error), ==, N_ADDERS * N_ADDS);
 
   {
@@ -713,16 +681,16 @@ test_value_owner_died (void)
   pid_t pid;
 
   g_assert_no_error (error);
-  pid = fork_or_die ();
+  pid = test_fork ();
   if (pid == 0)
     {
       /* dies in the middle of a locked update */
       if (!mp_lockable_acquire (MP_LOCKABLE (value), MP_WAIT_FOREVER, NULL))
-        child_exit (1);
+        test_child_exit (1);
       mp_value_set_int (value, 99, NULL);
-      child_exit (0);
+      test_child_exit (0);
     }
-  g_assert_cmpint (reap (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
 
   g_assert_cmpint (mp_value_get_int (value, &error), ==, 0);
   g_assert_error (error, MP_ERROR, MP_ERROR_OWNER_DIED);
@@ -732,14 +700,14 @@ test_value_owner_died (void)
   g_assert_no_error (error);
 
   /* the one-call add reports a dead holder too, and adds nothing */
-  pid = fork_or_die ();
+  pid = test_fork ();
   if (pid == 0)
     {
       if (!mp_lockable_acquire (MP_LOCKABLE (value), MP_WAIT_FOREVER, NULL))
-        child_exit (1);
-      child_exit (0);
+        test_child_exit (1);
+      test_child_exit (0);
     }
-  g_assert_cmpint (reap (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
   g_assert_false (mp_value_add_int (value, 1, &error));
   g_assert_error (error, MP_ERROR, MP_ERROR_OWNER_DIED);
   g_clear_error (&error);
@@ -838,20 +806,6 @@ test_serialize_shares_memory_and_lock (void)
   g_assert_cmpint (try_lock_in_child (mp_array_get_lock (array, NULL)), ==, 1);
 }
 
-static void
-assert_forged_refused (const char *type_name,
-                       GVariant   *state,
-                       gint        code)
-{
-  g_autoptr(GError) error = NULL;
-  g_auto(GValue) value = G_VALUE_INIT;
-  g_autoptr(GVariant) wire = g_variant_ref_sink (
-      g_variant_new_variant (g_variant_new ("(sv)", type_name, state)));
-
-  g_assert_false (mp_deserialize_value (wire, &value, &error));
-  g_assert_error (error, MP_ERROR, code);
-}
-
 /* A value made with a lock of its own lives in that lock's memory: it
  * travels with the lock's fd alone, and its copy shares both. */
 static void
@@ -929,16 +883,16 @@ test_serialize_forged_state (void)
     g_assert_true (mp_deserialize_value (honest, &value, &error));
     g_assert_no_error (error);
   }
-  assert_forged_refused ("MpArray", STATE ('x', 4, fd), MP_ERROR_INVALID_ARGUMENT);
+  test_assert_forged_refused ("MpArray", STATE ('x', 4, fd), MP_ERROR_INVALID_ARGUMENT);
   /* a size that does not match the mapping: never mapped, never overrun */
-  assert_forged_refused ("MpArray", STATE ('i', 5, fd), MP_ERROR_INVALID_ARGUMENT);
-  assert_forged_refused ("MpArray", STATE ('q', 4, fd), MP_ERROR_INVALID_ARGUMENT);
-  assert_forged_refused ("MpArray", STATE ('i', G_MAXUINT64, fd), MP_ERROR_PROTOCOL);
-  assert_forged_refused ("MpValue", STATE ('i', 4, fd), MP_ERROR_PROTOCOL);
-  assert_forged_refused ("MpArray", STATE ('i', 4, 9999), MP_ERROR_INVALID_ARGUMENT);
-  assert_forged_refused ("MpArray", g_variant_new_int32 (fd), MP_ERROR_PROTOCOL);
+  test_assert_forged_refused ("MpArray", STATE ('i', 5, fd), MP_ERROR_INVALID_ARGUMENT);
+  test_assert_forged_refused ("MpArray", STATE ('q', 4, fd), MP_ERROR_INVALID_ARGUMENT);
+  test_assert_forged_refused ("MpArray", STATE ('i', G_MAXUINT64, fd), MP_ERROR_PROTOCOL);
+  test_assert_forged_refused ("MpValue", STATE ('i', 4, fd), MP_ERROR_PROTOCOL);
+  test_assert_forged_refused ("MpArray", STATE ('i', 4, 9999), MP_ERROR_INVALID_ARGUMENT);
+  test_assert_forged_refused ("MpArray", g_variant_new_int32 (fd), MP_ERROR_PROTOCOL);
   /* no fd: only a value in its lock's memory, so only with a lock */
-  assert_forged_refused ("MpValue", STATE ('i', 1, -1), MP_ERROR_PROTOCOL);
+  test_assert_forged_refused ("MpValue", STATE ('i', 1, -1), MP_ERROR_PROTOCOL);
   {
     g_autoptr(MpRLock) lock = mp_rlock_new (&error);
     g_autoptr(GVariant) lock_wire = NULL;
@@ -946,12 +900,12 @@ test_serialize_forged_state (void)
     g_assert_no_error (error);
     lock_wire = serialize_object (lock, TRUE, NULL, &error);
     g_assert_no_error (error);
-    assert_forged_refused ("MpArray",
+    test_assert_forged_refused ("MpArray",
                            g_variant_new ("(yti@mv)", 'i', G_GUINT64_CONSTANT (4), -1,
                                           g_variant_new_maybe (G_VARIANT_TYPE_VARIANT, lock_wire)),
                            MP_ERROR_PROTOCOL);
   }
-  assert_forged_refused ("MpValue",
+  test_assert_forged_refused ("MpValue",
                          g_variant_new ("(yti@mv)", 'i', G_GUINT64_CONSTANT (1), fd,
                                         g_variant_new_maybe (G_VARIANT_TYPE_VARIANT,
                                                              g_variant_new_variant (g_variant_new_int32 (3)))),

@@ -14,6 +14,7 @@
 #include <glib-unix.h>
 
 #include "mpshare.h"
+#include "test-common.h"
 #include "mp-mapping-private.h"
 #include "mp-serialize-private.h"
 
@@ -24,39 +25,15 @@
 
 typedef int (*ChildFunc) (gpointer data);
 
-/* Ends a forked child. Memcheck, run on the child, scans the stack but
- * not the registers of a thread that exits, so what the parent's frames
- * held only in callee-saved registers would count as leaked: spill them
- * onto the stack first. */
-G_GNUC_NO_INLINE G_GNUC_NORETURN static void
-child_exit (int code)
-{
-  __builtin_unwind_init ();
-  _exit (code);
-}
-
 static pid_t
 fork_child (ChildFunc func,
             gpointer  data)
 {
-  pid_t pid = fork ();
+  pid_t pid = test_fork ();
 
-  g_assert_cmpint (pid, >=, 0);
   if (pid == 0)
-    child_exit (func (data));
+    test_child_exit (func (data));
   return pid;
-}
-
-/* Returns the child's exit status; a signal is a failure. */
-static int
-reap_child (pid_t pid)
-{
-  int status;
-
-  while (waitpid (pid, &status, 0) < 0)
-    g_assert_cmpint (errno, ==, EINTR);
-  g_assert_true (WIFEXITED (status));
-  return WEXITSTATUS (status);
 }
 
 /* A one-way byte channel between processes: a "step done" signal. */
@@ -209,7 +186,7 @@ test_lock_timeout (void)
   g_assert_true (mp_lock_acquire (d.lock, MP_WAIT_FOREVER, &error));
   g_assert_no_error (error);
   g_assert_true (mp_lock_release (d.lock, &error));
-  g_assert_cmpint (reap_child (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
 
   pipe_close (&d.to_parent);
   pipe_close (&d.to_child);
@@ -266,7 +243,7 @@ test_lock_exclusion (gconstpointer data)
   for (int i = 0; i < N_INCREMENTERS; i++)
     pids[i] = fork_child (child_increment, &d);
   for (int i = 0; i < N_INCREMENTERS; i++)
-    g_assert_cmpint (reap_child (pids[i]), ==, 0);
+    g_assert_cmpint (test_reap (pids[i]), ==, 0);
   g_assert_cmpint (d.scratch->counter, ==, N_INCREMENTERS * N_INCREMENTS);
   scratch_free (d.scratch);
 }
@@ -308,7 +285,7 @@ child_die_holding (gpointer data)
 {
   if (!mp_lockable_acquire (data, MP_WAIT_FOREVER, NULL))
     return 1;
-  child_exit (0);
+  test_child_exit (0);
 }
 
 static void
@@ -323,7 +300,7 @@ test_lock_owner_died (gconstpointer data)
   g_assert_no_error (error);
 
   pid = fork_child (child_die_holding, lock);
-  g_assert_cmpint (reap_child (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
 
   /* Python would hang here forever */
   g_assert_false (mp_lockable_acquire (MP_LOCKABLE (lock), MP_WAIT_FOREVER, &error));
@@ -338,7 +315,7 @@ test_lock_owner_died (gconstpointer data)
   g_assert_true (mp_lockable_release (MP_LOCKABLE (lock), &error));
   g_assert_no_error (error);
   pid = fork_child (child_die_holding, lock);
-  g_assert_cmpint (reap_child (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
   g_assert_false (mp_lockable_acquire (MP_LOCKABLE (lock), 0, &error));
   g_assert_error (error, MP_ERROR, MP_ERROR_OWNER_DIED);
 }
@@ -404,11 +381,11 @@ test_rlock_recursion (void)
   for (int i = 0; i < 3; i++)
     {
       /* held until the last release */
-      g_assert_cmpint (reap_child (fork_child (child_try_lock, lock)), ==, 0);
+      g_assert_cmpint (test_reap (fork_child (child_try_lock, lock)), ==, 0);
       g_assert_true (mp_rlock_release (lock, &error));
       g_assert_no_error (error);
     }
-  g_assert_cmpint (reap_child (fork_child (child_try_lock, lock)), ==, 1);
+  g_assert_cmpint (test_reap (fork_child (child_try_lock, lock)), ==, 1);
 
   g_assert_false (mp_rlock_release (lock, &error));
   g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
@@ -429,9 +406,9 @@ test_locker_scoped (void)
 
     g_assert_no_error (error);
     g_assert_nonnull (locker);
-    g_assert_cmpint (reap_child (fork_child (child_try_lock, lock)), ==, 0);
+    g_assert_cmpint (test_reap (fork_child (child_try_lock, lock)), ==, 0);
   }
-  g_assert_cmpint (reap_child (fork_child (child_try_lock, lock)), ==, 1);
+  g_assert_cmpint (test_reap (fork_child (child_try_lock, lock)), ==, 1);
 
   /* a locker that could not lock holds nothing and frees to nothing */
   g_assert_true (mp_lock_acquire (lock, 0, &error));
@@ -515,8 +492,8 @@ test_semaphore_cross_process (void)
 
   g_assert_true (mp_semaphore_release (d.sem, &error));
   g_assert_cmpint (pipe_receive (&d.done), ==, 'S');
-  g_assert_cmpint (reap_child (pids[0]), ==, 0);
-  g_assert_cmpint (reap_child (pids[1]), ==, 0);
+  g_assert_cmpint (test_reap (pids[0]), ==, 0);
+  g_assert_cmpint (test_reap (pids[1]), ==, 0);
   g_assert_cmpuint (mp_semaphore_get_value (d.sem), ==, 0);
 
   pipe_close (&d.done);
@@ -657,7 +634,7 @@ test_condition_notify (gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpint (pipe_receive (&d.to_parent), ==, 'N');
   for (guint i = 0; i < G_N_ELEMENTS (pids); i++)
-    g_assert_cmpint (reap_child (pids[i]), ==, 0);
+    g_assert_cmpint (test_reap (pids[i]), ==, 0);
   g_assert_cmpint (d.scratch->flag, ==, 3);
 
   pipe_close (&d.to_parent);
@@ -700,7 +677,7 @@ test_condition_rlock_depth (void)
   while (d.scratch->flag == 0)
     g_assert_true (mp_condition_wait (d.cond, MP_WAIT_FOREVER, &error));
   g_assert_no_error (error);
-  g_assert_cmpint (reap_child (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
 
   /* both levels came back */
   g_assert_true (mp_condition_release (d.cond, &error));
@@ -772,7 +749,7 @@ test_condition_wait_for (void)
   g_clear_error (&error);
 
   g_assert_true (mp_condition_release (d.cond, &error));
-  g_assert_cmpint (reap_child (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
   scratch_free (d.scratch);
   g_object_unref (d.cond);
 }
@@ -811,7 +788,7 @@ test_event (void)
   /* set here, seen there */
   pid = fork_child (child_wait_event, event);
   mp_event_set (event);
-  g_assert_cmpint (reap_child (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
   g_assert_true (mp_event_is_set (event));
   g_assert_true (mp_event_wait (event, 0, &error));
 
@@ -825,7 +802,7 @@ test_event (void)
   pid = fork_child (child_set_event, event);
   g_assert_true (mp_event_wait (event, MP_WAIT_FOREVER, &error));
   g_assert_no_error (error);
-  g_assert_cmpint (reap_child (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
 }
 
 /* ---- Barrier ------------------------------------------------------------------ */
@@ -887,7 +864,7 @@ test_barrier_indices (void)
       g_assert_cmpuint (seen, ==, 0x7);
     }
   for (guint i = 0; i < G_N_ELEMENTS (pids); i++)
-    g_assert_cmpint (reap_child (pids[i]), ==, 0);
+    g_assert_cmpint (test_reap (pids[i]), ==, 0);
   g_assert_false (mp_barrier_is_broken (d.barrier));
   g_assert_cmpuint (mp_barrier_get_n_waiting (d.barrier), ==, 0);
 
@@ -982,7 +959,7 @@ test_barrier_broken (void)
   pid = fork_child (child_barrier_expect_broken, barrier);
   wait_for_n_waiting (barrier, 1);
   mp_barrier_abort (barrier);
-  g_assert_cmpint (reap_child (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
   g_assert_true (mp_barrier_is_broken (barrier));
   mp_barrier_reset (barrier);
 
@@ -991,14 +968,14 @@ test_barrier_broken (void)
   pid = fork_child (child_barrier_expect_broken, barrier);
   wait_for_n_waiting (barrier, 1);
   mp_barrier_reset (barrier);
-  g_assert_cmpint (reap_child (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
   g_assert_false (mp_barrier_is_broken (barrier));
 
   /* and works for a full round */
   pid = fork_child (child_barrier_pass, barrier);
   index = mp_barrier_wait (barrier, MP_WAIT_FOREVER, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (reap_child (pid), ==, 1 - index);
+  g_assert_cmpint (test_reap (pid), ==, 1 - index);
 }
 
 static void
@@ -1054,9 +1031,9 @@ assert_same_state (GObject *original,
   if (MP_IS_LOCK (copy) || MP_IS_RLOCK (copy) || MP_IS_CONDITION (copy))
     {
       g_assert_true (mp_lockable_acquire (MP_LOCKABLE (copy), 0, &error));
-      g_assert_cmpint (reap_child (fork_child (child_try_lock, original)), ==, 0);
+      g_assert_cmpint (test_reap (fork_child (child_try_lock, original)), ==, 0);
       g_assert_true (mp_lockable_release (MP_LOCKABLE (copy), &error));
-      g_assert_cmpint (reap_child (fork_child (child_try_lock, original)), ==, 1);
+      g_assert_cmpint (test_reap (fork_child (child_try_lock, original)), ==, 1);
     }
   else if (MP_IS_SEMAPHORE (copy))
     {
@@ -1145,20 +1122,6 @@ test_serialize_inheritance_only (gconstpointer data)
 }
 
 static void
-assert_forged_refused (const char *type_name,
-                       GVariant   *state,
-                       gint        code)
-{
-  g_autoptr(GError) error = NULL;
-  g_auto(GValue) value = G_VALUE_INIT;
-  g_autoptr(GVariant) wire = g_variant_ref_sink (
-      g_variant_new_variant (g_variant_new ("(sv)", type_name, state)));
-
-  g_assert_false (mp_deserialize_value (wire, &value, &error));
-  g_assert_error (error, MP_ERROR, code);
-}
-
-static void
 assert_forged_says (const char *type_name,
                     GVariant   *state,
                     gint        code,
@@ -1236,19 +1199,19 @@ test_serialize_forged_state (void)
 
   /* an fd that is no sealed memfd, then one that is closed */
   pipe_open (&p);
-  assert_forged_refused ("MpLock", g_variant_new_int32 (p.fds[0]), MP_ERROR_INVALID_ARGUMENT);
+  test_assert_forged_refused ("MpLock", g_variant_new_int32 (p.fds[0]), MP_ERROR_INVALID_ARGUMENT);
   pipe_close (&p);
-  assert_forged_refused ("MpLock", g_variant_new_int32 (p.fds[0]), MP_ERROR_INVALID_ARGUMENT);
-  assert_forged_refused ("MpLock", g_variant_new_int32 (-1), MP_ERROR_INVALID_ARGUMENT);
+  test_assert_forged_refused ("MpLock", g_variant_new_int32 (p.fds[0]), MP_ERROR_INVALID_ARGUMENT);
+  test_assert_forged_refused ("MpLock", g_variant_new_int32 (-1), MP_ERROR_INVALID_ARGUMENT);
 
   /* the mapping of another kind of primitive */
   wire = serialize_at_start (event, &event_fd, NULL);
-  assert_forged_refused ("MpLock", g_variant_new_int32 (event_fd), MP_ERROR_INVALID_ARGUMENT);
+  test_assert_forged_refused ("MpLock", g_variant_new_int32 (event_fd), MP_ERROR_INVALID_ARGUMENT);
 
   /* a state of the wrong shape */
-  assert_forged_refused ("MpLock", g_variant_new_string ("3"), MP_ERROR_PROTOCOL);
-  assert_forged_refused ("MpCondition", g_variant_new_int32 (event_fd), MP_ERROR_PROTOCOL);
-  assert_forged_refused ("MpCondition",
+  test_assert_forged_refused ("MpLock", g_variant_new_string ("3"), MP_ERROR_PROTOCOL);
+  test_assert_forged_refused ("MpCondition", g_variant_new_int32 (event_fd), MP_ERROR_PROTOCOL);
+  test_assert_forged_refused ("MpCondition",
                          g_variant_new ("(iv)", event_fd, g_variant_new_int32 (1)),
                          MP_ERROR_PROTOCOL);
 }
