@@ -66,3 +66,69 @@ test_read_capture (const char *version,
   g_assert_no_error (error);
   return text;
 }
+
+typedef struct {
+  GAsyncResult *result;
+  gboolean      timed_out;
+} Wait;
+
+static void
+communicated (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Wait *wait = user_data;
+
+  wait->result = g_object_ref (result);
+}
+
+static gboolean
+backstop_reached (gpointer user_data)
+{
+  Wait *wait = user_data;
+
+  wait->timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+char *
+test_communicate (GSubprocess *child,
+                  const char  *what,
+                  guint        backstop_s,
+                  int         *exit_status)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  char *output = NULL;
+  GSource *backstop;
+  Wait wait = { NULL, FALSE };
+
+  g_main_context_push_thread_default (context);
+  backstop = g_timeout_source_new_seconds (backstop_s);
+  g_source_set_callback (backstop, backstop_reached, &wait, NULL);
+  g_source_attach (backstop, context);
+  g_subprocess_communicate_utf8_async (child, NULL, NULL, communicated, &wait);
+  while (wait.result == NULL)
+    {
+      g_main_context_iteration (context, TRUE);
+      if (wait.timed_out)
+        {
+          g_subprocess_force_exit (child);
+          wait.timed_out = FALSE;
+          g_test_message ("%s still running after %u s: killed", what, backstop_s);
+          g_test_fail ();
+        }
+    }
+  g_source_destroy (backstop);
+  g_source_unref (backstop);
+  g_subprocess_communicate_utf8_finish (child, wait.result, &output, NULL, &error);
+  g_object_unref (wait.result);
+  g_main_context_pop_thread_default (context);
+  g_assert_no_error (error);
+
+  if (g_subprocess_get_if_exited (child))
+    *exit_status = g_subprocess_get_exit_status (child);
+  else
+    *exit_status = 128 + g_subprocess_get_term_sig (child);
+  return output;
+}

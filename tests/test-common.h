@@ -1,11 +1,13 @@
 /* test-common.h — what several suites share: forked children, forged
- * wire values, captured tracebacks
+ * wire values, captured tracebacks, the output of a child program
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
 
 #include <sys/types.h>
+
+#include <gio/gio.h>
 
 #include "mpshare.h"
 
@@ -29,5 +31,14 @@ void      test_assert_forged_refused (const char *type_name,
 /* The text of tests/data/@version/@name.txt (free it). */
 char     *test_read_capture     (const char *version,
                                  const char *name);
+
+/* Reads @child's stdout to its end and waits for it: returns the output
+ * (free it) and sets @exit_status (128 + the signal when one ended it).
+ * A child still running after @backstop_s seconds is killed and the test
+ * fails; @what names it in that message. */
+char     *test_communicate      (GSubprocess *child,
+                                 const char  *what,
+                                 guint        backstop_s,
+                                 int         *exit_status);
 
 G_END_DECLS
