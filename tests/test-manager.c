@@ -190,20 +190,6 @@ run_process (MpStartMethod  method,
   g_assert_cmpint (exitcode, ==, expected_exitcode);
 }
 
-static void
-assert_counts (MpManager *manager,
-               guint      objects,
-               guint      refs)
-{
-  g_autoptr(GError) error = NULL;
-  guint n_objects = G_MAXUINT, n_refs = G_MAXUINT;
-
-  g_assert_true (mp_manager_debug_info (manager, &n_objects, &n_refs, &error));
-  g_assert_no_error (error);
-  g_assert_cmpuint (n_objects, ==, objects);
-  g_assert_cmpuint (n_refs, ==, refs);
-}
-
 /* The server notices a dead client when its socket ends, a moment after
  * the kernel closed it: wait for that state, asking the server. */
 static void
@@ -225,21 +211,6 @@ await_counts (MpManager *manager,
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_thread_yield ();
     }
-}
-
-static gint64
-barrier_attribute (MpProxy    *barrier,
-                   const char *name)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MpArgs) args = mp_args_new (G_TYPE_STRING, name, G_TYPE_INVALID);
-  g_auto(GValue) out = G_VALUE_INIT;
-
-  g_assert_true (mp_proxy_call (barrier, "__getattribute__", args, &out, &error));
-  g_assert_no_error (error);
-  if (G_VALUE_HOLDS_BOOLEAN (&out))
-    return g_value_get_boolean (&out);
-  return value_get_int (&out);
 }
 
 static void

@@ -1257,21 +1257,6 @@ barrier_waiter (gpointer user_data)
   return NULL;
 }
 
-static gint64
-barrier_attribute (MpProxy    *barrier,
-                   const char *name)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MpArgs) args = mp_args_new (G_TYPE_STRING, name, G_TYPE_INVALID);
-  g_auto(GValue) out = G_VALUE_INIT;
-
-  g_assert_true (mp_proxy_call (barrier, "__getattribute__", args, &out, &error));
-  g_assert_no_error (error);
-  if (G_VALUE_HOLDS_BOOLEAN (&out))
-    return g_value_get_boolean (&out);
-  return value_get_int (&out);
-}
-
 static void
 wait_for_waiting (MpProxy *barrier,
                   gint64   n)

@@ -232,20 +232,6 @@ wire_dict2 (GVariant *a,
   return g_variant_new_variant (g_variant_builder_end (&builder));
 }
 
-static void
-assert_refs (MpManager *manager,
-             guint      objects,
-             guint      refs)
-{
-  g_autoptr(GError) error = NULL;
-  guint n_objects = 0, n_refs = 0;
-
-  g_assert_true (mp_manager_debug_info (manager, &n_objects, &n_refs, &error));
-  g_assert_no_error (error);
-  g_assert_cmpuint (n_objects, ==, objects);
-  g_assert_cmpuint (n_refs, ==, refs);
-}
-
 /* ------------------------------------------------------------------ */
 /* calls with the wrong arguments                                       */
 /* ------------------------------------------------------------------ */
@@ -567,7 +553,7 @@ test_bad_constructors (Fixture       *f,
         }
       expect_error (raw_send (&client, MP_SERVER_ID, "create", g_variant_builder_end (&builder)),
                     bad->code, bad->words);
-      assert_refs (f->manager, 0, 0);
+      assert_counts (f->manager, 0, 0);
     }
   raw_close (&client);
 }
@@ -625,9 +611,9 @@ test_server_protocol (Fixture       *f,
                 MP_ERROR_INVALID_ARGUMENT, "this client holds no reference");
   g_variant_unref (expect_return (raw_send (&client, MP_SERVER_ID, "incref",
                                             args_of (mp_wire_uint (id), NULL))));
-  assert_refs (f->manager, 1, 2);
+  assert_counts (f->manager, 1, 2);
   raw_decref (&client, id);
-  assert_refs (f->manager, 1, 1);
+  assert_counts (f->manager, 1, 1);
 
   /* the rest of the server's methods */
   g_variant_unref (expect_return (raw_send (&client, MP_SERVER_ID, "dummy", NULL)));
@@ -672,7 +658,7 @@ test_dead_proxies (Fixture       *f,
   value = raw_create (&client, "Value", "[<just 'i'>]");
   queue = raw_create (&client, "Queue", NULL);
   lock = raw_create (&client, "Lock", NULL);
-  assert_refs (f->manager, 6, 6);
+  assert_counts (f->manager, 6, 6);
 
 #define LIVE() token_wire (f->manager, "Lock", NULL, lock)
 #define DEAD() token_wire (f->manager, "list", NULL, DEAD_ID)
@@ -728,7 +714,7 @@ test_dead_proxies (Fixture       *f,
                 MP_ERROR_KEY, GONE);
 
   /* nothing was retained on the way: one reference per object, as before */
-  assert_refs (f->manager, 6, 6);
+  assert_counts (f->manager, 6, 6);
 #undef LIVE
 #undef DEAD
 
@@ -763,7 +749,7 @@ test_condition_lock_argument (Fixture       *f,
   expect_error (raw_send (&client, MP_SERVER_ID, "create",
                           args_of (mp_wire_string ("Condition"), token_wire (f->manager, "list", NULL, list), NULL)),
                 BAD_ARGS, "Condition() needs a Lock or an RLock proxy, not a list");
-  assert_refs (f->manager, 2, 2);
+  assert_counts (f->manager, 2, 2);
 
   /* the good one keeps its lock alive: one more reference to the lock */
   {
@@ -779,7 +765,7 @@ test_condition_lock_argument (Fixture       *f,
     fields = g_variant_get_variant (payload);
     g_variant_get (fields, "(&st)", NULL, &cond);
   }
-  assert_refs (f->manager, 3, 4);
+  assert_counts (f->manager, 3, 4);
 
   /* a plain Lock held by anyone counts as owned (Python's _is_owned) */
   g_variant_unref (expect_return (raw_send (&client, lock, "acquire", NULL)));
@@ -788,7 +774,7 @@ test_condition_lock_argument (Fixture       *f,
   expect_error (raw_send (&client, cond, "release", NULL), BAD_ARGS, "release unlocked lock");
 
   raw_decref (&client, cond);
-  assert_refs (f->manager, 2, 2);
+  assert_counts (f->manager, 2, 2);
   raw_decref (&client, list);
   raw_decref (&client, lock);
   raw_close (&client);
@@ -810,7 +796,7 @@ test_foreign_proxy (Fixture       *f,
   list = raw_create (&client, "list", NULL);
   token = g_variant_ref_sink (token_wire (f->manager, "dict", "unix:/another/manager", 7));
   g_variant_unref (expect_return (raw_send (&client, list, "append", args_of (token, NULL))));
-  assert_refs (f->manager, 1, 1);
+  assert_counts (f->manager, 1, 1);
   stored = expect_return (raw_send (&client, list, "__getitem__", av ("[<int64 0>]")));
   g_assert_true (mp_wire_get_token (stored, &parsed));
   g_assert_cmpstr (parsed.typeid, ==, "dict");
