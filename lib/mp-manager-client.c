@@ -440,9 +440,10 @@ parse_reply (guint8        kind_byte,
   switch (kind_byte)
     {
     case MP_REPLY_RETURN:
-      /* no mp_wire_check() here: whatever reads the result checks what
-       * it reads (mp_deserialize_value(), mp_wire_get_int() ...), and the
-       * frame was checked for normal form once, when it arrived */
+      /* the shape of a value (a plain one passes at a glance; NULL: a
+       * plain one nobody asked for) */
+      if (boxed != NULL && !mp_wire_check (boxed, error))
+        return FALSE;
       *kind = MP_REPLY_RETURN;
       if (payload != NULL)
         *payload = boxed != NULL ? g_variant_ref (boxed) : NULL;

@@ -119,9 +119,8 @@ void        mp_wire_pin_types   (void);
  * once, already serialized, never changed. (transfer full) */
 GVariant   *mp_wire_none_shared (void);
 
-/* FALSE when @wire (a "v" in normal form) certainly holds no proxy: the
- * type inside it has no variant, so no "(sv)" object, anywhere. Read off
- * the serialized bytes, without unboxing. */
+/* FALSE when @wire certainly holds no proxy (a plain value); TRUE says
+ * only that it has to be looked into */
 gboolean    mp_wire_may_hold_tokens (GVariant *wire);
 
 /* TRUE when @wire is a "v" holding a plain value or None

@@ -106,32 +106,14 @@ mp_wire_none_shared (void)
   return g_variant_ref ((GVariant *) none);
 }
 
-/* The type string inside a "v" wire in normal form: its serialized bytes
- * are the value, a NUL, then the type, which has no NUL in it. NULL when
- * @wire is not a "v". */
-static const char *
-peek_inner_type (GVariant *wire,
-                 gsize    *len)
-{
-  const guint8 *data, *nul;
-  gsize size;
-
-  if (!g_variant_is_of_type (wire, G_VARIANT_TYPE_VARIANT))
-    return NULL;
-  data = g_variant_get_data (wire);
-  size = g_variant_get_size (wire);
-  nul = data != NULL ? memrchr (data, '\0', size) : NULL;
-  if (nul == NULL)
-    return NULL;
-  *len = size - (gsize) (nul + 1 - data);
-  return (const char *) nul + 1;
-}
-
 gboolean
 mp_wire_is_plain (GVariant *wire)
 {
   gsize size;
 
+  /* small enough to read as bytes at once (a value built here, not yet
+   * serialized, is serialized now: cheap at this size, and nothing this
+   * small nests deep enough for GLib to cut it short) */
   return g_variant_is_of_type (wire, G_VARIANT_TYPE_VARIANT) &&
          (size = g_variant_get_size (wire)) <= 8 + 1 + 2 &&
          mp_wire_bytes_are_plain (g_variant_get_data (wire), size);
@@ -140,18 +122,7 @@ mp_wire_is_plain (GVariant *wire)
 gboolean
 mp_wire_may_hold_tokens (GVariant *wire)
 {
-  gsize len = 0;
-  const char *type = peek_inner_type (wire, &len);
-
-  return type == NULL || memchr (type, 'v', len) != NULL;
-}
-
-static gboolean
-type_is (const char *type,
-         gsize       len,
-         const char *expected)
-{
-  return len == strlen (expected) && memcmp (type, expected, len) == 0;
+  return !mp_wire_is_plain (wire);
 }
 
 static GVariant *
@@ -324,14 +295,9 @@ mp_wire_check (GVariant *wire,
                GError  **error)
 {
   g_autoptr(GVariant) inner = NULL;
-  gsize len = 0;
-  const char *type = peek_inner_type (wire, &len);
 
-  /* the plain values, judged by their type alone, without unboxing */
-  if (type != NULL &&
-      (type_is (type, len, "()") || type_is (type, len, "b") || type_is (type, len, "x") ||
-       type_is (type, len, "t") || type_is (type, len, "d") || type_is (type, len, "ms") ||
-       type_is (type, len, "ay")))
+  /* a plain value, judged by its bytes alone, without unboxing */
+  if (mp_wire_is_plain (wire))
     return TRUE;
 
   if (!g_variant_is_of_type (wire, G_VARIANT_TYPE_VARIANT))

@@ -647,7 +647,8 @@ pool_worker_task (MpArgs  *args,
           /* as Python's worker: report, then exit; the pool breaks */
           send_error_reply (fd, INIT_FAILED_ID, *error);
           close (fd);
-          close (queue_fd);
+          if (queue_fd != fd)
+            close (queue_fd);
           return FALSE;
         }
     }
@@ -661,7 +662,8 @@ pool_worker_task (MpArgs  *args,
         break;
     }
   close (fd);
-  close (queue_fd);
+  if (queue_fd != fd)
+    close (queue_fd);
   return TRUE;
 }
 

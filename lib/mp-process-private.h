@@ -4,6 +4,8 @@
  */
 #pragma once
 
+#include <unistd.h>
+
 #include "mpshare.h"
 
 G_BEGIN_DECLS
@@ -30,6 +32,8 @@ gboolean  mp_process_get_task_started (MpProcess  *self);
 const char *mp_process_get_name     (MpProcess    *self);
 
 /* mp-spawn.c, for mp-process.c and mp-pool.c */
+G_GNUC_INTERNAL
+void      mp_flush_stdio            (void);
 gboolean  mp_spawn_check_bootstrapped (const char *what,
                                         GError    **error);
 GBytes   *mp_spawn_payload_new      (const char   *name,
@@ -40,8 +44,32 @@ GBytes   *mp_spawn_payload_new      (const char   *name,
 G_GNUC_NORETURN
 void      mp_spawn_run_child        (GBytes       *payload,
                                      gboolean      spawned);
+G_GNUC_NORETURN
+void      mp_spawn_run_forked_child (const char   *name,
+                                     const char   *task,
+                                     MpTaskFunc    func,
+                                     GVariant     *args_wire,
+                                     MpArgs       *no_args,
+                                     int           status_fd);
 
 /* mp-pool.c: the task every pool worker runs */
 #define MP_POOL_WORKER_TASK "mpshare:pool-worker"
+
+/* How a child of the library ends. _exit() skips atexit handlers (the
+ * parent's state is not ours to flush), and so would skip gcov's: a
+ * coverage build dumps its counters first, or the code that runs only in
+ * children (tasks, pool workers, the manager server) would never count. */
+#ifdef MP_COVERAGE
+void __gcov_dump (void);
+#endif
+
+G_GNUC_NORETURN static inline void
+mp_child_exit (int status)
+{
+#ifdef MP_COVERAGE
+  __gcov_dump ();
+#endif
+  _exit (status);
+}
 
 G_END_DECLS
