@@ -641,9 +641,11 @@ time_socket_pingpong (void)
   for (gint64 r = 0; r < repeats; r++)
     {
       gint64 t0 = g_get_monotonic_time ();
+      double ns;
 
       ping_pong (fds[0], round_trips);
-      best = MIN (best, (g_get_monotonic_time () - t0) * 1000.0 / round_trips);
+      ns = (g_get_monotonic_time () - t0) * 1000.0 / round_trips;
+      best = MIN (best, ns);
     }
   close (fds[0]);
   wait_for (echo);
