@@ -72,6 +72,7 @@ static const MpErrorInfo error_info[MP_ERROR_N_CODES] = {
     "check the protected data for consistency; the lock is usable again" },
   [MP_ERROR_PROTOCOL] = { "protocol", NULL, NULL, NULL },
   [MP_ERROR_NOT_EXPOSED] = { "not-exposed", NULL, NULL, NULL },
+  [MP_ERROR_CONNECTION_CLOSED] = { "connection-closed", NULL, NULL, NULL },
 };
 
 static const MpErrorInfo *

@@ -53,6 +53,9 @@ G_BEGIN_DECLS
  * @MP_ERROR_OWNER_DIED: the holder of a process-shared lock died holding it.
  * @MP_ERROR_PROTOCOL: malformed bytes from a peer (frame or message).
  * @MP_ERROR_NOT_EXPOSED: a method not exposed by a manager type.
+ * @MP_ERROR_CONNECTION_CLOSED: the peer of a connection is gone (end of
+ *   stream, reset, broken pipe, nothing listening) or the connection was
+ *   closed; the manager layer reports it as %MP_ERROR_MANAGER_CLOSED.
  *
  * Error codes of the %MP_ERROR domain. The list only grows.
  */
@@ -79,9 +82,10 @@ typedef enum {
   MP_ERROR_OWNER_DIED,
   MP_ERROR_PROTOCOL,
   MP_ERROR_NOT_EXPOSED,
+  MP_ERROR_CONNECTION_CLOSED,
 } MpError;
 
-#define MP_ERROR_N_CODES (MP_ERROR_NOT_EXPOSED + 1)
+#define MP_ERROR_N_CODES (MP_ERROR_CONNECTION_CLOSED + 1)
 
 GQuark       mp_error_quark        (void);
 

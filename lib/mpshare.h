@@ -10,6 +10,7 @@
 #include "mp-serialize.h"
 #include "mp-process.h"
 #include "mp-pool.h"
+#include "mp-connection.h"
 #include "mp-catalog.h"
 #include "mp-explain.h"
 

@@ -1,0 +1,74 @@
+/* mp-connection-private.h — the frame decoder and the handshake messages
+ *
+ * Pure functions over buffers, so tests and the fuzzer can feed them any
+ * bytes without a socket.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "mpshare.h"
+
+G_BEGIN_DECLS
+
+#define MP_FRAME_HEADER_SIZE 4
+
+/* Handshake messages are tiny; a peer that has not proved it holds the key
+ * may make us allocate no more than this (CPython uses the same bound). */
+#define MP_AUTH_MAX_MESSAGE 256
+#define MP_AUTH_NONCE_SIZE 40
+#define MP_AUTH_MIN_NONCE_SIZE 20
+
+#define MP_AUTH_CHALLENGE "#CHALLENGE#"
+#define MP_AUTH_WELCOME   "#WELCOME#"
+#define MP_AUTH_FAILURE   "#FAILURE#"
+#define MP_AUTH_DIGEST    "{sha256}"
+
+/* Incremental frame decoder: bytes go in as they arrive, whole frames come
+ * out. A frame's payload is allocated once its length is known and checked
+ * against max_frame, so a hostile length costs nothing. */
+typedef struct {
+  gsize   max_frame;
+  guint8  header[MP_FRAME_HEADER_SIZE];
+  gsize   header_got;
+  guint8 *payload;        /* NULL until the header is complete */
+  gsize   payload_len;
+  gsize   payload_got;
+} MpFrameDecoder;
+
+void     mp_frame_encode_header          (guint8          header[MP_FRAME_HEADER_SIZE],
+                                          gsize           payload_len);
+gboolean mp_frame_parse_header           (const guint8    header[MP_FRAME_HEADER_SIZE],
+                                          gsize           max_frame,
+                                          gsize          *out_payload_len,
+                                          GError        **error);
+
+void     mp_frame_decoder_init           (MpFrameDecoder *self,
+                                          gsize           max_frame);
+void     mp_frame_decoder_clear          (MpFrameDecoder *self);
+gboolean mp_frame_decoder_is_mid_frame   (const MpFrameDecoder *self);
+gssize   mp_frame_decoder_feed           (MpFrameDecoder *self,
+                                          const guint8   *data,
+                                          gsize           len,
+                                          GBytes        **out_frame,
+                                          GError        **error);
+guint8  *mp_frame_decoder_payload_space  (MpFrameDecoder *self,
+                                          gsize          *out_space);
+GBytes  *mp_frame_decoder_payload_commit (MpFrameDecoder *self,
+                                          gsize           n);
+
+/* the handshake, message by message */
+GBytes  *mp_auth_make_challenge          (GError        **error);
+GBytes  *mp_auth_make_response           (GBytes         *authkey,
+                                          GBytes         *challenge,
+                                          GError        **error);
+gboolean mp_auth_verify_response         (GBytes         *authkey,
+                                          GBytes         *challenge,
+                                          GBytes         *response,
+                                          GError        **error);
+
+GVariant *mp_connection_variant_from_frame (GBytes             *frame,
+                                            const GVariantType *type,
+                                            GError            **error);
+
+G_END_DECLS

@@ -1,0 +1,145 @@
+/* mp-connection.h — framed messages over sockets, the HMAC handshake, listeners
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#if !defined(MPSHARE_INSIDE) && !defined(MPSHARE_COMPILATION)
+#error "Only <mpshare.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/*
+ * Wire format (the same as CPython's multiprocessing.connection for frames
+ * below 2 GiB, and its 3.12+ "{sha256}" handshake):
+ *
+ *   frame      = length (4 bytes, big endian, at most 0x7fffffff) payload
+ *   challenge  = "#CHALLENGE#" "{sha256}" 40 random bytes
+ *   response   = "{sha256}" HMAC-SHA256 (key, challenge without "#CHALLENGE#")
+ *   verdict    = "#WELCOME#" | "#FAILURE#"
+ *
+ * The server delivers its challenge first and then answers the client's;
+ * the client does the opposite, so both sides prove they hold the key.
+ *
+ * Timeouts are in microseconds: a negative timeout waits for ever, 0 does
+ * not wait at all.
+ */
+
+/**
+ * MP_CONNECTION_DEFAULT_MAX_FRAME:
+ *
+ * The largest payload a new connection accepts (64 MiB): a peer that
+ * announces more is cut off before anything is allocated.
+ */
+#define MP_CONNECTION_DEFAULT_MAX_FRAME ((gsize) 64 * 1024 * 1024)
+
+/**
+ * MP_CONNECTION_MAX_FRAME_LIMIT:
+ *
+ * The upper bound of any frame-size limit: the length prefix is a signed
+ * 32-bit number on CPython's side.
+ */
+#define MP_CONNECTION_MAX_FRAME_LIMIT ((gsize) G_MAXINT32)
+
+/**
+ * MP_CONNECTION_DEFAULT_HANDSHAKE_TIMEOUT:
+ *
+ * How long a listener waits for a new peer to finish the handshake
+ * (10 s): a silent peer must not stall the accept loop for ever.
+ */
+#define MP_CONNECTION_DEFAULT_HANDSHAKE_TIMEOUT (10 * G_USEC_PER_SEC)
+
+typedef struct _MpConnection MpConnection;
+typedef struct _MpListener   MpListener;
+
+/* connections */
+MpConnection *mp_connection_new_for_socket    (GSocket       *socket);
+MpConnection *mp_connection_new_for_fd        (int            fd,
+                                               GError       **error);
+gboolean      mp_connection_new_pair          (MpConnection **out_first,
+                                               MpConnection **out_second,
+                                               GError       **error);
+MpConnection *mp_connection_connect           (const char    *address,
+                                               GBytes        *authkey,
+                                               gint64         timeout_us,
+                                               GError       **error);
+
+MpConnection *mp_connection_ref               (MpConnection  *self);
+void          mp_connection_unref             (MpConnection  *self);
+
+GSocket      *mp_connection_get_socket        (MpConnection  *self);
+gsize         mp_connection_get_max_frame_size (MpConnection *self);
+void          mp_connection_set_max_frame_size (MpConnection *self,
+                                                gsize         max_frame);
+
+gboolean      mp_connection_send_bytes        (MpConnection  *self,
+                                               GBytes        *payload,
+                                               GError       **error);
+GBytes       *mp_connection_recv_bytes        (MpConnection  *self,
+                                               gint64         timeout_us,
+                                               GError       **error);
+gboolean      mp_connection_poll              (MpConnection  *self,
+                                               gint64         timeout_us);
+
+gboolean      mp_connection_send_variant      (MpConnection  *self,
+                                               GVariant      *value,
+                                               GError       **error);
+GVariant     *mp_connection_recv_variant      (MpConnection  *self,
+                                               const GVariantType *type,
+                                               gint64         timeout_us,
+                                               GError       **error);
+
+void          mp_connection_shutdown          (MpConnection  *self);
+void          mp_connection_close             (MpConnection  *self);
+gboolean      mp_connection_is_closed         (MpConnection  *self);
+
+/* the handshake */
+gboolean      mp_connection_deliver_challenge (MpConnection  *self,
+                                               GBytes        *authkey,
+                                               gint64         timeout_us,
+                                               GError       **error);
+gboolean      mp_connection_answer_challenge  (MpConnection  *self,
+                                               GBytes        *authkey,
+                                               gint64         timeout_us,
+                                               GError       **error);
+gboolean      mp_connection_authenticate_server (MpConnection *self,
+                                                 GBytes       *authkey,
+                                                 gint64        timeout_us,
+                                                 GError      **error);
+gboolean      mp_connection_authenticate_client (MpConnection *self,
+                                                 GBytes       *authkey,
+                                                 gint64        timeout_us,
+                                                 GError      **error);
+
+gboolean      mp_connection_error_is_peer_gone (const GError *error);
+
+/* listeners */
+MpListener   *mp_listener_new                 (const char    *address,
+                                               GBytes        *authkey,
+                                               GError       **error);
+MpListener   *mp_listener_ref                 (MpListener    *self);
+void          mp_listener_unref               (MpListener    *self);
+
+const char   *mp_listener_get_address         (MpListener    *self);
+void          mp_listener_set_handshake_timeout (MpListener  *self,
+                                                 gint64       timeout_us);
+void          mp_listener_set_max_frame_size  (MpListener    *self,
+                                               gsize          max_frame);
+
+MpConnection *mp_listener_accept              (MpListener    *self,
+                                               gint64         timeout_us,
+                                               GError       **error);
+MpConnection *mp_listener_accept_unauthenticated (MpListener *self,
+                                                  gint64      timeout_us,
+                                                  GError    **error);
+void          mp_listener_shutdown            (MpListener    *self);
+gboolean      mp_listener_is_shut_down        (MpListener    *self);
+void          mp_listener_close               (MpListener    *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpConnection, mp_connection_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpListener, mp_listener_unref)
+
+G_END_DECLS

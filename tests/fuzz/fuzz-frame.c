@@ -1,0 +1,137 @@
+/* fuzz-frame.c — libFuzzer target: untrusted bytes into the frame decoder
+ * and the handshake and message readers
+ *
+ * Build and run a fixed number of executions (clang, libclang-rt-14-dev):
+ *
+ *   CC=clang meson setup build-fuzz -Dfuzz=true \
+ *     -Db_sanitize=address,undefined -Db_lundef=false
+ *   ninja -C build-fuzz tests/fuzz/fuzz-frame
+ *   ./build-fuzz/tests/fuzz/fuzz-frame -runs=1000000 \
+ *     "$(mktemp -d)" tests/fuzz/corpus/frame
+ *
+ * The first directory collects new inputs; the seed corpus stays as it is.
+ * An input that crashed once goes into tests/fuzz/corpus/frame, where the
+ * "fuzz-replay" test runs it on every `meson test`.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "mpshare.h"
+#include "mp-connection-private.h"
+
+int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
+
+/* The receiver chooses the type; these cover the shapes the manager uses. */
+static const char *const message_types[] = { "(sv)", "a{sv}", "(uuay)", "v", "(sava{sv})" };
+
+static void
+read_messages (GBytes *frame)
+{
+  static const guint8 key_bytes[32] = { 1, 2, 3 };
+  g_autoptr(GBytes) key = g_bytes_new_static (key_bytes, sizeof key_bytes);
+  g_autoptr(GBytes) response = NULL;
+  g_autoptr(GBytes) challenge = g_bytes_new_static (MP_AUTH_CHALLENGE MP_AUTH_DIGEST
+                                                    "0123456789012345678901234567890123456789",
+                                                    strlen (MP_AUTH_CHALLENGE MP_AUTH_DIGEST) + 40);
+
+  /* as a challenge from a server, and as an answer to ours */
+  response = mp_auth_make_response (key, frame, NULL);
+  mp_auth_verify_response (key, challenge, frame, NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (message_types); i++)
+    {
+      g_autoptr(GVariant) value = NULL;
+
+      value = mp_connection_variant_from_frame (frame, G_VARIANT_TYPE (message_types[i]), NULL);
+      if (value != NULL)
+        {
+          g_autofree char *text = g_variant_print (value, TRUE);
+          (void) text;
+        }
+    }
+}
+
+/* The decoder alone, fed in chunks whose sizes come from the input. */
+static void
+decode_in_chunks (const guint8 *data,
+                  size_t        size,
+                  gsize         max_frame,
+                  gsize         chunk)
+{
+  MpFrameDecoder decoder;
+  gsize offset = 0;
+
+  mp_frame_decoder_init (&decoder, max_frame);
+  while (offset < size)
+    {
+      g_autoptr(GBytes) frame = NULL;
+      gsize len = MIN (chunk, size - offset);
+      gssize used = mp_frame_decoder_feed (&decoder, data + offset, len, &frame, NULL);
+
+      if (used < 0)
+        break;
+      g_assert ((gsize) used <= len);
+      offset += (gsize) used;
+      if (frame != NULL)
+        {
+          g_assert (g_bytes_get_size (frame) <= max_frame);
+          read_messages (frame);
+        }
+    }
+  mp_frame_decoder_clear (&decoder);
+}
+
+/* The same bytes through a real connection: read-ahead, direct payload
+ * reads, the end of the stream in any place. */
+static void
+decode_from_socket (const guint8 *data,
+                    size_t        size,
+                    gsize         max_frame)
+{
+  g_autoptr(MpConnection) connection = NULL;
+  int fds[2];
+
+  if (size > 64 * 1024 || socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
+    return;
+  connection = mp_connection_new_for_fd (fds[0], NULL);
+  if (connection == NULL || (size > 0 && write (fds[1], data, size) != (ssize_t) size))
+    {
+      close (fds[1]);
+      return;
+    }
+  close (fds[1]);
+  mp_connection_set_max_frame_size (connection, max_frame);
+
+  for (;;)
+    {
+      g_autoptr(GBytes) frame = mp_connection_recv_bytes (connection, 0, NULL);
+
+      if (frame == NULL)
+        break;
+      g_assert (g_bytes_get_size (frame) <= max_frame);
+    }
+  g_assert (mp_connection_is_closed (connection));
+}
+
+int
+LLVMFuzzerTestOneInput (const guint8 *data,
+                        size_t        size)
+{
+  gsize max_frame, chunk;
+
+  if (size < 2)
+    return 0;
+  /* two bytes of the input pick the limit and the chunk size */
+  max_frame = 1 + (gsize) data[0] * 256;
+  chunk = 1 + data[1];
+  data += 2;
+  size -= 2;
+
+  decode_in_chunks (data, size, max_frame, chunk);
+  decode_in_chunks (data, size, max_frame, size > 0 ? size : 1);
+  decode_from_socket (data, size, max_frame);
+  return 0;
+}
