@@ -103,6 +103,13 @@ MpProxy      *mp_manager_create          (MpManager      *self,
                                           const char     *typeid,
                                           GError        **error);
 
+/* An error raised inside the server comes back as MP_ERROR_REMOTE with a
+ * message "[code-name] original message"; this returns the original code
+ * (e.g. MP_ERROR_INDEX for a pop from an empty list). Queue Empty/Full, a
+ * broken barrier, a timeout, a method that is not exposed and a closing
+ * server keep their own code instead. */
+MpError       mp_error_get_remote_code   (const GError   *error);
+
 /* introspection for tests and teaching: live objects in the server */
 gboolean      mp_manager_debug_info      (MpManager      *self,
                                           guint          *n_objects,

@@ -11,6 +11,8 @@
 #include "mp-process.h"
 #include "mp-pool.h"
 #include "mp-connection.h"
+#include "mp-manager.h"
+#include "mp-proxy.h"
 #include "mp-catalog.h"
 #include "mp-explain.h"
 

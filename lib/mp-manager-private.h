@@ -1,0 +1,280 @@
+/* mp-manager-private.h — what the manager's files share: the message
+ * format, the wire helpers, the server-side objects and the client side
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "mpshare.h"
+
+G_BEGIN_DECLS
+
+/* ------------------------------------------------------------------ */
+/* The message format                                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Every connection to a manager carries GVariant frames, request then
+ * reply, strictly alternating (Python's dispatch()):
+ *
+ *   request = (object id, method name, args, client thread)   "(tsavt)"
+ *   reply   = (kind, payload)                                  "(yv)"
+ *
+ * Object id 0 is the server itself, with the methods "hello", "create",
+ * "incref", "decref", "debug_info", "shutdown" and "dummy". Each argument
+ * is a wire value (mp_serialize_value()). The client thread is an opaque
+ * number that, with the process nonce sent in "hello", names the owner of
+ * a manager Lock or RLock.
+ *
+ * Reply kinds and their payloads:
+ *   RETURN  the result, a wire value ("v"; None is "()")
+ *   ERROR   (code, code name, message)                  "(uss)"
+ *   PROXY   (typeid, object id) of a new object         "(st)"
+ */
+#define MP_MSG_REQUEST "(tsavt)"
+#define MP_MSG_REPLY   "(yv)"
+#define MP_MSG_ERROR   "(uss)"
+#define MP_MSG_PROXY   "(st)"
+
+typedef enum {
+  MP_REPLY_RETURN = 0,
+  MP_REPLY_ERROR  = 1,
+  MP_REPLY_PROXY  = 2,
+} MpReplyKind;
+
+#define MP_SERVER_ID 0
+
+/* The task that runs a manager server; see mp-manager-server.c. */
+#define MP_MANAGER_SERVER_TASK "mpshare:manager-server"
+
+/* The state of a proxy's token inside its "(sv)" wire object:
+ * (typeid, address, object id, auth key or empty). */
+#define MP_PROXY_WIRE_NAME  "MpProxy"
+#define MP_PROXY_STATE      "(sstay)"
+
+/* ------------------------------------------------------------------ */
+/* Wire values (see mp-serialize.h for the table)                      */
+/* ------------------------------------------------------------------ */
+
+/* constructors: each returns a new "v" wire value (floating) */
+GVariant   *mp_wire_none        (void);
+GVariant   *mp_wire_bool        (gboolean     v);
+GVariant   *mp_wire_int         (gint64       v);
+GVariant   *mp_wire_uint        (guint64      v);
+GVariant   *mp_wire_double      (double       v);
+GVariant   *mp_wire_string      (const char  *v);
+GVariant   *mp_wire_list        (GPtrArray   *wires);
+
+/* readers: @wire is a "v" wire value */
+gboolean    mp_wire_is_none     (GVariant    *wire);
+gboolean    mp_wire_get_int     (GVariant    *wire,
+                                 gint64      *out);
+gboolean    mp_wire_get_bool    (GVariant    *wire,
+                                 gboolean    *out);
+gboolean    mp_wire_get_double  (GVariant    *wire,
+                                 double      *out);
+const char *mp_wire_peek_string (GVariant    *wire);
+
+/* checks the shape of an untrusted wire value; names what is wrong */
+gboolean    mp_wire_check       (GVariant    *wire,
+                                 GError     **error);
+
+typedef struct {
+  const char *typeid;
+  const char *address;
+  guint64     id;
+} MpToken;
+
+/* Calls @func for every proxy token inside @wire (nested anywhere);
+ * stops early and returns FALSE when @func does. */
+typedef gboolean (*MpTokenFunc) (const MpToken *token,
+                                 gpointer       user_data);
+gboolean    mp_wire_foreach_token (GVariant    *wire,
+                                   MpTokenFunc  func,
+                                   gpointer     user_data);
+gboolean    mp_wire_get_token   (GVariant    *wire,
+                                 MpToken     *token);
+
+/* ------------------------------------------------------------------ */
+/* The server side (mp-manager-server.c, mp-referent.c)                */
+/* ------------------------------------------------------------------ */
+
+typedef struct _MpServer      MpServer;
+typedef struct _MpServerConn  MpServerConn;
+typedef struct _MpReferent    MpReferent;
+typedef struct _MpReferentClass MpReferentClass;
+
+/* One request being served. The owner of a lock is (nonce, thread). */
+typedef struct {
+  MpServer     *server;
+  MpServerConn *conn;
+  guint64       nonce;      /* the client process */
+  guint64       thread;     /* the client thread */
+  GPtrArray    *released;   /* wires dropped by the call, released after the reply */
+} MpCall;
+
+/* A call blocked in a server object; wakers set @flagged when they mean
+ * this waiter in particular (Condition.notify). */
+typedef struct {
+  MpServerConn *conn;
+  gboolean      flagged;
+} MpWaiter;
+
+typedef gboolean (*MpReferentMethodFunc) (MpReferent  *self,
+                                          MpCall      *call,
+                                          GVariant    *args,
+                                          GVariant   **result,
+                                          GError     **error);
+
+typedef struct {
+  const char           *name;
+  MpReferentMethodFunc  func;
+} MpReferentMethod;
+
+struct _MpReferentClass {
+  const char             *typeid;
+  gsize                   instance_size;
+  const MpReferentMethod *methods;     /* the exposed ones, ended by NULL */
+  gboolean  (*init)          (MpReferent *self,
+                              MpCall     *call,
+                              GVariant   *args,
+                              GError    **error);
+  void      (*finalize)      (MpReferent *self);
+  /* Python's "#GETVALUE": a copy of the whole object, or NULL */
+  GVariant *(*get_value)     (MpReferent *self,
+                              GError    **error);
+  /* a client process went away: drop what it owned (locks) */
+  void      (*release_owner) (MpReferent *self,
+                              guint64     nonce);
+
+  /* registered custom types (mp_manager_register_type) */
+  GType           gtype;
+  MpMethod       *custom_methods;
+};
+
+struct _MpReferent {
+  const MpReferentClass *klass;
+  MpServer              *server;
+  GMutex                 mutex;
+  gatomicrefcount        ref_count;
+};
+
+#define MP_GETVALUE_METHOD "#GETVALUE"
+
+const MpReferentClass *mp_referent_class_lookup (const char *typeid);
+void        mp_referent_register_custom (const char     *typeid,
+                                         GType           type,
+                                         const MpMethod *methods);
+char       *mp_referent_class_exposed  (const MpReferentClass *klass);
+
+MpReferent *mp_referent_new            (const MpReferentClass *klass,
+                                        MpServer       *server,
+                                        MpCall         *call,
+                                        GVariant       *args,
+                                        GError        **error);
+MpReferent *mp_referent_ref            (MpReferent     *self);
+void        mp_referent_unref          (MpReferent     *self);
+gboolean    mp_referent_invoke         (MpReferent     *self,
+                                        MpCall         *call,
+                                        const char     *method,
+                                        GVariant       *args,
+                                        GVariant      **result,
+                                        GError        **error);
+void        mp_referent_release_owner  (MpReferent     *self,
+                                        guint64         nonce);
+gboolean    mp_referent_is_lock        (MpReferent     *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpReferent, mp_referent_unref)
+
+/* services of the server to its objects (mp-manager-server.c) */
+gboolean    mp_server_retain_wire      (MpServer       *server,
+                                        GVariant       *wire,
+                                        GError        **error);
+void        mp_server_release_wire     (MpServer       *server,
+                                        GVariant       *wire);
+MpReferent *mp_server_lookup_token     (MpServer       *server,
+                                        GVariant       *wire,
+                                        GError        **error);
+
+void        mp_call_release            (MpCall         *call,
+                                        GVariant       *wire);
+gboolean    mp_call_wait               (MpCall         *call,
+                                        GMutex         *mutex,
+                                        gint64          deadline,
+                                        GError        **error);
+gboolean    mp_call_wait_queued        (MpCall         *call,
+                                        GMutex         *mutex,
+                                        GQueue         *waiters,
+                                        gint64          deadline,
+                                        GError        **error);
+void        mp_waiter_wake             (MpWaiter       *waiter);
+void        mp_waiters_wake_all        (GQueue         *waiters);
+
+/* -1 (for ever) or the monotonic time a wait of @timeout_us ends */
+gint64      mp_deadline_from_timeout   (gint64          timeout_us);
+gboolean    mp_deadline_passed         (gint64          deadline);
+
+/* ------------------------------------------------------------------ */
+/* The client side (mp-manager-client.c)                               */
+/* ------------------------------------------------------------------ */
+
+/* The connections of this process to one server (address + key): an
+ * anchor connection whose end tells the server this process is gone, and
+ * a pool of connections for calls, one per concurrent call. */
+typedef struct _MpEndpoint MpEndpoint;
+
+MpEndpoint *mp_endpoint_get            (const char     *address,
+                                        GBytes         *authkey,
+                                        GError        **error);
+MpEndpoint *mp_endpoint_ref            (MpEndpoint     *self);
+void        mp_endpoint_unref          (MpEndpoint     *self);
+const char *mp_endpoint_get_address    (MpEndpoint     *self);
+gboolean    mp_endpoint_is_usable      (MpEndpoint     *self);
+gboolean    mp_endpoint_call           (MpEndpoint     *self,
+                                        guint64         id,
+                                        const char     *method,
+                                        GVariant       *args,
+                                        MpReplyKind    *kind,
+                                        GVariant      **payload,
+                                        GError        **error);
+void        mp_endpoint_forget         (const char     *address,
+                                        GBytes         *authkey);
+void        mp_client_forget_inherited (void);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpEndpoint, mp_endpoint_unref)
+
+void        mp_client_set_remote_error (GError        **error,
+                                        GVariant       *payload);
+
+/* While a reply from the server at @address is decoded in this thread,
+ * proxies rebuilt from it already hold a reference the server took for
+ * this process. */
+void        mp_client_reply_begin      (const char     *address);
+void        mp_client_reply_end        (void);
+gboolean    mp_client_reply_holds_ref  (const char     *address);
+
+/* ------------------------------------------------------------------ */
+/* Manager and proxy internals                                         */
+/* ------------------------------------------------------------------ */
+
+/* Shared by a manager and the proxies it made: once the manager shut its
+ * server down, they fail at once without touching the socket. */
+typedef struct {
+  gint closed;   /* atomic */
+} MpManagerState;
+
+MpManagerState *mp_manager_state_new   (void);
+MpManagerState *mp_manager_state_ref   (MpManagerState *state);
+void            mp_manager_state_unref (MpManagerState *state);
+
+MpProxy    *mp_proxy_new_internal      (const char     *typeid,
+                                        const char     *address,
+                                        guint64         id,
+                                        GBytes         *authkey,
+                                        MpManagerState *state,
+                                        gboolean        holds_ref);
+void        mp_proxy_set_closed_error  (GError        **error,
+                                        const char     *address,
+                                        const char     *cause);
+
+G_END_DECLS

@@ -1,0 +1,1078 @@
+/* mp-manager-server.c — the manager's server process
+ *
+ * Python's managers.Server: a process that listens, authenticates each
+ * client with the HMAC challenge, and serves every connection in its own
+ * thread, so a call that blocks (Lock.acquire, Queue.get, Event.wait,
+ * Barrier.wait, Condition.wait) never holds up the other clients.
+ *
+ * The registry maps object ids to objects with a reference count. A
+ * client process holds references through its proxies ("create" and
+ * "incref" add one, "decref" drops one); containers hold references to
+ * the objects of the proxies stored in them. At zero the object is freed,
+ * outside the registry lock. Each client process has an anchor connection
+ * that stays open as long as the process lives: when it ends, the server
+ * drops the references that process still held and releases the locks it
+ * owned (CPython keeps both for ever).
+ *
+ * The server runs as an MpProcess task (fork or spawn). It reports its
+ * address, or why it could not listen, on a "lifeline" socket whose other
+ * end the parent keeps: when the parent goes away without shutting the
+ * server down, the server notices and exits, so no orphan is left.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "mp-manager-private.h"
+#include "mp-connection.h"
+
+#ifndef POLLRDHUP
+#define POLLRDHUP 0
+#endif
+
+struct _MpServerConn {
+  MpServer     *server;
+  MpConnection *connection;
+  int           socket_fd;
+  int           wake[2];      /* a byte in wake[0] wakes a blocked call */
+  guint64       nonce;        /* the client process, from "hello" */
+  gboolean      greeted;
+  gboolean      anchor;
+  gboolean      stop_after_reply;
+  GList         link;         /* in server->conns */
+};
+
+typedef struct {
+  guint64                id;
+  MpReferent            *referent;
+  guint                  refcount;
+} MpEntry;
+
+struct _MpServer {
+  MpListener   *listener;
+  char         *address;
+  GBytes       *authkey;
+  MpConnection *lifeline;
+
+  GMutex        lock;         /* everything below */
+  GCond         drained;
+  GHashTable   *objects;      /* guint64 id -> MpEntry* */
+  guint64       next_id;
+  GHashTable   *clients;      /* guint64 nonce -> GHashTable (guint64 id -> count) */
+  GQueue        conns;
+  guint         n_threads;
+  gint          closing;      /* atomic too: read without the lock */
+};
+
+/* ------------------------------------------------------------------ */
+/* time                                                                 */
+/* ------------------------------------------------------------------ */
+
+gint64
+mp_deadline_from_timeout (gint64 timeout_us)
+{
+  if (timeout_us < 0)
+    return -1;
+  return g_get_monotonic_time () + timeout_us;
+}
+
+gboolean
+mp_deadline_passed (gint64 deadline)
+{
+  return deadline >= 0 && g_get_monotonic_time () >= deadline;
+}
+
+/* ------------------------------------------------------------------ */
+/* the registry                                                         */
+/* ------------------------------------------------------------------ */
+
+static guint64 *
+id_key (guint64 id)
+{
+  return g_memdup2 (&id, sizeof id);
+}
+
+static void
+entry_free (MpEntry *entry)
+{
+  g_clear_pointer (&entry->referent, mp_referent_unref);
+  g_free (entry);
+}
+
+/* with the lock held: one more reference, owned by client @nonce
+ * (0: held by the server itself, for a container) */
+static gboolean
+incref_locked (MpServer *server,
+               guint64   nonce,
+               guint64   id,
+               GError  **error)
+{
+  MpEntry *entry = g_hash_table_lookup (server->objects, &id);
+
+  if (entry == NULL)
+    {
+      mp_set_error (error, MP_ERROR_KEY,
+                    "no object with id %" G_GUINT64_FORMAT " in the manager (it was freed when its last proxy went away)",
+                    id);
+      return FALSE;
+    }
+  entry->refcount++;
+  if (nonce != 0)
+    {
+      GHashTable *refs = g_hash_table_lookup (server->clients, &nonce);
+      gpointer count;
+
+      if (refs == NULL)
+        {
+          refs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+          g_hash_table_insert (server->clients, id_key (nonce), refs);
+        }
+      count = g_hash_table_lookup (refs, &id);
+      g_hash_table_replace (refs, id_key (id), GUINT_TO_POINTER (GPOINTER_TO_UINT (count) + 1));
+    }
+  return TRUE;
+}
+
+/* with the lock held; a freed entry is appended to @dead, to be freed
+ * once the lock is let go */
+static gboolean
+decref_locked (MpServer  *server,
+               guint64    nonce,
+               guint64    id,
+               GPtrArray *dead,
+               GError   **error)
+{
+  MpEntry *entry = g_hash_table_lookup (server->objects, &id);
+
+  if (nonce != 0)
+    {
+      GHashTable *refs = g_hash_table_lookup (server->clients, &nonce);
+      guint count = refs != NULL ? GPOINTER_TO_UINT (g_hash_table_lookup (refs, &id)) : 0;
+
+      if (count == 0)
+        {
+          mp_set_error (error, MP_ERROR_INVALID_ARGUMENT,
+                        "this client holds no reference to object %" G_GUINT64_FORMAT, id);
+          return FALSE;
+        }
+      if (count == 1)
+        g_hash_table_remove (refs, &id);
+      else
+        g_hash_table_replace (refs, id_key (id), GUINT_TO_POINTER (count - 1));
+    }
+  if (entry == NULL)
+    return TRUE;   /* already gone at shutdown */
+  g_assert (entry->refcount > 0);
+  if (--entry->refcount == 0)
+    {
+      g_hash_table_steal (server->objects, &id);
+      g_ptr_array_add (dead, entry);
+    }
+  return TRUE;
+}
+
+static void
+free_dead (GPtrArray *dead)
+{
+  /* may recurse into the registry (a freed list releases its proxies) */
+  g_ptr_array_unref (dead);
+}
+
+static GPtrArray *
+dead_new (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) entry_free);
+}
+
+typedef struct {
+  MpServer *server;
+  GArray   *ids;
+} CollectIds;
+
+static gboolean
+collect_own_token (const MpToken *token,
+                   gpointer       user_data)
+{
+  CollectIds *collect = user_data;
+
+  if (strcmp (token->address, collect->server->address) == 0)
+    g_array_append_val (collect->ids, token->id);
+  return TRUE;
+}
+
+static GArray *
+own_tokens (MpServer *server,
+            GVariant *wire)
+{
+  CollectIds collect = { server, g_array_new (FALSE, FALSE, sizeof (guint64)) };
+
+  mp_wire_foreach_token (wire, collect_own_token, &collect);
+  return collect.ids;
+}
+
+/**
+ * mp_server_retain_wire:
+ * @server: the server
+ * @wire: a value about to be stored in an object
+ * @error: return location for a #GError
+ *
+ * Keeps alive the objects of this server whose proxies are inside @wire,
+ * for as long as it stays stored; all or nothing.
+ *
+ * Returns: %FALSE with %MP_ERROR_KEY if one of them no longer exists.
+ */
+gboolean
+mp_server_retain_wire (MpServer *server,
+                       GVariant *wire,
+                       GError  **error)
+{
+  g_autoptr(GArray) ids = own_tokens (server, wire);
+  gboolean ok = TRUE;
+
+  if (ids->len == 0)
+    return TRUE;
+  g_mutex_lock (&server->lock);
+  for (guint i = 0; i < ids->len && ok; i++)
+    if (!g_hash_table_contains (server->objects, &g_array_index (ids, guint64, i)))
+      {
+        mp_set_error (error, MP_ERROR_KEY,
+                      "the value holds a proxy of object %" G_GUINT64_FORMAT ", which no longer exists",
+                      g_array_index (ids, guint64, i));
+        ok = FALSE;
+      }
+  for (guint i = 0; i < ids->len && ok; i++)
+    incref_locked (server, 0, g_array_index (ids, guint64, i), NULL);
+  g_mutex_unlock (&server->lock);
+  return ok;
+}
+
+/**
+ * mp_server_release_wire:
+ * @server: the server
+ * @wire: a value that was stored with mp_server_retain_wire()
+ *
+ * Gives back what mp_server_retain_wire() took. Call it with no object
+ * mutex held: objects may be freed.
+ */
+void
+mp_server_release_wire (MpServer *server,
+                        GVariant *wire)
+{
+  g_autoptr(GArray) ids = own_tokens (server, wire);
+  GPtrArray *dead;
+
+  if (ids->len == 0)
+    return;
+  dead = dead_new ();
+  g_mutex_lock (&server->lock);
+  for (guint i = 0; i < ids->len; i++)
+    decref_locked (server, 0, g_array_index (ids, guint64, i), dead, NULL);
+  g_mutex_unlock (&server->lock);
+  free_dead (dead);
+}
+
+/**
+ * mp_server_lookup_token:
+ * @server: the server
+ * @wire: a serialized proxy of an object of this server
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the object, or %NULL with @error set.
+ */
+MpReferent *
+mp_server_lookup_token (MpServer *server,
+                        GVariant *wire,
+                        GError  **error)
+{
+  MpToken token;
+  MpEntry *entry;
+  MpReferent *referent = NULL;
+
+  if (!mp_wire_get_token (wire, &token))
+    {
+      mp_set_error (error, MP_ERROR_INVALID_ARGUMENT, "expected a proxy");
+      return NULL;
+    }
+  if (strcmp (token.address, server->address) != 0)
+    {
+      mp_set_error (error, MP_ERROR_INVALID_ARGUMENT,
+                    "the proxy belongs to the manager at %s, not to this one (%s)",
+                    token.address, server->address);
+      return NULL;
+    }
+  g_mutex_lock (&server->lock);
+  entry = g_hash_table_lookup (server->objects, &token.id);
+  if (entry != NULL)
+    referent = mp_referent_ref (entry->referent);
+  g_mutex_unlock (&server->lock);
+  if (referent == NULL)
+    mp_set_error (error, MP_ERROR_KEY, "no object with id %" G_GUINT64_FORMAT " in the manager",
+                  token.id);
+  return referent;
+}
+
+/* the process @nonce is gone: give back what it held */
+static void
+client_gone (MpServer *server,
+             guint64   nonce)
+{
+  g_autoptr(GPtrArray) referents = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_referent_unref);
+  GPtrArray *dead = dead_new ();
+  GHashTable *refs = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_mutex_lock (&server->lock);
+  g_hash_table_steal_extended (server->clients, &nonce, &key, (gpointer *) &refs);
+  if (refs != NULL)
+    g_free (key);
+  g_hash_table_iter_init (&iter, server->objects);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (referents, mp_referent_ref (((MpEntry *) value)->referent));
+  if (refs != NULL)
+    {
+      g_hash_table_iter_init (&iter, refs);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        for (guint n = GPOINTER_TO_UINT (value); n > 0; n--)
+          decref_locked (server, 0, *(guint64 *) key, dead, NULL);
+      g_hash_table_unref (refs);
+    }
+  g_mutex_unlock (&server->lock);
+
+  for (guint i = 0; i < referents->len; i++)
+    mp_referent_release_owner (g_ptr_array_index (referents, i), nonce);
+  free_dead (dead);
+}
+
+/* ------------------------------------------------------------------ */
+/* blocking calls                                                       */
+/* ------------------------------------------------------------------ */
+
+void
+mp_call_release (MpCall   *call,
+                 GVariant *wire)
+{
+  g_ptr_array_add (call->released, g_variant_ref (wire));
+}
+
+/**
+ * mp_call_wait:
+ * @call: the blocked call
+ * @mutex: the object's mutex, held; let go while waiting
+ * @deadline: monotonic time to give up at, or -1
+ * @error: return location for a #GError
+ *
+ * Waits until the object wakes this call (mp_waiter_wake()), the deadline
+ * passes, the client hangs up or the server shuts down. The caller checks
+ * its condition and the deadline again afterwards.
+ *
+ * Returns: %FALSE with @error set when the call must end: the client went
+ *   away (so it must not take anything) or the server is closing.
+ */
+gboolean
+mp_call_wait (MpCall  *call,
+              GMutex  *mutex,
+              gint64   deadline,
+              GError **error)
+{
+  MpServerConn *conn = call->conn;
+  GPollFD fds[2];
+  gint timeout_ms = -1;
+  char buf[64];
+
+  if (g_atomic_int_get (&call->server->closing))
+    goto closing;
+
+  fds[0].fd = conn->wake[0];
+  fds[0].events = G_IO_IN;
+  fds[0].revents = 0;
+  fds[1].fd = conn->socket_fd;
+  fds[1].events = POLLRDHUP;
+  fds[1].revents = 0;
+  if (deadline >= 0)
+    {
+      gint64 remaining = deadline - g_get_monotonic_time ();
+
+      timeout_ms = remaining <= 0 ? 0 : (gint) MIN ((remaining + 999) / 1000, G_MAXINT);
+    }
+
+  g_mutex_unlock (mutex);
+  g_poll (fds, G_N_ELEMENTS (fds), timeout_ms);
+  while (read (conn->wake[0], buf, sizeof buf) > 0)
+    ;
+  g_mutex_lock (mutex);
+
+  if (g_atomic_int_get (&call->server->closing))
+    goto closing;
+  if (fds[1].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
+    {
+      mp_set_error (error, MP_ERROR_FAILED,
+                    "the client went away during the call; nothing was taken on its behalf");
+      return FALSE;
+    }
+  return TRUE;
+
+closing:
+  mp_set_error (error, MP_ERROR_MANAGER_CLOSED,
+                "The manager was shut down while the call was waiting");
+  return FALSE;
+}
+
+gboolean
+mp_call_wait_queued (MpCall  *call,
+                     GMutex  *mutex,
+                     GQueue  *waiters,
+                     gint64   deadline,
+                     GError **error)
+{
+  MpWaiter waiter = { call->conn, FALSE };
+  GList link = { &waiter, NULL, NULL };
+  gboolean ok;
+
+  g_queue_push_tail_link (waiters, &link);
+  ok = mp_call_wait (call, mutex, deadline, error);
+  g_queue_unlink (waiters, &link);
+  return ok;
+}
+
+static void
+conn_wake (MpServerConn *conn)
+{
+  /* a full pipe already says "wake up" */
+  if (write (conn->wake[1], "w", 1) < 0 && errno != EAGAIN)
+    g_debug ("waking a manager call: %s", g_strerror (errno));
+}
+
+void
+mp_waiter_wake (MpWaiter *waiter)
+{
+  conn_wake (waiter->conn);
+}
+
+void
+mp_waiters_wake_all (GQueue *waiters)
+{
+  for (GList *l = waiters->head; l != NULL; l = l->next)
+    mp_waiter_wake (l->data);
+}
+
+/* ------------------------------------------------------------------ */
+/* requests                                                             */
+/* ------------------------------------------------------------------ */
+
+static GVariant *
+reply_error (const GError *error)
+{
+  guint code = MP_ERROR_FAILED;
+  g_autofree char *name = NULL;
+
+  if (error->domain == MP_ERROR)
+    {
+      code = error->code;
+      name = g_strdup (mp_error_code_name (error->code));
+    }
+  else
+    name = g_strdup_printf ("%s:%d", g_quark_to_string (error->domain), error->code);
+  return g_variant_new ("(yv)", MP_REPLY_ERROR,
+                        g_variant_new (MP_MSG_ERROR, code, name, error->message));
+}
+
+/* the arguments after the first @skip, as a new "av" */
+static GVariant *
+args_tail (GVariant *args,
+           gsize     skip)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("av"));
+  gsize n = g_variant_n_children (args);
+
+  for (gsize i = skip; i < n; i++)
+    {
+      g_autoptr(GVariant) child = g_variant_get_child_value (args, i);
+      g_variant_builder_add_value (&builder, child);
+    }
+  return g_variant_ref_sink (g_variant_builder_end (&builder));
+}
+
+static gboolean
+arg_uint64 (GVariant   *args,
+            gsize       i,
+            guint64    *out,
+            GError    **error)
+{
+  g_autoptr(GVariant) wire = NULL;
+  gint64 value;
+
+  if (g_variant_n_children (args) <= i)
+    {
+      mp_set_error (error, MP_ERROR_PROTOCOL, "missing argument %" G_GSIZE_FORMAT, i + 1);
+      return FALSE;
+    }
+  wire = g_variant_get_child_value (args, i);
+  if (!mp_wire_get_int (wire, &value))
+    {
+      g_autoptr(GVariant) inner = g_variant_get_variant (wire);
+
+      if (!g_variant_is_of_type (inner, G_VARIANT_TYPE_UINT64))
+        {
+          mp_set_error (error, MP_ERROR_PROTOCOL, "argument %" G_GSIZE_FORMAT " must be a number", i + 1);
+          return FALSE;
+        }
+      *out = g_variant_get_uint64 (inner);
+      return TRUE;
+    }
+  *out = (guint64) value;
+  return TRUE;
+}
+
+static gboolean
+server_hello (MpServer     *server,
+              MpServerConn *conn,
+              GVariant     *args,
+              GError      **error)
+{
+  g_autoptr(GVariant) anchor = NULL;
+  guint64 nonce;
+  gboolean is_anchor = FALSE;
+
+  if (conn->greeted)
+    {
+      mp_set_error (error, MP_ERROR_PROTOCOL, "hello twice on one connection");
+      return FALSE;
+    }
+  if (g_variant_n_children (args) != 3 || !arg_uint64 (args, 0, &nonce, error))
+    {
+      if (error != NULL && *error == NULL)
+        mp_set_error (error, MP_ERROR_PROTOCOL, "hello takes (nonce, pid, anchor)");
+      return FALSE;
+    }
+  anchor = g_variant_get_child_value (args, 2);
+  if (nonce == 0 || !mp_wire_get_bool (anchor, &is_anchor))
+    {
+      mp_set_error (error, MP_ERROR_PROTOCOL, "hello takes (nonce, pid, anchor)");
+      return FALSE;
+    }
+  conn->nonce = nonce;
+  conn->anchor = is_anchor;
+  conn->greeted = TRUE;
+  return TRUE;
+}
+
+static GVariant *
+server_create (MpServer *server,
+               MpCall   *call,
+               GVariant *args,
+               GError  **error)
+{
+  g_autoptr(GVariant) typeid_wire = NULL;
+  g_autoptr(GVariant) ctor_args = NULL;
+  const MpReferentClass *klass;
+  const char *typeid;
+  MpReferent *referent;
+  MpEntry *entry;
+
+  if (g_variant_n_children (args) < 1)
+    {
+      mp_set_error (error, MP_ERROR_PROTOCOL, "create needs a type id");
+      return NULL;
+    }
+  typeid_wire = g_variant_get_child_value (args, 0);
+  typeid = mp_wire_peek_string (typeid_wire);
+  if (typeid == NULL)
+    {
+      mp_set_error (error, MP_ERROR_PROTOCOL, "create needs a type id");
+      return NULL;
+    }
+  klass = mp_referent_class_lookup (typeid);
+  if (klass == NULL)
+    {
+      mp_set_error (error, MP_ERROR_KEY,
+                    "no type '%s' is registered in the manager; register it with mp_manager_register_type() before mp_main_guard()",
+                    typeid);
+      return NULL;
+    }
+  ctor_args = args_tail (args, 1);
+  referent = mp_referent_new (klass, server, call, ctor_args, error);
+  if (referent == NULL)
+    return NULL;
+
+  entry = g_new0 (MpEntry, 1);
+  entry->referent = referent;
+  g_mutex_lock (&server->lock);
+  entry->id = ++server->next_id;
+  g_hash_table_insert (server->objects, id_key (entry->id), entry);
+  incref_locked (server, call->nonce, entry->id, NULL);
+  g_mutex_unlock (&server->lock);
+
+  return g_variant_new (MP_MSG_PROXY, klass->typeid, entry->id);
+}
+
+static GVariant *
+server_debug_info (MpServer *server)
+{
+  g_autoptr(GPtrArray) counts = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  GHashTableIter iter;
+  gpointer value;
+  guint n_refs = 0;
+
+  g_mutex_lock (&server->lock);
+  g_hash_table_iter_init (&iter, server->objects);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    n_refs += ((MpEntry *) value)->refcount;
+  g_ptr_array_add (counts, g_variant_ref_sink (mp_wire_int (g_hash_table_size (server->objects))));
+  g_mutex_unlock (&server->lock);
+  g_ptr_array_add (counts, g_variant_ref_sink (mp_wire_int (n_refs)));
+  return mp_wire_list (counts);
+}
+
+static void server_stop (MpServer *server);
+
+/* Returns: the reply (RETURN payload or PROXY) or NULL with @error set */
+static GVariant *
+server_method (MpServer     *server,
+               MpServerConn *conn,
+               MpCall       *call,
+               const char   *method,
+               GVariant     *args,
+               MpReplyKind  *kind,
+               GError      **error)
+{
+  guint64 id;
+
+  *kind = MP_REPLY_RETURN;
+  if (strcmp (method, "hello") == 0)
+    return server_hello (server, conn, args, error) ? mp_wire_none () : NULL;
+  if (!conn->greeted)
+    {
+      mp_set_error (error, MP_ERROR_PROTOCOL, "a client must say hello first");
+      return NULL;
+    }
+  call->nonce = conn->nonce;
+
+  if (strcmp (method, "create") == 0)
+    {
+      *kind = MP_REPLY_PROXY;
+      return server_create (server, call, args, error);
+    }
+  if (strcmp (method, "incref") == 0 || strcmp (method, "decref") == 0)
+    {
+      gboolean ok;
+
+      if (!arg_uint64 (args, 0, &id, error))
+        return NULL;
+      if (method[0] == 'i')
+        {
+          g_mutex_lock (&server->lock);
+          ok = incref_locked (server, conn->nonce, id, error);
+          g_mutex_unlock (&server->lock);
+        }
+      else
+        {
+          GPtrArray *dead = dead_new ();
+
+          g_mutex_lock (&server->lock);
+          ok = decref_locked (server, conn->nonce, id, dead, error);
+          g_mutex_unlock (&server->lock);
+          free_dead (dead);
+        }
+      return ok ? mp_wire_none () : NULL;
+    }
+  if (strcmp (method, "debug_info") == 0)
+    return server_debug_info (server);
+  if (strcmp (method, "shutdown") == 0)
+    {
+      conn->stop_after_reply = TRUE;
+      return mp_wire_none ();
+    }
+  if (strcmp (method, "dummy") == 0)
+    return mp_wire_none ();
+
+  mp_set_error (error, MP_ERROR_NOT_EXPOSED,
+                "the manager has no method '%s'; it has create, incref, decref, debug_info, shutdown and dummy",
+                method);
+  return NULL;
+}
+
+typedef struct {
+  MpServer *server;
+  guint64   nonce;
+} PreIncref;
+
+static gboolean
+preincref_token (const MpToken *token,
+                 gpointer       user_data)
+{
+  PreIncref *pre = user_data;
+
+  if (strcmp (token->address, pre->server->address) == 0)
+    incref_locked (pre->server, pre->nonce, token->id, NULL);
+  return TRUE;
+}
+
+/* Returns: (transfer full): the reply to send */
+static GVariant *
+server_handle (MpServer     *server,
+               MpServerConn *conn,
+               GVariant     *request,
+               GPtrArray    *released)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) args = NULL;
+  g_autoptr(GVariant) result = NULL;
+  const char *method;
+  guint64 id, thread;
+  MpReplyKind kind = MP_REPLY_RETURN;
+  MpCall call = { server, conn, conn->nonce, 0, released };
+
+  g_variant_get (request, "(t&s@avt)", &id, &method, &args, &thread);
+  call.thread = thread;
+
+  if (id == MP_SERVER_ID)
+    {
+      result = server_method (server, conn, &call, method, args, &kind, &error);
+      if (result != NULL)
+        g_variant_take_ref (result);
+    }
+  else if (!conn->greeted)
+    mp_set_error (&error, MP_ERROR_PROTOCOL, "a client must say hello first");
+  else
+    {
+      g_autoptr(MpReferent) referent = NULL;
+      MpEntry *entry;
+
+      g_mutex_lock (&server->lock);
+      entry = g_hash_table_lookup (server->objects, &id);
+      if (entry != NULL)
+        referent = mp_referent_ref (entry->referent);
+      g_mutex_unlock (&server->lock);
+
+      if (referent == NULL)
+        mp_set_error (&error, MP_ERROR_KEY,
+                      "no object with id %" G_GUINT64_FORMAT " in the manager (it was freed when its last proxy went away)",
+                      id);
+      else if (mp_referent_invoke (referent, &call, method, args, &result, &error) && result == NULL)
+        result = g_variant_ref_sink (mp_wire_none ());
+    }
+
+  if (error != NULL)
+    return g_variant_ref_sink (reply_error (error));
+
+  if (kind == MP_REPLY_RETURN)
+    {
+      /* proxies handed out now hold a reference for the receiving
+       * process, so the object outlives its removal from a container */
+      PreIncref pre = { server, conn->nonce };
+
+      g_mutex_lock (&server->lock);
+      mp_wire_foreach_token (result, preincref_token, &pre);
+      g_mutex_unlock (&server->lock);
+    }
+  return g_variant_ref_sink (g_variant_new ("(y@v)", kind,
+                                            kind == MP_REPLY_RETURN ? result : g_variant_new_variant (result)));
+}
+
+/* ------------------------------------------------------------------ */
+/* connections                                                          */
+/* ------------------------------------------------------------------ */
+
+static void
+conn_free (MpServerConn *conn)
+{
+  if (conn->connection != NULL)
+    mp_connection_unref (conn->connection);
+  if (conn->wake[0] >= 0)
+    close (conn->wake[0]);
+  if (conn->wake[1] >= 0)
+    close (conn->wake[1]);
+  g_free (conn);
+}
+
+static void
+serve_connection (MpServerConn *conn)
+{
+  MpServer *server = conn->server;
+  g_autoptr(GError) error = NULL;
+
+  if (!mp_connection_authenticate_server (conn->connection, server->authkey,
+                                          MP_CONNECTION_DEFAULT_HANDSHAKE_TIMEOUT, &error))
+    {
+      g_debug ("manager: refused a client: %s", error->message);
+      return;
+    }
+
+  while (!g_atomic_int_get (&server->closing))
+    {
+      g_autoptr(GVariant) request = NULL;
+      g_autoptr(GVariant) reply = NULL;
+      g_autoptr(GPtrArray) released = NULL;
+      gboolean sent;
+
+      request = mp_connection_recv_variant (conn->connection, G_VARIANT_TYPE (MP_MSG_REQUEST),
+                                            -1, &error);
+      if (request == NULL)
+        {
+          /* the end of the stream is the normal goodbye; garbage ends
+           * only this connection */
+          if (!mp_connection_error_is_peer_gone (error))
+            g_debug ("manager: dropping a client: %s", error->message);
+          return;
+        }
+      released = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+      reply = server_handle (server, conn, request, released);
+      sent = mp_connection_send_variant (conn->connection, reply, &error);
+      for (guint i = 0; i < released->len; i++)
+        mp_server_release_wire (server, g_ptr_array_index (released, i));
+      if (conn->stop_after_reply)
+        server_stop (server);
+      if (!sent)
+        {
+          g_debug ("manager: a client left before its reply: %s", error->message);
+          return;
+        }
+    }
+}
+
+static gpointer
+connection_thread (gpointer data)
+{
+  MpServerConn *conn = data;
+  MpServer *server = conn->server;
+
+  serve_connection (conn);
+  if (conn->anchor)
+    client_gone (server, conn->nonce);
+
+  mp_connection_close (conn->connection);
+  g_mutex_lock (&server->lock);
+  g_queue_unlink (&server->conns, &conn->link);
+  conn_free (conn);
+  if (--server->n_threads == 0)
+    g_cond_broadcast (&server->drained);
+  g_mutex_unlock (&server->lock);
+  return NULL;
+}
+
+static gboolean
+start_connection (MpServer     *server,
+                  MpConnection *connection,
+                  GError      **error)
+{
+  MpServerConn *conn = g_new0 (MpServerConn, 1);
+  GThread *thread;
+
+  conn->server = server;
+  conn->connection = connection;
+  conn->socket_fd = g_socket_get_fd (mp_connection_get_socket (connection));
+  conn->wake[0] = conn->wake[1] = -1;
+  conn->link.data = conn;
+  if (!g_unix_open_pipe (conn->wake, FD_CLOEXEC, error) ||
+      !g_unix_set_fd_nonblocking (conn->wake[0], TRUE, error) ||
+      !g_unix_set_fd_nonblocking (conn->wake[1], TRUE, error))
+    {
+      conn_free (conn);
+      return FALSE;
+    }
+
+  g_mutex_lock (&server->lock);
+  if (g_atomic_int_get (&server->closing))
+    {
+      g_mutex_unlock (&server->lock);
+      conn_free (conn);
+      return TRUE;
+    }
+  thread = g_thread_try_new ("mp-manager-client", connection_thread, conn, error);
+  if (thread == NULL)
+    {
+      g_mutex_unlock (&server->lock);
+      conn_free (conn);
+      return FALSE;
+    }
+  g_queue_push_tail_link (&server->conns, &conn->link);
+  server->n_threads++;
+  g_mutex_unlock (&server->lock);
+  g_thread_unref (thread);
+  return TRUE;
+}
+
+/* Stops accepting and ends every connection; safe from any thread. */
+static void
+server_stop (MpServer *server)
+{
+  g_mutex_lock (&server->lock);
+  if (g_atomic_int_get (&server->closing))
+    {
+      g_mutex_unlock (&server->lock);
+      return;
+    }
+  g_atomic_int_set (&server->closing, TRUE);
+  for (GList *l = server->conns.head; l != NULL; l = l->next)
+    {
+      MpServerConn *conn = l->data;
+
+      mp_connection_shutdown (conn->connection);
+      conn_wake (conn);
+    }
+  g_mutex_unlock (&server->lock);
+  mp_listener_shutdown (server->listener);
+}
+
+static gpointer
+lifeline_thread (gpointer data)
+{
+  MpServer *server = data;
+
+  /* the parent never writes: any end of this wait means it is gone or
+   * the server is closing anyway */
+  for (;;)
+    {
+      g_autoptr(GBytes) bytes = mp_connection_recv_bytes (server->lifeline, -1, NULL);
+
+      if (bytes == NULL)
+        break;
+    }
+  server_stop (server);
+  return NULL;
+}
+
+static void
+report (MpConnection *lifeline,
+        const GError *error,
+        const char   *address)
+{
+  GVariant *message;
+
+  if (error == NULL)
+    message = g_variant_new ("(bsus)", TRUE, address, 0, "");
+  else
+    message = g_variant_new ("(bsus)", FALSE, "",
+                             error->domain == MP_ERROR ? (guint) error->code : (guint) MP_ERROR_FAILED,
+                             error->message);
+  if (!mp_connection_send_variant (lifeline, message, NULL))
+    g_debug ("manager: the parent left before the server reported");
+}
+
+static void
+server_free_objects (MpServer *server)
+{
+  GPtrArray *dead = dead_new ();
+  GHashTableIter iter;
+  gpointer value;
+
+  g_mutex_lock (&server->lock);
+  g_hash_table_iter_init (&iter, server->objects);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      g_ptr_array_add (dead, value);
+      g_hash_table_iter_steal (&iter);
+    }
+  g_hash_table_remove_all (server->clients);
+  g_mutex_unlock (&server->lock);
+  free_dead (dead);
+}
+
+static gboolean
+server_run (const char   *address,
+            GBytes       *authkey,
+            MpConnection *lifeline,
+            GError      **error)
+{
+  MpServer server = { 0 };
+  g_autoptr(GError) listen_error = NULL;
+  GThread *watcher;
+
+  server.authkey = authkey;
+  server.lifeline = lifeline;
+  server.listener = mp_listener_new (address, authkey, &listen_error);
+  if (server.listener == NULL)
+    {
+      report (lifeline, listen_error, NULL);
+      g_propagate_error (error, g_steal_pointer (&listen_error));
+      return FALSE;
+    }
+  server.address = g_strdup (mp_listener_get_address (server.listener));
+  g_mutex_init (&server.lock);
+  g_cond_init (&server.drained);
+  server.objects = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  server.clients = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                          (GDestroyNotify) g_hash_table_unref);
+  g_queue_init (&server.conns);
+
+  watcher = g_thread_new ("mp-manager-lifeline", lifeline_thread, &server);
+  report (lifeline, NULL, server.address);
+
+  for (;;)
+    {
+      g_autoptr(GError) accept_error = NULL;
+      MpConnection *connection;
+
+      connection = mp_listener_accept_unauthenticated (server.listener, -1, &accept_error);
+      if (connection == NULL)
+        {
+          if (g_atomic_int_get (&server.closing) ||
+              mp_connection_error_is_peer_gone (accept_error))
+            break;
+          /* e.g. out of descriptors: the clients being served go on */
+          g_warning ("manager at %s: %s", server.address, accept_error->message);
+          continue;
+        }
+      if (!start_connection (&server, connection, &accept_error))
+        g_warning ("manager at %s: %s", server.address, accept_error->message);
+    }
+
+  /* every client thread ends: their sockets are shut and their waits woken */
+  server_stop (&server);
+  g_mutex_lock (&server.lock);
+  while (server.n_threads > 0)
+    g_cond_wait (&server.drained, &server.lock);
+  g_mutex_unlock (&server.lock);
+  mp_connection_shutdown (lifeline);
+  g_thread_join (watcher);
+
+  server_free_objects (&server);
+  mp_listener_close (server.listener);
+  mp_listener_unref (server.listener);
+  g_hash_table_unref (server.objects);
+  g_hash_table_unref (server.clients);
+  g_cond_clear (&server.drained);
+  g_mutex_clear (&server.lock);
+  g_free (server.address);
+  return TRUE;
+}
+
+/* args: address (NULL: a private Unix socket), auth key, the server's end
+ * of the lifeline, the parent's end (to close after a fork) */
+static gboolean
+manager_server_task (MpArgs  *args,
+                     GValue  *result,
+                     GError **error)
+{
+  const char *address = mp_args_get_string (args, 0);
+  GBytes *authkey = g_value_get_boxed (mp_args_get_value (args, 1));
+  int lifeline_fd = (int) mp_args_get_int (args, 2);
+  int parent_fd = (int) mp_args_get_int (args, 3);
+  g_autoptr(MpConnection) lifeline = NULL;
+
+  /* Python's bpo-36368: Ctrl-C in the terminal is for the parent, which
+   * then shuts the server down */
+  signal (SIGINT, SIG_IGN);
+
+  /* a forked server must not keep the parent's end (it would never see
+   * the parent go) nor the parent's connections to other managers */
+  if (!mp_is_spawned_child ())
+    close (parent_fd);
+  mp_client_forget_inherited ();
+
+  lifeline = mp_connection_new_for_fd (lifeline_fd, error);
+  if (lifeline == NULL)
+    return FALSE;
+  return server_run (address, authkey, lifeline, error);
+}
+
+MP_TASK_DEFINE (MP_MANAGER_SERVER_TASK, manager_server_task)

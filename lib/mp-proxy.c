@@ -1,0 +1,1742 @@
+/* mp-proxy.c — proxies: handles on objects that live in a manager
+ *
+ * Python's BaseProxy. A proxy holds a token (typeid, address, id) and turns
+ * every operation into a round trip to the server; what comes back is a
+ * fresh copy. It travels to other processes as its token (a reducer,
+ * registered at load time so spawned children know it) and works there
+ * with that process's own auth key and connections.
+ *
+ * Reference counting (Python's incref/decref): a proxy made by a manager
+ * factory comes with the reference "create" took; a proxy read back from
+ * the server (a nested proxy) comes with one the server took while
+ * replying; any other proxy (rebuilt from a task's arguments, or copied
+ * by fork) takes one on its first call. Each reference belongs to the
+ * process that took it and is given back when the proxy is finalized in
+ * that process, or by the server when the process ends.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "mp-manager-private.h"
+
+struct _MpProxy {
+  GObject          parent_instance;
+
+  char            *typeid;
+  char            *address;
+  guint64          id;
+  GBytes          *authkey;       /* NULL: this process's key */
+  MpManagerState  *state;         /* NULL unless made by a manager here */
+
+  GMutex           lock;
+  GPid             ref_pid;       /* the process holding our reference, 0: none */
+  MpEndpoint      *endpoint;
+  GPid             endpoint_pid;
+};
+
+G_DEFINE_FINAL_TYPE (MpProxy, mp_proxy, G_TYPE_OBJECT)
+
+/* ------------------------------------------------------------------ */
+/* manager state                                                        */
+/* ------------------------------------------------------------------ */
+
+MpManagerState *
+mp_manager_state_new (void)
+{
+  return g_atomic_rc_box_new0 (MpManagerState);
+}
+
+MpManagerState *
+mp_manager_state_ref (MpManagerState *state)
+{
+  return g_atomic_rc_box_acquire (state);
+}
+
+void
+mp_manager_state_unref (MpManagerState *state)
+{
+  g_atomic_rc_box_release (state);
+}
+
+/* ------------------------------------------------------------------ */
+/* the object                                                           */
+/* ------------------------------------------------------------------ */
+
+static GBytes *
+proxy_authkey (MpProxy *self)
+{
+  return self->authkey != NULL ? g_bytes_ref (self->authkey) : mp_get_auth_key ();
+}
+
+/* the endpoint for this process (the cached one may be the parent's) */
+static MpEndpoint *
+proxy_endpoint (MpProxy  *self,
+                GError  **error)
+{
+  MpEndpoint *endpoint = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (self->endpoint != NULL && self->endpoint_pid != getpid ())
+    self->endpoint = NULL;   /* inherited by fork: not ours to unref */
+  if (self->endpoint != NULL && !mp_endpoint_is_usable (self->endpoint))
+    g_clear_pointer (&self->endpoint, mp_endpoint_unref);
+  if (self->endpoint == NULL)
+    {
+      g_autoptr(GBytes) key = proxy_authkey (self);
+
+      self->endpoint = mp_endpoint_get (self->address, key, error);
+      self->endpoint_pid = getpid ();
+    }
+  if (self->endpoint != NULL)
+    endpoint = mp_endpoint_ref (self->endpoint);
+  g_mutex_unlock (&self->lock);
+  return endpoint;
+}
+
+static GVariant *
+args_of (GVariant *first,
+         ...)
+{
+  GVariantBuilder builder;
+  va_list ap;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("av"));
+  va_start (ap, first);
+  for (GVariant *wire = first; wire != NULL; wire = va_arg (ap, GVariant *))
+    g_variant_builder_add_value (&builder, wire);
+  va_end (ap);
+  return g_variant_builder_end (&builder);
+}
+
+static gboolean
+ensure_reference (MpProxy    *self,
+                  MpEndpoint *endpoint,
+                  GError    **error)
+{
+  gboolean ok = TRUE;
+
+  g_mutex_lock (&self->lock);
+  if (self->ref_pid != getpid ())
+    {
+      g_autoptr(GVariant) payload = NULL;
+      MpReplyKind kind;
+
+      ok = mp_endpoint_call (endpoint, MP_SERVER_ID, "incref",
+                             args_of (mp_wire_uint (self->id), NULL), &kind, &payload, error);
+      if (ok)
+        self->ref_pid = getpid ();
+    }
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+/* Calls @method; @args ("av") is consumed if floating. The result is a
+ * "v" wire that may hold proxies the server referenced for us: decode it
+ * with decode_result(), or ignore it only when it cannot hold any. */
+static gboolean
+call_wire (MpProxy     *self,
+           const char  *method,
+           GVariant    *args,
+           GVariant   **result,
+           GError     **error)
+{
+  g_autoptr(GVariant) owned_args = args != NULL ? g_variant_ref_sink (args) : NULL;
+  g_autoptr(MpEndpoint) endpoint = NULL;
+  g_autoptr(GVariant) payload = NULL;
+  MpReplyKind kind;
+
+  if (self->state != NULL && g_atomic_int_get (&self->state->closed))
+    {
+      mp_proxy_set_closed_error (error, self->address, NULL);
+      return FALSE;
+    }
+  endpoint = proxy_endpoint (self, error);
+  if (endpoint == NULL || !ensure_reference (self, endpoint, error))
+    return FALSE;
+  if (!mp_endpoint_call (endpoint, self->id, method, owned_args, &kind, &payload, error))
+    return FALSE;
+  if (kind != MP_REPLY_RETURN)
+    {
+      mp_set_error (error, MP_ERROR_PROTOCOL, "%s.%s() returned an unexpected reply",
+                    self->typeid, method);
+      return FALSE;
+    }
+  if (result != NULL)
+    *result = g_steal_pointer (&payload);
+  return TRUE;
+}
+
+static gboolean
+decode_result (MpProxy   *self,
+               GVariant  *wire,
+               GValue    *out,
+               GError   **error)
+{
+  g_auto(GValue) scratch = G_VALUE_INIT;
+  gboolean ok;
+
+  /* proxies rebuilt from this reply already hold their reference */
+  mp_client_reply_begin (self->address);
+  ok = mp_deserialize_value (wire, out != NULL ? out : &scratch, error);
+  mp_client_reply_end ();
+  return ok;
+}
+
+/* calls a method whose result is a value */
+static gboolean
+call_value (MpProxy     *self,
+            const char  *method,
+            GVariant    *args,
+            GValue      *out,
+            GError     **error)
+{
+  g_autoptr(GVariant) wire = NULL;
+
+  return call_wire (self, method, args, &wire, error) &&
+         decode_result (self, wire, out, error);
+}
+
+/* calls a method whose result is None or ignored and holds no proxy */
+static gboolean
+call_void (MpProxy    *self,
+           const char *method,
+           GVariant   *args,
+           GError    **error)
+{
+  return call_wire (self, method, args, NULL, error);
+}
+
+static gboolean
+call_int (MpProxy    *self,
+          const char *method,
+          GVariant   *args,
+          gint64     *out,
+          GError    **error)
+{
+  g_autoptr(GVariant) wire = NULL;
+
+  if (!call_wire (self, method, args, &wire, error))
+    return FALSE;
+  if (!mp_wire_get_int (wire, out))
+    {
+      mp_set_error (error, MP_ERROR_PROTOCOL, "%s.%s() should return an integer",
+                    self->typeid, method);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+call_bool (MpProxy    *self,
+           const char *method,
+           GVariant   *args,
+           gboolean   *out,
+           GError    **error)
+{
+  g_autoptr(GVariant) wire = NULL;
+  gboolean value;
+
+  if (!call_wire (self, method, args, &wire, error))
+    return FALSE;
+  if (!mp_wire_get_bool (wire, &value))
+    {
+      mp_set_error (error, MP_ERROR_PROTOCOL, "%s.%s() should return a boolean",
+                    self->typeid, method);
+      return FALSE;
+    }
+  if (out != NULL)
+    *out = value;
+  return TRUE;
+}
+
+static GPtrArray *
+call_list (MpProxy    *self,
+           const char *method,
+           GVariant   *args,
+           GError    **error)
+{
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  if (!call_value (self, method, args, &value, error))
+    return NULL;
+  if (!G_VALUE_HOLDS (&value, MP_TYPE_VALUE_LIST))
+    {
+      mp_set_error (error, MP_ERROR_PROTOCOL, "%s.%s() should return a list",
+                    self->typeid, method);
+      return NULL;
+    }
+  return g_value_dup_boxed (&value);
+}
+
+static void
+mp_proxy_finalize (GObject *object)
+{
+  MpProxy *self = MP_PROXY (object);
+  gboolean closed = self->state != NULL && g_atomic_int_get (&self->state->closed);
+  GPid pid = getpid ();
+
+  /* give our reference back; after a fork only the process that took it may */
+  if (self->ref_pid == pid && !closed)
+    {
+      g_autoptr(MpEndpoint) endpoint = proxy_endpoint (self, NULL);
+      g_autoptr(GVariant) payload = NULL;
+      g_autoptr(GError) error = NULL;
+      MpReplyKind kind;
+
+      if (endpoint != NULL &&
+          !mp_endpoint_call (endpoint, MP_SERVER_ID, "decref",
+                             args_of (mp_wire_uint (self->id), NULL), &kind, &payload, &error))
+        g_debug ("decref of %s %" G_GUINT64_FORMAT " failed: %s",
+                 self->typeid, self->id, error->message);
+    }
+  if (self->endpoint != NULL && self->endpoint_pid == pid)
+    mp_endpoint_unref (self->endpoint);
+  g_clear_pointer (&self->state, mp_manager_state_unref);
+  g_clear_pointer (&self->authkey, g_bytes_unref);
+  g_free (self->typeid);
+  g_free (self->address);
+  g_mutex_clear (&self->lock);
+
+  G_OBJECT_CLASS (mp_proxy_parent_class)->finalize (object);
+}
+
+static void
+mp_proxy_class_init (MpProxyClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = mp_proxy_finalize;
+}
+
+static void
+mp_proxy_init (MpProxy *self)
+{
+  g_mutex_init (&self->lock);
+}
+
+/**
+ * mp_proxy_new_internal:
+ * @typeid: the object's type id
+ * @address: its server's address
+ * @id: its id
+ * @authkey: (nullable): the key to use; %NULL for this process's
+ * @state: (nullable): the state of the manager that made it
+ * @holds_ref: whether the server already holds a reference for this
+ *   process on the proxy's behalf
+ *
+ * Returns: (transfer full): a new proxy
+ */
+MpProxy *
+mp_proxy_new_internal (const char     *typeid,
+                       const char     *address,
+                       guint64         id,
+                       GBytes         *authkey,
+                       MpManagerState *state,
+                       gboolean        holds_ref)
+{
+  MpProxy *self = g_object_new (MP_TYPE_PROXY, NULL);
+
+  self->typeid = g_strdup (typeid);
+  self->address = g_strdup (address);
+  self->id = id;
+  self->authkey = authkey != NULL ? g_bytes_ref (authkey) : NULL;
+  self->state = state != NULL ? mp_manager_state_ref (state) : NULL;
+  self->ref_pid = holds_ref ? getpid () : 0;
+  return self;
+}
+
+/* ------------------------------------------------------------------ */
+/* travelling as a token                                                */
+/* ------------------------------------------------------------------ */
+
+static GVariant *
+proxy_reduce (GObject  *object,
+              gpointer  user_data,
+              GError  **error)
+{
+  MpProxy *self = MP_PROXY (object);
+  g_autoptr(GBytes) process_key = mp_get_auth_key ();
+  GVariant *key;
+
+  /* like Python, the key travels only into a process being started, and
+   * only when it is not the process key the child inherits anyway */
+  if (mp_spawning_is_active () && self->authkey != NULL && !g_bytes_equal (self->authkey, process_key))
+    key = g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, self->authkey, TRUE);
+  else
+    key = g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING, NULL, 0, TRUE, NULL, NULL);
+  return g_variant_new ("(sst@ay)", self->typeid, self->address, self->id, key);
+}
+
+static GObject *
+proxy_rebuild (GVariant *state,
+               gpointer  user_data,
+               GError  **error)
+{
+  g_autoptr(GVariant) key_v = NULL;
+  g_autoptr(GBytes) key = NULL;
+  const char *typeid, *address;
+  guint64 id;
+
+  if (!g_variant_is_of_type (state, G_VARIANT_TYPE (MP_PROXY_STATE)))
+    {
+      mp_set_error (error, MP_ERROR_PROTOCOL, "a proxy token must be %s, not %s",
+                    MP_PROXY_STATE, g_variant_get_type_string (state));
+      return NULL;
+    }
+  g_variant_get (state, "(&s&st@ay)", &typeid, &address, &id, &key_v);
+  if (*typeid == '\0' || *address == '\0' || id == 0)
+    {
+      mp_set_error (error, MP_ERROR_PROTOCOL, "a proxy token with an empty field was refused");
+      return NULL;
+    }
+  if (g_variant_get_size (key_v) > 0)
+    key = g_variant_get_data_as_bytes (key_v);
+  return G_OBJECT (mp_proxy_new_internal (typeid, address, id, key, NULL,
+                                          mp_client_reply_holds_ref (address)));
+}
+
+static void
+proxy_register_reducer (void)
+{
+  mp_serialize_register_reducer (MP_TYPE_PROXY, MP_TRANSFER_ALWAYS,
+                                 proxy_reduce, proxy_rebuild, NULL);
+}
+
+MP_INITIALIZER (proxy_register_reducer)
+
+/* ------------------------------------------------------------------ */
+/* generic                                                              */
+/* ------------------------------------------------------------------ */
+
+/**
+ * mp_proxy_get_typeid:
+ * @self: a proxy
+ *
+ * Returns: the type id of its object, e.g. "list" or a registered one
+ */
+const char *
+mp_proxy_get_typeid (MpProxy *self)
+{
+  g_return_val_if_fail (MP_IS_PROXY (self), NULL);
+  return self->typeid;
+}
+
+/**
+ * mp_proxy_get_address:
+ * @self: a proxy
+ *
+ * Returns: the address of its manager
+ */
+const char *
+mp_proxy_get_address (MpProxy *self)
+{
+  g_return_val_if_fail (MP_IS_PROXY (self), NULL);
+  return self->address;
+}
+
+/**
+ * mp_proxy_get_id:
+ * @self: a proxy
+ *
+ * Returns: the id of its object in the manager
+ */
+guint64
+mp_proxy_get_id (MpProxy *self)
+{
+  g_return_val_if_fail (MP_IS_PROXY (self), 0);
+  return self->id;
+}
+
+/**
+ * mp_proxy_call:
+ * @self: a proxy
+ * @method: an exposed method, named as in Python ("append", "__getitem__")
+ * @args: (nullable): its arguments
+ * @result: (out caller-allocates) (optional): an unset #GValue for the
+ *   result (left unset for None)
+ * @error: return location for a #GError
+ *
+ * Calls any exposed method, e.g. one of a registered custom type, or
+ * "#GETVALUE" for a copy of the whole object (Python's _getvalue()).
+ *
+ * Returns: %TRUE, or %FALSE with @error set: %MP_ERROR_NOT_EXPOSED naming
+ *   the exposed methods, %MP_ERROR_REMOTE for a failure in the server
+ *   (see mp_error_get_remote_code()), %MP_ERROR_MANAGER_CLOSED ...
+ */
+gboolean
+mp_proxy_call (MpProxy     *self,
+               const char  *method,
+               MpArgs      *args,
+               GValue      *result,
+               GError     **error)
+{
+  GVariant *wire_args = NULL;
+
+  g_return_val_if_fail (MP_IS_PROXY (self), FALSE);
+  g_return_val_if_fail (method != NULL, FALSE);
+  g_return_val_if_fail (result == NULL || !G_IS_VALUE (result), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (args != NULL)
+    {
+      wire_args = mp_args_serialize (args, error);
+      if (wire_args == NULL)
+        return FALSE;
+    }
+  return call_value (self, method, wire_args, result, error);
+}
+
+/* ------------------------------------------------------------------ */
+/* arguments                                                            */
+/* ------------------------------------------------------------------ */
+
+static GVariant *
+value_wire (const GValue *value,
+            GError      **error)
+{
+  static const GValue none = G_VALUE_INIT;
+
+  return mp_serialize_value (value != NULL ? value : &none, error);
+}
+
+static GVariant *
+list_wire (GPtrArray *items,
+           GError   **error)
+{
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  g_value_init (&value, MP_TYPE_VALUE_LIST);
+  g_value_set_boxed (&value, items);
+  return mp_serialize_value (&value, error);
+}
+
+static GVariant *
+dict_wire (GHashTable *items,
+           GError    **error)
+{
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  g_value_init (&value, MP_TYPE_VALUE_DICT);
+  g_value_set_boxed (&value, items);
+  return mp_serialize_value (&value, error);
+}
+
+/* the args of a call with one value */
+#define WITH_VALUE(value, error, wire, fail) \
+  g_autoptr(GVariant) wire = value_wire ((value), (error)); \
+  if (wire == NULL) \
+    return (fail)
+
+/* ------------------------------------------------------------------ */
+/* list                                                                 */
+/* ------------------------------------------------------------------ */
+
+#define CHECK_PROXY(self, error, fail) \
+  g_return_val_if_fail (MP_IS_PROXY (self), fail); \
+  g_return_val_if_fail ((error) == NULL || *(error) == NULL, fail)
+
+#define CHECK_OUT(out, fail) \
+  g_return_val_if_fail ((out) == NULL || !G_IS_VALUE (out), fail)
+
+/**
+ * mp_list_proxy_append:
+ * @self: a list proxy
+ * @item: (nullable): the value to append (%NULL: None); it is copied
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_list_proxy_append (MpProxy      *self,
+                      const GValue *item,
+                      GError      **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  WITH_VALUE (item, error, wire, FALSE);
+  return call_void (self, "append", args_of (wire, NULL), error);
+}
+
+/**
+ * mp_list_proxy_extend:
+ * @self: a list proxy
+ * @items: (element-type GValue): values to append
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_list_proxy_extend (MpProxy   *self,
+                      GPtrArray *items,
+                      GError   **error)
+{
+  g_autoptr(GVariant) wire = NULL;
+
+  CHECK_PROXY (self, error, FALSE);
+  g_return_val_if_fail (items != NULL, FALSE);
+  wire = list_wire (items, error);
+  return wire != NULL && call_void (self, "extend", args_of (wire, NULL), error);
+}
+
+/**
+ * mp_list_proxy_insert:
+ * @self: a list proxy
+ * @index: where; negative counts from the end; out of range is clamped
+ * @item: (nullable): the value
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_list_proxy_insert (MpProxy      *self,
+                      gint64        index,
+                      const GValue *item,
+                      GError      **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  WITH_VALUE (item, error, wire, FALSE);
+  return call_void (self, "insert", args_of (mp_wire_int (index), wire, NULL), error);
+}
+
+/**
+ * mp_list_proxy_pop:
+ * @self: a list proxy
+ * @index: which item; -1 for the last
+ * @out: (out caller-allocates) (optional): an unset #GValue for the item
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set (%MP_ERROR_REMOTE "[index]"
+ *   for an empty list or a bad index)
+ */
+gboolean
+mp_list_proxy_pop (MpProxy  *self,
+                   gint64    index,
+                   GValue   *out,
+                   GError  **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  CHECK_OUT (out, FALSE);
+  return call_value (self, "pop", args_of (mp_wire_int (index), NULL), out, error);
+}
+
+/**
+ * mp_list_proxy_remove:
+ * @self: a list proxy
+ * @item: (nullable): the value to remove (the first equal one)
+ * @error: return location for a #GError
+ *
+ * Equality is the type's own: registered objects compare by their key
+ * properties.
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_list_proxy_remove (MpProxy      *self,
+                      const GValue *item,
+                      GError      **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  WITH_VALUE (item, error, wire, FALSE);
+  return call_void (self, "remove", args_of (wire, NULL), error);
+}
+
+/**
+ * mp_list_proxy_index:
+ * @self: a list proxy
+ * @item: (nullable): the value to find
+ * @error: return location for a #GError
+ *
+ * Returns: the index of the first equal item, or -1 with @error set
+ */
+gint64
+mp_list_proxy_index (MpProxy      *self,
+                     const GValue *item,
+                     GError      **error)
+{
+  gint64 index;
+
+  CHECK_PROXY (self, error, -1);
+  {
+    WITH_VALUE (item, error, wire, -1);
+    if (!call_int (self, "index", args_of (wire, NULL), &index, error))
+      return -1;
+  }
+  return index;
+}
+
+/**
+ * mp_list_proxy_count:
+ * @self: a list proxy
+ * @item: (nullable): the value to count
+ * @error: return location for a #GError
+ *
+ * Returns: how many items equal @item, or -1 with @error set
+ */
+gint64
+mp_list_proxy_count (MpProxy      *self,
+                     const GValue *item,
+                     GError      **error)
+{
+  gint64 count;
+
+  CHECK_PROXY (self, error, -1);
+  {
+    WITH_VALUE (item, error, wire, -1);
+    if (!call_int (self, "count", args_of (wire, NULL), &count, error))
+      return -1;
+  }
+  return count;
+}
+
+/**
+ * mp_list_proxy_len:
+ * @self: a list proxy
+ * @error: return location for a #GError
+ *
+ * Returns: the length, or -1 with @error set
+ */
+gint64
+mp_list_proxy_len (MpProxy  *self,
+                   GError  **error)
+{
+  gint64 len;
+
+  CHECK_PROXY (self, error, -1);
+  return call_int (self, "__len__", NULL, &len, error) ? len : -1;
+}
+
+/**
+ * mp_list_proxy_get_item:
+ * @self: a list proxy
+ * @index: the index; negative counts from the end
+ * @out: (out caller-allocates): an unset #GValue for a copy of the item
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_list_proxy_get_item (MpProxy  *self,
+                        gint64    index,
+                        GValue   *out,
+                        GError  **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  CHECK_OUT (out, FALSE);
+  return call_value (self, "__getitem__", args_of (mp_wire_int (index), NULL), out, error);
+}
+
+/**
+ * mp_list_proxy_set_item:
+ * @self: a list proxy
+ * @index: the index; negative counts from the end
+ * @item: (nullable): the new value
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_list_proxy_set_item (MpProxy      *self,
+                        gint64        index,
+                        const GValue *item,
+                        GError      **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  WITH_VALUE (item, error, wire, FALSE);
+  return call_void (self, "__setitem__", args_of (mp_wire_int (index), wire, NULL), error);
+}
+
+/**
+ * mp_list_proxy_get_slice:
+ * @self: a list proxy
+ * @start: first index (Python slice rules: negative from the end, clamped)
+ * @stop: index after the last; %G_MAXINT64 for "to the end"
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (element-type GValue): copies of the items
+ *   [start:stop], or %NULL with @error set
+ */
+GPtrArray *
+mp_list_proxy_get_slice (MpProxy  *self,
+                         gint64    start,
+                         gint64    stop,
+                         GError  **error)
+{
+  CHECK_PROXY (self, error, NULL);
+  return call_list (self, "__getitem__", args_of (mp_wire_int (start), mp_wire_int (stop), NULL), error);
+}
+
+/**
+ * mp_list_proxy_set_slice:
+ * @self: a list proxy
+ * @start: first index (Python slice rules)
+ * @stop: index after the last; %G_MAXINT64 for "to the end"
+ * @items: (element-type GValue): the replacement, of any length
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_list_proxy_set_slice (MpProxy   *self,
+                         gint64     start,
+                         gint64     stop,
+                         GPtrArray *items,
+                         GError   **error)
+{
+  g_autoptr(GVariant) wire = NULL;
+
+  CHECK_PROXY (self, error, FALSE);
+  g_return_val_if_fail (items != NULL, FALSE);
+  wire = list_wire (items, error);
+  return wire != NULL &&
+         call_void (self, "__setitem__",
+                    args_of (mp_wire_int (start), mp_wire_int (stop), wire, NULL), error);
+}
+
+/**
+ * mp_list_proxy_reverse:
+ * @self: a list proxy
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_list_proxy_reverse (MpProxy  *self,
+                       GError  **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  return call_void (self, "reverse", NULL, error);
+}
+
+/**
+ * mp_list_proxy_sort:
+ * @self: a list proxy
+ * @error: return location for a #GError
+ *
+ * Sorts numbers, strings, bytes or lists of them (Python's "<"); a list
+ * mixing kinds fails with "[invalid-argument] '<' not supported ..." and
+ * stays as it was.
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_list_proxy_sort (MpProxy  *self,
+                    GError  **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  return call_void (self, "sort", NULL, error);
+}
+
+/**
+ * mp_list_proxy_contains:
+ * @self: a list proxy
+ * @item: (nullable): the value to look for
+ * @contained: (out): whether an equal item is in the list
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_list_proxy_contains (MpProxy      *self,
+                        const GValue *item,
+                        gboolean     *contained,
+                        GError      **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  g_return_val_if_fail (contained != NULL, FALSE);
+  WITH_VALUE (item, error, wire, FALSE);
+  return call_bool (self, "__contains__", args_of (wire, NULL), contained, error);
+}
+
+/**
+ * mp_list_proxy_copy:
+ * @self: a list proxy
+ * @error: return location for a #GError
+ *
+ * Copies the whole list out (Python's `list(proxy)` / `_getvalue()`).
+ *
+ * Returns: (transfer full) (element-type GValue): the copy, or %NULL
+ */
+GPtrArray *
+mp_list_proxy_copy (MpProxy  *self,
+                    GError  **error)
+{
+  CHECK_PROXY (self, error, NULL);
+  return call_list (self, MP_GETVALUE_METHOD, NULL, error);
+}
+
+/* ------------------------------------------------------------------ */
+/* dict                                                                 */
+/* ------------------------------------------------------------------ */
+
+#define CHECK_KEY(key, fail) \
+  g_return_val_if_fail ((key) != NULL && g_utf8_validate ((key), -1, NULL), fail)
+
+/**
+ * mp_dict_proxy_get_item:
+ * @self: a dict proxy
+ * @key: the key
+ * @out: (out caller-allocates): an unset #GValue for a copy of the value
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set ("[key]" for a missing key)
+ */
+gboolean
+mp_dict_proxy_get_item (MpProxy    *self,
+                        const char *key,
+                        GValue     *out,
+                        GError    **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  CHECK_KEY (key, FALSE);
+  CHECK_OUT (out, FALSE);
+  return call_value (self, "__getitem__", args_of (mp_wire_string (key), NULL), out, error);
+}
+
+/**
+ * mp_dict_proxy_set_item:
+ * @self: a dict proxy
+ * @key: the key
+ * @value: (nullable): the value
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_dict_proxy_set_item (MpProxy      *self,
+                        const char   *key,
+                        const GValue *value,
+                        GError      **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  CHECK_KEY (key, FALSE);
+  WITH_VALUE (value, error, wire, FALSE);
+  return call_void (self, "__setitem__", args_of (mp_wire_string (key), wire, NULL), error);
+}
+
+/**
+ * mp_dict_proxy_del_item:
+ * @self: a dict proxy
+ * @key: the key
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set ("[key]" for a missing key)
+ */
+gboolean
+mp_dict_proxy_del_item (MpProxy    *self,
+                        const char *key,
+                        GError    **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  CHECK_KEY (key, FALSE);
+  return call_void (self, "__delitem__", args_of (mp_wire_string (key), NULL), error);
+}
+
+/**
+ * mp_dict_proxy_get:
+ * @self: a dict proxy
+ * @key: the key
+ * @fallback: (nullable): what to return when @key is missing (%NULL: None)
+ * @out: (out caller-allocates): an unset #GValue
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_dict_proxy_get (MpProxy      *self,
+                   const char   *key,
+                   const GValue *fallback,
+                   GValue       *out,
+                   GError      **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  CHECK_KEY (key, FALSE);
+  CHECK_OUT (out, FALSE);
+  WITH_VALUE (fallback, error, wire, FALSE);
+  return call_value (self, "get", args_of (mp_wire_string (key), wire, NULL), out, error);
+}
+
+/**
+ * mp_dict_proxy_keys:
+ * @self: a dict proxy
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (element-type GValue): the keys as string
+ *   GValues, in insertion order, or %NULL with @error set
+ */
+GPtrArray *
+mp_dict_proxy_keys (MpProxy  *self,
+                    GError  **error)
+{
+  CHECK_PROXY (self, error, NULL);
+  return call_list (self, "keys", NULL, error);
+}
+
+/**
+ * mp_dict_proxy_values:
+ * @self: a dict proxy
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (element-type GValue): copies of the values,
+ *   in insertion order, or %NULL with @error set
+ */
+GPtrArray *
+mp_dict_proxy_values (MpProxy  *self,
+                      GError  **error)
+{
+  CHECK_PROXY (self, error, NULL);
+  return call_list (self, "values", NULL, error);
+}
+
+/**
+ * mp_dict_proxy_items:
+ * @self: a dict proxy
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (element-type GValue): one %MP_TYPE_VALUE_LIST
+ *   GValue [key, value] per item, in insertion order, or %NULL
+ */
+GPtrArray *
+mp_dict_proxy_items (MpProxy  *self,
+                     GError  **error)
+{
+  CHECK_PROXY (self, error, NULL);
+  return call_list (self, "items", NULL, error);
+}
+
+/**
+ * mp_dict_proxy_len:
+ * @self: a dict proxy
+ * @error: return location for a #GError
+ *
+ * Returns: the number of items, or -1 with @error set
+ */
+gint64
+mp_dict_proxy_len (MpProxy  *self,
+                   GError  **error)
+{
+  gint64 len;
+
+  CHECK_PROXY (self, error, -1);
+  return call_int (self, "__len__", NULL, &len, error) ? len : -1;
+}
+
+/**
+ * mp_dict_proxy_contains:
+ * @self: a dict proxy
+ * @key: the key
+ * @contained: (out): whether @key is in the dict
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_dict_proxy_contains (MpProxy    *self,
+                        const char *key,
+                        gboolean   *contained,
+                        GError    **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  CHECK_KEY (key, FALSE);
+  g_return_val_if_fail (contained != NULL, FALSE);
+  return call_bool (self, "__contains__", args_of (mp_wire_string (key), NULL), contained, error);
+}
+
+/**
+ * mp_dict_proxy_pop:
+ * @self: a dict proxy
+ * @key: the key
+ * @fallback: (nullable): returned when @key is missing; %NULL: a missing
+ *   key is an error ("[key]"), as in Python without a default
+ * @out: (out caller-allocates) (optional): an unset #GValue
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_dict_proxy_pop (MpProxy      *self,
+                   const char   *key,
+                   const GValue *fallback,
+                   GValue       *out,
+                   GError      **error)
+{
+  g_autoptr(GVariant) wire = NULL;
+
+  CHECK_PROXY (self, error, FALSE);
+  CHECK_KEY (key, FALSE);
+  CHECK_OUT (out, FALSE);
+  if (fallback == NULL)
+    return call_value (self, "pop", args_of (mp_wire_string (key), NULL), out, error);
+  wire = value_wire (fallback, error);
+  return wire != NULL &&
+         call_value (self, "pop", args_of (mp_wire_string (key), wire, NULL), out, error);
+}
+
+/**
+ * mp_dict_proxy_popitem:
+ * @self: a dict proxy
+ * @key: (out) (optional) (transfer full): the key of the last inserted item
+ * @out: (out caller-allocates) (optional): an unset #GValue for its value
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set ("[key]" when empty)
+ */
+gboolean
+mp_dict_proxy_popitem (MpProxy  *self,
+                       char    **key,
+                       GValue   *out,
+                       GError  **error)
+{
+  g_autoptr(GPtrArray) pair = NULL;
+  const GValue *k, *v;
+
+  CHECK_PROXY (self, error, FALSE);
+  g_return_val_if_fail (key == NULL || *key == NULL, FALSE);
+  CHECK_OUT (out, FALSE);
+  pair = call_list (self, "popitem", NULL, error);
+  if (pair == NULL)
+    return FALSE;
+  if (pair->len != 2 || !G_VALUE_HOLDS_STRING ((k = g_ptr_array_index (pair, 0))))
+    {
+      mp_set_error (error, MP_ERROR_PROTOCOL, "dict.popitem() should return a [key, value] pair");
+      return FALSE;
+    }
+  v = g_ptr_array_index (pair, 1);
+  if (key != NULL)
+    *key = g_value_dup_string (k);
+  if (out != NULL && G_IS_VALUE (v))
+    {
+      g_value_init (out, G_VALUE_TYPE (v));
+      g_value_copy (v, out);
+    }
+  return TRUE;
+}
+
+/**
+ * mp_dict_proxy_setdefault:
+ * @self: a dict proxy
+ * @key: the key
+ * @fallback: (nullable): stored under @key when it is missing (%NULL: None)
+ * @out: (out caller-allocates) (optional): an unset #GValue for the value now under @key
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_dict_proxy_setdefault (MpProxy      *self,
+                          const char   *key,
+                          const GValue *fallback,
+                          GValue       *out,
+                          GError      **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  CHECK_KEY (key, FALSE);
+  CHECK_OUT (out, FALSE);
+  WITH_VALUE (fallback, error, wire, FALSE);
+  return call_value (self, "setdefault", args_of (mp_wire_string (key), wire, NULL), out, error);
+}
+
+/**
+ * mp_dict_proxy_update:
+ * @self: a dict proxy
+ * @items: (element-type utf8 GValue): string keys to values
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_dict_proxy_update (MpProxy    *self,
+                      GHashTable *items,
+                      GError    **error)
+{
+  g_autoptr(GVariant) wire = NULL;
+
+  CHECK_PROXY (self, error, FALSE);
+  g_return_val_if_fail (items != NULL, FALSE);
+  wire = dict_wire (items, error);
+  return wire != NULL && call_void (self, "update", args_of (wire, NULL), error);
+}
+
+/**
+ * mp_dict_proxy_clear:
+ * @self: a dict proxy
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_dict_proxy_clear (MpProxy  *self,
+                     GError  **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  return call_void (self, "clear", NULL, error);
+}
+
+/**
+ * mp_dict_proxy_copy:
+ * @self: a dict proxy
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (element-type utf8 GValue): a copy of the whole
+ *   dict (see mp_value_dict_new()), or %NULL with @error set
+ */
+GHashTable *
+mp_dict_proxy_copy (MpProxy  *self,
+                    GError  **error)
+{
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  CHECK_PROXY (self, error, NULL);
+  if (!call_value (self, "copy", NULL, &value, error))
+    return NULL;
+  if (!G_VALUE_HOLDS (&value, MP_TYPE_VALUE_DICT))
+    {
+      mp_set_error (error, MP_ERROR_PROTOCOL, "dict.copy() should return a dict");
+      return NULL;
+    }
+  return g_value_dup_boxed (&value);
+}
+
+/* ------------------------------------------------------------------ */
+/* Namespace                                                            */
+/* ------------------------------------------------------------------ */
+
+/**
+ * mp_namespace_proxy_get:
+ * @self: a Namespace proxy
+ * @name: the attribute
+ * @out: (out caller-allocates): an unset #GValue for a copy of its value
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set ("[key]" for a missing one)
+ */
+gboolean
+mp_namespace_proxy_get (MpProxy    *self,
+                        const char *name,
+                        GValue     *out,
+                        GError    **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  CHECK_KEY (name, FALSE);
+  CHECK_OUT (out, FALSE);
+  return call_value (self, "__getattribute__", args_of (mp_wire_string (name), NULL), out, error);
+}
+
+/**
+ * mp_namespace_proxy_set:
+ * @self: a Namespace proxy
+ * @name: the attribute
+ * @value: (nullable): its new value
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_namespace_proxy_set (MpProxy      *self,
+                        const char   *name,
+                        const GValue *value,
+                        GError      **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  CHECK_KEY (name, FALSE);
+  WITH_VALUE (value, error, wire, FALSE);
+  return call_void (self, "__setattr__", args_of (mp_wire_string (name), wire, NULL), error);
+}
+
+/**
+ * mp_namespace_proxy_del:
+ * @self: a Namespace proxy
+ * @name: the attribute
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_namespace_proxy_del (MpProxy    *self,
+                        const char *name,
+                        GError    **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  CHECK_KEY (name, FALSE);
+  return call_void (self, "__delattr__", args_of (mp_wire_string (name), NULL), error);
+}
+
+/* ------------------------------------------------------------------ */
+/* Value and Array                                                      */
+/* ------------------------------------------------------------------ */
+
+/**
+ * mp_value_proxy_get:
+ * @self: a Value proxy
+ * @out: (out caller-allocates): an unset #GValue for a copy of the value
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_value_proxy_get (MpProxy  *self,
+                    GValue   *out,
+                    GError  **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  CHECK_OUT (out, FALSE);
+  return call_value (self, "get", NULL, out, error);
+}
+
+/**
+ * mp_value_proxy_set:
+ * @self: a Value proxy
+ * @value: (nullable): the new value; like Python's manager Value, any
+ *   type is accepted whatever the typecode
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_value_proxy_set (MpProxy      *self,
+                    const GValue *value,
+                    GError      **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  WITH_VALUE (value, error, wire, FALSE);
+  return call_void (self, "set", args_of (wire, NULL), error);
+}
+
+/**
+ * mp_array_proxy_get_item:
+ * @self: an Array proxy
+ * @index: the index; negative counts from the end
+ * @out: (out caller-allocates): an unset #GValue
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_array_proxy_get_item (MpProxy  *self,
+                         gint64    index,
+                         GValue   *out,
+                         GError  **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  CHECK_OUT (out, FALSE);
+  return call_value (self, "__getitem__", args_of (mp_wire_int (index), NULL), out, error);
+}
+
+/**
+ * mp_array_proxy_set_item:
+ * @self: an Array proxy
+ * @index: the index; negative counts from the end
+ * @value: a number that fits the array's typecode
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set ("[invalid-argument]" for a
+ *   value of the wrong type or out of the typecode's range)
+ */
+gboolean
+mp_array_proxy_set_item (MpProxy      *self,
+                         gint64        index,
+                         const GValue *value,
+                         GError      **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  WITH_VALUE (value, error, wire, FALSE);
+  return call_void (self, "__setitem__", args_of (mp_wire_int (index), wire, NULL), error);
+}
+
+/**
+ * mp_array_proxy_len:
+ * @self: an Array proxy
+ * @error: return location for a #GError
+ *
+ * Returns: the length, or -1 with @error set
+ */
+gint64
+mp_array_proxy_len (MpProxy  *self,
+                    GError  **error)
+{
+  gint64 len;
+
+  CHECK_PROXY (self, error, -1);
+  return call_int (self, "__len__", NULL, &len, error) ? len : -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lock, RLock, Semaphore, BoundedSemaphore (and Condition's lock)      */
+/* ------------------------------------------------------------------ */
+
+/**
+ * mp_lock_proxy_acquire:
+ * @self: a Lock, RLock, Semaphore, BoundedSemaphore or Condition proxy
+ * @blocking: %FALSE to try once
+ * @timeout_us: how long to wait when blocking; -1 for ever
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when acquired; %FALSE with @error unset when it was not
+ *   acquired in time, with @error set on failure
+ */
+gboolean
+mp_lock_proxy_acquire (MpProxy  *self,
+                       gboolean  blocking,
+                       gint64    timeout_us,
+                       GError  **error)
+{
+  gboolean acquired = FALSE;
+
+  CHECK_PROXY (self, error, FALSE);
+  if (!call_bool (self, "acquire",
+                  args_of (mp_wire_bool (blocking), mp_wire_int (timeout_us < 0 ? -1 : timeout_us), NULL),
+                  &acquired, error))
+    return FALSE;
+  return acquired;
+}
+
+/**
+ * mp_lock_proxy_release:
+ * @self: a Lock, RLock, Semaphore, BoundedSemaphore or Condition proxy
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set (releasing an unlocked lock, an
+ *   RLock of another thread, a BoundedSemaphore too often)
+ */
+gboolean
+mp_lock_proxy_release (MpProxy  *self,
+                       GError  **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  return call_void (self, "release", NULL, error);
+}
+
+/* ------------------------------------------------------------------ */
+/* Condition                                                            */
+/* ------------------------------------------------------------------ */
+
+/**
+ * mp_condition_proxy_wait:
+ * @self: a Condition proxy, acquired by this thread
+ * @timeout_us: -1 for ever
+ * @notified: (out) (optional): %FALSE when the wait timed out
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_condition_proxy_wait (MpProxy   *self,
+                         gint64     timeout_us,
+                         gboolean  *notified,
+                         GError   **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  return call_bool (self, "wait", args_of (mp_wire_int (timeout_us < 0 ? -1 : timeout_us), NULL),
+                    notified, error);
+}
+
+/**
+ * mp_condition_proxy_notify:
+ * @self: a Condition proxy, acquired by this thread
+ * @n: how many waiters to wake
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_condition_proxy_notify (MpProxy  *self,
+                           guint     n,
+                           GError  **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  return call_void (self, "notify", args_of (mp_wire_int (n), NULL), error);
+}
+
+/**
+ * mp_condition_proxy_notify_all:
+ * @self: a Condition proxy, acquired by this thread
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_condition_proxy_notify_all (MpProxy  *self,
+                               GError  **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  return call_void (self, "notify_all", NULL, error);
+}
+
+/**
+ * mp_condition_proxy_wait_for:
+ * @self: a Condition proxy, acquired by this thread
+ * @predicate: evaluated here, in the client, with the lock held
+ * @user_data: data for @predicate
+ * @timeout_us: -1 for ever
+ * @satisfied: (out) (optional): the last value of @predicate
+ * @error: return location for a #GError
+ *
+ * Python's ConditionProxy.wait_for(): waits until @predicate holds.
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_condition_proxy_wait_for (MpProxy     *self,
+                             MpPredicate  predicate,
+                             gpointer     user_data,
+                             gint64       timeout_us,
+                             gboolean    *satisfied,
+                             GError     **error)
+{
+  gint64 deadline = mp_deadline_from_timeout (timeout_us);
+  gboolean result;
+
+  CHECK_PROXY (self, error, FALSE);
+  g_return_val_if_fail (predicate != NULL, FALSE);
+
+  result = predicate (user_data);
+  while (!result)
+    {
+      gint64 wait_us = -1;
+
+      if (deadline >= 0)
+        {
+          wait_us = deadline - g_get_monotonic_time ();
+          if (wait_us <= 0)
+            break;
+        }
+      if (!mp_condition_proxy_wait (self, wait_us, NULL, error))
+        return FALSE;
+      result = predicate (user_data);
+    }
+  if (satisfied != NULL)
+    *satisfied = result;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Event                                                                */
+/* ------------------------------------------------------------------ */
+
+/**
+ * mp_event_proxy_set:
+ * @self: an Event proxy
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_event_proxy_set (MpProxy  *self,
+                    GError  **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  return call_void (self, "set", NULL, error);
+}
+
+/**
+ * mp_event_proxy_clear:
+ * @self: an Event proxy
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_event_proxy_clear (MpProxy  *self,
+                      GError  **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  return call_void (self, "clear", NULL, error);
+}
+
+/**
+ * mp_event_proxy_is_set:
+ * @self: an Event proxy
+ * @is_set: (out): the flag
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_event_proxy_is_set (MpProxy   *self,
+                       gboolean  *is_set,
+                       GError   **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  g_return_val_if_fail (is_set != NULL, FALSE);
+  return call_bool (self, "is_set", NULL, is_set, error);
+}
+
+/**
+ * mp_event_proxy_wait:
+ * @self: an Event proxy
+ * @timeout_us: -1 for ever
+ * @is_set: (out) (optional): the flag when the wait ended (%FALSE: timed out)
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_event_proxy_wait (MpProxy   *self,
+                     gint64     timeout_us,
+                     gboolean  *is_set,
+                     GError   **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  return call_bool (self, "wait", args_of (mp_wire_int (timeout_us < 0 ? -1 : timeout_us), NULL),
+                    is_set, error);
+}
+
+/* ------------------------------------------------------------------ */
+/* Barrier                                                              */
+/* ------------------------------------------------------------------ */
+
+/**
+ * mp_barrier_proxy_wait:
+ * @self: a Barrier proxy
+ * @timeout_us: -1 for ever; running out breaks the barrier (as in Python)
+ * @error: return location for a #GError
+ *
+ * Returns: the arrival index (0 .. parties-1), or -1 with @error set
+ *   (%MP_ERROR_BROKEN_BARRIER when aborted, reset or timed out)
+ */
+gint64
+mp_barrier_proxy_wait (MpProxy  *self,
+                       gint64    timeout_us,
+                       GError  **error)
+{
+  gint64 index;
+
+  CHECK_PROXY (self, error, -1);
+  return call_int (self, "wait", args_of (mp_wire_int (timeout_us < 0 ? -1 : timeout_us), NULL),
+                   &index, error) ? index : -1;
+}
+
+/**
+ * mp_barrier_proxy_abort:
+ * @self: a Barrier proxy
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_barrier_proxy_abort (MpProxy  *self,
+                        GError  **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  return call_void (self, "abort", NULL, error);
+}
+
+/**
+ * mp_barrier_proxy_reset:
+ * @self: a Barrier proxy
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_barrier_proxy_reset (MpProxy  *self,
+                        GError  **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  return call_void (self, "reset", NULL, error);
+}
+
+/* ------------------------------------------------------------------ */
+/* Queue                                                                */
+/* ------------------------------------------------------------------ */
+
+/**
+ * mp_queue_proxy_put:
+ * @self: a Queue proxy
+ * @item: (nullable): the value
+ * @block: %FALSE to fail at once when full
+ * @timeout_us: -1 for ever
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set (%MP_ERROR_FULL)
+ */
+gboolean
+mp_queue_proxy_put (MpProxy      *self,
+                    const GValue *item,
+                    gboolean      block,
+                    gint64        timeout_us,
+                    GError      **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  WITH_VALUE (item, error, wire, FALSE);
+  return call_void (self, "put",
+                    args_of (wire, mp_wire_bool (block), mp_wire_int (timeout_us < 0 ? -1 : timeout_us), NULL),
+                    error);
+}
+
+/**
+ * mp_queue_proxy_get:
+ * @self: a Queue proxy
+ * @block: %FALSE to fail at once when empty
+ * @timeout_us: -1 for ever
+ * @out: (out caller-allocates) (optional): an unset #GValue for the item
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set (%MP_ERROR_EMPTY)
+ */
+gboolean
+mp_queue_proxy_get (MpProxy  *self,
+                    gboolean  block,
+                    gint64    timeout_us,
+                    GValue   *out,
+                    GError  **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  CHECK_OUT (out, FALSE);
+  return call_value (self, "get",
+                     args_of (mp_wire_bool (block), mp_wire_int (timeout_us < 0 ? -1 : timeout_us), NULL),
+                     out, error);
+}
+
+/**
+ * mp_queue_proxy_qsize:
+ * @self: a Queue proxy
+ * @error: return location for a #GError
+ *
+ * Returns: the number of items, or -1 with @error set
+ */
+gint64
+mp_queue_proxy_qsize (MpProxy  *self,
+                      GError  **error)
+{
+  gint64 size;
+
+  CHECK_PROXY (self, error, -1);
+  return call_int (self, "qsize", NULL, &size, error) ? size : -1;
+}
+
+/**
+ * mp_queue_proxy_empty:
+ * @self: a Queue proxy
+ * @empty: (out): whether it is empty
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_queue_proxy_empty (MpProxy   *self,
+                      gboolean  *empty,
+                      GError   **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  g_return_val_if_fail (empty != NULL, FALSE);
+  return call_bool (self, "empty", NULL, empty, error);
+}
+
+/**
+ * mp_queue_proxy_full:
+ * @self: a Queue proxy
+ * @full: (out): whether it is full
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+mp_queue_proxy_full (MpProxy   *self,
+                     gboolean  *full,
+                     GError   **error)
+{
+  CHECK_PROXY (self, error, FALSE);
+  g_return_val_if_fail (full != NULL, FALSE);
+  return call_bool (self, "full", NULL, full, error);
+}
