@@ -607,7 +607,7 @@ server_create (MpServer *server,
   entry->referent = referent;
   g_mutex_lock (&server->lock);
   entry->id = ++server->next_id;
-  g_hash_table_insert (server->objects, id_key (entry->id), entry);
+  g_hash_table_insert (server->objects, &entry->id, entry);
   incref_locked (server, call->nonce, entry->id, NULL);
   g_mutex_unlock (&server->lock);
 
@@ -999,7 +999,8 @@ server_run (const char   *address,
   server.address = g_strdup (mp_listener_get_address (server.listener));
   g_mutex_init (&server.lock);
   g_cond_init (&server.drained);
-  server.objects = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  /* keyed by the entry's own id: stealing an entry leaves no key behind */
+  server.objects = g_hash_table_new (g_int64_hash, g_int64_equal);
   server.clients = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
                                           (GDestroyNotify) g_hash_table_unref);
   g_queue_init (&server.conns);
