@@ -762,6 +762,11 @@ write_hostile (const char *dir)
               g_variant_new_parsed ("('FuzzCluster', <{'port': <'high'>}>)"));
   write_wire (dir, "hostile-read-only-property",
               g_variant_new_parsed ("('FuzzCluster', <{'summary': <@ms 'x'>}>)"));
+  /* a manager proxy's token: rebuilt as a proxy, never connected here */
+  write_wire (dir, "proxy-token",
+              g_variant_new_parsed ("('MpProxy', <('list', 'unix:/nonexistent/listener', uint64 3, @ay [])>)"));
+  write_wire (dir, "hostile-proxy-token-empty",
+              g_variant_new_parsed ("('MpProxy', <('', '', uint64 0, @ay [])>)"));
   write_wire (dir, "hostile-bad-reducer-state",
               g_variant_new_parsed ("('FuzzHandle', <('relative', uint64 1)>)"));
   g_variant_builder_add (&dup, "{sv}", "k", g_variant_new_int64 (1));
