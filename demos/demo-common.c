@@ -488,6 +488,8 @@ demo_run (const DemoInfo *info,
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context, info->summary);
   g_option_context_add_main_entries (context, entries, NULL);
+  if (info->extra_options != NULL)
+    g_option_context_add_main_entries (context, info->extra_options, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("%s: %s\n", info->name, error->message);

@@ -34,6 +34,7 @@ typedef struct {
   guint         default_workers;
   DemoHalfFunc  broken;
   DemoHalfFunc  fixed;
+  const GOptionEntry *extra_options;  /* the demo's own, or NULL */
 } DemoInfo;
 
 int            demo_run            (const DemoInfo *info,

@@ -240,6 +240,7 @@ gboolean    mp_endpoint_call           (MpEndpoint     *self,
 void        mp_endpoint_forget         (const char     *address,
                                         GBytes         *authkey);
 void        mp_client_forget_inherited (void);
+GPid        mp_client_pid              (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpEndpoint, mp_endpoint_unref)
 

@@ -64,7 +64,7 @@ struct _MpServer {
 
   GMutex        lock;         /* everything below */
   GCond         drained;
-  GHashTable   *objects;      /* guint64 id -> MpEntry* */
+  GHashTable   *objects;      /* &entry->id -> MpEntry* */
   guint64       next_id;
   GHashTable   *clients;      /* guint64 nonce -> GHashTable (guint64 id -> count) */
   GQueue        conns;
@@ -923,22 +923,78 @@ server_stop (MpServer *server)
   mp_listener_shutdown (server->listener);
 }
 
-static gpointer
-lifeline_thread (gpointer data)
+/* What stops a server besides "shutdown": its parent going away (the
+ * lifeline ends; the parent never writes on it) and SIGTERM or SIGHUP
+ * (MpProcess.terminate(), a terminal closing), which would otherwise kill
+ * it before it removed its socket and directory. */
+typedef struct {
+  GMainContext *context;
+  GThread      *thread;
+  gint          done;     /* atomic */
+} Watcher;
+
+static gboolean
+stop_on_signal (gpointer data)
 {
-  MpServer *server = data;
+  server_stop (data);
+  return G_SOURCE_CONTINUE;
+}
 
-  /* the parent never writes: any end of this wait means it is gone or
-   * the server is closing anyway */
-  for (;;)
-    {
-      g_autoptr(GBytes) bytes = mp_connection_recv_bytes (server->lifeline, -1, NULL);
+static gboolean
+stop_on_lifeline (GSocket      *socket,
+                  GIOCondition  condition,
+                  gpointer      data)
+{
+  server_stop (data);
+  return G_SOURCE_REMOVE;
+}
 
-      if (bytes == NULL)
-        break;
-    }
-  server_stop (server);
+static gpointer
+watcher_thread (gpointer data)
+{
+  Watcher *watcher = data;
+
+  /* not g_main_loop_run(): a quit that comes before it starts is lost */
+  g_main_context_push_thread_default (watcher->context);
+  while (!g_atomic_int_get (&watcher->done))
+    g_main_context_iteration (watcher->context, TRUE);
+  g_main_context_pop_thread_default (watcher->context);
   return NULL;
+}
+
+static void
+watch_source (Watcher     *watcher,
+              GSource     *source,
+              GSourceFunc  func,
+              MpServer    *server)
+{
+  g_source_set_callback (source, func, server, NULL);
+  g_source_attach (source, watcher->context);
+  g_source_unref (source);
+}
+
+static void
+watcher_start (Watcher  *watcher,
+               MpServer *server)
+{
+  watcher->context = g_main_context_new ();
+  watcher->done = FALSE;
+  watch_source (watcher, g_unix_signal_source_new (SIGTERM), stop_on_signal, server);
+  watch_source (watcher, g_unix_signal_source_new (SIGHUP), stop_on_signal, server);
+  watch_source (watcher,
+                g_socket_create_source (mp_connection_get_socket (server->lifeline),
+                                        G_IO_IN | G_IO_HUP | G_IO_ERR, NULL),
+                (GSourceFunc) (void (*) (void)) stop_on_lifeline, server);
+  watcher->thread = g_thread_new ("mp-manager-watcher", watcher_thread, watcher);
+}
+
+static void
+watcher_stop (Watcher *watcher)
+{
+  g_atomic_int_set (&watcher->done, TRUE);
+  g_main_context_wakeup (watcher->context);
+  g_thread_join (watcher->thread);
+  g_main_context_unref (watcher->context);
 }
 
 static void
@@ -985,27 +1041,27 @@ server_run (const char   *address,
 {
   MpServer server = { 0 };
   g_autoptr(GError) listen_error = NULL;
-  GThread *watcher;
+  Watcher watcher;
 
   server.authkey = authkey;
   server.lifeline = lifeline;
   server.listener = mp_listener_new (address, authkey, &listen_error);
   if (server.listener == NULL)
     {
+      /* the parent raises it from the report; the child need not print it */
       report (lifeline, listen_error, NULL);
-      g_propagate_error (error, g_steal_pointer (&listen_error));
-      return FALSE;
+      return TRUE;
     }
   server.address = g_strdup (mp_listener_get_address (server.listener));
   g_mutex_init (&server.lock);
   g_cond_init (&server.drained);
-  /* keyed by the entry's own id: stealing an entry leaves no key behind */
+  /* keyed by &entry->id: entries can be stolen without a key to free */
   server.objects = g_hash_table_new (g_int64_hash, g_int64_equal);
   server.clients = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
                                           (GDestroyNotify) g_hash_table_unref);
   g_queue_init (&server.conns);
 
-  watcher = g_thread_new ("mp-manager-lifeline", lifeline_thread, &server);
+  watcher_start (&watcher, &server);
   report (lifeline, NULL, server.address);
 
   for (;;)
@@ -1033,8 +1089,7 @@ server_run (const char   *address,
   while (server.n_threads > 0)
     g_cond_wait (&server.drained, &server.lock);
   g_mutex_unlock (&server.lock);
-  mp_connection_shutdown (lifeline);
-  g_thread_join (watcher);
+  watcher_stop (&watcher);
 
   server_free_objects (&server);
   mp_listener_close (server.listener);

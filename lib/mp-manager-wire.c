@@ -282,43 +282,50 @@ mp_wire_get_token (GVariant *wire,
   return TRUE;
 }
 
-static gboolean
-may_hold_tokens (const GVariantType *type)
-{
-  if (g_variant_type_is_basic (type))
-    return FALSE;
-  if (g_variant_type_is_array (type))
-    return may_hold_tokens (g_variant_type_element (type));
-  return TRUE;
-}
-
+/* Follows the wire grammar the way mp_deserialize_value() does, so the
+ * server counts exactly the proxies a client will rebuild: inside lists,
+ * dicts and the properties of objects, never inside opaque "(v)" data or
+ * a reducer's private state. */
 static gboolean
 foreach_token (GVariant   *value,
                MpTokenFunc func,
                gpointer    user_data,
                guint       depth)
 {
+  const char *type = g_variant_get_type_string (value);
+  gboolean values_of_dict = FALSE;
   MpToken token;
   gsize n;
 
-  if (depth > WIRE_MAX_DEPTH || !may_hold_tokens (g_variant_get_type (value)))
+  if (depth > WIRE_MAX_DEPTH)
     return TRUE;
-  if (g_variant_is_of_type (value, G_VARIANT_TYPE ("(sv)")) && mp_wire_get_token (value, &token))
-    return func (&token, user_data);
+  if (strcmp (type, "(sv)") == 0)
+    {
+      g_autoptr(GVariant) boxed = NULL;
+      g_autoptr(GVariant) state = NULL;
+
+      if (mp_wire_get_token (value, &token))
+        return func (&token, user_data);
+      boxed = g_variant_get_child_value (value, 1);
+      state = g_variant_get_variant (boxed);
+      if (!g_variant_is_of_type (state, G_VARIANT_TYPE ("a{sv}")))
+        return TRUE;
+      return foreach_token (state, func, user_data, depth + 1);
+    }
+  if (strcmp (type, "a{sv}") == 0)
+    values_of_dict = TRUE;
+  else if (strcmp (type, "av") != 0)
+    return TRUE;
 
   n = g_variant_n_children (value);
   for (gsize i = 0; i < n; i++)
     {
       g_autoptr(GVariant) child = g_variant_get_child_value (value, i);
+      g_autoptr(GVariant) boxed = values_of_dict ? g_variant_get_child_value (child, 1)
+                                                 : g_variant_ref (child);
+      g_autoptr(GVariant) inner = g_variant_get_variant (boxed);
 
-      if (g_variant_is_of_type (child, G_VARIANT_TYPE_VARIANT))
-        {
-          g_autoptr(GVariant) inner = g_variant_get_variant (child);
-
-          if (!foreach_token (inner, func, user_data, depth + 1))
-            return FALSE;
-        }
-      else if (!foreach_token (child, func, user_data, depth + 1))
+      if (!foreach_token (inner, func, user_data, depth + 1))
         return FALSE;
     }
   return TRUE;

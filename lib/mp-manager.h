@@ -13,6 +13,44 @@
 
 G_BEGIN_DECLS
 
+/*
+ * What a manager guarantees (and where it departs from CPython's):
+ *
+ * - Every read through a proxy returns a copy; only the server's object is
+ *   shared. Values travel with the serializer, so only registered types
+ *   are ever instantiated from a peer's bytes. The server keeps stored
+ *   values serialized: it never builds a client's object, except the
+ *   arguments of a registered type's method, which needs them live.
+ * - Errors raised in the server arrive as MP_ERROR_REMOTE with the message
+ *   "[code-name] original message" (mp_error_get_remote_code() gives the
+ *   code back): pop from an empty list is "[index] pop from empty list".
+ *   The documented outcomes keep their own code: MP_ERROR_EMPTY / _FULL
+ *   (Queue), _BROKEN_BARRIER, _TIMEOUT, _NOT_EXPOSED and _MANAGER_CLOSED.
+ * - References (Python's incref/decref): "create" takes one for the proxy
+ *   it returns, a proxy rebuilt in another process takes its own on first
+ *   use, a proxy read back from a container comes with one, finalizing a
+ *   proxy gives its one back; containers keep the objects of the proxies
+ *   stored in them alive. Unlike CPython, references belong to a process:
+ *   when a client process ends, even killed, the server drops the ones it
+ *   still held (CPython keeps them until shutdown).
+ * - A client process that ends while holding a manager Lock or RLock (or
+ *   a Condition's lock) has it released by the server: CPython keeps it
+ *   locked for ever and every other client deadlocks. Like a robust mutex
+ *   this saves the others, but the data the lock guarded may be half
+ *   updated. Semaphores have no owner and are not given back.
+ * - A call blocked in the server (Queue.get, Lock.acquire ...) whose
+ *   client dies ends without taking anything: no queue item is lost. A
+ *   dead party breaks a Barrier, as a timeout does.
+ * - Value ignores its typecode, as CPython's manager Value does; Array
+ *   checks it. Dict keys and Namespace attributes are strings.
+ * - The server stops when asked (mp_manager_shutdown(), or the last unref
+ *   of the manager that started it), when the process that started it
+ *   ends, and on SIGTERM or SIGHUP; it ignores SIGINT (Ctrl-C is for its
+ *   parent). It removes its socket and private directory when it stops.
+ * - After that every proxy call fails with MP_ERROR_MANAGER_CLOSED, at
+ *   once and without hanging (pitfall closed-manager).
+ */
+
 typedef struct _MpProxy MpProxy;
 
 #define MP_TYPE_MANAGER (mp_manager_get_type ())

@@ -4,6 +4,8 @@
  */
 #pragma once
 
+#include <unistd.h>
+
 #include "mpshare.h"
 
 G_BEGIN_DECLS
@@ -43,5 +45,22 @@ void      mp_spawn_run_child        (GBytes       *payload,
 
 /* mp-pool.c: the task every pool worker runs */
 #define MP_POOL_WORKER_TASK "mpshare:pool-worker"
+
+/* How a child of the library ends. _exit() skips atexit handlers (the
+ * parent's state is not ours to flush), and so would skip gcov's: a
+ * coverage build dumps its counters first, or the code that runs only in
+ * children (tasks, pool workers, the manager server) would never count. */
+#ifdef MP_COVERAGE
+void __gcov_dump (void);
+#endif
+
+G_GNUC_NORETURN static inline void
+mp_child_exit (int status)
+{
+#ifdef MP_COVERAGE
+  __gcov_dump ();
+#endif
+  _exit (status);
+}
 
 G_END_DECLS

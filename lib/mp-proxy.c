@@ -18,8 +18,6 @@
  */
 #include "config.h"
 
-#include <string.h>
-#include <unistd.h>
 
 #include "mp-manager-private.h"
 
@@ -80,7 +78,7 @@ proxy_endpoint (MpProxy  *self,
   MpEndpoint *endpoint = NULL;
 
   g_mutex_lock (&self->lock);
-  if (self->endpoint != NULL && self->endpoint_pid != getpid ())
+  if (self->endpoint != NULL && self->endpoint_pid != mp_client_pid ())
     self->endpoint = NULL;   /* inherited by fork: not ours to unref */
   if (self->endpoint != NULL && !mp_endpoint_is_usable (self->endpoint))
     g_clear_pointer (&self->endpoint, mp_endpoint_unref);
@@ -89,7 +87,7 @@ proxy_endpoint (MpProxy  *self,
       g_autoptr(GBytes) key = proxy_authkey (self);
 
       self->endpoint = mp_endpoint_get (self->address, key, error);
-      self->endpoint_pid = getpid ();
+      self->endpoint_pid = mp_client_pid ();
     }
   if (self->endpoint != NULL)
     endpoint = mp_endpoint_ref (self->endpoint);
@@ -120,7 +118,7 @@ ensure_reference (MpProxy    *self,
   gboolean ok = TRUE;
 
   g_mutex_lock (&self->lock);
-  if (self->ref_pid != getpid ())
+  if (self->ref_pid != mp_client_pid ())
     {
       g_autoptr(GVariant) payload = NULL;
       MpReplyKind kind;
@@ -128,7 +126,7 @@ ensure_reference (MpProxy    *self,
       ok = mp_endpoint_call (endpoint, MP_SERVER_ID, "incref",
                              args_of (mp_wire_uint (self->id), NULL), &kind, &payload, error);
       if (ok)
-        self->ref_pid = getpid ();
+        self->ref_pid = mp_client_pid ();
     }
   g_mutex_unlock (&self->lock);
   return ok;
@@ -277,7 +275,7 @@ mp_proxy_finalize (GObject *object)
 {
   MpProxy *self = MP_PROXY (object);
   gboolean closed = self->state != NULL && g_atomic_int_get (&self->state->closed);
-  GPid pid = getpid ();
+  GPid pid = mp_client_pid ();
 
   /* give our reference back; after a fork only the process that took it may */
   if (self->ref_pid == pid && !closed)
@@ -343,7 +341,7 @@ mp_proxy_new_internal (const char     *typeid,
   self->id = id;
   self->authkey = authkey != NULL ? g_bytes_ref (authkey) : NULL;
   self->state = state != NULL ? mp_manager_state_ref (state) : NULL;
-  self->ref_pid = holds_ref ? getpid () : 0;
+  self->ref_pid = holds_ref ? mp_client_pid () : 0;
   return self;
 }
 
@@ -472,7 +470,7 @@ mp_proxy_call (MpProxy     *self,
                GValue      *result,
                GError     **error)
 {
-  GVariant *wire_args = NULL;
+  g_autoptr(GVariant) wire_args = NULL;
 
   g_return_val_if_fail (MP_IS_PROXY (self), FALSE);
   g_return_val_if_fail (method != NULL, FALSE);

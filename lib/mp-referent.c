@@ -2153,7 +2153,8 @@ condition_notify_n (ConditionReferent *self,
     }
   while (n-- > 0 && self->waiters.head != NULL)
     {
-      MpWaiter *waiter = g_queue_pop_head (&self->waiters);
+      /* the links live on the waiters' stacks: unlink, never free */
+      MpWaiter *waiter = g_queue_pop_head_link (&self->waiters)->data;
 
       waiter->flagged = TRUE;
       mp_waiter_wake (waiter);

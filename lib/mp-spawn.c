@@ -121,7 +121,7 @@ exit_without_guard (int status, void *unused)
            "[pitfall missing-main-guard]. Fix: %s.\n",
            (int) getpid (), task, mp_error_fix (MP_ERROR_BOOTSTRAPPING));
   fflush (stderr);
-  _exit (status != 0 ? status : MP_PROCESS_EXIT_FAILED);
+  mp_child_exit (status != 0 ? status : MP_PROCESS_EXIT_FAILED);
 }
 
 __attribute__((constructor)) static void
@@ -188,7 +188,7 @@ mp_main_guard (int    argc,
   if (payload == NULL)
     {
       fprintf (stderr, "mpshare: spawned child %d cannot bootstrap: %s\n", (int) getpid (), error->message);
-      _exit (MP_PROCESS_EXIT_FAILED);
+      mp_child_exit (MP_PROCESS_EXIT_FAILED);
     }
   mp_spawn_run_child (payload, TRUE);
 }
@@ -328,5 +328,5 @@ out:
   g_clear_error (&error);
   fflush (stdout);
   fflush (stderr);
-  _exit (code);
+  mp_child_exit (code);
 }

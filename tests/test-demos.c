@@ -6,8 +6,11 @@
  * reproduced error's code name and key words, the verified result, and the
  * verdict line of the half that ran — and only that half.
  *
- * One row per demo: later demos add a row, nothing else. A second table
- * checks that a half which cannot happen says so and fails the exit status.
+ * One row per demo: later demos add a row, nothing else. A demo with a
+ * second mode adds a variant row (more arguments, its own test paths).
+ * Demos that count lost updates also have their printed counts checked
+ * against each other. A last table checks that a half which cannot
+ * happen says so and fails the exit status.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -53,6 +56,69 @@ static const DemoRow demo_rows[] = {
     { "code   : broken-pool", "terminated abruptly", "[pitfall broken-pool]", NULL },
     { "results: [0, 1, 4, 9, <error>, 25, 36, 49, 64]", "the fresh pool is still healthy",
       NULL } },
+  { "shared-squares", HALF_BROKEN | HALF_FIXED, METHOD_FORK | METHOD_SPAWN,
+    { "squares: [0, 0, 0, 0, 0, 0]\n", "total: 0\n", "all 6 processes exited with 0", NULL },
+    { "squares: [0, 1, 4, 9, 16, 25]\n", "total: 55\n", NULL } },
+  { "inheritance-only", HALF_BROKEN | HALF_FIXED, METHOD_FORK | METHOD_SPAWN,
+    { "code   : inheritance-only", "should only be shared between processes through inheritance",
+      "[pitfall inheritance-only]", NULL },
+    { "squares (one process per task): [0, 1, 4, 9, 16, 25]",
+      "squares (pool initializer): [0, 1, 4, 9, 16, 25]", "max_workers = 3 still holds",
+      "squares (named shared memory): [0, 1, 4, 9, 16, 25]", "all three fixes verified", NULL } },
+  /* deterministic: 3 forced pairs of updates lose exactly 3, every run */
+  { "lost-update", HALF_BROKEN | HALF_FIXED, METHOD_FORK | METHOD_SPAWN,
+    { "final total: 3 (expected 6)", "updates lost: 3 (predicted 3)", "(A's +1 is gone)", NULL },
+    { "final total: 6 (expected 6)", "updates lost: 0 (predicted 0)",
+      "lock? busy (A holds it): waits", NULL } },
+  { "lock-false", HALF_BROKEN | HALF_FIXED, METHOD_FORK | METHOD_SPAWN,
+    { "code   : no-lock", "[pitfall lock-false]", "(measured)", NULL },
+    { "its lock: an MpRLock", "both fixes verified", NULL } },
+  { "manager-squares", HALF_BROKEN | HALF_FIXED, METHOD_FORK | METHOD_SPAWN,
+    { "squared_nums (completion order): [SquaredNum(num=", "=> the list is complete, but the total is ",
+      "workers wrote over each other's updates", NULL },
+    { "SquaredNum(num=5, squared_num=25)", "squared_nums_total: 55\n",
+      "=> checked: the list holds SquaredNum(n, n*n) for n in 0..5 and the total is 55", NULL } },
+  { "cluster-pool", HALF_BROKEN | HALF_FIXED, METHOD_FORK | METHOD_SPAWN,
+    { "job finished. num: 8, squared_num: 64, pid: ", "<- another job was using it too",
+      "jobs ran on a cluster that another job was using at the same time", NULL },
+    { "job finished. num: 8, squared_num: 64, pid: ",
+      "=> checked: 3 clusters served all 9 jobs, never two jobs at once", NULL } },
+  { "cluster-pool-lock", HALF_BROKEN | HALF_FIXED, METHOD_FORK | METHOD_SPAWN,
+    { "(busy)", "=> 9 clusters were made for 9 jobs and none was reused", NULL },
+    { "(available)", "=> checked: 3 clusters served all 9 jobs, all available again", NULL } },
+  { "closed-manager", HALF_BROKEN | HALF_FIXED, METHOD_FORK | METHOD_SPAWN,
+    { "code   : manager-closed", "'ForkAwareLocal' object has no attribute 'connection'",
+      "[pitfall closed-manager]", "=> reading after the scope failed with manager-closed", NULL },
+    { "squares, read after the manager shut down: [",
+      "=> checked: the copy holds the squares of 0..5", NULL } },
+  { "mutate-a-copy", HALF_BROKEN | HALF_FIXED, METHOD_FORK | METHOD_SPAWN,
+    { "num_before: 1, num_changed: 9, num_after: 1", "the change never left the worker", NULL },
+    { "pop     pop list[0]", "lock    lock, fetch list[0]", "nested  list[0] is a Namespace proxy",
+      "server  list[0] is a server-side Num", "=> checked: all 4 ways changed list[0] to 9", NULL } },
+  { "unserializable-handle", HALF_BROKEN | HALF_FIXED, METHOD_FORK | METHOD_SPAWN,
+    { "code   : unserializable", "Cluster.credentials: ", "cannot pickle",
+      "[pitfall unserializable-handle]", "the list stayed empty", NULL },
+    { "the worker's credentials name the project: squares-project",
+      "=> checked: the recipe travelled", NULL } },
+  { "manager-as-argument", HALF_BROKEN | HALF_FIXED, METHOD_FORK | METHOD_SPAWN,
+    { "code   : auth-key-refused", "args[1].manager: ", "disallowed for security reasons",
+      "[pitfall manager-as-argument]", NULL },
+    { "squares appended by the workers, sorted: [0, 1, 4, 9, 16, 25]",
+      "=> checked: the workers reached the manager through the proxy", NULL } },
+};
+
+/* The same demo again with more arguments, as /demos/<demo>/<variant>/... */
+typedef struct {
+  DemoRow     row;
+  const char *variant;
+  const char *args[4];                       /* NULL-terminated */
+} DemoVariant;
+
+static const DemoVariant demo_variants[] = {
+  { { "lost-update", HALF_BROKEN | HALF_FIXED, METHOD_FORK | METHOD_SPAWN,
+      { "(measured)", "vanished, silently", NULL },
+      { "final total: 400000 (expected 400000)", NULL } },
+    "race", { "--race", NULL } },
 };
 
 /* Runs whose outcome must NOT be success: a verdict that cannot fail would
@@ -60,7 +126,7 @@ static const DemoRow demo_rows[] = {
 typedef struct {
   const char *path;
   const char *demo;
-  const char *args[4];     /* NULL-terminated */
+  const char *args[8];     /* NULL-terminated */
   int         status;
   const char *marker;
 } DemoRefusal;
@@ -74,12 +140,23 @@ static const DemoRefusal demo_refusals[] = {
     "--workers must be between 1 and" },
   { "/demos/local-function/bad-start-method", "local-function",
     { "--start-method", "thread", NULL }, 2, "unknown start method 'thread'" },
+  /* one process alone cannot race: the measured loss must be zero, said so */
+  { "/demos/lock-false/one-process-cannot-race", "lock-false",
+    { "--broken", "--workers", "1", "--iterations", "1000", NULL }, 1,
+    "\nbroken: NOT reproduced (no update was lost in 3 runs" },
+  { "/demos/lost-update/race/one-process-cannot-race", "lost-update",
+    { "--broken", "--race", "--workers", "1", "--iterations", "1000", NULL }, 1,
+    "\nbroken: NOT reproduced (no update was lost in 3 runs" },
+  { "/demos/lost-update/bad-iterations", "lost-update",
+    { "--race", "--iterations", "0", NULL }, 1,
+    "\nfixed: NOT verified (--iterations must be between 1 and" },
 };
 
 typedef struct {
   const DemoRow *row;
   Half           half;      /* 0: --help */
   const char    *method;
+  const char * const *extra_args;   /* NULL or NULL-terminated */
 } DemoCase;
 
 typedef struct {
@@ -181,6 +258,54 @@ output_has_verdict (const char *output,
   return output_has (output, line);
 }
 
+/* Demos that count lost updates print pairs of lines
+ *   final total: F (expected E)
+ *   updates lost: L (predicted P | measured)
+ * The numbers must agree: L = E - F, L = P when predicted; a broken half
+ * ends with L > 0 (earlier runs, retried because they lost nothing, have
+ * L = 0); a fixed half never loses one. */
+static void
+check_lost_update_counts (const char *output,
+                          Half        half,
+                          GString    *missing)
+{
+  g_autoptr(GRegex) regex = g_regex_new ("final (?:total|count): (-?\\d+) \\(expected (-?\\d+)\\)\n"
+                                         " *updates lost: (-?\\d+)(?: \\(predicted (-?\\d+)\\))?",
+                                         0, 0, NULL);
+  g_autoptr(GMatchInfo) match = NULL;
+  gint64 lost = -1;
+  guint runs = 0;
+
+  g_assert_nonnull (regex);
+  for (g_regex_match (regex, output, 0, &match); g_match_info_matches (match);
+       g_match_info_next (match, NULL))
+    {
+      g_autofree char *final_text = g_match_info_fetch (match, 1);
+      g_autofree char *expected_text = g_match_info_fetch (match, 2);
+      g_autofree char *lost_text = g_match_info_fetch (match, 3);
+      g_autofree char *predicted_text = g_match_info_fetch (match, 4);
+      gint64 final_total = g_ascii_strtoll (final_text, NULL, 10);
+      gint64 expected = g_ascii_strtoll (expected_text, NULL, 10);
+
+      if (half == HALF_BROKEN && runs > 0 && lost != 0)
+        g_string_append (missing, " (a run after one that lost updates)");
+      lost = g_ascii_strtoll (lost_text, NULL, 10);
+      runs++;
+      if (lost != expected - final_total)
+        g_string_append_printf (missing, " (lost %" G_GINT64_FORMAT " != %"
+                                G_GINT64_FORMAT " - %" G_GINT64_FORMAT ")",
+                                lost, expected, final_total);
+      if (predicted_text != NULL && *predicted_text != '\0' &&
+          lost != g_ascii_strtoll (predicted_text, NULL, 10))
+        g_string_append_printf (missing, " (lost %" G_GINT64_FORMAT
+                                " but predicted %s)", lost, predicted_text);
+      if (half == HALF_FIXED && lost != 0)
+        g_string_append_printf (missing, " (the fix lost %" G_GINT64_FORMAT ")", lost);
+    }
+  if (runs > 0 && half == HALF_BROKEN && lost <= 0)
+    g_string_append (missing, " (no update was lost)");
+}
+
 static void
 test_demo_half (gconstpointer data)
 {
@@ -190,8 +315,8 @@ test_demo_half (gconstpointer data)
   gboolean broken = c->half == HALF_BROKEN;
   const char * const *markers = broken ? c->row->broken_markers
                                        : c->row->fixed_markers;
-  const char *argv[] = { path, broken ? "--broken" : "--fixed",
-                         "--start-method", c->method, NULL };
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *command = NULL;
   g_autoptr(GString) missing = g_string_new (NULL);
   int status = -1;
 
@@ -200,7 +325,15 @@ test_demo_half (gconstpointer data)
       g_test_skip ("MP_DEMO_DIR is not set");
       return;
     }
-  output = run_demo (argv, &status);
+  g_ptr_array_add (argv, path);
+  g_ptr_array_add (argv, (gpointer) (broken ? "--broken" : "--fixed"));
+  g_ptr_array_add (argv, (gpointer) "--start-method");
+  g_ptr_array_add (argv, (gpointer) c->method);
+  for (guint i = 0; c->extra_args != NULL && c->extra_args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) c->extra_args[i]);
+  g_ptr_array_add (argv, NULL);
+  command = g_strjoinv (" ", (char **) argv->pdata);
+  output = run_demo ((const char * const *) argv->pdata, &status);
 
   for (guint i = 0; markers[i] != NULL; i++)
     if (!output_has (output, markers[i]))
@@ -210,11 +343,11 @@ test_demo_half (gconstpointer data)
   /* only the half asked for ran */
   if (output_has (output, broken ? "=== The fixed half ===" : "=== The broken half ==="))
     g_string_append (missing, " (the other half should not have run)");
+  check_lost_update_counts (output, c->half, missing);
 
   if (status != 0 || missing->len > 0)
     {
-      g_test_message ("---- output of %s %s --start-method %s ----\n%s", path,
-                      argv[1], c->method, output);
+      g_test_message ("---- output of %s ----\n%s", command, output);
       g_test_message ("exit status %d; missing:%s", status, missing->str);
     }
   g_assert_cmpint (status, ==, 0);
@@ -268,9 +401,12 @@ test_demo_refusal (gconstpointer data)
   g_assert_true (output_has (output, r->marker));
 }
 
+/* @variant: NULL for the demo's own row, else a name for @extra_args */
 static void
-add_demo_tests (const DemoRow *row,
-                GPtrArray     *cases)
+add_demo_tests (const DemoRow      *row,
+                const char         *variant,
+                const char * const *extra_args,
+                GPtrArray          *cases)
 {
   static const struct { Methods flag; const char *name; } methods[] = {
     { METHOD_FORK, "fork" },
@@ -280,12 +416,19 @@ add_demo_tests (const DemoRow *row,
     { HALF_BROKEN, "broken" },
     { HALF_FIXED, "fixed" },
   };
-  DemoCase *help = g_new0 (DemoCase, 1);
-  g_autofree char *help_path = g_strdup_printf ("/demos/%s/help", row->demo);
+  g_autofree char *prefix = variant != NULL
+                              ? g_strdup_printf ("/demos/%s/%s", row->demo, variant)
+                              : g_strdup_printf ("/demos/%s", row->demo);
 
-  help->row = row;
-  g_ptr_array_add (cases, help);
-  g_test_add_data_func (help_path, help, test_demo_help);
+  if (variant == NULL)
+    {
+      DemoCase *help = g_new0 (DemoCase, 1);
+      g_autofree char *help_path = g_strdup_printf ("%s/help", prefix);
+
+      help->row = row;
+      g_ptr_array_add (cases, help);
+      g_test_add_data_func (help_path, help, test_demo_help);
+    }
 
   for (gsize h = 0; h < G_N_ELEMENTS (halves); h++)
     for (gsize m = 0; m < G_N_ELEMENTS (methods); m++)
@@ -299,9 +442,10 @@ add_demo_tests (const DemoRow *row,
         c->row = row;
         c->half = halves[h].flag;
         c->method = methods[m].name;
+        c->extra_args = extra_args;
         g_ptr_array_add (cases, c);
-        test_path = g_strdup_printf ("/demos/%s/%s/%s", row->demo,
-                                     halves[h].name, methods[m].name);
+        test_path = g_strdup_printf ("%s/%s/%s", prefix, halves[h].name,
+                                     methods[m].name);
         g_test_add_data_func (test_path, c, test_demo_half);
       }
 }
@@ -314,7 +458,10 @@ main (int    argc,
 
   g_test_init (&argc, &argv, NULL);
   for (gsize i = 0; i < G_N_ELEMENTS (demo_rows); i++)
-    add_demo_tests (&demo_rows[i], cases);
+    add_demo_tests (&demo_rows[i], NULL, NULL, cases);
+  for (gsize i = 0; i < G_N_ELEMENTS (demo_variants); i++)
+    add_demo_tests (&demo_variants[i].row, demo_variants[i].variant,
+                    demo_variants[i].args, cases);
   for (gsize i = 0; i < G_N_ELEMENTS (demo_refusals); i++)
     g_test_add_data_func (demo_refusals[i].path, &demo_refusals[i], test_demo_refusal);
   return g_test_run ();

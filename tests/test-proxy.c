@@ -414,10 +414,19 @@ test_list_unserializable (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(MpProxy) list = mp_manager_list (f->manager, NULL, &error);
   g_autoptr(GValue) pointer = mp_value_new (G_TYPE_POINTER);
+  g_autoptr(MpValue) shared = mp_value_create ('i', TRUE, &error);
+  g_autoptr(GValue) synchronized = mp_value_new (MP_TYPE_VALUE);
 
+  g_assert_no_error (error);
   /* refused in the client, before anything is sent */
   g_assert_false (mp_list_proxy_append (list, pointer, &error));
   g_assert_error (error, MP_ERROR, MP_ERROR_UNSERIALIZABLE);
+  g_clear_error (&error);
+
+  /* pitfall inheritance-only: shared memory cannot be stored in a manager */
+  g_value_set_object (synchronized, shared);
+  g_assert_false (mp_list_proxy_append (list, synchronized, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INHERITANCE_ONLY);
   g_clear_error (&error);
   g_assert_cmpint (mp_list_proxy_len (list, &error), ==, 0);
   g_assert_no_error (error);
@@ -1413,6 +1422,25 @@ test_queue_blocking_get (Fixture       *f,
   g_value_unset (&getter.item);
 }
 
+static void
+test_queue_task_done (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpProxy) queue = mp_manager_queue (f->manager, 0, &error);
+  g_autoptr(GValue) item = value_int (1);
+
+  g_assert_no_error (error);
+  g_assert_true (mp_queue_proxy_put (queue, item, TRUE, -1, &error));
+  g_assert_true (mp_queue_proxy_get (queue, TRUE, -1, NULL, &error));
+  g_assert_true (mp_proxy_call (queue, "task_done", NULL, NULL, &error));
+  /* every item put was marked done: join returns at once */
+  g_assert_true (mp_proxy_call (queue, "join", NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (mp_proxy_call (queue, "task_done", NULL, NULL, &error));
+  assert_remote (error, MP_ERROR_INVALID_ARGUMENT, "task_done() called too many times");
+}
+
 /* ------------------------------------------------------------------ */
 /* generic                                                              */
 /* ------------------------------------------------------------------ */
@@ -1498,6 +1526,7 @@ main (int    argc,
   ADD ("/proxy/queue/fifo", test_queue);
   ADD ("/proxy/queue/full", test_queue_full);
   ADD ("/proxy/queue/blocking-get", test_queue_blocking_get);
+  ADD ("/proxy/queue/task-done", test_queue_task_done);
   ADD ("/proxy/not-exposed", test_not_exposed);
   ADD ("/proxy/getvalue", test_getvalue);
 #undef ADD

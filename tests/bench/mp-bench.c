@@ -1,0 +1,587 @@
+/* mp-bench.c — what sharing costs: mpshare beside the floor it stands on
+ *
+ * Every row prints mpshare's figure, the floor measured in the same run
+ * (the bare OS mechanism underneath) and their ratio, so the targets hold
+ * as ratios on a noisy machine. Each figure is the best of --repeats runs:
+ * noise only ever adds time.
+ *
+ * Placement (--pin): a wakeup that crosses CPUs costs far more than one on
+ * the same CPU, so every row that involves two processes says where they
+ * ran. "same" keeps everything on CPU 0; "split" puts the second process
+ * on CPU 1; "none" lets the scheduler choose.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mpshare.h"
+
+typedef enum { PIN_NONE, PIN_SAME, PIN_SPLIT } Pin;
+
+static Pin pin = PIN_SAME;
+static gint64 iterations = 200000;
+static gint64 starts = 200;
+static gint64 repeats = 5;
+
+/* ---- placement: two-process rows say where the processes run ---------- */
+
+static int
+cpu_of_second (void)
+{
+  return pin == PIN_SPLIT && g_get_num_processors () > 1 ? 1 : 0;
+}
+
+static void
+pin_to_cpu (int cpu)
+{
+  cpu_set_t set;
+
+  if (pin == PIN_NONE)
+    return;
+  CPU_ZERO (&set);
+  CPU_SET (cpu, &set);
+  if (sched_setaffinity (0, sizeof set, &set) != 0)
+    g_printerr ("mp-bench: sched_setaffinity: %s\n", g_strerror (errno));
+}
+
+static const char *
+pin_name (void)
+{
+  switch (pin)
+    {
+    case PIN_SAME: return "same CPU";
+    case PIN_SPLIT: return cpu_of_second () == 1 ? "split CPUs" : "split (1 CPU only)";
+    default: return "unpinned";
+    }
+}
+
+/* A started child inherits its parent's CPU. To place children of
+ * MpProcess (which forks inside the library) and of bare fork() alike, the
+ * parent steps onto the second CPU around every fork while a start row
+ * runs with --pin split; both sides of the row pay the same steps. */
+static gboolean steer_children;
+
+static void
+steer_before_fork (void)
+{
+  if (steer_children && pin == PIN_SPLIT)
+    pin_to_cpu (cpu_of_second ());
+}
+
+static void
+steer_after_fork (void)
+{
+  if (steer_children && pin == PIN_SPLIT)
+    pin_to_cpu (0);
+}
+
+/* ---- the table ---------------------------------------------------------- */
+
+#define LABEL_WIDTH 66
+
+static void
+print_header (void)
+{
+  g_print ("%-*s %11s %11s %8s %8s %s\n", LABEL_WIDTH, "operation (vs floor)",
+           "mpshare", "floor", "ratio", "target", "met");
+  g_print ("%-*s %11s %11s %8s %8s %s\n", LABEL_WIDTH, "--------------------",
+           "-------", "-----", "-----", "------", "---");
+}
+
+static const char *
+format_ns (double ns, char *buf, gsize len)
+{
+  if (ns >= 1e6)
+    g_snprintf (buf, len, "%.2f ms", ns / 1e6);
+  else if (ns >= 1e3)
+    g_snprintf (buf, len, "%.1f us", ns / 1e3);
+  else
+    g_snprintf (buf, len, "%.1f ns", ns);
+  return buf;
+}
+
+static guint targets_missed;
+
+/* @target: the largest acceptable mpshare/floor ratio, 0 for none */
+static void
+print_row (const char *operation,
+           const char *floor_name,
+           double      mp_ns,
+           double      floor_ns,
+           double      target)
+{
+  g_autofree char *label = g_strdup_printf ("%s (vs %s)", operation, floor_name);
+  char a[32], b[32], t[16] = "-";
+  double ratio = mp_ns / floor_ns;
+  const char *met = "";
+
+  if (target > 0)
+    {
+      g_snprintf (t, sizeof t, "<= %.1fx", target);
+      met = ratio <= target ? "yes" : "NO";
+      targets_missed += ratio > target;
+    }
+  g_print ("%-*s %11s %11s %7.2fx %8s %s\n", LABEL_WIDTH, label,
+           format_ns (mp_ns, a, sizeof a), format_ns (floor_ns, b, sizeof b),
+           ratio, t, met);
+}
+
+static void
+print_section (const char *title)
+{
+  g_print ("%s\n", title);
+}
+
+/* ---- timing ------------------------------------------------------------- */
+
+typedef void (*LoopFunc) (gpointer data, gint64 n);
+
+static void
+wait_for (pid_t pid)
+{
+  int status;
+
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    g_error ("mp-bench: a loop process failed (status %d)", status);
+}
+
+/* ns per operation of @loop run by @n_procs processes at once; the
+ * processes start together behind a pipe so start-up is not measured */
+static double
+time_loop_once (LoopFunc loop, gpointer data, gint64 n, int n_procs)
+{
+  int go[2];
+  pid_t pids[2];
+  gint64 t0, t1;
+
+  g_assert (n_procs == 1 || n_procs == 2);
+  if (n_procs == 1)
+    {
+      t0 = g_get_monotonic_time ();
+      loop (data, n);
+      t1 = g_get_monotonic_time ();
+      return (t1 - t0) * 1000.0 / n;
+    }
+
+  g_assert (pipe (go) == 0);
+  for (int p = 0; p < n_procs; p++)
+    {
+      pids[p] = fork ();
+      g_assert (pids[p] >= 0);
+      if (pids[p] == 0)
+        {
+          char c;
+
+          pin_to_cpu (p == 0 ? 0 : cpu_of_second ());
+          close (go[1]);
+          if (read (go[0], &c, 1) < 0)
+            _exit (2);
+          loop (data, n);
+          _exit (0);
+        }
+    }
+  close (go[0]);
+  t0 = g_get_monotonic_time ();
+  close (go[1]);   /* EOF releases both at once */
+  for (int p = 0; p < n_procs; p++)
+    wait_for (pids[p]);
+  t1 = g_get_monotonic_time ();
+  return (t1 - t0) * 1000.0 / (n * n_procs);
+}
+
+static double
+time_loop (LoopFunc loop, gpointer data, int n_procs)
+{
+  double best = G_MAXDOUBLE;
+
+  for (gint64 r = 0; r < repeats; r++)
+    {
+      double ns = time_loop_once (loop, data, iterations, n_procs);
+
+      best = MIN (best, ns);
+    }
+  return best;
+}
+
+typedef void (*StartFunc) (gpointer data);
+
+/* ns per start+join of @start, best of the repeats */
+static double
+time_starts (StartFunc start, gpointer data)
+{
+  double best = G_MAXDOUBLE;
+
+  steer_children = TRUE;
+  for (gint64 r = 0; r < repeats; r++)
+    {
+      gint64 t0 = g_get_monotonic_time ();
+      double ns;
+
+      for (gint64 i = 0; i < starts; i++)
+        start (data);
+      ns = (g_get_monotonic_time () - t0) * 1000.0 / starts;
+      best = MIN (best, ns);
+    }
+  steer_children = FALSE;
+  return best;
+}
+
+/* ---- floors: the bare mechanisms ---------------------------------------- */
+
+typedef struct {
+  pthread_mutex_t mutex;
+  gint64          counter;
+  _Atomic gint64  atomic_counter;
+  volatile gint32 cells[16];
+} Floor;
+
+static Floor *
+floor_new (void)
+{
+  Floor *f = mmap (NULL, sizeof *f, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  pthread_mutexattr_t attr;
+
+  g_assert (f != MAP_FAILED);
+  pthread_mutexattr_init (&attr);
+  pthread_mutexattr_setpshared (&attr, PTHREAD_PROCESS_SHARED);
+  pthread_mutexattr_setrobust (&attr, PTHREAD_MUTEX_ROBUST);
+  pthread_mutex_init (&f->mutex, &attr);
+  pthread_mutexattr_destroy (&attr);
+  f->counter = 0;
+  atomic_init (&f->atomic_counter, 0);
+  return f;
+}
+
+static void
+floor_free (Floor *f)
+{
+  pthread_mutex_destroy (&f->mutex);
+  munmap (f, sizeof *f);
+}
+
+static void
+floor_mutex_loop (gpointer data, gint64 n)
+{
+  Floor *f = data;
+
+  for (gint64 i = 0; i < n; i++)
+    {
+      pthread_mutex_lock (&f->mutex);
+      f->counter++;
+      pthread_mutex_unlock (&f->mutex);
+    }
+}
+
+static void
+floor_atomic_loop (gpointer data, gint64 n)
+{
+  Floor *f = data;
+
+  for (gint64 i = 0; i < n; i++)
+    atomic_fetch_add_explicit (&f->atomic_counter, 1, memory_order_relaxed);
+}
+
+/* one element set, then read back: what an array element get/set is */
+static void
+floor_cell_loop (gpointer data, gint64 n)
+{
+  Floor *f = data;
+  gint32 sum = 0;
+
+  for (gint64 i = 0; i < n; i++)
+    {
+      f->cells[i & 15] = (gint32) i;
+      sum += f->cells[(i + 1) & 15];
+    }
+  f->cells[0] = sum;
+}
+
+static void
+floor_locked_cell_loop (gpointer data, gint64 n)
+{
+  Floor *f = data;
+  gint32 sum = 0;
+
+  for (gint64 i = 0; i < n; i++)
+    {
+      pthread_mutex_lock (&f->mutex);
+      f->cells[i & 15] = (gint32) i;
+      pthread_mutex_unlock (&f->mutex);
+      pthread_mutex_lock (&f->mutex);
+      sum += f->cells[(i + 1) & 15];
+      pthread_mutex_unlock (&f->mutex);
+    }
+  f->cells[0] = sum;
+}
+
+static void
+bare_fork_join (gpointer data)
+{
+  pid_t pid = fork ();
+
+  g_assert (pid >= 0);
+  if (pid == 0)
+    _exit (0);
+  wait_for (pid);
+}
+
+/* fork + exec of this very binary (@data: its path), which exits at once
+ * (--exit-now) */
+static void
+bare_fork_exec_join (gpointer data)
+{
+  char *argv[] = { data, (char *) "--exit-now", NULL };
+  pid_t pid = fork ();
+
+  g_assert (pid >= 0);
+  if (pid == 0)
+    {
+      execv (data, argv);
+      _exit (127);
+    }
+  wait_for (pid);
+}
+
+/* ---- mpshare ------------------------------------------------------------ */
+
+static gboolean
+nothing_task (MpArgs *args, GValue *result, GError **error)
+{
+  return TRUE;
+}
+MP_TASK_DEFINE ("bench:nothing", nothing_task)
+
+static void
+mp_start_join (gpointer data)
+{
+  MpStartMethod method = GPOINTER_TO_INT (data);
+  g_autoptr(MpProcess) process = mp_process_new ("bench:nothing", NULL);
+  g_autoptr(GError) error = NULL;
+  int exitcode = -1;
+
+  mp_process_set_start_method (process, method);
+  if (!mp_process_start (process, &error) ||
+      !mp_process_join (process, -1, &error))
+    g_error ("mp-bench: %s", error->message);
+  if (!mp_process_get_exitcode (process, &exitcode) || exitcode != 0)
+    g_error ("mp-bench: a %s child exited with %d",
+             mp_start_method_to_string (method), exitcode);
+}
+
+/* value += 1 the right way: the lock held across read, add and write */
+static void
+mp_locked_increment_loop (gpointer data, gint64 n)
+{
+  MpValue *value = data;
+  MpLockable *lock = MP_LOCKABLE (value);
+
+  for (gint64 i = 0; i < n; i++)
+    {
+      mp_lockable_acquire (lock, MP_WAIT_FOREVER, NULL);
+      mp_value_set_int (value, mp_value_get_int (value, NULL) + 1, NULL);
+      mp_lockable_release (lock, NULL);
+    }
+}
+
+/* one element set, then one read back, each taking the array's lock (or
+ * none for a raw array), as `a[i] = x; y = a[j]` */
+static void
+mp_array_set_get_loop (gpointer data, gint64 n)
+{
+  MpArray *array = data;
+  gint64 sum = 0;
+
+  for (gint64 i = 0; i < n; i++)
+    {
+      mp_array_set_int (array, i & 15, (gint32) i, NULL);
+      sum += mp_array_get_int (array, (i + 1) & 15, NULL);
+    }
+  mp_array_set_int (array, 0, (gint32) sum, NULL);
+}
+
+static MpValue *
+new_counter (void)
+{
+  g_autoptr(GError) error = NULL;
+  MpValue *value = mp_value_create ('q', TRUE, &error);
+
+  if (value == NULL)
+    g_error ("mp-bench: %s", error->message);
+  return value;
+}
+
+static MpArray *
+new_cells (gboolean lock)
+{
+  g_autoptr(GError) error = NULL;
+  MpArray *array = mp_array_create ('i', 16, lock, &error);
+
+  if (array == NULL)
+    g_error ("mp-bench: %s", error->message);
+  return array;
+}
+
+/* ---- the rows ----------------------------------------------------------- */
+
+/* A 2-process loop can only be checked once both have finished: a counter
+ * that missed an increment means the row measured a broken lock. */
+static void
+check_count (MpValue *value, gint64 expected)
+{
+  gint64 got = mp_value_get_int (value, NULL);
+
+  if (got != expected)
+    g_error ("mp-bench: the shared value counted %" G_GINT64_FORMAT
+             ", not %" G_GINT64_FORMAT, got, expected);
+}
+
+static void
+bench_locked_increment (Floor *f)
+{
+  g_autofree char *two = g_strdup_printf ("MpValue locked += 1, 2 processes [%s]", pin_name ());
+  g_autoptr(MpValue) value = new_counter ();
+  double mutex1, atomic1, mp1, mutex2, atomic2, mp2;
+
+  print_section ("shared value: one increment, the lock held across read-modify-write");
+  mutex1 = time_loop (floor_mutex_loop, f, 1);
+  atomic1 = time_loop (floor_atomic_loop, f, 1);
+  mp1 = time_loop (mp_locked_increment_loop, value, 1);
+  check_count (value, iterations * repeats);
+  print_row ("MpValue locked += 1, 1 process", "robust mutex", mp1, mutex1, 2.0);
+  print_row ("MpValue locked += 1, 1 process", "atomic add", mp1, atomic1, 0);
+
+  mp_value_set_int (value, 0, NULL);
+  mutex2 = time_loop (floor_mutex_loop, f, 2);
+  atomic2 = time_loop (floor_atomic_loop, f, 2);
+  mp2 = time_loop (mp_locked_increment_loop, value, 2);
+  check_count (value, 2 * iterations * repeats);
+  print_row (two, "robust mutex", mp2, mutex2, 2.0);
+  print_row (two, "atomic add", mp2, atomic2, 0);
+}
+
+static void
+bench_array_elements (Floor *f)
+{
+  g_autoptr(MpArray) locked = new_cells (TRUE);
+  g_autoptr(MpArray) raw = new_cells (FALSE);
+
+  print_section ("shared array: set one element, get another");
+  print_row ("MpArray set+get, locked, 1 process", "mutex+store/load",
+             time_loop (mp_array_set_get_loop, locked, 1),
+             time_loop (floor_locked_cell_loop, f, 1), 0);
+  print_row ("MpArray set+get, lock=FALSE, 1 process", "plain store/load",
+             time_loop (mp_array_set_get_loop, raw, 1),
+             time_loop (floor_cell_loop, f, 1), 0);
+}
+
+static void
+bench_process_start (void)
+{
+  g_autofree char *fork_label = g_strdup_printf ("MpProcess fork start+join [%s]", pin_name ());
+  g_autofree char *spawn_label = g_strdup_printf ("MpProcess spawn start+join [%s]", pin_name ());
+  /* the real path: valgrind, for one, refuses to exec /proc/self/exe */
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  double bare_fork, bare_exec;
+
+  print_section ("process start + join");
+  bare_fork = time_starts (bare_fork_join, NULL);
+  print_row (fork_label, "fork+waitpid", time_starts (mp_start_join, GINT_TO_POINTER (MP_START_FORK)),
+             bare_fork, 1.5);
+  if (self == NULL)
+    self = g_strdup ("/proc/self/exe");
+  bare_exec = time_starts (bare_fork_exec_join, self);
+  print_row (spawn_label, "fork+exec+waitpid", time_starts (mp_start_join, GINT_TO_POINTER (MP_START_SPAWN)),
+             bare_exec, 2.0);
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+static gboolean
+parse_pin (const char *value, GError **error)
+{
+  if (g_strcmp0 (value, "same") == 0)
+    pin = PIN_SAME;
+  else if (g_strcmp0 (value, "split") == 0)
+    pin = PIN_SPLIT;
+  else if (g_strcmp0 (value, "none") == 0)
+    pin = PIN_NONE;
+  else
+    {
+      mp_set_error (error, MP_ERROR_INVALID_ARGUMENT,
+                    "--pin takes same, split or none, not '%s'", value);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+int
+main (int argc, char **argv)
+{
+  gboolean quick = FALSE;
+  g_autofree char *pin_text = NULL;
+  GOptionEntry entries[] = {
+    { "pin", 0, 0, G_OPTION_ARG_STRING, &pin_text,
+      "Where two-process rows run: same (one CPU, the default), split (two CPUs) or none", "same|split|none" },
+    { "iterations", 'n', 0, G_OPTION_ARG_INT64, &iterations, "Operations per timed loop", "N" },
+    { "starts", 's', 0, G_OPTION_ARG_INT64, &starts, "Process starts per start+join row", "N" },
+    { "repeats", 'r', 0, G_OPTION_ARG_INT64, &repeats, "Runs of each measurement; the best one counts", "N" },
+    { "quick", 'q', 0, G_OPTION_ARG_NONE, &quick, "A few iterations only (smoke test, figures meaningless)", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  Floor *f;
+
+  /* the floor of a spawn row: an exec of this binary that does nothing */
+  if (argc == 2 && strcmp (argv[1], "--exit-now") == 0)
+    return 0;
+
+  mp_main_guard (argc, argv);
+
+  context = g_option_context_new ("- what sharing state between processes costs");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error) ||
+      (pin_text != NULL && !parse_pin (pin_text, &error)))
+    {
+      g_printerr ("mp-bench: %s\n", error->message);
+      return 2;
+    }
+  if (quick)
+    {
+      iterations = 2000;
+      starts = 3;
+      repeats = 1;
+    }
+  if (iterations < 1 || starts < 1 || repeats < 1)
+    {
+      g_printerr ("mp-bench: --iterations, --starts and --repeats must be at least 1\n");
+      return 2;
+    }
+
+  pthread_atfork (steer_before_fork, steer_after_fork, NULL);
+  pin_to_cpu (0);
+
+  g_print ("mp-bench: %" G_GINT64_FORMAT " iterations a loop, %" G_GINT64_FORMAT
+           " starts a start+join row, best of %" G_GINT64_FORMAT
+           ", two-process rows on %s\n\n", iterations, starts, repeats, pin_name ());
+  print_header ();
+  f = floor_new ();
+  bench_locked_increment (f);
+  bench_array_elements (f);
+  floor_free (f);
+  bench_process_start ();
+  g_print ("\n%u target%s missed%s\n", targets_missed, targets_missed == 1 ? "" : "s",
+           quick ? " (--quick: figures are not meaningful)" : "");
+  return 0;
+}

@@ -1,0 +1,1126 @@
+/* test-manager.c — the manager: server lifetime, references, processes,
+ * pools, hostile clients, the closed-manager and manager-as-argument
+ * pitfalls
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "mp-connection.h"
+#include "test-manager-common.h"
+
+#define END G_MININT
+#define CLOSED_WORDS "'ForkAwareLocal' object has no attribute 'connection'"
+/* a backstop for waiting on the server to notice something */
+#define NOTICE_US (30 * G_USEC_PER_SEC)
+
+/* ------------------------------------------------------------------ */
+/* tasks run by children                                                */
+/* ------------------------------------------------------------------ */
+
+/* (list, n): appends n */
+static gboolean
+task_append (MpArgs  *args,
+             GValue  *result,
+             GError **error)
+{
+  MpProxy *list = mp_args_get_object (args, 0);
+  g_auto(GValue) item = G_VALUE_INIT;
+
+  g_value_init (&item, G_TYPE_INT64);
+  g_value_set_int64 (&item, mp_args_get_int (args, 1));
+  return mp_list_proxy_append (list, &item, error);
+}
+
+MP_TASK_DEFINE ("manager-append", task_append)
+
+/* (list, n): appends n * n and returns it (the article's sample 1) */
+static gboolean
+task_square (MpArgs  *args,
+             GValue  *result,
+             GError **error)
+{
+  MpProxy *list = mp_args_get_object (args, 0);
+  gint64 n = mp_args_get_int (args, 1);
+  g_auto(GValue) item = G_VALUE_INIT;
+
+  g_value_init (&item, G_TYPE_INT64);
+  g_value_set_int64 (&item, n * n);
+  if (!mp_list_proxy_append (list, &item, error))
+    return FALSE;
+  g_value_init (result, G_TYPE_INT64);
+  g_value_set_int64 (result, n * n);
+  return TRUE;
+}
+
+MP_TASK_DEFINE ("manager-square", task_square)
+
+/* (list, gate): once the gate opens, the manager is gone: the proxy must
+ * fail with the closed-manager error */
+static gboolean
+task_expect_closed (MpArgs  *args,
+                    GValue  *result,
+                    GError **error)
+{
+  MpProxy *list = mp_args_get_object (args, 0);
+  TestFd *gate = mp_args_get_object (args, 1);
+  g_autoptr(GError) local = NULL;
+
+  if (!test_fd_read_byte (test_fd_get_fd (gate)))
+    {
+      mp_set_error (error, MP_ERROR_FAILED, "the gate closed without opening");
+      return FALSE;
+    }
+  if (mp_list_proxy_len (list, &local) != -1 ||
+      !g_error_matches (local, MP_ERROR, MP_ERROR_MANAGER_CLOSED) ||
+      strstr (local->message, CLOSED_WORDS) == NULL)
+    {
+      mp_set_error (error, MP_ERROR_FAILED, "expected the closed-manager error, got: %s",
+                    local != NULL ? local->message : "success");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+MP_TASK_DEFINE ("manager-expect-closed", task_expect_closed)
+
+/* (barrier): waits; the exit status says whether it passed */
+static gboolean
+task_barrier (MpArgs  *args,
+              GValue  *result,
+              GError **error)
+{
+  return mp_barrier_proxy_wait (mp_args_get_object (args, 0), -1, error) >= 0;
+}
+
+MP_TASK_DEFINE ("manager-barrier", task_barrier)
+
+/* (barrier, queue): meets the parent, then blocks in get until killed or
+ * given an item, which it checks */
+static gboolean
+task_barrier_then_get (MpArgs  *args,
+                       GValue  *result,
+                       GError **error)
+{
+  g_auto(GValue) item = G_VALUE_INIT;
+
+  if (mp_barrier_proxy_wait (mp_args_get_object (args, 0), -1, error) < 0 ||
+      !mp_queue_proxy_get (mp_args_get_object (args, 1), TRUE, -1, &item, error))
+    return FALSE;
+  if (!G_VALUE_HOLDS_STRING (&item) || g_strcmp0 (g_value_get_string (&item), "for the child") != 0)
+    {
+      mp_set_error (error, MP_ERROR_FAILED, "the child got the wrong item");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+MP_TASK_DEFINE ("manager-barrier-then-get", task_barrier_then_get)
+
+/* (lock): takes the lock and exits without releasing it */
+static gboolean
+task_take_lock (MpArgs  *args,
+                GValue  *result,
+                GError **error)
+{
+  return mp_lock_proxy_acquire (mp_args_get_object (args, 0), TRUE, -1, error);
+}
+
+MP_TASK_DEFINE ("manager-take-lock", task_take_lock)
+
+/* (list): item 0 is a dict proxy; writes through it */
+static gboolean
+task_write_nested (MpArgs  *args,
+                   GValue  *result,
+                   GError **error)
+{
+  g_auto(GValue) nested = G_VALUE_INIT;
+  g_auto(GValue) pid = G_VALUE_INIT;
+
+  if (!mp_list_proxy_get_item (mp_args_get_object (args, 0), 0, &nested, error))
+    return FALSE;
+  if (!G_VALUE_HOLDS (&nested, MP_TYPE_PROXY))
+    {
+      mp_set_error (error, MP_ERROR_FAILED, "the nested proxy came back as a %s",
+                    G_VALUE_TYPE_NAME (&nested));
+      return FALSE;
+    }
+  g_value_init (&pid, G_TYPE_INT64);
+  g_value_set_int64 (&pid, getpid ());
+  return mp_dict_proxy_set_item (g_value_get_object (&nested), "writer", &pid, error);
+}
+
+MP_TASK_DEFINE ("manager-write-nested", task_write_nested)
+
+/* (manager): never runs: the manager cannot travel */
+static gboolean
+task_use_manager (MpArgs  *args,
+                  GValue  *result,
+                  GError **error)
+{
+  return TRUE;
+}
+
+MP_TASK_DEFINE ("manager-use-manager", task_use_manager)
+
+/* ------------------------------------------------------------------ */
+/* helpers                                                              */
+/* ------------------------------------------------------------------ */
+
+static void
+run_process (MpStartMethod  method,
+             const char    *task,
+             MpArgs        *args,
+             int            expected_exitcode)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpProcess) process = mp_process_new (task, args);
+  int exitcode = -1;
+
+  mp_process_set_start_method (process, method);
+  g_assert_true (mp_process_start (process, &error));
+  g_assert_no_error (error);
+  g_assert_true (mp_process_join (process, -1, &error));
+  g_assert_no_error (error);
+  g_assert_true (mp_process_get_exitcode (process, &exitcode));
+  g_assert_cmpint (exitcode, ==, expected_exitcode);
+}
+
+static void
+assert_counts (MpManager *manager,
+               guint      objects,
+               guint      refs)
+{
+  g_autoptr(GError) error = NULL;
+  guint n_objects = G_MAXUINT, n_refs = G_MAXUINT;
+
+  g_assert_true (mp_manager_debug_info (manager, &n_objects, &n_refs, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_objects, ==, objects);
+  g_assert_cmpuint (n_refs, ==, refs);
+}
+
+/* The server notices a dead client when its socket ends, a moment after
+ * the kernel closed it: wait for that state, asking the server. */
+static void
+await_counts (MpManager *manager,
+              guint      objects,
+              guint      refs)
+{
+  gint64 deadline = g_get_monotonic_time () + NOTICE_US;
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      guint n_objects, n_refs;
+
+      g_assert_true (mp_manager_debug_info (manager, &n_objects, &n_refs, &error));
+      if (n_objects == objects && n_refs == refs)
+        return;
+
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_thread_yield ();
+    }
+}
+
+static gint64
+barrier_attribute (MpProxy    *barrier,
+                   const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpArgs) args = mp_args_new (G_TYPE_STRING, name, G_TYPE_INVALID);
+  g_auto(GValue) out = G_VALUE_INIT;
+
+  g_assert_true (mp_proxy_call (barrier, "__getattribute__", args, &out, &error));
+  g_assert_no_error (error);
+  if (G_VALUE_HOLDS_BOOLEAN (&out))
+    return g_value_get_boolean (&out);
+  return value_get_int (&out);
+}
+
+static void
+await_barrier (MpProxy    *barrier,
+               const char *name,
+               gint64      value)
+{
+  gint64 deadline = g_get_monotonic_time () + NOTICE_US;
+
+  while (barrier_attribute (barrier, name) != value)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_thread_yield ();
+    }
+}
+
+static void
+assert_closed (const GError *error)
+{
+  g_assert_error (error, MP_ERROR, MP_ERROR_MANAGER_CLOSED);
+  g_assert_nonnull (strstr (error->message, CLOSED_WORDS));
+  g_assert_nonnull (strstr (error->message, mp_error_fix (MP_ERROR_MANAGER_CLOSED)));
+}
+
+static void
+add_both (const char   *path_format,
+          void        (*func) (Fixture *, gconstpointer))
+{
+  static const MpStartMethod methods[] = { MP_START_FORK, MP_START_SPAWN };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (methods); i++)
+    {
+      g_autofree char *path = g_strdup_printf (path_format, mp_start_method_to_string (methods[i]));
+
+      g_test_add (path, Fixture, GINT_TO_POINTER (methods[i]), fixture_setup, func, fixture_teardown);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* lifetime                                                             */
+/* ------------------------------------------------------------------ */
+
+static void
+test_start (gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpManager) manager = mp_manager_new (NULL, NULL);
+  g_autofree char *dir = NULL;
+
+  g_assert_null (mp_manager_get_address (manager));
+  g_assert_false (mp_manager_is_running (manager));
+  g_assert_cmpint (mp_manager_get_server_pid (manager), ==, 0);
+  g_assert_null (mp_manager_list (manager, NULL, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (mp_manager_shutdown (manager, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  mp_manager_set_start_method (manager, TEST_METHOD (data));
+  g_assert_true (mp_manager_start (manager, &error));
+  g_assert_no_error (error);
+  g_assert_true (mp_manager_is_running (manager));
+  g_assert_cmpint (mp_manager_get_server_pid (manager), >, 0);
+  g_assert_cmpint (mp_manager_get_server_pid (manager), !=, getpid ());
+  dir = manager_private_dir (manager);
+  g_assert_true (g_file_test (dir, G_FILE_TEST_IS_DIR));
+
+  g_assert_false (mp_manager_start (manager, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_assert_true (mp_manager_shutdown (manager, &error));
+  g_assert_true (mp_manager_shutdown (manager, &error));
+  g_assert_no_error (error);
+  g_assert_false (mp_manager_is_running (manager));
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  test_assert_no_children ();
+
+  g_assert_false (mp_manager_start (manager, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_bad_address (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpManager) manager = mp_manager_new ("unix:relative/path", NULL);
+
+  g_assert_false (mp_manager_start (manager, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_assert_false (mp_manager_is_running (manager));
+  test_assert_no_children ();
+}
+
+/* ------------------------------------------------------------------ */
+/* the closed-manager pitfall                                           */
+/* ------------------------------------------------------------------ */
+
+static void
+test_closed_parent (gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpProxy) list = NULL;
+  g_autoptr(MpProxy) dict = NULL;
+  g_autoptr(MpProxy) queue = NULL;
+  g_autoptr(MpProxy) lock = NULL;
+  g_autoptr(MpProxy) value = NULL;
+  g_autoptr(GValue) one = value_int (1);
+  g_autofree char *dir = NULL;
+  g_auto(GValue) out = G_VALUE_INIT;
+  g_autoptr(GPtrArray) copy = NULL;
+
+  {
+    g_autoptr(MpManager) manager = mp_manager_new (NULL, NULL);
+
+    mp_manager_set_start_method (manager, TEST_METHOD (data));
+    g_assert_true (mp_manager_start (manager, &error));
+    dir = manager_private_dir (manager);
+    list = mp_manager_list (manager, NULL, &error);
+    dict = mp_manager_dict (manager, NULL, &error);
+    queue = mp_manager_queue (manager, 0, &error);
+    lock = mp_manager_lock (manager, &error);
+    value = mp_manager_value (manager, 'i', one, &error);
+    g_assert_no_error (error);
+    g_assert_true (mp_list_proxy_append (list, one, &error));
+    /* the fix: copy the results out while the manager lives */
+    copy = mp_list_proxy_copy (list, &error);
+    g_assert_no_error (error);
+  }
+  /* the scope ended: the server is gone, nothing is left behind */
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  test_assert_no_children ();
+  assert_int_list (copy, 1, END);
+
+  g_assert_cmpint (mp_list_proxy_len (list, &error), ==, -1);
+  assert_closed (error);
+  g_clear_error (&error);
+  g_assert_false (mp_list_proxy_append (list, one, &error));
+  assert_closed (error);
+  g_clear_error (&error);
+  g_assert_false (mp_dict_proxy_get_item (dict, "a", &out, &error));
+  assert_closed (error);
+  g_clear_error (&error);
+  g_assert_false (mp_queue_proxy_get (queue, TRUE, -1, &out, &error));
+  assert_closed (error);
+  g_clear_error (&error);
+  g_assert_false (mp_lock_proxy_acquire (lock, TRUE, -1, &error));
+  assert_closed (error);
+  g_clear_error (&error);
+  g_assert_false (mp_value_proxy_get (value, &out, &error));
+  assert_closed (error);
+}
+
+static void
+test_closed_child (gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpManager) manager = mp_manager_new (NULL, NULL);
+  g_autoptr(MpProxy) list = NULL;
+  g_autoptr(MpProcess) child = NULL;
+  g_autoptr(MpArgs) args = NULL;
+  g_autoptr(TestFd) gate_fd = NULL;
+  TestPipe gate;
+  int exitcode = -1;
+
+  g_assert_true (mp_manager_start (manager, &error));
+  list = mp_manager_list (manager, NULL, &error);
+  g_assert_no_error (error);
+
+  test_pipe_open (&gate);
+  gate_fd = test_fd_new (gate.read_end);
+  args = mp_args_new (MP_TYPE_PROXY, list, TEST_TYPE_FD, gate_fd, G_TYPE_INVALID);
+  child = mp_process_new ("manager-expect-closed", args);
+  mp_process_set_start_method (child, TEST_METHOD (data));
+  g_assert_true (mp_process_start (child, &error));
+  g_assert_no_error (error);
+
+  /* the parent ends the manager while the child still holds a proxy */
+  g_assert_true (mp_manager_shutdown (manager, &error));
+  g_assert_no_error (error);
+  test_pipe_release (&gate);
+  g_assert_true (mp_process_join (child, -1, &error));
+  g_assert_true (mp_process_get_exitcode (child, &exitcode));
+  g_assert_cmpint (exitcode, ==, 0);
+  test_pipe_close (&gate);
+}
+
+static void
+test_closed_server_died (gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpManager) manager = mp_manager_new (NULL, NULL);
+  g_autoptr(MpProxy) list = NULL;
+  g_autoptr(MpProxy) other = NULL;
+  g_autofree char *dir = NULL;
+
+  mp_manager_set_start_method (manager, TEST_METHOD (data));
+  g_assert_true (mp_manager_start (manager, &error));
+  dir = manager_private_dir (manager);
+  list = mp_manager_list (manager, NULL, &error);
+  other = mp_manager_list (manager, NULL, &error);
+  g_assert_cmpint (mp_list_proxy_len (list, &error), ==, 0);
+  g_assert_no_error (error);
+
+  /* the server dies without a word: no shutdown, no cleanup of its own */
+  g_assert_cmpint (kill (mp_manager_get_server_pid (manager), SIGKILL), ==, 0);
+  /* an idle connection finds the end of the stream */
+  g_assert_cmpint (mp_list_proxy_len (list, &error), ==, -1);
+  assert_closed (error);
+  g_clear_error (&error);
+  /* and a new connection finds nobody listening */
+  g_assert_cmpint (mp_list_proxy_len (other, &error), ==, -1);
+  assert_closed (error);
+  g_clear_error (&error);
+
+  /* the manager reaps the server and removes what it left */
+  g_clear_object (&manager);
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  test_assert_no_children ();
+  g_assert_cmpint (mp_list_proxy_len (list, &error), ==, -1);
+  assert_closed (error);
+}
+
+/* ------------------------------------------------------------------ */
+/* references                                                           */
+/* ------------------------------------------------------------------ */
+
+static void
+test_refcount_release (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpProxy) list = mp_manager_list (f->manager, NULL, &error);
+  g_autoptr(MpProxy) dict = mp_manager_dict (f->manager, NULL, &error);
+  g_autoptr(MpProxy) lock = mp_manager_lock (f->manager, &error);
+  g_autoptr(MpArgs) args = NULL;
+
+  g_assert_no_error (error);
+  assert_counts (f->manager, 3, 3);
+
+  /* a child takes a reference of its own and gives it back */
+  args = mp_args_new (MP_TYPE_PROXY, list, G_TYPE_INT64, G_GINT64_CONSTANT (7), G_TYPE_INVALID);
+  run_process (MP_START_FORK, "manager-append", args, 0);
+  assert_counts (f->manager, 3, 3);
+  assert_list_proxy_ints (list, 7, END);
+
+  g_clear_object (&dict);
+  assert_counts (f->manager, 2, 2);
+  g_clear_object (&lock);
+  g_clear_pointer (&args, mp_args_unref);
+  g_clear_object (&list);
+  assert_counts (f->manager, 0, 0);
+}
+
+static void
+test_nested_proxy (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpProxy) list = mp_manager_list (f->manager, NULL, &error);
+  g_autoptr(MpProxy) dict = mp_manager_dict (f->manager, NULL, &error);
+  g_autoptr(GValue) stored = value_proxy (dict);
+  g_autoptr(GValue) one = value_int (1);
+  g_autoptr(MpArgs) args = NULL;
+  g_auto(GValue) out = G_VALUE_INIT;
+  g_auto(GValue) writer = G_VALUE_INIT;
+  MpProxy *nested;
+
+  g_assert_no_error (error);
+  g_assert_true (mp_list_proxy_append (list, stored, &error));
+  g_clear_pointer (&stored, mp_value_free);
+
+  /* read back, it is still a proxy of the same object, not a copy */
+  g_assert_true (mp_list_proxy_get_item (list, 0, &out, &error));
+  g_assert_no_error (error);
+  g_assert_true (G_VALUE_HOLDS (&out, MP_TYPE_PROXY));
+  nested = g_value_get_object (&out);
+  g_assert_true (nested != dict);
+  g_assert_cmpuint (mp_proxy_get_id (nested), ==, mp_proxy_get_id (dict));
+  g_assert_cmpstr (mp_proxy_get_typeid (nested), ==, "dict");
+  g_assert_true (mp_dict_proxy_set_item (nested, "k", one, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (mp_dict_proxy_len (dict, &error), ==, 1);
+  g_value_unset (&out);
+
+  /* through a child too */
+  args = mp_args_new (MP_TYPE_PROXY, list, G_TYPE_INVALID);
+  run_process (MP_START_SPAWN, "manager-write-nested", args, 0);
+  g_assert_true (mp_dict_proxy_get_item (dict, "writer", &writer, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (value_get_int (&writer), >, 0);
+
+  /* the list keeps the dict alive after its last proxy is gone */
+  g_clear_object (&dict);
+  assert_counts (f->manager, 2, 2);
+  g_assert_true (mp_list_proxy_pop (list, 0, &out, &error));
+  g_assert_no_error (error);
+  nested = g_value_get_object (&out);
+  assert_counts (f->manager, 2, 2);
+  g_assert_cmpint (mp_dict_proxy_len (nested, &error), ==, 2);
+  g_assert_no_error (error);
+  g_value_unset (&out);
+  assert_counts (f->manager, 1, 1);
+
+  /* a freed container releases what it held, nested at any depth */
+  dict = mp_manager_dict (f->manager, NULL, &error);
+  stored = mp_value_new (MP_TYPE_VALUE_LIST);
+  g_value_take_boxed (stored, mp_value_list_new ());
+  g_ptr_array_add (g_value_get_boxed (stored), value_proxy (dict));
+  g_assert_true (mp_list_proxy_append (list, stored, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&stored, mp_value_free);
+  g_clear_object (&dict);
+  assert_counts (f->manager, 2, 2);
+  g_clear_pointer (&args, mp_args_unref);
+  g_clear_object (&list);
+  assert_counts (f->manager, 0, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* processes and pools                                                  */
+/* ------------------------------------------------------------------ */
+
+static void
+test_process_args (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpProxy) list = mp_manager_list (f->manager, NULL, &error);
+
+  g_assert_no_error (error);
+  for (gint64 i = 1; i <= 2; i++)
+    {
+      g_autoptr(MpArgs) args = mp_args_new (MP_TYPE_PROXY, list, G_TYPE_INT64, i, G_TYPE_INVALID);
+
+      /* the server was started one way, the children the other way too */
+      run_process (i == 1 ? MP_START_FORK : MP_START_SPAWN, "manager-append", args, 0);
+    }
+  assert_list_proxy_ints (list, 1, 2, END);
+}
+
+static void
+test_pool_args (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpProxy) list = mp_manager_list (f->manager, NULL, &error);
+  g_autoptr(MpPool) pool = mp_pool_new_full (3, TEST_METHOD (data), NULL, NULL, &error);
+  g_autoptr(GPtrArray) futures = g_ptr_array_new_with_free_func (g_object_unref);
+  gint64 total = 0;
+
+  g_assert_no_error (error);
+  for (gint64 n = 0; n < 6; n++)
+    {
+      g_autoptr(MpArgs) args = mp_args_new (MP_TYPE_PROXY, list, G_TYPE_INT64, n, G_TYPE_INVALID);
+      MpFuture *future = mp_pool_submit (pool, "manager-square", args, &error);
+
+      g_assert_no_error (error);
+      g_ptr_array_add (futures, future);
+    }
+  for (guint i = 0; i < futures->len; i++)
+    {
+      g_auto(GValue) result = G_VALUE_INIT;
+
+      g_assert_true (mp_future_result (g_ptr_array_index (futures, i), -1, &result, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (value_get_int (&result), ==, (gint64) i * i);
+      total += value_get_int (&result);
+    }
+  /* workers give their references back before they exit */
+  mp_pool_shutdown (pool, TRUE);
+
+  g_assert_true (mp_list_proxy_sort (list, &error));
+  g_assert_no_error (error);
+  assert_list_proxy_ints (list, 0, 1, 4, 9, 16, 25, END);
+  g_assert_cmpint (total, ==, 55);
+}
+
+static void
+test_concurrent_barrier (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpProxy) barrier = mp_manager_barrier (f->manager, 4, &error);
+  g_autoptr(MpArgs) args = mp_args_new (MP_TYPE_PROXY, barrier, G_TYPE_INVALID);
+  MpProcess *children[3];
+
+  g_assert_no_error (error);
+  /* each party blocks in the server until the last arrives: a server that
+   * served one call at a time would never get there */
+  for (guint i = 0; i < G_N_ELEMENTS (children); i++)
+    {
+      children[i] = mp_process_new ("manager-barrier", args);
+      mp_process_set_start_method (children[i], TEST_METHOD (data));
+      g_assert_true (mp_process_start (children[i], &error));
+      g_assert_no_error (error);
+    }
+  g_assert_cmpint (mp_barrier_proxy_wait (barrier, -1, &error), >=, 0);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (children); i++)
+    {
+      int exitcode = -1;
+
+      g_assert_true (mp_process_join (children[i], -1, &error));
+      g_assert_true (mp_process_get_exitcode (children[i], &exitcode));
+      g_assert_cmpint (exitcode, ==, 0);
+      g_object_unref (children[i]);
+    }
+}
+
+static void
+test_concurrent_queue (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpProxy) barrier = mp_manager_barrier (f->manager, 2, &error);
+  g_autoptr(MpProxy) queue = mp_manager_queue (f->manager, 0, &error);
+  g_autoptr(MpArgs) args = mp_args_new (MP_TYPE_PROXY, barrier, MP_TYPE_PROXY, queue, G_TYPE_INVALID);
+  g_autoptr(MpProcess) child = mp_process_new ("manager-barrier-then-get", args);
+  g_autoptr(GValue) item = value_string ("for the child");
+  int exitcode = -1;
+
+  g_assert_no_error (error);
+  g_assert_true (mp_process_start (child, &error));
+  g_assert_cmpint (mp_barrier_proxy_wait (barrier, -1, &error), >=, 0);
+  /* the child is (about to be) blocked in get; we are still served */
+  g_assert_cmpint (mp_queue_proxy_qsize (queue, &error), ==, 0);
+  g_assert_true (mp_queue_proxy_put (queue, item, TRUE, -1, &error));
+  g_assert_no_error (error);
+  g_assert_true (mp_process_join (child, -1, &error));
+  g_assert_true (mp_process_get_exitcode (child, &exitcode));
+  g_assert_cmpint (exitcode, ==, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* failing clients                                                      */
+/* ------------------------------------------------------------------ */
+
+static void
+test_client_killed_barrier (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpProxy) barrier = mp_manager_barrier (f->manager, 2, &error);
+  g_autoptr(MpArgs) args = mp_args_new (MP_TYPE_PROXY, barrier, G_TYPE_INVALID);
+  g_autoptr(MpProcess) child = mp_process_new ("manager-barrier", args);
+
+  g_assert_no_error (error);
+  g_assert_true (mp_process_start (child, &error));
+  await_barrier (barrier, "n_waiting", 1);
+
+  /* killed in the middle of Barrier.wait */
+  g_assert_true (mp_process_kill (child, &error));
+  g_assert_true (mp_process_join (child, -1, &error));
+  g_assert_no_error (error);
+
+  /* the server noticed: the dead party left and broke the barrier, as a
+   * timeout would, instead of letting the next one pass with a ghost */
+  await_barrier (barrier, "broken", TRUE);
+  g_assert_cmpint (barrier_attribute (barrier, "n_waiting"), ==, 0);
+  g_assert_cmpint (mp_barrier_proxy_wait (barrier, -1, &error), ==, -1);
+  g_assert_error (error, MP_ERROR, MP_ERROR_BROKEN_BARRIER);
+  g_clear_error (&error);
+
+  /* the server goes on serving; the child's references are given back */
+  g_assert_true (mp_barrier_proxy_reset (barrier, &error));
+  g_assert_no_error (error);
+  g_clear_object (&child);
+  g_clear_pointer (&args, mp_args_unref);
+  g_clear_object (&barrier);
+  await_counts (f->manager, 0, 0);
+}
+
+static void
+test_client_killed_queue (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpProxy) barrier = mp_manager_barrier (f->manager, 2, &error);
+  g_autoptr(MpProxy) queue = mp_manager_queue (f->manager, 0, &error);
+  g_autoptr(MpArgs) args = mp_args_new (MP_TYPE_PROXY, barrier, MP_TYPE_PROXY, queue, G_TYPE_INVALID);
+  g_autoptr(MpProcess) child = mp_process_new ("manager-barrier-then-get", args);
+  g_autoptr(GValue) item = value_string ("for the parent");
+  g_auto(GValue) out = G_VALUE_INIT;
+
+  g_assert_no_error (error);
+  g_assert_true (mp_process_start (child, &error));
+  g_assert_cmpint (mp_barrier_proxy_wait (barrier, -1, &error), >=, 0);
+  /* the child goes on into a blocking Queue.get, and is killed there */
+  g_assert_true (mp_process_kill (child, &error));
+  g_assert_true (mp_process_join (child, -1, &error));
+  g_assert_no_error (error);
+
+  /* a call of a dead client takes nothing: the item stays for us */
+  g_assert_true (mp_queue_proxy_put (queue, item, TRUE, -1, &error));
+  g_assert_true (mp_queue_proxy_get (queue, TRUE, NOTICE_US, &out, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_value_get_string (&out), ==, "for the parent");
+  g_clear_object (&child);
+  g_clear_pointer (&args, mp_args_unref);
+  g_clear_object (&barrier);
+  g_clear_object (&queue);
+  await_counts (f->manager, 0, 0);
+}
+
+static void
+test_lock_owner_died (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpProxy) lock = mp_manager_lock (f->manager, &error);
+  g_autoptr(MpArgs) args = mp_args_new (MP_TYPE_PROXY, lock, G_TYPE_INVALID);
+
+  g_assert_no_error (error);
+  run_process (TEST_METHOD (data), "manager-take-lock", args, 0);
+  /* CPython would keep it locked for ever; the server releases the locks
+   * of a client process that went away */
+  g_assert_true (mp_lock_proxy_acquire (lock, TRUE, NOTICE_US, &error));
+  g_assert_no_error (error);
+  g_assert_true (mp_lock_proxy_release (lock, &error));
+  g_assert_no_error (error);
+}
+
+static int
+connect_raw (MpManager *manager)
+{
+  const char *path = mp_manager_get_address (manager) + strlen ("unix:");
+  struct sockaddr_un sun = { .sun_family = AF_UNIX };
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_strlcpy (sun.sun_path, path, sizeof sun.sun_path);
+  g_assert_cmpint (connect (fd, (struct sockaddr *) &sun, sizeof sun), ==, 0);
+  return fd;
+}
+
+/* the server hangs up: reading gives the end of the stream */
+static void
+assert_hung_up (int fd)
+{
+  char buf[256];
+  ssize_t n;
+
+  do
+    n = read (fd, buf, sizeof buf);
+  while (n > 0);
+  g_assert_cmpint (n, <=, 0);
+  close (fd);
+}
+
+static GVariant *
+raw_call (MpConnection *connection,
+          guint64       id,
+          const char   *method,
+          GVariant     *args)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *reply;
+
+  g_assert_true (mp_connection_send_variant (connection,
+                                             g_variant_new ("(ts@avt)", id, method, args, (guint64) 1),
+                                             &error));
+  reply = mp_connection_recv_variant (connection, G_VARIANT_TYPE ("(yv)"), -1, &error);
+  g_assert_no_error (error);
+  return reply;
+}
+
+static void
+test_garbage (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpProxy) list = mp_manager_list (f->manager, NULL, &error);
+  g_autoptr(GBytes) key = mp_get_auth_key ();
+  g_autoptr(GValue) one = value_int (1);
+  g_autoptr(MpConnection) connection = NULL;
+  g_autoptr(GBytes) junk = g_bytes_new_static ("\x01\x02garbage, not a request", 24);
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) payload = NULL;
+  GVariantBuilder builder;
+  const guint8 huge[4] = { 0x7f, 0xff, 0xff, 0xff };
+  const char *message;
+  guint8 kind;
+  guint code;
+  int fd;
+
+  g_assert_no_error (error);
+  g_assert_true (mp_list_proxy_append (list, one, &error));
+
+  /* bytes instead of the handshake */
+  fd = connect_raw (f->manager);
+  g_assert_cmpint (write (fd, "hello, server", 13), ==, 13);
+  assert_hung_up (fd);
+
+  /* a frame that announces 2 GiB */
+  fd = connect_raw (f->manager);
+  g_assert_cmpint (write (fd, huge, sizeof huge), ==, sizeof huge);
+  assert_hung_up (fd);
+
+  /* authenticated, then a frame that is no request */
+  connection = mp_connection_connect (mp_manager_get_address (f->manager), key, -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (mp_connection_send_bytes (connection, junk, &error));
+  g_assert_null (mp_connection_recv_bytes (connection, -1, &error));
+  g_assert_true (mp_connection_error_is_peer_gone (error));
+  g_clear_error (&error);
+  g_clear_pointer (&connection, mp_connection_unref);
+
+  /* well framed, but a value that is no serialized value */
+  connection = mp_connection_connect (mp_manager_get_address (f->manager), key, -1, &error);
+  g_assert_no_error (error);
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("av"));
+  g_variant_builder_add (&builder, "v", g_variant_new ("t", (guint64) 12345));
+  g_variant_builder_add (&builder, "v", g_variant_new ("x", (gint64) 1));
+  g_variant_builder_add (&builder, "v", g_variant_new ("b", FALSE));
+  reply = raw_call (connection, 0, "hello", g_variant_builder_end (&builder));
+  g_clear_pointer (&reply, g_variant_unref);
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("av"));
+  g_variant_builder_add (&builder, "v", g_variant_new ("(iii)", 1, 2, 3));
+  reply = raw_call (connection, mp_proxy_get_id (list), "append", g_variant_builder_end (&builder));
+  g_variant_get (reply, "(y@v)", &kind, &payload);
+  g_assert_cmpint (kind, ==, 1);   /* ERROR */
+  {
+    g_autoptr(GVariant) fields = g_variant_get_variant (payload);
+
+    g_variant_get (fields, "(u&s&s)", &code, NULL, &message);
+    g_assert_cmpint (code, ==, MP_ERROR_PROTOCOL);
+    g_assert_nonnull (strstr (message, "refused"));
+  }
+  g_clear_pointer (&reply, g_variant_unref);
+  g_clear_pointer (&payload, g_variant_unref);
+  /* an id that was never handed out */
+  reply = raw_call (connection, 999999, "append", g_variant_new ("av", NULL));
+  g_variant_get (reply, "(y@v)", &kind, &payload);
+  g_assert_cmpint (kind, ==, 1);
+  g_clear_pointer (&payload, g_variant_unref);
+  g_clear_pointer (&connection, mp_connection_unref);
+
+  /* nobody else noticed */
+  g_assert_true (mp_list_proxy_append (list, one, &error));
+  g_assert_no_error (error);
+  assert_list_proxy_ints (list, 1, 1, END);
+}
+
+/* ------------------------------------------------------------------ */
+/* keys, addresses, connect                                             */
+/* ------------------------------------------------------------------ */
+
+static void
+test_auth_wrong_key (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) wrong = g_bytes_new_static ("not the key", 11);
+  g_autoptr(MpManager) intruder = NULL;
+  g_autoptr(MpProxy) list = mp_manager_list (f->manager, NULL, &error);
+
+  g_assert_no_error (error);
+  intruder = mp_manager_connect (mp_manager_get_address (f->manager), wrong, &error);
+  g_assert_null (intruder);
+  g_assert_error (error, MP_ERROR, MP_ERROR_AUTH_FAILED);
+  g_clear_error (&error);
+
+  /* the server keeps serving the others */
+  g_assert_cmpint (mp_list_proxy_len (list, &error), ==, 0);
+  g_assert_no_error (error);
+}
+
+static void
+test_custom_key (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) key = g_bytes_new_static ("a key of our own", 16);
+  g_autoptr(MpManager) manager = mp_manager_new (NULL, key);
+  g_autoptr(MpManager) other = NULL;
+  g_autoptr(MpManager) intruder = NULL;
+  g_autoptr(MpProxy) list = NULL;
+  g_autoptr(MpArgs) args = NULL;
+
+  g_assert_true (mp_manager_start (manager, &error));
+  g_assert_no_error (error);
+
+  /* the process key is not this manager's key */
+  intruder = mp_manager_connect (mp_manager_get_address (manager), NULL, &error);
+  g_assert_null (intruder);
+  g_assert_error (error, MP_ERROR, MP_ERROR_AUTH_FAILED);
+  g_clear_error (&error);
+
+  other = mp_manager_connect (mp_manager_get_address (manager), key, &error);
+  g_assert_no_error (error);
+  list = mp_manager_list (other, NULL, &error);
+  g_assert_no_error (error);
+  /* a spawned child receives the key with the proxy, as in Python */
+  args = mp_args_new (MP_TYPE_PROXY, list, G_TYPE_INT64, G_GINT64_CONSTANT (3), G_TYPE_INVALID);
+  run_process (MP_START_SPAWN, "manager-append", args, 0);
+  assert_list_proxy_ints (list, 3, END);
+  g_clear_pointer (&args, mp_args_unref);
+  g_clear_object (&list);
+  assert_no_objects (manager);
+}
+
+static void
+test_connect (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpManager) second = NULL;
+  g_autoptr(MpProxy) list = NULL;
+  g_autoptr(GValue) one = value_int (1);
+
+  second = mp_manager_connect (mp_manager_get_address (f->manager), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (mp_manager_is_running (second));
+  g_assert_cmpstr (mp_manager_get_address (second), ==, mp_manager_get_address (f->manager));
+  g_assert_cmpint (mp_manager_get_server_pid (second), ==, 0);
+  list = mp_manager_list (second, NULL, &error);
+  g_assert_no_error (error);
+  assert_counts (f->manager, 1, 1);
+
+  /* dropping a connected manager leaves the server running */
+  g_clear_object (&second);
+  g_assert_true (mp_manager_is_running (f->manager));
+  g_assert_true (mp_list_proxy_append (list, one, &error));
+  g_assert_no_error (error);
+  assert_list_proxy_ints (list, 1, END);
+
+  second = mp_manager_connect ("unix:/nonexistent/mpshare/socket", NULL, &error);
+  g_assert_null (second);
+  assert_closed (error);
+}
+
+static void
+test_tcp_loopback (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpManager) manager = mp_manager_new ("tcp:127.0.0.1:0", NULL);
+  g_autoptr(MpProxy) list = NULL;
+  g_autoptr(MpArgs) args = NULL;
+
+  g_assert_true (mp_manager_start (manager, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (mp_manager_get_address (manager), "tcp:127.0.0.1:"));
+  g_assert_false (g_str_has_suffix (mp_manager_get_address (manager), ":0"));
+
+  list = mp_manager_list (manager, NULL, &error);
+  g_assert_no_error (error);
+  args = mp_args_new (MP_TYPE_PROXY, list, G_TYPE_INT64, G_GINT64_CONSTANT (5), G_TYPE_INVALID);
+  run_process (MP_START_FORK, "manager-append", args, 0);
+  assert_list_proxy_ints (list, 5, END);
+
+  g_assert_true (mp_manager_shutdown (manager, &error));
+  g_assert_no_error (error);
+  test_assert_no_children ();
+  g_assert_cmpint (mp_list_proxy_len (list, &error), ==, -1);
+  assert_closed (error);
+}
+
+/* ------------------------------------------------------------------ */
+/* the manager-as-argument pitfall                                      */
+/* ------------------------------------------------------------------ */
+
+static void
+test_refuse_serialize (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpPool) pool = mp_pool_new (1, &error);
+  g_autoptr(MpArgs) args = mp_args_new (MP_TYPE_MANAGER, f->manager, G_TYPE_INVALID);
+  g_autoptr(MpFuture) future = NULL;
+  g_auto(GValue) value = G_VALUE_INIT;
+  g_autoptr(GVariant) wire = NULL;
+
+  g_value_init (&value, MP_TYPE_MANAGER);
+  g_value_set_object (&value, f->manager);
+  wire = mp_serialize_value (&value, &error);
+  g_assert_null (wire);
+  g_assert_error (error, MP_ERROR, MP_ERROR_AUTH_KEY_REFUSED);
+  g_assert_nonnull (strstr (error->message, "disallowed for security reasons"));
+  g_assert_nonnull (strstr (error->message, mp_error_fix (MP_ERROR_AUTH_KEY_REFUSED)));
+  g_clear_error (&error);
+
+  future = mp_pool_submit (pool, "manager-use-manager", args, &error);
+  g_assert_null (future);
+  g_assert_error (error, MP_ERROR, MP_ERROR_AUTH_KEY_REFUSED);
+  mp_pool_shutdown (pool, TRUE);
+}
+
+/* ------------------------------------------------------------------ */
+/* registered custom types                                              */
+/* ------------------------------------------------------------------ */
+
+static gint64
+counter_call (MpProxy    *counter,
+              const char *method,
+              MpArgs     *args)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GValue) out = G_VALUE_INIT;
+
+  g_assert_true (mp_proxy_call (counter, method, args, &out, &error));
+  g_assert_no_error (error);
+  return value_get_int (&out);
+}
+
+static void
+test_custom_type (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpProxy) counter = mp_manager_create (f->manager, "Counter", &error);
+  g_autoptr(MpProxy) unknown = NULL;
+  g_autoptr(MpArgs) five = mp_args_new (G_TYPE_INT64, G_GINT64_CONSTANT (5), G_TYPE_INVALID);
+  g_autoptr(MpArgs) three = mp_args_new (G_TYPE_INT64, G_GINT64_CONSTANT (3), G_TYPE_INVALID);
+  g_autoptr(MpArgs) none = mp_args_new (G_TYPE_INVALID);
+  g_auto(GValue) out = G_VALUE_INIT;
+  gint64 total = 0;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (mp_proxy_get_typeid (counter), ==, "Counter");
+  /* the method runs in the server: the object itself changes */
+  g_assert_cmpint (counter_call (counter, "increment", five), ==, 5);
+  g_assert_cmpint (counter_call (counter, "increment", three), ==, 8);
+  g_assert_cmpint (counter_call (counter, "get", NULL), ==, 8);
+
+  g_assert_false (mp_proxy_call (counter, "reset", NULL, &out, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_NOT_EXPOSED);
+  g_assert_nonnull (strstr (error->message, "'reset'"));
+  g_assert_nonnull (strstr (error->message, "'increment'"));
+  g_assert_nonnull (strstr (error->message, "'get'"));
+  g_clear_error (&error);
+
+  /* an error of the method comes back as a remote error */
+  g_assert_false (mp_proxy_call (counter, "increment", none, &out, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_REMOTE);
+  g_assert_cmpint (mp_error_get_remote_code (error), ==, MP_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "increment takes one number"));
+  g_clear_error (&error);
+
+  /* a copy of the whole object */
+  g_assert_true (mp_proxy_call (counter, "#GETVALUE", NULL, &out, &error));
+  g_assert_no_error (error);
+  g_assert_true (G_VALUE_HOLDS (&out, TEST_TYPE_COUNTER));
+  g_object_get (g_value_get_object (&out), "total", &total, NULL);
+  g_assert_cmpint (total, ==, 8);
+
+  unknown = mp_manager_create (f->manager, "NoSuchType", &error);
+  g_assert_null (unknown);
+  g_assert_error (error, MP_ERROR, MP_ERROR_REMOTE);
+  g_assert_cmpint (mp_error_get_remote_code (error), ==, MP_ERROR_KEY);
+  g_assert_nonnull (strstr (error->message, "NoSuchType"));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  mp_main_guard (argc, argv);
+  g_test_init (&argc, &argv, NULL);
+
+  test_add_both_methods ("/manager/start/%s", test_start);
+  g_test_add_func ("/manager/start/bad-address", test_bad_address);
+  test_add_both_methods ("/manager/closed/parent/%s", test_closed_parent);
+  test_add_both_methods ("/manager/closed/child/%s", test_closed_child);
+  test_add_both_methods ("/manager/closed/server-died/%s", test_closed_server_died);
+  g_test_add ("/manager/refcount/release", Fixture, NULL, fixture_setup, test_refcount_release, fixture_teardown);
+  g_test_add ("/manager/nested-proxy", Fixture, NULL, fixture_setup, test_nested_proxy, fixture_teardown);
+  add_both ("/manager/process-args/%s", test_process_args);
+  add_both ("/manager/pool-args/%s", test_pool_args);
+  add_both ("/manager/concurrent/barrier/%s", test_concurrent_barrier);
+  g_test_add ("/manager/concurrent/queue", Fixture, NULL, fixture_setup, test_concurrent_queue, fixture_teardown);
+  g_test_add ("/manager/client-killed/barrier", Fixture, NULL, fixture_setup, test_client_killed_barrier, fixture_teardown);
+  g_test_add ("/manager/client-killed/queue", Fixture, NULL, fixture_setup, test_client_killed_queue, fixture_teardown);
+  add_both ("/manager/client-killed/lock-owner/%s", test_lock_owner_died);
+  g_test_add ("/manager/garbage-frame", Fixture, NULL, fixture_setup, test_garbage, fixture_teardown);
+  g_test_add ("/manager/auth/wrong-key", Fixture, NULL, fixture_setup, test_auth_wrong_key, fixture_teardown);
+  g_test_add_func ("/manager/auth/custom-key", test_custom_key);
+  g_test_add ("/manager/connect", Fixture, NULL, fixture_setup, test_connect, fixture_teardown);
+  g_test_add_func ("/manager/tcp/loopback", test_tcp_loopback);
+  g_test_add ("/manager/refuse-serialize", Fixture, NULL, fixture_setup, test_refuse_serialize, fixture_teardown);
+  add_both ("/manager/custom-type/exposed/%s", test_custom_type);
+
+  return g_test_run ();
+}
