@@ -31,6 +31,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -175,6 +176,7 @@ static const guint8 auth_key_data[32] = "mpshare fuzz-manager auth key!!";
 static GBytes *auth_key;
 static char *server_address;
 static MpConnection *lifeline;   /* kept: closing it stops the server */
+static GThread *server;
 /* FUZZ_VERBOSE=1 shows the conversation, to see what an input does */
 static gboolean verbose;
 
@@ -217,7 +219,7 @@ start_server (void)
   args = mp_args_new (G_TYPE_STRING, NULL, G_TYPE_BYTES, auth_key,
                       G_TYPE_INT64, (gint64) fds[1], G_TYPE_INT64, (gint64) -1,
                       G_TYPE_INVALID);
-  g_thread_unref (g_thread_new ("fuzz-manager-server", server_thread, args));
+  server = g_thread_new ("fuzz-manager-server", server_thread, args);
 
   lifeline = mp_connection_new_for_fd (fds[0], &error);
   g_assert_no_error (error);
@@ -226,6 +228,18 @@ start_server (void)
   g_variant_get (report, "(b&sus)", &ok, &address, NULL, NULL);
   g_assert_true (ok);
   server_address = g_strdup (address);
+}
+
+/* At exit, as a parent that goes away: the server stops and removes its
+ * socket and directory. (After a crash they stay behind.) */
+static void
+stop_server (void)
+{
+  mp_connection_shutdown (lifeline);
+  g_thread_join (server);
+  g_clear_pointer (&lifeline, mp_connection_unref);
+  g_clear_pointer (&server_address, g_free);
+  g_clear_pointer (&auth_key, g_bytes_unref);
 }
 
 int
@@ -237,6 +251,7 @@ LLVMFuzzerInitialize (int    *argc,
   verbose = g_getenv ("FUZZ_VERBOSE") != NULL;
   /* before libFuzzer installs its handlers: the server task ignores SIGINT */
   start_server ();
+  atexit (stop_server);
   return 0;
 }
 
@@ -413,7 +428,8 @@ send_request (Client   *client,
 }
 
 static void
-say_hello (Client *client)
+say_hello (Client   *client,
+           gboolean  anchor)
 {
   static guint64 nonce;
   g_auto(GVariantBuilder) args = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("av"));
@@ -422,7 +438,7 @@ say_hello (Client *client)
   /* a fresh client process each time: its anchor's end releases all */
   g_variant_builder_add_value (&args, mp_wire_uint (++nonce));
   g_variant_builder_add_value (&args, mp_wire_int (getpid ()));
-  g_variant_builder_add_value (&args, mp_wire_bool (TRUE));
+  g_variant_builder_add_value (&args, mp_wire_bool (anchor));
   request = g_variant_ref_sink (g_variant_new ("(ts@avt)", (guint64) MP_SERVER_ID, "hello",
                                                g_variant_builder_end (&args), (guint64) 1));
   /* never blocks: only a loaded machine makes it slow */
@@ -494,6 +510,26 @@ say_goodbye (Client *client)
   wait_for_client_threads (deadline);
 }
 
+/* With FUZZ_VERBOSE, what the server still holds after an input: objects
+ * kept alive by a reference cycle, for instance. */
+static void
+show_server_objects (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) request = NULL;
+  Client client = { NULL, { 0 }, 0, FALSE };
+
+  client.connection = mp_connection_connect (server_address, auth_key, GOODBYE_US, &error);
+  g_assert_no_error (error);
+  say_hello (&client, FALSE);
+  request = g_variant_ref_sink (g_variant_new ("(ts@avt)", (guint64) MP_SERVER_ID, "debug_info",
+                                               g_variant_new ("av", NULL), (guint64) 1));
+  g_printerr ("after the input, (objects, references):\n");
+  g_assert_true (send_request (&client, request, GOODBYE_US));
+  say_goodbye (&client);
+  mp_connection_unref (client.connection);
+}
+
 int
 LLVMFuzzerTestOneInput (const guint8 *data,
                         size_t        size)
@@ -504,7 +540,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
 
   client.connection = mp_connection_connect (server_address, auth_key, GOODBYE_US, &error);
   g_assert_no_error (error);
-  say_hello (&client);
+  say_hello (&client, TRUE);
 
   for (guint n = 0; n < MAX_RECORDS && offset + 2 <= size; n++)
     {
@@ -537,6 +573,8 @@ LLVMFuzzerTestOneInput (const guint8 *data,
 
   say_goodbye (&client);
   mp_connection_unref (client.connection);
+  if (verbose)
+    show_server_objects ();
   return 0;
 }
 
