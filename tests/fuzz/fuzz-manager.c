@@ -445,37 +445,30 @@ say_hello (Client   *client,
   g_assert_true (send_request (client, request, GOODBYE_US));
 }
 
-/* The server's threads for its clients still running, by their name
- * ("mp-manager-client", cut to the kernel's 15 characters). */
+/* The threads of this process, as the kernel lists them. */
 static guint
-count_client_threads (void)
+count_threads (void)
 {
   g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
-  const char *tid;
   guint n = 0;
 
   g_assert_nonnull (dir);
-  while ((tid = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename ("/proc/self/task", tid, "comm", NULL);
-      g_autofree char *name = NULL;
-
-      /* a thread that ended between the listing and the read is gone */
-      if (g_file_get_contents (path, &name, NULL, NULL) &&
-          g_str_has_prefix (name, "mp-manager-cli"))
-        n++;
-    }
+  while (g_dir_read_name (dir) != NULL)
+    n++;
   return n;
 }
 
-/* Waits until the thread that served this client has ended, so the next
+/* Waits until the thread that served a client has ended, so the next
  * input starts alone and LeakSanitizer never catches a thread half-way
- * through freeing its thread-local memory (GSlice's magazines). A thread
- * cannot be waited for without its handle: poll for it, bounded. */
+ * through freeing its thread-local memory (GSlice's magazines). Its name
+ * cannot tell it apart (GLib 2.74 cannot set a name longer than 15
+ * characters) and it cannot be joined without its handle: poll until the
+ * process has no more threads than before the client came, bounded. */
 static void
-wait_for_client_threads (gint64 deadline)
+wait_for_threads (guint  before,
+                  gint64 deadline)
 {
-  while (count_client_threads () > 0)
+  while (count_threads () > before)
     {
       if (g_get_monotonic_time () >= deadline)
         g_error ("a server thread outlived its client by %d s",
@@ -487,7 +480,8 @@ wait_for_client_threads (gint64 deadline)
 /* Hangs up (write side) and waits until the server has ended the
  * connection: by then it released everything this client held. */
 static void
-say_goodbye (Client *client)
+say_goodbye (Client *client,
+             guint   threads_before)
 {
   GSocket *socket = mp_connection_get_socket (client->connection);
   gint64 deadline = g_get_monotonic_time () + GOODBYE_US;
@@ -507,7 +501,7 @@ say_goodbye (Client *client)
       if (frame == NULL && !g_error_matches (error, MP_ERROR, MP_ERROR_TIMEOUT))
         client->gone = TRUE;
     }
-  wait_for_client_threads (deadline);
+  wait_for_threads (threads_before, deadline);
 }
 
 /* With FUZZ_VERBOSE, what the server still holds after an input: objects
@@ -518,6 +512,7 @@ show_server_objects (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) request = NULL;
   Client client = { NULL, { 0 }, 0, FALSE };
+  guint threads = count_threads ();
 
   client.connection = mp_connection_connect (server_address, auth_key, GOODBYE_US, &error);
   g_assert_no_error (error);
@@ -526,7 +521,7 @@ show_server_objects (void)
                                                g_variant_new ("av", NULL), (guint64) 1));
   g_printerr ("after the input, (objects, references):\n");
   g_assert_true (send_request (&client, request, GOODBYE_US));
-  say_goodbye (&client);
+  say_goodbye (&client, threads);
   mp_connection_unref (client.connection);
 }
 
@@ -536,6 +531,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
 {
   g_autoptr(GError) error = NULL;
   Client client = { NULL, { 0 }, 0, FALSE };
+  guint threads = count_threads ();
   gsize offset = 0;
 
   client.connection = mp_connection_connect (server_address, auth_key, GOODBYE_US, &error);
@@ -571,7 +567,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
         break;
     }
 
-  say_goodbye (&client);
+  say_goodbye (&client, threads);
   mp_connection_unref (client.connection);
   if (verbose)
     show_server_objects ();
