@@ -231,10 +231,7 @@ attempt_in_completion_order (Demo     *demo,
   if (!start_pool (demo, &run, &error) ||
       !submit_jobs (demo, &run, "square", n_slow, &error) ||
       !collect_as_completed (demo, &run, &error))
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "the run itself failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "the run itself failed");
 
   for (guint i = 0; i < N_JOBS; i++)
     if (!demo_value_get_int (&run.results[i], &appended[i]))
@@ -350,10 +347,7 @@ fix_index_travels_with_result (Demo *demo)
       !submit_jobs (demo, &run, "square-with-index",
                     demo_get_workers (demo) > 1 ? 1 : 0, &error) ||
       !collect_as_completed (demo, &run, &error))
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "the run itself failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "the run itself failed");
   return place_by_travelling_index (demo, &run, table) &&
          check_squares (demo, table, "table by index");
 }
@@ -369,10 +363,7 @@ fix_map_keeps_order (Demo *demo)
 
   g_print ("\n-- fix 2: mp_pool_map() returns results in submission order --\n");
   if (!start_pool (demo, &run, &error))
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "the pool did not start: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "the pool did not start");
   demo_step (demo, "Map \"square\" over 0..%d (no gate: map returns only when "
              "all are done, whatever order they finish in).", N_JOBS - 1);
   for (guint i = 0; i < N_JOBS; i++)
@@ -380,10 +371,7 @@ fix_map_keeps_order (Demo *demo)
                                              G_TYPE_STRING, "", G_TYPE_INVALID));
   values = mp_pool_map (run.pool, "square", args_list, RESULT_TIMEOUT, &error);
   if (values == NULL)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "map failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "map failed");
   if (values->len != N_JOBS)
     return demo_reject (demo, "map returned %u results for %d jobs", values->len,
                         N_JOBS);

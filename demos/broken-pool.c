@@ -171,6 +171,20 @@ record_result (Outcome  *outcome,
   outcome->error[job] = error;
 }
 
+/* Prints how @job ended: its square, or its state and error. */
+static void
+say_outcome (const Outcome *outcome,
+             guint          job)
+{
+  if (outcome->state[job] == JOB_DONE)
+    demo_say ("job %u: done, %" G_GINT64_FORMAT, job, outcome->value[job]);
+  else
+    {
+      demo_say ("job %u: %s:", job, job_state_to_string (outcome->state[job]));
+      demo_print_error (outcome->error[job]);
+    }
+}
+
 static void
 unref_future (gpointer future)
 {
@@ -210,23 +224,28 @@ run_careless_batch (Demo     *demo,
                     GError  **error)
 {
   g_autoptr(DemoGate) gate = demo_gate_new (error);
+  /* the poisoned job waits here until every job is submitted, so the crash
+   * never races the submitting and the story is the same on every run */
+  g_autoptr(DemoGate) all_submitted = gate != NULL ? demo_gate_new (error) : NULL;
   /* a job refused at submit has no future: NULL */
   g_autoptr(GPtrArray) futures = g_ptr_array_new_with_free_func (unref_future);
   gint64 submitted_at;
 
-  if (gate == NULL)
+  if (gate == NULL || all_submitted == NULL)
     return FALSE;
   demo_step (demo, "Submit %d jobs \"square-or-crash\"; job %d has the poisoned "
              "input.", N_JOBS, POISONED);
   demo_say ("jobs %d..%d wait at a gate the parent opens only after it has "
             "seen what happened to job %d, so they cannot finish before it",
             POISONED + 1, N_JOBS - 1, POISONED);
+  demo_say ("job %d itself waits until all %d jobs are submitted", POISONED, N_JOBS);
   submitted_at = g_get_monotonic_time ();
   for (guint job = 0; job < N_JOBS; job++)
     {
       GError *refused = NULL;
       MpFuture *future = submit_job (pool, "square-or-crash", job,
-                                     job > POISONED ? demo_gate_get_path (gate) : "",
+                                     job == POISONED ? demo_gate_get_path (all_submitted)
+                                     : job > POISONED ? demo_gate_get_path (gate) : "",
                                      &refused);
 
       /* the crash may come while we are still submitting: Python's submit
@@ -239,10 +258,16 @@ run_careless_batch (Demo     *demo,
       else if (future == NULL)
         {
           g_propagate_error (error, refused);
+          demo_gate_open (all_submitted, NULL);
           demo_gate_open (gate, NULL);
           return FALSE;
         }
       g_ptr_array_add (futures, future);
+    }
+  if (!demo_gate_open (all_submitted, error))
+    {
+      demo_gate_open (gate, NULL);
+      return FALSE;
     }
 
   demo_step (demo, "Wait for job %d.", POISONED);
@@ -265,16 +290,11 @@ run_careless_batch (Demo     *demo,
     else if (job != POISONED)
       {
         record_result (outcome, job, futures->pdata[job]);
-        if (outcome->state[job] == JOB_DONE)
-          demo_say ("job %u: done, %" G_GINT64_FORMAT, job, outcome->value[job]);
-        else if (outcome->state[job] == JOB_BROKEN)
+        if (outcome->state[job] == JOB_BROKEN)
           demo_say ("job %u: broken-pool as well (it had not finished when the "
                     "worker died)", job);
         else
-          {
-            demo_say ("job %u: %s:", job, job_state_to_string (outcome->state[job]));
-            demo_print_error (outcome->error[job]);
-          }
+          say_outcome (outcome, job);
       }
   return TRUE;
 }
@@ -335,24 +355,41 @@ check_pool_refuses_work (Demo   *demo,
   return TRUE;
 }
 
+/* Starts a pool and runs the careless batch on it. Returns the pool, for
+ * the caller to examine and shut down, or NULL once the half is rejected. */
+static MpPool *
+run_careless_batch_on_a_new_pool (Demo       *demo,
+                                  Outcome    *outcome,
+                                  gint64     *crash_reported_us,
+                                  const char *which)
+{
+  g_autoptr(MpPool) pool = NULL;
+  g_autoptr(GError) error = NULL;
+
+  pool = start_pool (demo, &error);
+  if (pool == NULL || !run_careless_batch (demo, pool, outcome,
+                                           crash_reported_us, &error))
+    {
+      if (pool != NULL)
+        mp_pool_shutdown (pool, TRUE);
+      demo_reject_error (demo, error, "%s could not run", which);
+      return NULL;
+    }
+  return g_steal_pointer (&pool);
+}
+
 static gboolean
 half_worker_dies (Demo *demo)
 {
   g_autoptr(MpPool) pool = NULL;
-  g_autoptr(GError) error = NULL;
   g_auto(Outcome) outcome = { .state = { JOB_UNKNOWN } };
   gint64 crash_reported_us = 0;
   gboolean ok;
 
-  pool = start_pool (demo, &error);
-  if (pool == NULL || !run_careless_batch (demo, pool, &outcome,
-                                           &crash_reported_us, &error))
-    {
-      demo_print_error (error);
-      if (pool != NULL)
-        mp_pool_shutdown (pool, TRUE);
-      return demo_reject (demo, "the batch could not run: %s", error->message);
-    }
+  pool = run_careless_batch_on_a_new_pool (demo, &outcome, &crash_reported_us,
+                                           "the batch");
+  if (pool == NULL)
+    return FALSE;
   ok = check_pool_broke (demo, pool, &outcome, crash_reported_us) &&
        check_pool_refuses_work (demo, pool);
   mp_pool_shutdown (pool, TRUE);
@@ -397,13 +434,7 @@ resubmit_unfinished (Demo    *demo,
 
       g_clear_error (&outcome->error[job]);
       record_result (outcome, job, futures->pdata[i]);
-      if (outcome->state[job] == JOB_DONE)
-        demo_say ("job %u: done, %" G_GINT64_FORMAT, job, outcome->value[job]);
-      else
-        {
-          demo_say ("job %u: %s:", job, job_state_to_string (outcome->state[job]));
-          demo_print_error (outcome->error[job]);
-        }
+      say_outcome (outcome, job);
     }
   if (mp_pool_is_broken (pool))
     {
@@ -464,15 +495,10 @@ half_fresh_pool_and_resubmit (Demo *demo)
   gint64 crash_reported_us = 0;
   guint unfinished = 0;
 
-  pool = start_pool (demo, &error);
-  if (pool == NULL || !run_careless_batch (demo, pool, &outcome,
-                                           &crash_reported_us, &error))
-    {
-      demo_print_error (error);
-      if (pool != NULL)
-        mp_pool_shutdown (pool, TRUE);
-      return demo_reject (demo, "the first batch could not run: %s", error->message);
-    }
+  pool = run_careless_batch_on_a_new_pool (demo, &outcome, &crash_reported_us,
+                                           "the first batch");
+  if (pool == NULL)
+    return FALSE;
 
   demo_step (demo, "Notice the broken pool and which jobs are unfinished.");
   for (guint job = 0; job < N_JOBS; job++)
@@ -488,10 +514,7 @@ half_fresh_pool_and_resubmit (Demo *demo)
   mp_pool_shutdown (pool, TRUE);
 
   if (!resubmit_unfinished (demo, &outcome, &error))
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "resubmitting failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "resubmitting failed");
   return check_all_results (demo, &outcome);
 }
 

@@ -31,14 +31,6 @@ append_square (MpArgs *args, GValue *result, GError **error)
 }
 MP_TASK_DEFINE ("append-square", append_square)
 
-static MpManager *
-start_manager (GError **error)
-{
-  g_autoptr(MpManager) manager = mp_manager_new (NULL, NULL);
-
-  return mp_manager_start (manager, error) ? g_steal_pointer (&manager) : NULL;
-}
-
 static gboolean
 square_in_workers (MpProxy *squares, GError **error)
 {
@@ -63,7 +55,7 @@ square_in_workers (MpProxy *squares, GError **error)
 static MpProxy *
 squares_in_a_scoped_manager (GError **error)
 {
-  g_autoptr(MpManager) manager = start_manager (error);
+  g_autoptr(MpManager) manager = demo_start_manager (error);
   g_autoptr(MpProxy) squares = NULL;
 
   if (manager == NULL ||
@@ -77,7 +69,7 @@ squares_in_a_scoped_manager (GError **error)
 static GPtrArray *
 squares_copied_out_of_a_scoped_manager (GError **error)
 {
-  g_autoptr(MpManager) manager = start_manager (error);
+  g_autoptr(MpManager) manager = demo_start_manager (error);
   g_autoptr(MpProxy) squares = NULL;
 
   if (manager == NULL ||
@@ -128,13 +120,6 @@ static const char summary[] =
   "Fix: copy the values out while the manager still runs and use the copy.";
 
 static gboolean
-run_failed (Demo *demo, const GError *error)
-{
-  demo_print_error (error);
-  return demo_reject (demo, "the run itself failed: %s", error->message);
-}
-
-static gboolean
 half_proxy_outlives_manager (Demo *demo)
 {
   g_autoptr(MpProxy) squares = NULL;
@@ -146,7 +131,7 @@ half_proxy_outlives_manager (Demo *demo)
              "squares of 0..%d to a manager list, return the list proxy.",
              N_WORKERS, N_NUMS - 1);
   if ((squares = squares_in_a_scoped_manager (&error)) == NULL)
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
   demo_say ("the function returned: its manager has shut down");
 
   demo_step (demo, "Read the list through the proxy.");
@@ -175,7 +160,7 @@ half_copy_out_in_scope (Demo *demo)
   demo_step (demo, "Inside a function: the same, but copy the list out before "
              "returning.");
   if ((items = squares_copied_out_of_a_scoped_manager (&error)) == NULL)
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
   demo_say ("the function returned: its manager has shut down");
 
   demo_step (demo, "Use the copy.");

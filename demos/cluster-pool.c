@@ -18,106 +18,11 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include <unistd.h>
-
-#include "demo-common.h"
+#include "demo-cluster.h"
 
 #define N_WORKERS 3
 #define N_JOBS 9
 #define WAIT_BACKSTOP (30 * G_USEC_PER_SEC)
-
-/* ---- Cluster: a stand-in for an expensive remote cluster --------------- */
-
-#define DEMO_TYPE_CLUSTER (cluster_get_type ())
-G_DECLARE_FINAL_TYPE (Cluster, cluster, DEMO, CLUSTER, GObject)
-
-struct _Cluster
-{
-  GObject  parent_instance;
-  char    *name;
-};
-
-G_DEFINE_TYPE (Cluster, cluster, G_TYPE_OBJECT)
-
-enum { PROP_0, PROP_NAME, N_PROPS };
-static GParamSpec *cluster_props[N_PROPS];
-
-static void
-cluster_finalize (GObject *object)
-{
-  g_free (DEMO_CLUSTER (object)->name);
-  G_OBJECT_CLASS (cluster_parent_class)->finalize (object);
-}
-
-static void
-cluster_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
-{
-  switch (id)
-    {
-    case PROP_NAME: g_value_set_string (value, DEMO_CLUSTER (object)->name); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
-    }
-}
-
-static void
-cluster_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
-{
-  Cluster *self = DEMO_CLUSTER (object);
-
-  switch (id)
-    {
-    case PROP_NAME: g_free (self->name); self->name = g_value_dup_string (value); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
-    }
-}
-
-static void
-cluster_class_init (ClusterClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-
-  object_class->finalize = cluster_finalize;
-  object_class->get_property = cluster_get_property;
-  object_class->set_property = cluster_set_property;
-  cluster_props[PROP_NAME] =
-    g_param_spec_string ("name", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, cluster_props);
-}
-
-static void
-cluster_init (Cluster *self)
-{
-}
-
-/* A new cluster with a random five-letter name. A fresh GRand per call:
- * forked workers inherit the global generator's state and would all
- * draw the same names. */
-static Cluster *
-cluster_new_random (void)
-{
-  g_autoptr(GRand) rand = g_rand_new ();
-  char name[6];
-
-  for (guint i = 0; i < 5; i++)
-    name[i] = (char) ('a' + g_rand_int_range (rand, 0, 26));
-  name[5] = '\0';
-  return g_object_new (DEMO_TYPE_CLUSTER, "name", name, NULL);
-}
-
-/* The job the cluster runs: the article squared the number. */
-static gint64
-cluster_run_job (Cluster *self, gint64 num)
-{
-  return num * num;
-}
-
-MP_INITIALIZER (register_cluster)
-static void
-register_cluster (void)
-{
-  mp_serialize_register_type (DEMO_TYPE_CLUSTER, NULL);
-}
 
 /* ---- the referee: how many jobs use each cluster right now ------------- */
 
@@ -161,16 +66,6 @@ referee_count (Referee *referee, const char *name, gint64 delta,
 
 /* ---- the two ways to borrow a cluster ---------------------------------- */
 
-/* A new reference to the Cluster the list gave back in @item. */
-static Cluster *
-cluster_from_item (const GValue *item, GError **error)
-{
-  if (G_VALUE_HOLDS (item, DEMO_TYPE_CLUSTER) && g_value_get_object (item) != NULL)
-    return g_value_dup_object (item);
-  mp_set_error (error, MP_ERROR_FAILED, "the clusters list held something else");
-  return NULL;
-}
-
 /* broken: read the last cluster and leave it in the list. */
 static Cluster *
 borrow_by_reading (MpProxy *clusters, GError **error)
@@ -184,15 +79,14 @@ borrow_by_reading (MpProxy *clusters, GError **error)
     {
       g_autoptr(Cluster) cluster = cluster_new_random ();
 
-      g_value_init (&item, DEMO_TYPE_CLUSTER);
-      g_value_set_object (&item, cluster);
+      cluster_to_value (cluster, &item);
       if (!mp_list_proxy_append (clusters, &item, error))
         return NULL;
       return g_steal_pointer (&cluster);
     }
   if (!mp_list_proxy_get_item (clusters, -1, &item, error))
     return NULL;
-  return cluster_from_item (&item, error);
+  return cluster_from_value (&item, error);
 }
 
 /* pop from an empty list: Python's IndexError, raised in the server */
@@ -210,7 +104,7 @@ pop_or_create_cluster (MpProxy *clusters, GError **error)
   g_autoptr(GError) local_error = NULL;
 
   if (mp_list_proxy_pop (clusters, -1, &item, &local_error))
-    return cluster_from_item (&item, error);
+    return cluster_from_value (&item, error);
   if (!list_was_empty (local_error))
     {
       g_propagate_error (error, g_steal_pointer (&local_error));
@@ -224,15 +118,14 @@ append_cluster (MpProxy *clusters, Cluster *cluster, GError **error)
 {
   g_auto(GValue) item = G_VALUE_INIT;
 
-  g_value_init (&item, DEMO_TYPE_CLUSTER);
-  g_value_set_object (&item, cluster);
+  cluster_to_value (cluster, &item);
   return mp_list_proxy_append (clusters, &item, error);
 }
 
 /* ---- a job ------------------------------------------------------------- */
 
 /* args: num, clusters, users, referee lock, line_up, borrow by pop?
- * result: (num, square, worker pid, cluster name, other users seen) */
+ * result: its JobReport, with the other users the referee saw */
 static gboolean
 run_job (MpArgs *args, GValue *result, GError **error)
 {
@@ -257,10 +150,7 @@ run_job (MpArgs *args, GValue *result, GError **error)
       (by_pop && !append_cluster (clusters, cluster, error)))
     return FALSE;
 
-  g_value_init (result, G_TYPE_VARIANT);
-  g_value_take_variant (result, g_variant_new ("(xxxsx)", num, squared,
-                                               (gint64) getpid (),
-                                               cluster->name, users - 1));
+  job_report_to_result (result, num, squared, cluster, users - 1);
   return TRUE;
 
 fail:
@@ -278,45 +168,6 @@ static const char summary[] =
   "it in the list, so other jobs take the same cluster while it is busy.\n"
   "Fix: pop the cluster (or make one if the list is empty), run, append it\n"
   "back; 3 clusters serve all 9 jobs, never two jobs at once.";
-
-typedef struct {
-  gint64 num, squared, pid, shared_with;
-  char   name[6];
-} JobReport;
-
-static MpManager *
-start_manager (GError **error)
-{
-  g_autoptr(MpManager) manager = mp_manager_new (NULL, NULL);
-
-  return mp_manager_start (manager, error) ? g_steal_pointer (&manager) : NULL;
-}
-
-static gboolean
-job_report_from_result (const GValue *result, JobReport *report, GError **error)
-{
-  GVariant *v = G_VALUE_HOLDS (result, G_TYPE_VARIANT) ? g_value_get_variant (result) : NULL;
-  const char *name;
-
-  if (v == NULL || !g_variant_is_of_type (v, G_VARIANT_TYPE ("(xxxsx)")))
-    {
-      mp_set_error (error, MP_ERROR_FAILED, "a job returned something other than its report");
-      return FALSE;
-    }
-  g_variant_get (v, "(xxx&sx)", &report->num, &report->squared, &report->pid,
-                 &name, &report->shared_with);
-  g_strlcpy (report->name, name, sizeof report->name);
-  return TRUE;
-}
-
-static void
-print_job_report (const JobReport *r)
-{
-  demo_say ("job finished. num: %" G_GINT64_FORMAT ", squared_num: %" G_GINT64_FORMAT
-            ", pid: %" G_GINT64_FORMAT ", cluster_name: %s%s",
-            r->num, r->squared, r->pid, r->name,
-            r->shared_with > 0 ? "  <- another job was using it too" : "");
-}
 
 static GPtrArray *
 submit_jobs (MpPool *pool, MpProxy *clusters, Referee *referee,
@@ -342,29 +193,6 @@ submit_jobs (MpPool *pool, MpProxy *clusters, Referee *referee,
   return g_steal_pointer (&futures);
 }
 
-/* Collects the reports in completion order and prints each one. */
-static GArray *
-collect_reports (GPtrArray *futures, GError **error)
-{
-  g_autoptr(GArray) reports = g_array_new (FALSE, TRUE, sizeof (JobReport));
-  g_autoptr(MpAsCompleted) completed = mp_as_completed_new (futures);
-
-  for (guint i = 0; i < futures->len; i++)
-    {
-      MpFuture *future = mp_as_completed_next (completed, WAIT_BACKSTOP, error);
-      g_auto(GValue) result = G_VALUE_INIT;
-      JobReport report;
-
-      if (future == NULL ||
-          !mp_future_result (future, 0, &result, error) ||
-          !job_report_from_result (&result, &report, error))
-        return NULL;
-      print_job_report (&report);
-      g_array_append_val (reports, report);
-    }
-  return g_steal_pointer (&reports);
-}
-
 static GArray *
 run_nine_jobs (Demo *demo, gboolean by_pop, GError **error)
 {
@@ -381,7 +209,7 @@ run_nine_jobs (Demo *demo, gboolean by_pop, GError **error)
   demo_step (demo, "Start a manager with an empty clusters list, the referee "
              "(a dict and its Lock) and a Barrier for %d; a pool of %d workers.",
              N_WORKERS, N_WORKERS);
-  if ((manager = start_manager (error)) == NULL ||
+  if ((manager = demo_start_manager (error)) == NULL ||
       (clusters = mp_manager_list (manager, NULL, error)) == NULL ||
       (users = mp_manager_dict (manager, NULL, error)) == NULL ||
       (referee_lock = mp_manager_lock (manager, error)) == NULL ||
@@ -393,22 +221,12 @@ run_nine_jobs (Demo *demo, gboolean by_pop, GError **error)
   demo_step (demo, "Submit jobs 0..%d; collect the reports as they complete.", N_JOBS - 1);
   futures = submit_jobs (pool, clusters, &referee, line_up, by_pop, error);
   if (futures != NULL)
-    reports = collect_reports (futures, error);
+    reports = job_reports_collect (futures, WAIT_BACKSTOP, error);
   mp_pool_shutdown (pool, TRUE);
   return g_steal_pointer (&reports);
 }
 
 /* ---- the checks -------------------------------------------------------- */
-
-static guint
-count_distinct_clusters (GArray *reports)
-{
-  g_autoptr(GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
-
-  for (guint i = 0; i < reports->len; i++)
-    g_hash_table_add (names, g_array_index (reports, JobReport, i).name);
-  return g_hash_table_size (names);
-}
 
 static guint
 count_shared_jobs (GArray *reports)
@@ -418,25 +236,6 @@ count_shared_jobs (GArray *reports)
   for (guint i = 0; i < reports->len; i++)
     n += g_array_index (reports, JobReport, i).shared_with > 0;
   return n;
-}
-
-/* TRUE when the jobs 0..8 each ran once and returned their own square. */
-static gboolean
-squares_are_right (GArray *reports)
-{
-  gboolean seen[N_JOBS] = { FALSE };
-
-  if (reports->len != N_JOBS)
-    return FALSE;
-  for (guint i = 0; i < reports->len; i++)
-    {
-      const JobReport *r = &g_array_index (reports, JobReport, i);
-
-      if (r->num < 0 || r->num >= N_JOBS || seen[r->num] || r->squared != r->num * r->num)
-        return FALSE;
-      seen[r->num] = TRUE;
-    }
-  return TRUE;
 }
 
 static void
@@ -452,13 +251,6 @@ print_squared_nums (GArray *reports)
 }
 
 static gboolean
-run_failed (Demo *demo, const GError *error)
-{
-  demo_print_error (error);
-  return demo_reject (demo, "the run itself failed: %s", error->message);
-}
-
-static gboolean
 half_borrow_by_reading (Demo *demo)
 {
   g_autoptr(GArray) reports = NULL;
@@ -467,12 +259,12 @@ half_borrow_by_reading (Demo *demo)
 
   demo_say ("a job reads clusters[-1] (a copy) and leaves the cluster in the list");
   if ((reports = run_nine_jobs (demo, FALSE, &error)) == NULL)
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
   print_squared_nums (reports);
 
   demo_step (demo, "Ask the referee: did two jobs ever use one cluster at once?");
   shared = count_shared_jobs (reports);
-  if (!squares_are_right (reports))
+  if (!job_reports_squares_are_right (reports, N_JOBS))
     return demo_reject (demo, "the squares of 0..%d are not all right", N_JOBS - 1);
   if (shared == 0)
     return demo_reject (demo, "no cluster was used by two jobs at once");
@@ -491,12 +283,12 @@ half_pop_and_append (Demo *demo)
   demo_say ("a job pops a cluster (or makes one when the list is empty), runs, "
             "and appends it back");
   if ((reports = run_nine_jobs (demo, TRUE, &error)) == NULL)
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
   print_squared_nums (reports);
 
   demo_step (demo, "Check the squares, the referee and the clusters used.");
-  distinct = count_distinct_clusters (reports);
-  if (!squares_are_right (reports))
+  distinct = job_reports_count_clusters (reports);
+  if (!job_reports_squares_are_right (reports, N_JOBS))
     return demo_reject (demo, "the squares of 0..%d are not all right", N_JOBS - 1);
   if (count_shared_jobs (reports) > 0)
     return demo_reject (demo, "a cluster was used by two jobs at once");

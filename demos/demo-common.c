@@ -107,6 +107,35 @@ demo_reject (Demo       *demo,
   return FALSE;
 }
 
+/**
+ * demo_reject_error:
+ * @demo: the running demo
+ * @error: what went wrong
+ * @format: what could not be done, in plain words
+ *
+ * For a half that could not run at all: prints @error like any other
+ * (demo_print_error()) and rejects the half with "@format: message".
+ *
+ * Returns: %FALSE, so a half can `return demo_reject_error (...)`.
+ */
+gboolean
+demo_reject_error (Demo         *demo,
+                   const GError *error,
+                   const char   *format,
+                   ...)
+{
+  va_list args;
+  g_autofree char *what = NULL;
+
+  g_return_val_if_fail (error != NULL, FALSE);
+
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+  demo_print_error (error);
+  return demo_reject (demo, "%s: %s", what, error->message);
+}
+
 char *
 demo_format_ints (const gint64 *values,
                   gsize         n)
@@ -154,6 +183,146 @@ demo_error_is_mp (const GError *error,
                   MpError       code)
 {
   return error != NULL && g_error_matches (error, MP_ERROR, (int) code);
+}
+
+MpManager *
+demo_start_manager (GError **error)
+{
+  g_autoptr(MpManager) manager = NULL;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  manager = mp_manager_new (NULL, NULL);
+  return mp_manager_start (manager, error) ? g_steal_pointer (&manager) : NULL;
+}
+
+/* ---- running processes ------------------------------------------------- */
+
+/* A backstop only: the demos' processes end in well under a second. */
+#define DEMO_JOIN_BACKSTOP (180 * G_USEC_PER_SEC)
+
+/**
+ * demo_run_processes:
+ * @demo: the running demo
+ * @task: the task every process runs
+ * @args_list: (element-type MpArgs): one process per entry, with its arguments
+ * @start_line: (nullable): a barrier the processes wait at before they begin
+ * @error: return location for a #GError
+ *
+ * Starts one process per argument list with the demo's start method and
+ * joins every one that started. When one cannot start, the rest are not
+ * started and @start_line is aborted, so the ones already waiting there
+ * do not wait for a party that never comes.
+ *
+ * Returns: %TRUE when every process started and exited with 0.
+ */
+gboolean
+demo_run_processes (Demo        *demo,
+                    const char  *task,
+                    GPtrArray   *args_list,
+                    MpBarrier   *start_line,
+                    GError     **error)
+{
+  g_autoptr(GPtrArray) processes = g_ptr_array_new_with_free_func (g_object_unref);
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (task != NULL && args_list != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  for (guint i = 0; i < args_list->len; i++)
+    {
+      g_autoptr(MpProcess) process = mp_process_new (task, args_list->pdata[i]);
+
+      mp_process_set_start_method (process, demo->method);
+      if (!mp_process_start (process, error))
+        {
+          ok = FALSE;
+          if (start_line != NULL)
+            mp_barrier_abort (start_line);
+          break;
+        }
+      g_ptr_array_add (processes, g_steal_pointer (&process));
+    }
+  for (guint i = 0; i < processes->len; i++)
+    {
+      MpProcess *process = processes->pdata[i];
+      g_autoptr(GError) join_error = NULL;
+      int exitcode = -1;
+
+      /* one still running at the backstop is killed, and reaped all the same */
+      if (!mp_process_join (process, DEMO_JOIN_BACKSTOP, &join_error))
+        {
+          mp_process_kill (process, NULL);
+          mp_process_join (process, -1, NULL);
+        }
+      mp_process_get_exitcode (process, &exitcode);
+      if (ok && exitcode != 0)
+        {
+          ok = FALSE;
+          mp_set_error (error, MP_ERROR_PROCESS_FAILED,
+                        "process %u (pid %d) exited with %d%s%s", i,
+                        (int) mp_process_get_pid (process), exitcode,
+                        join_error != NULL ? ": " : "",
+                        join_error != NULL ? join_error->message : "");
+        }
+    }
+  return ok;
+}
+
+/* ---- measuring a race ---------------------------------------------------- */
+
+#define DEMO_RACE_ATTEMPTS 3   /* the first run, then two with 10x more */
+
+/**
+ * demo_race_until_lost:
+ * @demo: the running demo
+ * @race: how to run the race and how to speak of its result
+ * @n: additions per process in the first run
+ * @user_data: passed to @race's run
+ *
+ * Runs the race and prints the final value, the value expected and the
+ * updates lost (measured). When a run loses nothing, it is run again
+ * with ten times the work, at most %DEMO_RACE_ATTEMPTS runs and
+ * %DEMO_RACE_MAX_ITERATIONS additions per process.
+ *
+ * Returns: %TRUE when a run lost updates; otherwise %FALSE, the half
+ *   rejected with the reason.
+ */
+gboolean
+demo_race_until_lost (Demo           *demo,
+                      const DemoRace *race,
+                      gint64          n,
+                      gpointer        user_data)
+{
+  g_return_val_if_fail (race != NULL && race->run != NULL, FALSE);
+
+  for (guint attempt = 1; attempt <= DEMO_RACE_ATTEMPTS; attempt++)
+    {
+      gint64 expected = n * demo->workers, final, lost;
+
+      if ((final = race->run (demo, n, user_data)) < 0)
+        return FALSE;
+      lost = expected - final;
+      demo_say ("final %s: %" G_GINT64_FORMAT " (expected %" G_GINT64_FORMAT ")",
+                race->counted, final, expected);
+      demo_say ("updates lost: %" G_GINT64_FORMAT " (measured)", lost);
+      if (lost > 0)
+        {
+          demo_say ("=> %.2f%% of the updates vanished, %s",
+                    100.0 * lost / expected, race->silently);
+          return TRUE;
+        }
+      if (attempt == DEMO_RACE_ATTEMPTS || n * 10 > DEMO_RACE_MAX_ITERATIONS)
+        break;
+      n *= 10;
+      demo_say ("this run happened to lose nothing (the processes rarely "
+                "overlapped); trying again with %" G_GINT64_FORMAT " additions "
+                "each", n);
+    }
+  return demo_reject (demo, "no update was lost in %d runs: the processes never "
+                      "overlapped on this machine%s%s", DEMO_RACE_ATTEMPTS,
+                      race->hint != NULL ? "; " : "",
+                      race->hint != NULL ? race->hint : "");
 }
 
 /* ---- the gate ----------------------------------------------------------- */

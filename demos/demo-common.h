@@ -55,6 +55,10 @@ void           demo_print_error    (const GError *error);
 gboolean       demo_reject         (Demo       *demo,
                                     const char *format,
                                     ...) G_GNUC_PRINTF (2, 3);
+gboolean       demo_reject_error   (Demo         *demo,
+                                    const GError *error,
+                                    const char   *format,
+                                    ...) G_GNUC_PRINTF (3, 4);
 
 /* small checks */
 char          *demo_format_ints    (const gint64 *values,
@@ -63,6 +67,48 @@ gboolean       demo_value_get_int  (const GValue *value,
                                     gint64       *out);
 gboolean       demo_error_is_mp    (const GError *error,
                                     MpError       code);
+
+/* a manager of the demo's own, started (NULL with @error when it fails) */
+MpManager     *demo_start_manager  (GError    **error);
+
+/* one process per argument list, all running @task; joined before it returns */
+gboolean       demo_run_processes  (Demo       *demo,
+                                    const char *task,
+                                    GPtrArray  *args_list,
+                                    MpBarrier  *start_line,
+                                    GError    **error);
+
+/* Measuring a race (lock-false, lost-update --race): how many updates were
+ * lost is counted, not assumed. A run that happens to lose nothing is
+ * repeated with ten times the work, a bounded number of times. */
+#define DEMO_RACE_MAX_ITERATIONS 10000000
+
+/**
+ * DemoRaceRun:
+ * @demo: the running demo
+ * @n: additions per process
+ * @user_data: the race's data
+ *
+ * Runs the race once, --workers processes adding 1 @n times each, and
+ * prints its own step.
+ *
+ * Returns: the final count, or -1 once it has rejected the half.
+ */
+typedef gint64 (*DemoRaceRun) (Demo     *demo,
+                               gint64    n,
+                               gpointer  user_data);
+
+typedef struct {
+  DemoRaceRun  run;
+  const char  *counted;   /* what the output calls the result: "count" */
+  const char  *silently;  /* how the loss went unnoticed: "with no error" */
+  const char  *hint;      /* added when nothing was ever lost, or NULL */
+} DemoRace;
+
+gboolean       demo_race_until_lost (Demo           *demo,
+                                     const DemoRace *race,
+                                     gint64          n,
+                                     gpointer        user_data);
 
 /* A gate: a named FIFO that tasks wait at until the parent opens it. It
  * makes "this task is still running" a fact the demo controls, with no

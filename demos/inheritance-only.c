@@ -25,7 +25,6 @@
 #define N_NUMBERS       6
 #define PYTHON_WORDS    "should only be shared between processes through inheritance"
 #define RESULT_BACKSTOP (120 * G_USEC_PER_SEC)
-#define JOIN_BACKSTOP   (120 * G_USEC_PER_SEC)
 
 static const char summary[] =
   "A shared MpArray travels only by inheritance, when a process starts. Pool\n"
@@ -278,10 +277,7 @@ half_array_as_task_argument (Demo *demo)
   demo_step (demo, "Create the array to share.");
   squares = create_squares (&error);
   if (squares == NULL || (pool = start_pool (demo, NULL, NULL, &error)) == NULL)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "the setup failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "the setup failed");
   demo_step (demo, "Submit \"square-into-array\" (n, squares) for n = 0..%d.",
              N_NUMBERS - 1);
   ran = submit_all_numbers (pool, "inheritance-only:square-into-array",
@@ -305,39 +301,15 @@ one_process_per_task (Demo     *demo,
                       guint    *n_processes,
                       GError  **error)
 {
-  g_autoptr(GPtrArray) processes = g_ptr_array_new_with_free_func (g_object_unref);
-  gboolean ok = TRUE;
+  g_autoptr(GPtrArray) args_list = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_args_unref);
 
-  for (gint64 n = 0; n < N_NUMBERS && ok; n++)
-    {
-      g_autoptr(MpArgs) args = number_and_array (n, squares);
-      g_autoptr(MpProcess) process = mp_process_new ("inheritance-only:square-into-array", args);
-
-      mp_process_set_start_method (process, demo_get_start_method (demo));
-      ok = mp_process_start (process, error);
-      if (ok)
-        g_ptr_array_add (processes, g_steal_pointer (&process));
-    }
-  *n_processes = processes->len;
-  for (guint i = 0; i < processes->len; i++)
-    {
-      MpProcess *process = processes->pdata[i];
-      int exitcode = -1;
-
-      if (!mp_process_join (process, JOIN_BACKSTOP, NULL))
-        {
-          mp_process_kill (process, NULL);
-          mp_process_join (process, -1, NULL);
-        }
-      mp_process_get_exitcode (process, &exitcode);
-      if (ok && exitcode != 0)
-        {
-          ok = FALSE;
-          mp_set_error (error, MP_ERROR_PROCESS_FAILED,
-                        "the process for number %u exited with %d", i, exitcode);
-        }
-    }
-  return ok;
+  for (gint64 n = 0; n < N_NUMBERS; n++)
+    g_ptr_array_add (args_list, number_and_array (n, squares));
+  if (!demo_run_processes (demo, "inheritance-only:square-into-array",
+                           args_list, NULL, error))
+    return FALSE;
+  *n_processes = args_list->len;
+  return TRUE;
 }
 
 static gboolean
@@ -351,10 +323,7 @@ fix_one_process_per_task (Demo *demo)
              "the array passed when it starts.");
   squares = create_squares (&error);
   if (squares == NULL || !one_process_per_task (demo, squares, &n_processes, &error))
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "fix 1 failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "fix 1 failed");
   if (!check_array (demo, squares, "one process per task"))
     return FALSE;
   demo_say ("=> correct, but %u processes for %d tasks: the worker limit of "
@@ -385,29 +354,20 @@ fix_pool_initializer (Demo *demo)
              "hands the array to each worker once.");
   squares = create_squares (&error);
   if (squares == NULL)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "fix 2 failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "fix 2 failed");
   demo_say ("the initializer \"keep-the-array\" receives it while each worker "
             "starts, and keeps it for the tasks");
   initargs = mp_args_new (MP_TYPE_ARRAY, squares, G_TYPE_INVALID);
   pool = start_pool (demo, "inheritance-only:keep-the-array", initargs, &error);
   if (pool == NULL)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "fix 2 failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "fix 2 failed");
   demo_step (demo, "Submit \"square-into-kept-array\" (n) for n = 0..%d.",
              N_NUMBERS - 1);
   ran = submit_all_numbers (pool, "inheritance-only:square-into-kept-array",
                             number_only, NULL, pids, &error);
   mp_pool_shutdown (pool, TRUE);
   if (!ran)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "fix 2 failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "fix 2 failed");
   if (!check_array (demo, squares, "pool initializer"))
     return FALSE;
   if (g_hash_table_size (pids) > demo_get_workers (demo))
@@ -444,10 +404,7 @@ fix_named_shared_memory (Demo *demo)
   demo_say ("named shared memory for %d numbers", N_NUMBERS);
   memory = mp_shared_memory_create (NULL, N_NUMBERS * sizeof (gint64), &error);
   if (memory == NULL)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "fix 3 failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "fix 3 failed");
   name = mp_shared_memory_get_name (memory);
   demo_say ("its name is \"%s\"; the tasks get only that string", name);
   pool = start_pool (demo, NULL, NULL, &error);
@@ -461,10 +418,7 @@ fix_named_shared_memory (Demo *demo)
   /* the creator removes the name, also when something failed */
   mp_shared_memory_unlink (memory, ran ? &error : NULL);
   if (!ran || error != NULL)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "fix 3 failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "fix 3 failed");
   if (!check_squares (demo, got, "named shared memory"))
     return FALSE;
   demo_say ("=> correct, with a pool of %u; the memory was unlinked afterwards",

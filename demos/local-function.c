@@ -232,10 +232,7 @@ half_tasks_that_cannot_travel (Demo *demo)
              mp_start_method_to_string (demo_get_start_method (demo)));
   pool = mp_pool_new (demo_get_workers (demo), &error);
   if (pool == NULL)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "the pool did not start: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "the pool did not start");
   define_a_task_at_run_time (demo);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     ok &= try_case (demo, pool, &cases[i]);
@@ -275,10 +272,9 @@ half_registered_by_name (Demo *demo)
     }
   if (error != NULL)
     {
-      demo_print_error (error);
       if (pool != NULL)
         mp_pool_shutdown (pool, TRUE);
-      return demo_reject (demo, "submitting by name failed: %s", error->message);
+      return demo_reject_error (demo, error, "submitting by name failed");
     }
 
   demo_step (demo, "Read each future's result, in submission order.");
@@ -288,9 +284,8 @@ half_registered_by_name (Demo *demo)
 
       if (!mp_future_result (futures->pdata[i], RESULT_TIMEOUT, &value, &error))
         {
-          demo_print_error (error);
           mp_pool_shutdown (pool, TRUE);
-          return demo_reject (demo, "job %u failed: %s", i, error->message);
+          return demo_reject_error (demo, error, "job %u failed", i);
         }
       if (!demo_value_get_int (&value, &squares[i]))
         {

@@ -17,10 +17,7 @@
 #include "demo-common.h"
 
 #define DEFAULT_ITERATIONS  100000
-#define MAX_RACE_ATTEMPTS   3       /* the first run, then two with 10x more */
-#define MAX_ITERATIONS      10000000
 #define BARRIER_BACKSTOP    (60 * G_USEC_PER_SEC)
-#define JOIN_BACKSTOP       (180 * G_USEC_PER_SEC)
 
 static gint64 iterations = DEFAULT_ITERATIONS;
 
@@ -108,46 +105,23 @@ count_up_together (Demo       *demo,
                    GError    **error)
 {
   guint workers = demo_get_workers (demo);
-  g_autoptr(MpBarrier) start_line = mp_barrier_new (workers, error);
-  g_autoptr(GPtrArray) processes = g_ptr_array_new_with_free_func (g_object_unref);
-  gboolean ok = start_line != NULL && mp_value_set_int (counter, 0, error);
+  g_autoptr(MpBarrier) start_line = NULL;
+  g_autoptr(GPtrArray) args_list = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_args_unref);
   gint64 count;
 
-  for (guint w = 0; w < workers && ok; w++)
+  if ((start_line = mp_barrier_new (workers, error)) == NULL ||
+      !mp_value_set_int (counter, 0, error))
+    return -1;
+  for (guint w = 0; w < workers; w++)
     {
-      g_autoptr(MpArgs) args = mp_args_new (MP_TYPE_VALUE, counter, G_TYPE_INVALID);
-      g_autoptr(MpProcess) process = NULL;
+      MpArgs *args = mp_args_new (MP_TYPE_VALUE, counter, G_TYPE_INVALID);
 
       mp_args_add_object (args, guard);    /* NULL travels as None */
       mp_args_add_object (args, start_line);
       mp_args_add_int (args, n);
-      process = mp_process_new ("lock-false:count-up", args);
-      mp_process_set_start_method (process, demo_get_start_method (demo));
-      ok = mp_process_start (process, error);
-      if (ok)
-        g_ptr_array_add (processes, g_steal_pointer (&process));
+      g_ptr_array_add (args_list, args);
     }
-  if (!ok && start_line != NULL)
-    mp_barrier_abort (start_line);  /* the started ones must not wait forever */
-  for (guint i = 0; i < processes->len; i++)
-    {
-      MpProcess *process = processes->pdata[i];
-      int exitcode = -1;
-
-      if (!mp_process_join (process, JOIN_BACKSTOP, NULL))
-        {
-          mp_process_kill (process, NULL);
-          mp_process_join (process, -1, NULL);
-        }
-      mp_process_get_exitcode (process, &exitcode);
-      if (ok && exitcode != 0)
-        {
-          ok = FALSE;
-          mp_set_error (error, MP_ERROR_PROCESS_FAILED,
-                        "counting process %u exited with %d", i, exitcode);
-        }
-    }
-  if (!ok)
+  if (!demo_run_processes (demo, "lock-false:count-up", args_list, start_line, error))
     return -1;
   count = mp_value_get_int (counter, error);
   return *error == NULL ? count : -1;
@@ -169,53 +143,43 @@ ask_for_the_lock (Demo    *demo,
   return TRUE;
 }
 
+/* One race on the raw value: nothing guards the read-modify-write. */
+static gint64
+race_on_the_raw_value (Demo     *demo,
+                       gint64    n,
+                       gpointer  counter)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 count;
+
+  demo_step (demo, "%u processes each add 1 to the raw value, %"
+             G_GINT64_FORMAT " times, at the same time.",
+             demo_get_workers (demo), n);
+  count = count_up_together (demo, counter, NULL, n, &error);
+  if (count < 0)
+    demo_reject_error (demo, error, "the count could not run");
+  return count;
+}
+
 static gboolean
 count_until_updates_are_lost (Demo    *demo,
                               MpValue *counter)
 {
-  g_autoptr(GError) error = NULL;
-  guint workers = demo_get_workers (demo);
-  gint64 n = iterations;
+  static const DemoRace race = {
+    .run = race_on_the_raw_value,
+    .counted = "count",
+    .silently = "with no error",
+  };
 
-  for (guint attempt = 1; attempt <= MAX_RACE_ATTEMPTS; attempt++)
-    {
-      gint64 expected = n * workers, count, lost;
-
-      demo_step (demo, "%u processes each add 1 to the raw value, %"
-                 G_GINT64_FORMAT " times, at the same time.", workers, n);
-      count = count_up_together (demo, counter, NULL, n, &error);
-      if (count < 0)
-        {
-          demo_print_error (error);
-          return demo_reject (demo, "the count could not run: %s", error->message);
-        }
-      lost = expected - count;
-      demo_say ("final count: %" G_GINT64_FORMAT " (expected %" G_GINT64_FORMAT ")",
-                count, expected);
-      demo_say ("updates lost: %" G_GINT64_FORMAT " (measured)", lost);
-      if (lost > 0)
-        {
-          demo_say ("=> %.2f%% of the updates vanished, with no error",
-                    100.0 * lost / expected);
-          return TRUE;
-        }
-      if (attempt == MAX_RACE_ATTEMPTS || n * 10 > MAX_ITERATIONS)
-        break;
-      n *= 10;
-      demo_say ("this run happened to lose nothing (the processes rarely "
-                "overlapped); trying again with %" G_GINT64_FORMAT " additions "
-                "each", n);
-    }
-  return demo_reject (demo, "no update was lost in %d runs: the processes never "
-                      "overlapped on this machine", MAX_RACE_ATTEMPTS);
+  return demo_race_until_lost (demo, &race, iterations, counter);
 }
 
 static gboolean
 check_options (Demo *demo)
 {
-  if (iterations < 1 || iterations > MAX_ITERATIONS)
+  if (iterations < 1 || iterations > DEMO_RACE_MAX_ITERATIONS)
     return demo_reject (demo, "--iterations must be between 1 and %d",
-                        MAX_ITERATIONS);
+                        DEMO_RACE_MAX_ITERATIONS);
   return TRUE;
 }
 
@@ -230,10 +194,7 @@ half_raw_value (Demo *demo)
   demo_step (demo, "Create a shared MpValue('q', 0) with lock = FALSE.");
   counter = mp_value_create ('q', FALSE, &error);
   if (counter == NULL)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "creating the value failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "creating the value failed");
   return ask_for_the_lock (demo, counter) &&
          count_until_updates_are_lost (demo, counter);
 }
@@ -251,11 +212,7 @@ check_exact_count (Demo       *demo,
   gint64 count = count_up_together (demo, counter, guard, iterations, &error);
 
   if (count < 0)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "%s: the count could not run: %s", how,
-                          error->message);
-    }
+    return demo_reject_error (demo, error, "%s: the count could not run", how);
   demo_say ("final count: %" G_GINT64_FORMAT " (expected %" G_GINT64_FORMAT ")",
             count, expected);
   demo_say ("updates lost: %" G_GINT64_FORMAT, expected - count);
@@ -279,10 +236,7 @@ fix_explicit_lock (Demo *demo)
   if (counter != NULL)
     lock = mp_lock_new (&error);
   if (lock == NULL)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "fix 1: the setup failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "fix 1: the setup failed");
   return check_exact_count (demo, counter, MP_LOCKABLE (lock), "explicit lock");
 }
 
@@ -298,10 +252,7 @@ fix_locked_value (Demo *demo)
              "lock.", demo_get_workers (demo), iterations);
   counter = mp_value_create ('q', TRUE, &error);
   if (counter == NULL || (lock = mp_value_get_lock (counter, &error)) == NULL)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "fix 2: the setup failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "fix 2: the setup failed");
   demo_say ("its lock: an %s", G_OBJECT_TYPE_NAME (lock));
   return check_exact_count (demo, counter, lock, "locked value");
 }

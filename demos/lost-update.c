@@ -30,10 +30,7 @@
 #define ROLE_A              0
 #define ROLE_B              1
 #define BARRIER_BACKSTOP    (60 * G_USEC_PER_SEC)
-#define JOIN_BACKSTOP       (180 * G_USEC_PER_SEC)
 #define DEFAULT_ITERATIONS  100000
-#define MAX_RACE_ATTEMPTS   3       /* the first run, then two with 10x more */
-#define MAX_ITERATIONS      10000000
 
 /* Slots of the shared log, per round. The broken order has four steps; the
  * fixed order five (B first finds the lock busy, then waits). */
@@ -280,59 +277,6 @@ walk_fixed_order_task (MpArgs  *args,
 }
 MP_TASK_DEFINE ("lost-update:walk-fixed-order", walk_fixed_order_task)
 
-/* ---- running processes ------------------------------------------------------ */
-
-/* Starts one process per argument list, joins them all, and says whether
- * every one exited with 0. When one cannot start, @barrier is aborted so
- * the others do not wait there for a party that never comes. */
-static gboolean
-run_processes (Demo        *demo,
-               const char  *task,
-               GPtrArray   *args_list,
-               MpBarrier   *barrier,
-               GError     **error)
-{
-  g_autoptr(GPtrArray) processes = g_ptr_array_new_with_free_func (g_object_unref);
-  gboolean ok = TRUE;
-
-  for (guint i = 0; i < args_list->len; i++)
-    {
-      g_autoptr(MpProcess) process = mp_process_new (task, args_list->pdata[i]);
-
-      mp_process_set_start_method (process, demo_get_start_method (demo));
-      if (!mp_process_start (process, error))
-        {
-          ok = FALSE;
-          mp_barrier_abort (barrier);
-          break;
-        }
-      g_ptr_array_add (processes, g_steal_pointer (&process));
-    }
-  for (guint i = 0; i < processes->len; i++)
-    {
-      MpProcess *process = processes->pdata[i];
-      g_autoptr(GError) join_error = NULL;
-      int exitcode = -1;
-
-      if (!mp_process_join (process, JOIN_BACKSTOP, &join_error))
-        {
-          mp_process_kill (process, NULL);
-          mp_process_join (process, -1, NULL);
-        }
-      mp_process_get_exitcode (process, &exitcode);
-      if (ok && exitcode != 0)
-        {
-          ok = FALSE;
-          mp_set_error (error, MP_ERROR_PROCESS_FAILED,
-                        "process %u (pid %d) exited with %d%s%s", i,
-                        (int) mp_process_get_pid (process), exitcode,
-                        join_error != NULL ? ": " : "",
-                        join_error != NULL ? join_error->message : "");
-        }
-    }
-  return ok;
-}
-
 /* ---- deterministic mode: the parent's side ---------------------------------- */
 
 typedef struct {
@@ -363,7 +307,7 @@ walk_two_processes (Demo       *demo,
                                              G_TYPE_INVALID));
   demo_say ("processes A and B start (%s) with the total, the step log and a "
             "barrier of 2", mp_start_method_to_string (demo_get_start_method (demo)));
-  if (!run_processes (demo, task, args_list, barrier, error))
+  if (!demo_run_processes (demo, task, args_list, barrier, error))
     return FALSE;
   walk->total = mp_value_get_int (total, error);
   return *error == NULL && mp_array_get_ints (log, 0, LOG_SLOTS, walk->log, error);
@@ -494,22 +438,33 @@ check_waiting_log (Demo       *demo,
   return TRUE;
 }
 
+/* Walks A and B through @task, then prints the timeline they logged. */
+static gboolean
+walk_and_show_the_timeline (Demo        *demo,
+                            const char  *task,
+                            void       (*print_timeline) (const Walk *walk),
+                            Walk        *walk)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!walk_two_processes (demo, task, walk, &error))
+    return demo_reject_error (demo, error, "the walk could not run");
+  demo_step (demo, "The timeline, as the two processes logged it.");
+  print_timeline (walk);
+  return TRUE;
+}
+
 static gboolean
 half_losing_order (Demo *demo)
 {
-  g_autoptr(GError) error = NULL;
   Walk walk = { 0 };
 
   demo_step (demo, "A and B each add 1 to a locked total, %d times, with "
              "`v = get (); set (v + 1)`.", ROUNDS);
   demo_say ("a barrier holds them to the order A reads, B reads, A writes, B writes");
-  if (!walk_two_processes (demo, "lost-update:walk-losing-order", &walk, &error))
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "the walk could not run: %s", error->message);
-    }
-  demo_step (demo, "The timeline, as the two processes logged it.");
-  print_losing_timeline (&walk);
+  if (!walk_and_show_the_timeline (demo, "lost-update:walk-losing-order",
+                                   print_losing_timeline, &walk))
+    return FALSE;
   demo_step (demo, "Count what was lost.");
   if (!check_updates_lost (demo, walk.total, 2 * ROUNDS, ROUNDS) ||
       !check_losing_log (demo, &walk))
@@ -522,19 +477,14 @@ half_losing_order (Demo *demo)
 static gboolean
 half_waiting_order (Demo *demo)
 {
-  g_autoptr(GError) error = NULL;
   Walk walk = { 0 };
 
   demo_step (demo, "A and B each add 1 to the total, %d times, holding the "
              "lock from the read to the write.", ROUNDS);
   demo_say ("B asks for the lock right after A has read");
-  if (!walk_two_processes (demo, "lost-update:walk-fixed-order", &walk, &error))
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "the walk could not run: %s", error->message);
-    }
-  demo_step (demo, "The timeline, as the two processes logged it.");
-  print_fixed_timeline (&walk);
+  if (!walk_and_show_the_timeline (demo, "lost-update:walk-fixed-order",
+                                   print_fixed_timeline, &walk))
+    return FALSE;
   demo_step (demo, "Count what was lost.");
   return check_updates_lost (demo, walk.total, 2 * ROUNDS, 0) &&
          check_waiting_log (demo, &walk);
@@ -594,52 +544,40 @@ count_up_together (Demo     *demo,
                                              G_TYPE_INT64, n,
                                              G_TYPE_BOOLEAN, hold_lock,
                                              G_TYPE_INVALID));
-  if (!run_processes (demo, "lost-update:count-up", args_list, start_line, error))
+  if (!demo_run_processes (demo, "lost-update:count-up", args_list, start_line, error))
     return -1;
   final_total = mp_value_get_int (total, error);
   return *error == NULL ? final_total : -1;
 }
 
+/* One free-running race: `v = get (); set (v + 1)`, nothing held across. */
+static gint64
+race_without_holding_the_lock (Demo     *demo,
+                               gint64    n,
+                               gpointer  unused)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 final_total;
+
+  demo_step (demo, "%u processes each add 1, %" G_GINT64_FORMAT " times, "
+             "with `v = get (); set (v + 1)`.", demo_get_workers (demo), n);
+  final_total = count_up_together (demo, n, FALSE, &error);
+  if (final_total < 0)
+    demo_reject_error (demo, error, "the race could not run");
+  return final_total;
+}
+
 static gboolean
 half_free_race (Demo *demo)
 {
-  g_autoptr(GError) error = NULL;
-  guint workers = demo_get_workers (demo);
-  gint64 n = iterations;
+  static const DemoRace race = {
+    .run = race_without_holding_the_lock,
+    .counted = "total",
+    .silently = "silently",
+    .hint = "the deterministic mode (without --race) shows the loss every time",
+  };
 
-  for (guint attempt = 1; attempt <= MAX_RACE_ATTEMPTS; attempt++)
-    {
-      gint64 expected = n * workers, final_total, lost;
-
-      demo_step (demo, "%u processes each add 1, %" G_GINT64_FORMAT " times, "
-                 "with `v = get (); set (v + 1)`.", workers, n);
-      final_total = count_up_together (demo, n, FALSE, &error);
-      if (final_total < 0)
-        {
-          demo_print_error (error);
-          return demo_reject (demo, "the race could not run: %s", error->message);
-        }
-      lost = expected - final_total;
-      demo_say ("final total: %" G_GINT64_FORMAT " (expected %" G_GINT64_FORMAT ")",
-                final_total, expected);
-      demo_say ("updates lost: %" G_GINT64_FORMAT " (measured)", lost);
-      if (lost > 0)
-        {
-          demo_say ("=> %.2f%% of the updates vanished, silently",
-                    100.0 * lost / expected);
-          return TRUE;
-        }
-      if (attempt == MAX_RACE_ATTEMPTS || n * 10 > MAX_ITERATIONS)
-        break;
-      n *= 10;
-      demo_say ("this run happened to lose nothing (the processes rarely "
-                "overlapped); trying again with %" G_GINT64_FORMAT " additions "
-                "each", n);
-    }
-  return demo_reject (demo, "no update was lost in %d runs: the processes never "
-                      "overlapped on this machine; the deterministic mode "
-                      "(without --race) shows the loss every time",
-                      MAX_RACE_ATTEMPTS);
+  return demo_race_until_lost (demo, &race, iterations, NULL);
 }
 
 static gboolean
@@ -653,10 +591,7 @@ half_free_race_fixed (Demo *demo)
              "holding the lock across read-modify-write.", workers, iterations);
   final_total = count_up_together (demo, iterations, TRUE, &error);
   if (final_total < 0)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "the count could not run: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "the count could not run");
   return check_updates_lost (demo, final_total, expected, 0);
 }
 
@@ -665,9 +600,9 @@ half_free_race_fixed (Demo *demo)
 static gboolean
 check_options (Demo *demo)
 {
-  if (iterations < 1 || iterations > MAX_ITERATIONS)
+  if (iterations < 1 || iterations > DEMO_RACE_MAX_ITERATIONS)
     return demo_reject (demo, "--iterations must be between 1 and %d",
-                        MAX_ITERATIONS);
+                        DEMO_RACE_MAX_ITERATIONS);
   if (!race_mode)
     demo_say ("(deterministic mode: two processes, A and B; --race runs %u "
               "free-running processes)", demo_get_workers (demo));

@@ -95,19 +95,11 @@ cluster_pool_init (ClusterPool *self)
 {
 }
 
-static MpManager *
-start_manager (GError **error)
-{
-  g_autoptr(MpManager) manager = mp_manager_new (NULL, NULL);
-
-  return mp_manager_start (manager, error) ? g_steal_pointer (&manager) : NULL;
-}
-
 /* The article's ClusterPool.__init__: it starts a manager of its own. */
 static ClusterPool *
 cluster_pool_new_with_own_manager (GError **error)
 {
-  g_autoptr(MpManager) manager = start_manager (error);
+  g_autoptr(MpManager) manager = demo_start_manager (error);
   g_autoptr(MpProxy) results = NULL;
 
   if (manager == NULL || (results = mp_manager_list (manager, NULL, error)) == NULL)
@@ -202,13 +194,6 @@ static const char summary[] =
   "Fix: create the manager outside, in the parent, and pass tasks only proxies.";
 
 static gboolean
-run_failed (Demo *demo, const GError *error)
-{
-  demo_print_error (error);
-  return demo_reject (demo, "the run itself failed: %s", error->message);
-}
-
-static gboolean
 half_pass_the_manager (Demo *demo)
 {
   g_autoptr(ClusterPool) cluster_pool = NULL;
@@ -216,7 +201,7 @@ half_pass_the_manager (Demo *demo)
 
   demo_step (demo, "Make a ClusterPool that starts and owns its manager.");
   if ((cluster_pool = cluster_pool_new_with_own_manager (&error)) == NULL)
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
 
   demo_step (demo, "Submit tasks to %d workers, each given the ClusterPool.", N_WORKERS);
   if (square_in_workers ("square-with-cluster-pool", cluster_pool, &error))
@@ -239,14 +224,14 @@ half_pass_only_proxies (Demo *demo)
   g_autofree char *text = NULL;
 
   demo_step (demo, "The parent starts the manager and makes a list.");
-  if ((manager = start_manager (&error)) == NULL ||
+  if ((manager = demo_start_manager (&error)) == NULL ||
       (results = mp_manager_list (manager, NULL, &error)) == NULL)
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
 
   demo_step (demo, "Submit tasks to %d workers, each given only the list proxy.", N_WORKERS);
   if (!square_in_workers ("square-with-proxy", results, &error) ||
       (items = mp_list_proxy_copy (results, &error)) == NULL)
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
 
   demo_step (demo, "Check what the workers appended.");
   if (items->len != N_NUMS)

@@ -220,14 +220,6 @@ squares_run_clear (SquaresRun *run)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SquaresRun, squares_run_clear)
 
-static MpManager *
-start_manager (GError **error)
-{
-  g_autoptr(MpManager) manager = mp_manager_new (NULL, NULL);
-
-  return mp_manager_start (manager, error) ? g_steal_pointer (&manager) : NULL;
-}
-
 static gboolean
 submit_and_wait (MpPool     *pool,
                  const char *task,
@@ -283,7 +275,7 @@ run_the_sample (Demo *demo, const char *task, SquaresRun *run, GError **error)
   demo_step (demo, "Start a manager holding a list, a Value('i', 0), a Lock and a "
              "Barrier for %d, and a pool of %d workers.", N_WORKERS, N_WORKERS);
   g_value_init (&zero, G_TYPE_INT);
-  if ((manager = start_manager (error)) == NULL ||
+  if ((manager = demo_start_manager (error)) == NULL ||
       (squared_nums = mp_manager_list (manager, NULL, error)) == NULL ||
       (total = mp_manager_value (manager, 'i', &zero, error)) == NULL ||
       (line_up = mp_manager_barrier (manager, N_WORKERS, error)) == NULL ||
@@ -340,13 +332,6 @@ list_is_complete (GPtrArray *squared_nums)
 }
 
 static gboolean
-run_failed (Demo *demo, const GError *error)
-{
-  demo_print_error (error);
-  return demo_reject (demo, "the run itself failed: %s", error->message);
-}
-
-static gboolean
 half_unguarded_total (Demo *demo)
 {
   g_auto(SquaresRun) run = { NULL, 0 };
@@ -355,7 +340,7 @@ half_unguarded_total (Demo *demo)
   demo_say ("each task appends, then does total = total + square: a read and "
             "a write, with the workers lined up between the two");
   if (!run_the_sample (demo, "add-square-unguarded", &run, &error))
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
   print_the_results (&run);
 
   demo_step (demo, "Check the list and the total.");
@@ -378,7 +363,7 @@ half_total_under_lock (Demo *demo)
   demo_say ("each task appends, then takes the manager Lock, reads, writes, "
             "releases");
   if (!run_the_sample (demo, "add-square-under-lock", &run, &error))
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
   print_the_results (&run);
 
   demo_step (demo, "Check the list and the total.");

@@ -295,6 +295,26 @@ run_the_script (Demo       *demo,
   return TRUE;
 }
 
+/* Runs the script in a fresh workspace and reads back what it logged;
+ * the workspace is removed once the evidence is in memory. */
+static gboolean
+run_the_script_and_read_its_log (Demo       *demo,
+                                 const char *mode,
+                                 const char *what,
+                                 Evidence   *evidence)
+{
+  g_auto(Workspace) ws = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  if (!workspace_init (&ws, &error))
+    return demo_reject (demo, "no temporary directory: %s", error->message);
+  if (!run_the_script (demo, mode, ws.log_path, what))
+    return FALSE;
+  if (!read_evidence (ws.log_path, evidence, &error))
+    return demo_reject (demo, "the log cannot be read: %s", error->message);
+  return TRUE;
+}
+
 static void
 print_start_failure (char **failure)
 {
@@ -363,19 +383,13 @@ judge_unguarded_run (Demo     *demo,
 static gboolean
 half_without_guard (Demo *demo)
 {
-  g_auto(Workspace) ws = { 0 };
   g_auto(Evidence) evidence = { 0 };
-  g_autoptr(GError) error = NULL;
 
   explain_why_spawn (demo);
-  if (!workspace_init (&ws, &error))
-    return demo_reject (demo, "no temporary directory: %s", error->message);
-  if (!run_the_script (demo, SCRIPT_WITHOUT_GUARD, ws.log_path,
-                       "WITHOUT mp_main_guard() in main()"))
-    return FALSE;
-  if (!read_evidence (ws.log_path, &evidence, &error))
-    return demo_reject (demo, "the log cannot be read: %s", error->message);
-  return judge_unguarded_run (demo, &evidence);
+  return run_the_script_and_read_its_log (demo, SCRIPT_WITHOUT_GUARD,
+                                          "WITHOUT mp_main_guard() in main()",
+                                          &evidence) &&
+         judge_unguarded_run (demo, &evidence);
 }
 
 static gboolean
@@ -418,19 +432,13 @@ judge_guarded_run (Demo     *demo,
 static gboolean
 half_with_guard (Demo *demo)
 {
-  g_auto(Workspace) ws = { 0 };
   g_auto(Evidence) evidence = { 0 };
-  g_autoptr(GError) error = NULL;
 
   explain_why_spawn (demo);
-  if (!workspace_init (&ws, &error))
-    return demo_reject (demo, "no temporary directory: %s", error->message);
-  if (!run_the_script (demo, SCRIPT_WITH_GUARD, ws.log_path,
-                       "WITH mp_main_guard() first in main()"))
-    return FALSE;
-  if (!read_evidence (ws.log_path, &evidence, &error))
-    return demo_reject (demo, "the log cannot be read: %s", error->message);
-  return judge_guarded_run (demo, &evidence);
+  return run_the_script_and_read_its_log (demo, SCRIPT_WITH_GUARD,
+                                          "WITH mp_main_guard() first in main()",
+                                          &evidence) &&
+         judge_guarded_run (demo, &evidence);
 }
 
 static const DemoInfo demo_info = {

@@ -313,14 +313,6 @@ static const char summary[] =
   "pop -> change -> append; lock -> fetch -> change -> set back; a Namespace\n"
   "proxy kept in the list; a server-side type whose method makes the change.";
 
-static MpManager *
-start_manager (GError **error)
-{
-  g_autoptr(MpManager) manager = mp_manager_new (NULL, NULL);
-
-  return mp_manager_start (manager, error) ? g_steal_pointer (&manager) : NULL;
-}
-
 /* The object that list[0] refers to for @way: a Namespace or a
  * server-side Num, both holding num = 1, made in the server. */
 static MpProxy *
@@ -408,15 +400,8 @@ static gboolean
 start_manager_and_pool (Demo *demo, MpManager **manager, MpPool **pool, GError **error)
 {
   demo_step (demo, "Start a manager and a pool of one worker.");
-  return (*manager = start_manager (error)) != NULL &&
+  return (*manager = demo_start_manager (error)) != NULL &&
          (*pool = mp_pool_new (1, error)) != NULL;
-}
-
-static gboolean
-run_failed (Demo *demo, const GError *error)
-{
-  demo_print_error (error);
-  return demo_reject (demo, "the run itself failed: %s", error->message);
 }
 
 static gboolean
@@ -438,7 +423,7 @@ half_change_the_copy (Demo *demo)
   if (pool != NULL)
     mp_pool_shutdown (pool, TRUE);
   if (!ok)
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
 
   if (before != BEFORE || changed != WANTED || after != BEFORE)
     return demo_reject (demo, "the change reached the server");
@@ -476,7 +461,7 @@ half_four_ways (Demo *demo)
   if (pool != NULL)
     mp_pool_shutdown (pool, TRUE);
   if (!ok)
-    return run_failed (demo, error);
+    return demo_reject_error (demo, error, "the run itself failed");
 
   if (n_ok != n_ways)
     return demo_reject (demo, "only %u of the %u ways changed list[0]", n_ok, n_ways);

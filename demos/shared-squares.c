@@ -11,8 +11,9 @@
  * Fixed: an MpArray and an MpValue live in shared memory; they reach the
  * children as start arguments (by inheritance: under fork and under
  * spawn). The total is updated with its lock held across read, add and
- * write, because `total += x` with a lock per get and per set loses
- * updates (see the lost-update demo; the article's sample has that bug).
+ * write (mp_value_add_int()), because `total += x` with a lock per get
+ * and per set loses updates (see the lost-update demo; the article's
+ * sample has that bug).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -21,7 +22,6 @@
 #include "demo-common.h"
 
 #define N_NUMBERS     6
-#define JOIN_BACKSTOP (120 * G_USEC_PER_SEC)
 
 static const char summary[] =
   "One process per number squares it into an array and adds it to a total.\n"
@@ -61,20 +61,6 @@ MP_TASK_DEFINE ("shared-squares:square-into-plain", square_into_plain_task)
 /* ---- fixed: shared memory ----------------------------------------------------- */
 
 static gboolean
-add_to_total (MpValue *total,
-              gint64   x,
-              GError **error)
-{
-  g_autoptr(MpLocker) locker = mp_locker_new (total, error);
-  gint64 v;
-
-  if (locker == NULL)
-    return FALSE;
-  v = mp_value_get_int (total, error);
-  return *error == NULL && mp_value_set_int (total, v + x, error);
-}
-
-static gboolean
 square_into_shared_task (MpArgs  *args,
                          GValue  *result,
                          GError **error)
@@ -92,9 +78,11 @@ square_into_shared_task (MpArgs  *args,
       return FALSE;
     }
   n = mp_args_get_int (args, 0);
-  /* a bad index is MP_ERROR_INDEX, never a write outside the array */
+  /* a bad index is MP_ERROR_INDEX, never a write outside the array;
+   * total += n * n holds the total's lock across the read, the add and
+   * the write */
   return mp_array_set_int (squares, n, n * n, error) &&
-         add_to_total (total, n * n, error);
+         mp_value_add_int (total, n * n, error);
 }
 MP_TASK_DEFINE ("shared-squares:square-into-shared", square_into_shared_task)
 
@@ -107,51 +95,26 @@ one_process_per_number (Demo        *demo,
                         MpValue     *total,
                         GError     **error)
 {
-  g_autoptr(GPtrArray) processes = g_ptr_array_new_with_free_func (g_object_unref);
-  gboolean ok = TRUE;
+  g_autoptr(GPtrArray) args_list = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_args_unref);
 
   demo_step (demo, "Start one process per number 0..%d (%s) and wait for "
              "them all.", N_NUMBERS - 1,
              mp_start_method_to_string (demo_get_start_method (demo)));
-  for (gint64 n = 0; n < N_NUMBERS && ok; n++)
+  for (gint64 n = 0; n < N_NUMBERS; n++)
     {
-      g_autoptr(MpArgs) args = mp_args_new (G_TYPE_INT64, n, G_TYPE_INVALID);
-      g_autoptr(MpProcess) process = NULL;
+      MpArgs *args = mp_args_new (G_TYPE_INT64, n, G_TYPE_INVALID);
 
       if (squares != NULL)
         {
           mp_args_add_object (args, squares);
           mp_args_add_object (args, total);
         }
-      process = mp_process_new (task, args);
-      mp_process_set_start_method (process, demo_get_start_method (demo));
-      ok = mp_process_start (process, error);
-      if (ok)
-        g_ptr_array_add (processes, g_steal_pointer (&process));
+      g_ptr_array_add (args_list, args);
     }
-
-  for (guint i = 0; i < processes->len; i++)
-    {
-      MpProcess *process = processes->pdata[i];
-      g_autoptr(GError) join_error = NULL;
-      int exitcode = -1;
-
-      if (!mp_process_join (process, JOIN_BACKSTOP, &join_error))
-        {
-          mp_process_kill (process, NULL);
-          mp_process_join (process, -1, NULL);
-        }
-      mp_process_get_exitcode (process, &exitcode);
-      if (ok && exitcode != 0)
-        {
-          ok = FALSE;
-          mp_set_error (error, MP_ERROR_PROCESS_FAILED,
-                        "the process for number %u exited with %d", i, exitcode);
-        }
-    }
-  if (ok)
-    demo_say ("all %d processes exited with 0", N_NUMBERS);
-  return ok;
+  if (!demo_run_processes (demo, task, args_list, NULL, error))
+    return FALSE;
+  demo_say ("all %d processes exited with 0", N_NUMBERS);
+  return TRUE;
 }
 
 static gboolean
@@ -163,10 +126,7 @@ half_plain_variables (Demo *demo)
   demo_step (demo, "Keep the squares and the total in ordinary variables.");
   if (!one_process_per_number (demo, "shared-squares:square-into-plain",
                                NULL, NULL, &error))
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "the processes did not run: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "the processes did not run");
 
   demo_step (demo, "Look at the variables in the parent.");
   shown = demo_format_ints (plain_squares, N_NUMBERS);
@@ -196,11 +156,7 @@ check_squares (Demo    *demo,
   demo_step (demo, "Read the shared array and total in the parent.");
   if (!mp_array_get_ints (squares, 0, N_NUMBERS, got, &error) ||
       (got_total = mp_value_get_int (total, &error), error != NULL))
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "reading the shared memory failed: %s",
-                          error->message);
-    }
+    return demo_reject_error (demo, error, "reading the shared memory failed");
   shown = demo_format_ints (got, N_NUMBERS);
   demo_say ("squares: %s", shown);
   demo_say ("total: %" G_GINT64_FORMAT, got_total);
@@ -233,18 +189,12 @@ half_shared_memory (Demo *demo)
   if (squares != NULL)
     total = mp_value_create ('i', TRUE, &error);
   if (total == NULL)
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "creating shared memory failed: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "creating shared memory failed");
   demo_say ("each child gets both as start arguments and adds to the total "
             "holding its lock");
   if (!one_process_per_number (demo, "shared-squares:square-into-shared",
                                squares, total, &error))
-    {
-      demo_print_error (error);
-      return demo_reject (demo, "the processes did not run: %s", error->message);
-    }
+    return demo_reject_error (demo, error, "the processes did not run");
   return check_squares (demo, squares, total);
 }
 

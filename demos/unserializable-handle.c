@@ -2,9 +2,10 @@
  *
  * A cluster needs credentials to talk to its service. The tempting design
  * keeps the open credentials stream (a live file descriptor) inside the
- * Cluster object. A file descriptor means nothing in another process, so
- * the Cluster cannot be stored in a manager list: the error names the
- * field, Cluster.credentials. (Python: "cannot pickle ... object".)
+ * Cluster object (the one the cluster demos share, demo-cluster.h). A file
+ * descriptor means nothing in another process, so the Cluster cannot be
+ * stored in a manager list: the error names the field, Cluster.credentials.
+ * (Python: "cannot pickle ... object".)
  *
  * fixed: store the recipe — the credentials path and the project name —
  *   and open the stream in the process that uses it. A worker does so
@@ -16,85 +17,10 @@
 
 #include <glib/gstdio.h>
 
-#include "demo-common.h"
+#include "demo-cluster.h"
 
 #define PROJECT "squares-project"
 #define WAIT_BACKSTOP (30 * G_USEC_PER_SEC)
-
-/* ---- Cluster: holds a live handle (the broken design) ------------------- */
-
-#define DEMO_TYPE_CLUSTER (cluster_get_type ())
-G_DECLARE_FINAL_TYPE (Cluster, cluster, DEMO, CLUSTER, GObject)
-
-struct _Cluster
-{
-  GObject       parent_instance;
-  char         *name;
-  GInputStream *credentials;   /* open: a file descriptor of this process */
-};
-
-G_DEFINE_TYPE (Cluster, cluster, G_TYPE_OBJECT)
-
-enum { C_PROP_0, C_PROP_NAME, C_PROP_CREDENTIALS, C_N_PROPS };
-static GParamSpec *cluster_props[C_N_PROPS];
-
-static void
-cluster_finalize (GObject *object)
-{
-  Cluster *self = DEMO_CLUSTER (object);
-
-  g_free (self->name);
-  g_clear_object (&self->credentials);
-  G_OBJECT_CLASS (cluster_parent_class)->finalize (object);
-}
-
-static void
-cluster_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
-{
-  Cluster *self = DEMO_CLUSTER (object);
-
-  switch (id)
-    {
-    case C_PROP_NAME: g_value_set_string (value, self->name); break;
-    case C_PROP_CREDENTIALS: g_value_set_object (value, self->credentials); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
-    }
-}
-
-static void
-cluster_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
-{
-  Cluster *self = DEMO_CLUSTER (object);
-
-  switch (id)
-    {
-    case C_PROP_NAME: g_free (self->name); self->name = g_value_dup_string (value); break;
-    case C_PROP_CREDENTIALS: g_set_object (&self->credentials, g_value_get_object (value)); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
-    }
-}
-
-static void
-cluster_class_init (ClusterClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-
-  object_class->finalize = cluster_finalize;
-  object_class->get_property = cluster_get_property;
-  object_class->set_property = cluster_set_property;
-  cluster_props[C_PROP_NAME] =
-    g_param_spec_string ("name", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  cluster_props[C_PROP_CREDENTIALS] =
-    g_param_spec_object ("credentials", NULL, NULL, G_TYPE_INPUT_STREAM,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, C_N_PROPS, cluster_props);
-}
-
-static void
-cluster_init (Cluster *self)
-{
-}
 
 /* ---- ClusterRecipe: what it takes to rebuild the handle (the fix) ------- */
 
@@ -185,13 +111,12 @@ cluster_recipe_init (ClusterRecipe *self)
 {
 }
 
-/* Both types are registered: the library refuses the Cluster because of
- * what it holds, not because it does not know the type. */
-MP_INITIALIZER (register_cluster_types)
+/* The Cluster is registered too (demo-cluster.c): the library refuses it
+ * because of what it holds, not because it does not know the type. */
+MP_INITIALIZER (register_cluster_recipe)
 static void
-register_cluster_types (void)
+register_cluster_recipe (void)
 {
-  mp_serialize_register_type (DEMO_TYPE_CLUSTER, NULL);
   mp_serialize_register_type (DEMO_TYPE_CLUSTER_RECIPE, NULL);
 }
 
@@ -344,47 +269,55 @@ static const char summary[] =
   "(Python: cannot pickle). Fix: store the recipe (project, credentials path)\n"
   "and open the stream in the process that uses it.";
 
-static MpManager *
-start_manager (GError **error)
-{
-  g_autoptr(MpManager) manager = mp_manager_new (NULL, NULL);
+/* What both halves start from: a credentials file and a manager with an
+ * empty clusters list. Clearing it shuts the manager down and removes
+ * the file. */
+typedef struct {
+  char      *dir;
+  char      *path;
+  MpManager *manager;
+  MpProxy   *clusters;
+} Setup;
 
-  return mp_manager_start (manager, error) ? g_steal_pointer (&manager) : NULL;
+static void
+setup_clear (Setup *setup)
+{
+  g_clear_object (&setup->clusters);
+  g_clear_object (&setup->manager);
+  if (setup->path != NULL)
+    remove_credentials (setup->path, setup->dir);
+  g_clear_pointer (&setup->path, g_free);
+  g_clear_pointer (&setup->dir, g_free);
 }
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Setup, setup_clear)
 
 static gboolean
-run_failed (Demo *demo, const GError *error)
+set_up (Demo  *demo,
+        Setup *setup)
 {
-  demo_print_error (error);
-  return demo_reject (demo, "the run itself failed: %s", error->message);
+  g_autoptr(GError) error = NULL;
+
+  demo_step (demo, "Write a credentials file for project %s; start a manager "
+             "with an empty clusters list.", PROJECT);
+  if ((setup->path = write_credentials (PROJECT, &setup->dir, &error)) == NULL ||
+      (setup->manager = demo_start_manager (&error)) == NULL ||
+      (setup->clusters = mp_manager_list (setup->manager, NULL, &error)) == NULL)
+    return demo_reject_error (demo, error, "the run itself failed");
+  return TRUE;
 }
 
 static gboolean
 half_store_live_stream (Demo *demo)
 {
-  g_autoptr(MpManager) manager = NULL;
-  g_autoptr(MpProxy) clusters = NULL;
+  g_auto(Setup) setup = { NULL };
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = NULL;
-  g_autofree char *path = NULL;
   gint64 len;
-  gboolean stored;
 
-  demo_step (demo, "Write a credentials file for project %s; start a manager "
-             "with an empty clusters list.", PROJECT);
-  if ((path = write_credentials (PROJECT, &dir, &error)) == NULL)
-    return run_failed (demo, error);
-  if ((manager = start_manager (&error)) == NULL ||
-      (clusters = mp_manager_list (manager, NULL, &error)) == NULL)
-    {
-      remove_credentials (path, dir);
-      return run_failed (demo, error);
-    }
+  if (!set_up (demo, &setup))
+    return FALSE;
 
   demo_step (demo, "Append a Cluster holding the open credentials stream.");
-  stored = store_cluster_with_open_stream (clusters, path, &error);
-  remove_credentials (path, dir);
-  if (stored)
+  if (store_cluster_with_open_stream (setup.clusters, setup.path, &error))
     return demo_reject (demo, "the Cluster with a live stream was stored");
   demo_print_error (error);
   if (!demo_error_is_mp (error, MP_ERROR_UNSERIALIZABLE) ||
@@ -393,8 +326,8 @@ half_store_live_stream (Demo *demo)
   g_clear_error (&error);
 
   demo_step (demo, "Check that the refusal left nothing in the list.");
-  if ((len = mp_list_proxy_len (clusters, &error)) < 0)
-    return run_failed (demo, error);
+  if ((len = mp_list_proxy_len (setup.clusters, &error)) < 0)
+    return demo_reject_error (demo, error, "the run itself failed");
   if (len != 0)
     return demo_reject (demo, "the list holds %" G_GINT64_FORMAT " items after the refusal", len);
   demo_say ("=> storing the Cluster failed, naming Cluster.credentials, and the "
@@ -405,32 +338,21 @@ half_store_live_stream (Demo *demo)
 static gboolean
 half_store_the_recipe (Demo *demo)
 {
-  g_autoptr(MpManager) manager = NULL;
-  g_autoptr(MpProxy) clusters = NULL;
+  g_auto(Setup) setup = { NULL };
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = NULL;
-  g_autofree char *path = NULL;
   g_autofree char *project = NULL;
 
-  demo_step (demo, "Write a credentials file for project %s; start a manager "
-             "with an empty clusters list.", PROJECT);
-  if ((path = write_credentials (PROJECT, &dir, &error)) == NULL)
-    return run_failed (demo, error);
-  if ((manager = start_manager (&error)) != NULL &&
-      (clusters = mp_manager_list (manager, NULL, &error)) != NULL)
-    {
-      demo_step (demo, "Append a ClusterRecipe: name, project, credentials path.");
-      if (store_cluster_recipe (clusters, path, &error))
-        {
-          demo_step (demo, "A worker fetches the recipe, opens the credentials "
-                     "itself and reads the project they name.");
-          project = project_seen_by_a_worker (clusters, &error);
-        }
-    }
-  remove_credentials (path, dir);
-  if (project == NULL)
-    return run_failed (demo, error);
+  if (!set_up (demo, &setup))
+    return FALSE;
 
+  demo_step (demo, "Append a ClusterRecipe: name, project, credentials path.");
+  if (!store_cluster_recipe (setup.clusters, setup.path, &error))
+    return demo_reject_error (demo, error, "the run itself failed");
+
+  demo_step (demo, "A worker fetches the recipe, opens the credentials "
+             "itself and reads the project they name.");
+  if ((project = project_seen_by_a_worker (setup.clusters, &error)) == NULL)
+    return demo_reject_error (demo, error, "the run itself failed");
   demo_say ("the worker's credentials name the project: %s", project);
   if (!g_str_equal (project, PROJECT))
     return demo_reject (demo, "the worker read project %s, not %s", project, PROJECT);

@@ -153,8 +153,9 @@ static const MpCatalogEntry catalog[] = {
       "no error at all.",
     .fix =
       "Hold the lock across the whole read-modify-write (Python: with "
-      "v.get_lock(): v.value += x), or let each task return its part and "
-      "add the parts up in the parent.",
+      "v.get_lock(): v.value += x; mpshare: mp_value_add_int(), or an "
+      "MpLocker around the get and the set), or let each task return its "
+      "part and add the parts up in the parent.",
     .python = NULL,
     .rules = RULES (
       { "lost update", { NULL, NULL } },

@@ -32,6 +32,8 @@ gboolean  mp_process_get_task_started (MpProcess  *self);
 const char *mp_process_get_name     (MpProcess    *self);
 
 /* mp-spawn.c, for mp-process.c and mp-pool.c */
+G_GNUC_INTERNAL
+void      mp_flush_stdio            (void);
 gboolean  mp_spawn_check_bootstrapped (const char *what,
                                         GError    **error);
 GBytes   *mp_spawn_payload_new      (const char   *name,
@@ -42,6 +44,13 @@ GBytes   *mp_spawn_payload_new      (const char   *name,
 G_GNUC_NORETURN
 void      mp_spawn_run_child        (GBytes       *payload,
                                      gboolean      spawned);
+G_GNUC_NORETURN
+void      mp_spawn_run_forked_child (const char   *name,
+                                     const char   *task,
+                                     MpTaskFunc    func,
+                                     GVariant     *args_wire,
+                                     MpArgs       *no_args,
+                                     int           status_fd);
 
 /* mp-pool.c: the task every pool worker runs */
 #define MP_POOL_WORKER_TASK "mpshare:pool-worker"

@@ -10,10 +10,16 @@
  *  3. a status socketpair is made; the child holds one end (and writes a
  *     byte or two into it), the parent keeps the other as the sentinel: it
  *     hangs up when the child exits, so join() polls instead of spinning;
- *  4. fork: the child decodes the same payload a spawned child would read,
- *     runs the task and _exit()s. spawn: the child execs the running binary
- *     with its original argv and MP_SPAWN_FD naming a memfd with the payload;
- *     mp_main_guard() picks it up there.
+ *  4. fork: the child finds the task and the serialized arguments in its
+ *     copy of the parent's memory, decodes the arguments as a spawned child
+ *     would, runs the task and _exit()s. spawn: the child execs the running
+ *     binary with its original argv and MP_SPAWN_FD naming a memfd with the
+ *     payload (name, task, auth key, arguments); mp_main_guard() picks it
+ *     up there.
+ *
+ * join() without a timeout waits for the child itself (waitpid), as
+ * Python's Popen.wait(None) does: no wake-up for the status bytes, none
+ * for the hang-up before the exit. Timed joins poll the sentinel.
  */
 #include "config.h"
 
@@ -29,8 +35,6 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <glib-unix.h>
 
 #include "mp-process-private.h"
 #include "mp-serialize-private.h"
@@ -176,10 +180,19 @@ mp_get_auth_key (void)
 
   g_mutex_lock (&auth_lock);
   if (auth_key == NULL)
-    auth_key = make_auth_key ();
+    g_atomic_pointer_set (&auth_key, make_auth_key ());
   key = g_bytes_ref (auth_key);
   g_mutex_unlock (&auth_lock);
   return key;
+}
+
+/* Makes the key unless it exists, without the lock and the reference
+ * mp_get_auth_key() takes (each a write a forked child's parent pays for). */
+static void
+ensure_auth_key (void)
+{
+  if (g_atomic_pointer_get (&auth_key) == NULL)
+    g_bytes_unref (mp_get_auth_key ());
 }
 
 /**
@@ -192,12 +205,14 @@ mp_get_auth_key (void)
 void
 mp_set_auth_key (GBytes *key)
 {
+  GBytes *old;
+
   g_return_if_fail (key != NULL);
   g_return_if_fail (g_bytes_get_size (key) > 0);
 
   g_mutex_lock (&auth_lock);
-  g_clear_pointer (&auth_key, g_bytes_unref);
-  auth_key = g_bytes_ref (key);
+  old = g_atomic_pointer_exchange (&auth_key, g_bytes_ref (key));
+  g_clear_pointer (&old, g_bytes_unref);
   g_mutex_unlock (&auth_lock);
 }
 
@@ -643,6 +658,7 @@ mp_process_start (MpProcess  *self,
   MpStartMethod method;
   int status[2] = { -1, -1 };
   int memfd = -1;
+  MpTaskFunc func;
   GPid pid;
   int fork_errno;
 
@@ -658,7 +674,8 @@ mp_process_start (MpProcess  *self,
     }
   if (!mp_spawn_check_bootstrapped ("starting a process", error))
     return FALSE;
-  if (mp_task_lookup (self->task) == NULL)
+  func = mp_task_lookup (self->task);
+  if (func == NULL)
     {
       mp_set_error (error, MP_ERROR_LOCAL_FUNCTION,
                     "task '%s' is not registered, so a child process could not find it by name",
@@ -669,21 +686,30 @@ mp_process_start (MpProcess  *self,
   install_atfork ();
   reap_orphans ();
   method = self->method != MP_START_DEFAULT ? self->method : mp_get_start_method ();
-  /* made now, before fork, so every child shares the parent's key */
-  key = mp_get_auth_key ();
+  /* made now, before fork, so every child shares the parent's key (a
+   * spawned child reads it from its payload) */
+  if (method == MP_START_SPAWN)
+    key = mp_get_auth_key ();
+  else
+    ensure_auth_key ();
 
-  mp_spawning_begin (&context);
-  wire = mp_args_serialize (self->args, &local_error);
-  if (wire != NULL)
-    wire = g_variant_take_ref (wire);
-  if (wire != NULL && method == MP_START_SPAWN && exec_plan_init (&plan, &local_error))
+  /* A forked child without arguments has nothing to decode, and nothing
+   * here needs checking: it gets no wire at all. */
+  if (method == MP_START_SPAWN || mp_args_get_length (self->args) > 0)
     {
-      if (context.fds != NULL)
-        g_array_append_vals (plan.keep_fds, context.fds->data, context.fds->len);
-      g_array_append_vals (plan.keep_fds, self->pass_fds->data, self->pass_fds->len);
+      mp_spawning_begin (&context);
+      wire = mp_args_serialize (self->args, &local_error);
+      if (wire != NULL)
+        wire = g_variant_take_ref (wire);
+      if (wire != NULL && method == MP_START_SPAWN && exec_plan_init (&plan, &local_error))
+        {
+          if (context.fds != NULL)
+            g_array_append_vals (plan.keep_fds, context.fds->data, context.fds->len);
+          g_array_append_vals (plan.keep_fds, self->pass_fds->data, self->pass_fds->len);
+        }
+      mp_spawning_end (&context);
+      g_clear_pointer (&context.fds, g_array_unref);
     }
-  mp_spawning_end (&context);
-  g_clear_pointer (&context.fds, g_array_unref);
   if (local_error != NULL)
     {
       g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
@@ -693,8 +719,7 @@ mp_process_start (MpProcess  *self,
     }
 
   /* What the child inherits of stdio buffers must not be printed twice. */
-  fflush (stdout);
-  fflush (stderr);
+  mp_flush_stdio ();
 
   g_mutex_lock (&fork_lock);
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, status) != 0)
@@ -705,11 +730,11 @@ mp_process_start (MpProcess  *self,
       mp_set_error (error, MP_ERROR_PROCESS_FAILED, "starting %s: socketpair: %s", self->name, g_strerror (saved));
       return FALSE;
     }
-  payload = mp_spawn_payload_new (self->name, self->task, key, wire, status[1]);
   if (method == MP_START_SPAWN)
     {
       g_autofree char *marker = NULL;
 
+      payload = mp_spawn_payload_new (self->name, self->task, key, wire, status[1]);
       memfd = payload_memfd_new (payload, &local_error);
       if (memfd < 0)
         {
@@ -735,7 +760,7 @@ mp_process_start (MpProcess  *self,
       /* a forked child may start processes of its own */
       g_mutex_unlock (&fork_lock);
       close (status[0]);
-      mp_spawn_run_child (g_steal_pointer (&payload), FALSE);
+      mp_spawn_run_forked_child (self->name, self->task, func, wire, self->args, status[1]);
     }
 
   close (status[1]);
@@ -751,7 +776,6 @@ mp_process_start (MpProcess  *self,
       return FALSE;
     }
 
-  g_unix_set_fd_nonblocking (status[0], TRUE, NULL);
   self->sentinel = status[0];
   self->pid = pid;
   self->method = method;
@@ -769,7 +793,7 @@ read_status (MpProcess *self)
 
   while (self->sentinel >= 0)
     {
-      ssize_t n = read (self->sentinel, buf, sizeof buf);
+      ssize_t n = recv (self->sentinel, buf, sizeof buf, MSG_DONTWAIT);
 
       if (n < 0 && errno == EINTR)
         continue;
@@ -789,6 +813,9 @@ read_status (MpProcess *self)
           else if (buf[i] == MP_STATUS_EXEC_FAILED)
             self->expect_errno = TRUE;
         }
+      /* a short read took all there was: no second system call to hear so */
+      if (n < (ssize_t) sizeof buf)
+        return;
     }
 }
 
@@ -857,8 +884,9 @@ check_outcome (MpProcess  *self,
  * @timeout_us: how long to wait in microseconds; -1 waits forever
  * @error: return location for a #GError
  *
- * Waits for the child to exit and reaps it, without busy-waiting (it polls
- * the child's status socket, which hangs up when the child exits).
+ * Waits for the child to exit and reaps it, without busy-waiting: in
+ * waitpid() when there is no timeout, else by polling the child's status
+ * socket, which hangs up when the child exits.
  *
  * Returns: %TRUE when the child has exited (see mp_process_get_exitcode());
  *   %FALSE with %MP_ERROR_TIMEOUT when it still runs after @timeout_us.
@@ -881,15 +909,20 @@ mp_process_join (MpProcess  *self,
       return FALSE;
     }
 
-  deadline = timeout_us < 0 ? -1 : g_get_monotonic_time () + timeout_us;
+  if (timeout_us < 0)
+    {
+      if (!self->reaped)
+        reap (self, TRUE);
+      return check_outcome (self, error);
+    }
+
+  deadline = g_get_monotonic_time () + timeout_us;
   while (!self->reaped && !reap (self, FALSE))
     {
       struct pollfd pfd = { .fd = self->sentinel, .events = POLLIN };
-      int timeout_ms = -1;
+      int timeout_ms = (int) CLAMP ((deadline - g_get_monotonic_time () + 999) / 1000, 0, G_MAXINT);
       gboolean hung_up = FALSE;
 
-      if (deadline >= 0)
-        timeout_ms = (int) CLAMP ((deadline - g_get_monotonic_time () + 999) / 1000, 0, G_MAXINT);
       if (poll (&pfd, 1, timeout_ms) < 0)
         hung_up = errno != EINTR;
       else if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL))
@@ -904,7 +937,7 @@ mp_process_join (MpProcess  *self,
        * dropped the fd; then this waits for that program). */
       if (hung_up)
         reap (self, TRUE);
-      else if (deadline >= 0 && g_get_monotonic_time () >= deadline)
+      else if (g_get_monotonic_time () >= deadline)
         {
           mp_set_error (error, MP_ERROR_TIMEOUT, "%s (pid %d) still runs after %" G_GINT64_FORMAT " us",
                         self->name, (int) self->pid, timeout_us);

@@ -2517,6 +2517,18 @@ args_alloc (void)
   return args;
 }
 
+/* Appends a new #GValue holding @type (unset for %G_TYPE_INVALID) and
+ * returns it, owned by @args, for the caller to set. */
+static GValue *
+args_append_new (MpArgs *args,
+                 GType   type)
+{
+  GValue *value = mp_value_new (type);
+
+  g_ptr_array_add (args->values, value);
+  return value;
+}
+
 /**
  * mp_args_new:
  * @first_type: the #GType of the first argument, or %G_TYPE_INVALID
@@ -2623,13 +2635,9 @@ void
 mp_args_add_boolean (MpArgs   *args,
                      gboolean  v)
 {
-  GValue *value;
-
   g_return_if_fail (args != NULL);
 
-  value = mp_value_new (G_TYPE_BOOLEAN);
-  g_value_set_boolean (value, v);
-  g_ptr_array_add (args->values, value);
+  g_value_set_boolean (args_append_new (args, G_TYPE_BOOLEAN), v);
 }
 
 /**
@@ -2641,13 +2649,9 @@ void
 mp_args_add_int (MpArgs *args,
                  gint64  v)
 {
-  GValue *value;
-
   g_return_if_fail (args != NULL);
 
-  value = mp_value_new (G_TYPE_INT64);
-  g_value_set_int64 (value, v);
-  g_ptr_array_add (args->values, value);
+  g_value_set_int64 (args_append_new (args, G_TYPE_INT64), v);
 }
 
 /**
@@ -2659,13 +2663,9 @@ void
 mp_args_add_double (MpArgs *args,
                     double  v)
 {
-  GValue *value;
-
   g_return_if_fail (args != NULL);
 
-  value = mp_value_new (G_TYPE_DOUBLE);
-  g_value_set_double (value, v);
-  g_ptr_array_add (args->values, value);
+  g_value_set_double (args_append_new (args, G_TYPE_DOUBLE), v);
 }
 
 /**
@@ -2677,13 +2677,9 @@ void
 mp_args_add_string (MpArgs     *args,
                     const char *v)
 {
-  GValue *value;
-
   g_return_if_fail (args != NULL);
 
-  value = mp_value_new (G_TYPE_STRING);
-  g_value_set_string (value, v);
-  g_ptr_array_add (args->values, value);
+  g_value_set_string (args_append_new (args, G_TYPE_STRING), v);
 }
 
 /**
@@ -2695,14 +2691,12 @@ void
 mp_args_add_object (MpArgs   *args,
                     gpointer  object)
 {
-  GValue *value;
-
   g_return_if_fail (args != NULL);
   g_return_if_fail (object == NULL || G_IS_OBJECT (object));
 
-  value = mp_value_new (object != NULL ? G_OBJECT_TYPE (object) : G_TYPE_OBJECT);
-  g_value_set_object (value, object);
-  g_ptr_array_add (args->values, value);
+  g_value_set_object (args_append_new (args, object != NULL ? G_OBJECT_TYPE (object)
+                                                            : G_TYPE_OBJECT),
+                      object);
 }
 
 /**
@@ -2922,9 +2916,8 @@ mp_args_deserialize (GVariant  *wire,
   for (gsize i = 0; i < n; i++)
     {
       g_autoptr(GVariant) child = child_unboxed (list, i);
-      GValue *value = mp_value_new (G_TYPE_INVALID);
+      GValue *value = args_append_new (args, G_TYPE_INVALID);
 
-      g_ptr_array_add (args->values, value);
       g_string_printf (path, "args[%" G_GSIZE_FORMAT "]", i);
       if (!decode_value (child, value, path, 1 + LIST_CHILD_DEPTH, error))
         return NULL;

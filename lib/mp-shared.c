@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -21,28 +22,32 @@ typedef enum {
   KIND_FLOAT,
 } Kind;
 
+/* The range is in the table, not computed, because every integer write
+ * checks it. */
 typedef struct {
   char        code;
   guint8      size;
   Kind        kind;
   const char *ctype;
+  gint64      min;
+  guint64     max;        /* 0 for the float kinds */
 } Typecode;
 
 static const Typecode typecodes[] = {
-  { 'b', sizeof (signed char), KIND_SIGNED, "signed char" },
-  { 'B', sizeof (unsigned char), KIND_UNSIGNED, "unsigned char" },
-  { 'h', sizeof (short), KIND_SIGNED, "short" },
-  { 'H', sizeof (unsigned short), KIND_UNSIGNED, "unsigned short" },
-  { 'i', sizeof (int), KIND_SIGNED, "int" },
-  { 'I', sizeof (unsigned int), KIND_UNSIGNED, "unsigned int" },
-  { 'l', sizeof (long), KIND_SIGNED, "long" },
-  { 'L', sizeof (unsigned long), KIND_UNSIGNED, "unsigned long" },
-  { 'q', sizeof (long long), KIND_SIGNED, "long long" },
-  { 'Q', sizeof (unsigned long long), KIND_UNSIGNED, "unsigned long long" },
-  { 'f', sizeof (float), KIND_FLOAT, "float" },
-  { 'd', sizeof (double), KIND_FLOAT, "double" },
-  { 'c', 1, KIND_CHAR, "char" },
-  { '?', 1, KIND_BOOL, "bool" },
+  { 'b', sizeof (signed char), KIND_SIGNED, "signed char", SCHAR_MIN, SCHAR_MAX },
+  { 'B', sizeof (unsigned char), KIND_UNSIGNED, "unsigned char", 0, UCHAR_MAX },
+  { 'h', sizeof (short), KIND_SIGNED, "short", SHRT_MIN, SHRT_MAX },
+  { 'H', sizeof (unsigned short), KIND_UNSIGNED, "unsigned short", 0, USHRT_MAX },
+  { 'i', sizeof (int), KIND_SIGNED, "int", INT_MIN, INT_MAX },
+  { 'I', sizeof (unsigned int), KIND_UNSIGNED, "unsigned int", 0, UINT_MAX },
+  { 'l', sizeof (long), KIND_SIGNED, "long", LONG_MIN, LONG_MAX },
+  { 'L', sizeof (unsigned long), KIND_UNSIGNED, "unsigned long", 0, ULONG_MAX },
+  { 'q', sizeof (long long), KIND_SIGNED, "long long", LLONG_MIN, LLONG_MAX },
+  { 'Q', sizeof (unsigned long long), KIND_UNSIGNED, "unsigned long long", 0, ULLONG_MAX },
+  { 'f', sizeof (float), KIND_FLOAT, "float", 0, 0 },
+  { 'd', sizeof (double), KIND_FLOAT, "double", 0, 0 },
+  { 'c', 1, KIND_CHAR, "char", 0, 255 },
+  { '?', 1, KIND_BOOL, "bool", 0, 1 },
 };
 
 static const Typecode *
@@ -80,29 +85,16 @@ mp_typecode_get_size (char typecode)
   return tc != NULL ? tc->size : 0;
 }
 
-static guint64
+static inline guint64
 typecode_max (const Typecode *tc)
 {
-  switch (tc->kind)
-    {
-    case KIND_SIGNED:
-      return G_MAXUINT64 >> (65 - 8 * tc->size);
-    case KIND_UNSIGNED:
-      return G_MAXUINT64 >> (64 - 8 * tc->size);
-    case KIND_CHAR:
-      return 255;
-    case KIND_BOOL:
-      return 1;
-    case KIND_FLOAT:
-    default:
-      return 0;
-    }
+  return tc->max;
 }
 
-static gint64
+static inline gint64
 typecode_min (const Typecode *tc)
 {
-  return tc->kind == KIND_SIGNED ? -(gint64) typecode_max (tc) - 1 : 0;
+  return tc->min;
 }
 
 static GType
@@ -145,11 +137,16 @@ check_typecode (char            code,
 
 /* ---- the shared part of MpValue and MpArray -------------------------------- */
 
+/* The elements are in a mapping of their own, except for an MpValue made
+ * with a lock of its own (Python's default): that one lives in its lock's
+ * shared memory, next to the mutex (mp_sync_lock_value_cell()), and its
+ * mapping stays empty (fd -1). */
 typedef struct {
   MpMapping       mapping;
   const Typecode *tc;
   gsize           length;
   MpLockable     *lock;    /* MpLock or MpRLock; NULL when raw */
+  guint8         *data;    /* the elements */
 } MpShared;
 
 struct _MpValue
@@ -164,11 +161,15 @@ struct _MpArray
   MpShared shared;
 };
 
+/* Both start the same way, so either one's shared part is found without
+ * asking which it is. */
+G_STATIC_ASSERT (G_STRUCT_OFFSET (MpValue, shared) == G_STRUCT_OFFSET (MpArray, shared));
+
 /* The shared part of an MpValue or MpArray already checked to be one. */
 static MpShared *
 shared_of (gpointer object)
 {
-  return MP_IS_VALUE (object) ? &((MpValue *) object)->shared : &((MpArray *) object)->shared;
+  return &((MpValue *) object)->shared;
 }
 
 static gsize
@@ -213,9 +214,17 @@ shared_init (GObject     *owner,
       s->lock = MP_LOCKABLE (mp_rlock_new (error));
       if (s->lock == NULL)
         return FALSE;
+      if (MP_IS_VALUE (owner))
+        {
+          s->data = mp_sync_lock_value_cell (s->lock);
+          return TRUE;
+        }
     }
-  return mp_mapping_create (&s->mapping, G_OBJECT_TYPE_NAME (owner),
-                            shared_bytes (s->tc, length), error);
+  if (!mp_mapping_create (&s->mapping, G_OBJECT_TYPE_NAME (owner),
+                          shared_bytes (s->tc, length), error))
+    return FALSE;
+  s->data = s->mapping.data;
+  return TRUE;
 }
 
 static void
@@ -239,33 +248,34 @@ shared_get_lock (GObject    *owner,
   return NULL;
 }
 
-static gboolean
+/* Inline, as the lock's own fast path: an access costs little more than
+ * the mutex, and nothing when the caller holds the lock already (a
+ * read-modify-write under the lock). */
+static inline gboolean
 shared_enter (MpShared  *s,
               gboolean  *entered,
               GError   **error)
 {
   *entered = FALSE;
-  if (s->lock == NULL)
-    return TRUE;
-  return mp_sync_lock_enter (s->lock, entered, error);
+  return s->lock == NULL || mp_sync_lock_enter (s->lock, entered, error);
 }
 
-static void
+static inline void
 shared_leave (MpShared *s,
               gboolean  entered)
 {
-  if (s->lock != NULL)
+  if (entered)
     mp_sync_lock_leave (s->lock, entered);
 }
 
 /* Raw accesses go through relaxed atomics: unlocked objects race by
  * design (that is the lesson), and a race must lose updates, not be
  * undefined behaviour. */
-static guint64
+static inline guint64
 load_bits (const MpShared *s,
            gsize           index)
 {
-  const guint8 *p = (const guint8 *) s->mapping.data + index * s->tc->size;
+  const guint8 *p = (const guint8 *) s->data + index * s->tc->size;
 
   switch (s->tc->size)
     {
@@ -277,12 +287,12 @@ load_bits (const MpShared *s,
     }
 }
 
-static void
+static inline void
 store_bits (MpShared *s,
             gsize     index,
             guint64   bits)
 {
-  guint8 *p = (guint8 *) s->mapping.data + index * s->tc->size;
+  guint8 *p = (guint8 *) s->data + index * s->tc->size;
 
   switch (s->tc->size)
     {
@@ -295,7 +305,7 @@ store_bits (MpShared *s,
 }
 
 /* An element's bits as a number: signed kinds sign-extend. */
-static void
+static inline void
 bits_to_number (const Typecode *tc,
                 guint64         bits,
                 gboolean       *negative,
@@ -356,7 +366,7 @@ bits_to_double (const Typecode *tc,
     }
 }
 
-static gboolean
+static inline gboolean
 check_integer_kind (GObject    *owner,
                     MpShared   *s,
                     GError    **error)
@@ -384,7 +394,7 @@ check_float_kind (GObject    *owner,
   return FALSE;
 }
 
-static gboolean
+static G_GNUC_NO_INLINE gboolean
 set_range_error (GError        **error,
                  const Typecode *tc,
                  const char     *value)
@@ -395,33 +405,72 @@ set_range_error (GError        **error,
   return FALSE;
 }
 
+/* A number as a sign and 64 bits (the gint64 bits when negative). */
+static inline gboolean
+number_fits (const Typecode *tc,
+             gboolean        negative,
+             guint64         v)
+{
+  return negative ? (gint64) v >= typecode_min (tc) : v <= typecode_max (tc);
+}
+
+static char *
+number_to_string (gboolean negative,
+                  guint64  v)
+{
+  return negative ? g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) v)
+                  : g_strdup_printf ("%" G_GUINT64_FORMAT, v);
+}
+
 /* Checks that a number fits the typecode and gives its bits. */
-static gboolean
+static inline gboolean
 int_to_bits (const Typecode *tc,
              gboolean        negative,
              guint64         v,    /* the gint64 bits when negative */
              guint64        *bits,
              GError        **error)
 {
-  if (negative)
+  if (!number_fits (tc, negative, v))
     {
-      if ((gint64) v < typecode_min (tc))
-        {
-          g_autofree char *shown = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) v);
-          return set_range_error (error, tc, shown);
-        }
-    }
-  else if (v > typecode_max (tc))
-    {
-      g_autofree char *shown = g_strdup_printf ("%" G_GUINT64_FORMAT, v);
+      g_autofree char *shown = number_to_string (negative, v);
       return set_range_error (error, tc, shown);
     }
   *bits = v;
   return TRUE;
 }
 
+/* @number + @delta, both as sign and bits; FALSE when the sum leaves the
+ * 64-bit range altogether (it then fits no typecode either). */
+static inline gboolean
+add_to_number (gboolean  negative,
+               guint64   number,
+               gint64    delta,
+               gboolean *sum_negative,
+               guint64  *sum)
+{
+  if (negative)
+    {
+      gint64 r;
+
+      if (__builtin_add_overflow ((gint64) number, delta, &r))
+        return FALSE;
+      *sum_negative = r < 0;
+      *sum = (guint64) r;
+      return TRUE;
+    }
+  if (delta >= 0)
+    {
+      *sum_negative = FALSE;
+      return !__builtin_add_overflow (number, (guint64) delta, sum);
+    }
+  /* unsigned wrap-around gives the gint64 bits of a negative result */
+  *sum_negative = number < -(guint64) delta;
+  *sum = number + (guint64) delta;
+  return TRUE;
+}
+
 /* A stored element that the requested C type cannot represent. */
-static gboolean
+static G_GNUC_NO_INLINE gboolean
 set_does_not_fit_error (GError        **error,
                         const Typecode *tc,
                         gboolean        negative)
@@ -439,7 +488,7 @@ set_does_not_fit_error (GError        **error,
 
 /* Element reads and writes, the lock taken around each. */
 
-static gboolean
+static inline gboolean
 shared_read_int (GObject    *owner,
                  MpShared   *s,
                  gsize       index,
@@ -466,7 +515,7 @@ shared_read_int (GObject    *owner,
   return TRUE;
 }
 
-static gboolean
+static inline gboolean
 shared_write_int (GObject    *owner,
                   MpShared   *s,
                   gsize       index,
@@ -475,7 +524,7 @@ shared_write_int (GObject    *owner,
                   GError    **error)
 {
   gboolean entered;
-  guint64 bits;
+  guint64 bits = 0;
 
   if (!check_integer_kind (owner, s, error) ||
       !int_to_bits (s->tc, negative, v, &bits, error))
@@ -484,6 +533,39 @@ shared_write_int (GObject    *owner,
     return FALSE;
   store_bits (s, index, bits);
   shared_leave (s, entered);
+  return TRUE;
+}
+
+/* Element += @delta, the lock held across the read, the add and the write. */
+static inline gboolean
+shared_add_int (GObject    *owner,
+                MpShared   *s,
+                gsize       index,
+                gint64      delta,
+                GError    **error)
+{
+  gboolean entered;
+  gboolean negative, sum_negative;
+  guint64 number, sum;
+  gboolean fits;
+
+  if (!check_integer_kind (owner, s, error))
+    return FALSE;
+  if (!shared_enter (s, &entered, error))
+    return FALSE;
+  bits_to_number (s->tc, load_bits (s, index), &negative, &number);
+  fits = add_to_number (negative, number, delta, &sum_negative, &sum) &&
+         number_fits (s->tc, sum_negative, sum);
+  if (fits)
+    store_bits (s, index, sum);
+  shared_leave (s, entered);
+
+  if (!fits)
+    {
+      g_autofree char *value = number_to_string (negative, number);
+      g_autofree char *shown = g_strdup_printf ("%s + %" G_GINT64_FORMAT, value, delta);
+      return set_range_error (error, s->tc, shown);
+    }
   return TRUE;
 }
 
@@ -610,6 +692,8 @@ shared_write_gvalue (GObject      *owner,
 
 /* ---- MpLockable, for both ---------------------------------------------------- */
 
+/* Only for an object without a lock: mp_lockable_acquire() takes the
+ * lock of the others directly (mp_sync_register_guarded_type()). */
 static gboolean
 shared_lockable_acquire (MpLockable *self,
                          gint64      timeout_us,
@@ -655,6 +739,7 @@ static void
 mp_value_class_init (MpValueClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = mp_value_finalize;
+  mp_sync_register_guarded_type (G_TYPE_FROM_CLASS (klass), G_STRUCT_OFFSET (MpValue, shared.lock));
 }
 
 static void
@@ -793,6 +878,34 @@ mp_value_set_int (MpValue  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   return shared_write_int ((GObject *) self, &self->shared, 0, v < 0, (guint64) v, error);
+}
+
+/**
+ * mp_value_add_int:
+ * @self: an #MpValue of an integer, char or bool typecode
+ * @delta: what to add (negative to subtract)
+ * @error: return location for a #GError
+ *
+ * `total += delta` done right: the lock is held across the read, the add
+ * and the write, so no other process's update can fall between them and
+ * be lost (the fix of pitfall `lost-update`, in one call). When the
+ * calling thread already holds the lock, it is not taken again. A value
+ * made with `lock = FALSE` has no lock to hold: then this is as unguarded
+ * as a get followed by a set.
+ *
+ * Returns: %TRUE; %FALSE with %MP_ERROR_INVALID_ARGUMENT when the sum does
+ *   not fit the typecode or the typecode is 'f' or 'd' (nothing is
+ *   written), or %MP_ERROR_OWNER_DIED from the lock.
+ */
+gboolean
+mp_value_add_int (MpValue  *self,
+                  gint64    delta,
+                  GError  **error)
+{
+  g_return_val_if_fail (MP_IS_VALUE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return shared_add_int ((GObject *) self, &self->shared, 0, delta, error);
 }
 
 /**
@@ -939,6 +1052,7 @@ static void
 mp_array_class_init (MpArrayClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = mp_array_finalize;
+  mp_sync_register_guarded_type (G_TYPE_FROM_CLASS (klass), G_STRUCT_OFFSET (MpArray, shared.lock));
 }
 
 static void
@@ -1603,7 +1717,8 @@ mp_array_to_string (MpArray  *self,
 
 /* State: (typecode, length, memfd number, the lock's wire form or nothing).
  * Raw objects too travel only by inheritance, as Python's do: their memory
- * exists only for processes that inherit its fd. */
+ * exists only for processes that inherit its fd. A value living in its
+ * lock's memory has no fd of its own: -1, and the lock brings the memory. */
 static GVariant *
 reduce_shared (GObject   *object,
                gpointer   user_data,
@@ -1612,7 +1727,7 @@ reduce_shared (GObject   *object,
   MpShared *s = shared_of (object);
   g_autoptr(GVariant) lock_wire = NULL;
 
-  if (!mp_spawning_keep_fd (s->mapping.fd, error))
+  if (s->mapping.fd >= 0 && !mp_spawning_keep_fd (s->mapping.fd, error))
     return NULL;
   if (s->lock != NULL)
     {
@@ -1682,8 +1797,21 @@ rebuild_shared (GVariant  *state,
       s->lock = g_value_dup_object (&lock_value);
     }
 
+  if (fd == -1)
+    {
+      if (type != MP_TYPE_VALUE || s->lock == NULL)
+        {
+          mp_set_error (error, MP_ERROR_PROTOCOL,
+                        "A received %s has no memory: no fd and no lock to live in",
+                        g_type_name (type));
+          return NULL;
+        }
+      s->data = mp_sync_lock_value_cell (s->lock);
+      return g_steal_pointer (&object);
+    }
   if (!mp_mapping_attach (&s->mapping, fd, shared_bytes (s->tc, s->length), error))
     return NULL;
+  s->data = s->mapping.data;
   return g_steal_pointer (&object);
 }
 

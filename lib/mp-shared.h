@@ -50,6 +50,8 @@ G_BEGIN_DECLS
  * ]|
  * Accesses by the thread holding the lock do not take it again, so this
  * works with a plain #MpLock too. MpValue and MpArray are #MpLockable.
+ * For `total += x` itself, mp_value_add_int() holds the lock across the
+ * read, the add and the write in one call (and costs the least).
  */
 
 gboolean     mp_typecode_is_valid      (char         typecode);
@@ -72,6 +74,9 @@ gint64       mp_value_get_int          (MpValue     *self,
                                         GError     **error);
 gboolean     mp_value_set_int          (MpValue     *self,
                                         gint64       v,
+                                        GError     **error);
+gboolean     mp_value_add_int          (MpValue     *self,
+                                        gint64       delta,
                                         GError     **error);
 guint64      mp_value_get_uint         (MpValue     *self,
                                         GError     **error);

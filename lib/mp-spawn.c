@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -246,13 +247,90 @@ print_task_error (const char *name,
   fflush (stderr);
 }
 
+/* A child's first steps, whatever started it. */
+static void
+become_child (int      status_fd,
+              gboolean spawned)
+{
+  guard_reached = TRUE;
+  running_task = TRUE;
+  /* a child forked by a spawned child was started by fork */
+  spawned_child = spawned;
+
+  if (own_status_fd >= 0 && own_status_fd != status_fd)
+    close (own_status_fd);
+  own_status_fd = status_fd;
+}
+
+/* Runs @func on the arguments in @args_wire and gives the exit status (0
+ * or MP_PROCESS_EXIT_FAILED, the error printed). A NULL @args_wire means
+ * no arguments: @no_args (an empty MpArgs, borrowed) is handed over. */
+static int
+run_task (const char *name,
+          const char *task,
+          MpTaskFunc  func,
+          GVariant   *args_wire,
+          MpArgs     *no_args,
+          int         status_fd)
+{
+  g_autoptr(GError) error = NULL;
+  GValue result = G_VALUE_INIT;
+  MpArgs *args = no_args;
+  int code = MP_PROCESS_EXIT_FAILED;
+
+  if (args_wire != NULL)
+    {
+      args = mp_args_deserialize (args_wire, &error);
+      if (args == NULL)
+        {
+          g_prefix_error (&error, "decoding the arguments of task '%s': ", task);
+          print_task_error (name, task, error);
+          return code;
+        }
+    }
+
+  write_status (status_fd, MP_STATUS_RUNNING);
+  task_args = args;
+  if (func (args, &result, &error))
+    code = 0;
+  task_args = NULL;
+
+  if (code != 0)
+    print_task_error (name, task, error);
+  /* not G_IS_VALUE(): its type check takes a lock, one more page copied */
+  if (G_VALUE_TYPE (&result) != G_TYPE_INVALID)
+    g_value_unset (&result);
+  if (args != no_args)
+    mp_args_unref (args);
+  return code;
+}
+
+/* Flushes stdout and stderr when they hold output. fflush() on an empty
+ * stream still takes its lock, a write: around fork that is a page copied
+ * for the parent and another for the child. */
+void
+mp_flush_stdio (void)
+{
+  if (__fpending (stdout) > 0)
+    fflush (stdout);
+  if (__fpending (stderr) > 0)
+    fflush (stderr);
+}
+
+G_GNUC_NORETURN static void
+exit_child (int code)
+{
+  mp_flush_stdio ();
+  mp_child_exit (code);
+}
+
 /*
  * mp_spawn_run_child:
  * @payload: (transfer full): the bootstrap payload
  * @spawned: whether this child was exec'd (spawn) or only forked
  *
  * Runs the task described by @payload and exits: 0 on success, 1 when the
- * task or its bootstrap failed. Everything is freed first so a forked child
+ * task or its bootstrap failed. Everything is freed first so a child
  * under valgrind exits clean.
  */
 void
@@ -263,27 +341,17 @@ mp_spawn_run_child (GBytes   *payload_bytes,
   GVariant *payload = NULL;
   GVariant *key_v = NULL;
   GVariant *args_wire = NULL;
-  MpArgs *args = NULL;
   const char *name = "?";
   const char *task = "?";
   int status_fd = -1;
   int code = MP_PROCESS_EXIT_FAILED;
   MpTaskFunc func;
-  GValue result = G_VALUE_INIT;
-
-  guard_reached = TRUE;
-  running_task = TRUE;
-  /* a child forked by a spawned child was started by fork */
-  spawned_child = spawned;
 
   payload = parse_payload (payload_bytes, &error);
   if (payload == NULL)
     goto out;
   g_variant_get (payload, "(&s&s@ayvi)", &name, &task, &key_v, &args_wire, &status_fd);
-
-  if (own_status_fd >= 0 && own_status_fd != status_fd)
-    close (own_status_fd);
-  own_status_fd = status_fd;
+  become_child (status_fd, spawned);
   fcntl (status_fd, F_SETFD, FD_CLOEXEC);
 
   if (spawned)
@@ -301,32 +369,40 @@ mp_spawn_run_child (GBytes   *payload_bytes,
                     "(MP_TASK_DEFINE) or before mp_main_guard()", task, (int) getpid ());
       goto out;
     }
-
-  args = mp_args_deserialize (args_wire, &error);
-  if (args == NULL)
-    {
-      g_prefix_error (&error, "decoding the arguments of task '%s': ", task);
-      goto out;
-    }
-
-  write_status (status_fd, MP_STATUS_RUNNING);
-  task_args = args;
-  if (func (args, &result, &error))
-    code = 0;
-  task_args = NULL;
+  code = run_task (name, task, func, args_wire, NULL, status_fd);
 
 out:
-  if (code != 0)
+  if (error != NULL)
     print_task_error (name, task, error);
-  if (G_IS_VALUE (&result))
-    g_value_unset (&result);
-  g_clear_pointer (&args, mp_args_unref);
   g_clear_pointer (&args_wire, g_variant_unref);
   g_clear_pointer (&key_v, g_variant_unref);
   g_clear_pointer (&payload, g_variant_unref);
   g_bytes_unref (payload_bytes);
   g_clear_error (&error);
-  fflush (stdout);
-  fflush (stderr);
-  mp_child_exit (code);
+  exit_child (code);
+}
+
+/*
+ * mp_spawn_run_forked_child:
+ * @args_wire: (nullable): the serialized arguments; %NULL when there are none
+ * @no_args: the parent's empty #MpArgs, handed to a task without arguments
+ *
+ * What a child started by fork runs: everything a spawned child reads from
+ * its payload is in its copy of the parent's memory already (the task
+ * looked up by the parent, the serialized arguments), so nothing is copied
+ * or parsed. The arguments are decoded as under spawn; a task without any
+ * gets the parent's empty MpArgs, untouched: each page a forked child
+ * writes is a page copied, and allocating an empty MpArgs and freeing it
+ * wrote several (GLib's slice allocator).
+ */
+void
+mp_spawn_run_forked_child (const char *name,
+                           const char *task,
+                           MpTaskFunc  func,
+                           GVariant   *args_wire,
+                           MpArgs     *no_args,
+                           int         status_fd)
+{
+  become_child (status_fd, FALSE);
+  exit_child (run_task (name, task, func, args_wire, no_args, status_fd));
 }

@@ -35,15 +35,18 @@ typedef enum {
 
 /* What lives in the shared mapping. One layout for every kind keeps the
  * mapping code single; the union holds what each kind needs on top of
- * the mutex and the condition variable. */
-typedef struct {
+ * the mutex and the condition variable. It follows the mutex so that an
+ * RLock's depth shares the mutex's cache line: taking a lock touches one
+ * line, not two, which counts when two CPUs pass the lock back and forth. */
+typedef struct _MpSyncState {
   guint32         magic;
   guint32         kind;
   pthread_mutex_t mutex;   /* robust, error-checking, process-shared */
-  pthread_cond_t  cond;    /* process-shared, CLOCK_MONOTONIC */
   union {
     struct {
-      guint count;         /* RLock: recursion depth of the holder */
+      guint   count;       /* RLock: recursion depth of the holder */
+      guint32 padding;
+      guint64 value_cell;  /* see mp_sync_lock_value_cell() */
     } lock;
     struct {
       guint value;
@@ -66,56 +69,117 @@ typedef struct {
       gint  state;         /* BarrierState */
     } barrier;
   } u;
+  pthread_cond_t  cond;    /* process-shared, CLOCK_MONOTONIC */
 } MpSyncState;
 
-/* The instance layout every type here starts with. */
-typedef struct {
-  GObject      parent_instance;
-  MpMapping    mapping;
-  MpSyncState *state;
-  /* Lock, RLock: while a thread of this process holds the mutex through
-   * this mapping, held_here is 1 and holder is that thread's serial.
-   * Written only by the holder, hence relaxed accesses. */
-  gint         held_here;
-  guint64      holder;
-} MpSyncObject;
+/* A value guarded by this lock alone shares the mutex's cache line: */
+G_STATIC_ASSERT (G_STRUCT_OFFSET (MpSyncState, u.lock.value_cell) + sizeof (guint64) <= 64);
+
+/* The instance layout every type here starts with is MpSyncObject, in
+ * mp-sync-private.h, where shared values read who holds their lock. */
 
 #define SYNC(obj) ((MpSyncObject *) (obj))
+
+/* ---- which mutex does acquiring take, cheaply ------------------------------ */
+
+/* Set by the class initializers, before any instance can exist. Both types
+ * are final, so comparing the instance's class is the whole type check:
+ * no g_type_check_instance_is_a() walk on every acquire and release.
+ * (Relaxed atomics: plain moves, but no data race with a first class
+ * initialization in another thread.) */
+static GType lock_type_id;
+static GType rlock_type_id;
+
+#define LOCK_TYPE_ID()  __atomic_load_n (&lock_type_id, __ATOMIC_RELAXED)
+#define RLOCK_TYPE_ID() __atomic_load_n (&rlock_type_id, __ATOMIC_RELAXED)
+
+/* Objects acquired by acquiring the MpLock or MpRLock they hold (MpValue,
+ * MpArray, MpCondition): each type says where that pointer sits, so taking
+ * one goes straight to its lock, without an interface lookup. Registered
+ * by class initializers, which GLib runs one at a time. */
+typedef struct {
+  GType   type;
+  goffset lock_offset;
+} GuardedType;
+
+static GuardedType guarded_types[4];
+static guint       n_guarded_types;
+
+void
+mp_sync_register_guarded_type (GType   type,
+                               goffset lock_offset)
+{
+  guint n = g_atomic_int_get (&n_guarded_types);
+
+  g_assert (n < G_N_ELEMENTS (guarded_types));
+  guarded_types[n].type = type;
+  guarded_types[n].lock_offset = lock_offset;
+  g_atomic_int_set (&n_guarded_types, n + 1);
+}
+
+/* The MpLock or MpRLock that acquiring @object takes: @object itself, or
+ * the lock a guarded object holds. NULL for anything else (a semaphore, a
+ * value made with lock = FALSE, NULL): those take the interface's way. */
+static inline MpSyncObject *
+mutex_lock_of (gpointer  object,
+               gboolean *recursive)
+{
+  const GTypeInstance *instance = object;
+  GType type;
+
+  if (instance == NULL || instance->g_class == NULL)
+    return NULL;
+  type = instance->g_class->g_type;
+  if (type != RLOCK_TYPE_ID () && type != LOCK_TYPE_ID ())
+    {
+      guint n = g_atomic_int_get (&n_guarded_types);
+      guint i;
+
+      for (i = 0; i < n && guarded_types[i].type != type; i++)
+        ;
+      if (i == n)
+        return NULL;
+      instance = G_STRUCT_MEMBER (gpointer, object, guarded_types[i].lock_offset);
+      if (instance == NULL)
+        return NULL;
+      type = instance->g_class->g_type;
+    }
+  *recursive = type == RLOCK_TYPE_ID ();
+  return (MpSyncObject *) instance;
+}
 
 /* ---- who holds a lock, cheaply ------------------------------------------- */
 
 /* A serial per thread, never reused in a process (a pthread_t is): asking
  * the mutex itself (trylock) on every access costs as much as locking.
  * A forked child's thread gets a fresh serial, so it never mistakes its
- * copy of the parent's bookkeeping for its own. */
+ * copy of the parent's bookkeeping for its own. 0 is no thread's. */
 static guint64 next_thread_serial = 1;
-static __thread guint64 thread_serial __attribute__ ((tls_model ("initial-exec")));
+__thread guint64 mp_sync_thread_serial __attribute__ ((tls_model ("initial-exec")));
 
-static guint64
-self_serial (void)
+guint64
+mp_sync_new_thread_serial (void)
 {
-  if (G_UNLIKELY (thread_serial == 0))
-    thread_serial = __atomic_fetch_add (&next_thread_serial, 1, __ATOMIC_RELAXED);
-  return thread_serial;
+  mp_sync_thread_serial = __atomic_fetch_add (&next_thread_serial, 1, __ATOMIC_RELAXED);
+  return mp_sync_thread_serial;
 }
 
 static void
 forget_serial_in_child (void)
 {
-  thread_serial = 0;
+  mp_sync_thread_serial = 0;
 }
 
 static void
 holder_set (MpSyncObject *sync)
 {
-  __atomic_store_n (&sync->holder, self_serial (), __ATOMIC_RELAXED);
-  __atomic_store_n (&sync->held_here, 1, __ATOMIC_RELAXED);
+  __atomic_store_n (&sync->holder, mp_sync_self_serial (), __ATOMIC_RELAXED);
 }
 
 static void
 holder_clear (MpSyncObject *sync)
 {
-  __atomic_store_n (&sync->held_here, 0, __ATOMIC_RELAXED);
+  __atomic_store_n (&sync->holder, 0, __ATOMIC_RELAXED);
 }
 
 /* TRUE only if the calling thread holds the mutex through this object; a
@@ -123,8 +187,7 @@ holder_clear (MpSyncObject *sync)
 static gboolean
 holder_is_self (MpSyncObject *sync)
 {
-  return __atomic_load_n (&sync->held_here, __ATOMIC_RELAXED) != 0 &&
-         __atomic_load_n (&sync->holder, __ATOMIC_RELAXED) == self_serial ();
+  return mp_sync_held_by_self (sync);
 }
 
 /* ---- time ---------------------------------------------------------- */
@@ -253,6 +316,15 @@ state_wait (MpSyncState      *state,
 
 /* ---- objects in a mapping -------------------------------------------- */
 
+static void
+sync_object_set_state (MpSyncObject *sync,
+                       MpSyncState  *state)
+{
+  sync->state = state;
+  sync->mutex = &state->mutex;
+  sync->depth = &state->u.lock.count;
+}
+
 static gboolean
 sync_object_create (gpointer     object,
                     MpSyncKind   kind,
@@ -263,7 +335,7 @@ sync_object_create (gpointer     object,
   if (!mp_mapping_create (&sync->mapping, G_OBJECT_TYPE_NAME (object),
                           sizeof (MpSyncState), error))
     return FALSE;
-  sync->state = sync->mapping.data;
+  sync_object_set_state (sync, sync->mapping.data);
   return state_init (sync->state, kind, error);
 }
 
@@ -277,7 +349,7 @@ sync_object_attach (gpointer     object,
 
   if (!mp_mapping_attach (&sync->mapping, fd, sizeof (MpSyncState), error))
     return FALSE;
-  sync->state = sync->mapping.data;
+  sync_object_set_state (sync, sync->mapping.data);
   if (sync->state->magic != MP_SYNC_MAGIC || sync->state->kind != (guint32) kind ||
       (kind == MP_SYNC_BARRIER && sync->state->u.barrier.parties == 0))
     {
@@ -301,7 +373,7 @@ sync_object_finalize (GObject *object)
    * lock taken): the kernel finds the mutex through this mapping when the
    * thread dies and marks it owner-died for the others. Unmapped, it could
    * not, and they would wait forever; so the mapping stays. */
-  if (__atomic_load_n (&sync->held_here, __ATOMIC_RELAXED) != 0)
+  if (__atomic_load_n (&sync->holder, __ATOMIC_RELAXED) != 0)
     sync->mapping.data = NULL;
 
   /* Never pthread_*_destroy: other processes may still use the objects.
@@ -347,6 +419,16 @@ mp_lockable_default_init (MpLockableInterface *iface)
 {
 }
 
+/* MP_IS_LOCKABLE(), with the common cases first: its walk of the type's
+ * interfaces costs more than taking the lock. */
+static inline gboolean
+is_lockable (gpointer object)
+{
+  gboolean recursive;
+
+  return mutex_lock_of (object, &recursive) != NULL || MP_IS_LOCKABLE (object);
+}
+
 /**
  * mp_lockable_acquire:
  * @self: an #MpLockable
@@ -363,12 +445,14 @@ mp_lockable_acquire (MpLockable *self,
                      gint64      timeout_us,
                      GError    **error)
 {
+  gboolean recursive;
+  MpSyncObject *lock = mutex_lock_of (self, &recursive);
+
   g_return_val_if_fail (timeout_us >= -1, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  /* the locks themselves skip the (slower) interface lookup */
-  if (MP_IS_RLOCK (self) || MP_IS_LOCK (self))
-    return lock_acquire (self, timeout_us, MP_IS_RLOCK (self), error);
+  if (lock != NULL)
+    return lock_acquire (lock, timeout_us, recursive, error);
   g_return_val_if_fail (MP_IS_LOCKABLE (self), FALSE);
   return MP_LOCKABLE_GET_IFACE (self)->acquire (self, timeout_us, error);
 }
@@ -385,10 +469,13 @@ gboolean
 mp_lockable_release (MpLockable *self,
                      GError    **error)
 {
+  gboolean recursive;
+  MpSyncObject *lock = mutex_lock_of (self, &recursive);
+
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (MP_IS_RLOCK (self) || MP_IS_LOCK (self))
-    return lock_release (self, MP_IS_RLOCK (self), error);
+  if (lock != NULL)
+    return lock_release (lock, recursive, error);
   g_return_val_if_fail (MP_IS_LOCKABLE (self), FALSE);
   return MP_LOCKABLE_GET_IFACE (self)->release (self, error);
 }
@@ -408,7 +495,7 @@ MpLocker *
 mp_locker_new (gpointer   lockable,
                GError   **error)
 {
-  g_return_val_if_fail (MP_IS_LOCKABLE (lockable), NULL);
+  g_return_val_if_fail (is_lockable (lockable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (!mp_lockable_acquire (lockable, MP_WAIT_FOREVER, error))
@@ -429,7 +516,7 @@ mp_locker_free (MpLocker *locker)
   MpLockable *lockable = (MpLockable *) locker;
   g_autoptr(GError) error = NULL;
 
-  g_return_if_fail (MP_IS_LOCKABLE (lockable));
+  g_return_if_fail (is_lockable (lockable));
 
   if (!mp_lockable_release (lockable, &error))
     g_critical ("mp_locker_free: %s", error->message);
@@ -489,21 +576,19 @@ lock_is_mine (gpointer object)
     }
 }
 
-static gboolean
-lock_acquire (gpointer   object,
-              gint64     timeout_us,
-              gboolean   recursive,
-              GError   **error)
+/* Everything but an uncontended first acquire: waiting, recursion, a dead
+ * holder, errors. @r is what trying the mutex gave, or EDEADLK when this
+ * thread already holds it through this object. */
+static G_GNUC_NO_INLINE gboolean
+lock_acquire_slow (gpointer   object,
+                   int        r,
+                   gint64     timeout_us,
+                   gboolean   recursive,
+                   GError   **error)
 {
   MpSyncState *state = SYNC (object)->state;
   MpDeadline deadline;
-  int r;
 
-  if (recursive && holder_is_self (SYNC (object)))
-    r = EDEADLK;
-  else
-    /* the common uncontended case costs one compare-and-swap */
-    r = pthread_mutex_trylock (&state->mutex);
   if (r == EBUSY && timeout_us != 0)
     {
       deadline_init (&deadline, timeout_us);
@@ -546,10 +631,52 @@ lock_acquire (gpointer   object,
     }
 }
 
-static gboolean
-lock_release (gpointer   object,
+/* The common case, inlined into every caller: a lock nobody holds costs
+ * one compare-and-swap and two plain stores. */
+static inline gboolean
+lock_acquire (gpointer   object,
+              gint64     timeout_us,
               gboolean   recursive,
               GError   **error)
+{
+  MpSyncObject *sync = SYNC (object);
+  int r;
+
+  if (recursive && holder_is_self (sync))
+    return lock_acquire_slow (object, EDEADLK, timeout_us, recursive, error);
+  r = pthread_mutex_trylock (sync->mutex);
+  if (G_UNLIKELY (r != 0))
+    return lock_acquire_slow (object, r, timeout_us, recursive, error);
+  *sync->depth = 1;
+  holder_set (sync);
+  return TRUE;
+}
+
+static gboolean
+set_release_error (gpointer   object,
+                   int        r,
+                   GError   **error)
+{
+  if (r == EPERM)
+    {
+      mp_set_error (error, MP_ERROR_INVALID_ARGUMENT,
+                    "Cannot release an %s this thread does not hold: it is "
+                    "free or held by another thread or process (Python: "
+                    "\"semaphore or lock released too many times\")",
+                    G_OBJECT_TYPE_NAME (object));
+      return FALSE;
+    }
+  return mp_set_error_from_errno (error, r, "releasing the %s",
+                                  G_OBJECT_TYPE_NAME (object));
+}
+
+/* Everything but the last release by the thread that took the lock
+ * through this object: inner levels of an RLock, holds through another
+ * mapping of the same lock, releases by a thread that does not hold it. */
+static G_GNUC_NO_INLINE gboolean
+lock_release_slow (gpointer   object,
+                   gboolean   recursive,
+                   GError   **error)
 {
   MpSyncState *state = SYNC (object)->state;
   gboolean held_here;
@@ -577,19 +704,32 @@ lock_release (gpointer   object,
   r = pthread_mutex_unlock (&state->mutex);
   if (r != 0 && held_here)
     holder_set (SYNC (object));
-  if (r == EPERM)
-    {
-      mp_set_error (error, MP_ERROR_INVALID_ARGUMENT,
-                    "Cannot release an %s this thread does not hold: it is "
-                    "free or held by another thread or process (Python: "
-                    "\"semaphore or lock released too many times\")",
-                    G_OBJECT_TYPE_NAME (object));
-      return FALSE;
-    }
   if (r != 0)
-    return mp_set_error_from_errno (error, r, "releasing the %s",
-                                    G_OBJECT_TYPE_NAME (object));
+    return set_release_error (object, r, error);
   return TRUE;
+}
+
+static inline gboolean
+lock_release (gpointer   object,
+              gboolean   recursive,
+              GError   **error)
+{
+  MpSyncObject *sync = SYNC (object);
+  guint depth;
+  int r;
+
+  if (!holder_is_self (sync) || (recursive && *sync->depth != 1))
+    return lock_release_slow (object, recursive, error);
+  /* cleared before the mutex goes to someone else */
+  depth = *sync->depth;
+  *sync->depth = 0;
+  holder_clear (sync);
+  r = pthread_mutex_unlock (sync->mutex);
+  if (G_LIKELY (r == 0))
+    return TRUE;
+  *sync->depth = depth;
+  holder_set (sync);
+  return set_release_error (object, r, error);
 }
 
 struct _MpLock
@@ -626,6 +766,7 @@ static void
 mp_lock_class_init (MpLockClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = sync_object_finalize;
+  __atomic_store_n (&lock_type_id, G_TYPE_FROM_CLASS (klass), __ATOMIC_RELAXED);
 }
 
 static void
@@ -730,6 +871,7 @@ static void
 mp_rlock_class_init (MpRLockClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = sync_object_finalize;
+  __atomic_store_n (&rlock_type_id, G_TYPE_FROM_CLASS (klass), __ATOMIC_RELAXED);
 }
 
 static void
@@ -1187,6 +1329,7 @@ static void
 mp_condition_class_init (MpConditionClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = mp_condition_finalize;
+  mp_sync_register_guarded_type (G_TYPE_FROM_CLASS (klass), G_STRUCT_OFFSET (MpCondition, lock));
 }
 
 static void
@@ -1939,34 +2082,37 @@ mp_barrier_is_broken (MpBarrier *self)
 
 /* ---- for shared values (mp-sync-private.h) --------------------------------- */
 
-gboolean
-mp_sync_is_mutex_lock (gpointer object)
+gpointer
+mp_sync_lock_value_cell (MpLockable *lock)
 {
-  return MP_IS_LOCK (object) || MP_IS_RLOCK (object);
+  return &SYNC (lock)->state->u.lock.value_cell;
 }
 
 gboolean
-mp_sync_lock_enter (MpLockable *lock,
-                    gboolean   *entered,
-                    GError    **error)
+mp_sync_is_mutex_lock (gpointer object)
+{
+  GType type = object != NULL ? G_TYPE_FROM_INSTANCE (object) : G_TYPE_INVALID;
+
+  return type != G_TYPE_INVALID && (type == LOCK_TYPE_ID () || type == RLOCK_TYPE_ID ());
+}
+
+/* mp_sync_lock_enter() when the mutex was not free: @r is what trying it
+ * gave. */
+gboolean
+mp_sync_lock_enter_slow (MpLockable *lock,
+                         int         r,
+                         gboolean   *entered,
+                         GError    **error)
 {
   MpSyncState *state = SYNC (lock)->state;
-  int r;
 
-  *entered = FALSE;
-  /* held by this thread: the access already has its exclusion */
-  if (holder_is_self (SYNC (lock)))
-    return TRUE;
   /* Both kinds have an error-checking mutex: EDEADLK means the same, for
    * a hold through another mapping. */
-  r = pthread_mutex_trylock (&state->mutex);
   if (r == EBUSY)
     r = pthread_mutex_lock (&state->mutex);
   switch (r)
     {
     case 0:
-      state->u.lock.count = 1;
-      holder_set (SYNC (lock));
       *entered = TRUE;
       return TRUE;
     case EDEADLK:
@@ -1977,19 +2123,6 @@ mp_sync_lock_enter (MpLockable *lock,
       return mp_set_error_from_errno (error, r, "acquiring the %s",
                                       G_OBJECT_TYPE_NAME (lock));
     }
-}
-
-void
-mp_sync_lock_leave (MpLockable *lock,
-                    gboolean    entered)
-{
-  MpSyncState *state = SYNC (lock)->state;
-
-  if (!entered)
-    return;
-  state->u.lock.count = 0;
-  holder_clear (SYNC (lock));
-  pthread_mutex_unlock (&state->mutex);
 }
 
 /* ---- travelling by inheritance -------------------------------------------- */

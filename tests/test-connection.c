@@ -881,6 +881,23 @@ accept_and_echo (MpListener *listener)
   g_assert_no_error (error);
 }
 
+/* A client thread connects to @address with @key and sends @message; the
+ * listener accepts it and echoes the message back, which the client checks. */
+static void
+assert_echoes (MpListener *listener,
+               const char *address,
+               GBytes     *key,
+               const char *message)
+{
+  ClientJob job = { address, key, message, FALSE, NULL };
+  GThread *client = g_thread_new ("client", client_thread, &job);
+
+  accept_and_echo (listener);
+  g_thread_join (client);
+  g_assert_no_error (job.error);
+  g_assert_true (job.ok);
+}
+
 static void
 test_unix_mode_0600 (void)
 {
@@ -921,21 +938,12 @@ test_unix_connect_accept (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(MpConnection) late = NULL;
   g_autofree char *address = NULL;
-  ClientJob job = { 0 };
-  GThread *client;
 
   listener = mp_listener_new (NULL, key, &error);
   g_assert_no_error (error);
   address = g_strdup (mp_listener_get_address (listener));
 
-  job.address = address;
-  job.key = key;
-  job.message = "hello over unix";
-  client = g_thread_new ("client", client_thread, &job);
-  accept_and_echo (listener);
-  g_thread_join (client);
-  g_assert_no_error (job.error);
-  g_assert_true (job.ok);
+  assert_echoes (listener, address, key, "hello over unix");
 
   /* once the listener is gone, connecting says the peer is gone */
   mp_listener_close (listener);
@@ -1032,7 +1040,6 @@ test_unix_garbage_frame (void)
   g_autoptr(MpListener) listener = NULL;
   g_autoptr(MpConnection) refused = NULL;
   g_autoptr(GError) error = NULL;
-  ClientJob job = { 0 };
   GThread *thread;
   const char *address;
 
@@ -1047,14 +1054,7 @@ test_unix_garbage_frame (void)
   g_clear_error (&error);
   g_thread_join (thread);
 
-  job.address = address;
-  job.key = key;
-  job.message = "still here";
-  thread = g_thread_new ("client", client_thread, &job);
-  accept_and_echo (listener);
-  g_thread_join (thread);
-  g_assert_no_error (job.error);
-  g_assert_true (job.ok);
+  assert_echoes (listener, address, key, "still here");
 }
 
 typedef struct {
@@ -1221,8 +1221,6 @@ test_unix_silent_client (void)
   g_autoptr(GSocket) silent = NULL;
   g_autoptr(GSocketAddress) address = NULL;
   g_autoptr(MpConnection) refused = NULL;
-  ClientJob job = { 0 };
-  GThread *thread;
 
   listener = mp_listener_new (NULL, key, &error);
   g_assert_no_error (error);
@@ -1236,14 +1234,7 @@ test_unix_silent_client (void)
   g_assert_error (error, MP_ERROR, MP_ERROR_TIMEOUT);
   g_clear_error (&error);
 
-  job.address = mp_listener_get_address (listener);
-  job.key = key;
-  job.message = "next";
-  thread = g_thread_new ("client", client_thread, &job);
-  accept_and_echo (listener);
-  g_thread_join (thread);
-  g_assert_no_error (job.error);
-  g_assert_true (job.ok);
+  assert_echoes (listener, mp_listener_get_address (listener), key, "next");
 }
 
 /* The child's side: drop the inherited listener, connect back, send. */
@@ -1315,8 +1306,6 @@ test_tcp_loopback (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(MpConnection) late = NULL;
   g_autofree char *address = NULL;
-  ClientJob job = { 0 };
-  GThread *client;
   guint64 port = 0;
 
   listener = mp_listener_new ("tcp:127.0.0.1:0", key, &error);
@@ -1326,14 +1315,7 @@ test_tcp_loopback (void)
   g_assert_true (g_ascii_string_to_unsigned (address + strlen ("tcp:127.0.0.1:"), 10,
                                              1, 65535, &port, NULL));
 
-  job.address = address;
-  job.key = key;
-  job.message = "hello over tcp";
-  client = g_thread_new ("client", client_thread, &job);
-  accept_and_echo (listener);
-  g_thread_join (client);
-  g_assert_no_error (job.error);
-  g_assert_true (job.ok);
+  assert_echoes (listener, address, key, "hello over tcp");
 
   mp_listener_close (listener);
   late = mp_connection_connect (address, key, BACKSTOP_US, &error);
@@ -1347,8 +1329,6 @@ test_tcp_bare_host_port (void)
   g_autoptr(GBytes) key = make_key (9);
   g_autoptr(MpListener) listener = NULL;
   g_autoptr(GError) error = NULL;
-  ClientJob job = { 0 };
-  GThread *client;
   const char *address;
 
   listener = mp_listener_new ("127.0.0.1:0", key, &error);
@@ -1357,14 +1337,7 @@ test_tcp_bare_host_port (void)
   g_assert_true (g_str_has_prefix (address, "tcp:127.0.0.1:"));
 
   /* the bare form connects too */
-  job.address = address + strlen ("tcp:");
-  job.key = key;
-  job.message = "bare";
-  client = g_thread_new ("client", client_thread, &job);
-  accept_and_echo (listener);
-  g_thread_join (client);
-  g_assert_no_error (job.error);
-  g_assert_true (job.ok);
+  assert_echoes (listener, address + strlen ("tcp:"), key, "bare");
 }
 
 static void
@@ -1373,8 +1346,6 @@ test_tcp_ipv6_loopback (void)
   g_autoptr(GBytes) key = make_key (9);
   g_autoptr(MpListener) listener = NULL;
   g_autoptr(GError) error = NULL;
-  ClientJob job = { 0 };
-  GThread *client;
 
   listener = mp_listener_new ("tcp:[::1]:0", key, &error);
   if (listener == NULL)
@@ -1384,14 +1355,7 @@ test_tcp_ipv6_loopback (void)
     }
   g_assert_true (g_str_has_prefix (mp_listener_get_address (listener), "tcp:[::1]:"));
 
-  job.address = mp_listener_get_address (listener);
-  job.key = key;
-  job.message = "hello over ipv6";
-  client = g_thread_new ("client", client_thread, &job);
-  accept_and_echo (listener);
-  g_thread_join (client);
-  g_assert_no_error (job.error);
-  g_assert_true (job.ok);
+  assert_echoes (listener, mp_listener_get_address (listener), key, "hello over ipv6");
 }
 
 static void
@@ -1425,6 +1389,79 @@ test_address_invalid (void)
       g_assert_null (listener);
       g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
     }
+}
+
+/* the reason is in the message, so a typo is easy to spot */
+static void
+test_address_reasons (void)
+{
+  g_autofree char *long_host = g_strnfill (254, 'h');
+  g_autofree char *long_host_address = g_strconcat ("tcp:", long_host, ":80", NULL);
+  g_autofree char *max_host = g_strnfill (253, 'h');
+  g_autofree char *max_host_address = g_strconcat ("tcp:", max_host, ":0", NULL);
+  const struct {
+    const char *address;
+    const char *why;
+  } bad[] = {
+    { "tcp:[127.0.0.1]:80", "the part in brackets is not an IPv6 address" },
+    { "[::1]", "an IPv6 host is written [ADDRESS]:PORT" },
+    { long_host_address, "the host name is too long" },
+    { "tcp:ho$t:80", "the host is neither an address nor a host name" },
+    { "unix:tmp/x", "a Unix socket path must be absolute" },
+    { "tcp::80", "no host (use 0.0.0.0 to listen on all interfaces)" },
+    { "tcp:127.0.0.1:99999", "the port must be a number from 0 to 65535" },
+  };
+  g_autoptr(GBytes) key = make_key (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpConnection) connection = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(MpListener) listener = mp_listener_new (bad[i].address, key, &error);
+
+      g_assert_null (listener);
+      g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, bad[i].why));
+      g_assert_nonnull (strstr (error->message, "Use \"unix:/absolute/path\""));
+      g_clear_error (&error);
+    }
+
+  /* 253 characters is still a host name: the port is what is wrong */
+  connection = mp_connection_connect (max_host_address, key, 0, &error);
+  g_assert_null (connection);
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "port 0 means \"any\""));
+}
+
+/* A port that is bound but not listening refuses at once: the error
+ * says nothing listens there, the way a dead manager's address does. */
+static void
+test_address_tcp_refused (void)
+{
+  g_autoptr(GBytes) key = make_key (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) holder = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(MpConnection) connection = NULL;
+  g_autofree char *address = NULL;
+
+  holder = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (holder, any_port, FALSE, &error));
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (holder, &error);
+  g_assert_no_error (error);
+  address = g_strdup_printf ("tcp:127.0.0.1:%u",
+                             g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+
+  connection = mp_connection_connect (address, key, BACKSTOP_US, &error);
+  g_assert_null (connection);
+  g_assert_error (error, MP_ERROR, MP_ERROR_CONNECTION_CLOSED);
+  g_assert_nonnull (strstr (error->message, "Nothing listens at"));
+  g_assert_true (mp_connection_error_is_peer_gone (error));
 }
 
 static void
@@ -1499,6 +1536,8 @@ main (int    argc,
   g_test_add_func ("/connection/tcp/ipv6-loopback", test_tcp_ipv6_loopback);
   g_test_add_func ("/connection/address/invalid", test_address_invalid);
   g_test_add_func ("/connection/address/connect-port-zero", test_address_connect_port_zero);
+  g_test_add_func ("/connection/address/reasons", test_address_reasons);
+  g_test_add_func ("/connection/address/tcp-refused", test_address_tcp_refused);
   g_test_add_func ("/connection/address/missing-socket", test_address_missing_socket);
 
   return g_test_run ();

@@ -17,6 +17,7 @@
 #include <gio/gio.h>
 
 #include "mpshare.h"
+#include "test-common.h"
 
 #define MAX_MARKERS    6
 #define RUN_BACKSTOP_S 240
@@ -159,30 +160,6 @@ typedef struct {
   const char * const *extra_args;   /* NULL or NULL-terminated */
 } DemoCase;
 
-typedef struct {
-  GAsyncResult *result;
-  gboolean      timed_out;
-} Wait;
-
-static void
-communicated (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Wait *wait = user_data;
-
-  wait->result = g_object_ref (result);
-}
-
-static gboolean
-backstop_reached (gpointer user_data)
-{
-  Wait *wait = user_data;
-
-  wait->timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
 /* Runs @argv and returns its stdout and stderr together; kills it if it
  * is still running at the backstop (then the test fails). */
 static char *
@@ -191,44 +168,12 @@ run_demo (const char * const *argv,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocess) child = NULL;
-  g_autoptr(GMainContext) context = g_main_context_new ();
-  char *output = NULL;
-  GSource *backstop;
-  Wait wait = { NULL, FALSE };
 
   child = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                    G_SUBPROCESS_FLAGS_STDERR_MERGE, &error);
   g_assert_no_error (error);
 
-  g_main_context_push_thread_default (context);
-  backstop = g_timeout_source_new_seconds (RUN_BACKSTOP_S);
-  g_source_set_callback (backstop, backstop_reached, &wait, NULL);
-  g_source_attach (backstop, context);
-  g_subprocess_communicate_utf8_async (child, NULL, NULL, communicated, &wait);
-  while (wait.result == NULL)
-    {
-      g_main_context_iteration (context, TRUE);
-      if (wait.timed_out)
-        {
-          g_subprocess_force_exit (child);
-          wait.timed_out = FALSE;
-          g_test_message ("%s still running after %d s: killed", argv[0],
-                          RUN_BACKSTOP_S);
-          g_test_fail ();
-        }
-    }
-  g_source_destroy (backstop);
-  g_source_unref (backstop);
-  g_subprocess_communicate_utf8_finish (child, wait.result, &output, NULL, &error);
-  g_object_unref (wait.result);
-  g_main_context_pop_thread_default (context);
-  g_assert_no_error (error);
-
-  if (g_subprocess_get_if_exited (child))
-    *exit_status = g_subprocess_get_exit_status (child);
-  else
-    *exit_status = 128 + g_subprocess_get_term_sig (child);
-  return output;
+  return test_communicate (child, argv[0], RUN_BACKSTOP_S, exit_status);
 }
 
 static char *

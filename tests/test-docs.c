@@ -36,6 +36,7 @@
 #include <gio/gio.h>
 
 #include "mpshare.h"
+#include "test-common.h"
 
 #define MAX_COLUMNS    80
 #define RUN_BACKSTOP_S 180
@@ -524,30 +525,6 @@ doc_find (const char *name)
 
 /* ---- running the commands a page quotes ------------------------------------ */
 
-typedef struct {
-  GAsyncResult *result;
-  gboolean      timed_out;
-} Wait;
-
-static void
-communicated (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Wait *wait = user_data;
-
-  wait->result = g_object_ref (result);
-}
-
-static gboolean
-backstop_reached (gpointer user_data)
-{
-  Wait *wait = user_data;
-
-  wait->timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
 /* Runs "demos/NAME ARG... [< FILE]" from the source root, standard error
  * merged into standard output; cached, so each command runs once. */
 static const RunResult *
@@ -557,9 +534,7 @@ run_command (const char *command)
   g_auto(GStrv) argv = NULL;
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GSubprocess) child = NULL;
-  g_autoptr(GMainContext) context = NULL;
-  GSource *backstop;
-  Wait wait = { NULL, FALSE };
+  g_autofree char *label = NULL;
   RunResult *r = g_hash_table_lookup (run_cache, command);
   char *program;
   int argc;
@@ -591,35 +566,9 @@ run_command (const char *command)
   child = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv, &error);
   g_assert_no_error (error);
 
-  context = g_main_context_new ();
-  g_main_context_push_thread_default (context);
-  backstop = g_timeout_source_new_seconds (RUN_BACKSTOP_S);
-  g_source_set_callback (backstop, backstop_reached, &wait, NULL);
-  g_source_attach (backstop, context);
-  g_subprocess_communicate_utf8_async (child, NULL, NULL, communicated, &wait);
-  while (wait.result == NULL)
-    {
-      g_main_context_iteration (context, TRUE);
-      if (wait.timed_out)
-        {
-          g_subprocess_force_exit (child);
-          wait.timed_out = FALSE;
-          g_test_message ("'%s' still running after %d s: killed", command, RUN_BACKSTOP_S);
-          g_test_fail ();
-        }
-    }
-  g_source_destroy (backstop);
-  g_source_unref (backstop);
-
   r = g_new0 (RunResult, 1);
-  g_subprocess_communicate_utf8_finish (child, wait.result, &r->output, NULL, &error);
-  g_object_unref (wait.result);
-  g_main_context_pop_thread_default (context);
-  g_assert_no_error (error);
-  if (g_subprocess_get_if_exited (child))
-    r->status = g_subprocess_get_exit_status (child);
-  else
-    r->status = 128 + g_subprocess_get_term_sig (child);
+  label = g_strdup_printf ("'%s'", command);
+  r->output = test_communicate (child, label, RUN_BACKSTOP_S, &r->status);
   g_hash_table_insert (run_cache, g_strdup (command), r);
   return r;
 }

@@ -69,6 +69,25 @@ test_error_errno (void)
   g_assert_false (mp_set_error_from_errno (NULL, EINVAL, "x"));
 }
 
+/* A code this build does not know (a newer peer's, say) reads as the
+ * generic FAILED, never as a crash or a garbage name. */
+static void
+test_error_unknown_code (void)
+{
+  const MpError unknown = (MpError) (MP_ERROR_N_CODES + 7);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpstr (mp_error_code_name (unknown), ==, mp_error_code_name (MP_ERROR_FAILED));
+  g_assert_null (mp_error_pitfall_id (unknown));
+  g_assert_null (mp_error_python_words (unknown));
+  g_assert_null (mp_error_fix (unknown));
+  g_assert_cmpstr (mp_error_python_words (MP_ERROR_LOCAL_FUNCTION), ==, "Can't pickle local object");
+
+  mp_set_error (&error, unknown, "something new went wrong");
+  g_assert_cmpstr (error->message, ==, "something new went wrong");
+  g_assert_true (g_error_matches (error, MP_ERROR, unknown));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -77,5 +96,6 @@ main (int argc, char **argv)
   g_test_add_func ("/error/message/pitfall", test_error_pitfall_message);
   g_test_add_func ("/error/codes/pitfall-ids", test_error_pitfall_ids);
   g_test_add_func ("/error/errno", test_error_errno);
+  g_test_add_func ("/error/codes/unknown", test_error_unknown_code);
   return g_test_run ();
 }

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "mpshare.h"
+#include "test-common.h"
 
 typedef struct {
   const char *file;             /* under tests/data/python-X.Y/ */
@@ -48,20 +49,6 @@ typedef struct {
   const Capture *capture;
 } CaseData;
 
-static char *
-read_capture (const char *version,
-              const char *name)
-{
-  g_autofree char *base = g_strconcat (name, ".txt", NULL);
-  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", version, base, NULL);
-  g_autoptr(GError) error = NULL;
-  char *text = NULL;
-
-  g_file_get_contents (path, &text, NULL, &error);
-  g_assert_no_error (error);
-  return text;
-}
-
 static void
 assert_ids (char       **ids,
             const char *const *expected,
@@ -81,7 +68,7 @@ static void
 test_capture (gconstpointer user_data)
 {
   const CaseData *data = user_data;
-  g_autofree char *text = read_capture (data->version, data->capture->file);
+  g_autofree char *text = test_read_capture (data->version, data->capture->file);
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) ids = NULL;
 
@@ -98,7 +85,7 @@ static void
 test_capture_last_line (gconstpointer user_data)
 {
   const CaseData *data = user_data;
-  g_autofree char *text = read_capture (data->version, data->capture->file);
+  g_autofree char *text = test_read_capture (data->version, data->capture->file);
   g_autoptr(GRegex) regex = NULL;
   g_autoptr(GMatchInfo) info = NULL;
   g_autofree char *last = NULL;
@@ -282,6 +269,52 @@ test_context_block (void)
   g_assert_cmpstr (ids[0], ==, NULL);
 }
 
+/* A pitfall id counts as a whole word only; a tag must be closed to be
+ * a tag. */
+static void
+test_id_as_word (void)
+{
+  static const struct {
+    const char *text;
+    const char *first;    /* NULL: no match */
+    gboolean    tagged;
+  } cases[] = {
+    { "lost-update", "lost-update", FALSE },
+    { "please explain lost-update.", "lost-update", FALSE },
+    { "lost-updates are silent", NULL, FALSE },
+    { "xlost-update", NULL, FALSE },
+    { "lost-update_2", NULL, FALSE },
+    { "see [pitfall lost-update", "lost-update", FALSE },
+    { "see [pitfall lost-update]", "lost-update", TRUE },
+    { "[pitfall lost-update-2] and nothing else", NULL, FALSE },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) matches = mp_explain (cases[i].text, -1, &error);
+
+      g_test_message ("'%s'", cases[i].text);
+      g_assert_no_error (error);
+      if (cases[i].first == NULL)
+        {
+          g_assert_cmpuint (matches->len, ==, 0);
+          continue;
+        }
+      g_assert_cmpuint (matches->len, >=, 1);
+      g_assert_cmpstr (((MpExplainMatch *) g_ptr_array_index (matches, 0))->entry->id, ==, cases[i].first);
+      g_assert_cmpint (((MpExplainMatch *) g_ptr_array_index (matches, 0))->tagged, ==, cases[i].tagged);
+    }
+
+  /* NULs and blanks only: nothing to explain */
+  {
+    g_autoptr(GError) error = NULL;
+
+    g_assert_null (mp_explain ("\0 \0\n", 4, &error));
+    g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  }
+}
+
 static void
 test_no_match (void)
 {
@@ -385,6 +418,7 @@ main (int    argc,
   g_test_add_func ("/explain/rank/position", test_position_ranking);
   g_test_add_func ("/explain/context/same-block", test_context_block);
   g_test_add_func ("/explain/no-match", test_no_match);
+  g_test_add_func ("/explain/id-as-word", test_id_as_word);
   g_test_add_func ("/explain/binary", test_binary);
   g_test_add_func ("/explain/bad-input", test_bad_input);
   g_test_add_func ("/explain/null-text", test_null_text);

@@ -22,15 +22,23 @@ manager_private_dir (MpManager *manager)
 }
 
 void
-assert_no_objects (MpManager *manager)
+assert_counts (MpManager *manager,
+               guint      objects,
+               guint      refs)
 {
   g_autoptr(GError) error = NULL;
   guint n_objects = G_MAXUINT, n_refs = G_MAXUINT;
 
   g_assert_true (mp_manager_debug_info (manager, &n_objects, &n_refs, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (n_objects, ==, 0);
-  g_assert_cmpuint (n_refs, ==, 0);
+  g_assert_cmpuint (n_objects, ==, objects);
+  g_assert_cmpuint (n_refs, ==, refs);
+}
+
+void
+assert_no_objects (MpManager *manager)
+{
+  assert_counts (manager, 0, 0);
 }
 
 void
@@ -363,3 +371,18 @@ register_test_types (void)
 }
 
 MP_INITIALIZER (register_test_types)
+
+gint64
+barrier_attribute (MpProxy    *barrier,
+                   const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpArgs) args = mp_args_new (G_TYPE_STRING, name, G_TYPE_INVALID);
+  g_auto(GValue) out = G_VALUE_INIT;
+
+  g_assert_true (mp_proxy_call (barrier, "__getattribute__", args, &out, &error));
+  g_assert_no_error (error);
+  if (G_VALUE_HOLDS_BOOLEAN (&out))
+    return g_value_get_boolean (&out);
+  return value_get_int (&out);
+}

@@ -23,7 +23,14 @@ void      fixture_setup         (Fixture       *fixture,
 void      fixture_teardown      (Fixture       *fixture,
                                  gconstpointer  data);
 char     *manager_private_dir   (MpManager     *manager);
+/* The manager holds @objects objects and @refs references in all. */
+void      assert_counts         (MpManager     *manager,
+                                 guint          objects,
+                                 guint          refs);
 void      assert_no_objects     (MpManager     *manager);
+/* A Barrier proxy's attribute ("parties", "n_waiting", "broken"). */
+gint64    barrier_attribute     (MpProxy       *barrier,
+                                 const char    *name);
 
 /* values */
 GValue   *value_int             (gint64         v);

@@ -190,20 +190,6 @@ run_process (MpStartMethod  method,
   g_assert_cmpint (exitcode, ==, expected_exitcode);
 }
 
-static void
-assert_counts (MpManager *manager,
-               guint      objects,
-               guint      refs)
-{
-  g_autoptr(GError) error = NULL;
-  guint n_objects = G_MAXUINT, n_refs = G_MAXUINT;
-
-  g_assert_true (mp_manager_debug_info (manager, &n_objects, &n_refs, &error));
-  g_assert_no_error (error);
-  g_assert_cmpuint (n_objects, ==, objects);
-  g_assert_cmpuint (n_refs, ==, refs);
-}
-
 /* The server notices a dead client when its socket ends, a moment after
  * the kernel closed it: wait for that state, asking the server. */
 static void
@@ -225,21 +211,6 @@ await_counts (MpManager *manager,
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_thread_yield ();
     }
-}
-
-static gint64
-barrier_attribute (MpProxy    *barrier,
-                   const char *name)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MpArgs) args = mp_args_new (G_TYPE_STRING, name, G_TYPE_INVALID);
-  g_auto(GValue) out = G_VALUE_INIT;
-
-  g_assert_true (mp_proxy_call (barrier, "__getattribute__", args, &out, &error));
-  g_assert_no_error (error);
-  if (G_VALUE_HOLDS_BOOLEAN (&out))
-    return g_value_get_boolean (&out);
-  return value_get_int (&out);
 }
 
 static void
@@ -885,6 +856,243 @@ test_garbage (Fixture       *f,
   assert_list_proxy_ints (list, 1, 1, END);
 }
 
+/* The original code of a remote error comes from its "[name]" prefix;
+ * anything that does not have exactly that shape is just FAILED. */
+static void
+test_remote_code (void)
+{
+  static const struct {
+    const char *message;
+    MpError     code;
+  } remote[] = {
+    { "[index] pop from empty list", MP_ERROR_INDEX },
+    { "[key] 'missing'", MP_ERROR_KEY },
+    { "[invalid-argument]", MP_ERROR_INVALID_ARGUMENT },
+    { "index] no opening bracket", MP_ERROR_FAILED },
+    { "[index no closing bracket", MP_ERROR_FAILED },
+    { "[] empty", MP_ERROR_FAILED },
+    { "[ind] a prefix of a name", MP_ERROR_FAILED },
+    { "[indexes] a longer word", MP_ERROR_FAILED },
+    { "[teapot] no such code", MP_ERROR_FAILED },
+    { "", MP_ERROR_FAILED },
+  };
+  g_autoptr(GError) other = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "[index] not ours");
+  g_autoptr(GError) local = g_error_new_literal (MP_ERROR, MP_ERROR_EMPTY, "[index] a local error");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (remote); i++)
+    {
+      g_autoptr(GError) error = g_error_new_literal (MP_ERROR, MP_ERROR_REMOTE, remote[i].message);
+
+      g_test_message ("'%s'", remote[i].message);
+      g_assert_cmpint (mp_error_get_remote_code (error), ==, remote[i].code);
+    }
+  g_assert_cmpint (mp_error_get_remote_code (other), ==, MP_ERROR_FAILED);
+  g_assert_cmpint (mp_error_get_remote_code (local), ==, MP_ERROR_EMPTY);
+}
+
+/* ---- a hostile server --------------------------------------------------- */
+
+/* A fake manager that answers hello and dummy properly and "create" with
+ * whatever the type id asks for: the client must turn each bad reply into
+ * an error, never a crash or a proxy made of garbage. */
+typedef struct
+{
+  MpListener *listener;
+  GThread    *acceptor;
+  GPtrArray  *handlers;   /* GThread*, joined at the end */
+  GPtrArray  *connections;
+  GMutex      lock;
+} FakeServer;
+
+/* what the fake's objects answer: always the wrong type */
+static GVariant *
+fake_object_reply (const char *method)
+{
+  if (strcmp (method, "__len__") == 0 || strcmp (method, "qsize") == 0)
+    return g_variant_new ("(yv)", 0, g_variant_new ("ms", "many"));
+  if (strcmp (method, "is_set") == 0)
+    return g_variant_new ("(yv)", 0, g_variant_new ("ms", "yes"));
+  if (strcmp (method, "copy") == 0 || strcmp (method, "#GETVALUE") == 0)
+    return g_variant_new ("(yv)", 0, g_variant_new_int64 (3));
+  if (strcmp (method, "popitem") == 0)
+    return g_variant_new ("(yv)", 0, g_variant_new_parsed ("[<int64 1>]"));
+  if (strcmp (method, "append") == 0)
+    return g_variant_new ("(yv)", 2, g_variant_new ("(st)", "list", (guint64) 2));
+  return g_variant_new ("(yv)", 0, g_variant_new ("()"));
+}
+
+static GVariant *
+fake_reply_for (guint64     id,
+                const char *method,
+                GVariant   *args)
+{
+  g_autoptr(GVariant) first = NULL;
+  const char *typeid = NULL;
+
+  if (id != 0)
+    return fake_object_reply (method);
+  if (strcmp (method, "debug_info") == 0)
+    return g_variant_new ("(yv)", 0, g_variant_new ("ms", "lots"));
+  if (strcmp (method, "create") != 0)
+    return g_variant_new ("(yv)", 0, g_variant_new ("()"));
+  first = g_variant_get_child_value (args, 0);
+  {
+    g_autoptr(GVariant) inner = g_variant_get_variant (first);
+    g_autoptr(GVariant) text = g_variant_get_maybe (inner);
+
+    typeid = text != NULL ? g_variant_get_string (text, NULL) : "";
+    if (strcmp (typeid, "proxy-of-garbage") == 0)
+      return g_variant_new ("(yv)", 2, g_variant_new_int32 (1));
+    if (strcmp (typeid, "unknown-kind") == 0)
+      return g_variant_new ("(yv)", 9, g_variant_new ("()"));
+    if (strcmp (typeid, "error-of-garbage") == 0)
+      return g_variant_new ("(yv)", 1, g_variant_new_string ("oops"));
+    if (strcmp (typeid, "return-instead") == 0)
+      return g_variant_new ("(yv)", 0, g_variant_new ("()"));
+    if (strcmp (typeid, "bad-wire") == 0)
+      return g_variant_new ("(yv)", 0, g_variant_new_int32 (5));
+    if (strcmp (typeid, "list") == 0 || strcmp (typeid, "dict") == 0 ||
+        strcmp (typeid, "Event") == 0 || strcmp (typeid, "Queue") == 0)
+      return g_variant_new ("(yv)", 2, g_variant_new ("(st)", typeid, (guint64) 1));
+    if (strcmp (typeid, "future-error") == 0)
+      return g_variant_new ("(yv)", 1, g_variant_new ("(uss)", 999, "from-the-future", "a code we do not know"));
+  }
+  return g_variant_new ("(yv)", 1, g_variant_new ("(uss)", MP_ERROR_KEY, "key", "no such type"));
+}
+
+static gpointer
+fake_handler_thread (gpointer data)
+{
+  g_autoptr(MpConnection) connection = data;
+
+  for (;;)
+    {
+      g_autoptr(GVariant) request = mp_connection_recv_variant (connection, G_VARIANT_TYPE ("(tsavt)"),
+                                                                -1, NULL);
+      g_autoptr(GVariant) args = NULL;
+      const char *method;
+      guint64 id;
+
+      if (request == NULL)
+        return NULL;
+      g_variant_get (request, "(t&s@avt)", &id, &method, &args, NULL);
+      if (!mp_connection_send_variant (connection, fake_reply_for (id, method, args), NULL))
+        return NULL;
+    }
+}
+
+static gpointer
+fake_acceptor_thread (gpointer data)
+{
+  FakeServer *fake = data;
+
+  for (;;)
+    {
+      MpConnection *connection = mp_listener_accept (fake->listener, -1, NULL);
+
+      if (connection == NULL)
+        {
+          if (mp_listener_is_shut_down (fake->listener))
+            return NULL;
+          continue;
+        }
+      g_mutex_lock (&fake->lock);
+      g_ptr_array_add (fake->connections, mp_connection_ref (connection));
+      g_ptr_array_add (fake->handlers, g_thread_new ("fake-handler", fake_handler_thread, connection));
+      g_mutex_unlock (&fake->lock);
+    }
+}
+
+static void
+test_hostile_server (void)
+{
+  static const struct {
+    const char *typeid;
+    MpError     code;
+    const char *words;
+  } cases[] = {
+    { "proxy-of-garbage", MP_ERROR_PROTOCOL, "the manager sent a malformed reply" },
+    { "unknown-kind", MP_ERROR_PROTOCOL, "the manager sent a malformed reply" },
+    { "error-of-garbage", MP_ERROR_PROTOCOL, "the manager sent a malformed reply" },
+    { "bad-wire", MP_ERROR_PROTOCOL, "wire type 'i' was refused" },
+    { "future-error", MP_ERROR_REMOTE, "[from-the-future] a code we do not know" },
+    { "no-such", MP_ERROR_REMOTE, "[key] no such type" },
+  };
+  g_autoptr(GBytes) key = g_bytes_new_static ("the fake's key", 14);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpManager) client = NULL;
+  FakeServer fake = { NULL, NULL, g_ptr_array_new (),
+                      g_ptr_array_new_with_free_func ((GDestroyNotify) mp_connection_unref), { 0 } };
+
+  g_mutex_init (&fake.lock);
+  fake.listener = mp_listener_new (NULL, key, &error);
+  g_assert_no_error (error);
+  fake.acceptor = g_thread_new ("fake-acceptor", fake_acceptor_thread, &fake);
+
+  client = mp_manager_connect (mp_listener_get_address (fake.listener), key, &error);
+  g_assert_no_error (error);
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(MpProxy) proxy = mp_manager_create (client, cases[i].typeid, &error);
+
+      g_assert_null (proxy);
+      g_assert_error (error, MP_ERROR, (gint) cases[i].code);
+      g_test_message ("%s: %s", cases[i].typeid, error->message);
+      g_assert_nonnull (strstr (error->message, cases[i].words));
+      if (cases[i].code == MP_ERROR_REMOTE)
+        g_assert_cmpint (mp_error_get_remote_code (error), ==,
+                         strcmp (cases[i].typeid, "no-such") == 0 ? MP_ERROR_KEY : MP_ERROR_FAILED);
+      g_clear_error (&error);
+    }
+
+  /* results of the wrong type are refused by the typed calls */
+  {
+    g_autoptr(MpProxy) list = mp_manager_list (client, NULL, &error);
+    g_autoptr(MpProxy) dict = mp_manager_dict (client, NULL, &error);
+    g_autoptr(MpProxy) event = mp_manager_event (client, &error);
+    g_autoptr(MpProxy) queue = mp_manager_queue (client, 0, &error);
+    g_autoptr(GValue) one = value_int (1);
+    g_auto(GValue) out = G_VALUE_INIT;
+    g_autofree char *key = NULL;
+    gboolean flag = FALSE;
+    guint n = 0;
+
+    g_assert_no_error (error);
+#define WRONG(call, words) \
+    G_STMT_START { \
+      g_assert_false (call); \
+      g_assert_error (error, MP_ERROR, MP_ERROR_PROTOCOL); \
+      g_test_message ("%s", error->message); \
+      g_assert_nonnull (strstr (error->message, words)); \
+      g_clear_error (&error); \
+    } G_STMT_END
+    WRONG (mp_list_proxy_len (list, &error) >= 0, "list.__len__() should return an integer");
+    WRONG (mp_list_proxy_copy (list, &error) != NULL, "list.#GETVALUE() should return a list");
+    WRONG (mp_list_proxy_append (list, one, &error), "list.append() returned an unexpected reply");
+    WRONG (mp_dict_proxy_copy (dict, &error) != NULL, "dict.copy() should return a dict");
+    WRONG (mp_dict_proxy_popitem (dict, &key, &out, &error), "dict.popitem() should return a [key, value] pair");
+    WRONG (mp_event_proxy_is_set (event, &flag, &error), "Event.is_set() should return a boolean");
+    WRONG (mp_queue_proxy_qsize (queue, &error) >= 0, "Queue.qsize() should return an integer");
+    WRONG (mp_manager_debug_info (client, &n, &n, &error), "the manager sent malformed debug info");
+#undef WRONG
+    g_assert_null (key);
+    g_assert_false (G_IS_VALUE (&out));
+  }
+  g_clear_object (&client);
+
+  /* the fake hangs up on its clients and stops */
+  mp_listener_shutdown (fake.listener);
+  g_thread_join (fake.acceptor);
+  for (guint i = 0; i < fake.connections->len; i++)
+    mp_connection_shutdown (g_ptr_array_index (fake.connections, i));
+  for (guint i = 0; i < fake.handlers->len; i++)
+    g_thread_join (g_ptr_array_index (fake.handlers, i));
+  g_ptr_array_unref (fake.handlers);
+  g_ptr_array_unref (fake.connections);
+  mp_listener_unref (fake.listener);
+  g_mutex_clear (&fake.lock);
+}
+
 /* ------------------------------------------------------------------ */
 /* keys, addresses, connect                                             */
 /* ------------------------------------------------------------------ */
@@ -1115,6 +1323,8 @@ main (int    argc,
   g_test_add ("/manager/client-killed/queue", Fixture, NULL, fixture_setup, test_client_killed_queue, fixture_teardown);
   add_both ("/manager/client-killed/lock-owner/%s", test_lock_owner_died);
   g_test_add ("/manager/garbage-frame", Fixture, NULL, fixture_setup, test_garbage, fixture_teardown);
+  g_test_add_func ("/manager/remote-code", test_remote_code);
+  g_test_add_func ("/manager/hostile-server", test_hostile_server);
   g_test_add ("/manager/auth/wrong-key", Fixture, NULL, fixture_setup, test_auth_wrong_key, fixture_teardown);
   g_test_add_func ("/manager/auth/custom-key", test_custom_key);
   g_test_add ("/manager/connect", Fixture, NULL, fixture_setup, test_connect, fixture_teardown);

@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "mp-process-private.h"
@@ -52,6 +54,16 @@ task_init_fail (MpArgs  *args,
   return FALSE;
 }
 MP_TASK_DEFINE ("pool-init-fail", task_init_fail)
+
+/* a careless task: fails without saying why */
+static gboolean
+task_fail_silently (MpArgs  *args,
+                    GValue  *result,
+                    GError **error)
+{
+  return FALSE;
+}
+MP_TASK_DEFINE ("pool-fail-silently", task_fail_silently)
 
 static gboolean
 task_init_info (MpArgs  *args,
@@ -340,6 +352,35 @@ test_map_error (Fixture       *fixture,
   g_assert_error (error, MP_ERROR, MP_ERROR_LOCAL_FUNCTION);
 }
 
+/* map with a timeout: it gives up waiting, the tasks stay accepted and
+ * finish once their gates open; with time enough it collects them all */
+static void
+test_map_timeout (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GPtrArray) args_list = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_args_unref);
+  g_autoptr(GPtrArray) squares = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_args_unref);
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_ptr_array_add (args_list, mp_args_new (G_TYPE_INT64, (gint64) 0, G_TYPE_INVALID));
+  results = mp_pool_map (fixture->pool, "pool-gate", args_list, 20 * 1000, &error);
+  g_assert_null (results);
+  g_assert_error (error, MP_ERROR, MP_ERROR_TIMEOUT);
+  g_clear_error (&error);
+
+  test_pipe_release (&fixture->gates[0]);
+  for (gint64 k = 0; k < 4; k++)
+    g_ptr_array_add (squares, mp_args_new (G_TYPE_INT64, k, G_TYPE_INVALID));
+  results = mp_pool_map (fixture->pool, "pool-square", squares, 60 * G_USEC_PER_SEC, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (results->len, ==, 4);
+  for (guint i = 0; i < results->len; i++)
+    g_assert_cmpint (g_value_get_int64 (g_ptr_array_index (results, i)), ==, (gint64) i * i);
+  mp_pool_shutdown (fixture->pool, TRUE);
+  g_assert_false (mp_pool_is_broken (fixture->pool));
+}
+
 static void
 test_as_completed (Fixture       *fixture,
                    gconstpointer  data)
@@ -424,6 +465,20 @@ test_initializer_fails (gconstpointer data)
   g_clear_object (&pool);
   g_clear_error (&error);
 
+  /* an initializer that fails without an error still breaks the pool,
+   * and the message says so */
+  g_clear_object (&future);
+  pool = mp_pool_new_full (1, TEST_METHOD (data), "pool-fail-silently", NULL, &error);
+  g_assert_no_error (error);
+  future = mp_pool_submit (pool, "pool-square", NULL, &error);
+  if (future != NULL)
+    g_assert_false (mp_future_result (future, -1, NULL, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_BROKEN_POOL);
+  g_assert_nonnull (strstr (error->message, "initializer 'pool-fail-silently' failed without saying why"));
+  g_clear_object (&future);
+  g_clear_object (&pool);
+  g_clear_error (&error);
+
   pool = mp_pool_new_full (2, TEST_METHOD (data), "no-such-initializer", NULL, &error);
   g_assert_null (pool);
   g_assert_error (error, MP_ERROR, MP_ERROR_LOCAL_FUNCTION);
@@ -454,6 +509,15 @@ test_task_error (Fixture       *fixture,
   g_assert_false (mp_future_result (pointer, -1, NULL, &error));
   g_assert_error (error, MP_ERROR, MP_ERROR_UNSERIALIZABLE);
   g_assert_nonnull (strstr (error->message, "pool-pointer-result"));
+
+  g_clear_error (&error);
+
+  /* a task that fails without an error fails with one that says so */
+  g_clear_object (&failing);
+  failing = submit_int (fixture->pool, "pool-fail-silently", 0);
+  g_assert_false (mp_future_result (failing, -1, NULL, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "task 'pool-fail-silently' failed without saying why"));
 
   g_assert_false (mp_pool_is_broken (fixture->pool));
   fine = submit_int (fixture->pool, "pool-square", 5);
@@ -622,6 +686,201 @@ test_max_workers (void)
   test_assert_no_children ();
 }
 
+/* ---- the worker's side of the protocol, driven by hand ----------------------- */
+
+/* The pool's worker task, run in a thread of this process against one end
+ * of a socketpair; the test plays the pool on the other end. */
+typedef struct
+{
+  int      ours;
+  GThread *thread;
+  gboolean returned;
+} Worker;
+
+static gpointer
+worker_thread (gpointer data)
+{
+  int fd = GPOINTER_TO_INT (data);
+  g_autoptr(MpArgs) args = mp_args_new (G_TYPE_INT64, (gint64) fd, G_TYPE_STRING, "", G_TYPE_INVALID);
+  g_autoptr(GError) error = NULL;
+  g_auto(GValue) result = G_VALUE_INIT;
+  MpTaskFunc worker = mp_task_lookup (MP_POOL_WORKER_TASK);
+
+  return GINT_TO_POINTER (worker (args, &result, &error));
+}
+
+static void
+worker_start (Worker *worker)
+{
+  int pair[2];
+
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), ==, 0);
+  worker->ours = pair[0];
+  worker->thread = g_thread_new ("worker", worker_thread, GINT_TO_POINTER (pair[1]));
+}
+
+/* the worker ends (and closes its end) once it stops serving */
+static void
+worker_join (Worker *worker)
+{
+  char byte;
+
+  g_assert_cmpint (read (worker->ours, &byte, 1), ==, 0);
+  worker->returned = GPOINTER_TO_INT (g_thread_join (worker->thread));
+  close (worker->ours);
+}
+
+static void
+send_frame (int           fd,
+            const void   *body,
+            gsize         length)
+{
+  guint32 be = GUINT32_TO_BE ((guint32) length);
+
+  g_assert_true (test_fd_write_all (fd, &be, 4));
+  g_assert_true (length == 0 || test_fd_write_all (fd, body, length));
+}
+
+static void
+send_request (int         fd,
+              guint64     id,
+              const char *task,
+              GVariant   *args_wire)
+{
+  g_autoptr(GVariant) request = g_variant_ref_sink (g_variant_new ("(tsv)", id, task, args_wire));
+
+  send_frame (fd, g_variant_get_data (request), g_variant_get_size (request));
+}
+
+static GBytes *
+read_reply (int      fd,
+            guint64 *id,
+            guint8  *kind)
+{
+  guint32 be;
+  guint8 *body;
+  gsize length;
+  guint64 id_be;
+
+  g_assert_cmpint (read (fd, &be, 4), ==, 4);
+  length = GUINT32_FROM_BE (be);
+  g_assert_cmpuint (length, >=, 9);
+  body = g_malloc (length);
+  for (gsize done = 0; done < length;)
+    {
+      ssize_t n = read (fd, body + done, length - done);
+
+      g_assert_cmpint (n, >, 0);
+      done += n;
+    }
+  memcpy (&id_be, body, 8);
+  *id = GUINT64_FROM_BE (id_be);
+  *kind = body[8];
+  return g_bytes_new_take (body, length);
+}
+
+static void
+expect_error_reply (int         fd,
+                    guint64     want_id,
+                    MpError     want_code,
+                    const char *words)
+{
+  g_autoptr(GBytes) reply = NULL;
+  const guint8 *body;
+  g_autofree char *domain = NULL;
+  g_autofree char *message = NULL;
+  guint32 code, domain_length;
+  gsize length;
+  guint64 id;
+  guint8 kind;
+
+  reply = read_reply (fd, &id, &kind);
+  body = g_bytes_get_data (reply, &length);
+  g_assert_cmpuint (id, ==, want_id);
+  g_assert_cmpint (kind, ==, 1);
+  memcpy (&code, body + 9, 4);
+  memcpy (&domain_length, body + 13, 4);
+  domain_length = GUINT32_FROM_BE (domain_length);
+  g_assert_cmpuint (17 + domain_length, <=, length);
+  domain = g_strndup ((const char *) body + 17, domain_length);
+  message = g_strndup ((const char *) body + 17 + domain_length, length - 17 - domain_length);
+  g_test_message ("error reply %" G_GUINT64_FORMAT ": %s %u %s", id, domain, GUINT32_FROM_BE (code), message);
+  g_assert_cmpstr (domain, ==, g_quark_to_string (MP_ERROR));
+  g_assert_cmpuint (GUINT32_FROM_BE (code), ==, want_code);
+  g_assert_nonnull (strstr (message, words));
+}
+
+/* Each request gets a reply with its own id; what cannot run gets an error
+ * reply and the worker goes on; garbage ends the worker cleanly. */
+static void
+test_worker_protocol (void)
+{
+  g_autoptr(MpArgs) three = mp_args_new (G_TYPE_INT64, (gint64) 3, G_TYPE_INVALID);
+  g_autoptr(GVariant) three_wire = mp_args_serialize (three, NULL);
+  g_autoptr(GBytes) ok = NULL;
+  Worker worker;
+  guint64 id;
+  guint8 kind;
+
+  worker_start (&worker);
+
+  send_request (worker.ours, 41, "pool-square", three_wire);
+  ok = read_reply (worker.ours, &id, &kind);
+  g_assert_cmpuint (id, ==, 41);
+  g_assert_cmpint (kind, ==, 0);
+  {
+    gsize length;
+    const guint8 *body = g_bytes_get_data (ok, &length);
+    g_autoptr(GBytes) data = g_bytes_new (body + 9, length - 9);
+    g_autoptr(GVariant) boxed = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, data, FALSE));
+    g_autoptr(GVariant) wire = g_variant_get_variant (boxed);
+    g_auto(GValue) value = G_VALUE_INIT;
+
+    g_assert_true (mp_deserialize_value (wire, &value, NULL));
+    g_assert_cmpint (g_value_get_int64 (&value), ==, 9);
+  }
+
+  send_request (worker.ours, 42, "no-such-task", three_wire);
+  expect_error_reply (worker.ours, 42, MP_ERROR_LOCAL_FUNCTION, "task 'no-such-task' is not registered in pool worker");
+  send_request (worker.ours, 43, "pool-square", g_variant_new_int32 (3));
+  expect_error_reply (worker.ours, 43, MP_ERROR_PROTOCOL, "decoding the arguments of task 'pool-square'");
+  send_request (worker.ours, 44, "pool-fail", three_wire);
+  expect_error_reply (worker.ours, 44, MP_ERROR_INVALID_ARGUMENT, "bad input 3");
+
+  /* a body that is no request */
+  send_frame (worker.ours, "\xff\xff\xff", 3);
+  worker_join (&worker);
+  g_assert_true (worker.returned);
+}
+
+static void
+test_worker_bad_frames (void)
+{
+  static const guint8 oversize[4] = { 0x7f, 0xff, 0xff, 0xff };
+  static const guint8 truncated[6] = { 0, 0, 0, 100, 'a', 'b' };
+  Worker worker;
+
+  /* a frame announcing more than any request needs */
+  worker_start (&worker);
+  g_assert_true (test_fd_write_all (worker.ours, oversize, sizeof oversize));
+  worker_join (&worker);
+  g_assert_true (worker.returned);
+
+  /* the pool going away in the middle of a frame */
+  worker_start (&worker);
+  g_assert_true (test_fd_write_all (worker.ours, truncated, sizeof truncated));
+  g_assert_cmpint (shutdown (worker.ours, SHUT_WR), ==, 0);
+  worker_join (&worker);
+  g_assert_true (worker.returned);
+
+  /* and in the middle of a length */
+  worker_start (&worker);
+  g_assert_true (test_fd_write_all (worker.ours, truncated, 2));
+  g_assert_cmpint (shutdown (worker.ours, SHUT_WR), ==, 0);
+  worker_join (&worker);
+  g_assert_true (worker.returned);
+}
+
 static void
 add_pool_test (const char *name,
                void (*func) (Fixture *, gconstpointer))
@@ -646,6 +905,7 @@ main (int    argc,
   add_pool_test ("large", test_large);
   add_pool_test ("map/order", test_map_order);
   add_pool_test ("map/error", test_map_error);
+  add_pool_test ("map/timeout", test_map_timeout);
   add_pool_test ("as-completed", test_as_completed);
   add_pool_test ("initializer", test_initializer);
   add_pool_test ("task-error", test_task_error);
@@ -657,6 +917,8 @@ main (int    argc,
   add_pool_test ("unknown-task", test_unknown_task);
   test_add_both_methods ("/pool/%s/initializer-fails", test_initializer_fails);
   g_test_add_func ("/pool/max-workers", test_max_workers);
+  g_test_add_func ("/pool/worker/protocol", test_worker_protocol);
+  g_test_add_func ("/pool/worker/bad-frames", test_worker_bad_frames);
 
   return g_test_run ();
 }

@@ -9,6 +9,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -293,6 +295,21 @@ task_report (MpArgs  *args,
   return TRUE;
 }
 MP_TASK_DEFINE ("test-report", task_report)
+
+/* Exits 0 only when it was given no arguments at all. */
+static gboolean
+task_no_args (MpArgs  *args,
+              GValue  *result,
+              GError **error)
+{
+  if (args == NULL || mp_args_get_length (args) != 0)
+    {
+      mp_set_error (error, MP_ERROR_INVALID_ARGUMENT, "expected no arguments");
+      return FALSE;
+    }
+  return TRUE;
+}
+MP_TASK_DEFINE ("test-no-args", task_no_args)
 
 /* A child may start children of its own: its bootstrapping is over. */
 static gboolean
@@ -708,6 +725,39 @@ test_auth_key (gconstpointer data)
   test_assert_no_children ();
 }
 
+/* A task started without arguments gets an empty MpArgs (a forked child
+ * has no wire to decode then), and one with an empty MpArgs the same. */
+static void
+test_no_args (gconstpointer data)
+{
+  MpStartMethod method = TEST_METHOD (data);
+  g_autoptr(MpArgs) empty = mp_args_new (G_TYPE_INVALID);
+
+  g_assert_cmpint (run_to_exit (method, "test-no-args", NULL), ==, 0);
+  g_assert_cmpint (run_to_exit (method, "test-no-args", empty), ==, 0);
+  test_assert_no_children ();
+}
+
+/* The key is made before the first child starts, even a forked child
+ * without arguments (which gets no payload): the child shares it. */
+static void
+test_auth_key_first_child (gconstpointer data)
+{
+  MpStartMethod method = TEST_METHOD (data);
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GBytes) child_key = report (method, "auth-key");
+      g_autoptr(GBytes) key = mp_get_auth_key ();
+
+      g_assert_true (g_bytes_equal (child_key, key));
+      test_assert_no_children ();
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
 static void
 test_spawned_flag (gconstpointer data)
 {
@@ -781,6 +831,40 @@ test_dispose_unjoined (gconstpointer data)
   test_pipe_release (&gate);
   g_assert_cmpint (waitid (P_PID, pid, &info, WEXITED | WNOWAIT), ==, 0);
   g_assert_cmpint (run_to_exit (method, "test-exit", zero), ==, 0);
+  test_pipe_close (&gate);
+  test_assert_no_children ();
+}
+
+/* A program that reaps children behind the library's back (a SIGCHLD
+ * handler calling waitpid, say) leaves it unable to know the exit code:
+ * join says so instead of inventing one. */
+static void
+test_reaped_elsewhere (gconstpointer data)
+{
+  TestPipe gate;
+  g_autoptr(TestFd) gate_fd = NULL;
+  g_autoptr(MpArgs) args = NULL;
+  g_autoptr(MpProcess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = -1, code = 12345;
+  GPid pid;
+
+  test_pipe_open (&gate);
+  gate_fd = test_fd_new (gate.read_end);
+  args = mp_args_new (TEST_TYPE_FD, gate_fd, G_TYPE_INVALID);
+  process = start_process (TEST_METHOD (data), "test-block", args);
+  pid = mp_process_get_pid (process);
+
+  test_pipe_release (&gate);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status));
+
+  g_assert_false (mp_process_join (process, -1, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "was reaped by someone else (is SIGCHLD ignored?)"));
+  g_assert_false (mp_process_is_alive (process));
+  g_assert_false (mp_process_get_exitcode (process, &code));
+  g_assert_cmpint (code, ==, 12345);
   test_pipe_close (&gate);
   test_assert_no_children ();
 }
@@ -894,8 +978,159 @@ test_spawn_pool_without_guard (void)
   side_effects = lines_starting (run.out, "side-effect:");
   g_assert_cmpuint (side_effects->len, ==, 2);
   g_assert_nonnull (strstr (run.out, "pool-error: bootstrapping"));
-  g_assert_nonnull (strstr (run.out, "result-error: broken-pool"));
+  /* the worker dies at once: the pool may learn it before the submit
+   * (refused) or after (the future fails); both are the broken pool */
+  g_assert_true (strstr (run.out, "result-error: broken-pool") != NULL ||
+                 strstr (run.out, "submit-error: broken-pool") != NULL);
   g_assert_nonnull (strstr (run.out, "mp_main_guard"));
+  helper_run_clear (&run);
+}
+
+/* ---- a spawned child with a bad bootstrap payload ----------------------------- */
+
+/* the fd number the payload gets in the helper */
+#define PAYLOAD_FD 10
+
+/* Runs helper-noguard @mode as if spawned: MP_SPAWN_FD is @marker, or,
+ * when @marker is NULL, names a memfd holding @payload. */
+static void
+run_helper_bootstrap (const char *mode,
+                      const char *marker,
+                      GBytes     *payload,
+                      HelperRun  *run)
+{
+  g_autofree char *helper = g_test_build_filename (G_TEST_BUILT, "helper-noguard", NULL);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) subprocess = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *fd_marker = g_strdup_printf ("%d", PAYLOAD_FD);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  if (marker == NULL)
+    {
+      int fd = memfd_create ("test-payload", MFD_CLOEXEC);
+      gsize size = 0;
+      const void *data = payload != NULL ? g_bytes_get_data (payload, &size) : NULL;
+
+      g_assert_cmpint (fd, >=, 0);
+      g_assert_true (size == 0 || test_fd_write_all (fd, data, size));
+      g_subprocess_launcher_take_fd (launcher, fd, PAYLOAD_FD);
+      marker = fd_marker;
+    }
+  g_subprocess_launcher_setenv (launcher, MP_SPAWN_ENV, marker, TRUE);
+  subprocess = g_subprocess_launcher_spawn (launcher, &error, helper, mode, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (subprocess, NULL, NULL, &run->out, &run->err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (subprocess));
+  run->status = g_subprocess_get_exit_status (subprocess);
+  g_test_message ("helper %s (%s=%s) exited %d\nstdout:\n%s\nstderr:\n%s",
+                  mode, MP_SPAWN_ENV, marker, run->status, run->out, run->err);
+}
+
+/* a payload as mp_process_start() writes it; @args_wire NULL: (3) */
+static GBytes *
+payload_new (const char *task,
+             GVariant   *args_wire)
+{
+  g_autoptr(GBytes) key = mp_get_auth_key ();
+  g_autoptr(MpArgs) three = mp_args_new (G_TYPE_INT64, (gint64) 3, G_TYPE_INVALID);
+  g_autoptr(GVariant) wire = NULL;
+  g_autoptr(GError) error = NULL;
+
+  wire = args_wire != NULL ? g_variant_ref_sink (args_wire) : mp_args_serialize (three, &error);
+  g_assert_no_error (error);
+  /* no status socket: the child's status bytes go nowhere */
+  return mp_spawn_payload_new ("Process-77", task, key, wire, -1);
+}
+
+/* A marker that names no usable fd is no spawned child: the program runs
+ * as an ordinary parent (and its own spawned child works). */
+static void
+test_bootstrap_bad_marker (void)
+{
+  const char *markers[] = { "", "12abc", "-3", "99999999999", "77" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (markers); i++)
+    {
+      HelperRun run = { 0 };
+
+      run_helper_bootstrap ("guarded", markers[i], NULL, &run);
+      g_assert_cmpint (run.status, ==, 0);
+      g_assert_nonnull (strstr (run.out, "side-effect: main() ran in a parent"));
+      g_assert_nonnull (strstr (run.out, "result: 9\n"));
+      g_assert_nonnull (strstr (run.out, "exitcode: 0\n"));
+      helper_run_clear (&run);
+    }
+}
+
+/* The control: a well-made payload runs its task and nothing else. */
+static void
+test_bootstrap_good_payload (void)
+{
+  g_autoptr(GBytes) payload = payload_new ("helper-square", NULL);
+  HelperRun run = { 0 };
+
+  run_helper_bootstrap ("guarded", NULL, payload, &run);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpstr (run.out, ==, "result: 9\n");
+  g_assert_cmpstr (run.err, ==, "");
+  helper_run_clear (&run);
+}
+
+typedef struct
+{
+  const char *name;
+  const char *task;        /* NULL: @bytes are the payload */
+  const char *bytes;
+  const char *args;        /* GVariant text of a bad args wire, or NULL */
+  const char *words;       /* on stderr */
+} BadPayload;
+
+static const BadPayload bad_payloads[] = {
+  { "empty", NULL, "", NULL, "cannot bootstrap: the spawn payload (fd 10) has a bad size 0" },
+  { "garbage", NULL, "\xff\xff\xff\xffgarbage", NULL,
+    "Process ? (task '?'):\nMP_ERROR protocol: the bootstrap payload of this child is malformed" },
+  { "unknown-task", "no-such-task", NULL, NULL,
+    "Process Process-77 (task 'no-such-task'):\nMP_ERROR local-function: task 'no-such-task' is not registered in this child" },
+  { "bad-args", "helper-square", NULL, "<int32 5>",
+    "Process Process-77 (task 'helper-square'):\nMP_ERROR protocol: decoding the arguments of task 'helper-square': " },
+};
+
+/* A child whose payload is unusable says why on stderr and exits 1,
+ * without running any of main() past the guard. */
+static void
+test_bootstrap_bad_payload (gconstpointer data)
+{
+  const BadPayload *bad = data;
+  g_autoptr(GBytes) payload = NULL;
+  HelperRun run = { 0 };
+
+  if (bad->task == NULL)
+    payload = g_bytes_new_static (bad->bytes, strlen (bad->bytes));
+  else
+    payload = payload_new (bad->task, bad->args != NULL ? g_variant_new_parsed (bad->args) : NULL);
+  run_helper_bootstrap ("guarded", NULL, payload, &run);
+  g_assert_cmpint (run.status, ==, MP_PROCESS_EXIT_FAILED);
+  g_assert_cmpstr (run.out, ==, "");
+  if (strstr (run.err, bad->words) == NULL)
+    g_error ("stderr does not say '%s'", bad->words);
+  helper_run_clear (&run);
+}
+
+/* Without the guard, a child whose payload cannot even be read still
+ * says it never ran its task, and fails. */
+static void
+test_bootstrap_no_guard_empty_payload (void)
+{
+  g_autoptr(GBytes) empty = g_bytes_new_static ("", 0);
+  HelperRun run = { 0 };
+
+  run_helper_bootstrap ("process", NULL, empty, &run);
+  g_assert_cmpint (run.status, ==, MP_PROCESS_EXIT_FAILED);
+  g_assert_nonnull (strstr (run.out, "side-effect: main() ran in a spawned child"));
+  g_assert_nonnull (strstr (run.out, "start-error: bootstrapping"));
+  g_assert_nonnull (strstr (run.err, "was started by spawn to run task '?', but main() ended without calling mp_main_guard()"));
   helper_run_clear (&run);
 }
 
@@ -919,13 +1154,25 @@ main (int    argc,
   test_add_both_methods ("/process/%s/terminate", test_terminate);
   test_add_both_methods ("/process/%s/kill", test_kill);
   test_add_both_methods ("/process/%s/auth-key", test_auth_key);
+  test_add_both_methods ("/process/%s/auth-key-first-child", test_auth_key_first_child);
+  test_add_both_methods ("/process/%s/no-args", test_no_args);
   test_add_both_methods ("/process/%s/spawned-flag", test_spawned_flag);
   test_add_both_methods ("/process/%s/nested", test_nested);
   test_add_both_methods ("/process/%s/inherit-only", test_inherit_only_allowed);
   test_add_both_methods ("/process/%s/dispose-unjoined", test_dispose_unjoined);
+  test_add_both_methods ("/process/%s/reaped-elsewhere", test_reaped_elsewhere);
   g_test_add_func ("/process/spawn/guard", test_spawn_with_guard);
   g_test_add_func ("/process/spawn/no-guard", test_spawn_without_guard);
   g_test_add_func ("/process/spawn/no-guard-pool", test_spawn_pool_without_guard);
+  g_test_add_func ("/process/spawn/bootstrap/bad-marker", test_bootstrap_bad_marker);
+  g_test_add_func ("/process/spawn/bootstrap/good-payload", test_bootstrap_good_payload);
+  for (gsize i = 0; i < G_N_ELEMENTS (bad_payloads); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/process/spawn/bootstrap/bad-payload/%s", bad_payloads[i].name);
+
+      g_test_add_data_func (path, &bad_payloads[i], test_bootstrap_bad_payload);
+    }
+  g_test_add_func ("/process/spawn/bootstrap/no-guard-empty", test_bootstrap_no_guard_empty_payload);
 
   return g_test_run ();
 }

@@ -432,6 +432,74 @@ test_list_unserializable (Fixture       *f,
   g_assert_no_error (error);
 }
 
+/* Every call that takes a value refuses one that cannot travel, in the
+ * client, before anything is sent: nothing changes in the server and no
+ * object is created. */
+static void
+test_unserializable_everywhere (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GValue) pointer = mp_value_new (G_TYPE_POINTER);
+  g_autoptr(GPtrArray) bad_list = mp_value_list_new ();
+  g_autoptr(GHashTable) bad_dict = mp_value_dict_new ();
+  g_autoptr(MpProxy) list = new_list (f, 1, 2, END);
+  g_autoptr(MpProxy) dict = mp_manager_dict (f->manager, NULL, &error);
+  g_autoptr(MpProxy) ns = mp_manager_namespace (f->manager, &error);
+  g_autoptr(MpProxy) value = mp_manager_value (f->manager, 'i', NULL, &error);
+  g_autoptr(MpProxy) array = mp_manager_array (f->manager, 'i', NULL, &error);
+  g_autoptr(MpProxy) queue = mp_manager_queue (f->manager, 0, &error);
+  g_autoptr(MpProxy) refused = NULL;
+  g_auto(GValue) out = G_VALUE_INIT;
+  gboolean yes = FALSE;
+  guint n_objects = 0, n_refs = 0;
+
+  g_assert_no_error (error);
+  g_ptr_array_add (bad_list, mp_value_copy (pointer));
+  g_hash_table_insert (bad_dict, g_strdup ("p"), mp_value_copy (pointer));
+
+#define REFUSED(call) \
+  G_STMT_START { \
+    g_assert_false (call); \
+    g_assert_error (error, MP_ERROR, MP_ERROR_UNSERIALIZABLE); \
+    g_clear_error (&error); \
+  } G_STMT_END
+  REFUSED (mp_list_proxy_append (list, pointer, &error));
+  REFUSED (mp_list_proxy_extend (list, bad_list, &error));
+  REFUSED (mp_list_proxy_insert (list, 0, pointer, &error));
+  REFUSED (mp_list_proxy_remove (list, pointer, &error));
+  REFUSED (mp_list_proxy_index (list, pointer, &error) >= 0);
+  REFUSED (mp_list_proxy_count (list, pointer, &error) >= 0);
+  REFUSED (mp_list_proxy_contains (list, pointer, &yes, &error));
+  REFUSED (mp_list_proxy_set_item (list, 0, pointer, &error));
+  REFUSED (mp_list_proxy_set_slice (list, 0, 1, bad_list, &error));
+  REFUSED (mp_dict_proxy_set_item (dict, "k", pointer, &error));
+  REFUSED (mp_dict_proxy_get (dict, "k", pointer, &out, &error));
+  REFUSED (mp_dict_proxy_pop (dict, "k", pointer, &out, &error));
+  REFUSED (mp_dict_proxy_setdefault (dict, "k", pointer, &out, &error));
+  REFUSED (mp_dict_proxy_update (dict, bad_dict, &error));
+  REFUSED (mp_namespace_proxy_set (ns, "a", pointer, &error));
+  REFUSED (mp_value_proxy_set (value, pointer, &error));
+  REFUSED (mp_array_proxy_set_item (array, 0, pointer, &error));
+  REFUSED (mp_queue_proxy_put (queue, pointer, TRUE, -1, &error));
+  REFUSED ((refused = mp_manager_list (f->manager, bad_list, &error)) != NULL);
+  REFUSED ((refused = mp_manager_dict (f->manager, bad_dict, &error)) != NULL);
+  REFUSED ((refused = mp_manager_value (f->manager, 'i', pointer, &error)) != NULL);
+  REFUSED ((refused = mp_manager_array (f->manager, 'i', bad_list, &error)) != NULL);
+#undef REFUSED
+  g_assert_false (G_IS_VALUE (&out));
+
+  assert_list_proxy_ints (list, 1, 2, END);
+  g_assert_cmpint (mp_dict_proxy_len (dict, &error), ==, 0);
+  g_assert_cmpint (mp_queue_proxy_qsize (queue, &error), ==, 0);
+  g_assert_true (mp_value_proxy_get (value, &out, &error));
+  g_assert_no_error (error);
+  g_assert_false (G_IS_VALUE (&out));   /* still None */
+  g_assert_true (mp_manager_debug_info (f->manager, &n_objects, &n_refs, &error));
+  g_assert_cmpuint (n_objects, ==, 6);
+  g_assert_cmpuint (n_refs, ==, 6);
+}
+
 /* ------------------------------------------------------------------ */
 /* dict                                                                 */
 /* ------------------------------------------------------------------ */
@@ -1189,21 +1257,6 @@ barrier_waiter (gpointer user_data)
   return NULL;
 }
 
-static gint64
-barrier_attribute (MpProxy    *barrier,
-                   const char *name)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MpArgs) args = mp_args_new (G_TYPE_STRING, name, G_TYPE_INVALID);
-  g_auto(GValue) out = G_VALUE_INIT;
-
-  g_assert_true (mp_proxy_call (barrier, "__getattribute__", args, &out, &error));
-  g_assert_no_error (error);
-  if (G_VALUE_HOLDS_BOOLEAN (&out))
-    return g_value_get_boolean (&out);
-  return value_get_int (&out);
-}
-
 static void
 wait_for_waiting (MpProxy *barrier,
                   gint64   n)
@@ -1504,6 +1557,7 @@ main (int    argc,
   ADD ("/proxy/list/custom-equality", test_list_custom_equality);
   ADD ("/proxy/list/mutate-a-copy", test_list_mutate_copy);
   ADD ("/proxy/list/unserializable", test_list_unserializable);
+  ADD ("/proxy/unserializable/everywhere", test_unserializable_everywhere);
   ADD ("/proxy/dict/items", test_dict_items);
   ADD ("/proxy/dict/get", test_dict_get);
   ADD ("/proxy/dict/views", test_dict_views);

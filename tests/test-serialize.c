@@ -1154,6 +1154,184 @@ test_equal_numbers (void)
   g_assert_true (mp_serialize_wire_equal (wi, wd));
 }
 
+/* Equality as the server sees it (on wire values) and as a client sees
+ * it (on the decoded values) must agree, pair by pair, both ways round. */
+typedef struct
+{
+  const char *a;
+  const char *b;
+  gboolean    equal;
+  gboolean    decodes;   /* both sides decode into values here */
+} EqualPair;
+
+static const EqualPair equal_pairs[] = {
+  /* numbers compare by value across int, unsigned and float (Python) */
+  { "<int64 1>", "<uint64 1>", TRUE, TRUE },
+  { "<int64 -1>", "<uint64 18446744073709551615>", FALSE, TRUE },
+  { "<uint64 5>", "<5.0>", TRUE, TRUE },
+  { "<uint64 5>", "<5.5>", FALSE, TRUE },
+  { "<uint64 1>", "<-1.0>", FALSE, TRUE },
+  { "<uint64 18446744073709551615>", "<1.8446744073709552e19>", FALSE, TRUE },
+  { "<int64 9007199254740993>", "<9007199254740992.0>", FALSE, TRUE },
+  { "<int64 9223372036854775807>", "<1e19>", FALSE, TRUE },
+  { "<int64 -9223372036854775807>", "<-1e300>", FALSE, TRUE },
+  { "<2.5>", "<2.5>", TRUE, TRUE },
+  { "<uint64 7>", "<uint64 7>", TRUE, TRUE },
+  { "<uint64 7>", "<uint64 8>", FALSE, TRUE },
+  /* True is no number here */
+  { "<true>", "<int64 1>", FALSE, TRUE },
+  { "<true>", "<true>", TRUE, TRUE },
+  { "<true>", "<false>", FALSE, TRUE },
+  /* None has two spellings */
+  { "<()>", "<@ms nothing>", TRUE, TRUE },
+  { "<()>", "<int64 0>", FALSE, TRUE },
+  { "<just 'a'>", "<just 'a'>", TRUE, TRUE },
+  { "<just 'a'>", "<just 'b'>", FALSE, TRUE },
+  { "<just 'a'>", "<@ms nothing>", FALSE, TRUE },
+  { "<@ay [1, 2]>", "<@ay [1, 2]>", TRUE, TRUE },
+  { "<@ay [1]>", "<@ay [1, 2]>", FALSE, TRUE },
+  { "<(<int32 1>,)>", "<(<int32 1>,)>", TRUE, TRUE },
+  { "<(<int32 1>,)>", "<(<int32 2>,)>", FALSE, TRUE },
+  /* lists element by element, dicts key by key in any order */
+  { "<@av [<int64 1>, <2.0>]>", "<@av [<1.0>, <uint64 2>]>", TRUE, TRUE },
+  { "<@av [<int64 1>]>", "<@av [<int64 1>, <int64 2>]>", FALSE, TRUE },
+  { "<@av [<int64 1>, <just 'x'>]>", "<@av [<int64 1>, <just 'y'>]>", FALSE, TRUE },
+  { "<@av []>", "<@a{sv} {}>", FALSE, TRUE },
+  { "<@a{sv} {'a': <int64 1>, 'b': <()>}>", "<@a{sv} {'b': <@ms nothing>, 'a': <1.0>}>", TRUE, TRUE },
+  { "<@a{sv} {'a': <int64 1>}>", "<@a{sv} {'b': <int64 1>}>", FALSE, TRUE },
+  { "<@a{sv} {'a': <int64 1>}>", "<@a{sv} {'a': <int64 1>, 'b': <int64 2>}>", FALSE, TRUE },
+  { "<@a{sv} {'a': <int64 1>}>", "<@a{sv} {'a': <int64 2>}>", FALSE, TRUE },
+  /* objects: key properties only (the cluster's name), else all */
+  { "<('TestCluster', <@a{sv} {'name': <just 'c1'>, 'port': <int64 1>}>)>",
+    "<('TestCluster', <@a{sv} {'name': <just 'c1'>, 'port': <int64 2>}>)>", TRUE, TRUE },
+  { "<('TestCluster', <@a{sv} {'name': <just 'c1'>}>)>",
+    "<('TestCluster', <@a{sv} {'name': <just 'c2'>}>)>", FALSE, TRUE },
+  { "<('TestCluster', <@a{sv} {'port': <int64 1>}>)>",
+    "<('TestCluster', <@a{sv} {'port': <int64 2>}>)>", TRUE, TRUE },
+  { "<('TestCluster', <@a{sv} {'name': <just 'c1'>}>)>",
+    "<('TestCluster', <@a{sv} {'port': <int64 2>}>)>", FALSE, FALSE },
+  { "<('TestPoint', <@a{sv} {'x': <int64 1>, 'y': <int64 2>}>)>",
+    "<('TestPoint', <@a{sv} {'y': <int64 2>, 'x': <int64 1>}>)>", TRUE, TRUE },
+  { "<('TestPoint', <@a{sv} {'x': <int64 1>, 'y': <int64 2>}>)>",
+    "<('TestPoint', <@a{sv} {'x': <int64 1>, 'y': <int64 3>}>)>", FALSE, TRUE },
+  { "<('TestPoint', <@a{sv} {'x': <int64 1>}>)>",
+    "<('TestCluster', <@a{sv} {'x': <int64 1>}>)>", FALSE, FALSE },
+  /* types this process does not know: the same bytes or not equal */
+  { "<('Nope', <@a{sv} {'x': <int64 1>}>)>", "<('Nope', <@a{sv} {'x': <int64 1>}>)>", TRUE, FALSE },
+  { "<('Nope', <@a{sv} {'x': <int64 1>}>)>", "<('Nope', <@a{sv} {'x': <1.0>}>)>", FALSE, FALSE },
+  { "<('TestPoint', <int64 1>)>", "<('TestPoint', <int64 1>)>", TRUE, FALSE },
+};
+
+static void
+assert_pair (GVariant  *wa,
+             GVariant  *wb,
+             gboolean   equal,
+             gboolean   decodes)
+{
+  g_autofree char *ta = g_variant_print (wa, TRUE);
+  g_autofree char *tb = g_variant_print (wb, TRUE);
+  g_auto(GValue) va = G_VALUE_INIT;
+  g_auto(GValue) vb = G_VALUE_INIT;
+  g_autoptr(GError) error = NULL;
+
+  g_test_message ("%s == %s: %s", ta, tb, equal ? "yes" : "no");
+  g_assert_cmpint (mp_serialize_wire_equal (wa, wb), ==, equal);
+  g_assert_cmpint (mp_serialize_wire_equal (wb, wa), ==, equal);
+  if (!decodes)
+    return;
+  g_assert_true (mp_deserialize_value (wa, &va, &error));
+  g_assert_true (mp_deserialize_value (wb, &vb, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (mp_value_equal (&va, &vb), ==, equal);
+  g_assert_cmpint (mp_value_equal (&vb, &va), ==, equal);
+}
+
+static void
+test_equal_table (void)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (equal_pairs); i++)
+    {
+      g_autoptr(GVariant) wa = g_variant_parse (G_VARIANT_TYPE_VARIANT, equal_pairs[i].a, NULL, NULL, NULL);
+      g_autoptr(GVariant) wb = g_variant_parse (G_VARIANT_TYPE_VARIANT, equal_pairs[i].b, NULL, NULL, NULL);
+
+      g_assert_nonnull (wa);
+      g_assert_nonnull (wb);
+      assert_pair (wa, wb, equal_pairs[i].equal, equal_pairs[i].decodes);
+    }
+}
+
+/* no float that is not finite equals an int */
+static void
+test_equal_not_finite (void)
+{
+  const double odd[] = { INFINITY, -INFINITY, NAN };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (odd); i++)
+    {
+      g_autoptr(GVariant) d = g_variant_ref_sink (g_variant_new_variant (g_variant_new_double (odd[i])));
+      g_autoptr(GVariant) s = g_variant_ref_sink (g_variant_new_variant (g_variant_new_int64 (0)));
+      g_autoptr(GVariant) u = g_variant_ref_sink (g_variant_new_variant (g_variant_new_uint64 (0)));
+
+      assert_pair (d, s, FALSE, TRUE);
+      assert_pair (u, d, FALSE, TRUE);
+    }
+}
+
+/* values that never travel still compare, by identity or by content */
+static void
+test_equal_local_values (void)
+{
+  g_auto(GValue) a = G_VALUE_INIT;
+  g_auto(GValue) b = G_VALUE_INIT;
+  g_autoptr(GObject) one = g_object_new (TEST_TYPE_UNREGISTERED, NULL);
+  g_autoptr(GObject) two = g_object_new (TEST_TYPE_UNREGISTERED, NULL);
+  g_autoptr(GHashTable) da = mp_value_dict_new ();
+  g_autoptr(GHashTable) db = mp_value_dict_new ();
+  int x = 0, y = 0;
+
+  /* an unregistered object equals only itself (Python's default __eq__) */
+  g_value_init (&a, TEST_TYPE_UNREGISTERED);
+  g_value_init (&b, TEST_TYPE_UNREGISTERED);
+  g_value_set_object (&a, one);
+  g_value_set_object (&b, two);
+  g_assert_false (mp_value_equal (&a, &b));
+  g_value_set_object (&b, one);
+  g_assert_true (mp_value_equal (&a, &b));
+  g_value_unset (&a);
+  g_value_unset (&b);
+
+  /* a pointer compares by address */
+  g_value_init (&a, G_TYPE_POINTER);
+  g_value_init (&b, G_TYPE_POINTER);
+  g_value_set_pointer (&a, &x);
+  g_value_set_pointer (&b, &y);
+  g_assert_false (mp_value_equal (&a, &b));
+  g_value_set_pointer (&b, &x);
+  g_assert_true (mp_value_equal (&a, &b));
+  g_value_unset (&a);
+  g_value_unset (&b);
+
+  /* narrow widths, char and float, still compare by value */
+  g_value_init (&a, G_TYPE_CHAR);
+  g_value_set_schar (&a, -3);
+  g_value_init (&b, G_TYPE_FLOAT);
+  g_value_set_float (&b, -3.0f);
+  g_assert_true (mp_value_equal (&a, &b));
+  g_value_set_float (&b, -3.5f);
+  g_assert_false (mp_value_equal (&a, &b));
+  g_value_unset (&a);
+  g_value_unset (&b);
+
+  /* dicts with the same keys and different values */
+  g_hash_table_insert (da, g_strdup ("k"), mp_value_new (G_TYPE_INT64));
+  g_hash_table_insert (db, g_strdup ("other"), mp_value_new (G_TYPE_INT64));
+  g_value_init (&a, MP_TYPE_VALUE_DICT);
+  g_value_init (&b, MP_TYPE_VALUE_DICT);
+  g_value_set_boxed (&a, da);
+  g_value_set_boxed (&b, db);
+  g_assert_false (mp_value_equal (&a, &b));
+}
+
 /* ------------------------------------------------------------------ */
 /* refusals                                                            */
 
@@ -1216,6 +1394,8 @@ test_hostile_widths (void)
                          MP_ERROR_PROTOCOL, "TestWide.");
   assert_wire_refused (wide_wire_with ("f", g_variant_new_double (1e300)),
                        MP_ERROR_PROTOCOL, "TestWide.f: 1e+300 does not fit a gfloat property");
+  assert_wire_refused (wide_wire_with ("f", g_variant_new_double (-1e300)),
+                       MP_ERROR_PROTOCOL, "TestWide.f: -1e+300 does not fit a gfloat property");
   /* a GVariant property whose pspec wants "as" */
   assert_wire_refused (wide_wire_with ("v", g_variant_new ("(v)", g_variant_new_int32 (1))),
                        MP_ERROR_PROTOCOL, "TestWide.v: ");
@@ -1756,6 +1936,10 @@ test_hostile_objects (void)
   /* a strv property fed something else than strings */
   assert_wire_refused (g_variant_new_parsed ("<('TestPoint', <{'labels': <[<@x 1>]>}>)>"),
                        MP_ERROR_PROTOCOL, "TestPoint.labels: [1] does not fit a GStrv property");
+  assert_wire_refused (g_variant_new_parsed ("<('TestPoint', <{'labels': <[<@ms nothing>]>}>)>"),
+                       MP_ERROR_PROTOCOL, "TestPoint.labels: [None] does not fit a GStrv property");
+  assert_wire_refused (g_variant_new_parsed ("<('TestPoint', <{'family': <@x 1099511627776>}>)>"),
+                       MP_ERROR_PROTOCOL, "TestPoint.family: 1099511627776 does not fit");
   /* an enum value the enum does not have */
   assert_wire_refused (g_variant_new_parsed ("<('TestPoint', <{'family': <@x 99>}>)>"),
                        MP_ERROR_PROTOCOL, "TestPoint.family: 99 is not a valid value");
@@ -1965,7 +2149,7 @@ test_repr_scalars (void)
   static const struct { const char *s; const char *text; } strings[] = {
     { "text", "'text'" }, { "it's", "\"it's\"" }, { "a'b\"c", "'a\\'b\"c'" },
     { "tab\there\n", "'tab\\there\\n'" }, { "\x01", "'\\x01'" }, { "日本", "'日本'" },
-    { "back\\slash", "'back\\\\slash'" },
+    { "back\\slash", "'back\\\\slash'" }, { "cr\r", "'cr\\r'" }, { "del\x7f", "'del\\x7f'" },
   };
   g_auto(GValue) v = G_VALUE_INIT;
   g_autofree char *text = NULL;
@@ -1996,9 +2180,20 @@ test_repr_scalars (void)
   g_value_unset (&v);
   g_clear_pointer (&text, g_free);
 
+  g_value_init (&v, G_TYPE_BYTES);
+  g_value_take_boxed (&v, g_bytes_new (NULL, 0));
+  text = to_string (&v);
+  g_assert_cmpstr (text, ==, "b''");
+  g_value_unset (&v);
+  g_clear_pointer (&text, g_free);
+
   g_value_init (&v, G_TYPE_BOOLEAN);
   text = to_string (&v);
   g_assert_cmpstr (text, ==, "False");
+  g_value_set_boolean (&v, TRUE);
+  g_clear_pointer (&text, g_free);
+  text = to_string (&v);
+  g_assert_cmpstr (text, ==, "True");
   g_value_unset (&v);
   g_clear_pointer (&text, g_free);
 
@@ -2102,6 +2297,9 @@ main (int argc, char **argv)
   g_test_add_func ("/serialize/equal/numbers", test_equal_numbers);
   g_test_add_func ("/serialize/equal/reduced", test_equal_reduced);
   g_test_add_func ("/serialize/equal/strv-list", test_equal_strv_list);
+  g_test_add_func ("/serialize/equal/table", test_equal_table);
+  g_test_add_func ("/serialize/equal/not-finite", test_equal_not_finite);
+  g_test_add_func ("/serialize/equal/local-values", test_equal_local_values);
   g_test_add_func ("/serialize/refuse/socket-client", test_refuse_socket_client);
   g_test_add_func ("/serialize/refuse/stream-in-list", test_refuse_stream_in_list);
   g_test_add_func ("/serialize/refuse/pointer", test_refuse_pointer);

@@ -8,7 +8,9 @@
  * a name the body should have unlinked fails the test.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +18,7 @@
 #include <glib/gstdio.h>
 
 #include "mpshare.h"
+#include "test-common.h"
 
 #define LEDGER_ENV "MP_TEST_SHM_LEDGER"
 
@@ -145,28 +148,6 @@ run_swept (Fixture       *fixture,
 
 /* ---- the bodies -------------------------------------------------------- */
 
-/* Ends a forked child. Memcheck, run on the child, scans the stack but
- * not the registers of a thread that exits, so what the parent's frames
- * held only in callee-saved registers would count as leaked: spill them
- * onto the stack first. */
-G_GNUC_NO_INLINE G_GNUC_NORETURN static void
-child_exit (int code)
-{
-  __builtin_unwind_init ();
-  _exit (code);
-}
-
-static int
-reap (pid_t pid)
-{
-  int status;
-
-  while (waitpid (pid, &status, 0) < 0)
-    g_assert_cmpint (errno, ==, EINTR);
-  g_assert_true (WIFEXITED (status));
-  return WEXITSTATUS (status);
-}
-
 static void
 body_create_attach_unlink (void)
 {
@@ -188,19 +169,18 @@ body_create_attach_unlink (void)
   memcpy (data, "hello", 6);
 
   /* another process attaches by name alone and writes */
-  pid = fork ();
-  g_assert_cmpint (pid, >=, 0);
+  pid = test_fork ();
   if (pid == 0)
     {
       MpSharedMemory *other = mp_shared_memory_attach (name, NULL);
 
       if (other == NULL)
-        child_exit (1);
+        test_child_exit (1);
       memcpy ((char *) mp_shared_memory_get_data (other) + 100, "world", 6);
       g_object_unref (other);
-      child_exit (0);
+      test_child_exit (0);
     }
-  g_assert_cmpint (reap (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
   g_assert_cmpstr ((char *) data + 100, ==, "world");
 
   attached = mp_shared_memory_attach (name, &error);
@@ -283,17 +263,16 @@ body_forked_copy_does_not_unlink (void)
 
   creator = create_noted (unique_name (name, "forked"), 64, &error);
   g_assert_no_error (error);
-  pid = fork ();
-  g_assert_cmpint (pid, >=, 0);
+  pid = test_fork ();
   if (pid == 0)
     {
       /* the child's copy of the creator is not the creator */
       if (mp_shared_memory_is_creator (creator))
-        child_exit (1);
+        test_child_exit (1);
       g_clear_object (&creator);
-      child_exit (0);
+      test_child_exit (0);
     }
-  g_assert_cmpint (reap (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
   attached = mp_shared_memory_attach (name, &error);
   g_assert_no_error (error);
 }
@@ -476,6 +455,32 @@ body_pool_task_spawn (void)
   body_pool_task (MP_START_SPAWN);
 }
 
+/* A block that exists but was never sized (its creator died between
+ * shm_open and ftruncate, or it is someone else's) is refused, not
+ * mapped as zero bytes. */
+static void
+body_attach_unsized (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpSharedMemory) shm = NULL;
+  g_autofree char *path = NULL;
+  Name name;
+  int fd;
+
+  unique_name (name, "unsized");
+  ledger_note (name);
+  path = g_strconcat ("/", name, NULL);
+  fd = shm_open (path, O_RDWR | O_CREAT | O_EXCL, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  close (fd);
+
+  shm = mp_shared_memory_attach (name, &error);
+  g_assert_null (shm);
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "has size 0: its creator has not sized it"));
+  g_assert_cmpint (shm_unlink (path), ==, 0);
+}
+
 /* ---- the sweep itself ------------------------------------------------------ */
 
 static void
@@ -506,6 +511,7 @@ static const SweptCase swept_cases[] = {
   { "/shm/forked-copy-does-not-unlink", body_forked_copy_does_not_unlink },
   { "/shm/unlinked-by-attacher", body_unlinked_by_attacher },
   { "/shm/invalid", body_invalid },
+  { "/shm/attach-unsized", body_attach_unsized },
   { "/shm/travels-by-name", body_travels_by_name },
   { "/shm/pool-task/fork", body_pool_task_fork },
   { "/shm/pool-task/spawn", body_pool_task_spawn },

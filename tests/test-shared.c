@@ -8,41 +8,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <glib-unix.h>
+
 #include "mpshare.h"
+#include "test-common.h"
 #include "mp-serialize-private.h"
-
-/* ---- cross-process plumbing ------------------------------------------------ */
-
-static pid_t
-fork_or_die (void)
-{
-  pid_t pid = fork ();
-
-  g_assert_cmpint (pid, >=, 0);
-  return pid;
-}
-
-/* Ends a forked child. Memcheck, run on the child, scans the stack but
- * not the registers of a thread that exits, so what the parent's frames
- * held only in callee-saved registers would count as leaked: spill them
- * onto the stack first. */
-G_GNUC_NO_INLINE G_GNUC_NORETURN static void
-child_exit (int code)
-{
-  __builtin_unwind_init ();
-  _exit (code);
-}
-
-static int
-reap (pid_t pid)
-{
-  int status;
-
-  while (waitpid (pid, &status, 0) < 0)
-    g_assert_cmpint (errno, ==, EINTR);
-  g_assert_true (WIFEXITED (status));
-  return WEXITSTATUS (status);
-}
 
 /* ---- typecodes --------------------------------------------------------------- */
 
@@ -294,6 +264,23 @@ test_array_index (void)
         g_assert_error (error, MP_ERROR, MP_ERROR_INDEX);
         g_assert_false (G_IS_VALUE (&gv));
         g_clear_error (&error);
+        /* every accessor checks the index first */
+        g_value_init (&gv, G_TYPE_INT64);
+        g_assert_false (mp_array_set (array, bad[i], &gv, &error));
+        g_assert_error (error, MP_ERROR, MP_ERROR_INDEX);
+        g_clear_error (&error);
+        g_assert_cmpuint (mp_array_get_uint (array, bad[i], &error), ==, 0);
+        g_assert_error (error, MP_ERROR, MP_ERROR_INDEX);
+        g_clear_error (&error);
+        g_assert_false (mp_array_set_uint (array, bad[i], 1, &error));
+        g_assert_error (error, MP_ERROR, MP_ERROR_INDEX);
+        g_clear_error (&error);
+        g_assert_cmpfloat (mp_array_get_double (array, bad[i], &error), ==, 0.0);
+        g_assert_error (error, MP_ERROR, MP_ERROR_INDEX);
+        g_clear_error (&error);
+        g_assert_false (mp_array_set_double (array, bad[i], 1.0, &error));
+        g_assert_error (error, MP_ERROR, MP_ERROR_INDEX);
+        g_clear_error (&error);
       }
   }
   text = mp_array_to_string (array, &error);
@@ -355,6 +342,38 @@ test_array_slices (void)
   g_clear_error (&error);
   g_assert_false (mp_array_set_ints (doubles, 0, three, 1, &error));
   g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  /* float slices: past the end refused, nothing written; 'f' rounds */
+  g_assert_false (mp_array_get_doubles (doubles, 1, 2, dout, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INDEX);
+  g_clear_error (&error);
+  g_assert_false (mp_array_set_doubles (doubles, 2, (double[]) { 9.0 }, 1, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INDEX);
+  g_clear_error (&error);
+  g_assert_true (mp_array_set_doubles (doubles, 0, (double[]) { -0.5, 4.0 }, 2, &error));
+  g_clear_pointer (&text, g_free);
+  text = mp_array_to_string (doubles, &error);
+  g_assert_cmpstr (text, ==, "[-0.5, 4.0]");
+  g_clear_object (&doubles);
+  doubles = mp_array_create_from_doubles ('f', (double[]) { 0.1 }, 1, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_true (mp_array_get_doubles (doubles, 0, 1, dout, &error));
+  g_assert_cmpfloat (dout[0], ==, (double) 0.1f);
+
+  /* an unsigned 64-bit element too big for the int accessors */
+  {
+    g_autoptr(MpArray) wide = mp_array_create ('Q', 2, FALSE, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (mp_array_set_uint (wide, 1, G_MAXUINT64, &error));
+    g_assert_false (mp_array_get_ints (wide, 0, 2, out, &error));
+    g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+    g_assert_nonnull (strstr (error->message, "above G_MAXINT64 does not fit a gint64"));
+    g_clear_error (&error);
+    g_assert_cmpuint (mp_array_get_uint (wide, -1, &error), ==, G_MAXUINT64);
+    g_assert_no_error (error);
+  }
 }
 
 static void
@@ -443,16 +462,16 @@ test_value_lock (void)
 static int
 try_lock_in_child (MpLockable *lock)
 {
-  pid_t pid = fork_or_die ();
+  pid_t pid = test_fork ();
 
   if (pid == 0)
     {
       /* released again: dying with it would leave it owner-died */
       if (mp_lockable_acquire (lock, 0, NULL))
-        child_exit (mp_lockable_release (lock, NULL) ? 1 : 2);
-      child_exit (0);
+        test_child_exit (mp_lockable_release (lock, NULL) ? 1 : 2);
+      test_child_exit (0);
     }
-  return reap (pid);
+  return test_reap (pid);
 }
 
 /* The fix of the lost-update pitfall: hold the lock across the read and the
@@ -495,23 +514,163 @@ test_value_per_call_lock (void)
   gint64 v;
 
   g_assert_no_error (error);
-  pid = fork_or_die ();
+  pid = test_fork ();
   if (pid == 0)
     {
       gint64 mine = mp_value_get_int (total, NULL);
 
       if (mp_barrier_wait (read_done, MP_WAIT_FOREVER, NULL) < 0 ||
           !mp_value_set_int (total, mine + 1, NULL))
-        child_exit (1);
-      child_exit (0);
+        test_child_exit (1);
+      test_child_exit (0);
     }
   v = mp_value_get_int (total, &error);
   g_assert_cmpint (mp_barrier_wait (read_done, MP_WAIT_FOREVER, &error), >=, 0);
   g_assert_true (mp_value_set_int (total, v + 1, &error));
-  g_assert_cmpint (reap (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
   g_assert_no_error (error);
   /* two increments, one survives */
   g_assert_cmpint (mp_value_get_int (total, &error), ==, 1);
+}
+
+/* mp_value_add_int(): every integer typecode's range, checked on the sum;
+ * a refused add writes nothing and leaves the lock free. */
+static void
+test_value_add_int_range (void)
+{
+  for (gsize r = 0; r < G_N_ELEMENTS (int_rows); r++)
+    {
+      const IntRow *row = &int_rows[r];
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MpValue) value = mp_value_create (row->code, TRUE, &error);
+
+      g_test_message ("typecode '%c'", row->code);
+      g_assert_no_error (error);
+      g_assert_true (mp_value_set_int (value, row->min, &error));
+      g_assert_true (mp_value_add_int (value, 1, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (mp_value_get_int (value, &error), ==, row->min + 1);
+
+      g_assert_true (mp_value_set_int (value, row->min, &error));
+      g_assert_false (mp_value_add_int (value, -1, &error));
+      g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, "does not fit"));
+      g_clear_error (&error);
+      g_assert_cmpint (mp_value_get_int (value, &error), ==, row->min);
+
+      g_assert_true (mp_value_set_uint (value, row->max, &error));
+      g_assert_false (mp_value_add_int (value, 1, &error));
+      g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, " + 1 does not fit"));
+      g_clear_error (&error);
+      g_assert_cmpuint (mp_value_get_uint (value, &error), ==, row->max);
+      g_assert_true (mp_value_add_int (value, -1, &error));
+      g_assert_cmpuint (mp_value_get_uint (value, &error), ==, row->max - 1);
+      g_assert_no_error (error);
+      /* nothing stays held, not even after a refusal */
+      g_assert_cmpint (try_lock_in_child (mp_value_get_lock (value, NULL)), ==, 1);
+    }
+}
+
+/* Sums beyond 64 bits, across zero, and what has no integer at all. */
+static void
+test_value_add_int_edges (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpValue) q = mp_value_create ('q', TRUE, &error);
+  g_autoptr(MpValue) big = mp_value_create ('Q', TRUE, &error);
+  g_autoptr(MpValue) d = mp_value_create ('d', TRUE, &error);
+  g_autoptr(MpValue) raw = mp_value_create ('i', FALSE, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (mp_value_set_int (q, G_MAXINT64, &error));
+  g_assert_true (mp_value_add_int (q, G_MININT64, &error));
+  g_assert_cmpint (mp_value_get_int (q, &error), ==, -1);
+  g_assert_true (mp_value_add_int (q, G_MININT64 + 1, &error));
+  g_assert_cmpint (mp_value_get_int (q, &error), ==, G_MININT64);
+  g_assert_no_error (error);
+  g_assert_false (mp_value_add_int (q, -1, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_cmpint (mp_value_get_int (q, &error), ==, G_MININT64);
+
+  g_assert_true (mp_value_set_uint (big, G_MAXUINT64, &error));
+  g_assert_true (mp_value_add_int (big, G_MININT64, &error));
+  g_assert_cmpuint (mp_value_get_uint (big, &error), ==, (guint64) G_MAXINT64);
+  g_assert_true (mp_value_add_int (big, G_MAXINT64, &error));
+  g_assert_cmpuint (mp_value_get_uint (big, &error), ==, G_MAXUINT64 - 1);
+  g_assert_no_error (error);
+  g_assert_false (mp_value_add_int (big, 2, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_true (mp_value_set_uint (big, 5, &error));
+  g_assert_false (mp_value_add_int (big, -7, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_cmpuint (mp_value_get_uint (big, &error), ==, 5);
+
+  g_assert_false (mp_value_add_int (d, 1, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  /* no lock to hold: a plain add */
+  g_assert_true (mp_value_add_int (raw, -3, &error));
+  g_assert_cmpint (mp_value_get_int (raw, &error), ==, -3);
+  g_assert_no_error (error);
+}
+
+/* The one-call fix of lost-update: several processes adding at once lose
+ * nothing; inside a longer update under the lock (a plain MpLock, which
+ * cannot be taken twice) it adds without taking the lock again. */
+#define N_ADDERS 4
+#define N_ADDS 100000
+
+static void
+test_value_add_int_processes (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpLock) lock = mp_lock_new (&error);
+  g_autoptr(MpValue) total = NULL;
+  pid_t pids[N_ADDERS];
+  int gate[2];
+
+  g_assert_no_error (error);
+  total = mp_value_create_with_lock ('q', MP_LOCKABLE (lock), &error);
+  g_assert_no_error (error);
+  /* all start at once (the write end closing), so the adds overlap */
+  g_assert_true (g_unix_open_pipe (gate, FD_CLOEXEC, &error));
+  for (int p = 0; p < N_ADDERS; p++)
+    {
+      pids[p] = test_fork ();
+      if (pids[p] == 0)
+        {
+          char c;
+
+          close (gate[1]);
+          if (read (gate[0], &c, 1) != 0)
+            test_child_exit (2);
+          for (int i = 0; i < N_ADDS; i++)
+            if (!mp_value_add_int (total, 1, NULL))
+              test_child_exit (1);
+          test_child_exit (0);
+        }
+    }
+  close (gate[0]);
+  close (gate[1]);
+  for (int p = 0; p < N_ADDERS; p++)
+    g_assert_cmpint (test_reap (pids[p]), ==, 0);
+  g_assert_cmpint (mp_value_get_int (total, &error), ==, N_ADDERS * N_ADDS);
+
+  {
+    g_autoptr(MpLocker) locker = mp_locker_new (total, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (mp_value_add_int (total, 2, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (try_lock_in_child (MP_LOCKABLE (lock)), ==, 0);
+  }
+  g_assert_cmpint (try_lock_in_child (MP_LOCKABLE (lock)), ==, 1);
+  g_assert_cmpint (mp_value_get_int (total, &error), ==, N_ADDERS * N_ADDS + 2);
 }
 
 static void
@@ -522,22 +681,38 @@ test_value_owner_died (void)
   pid_t pid;
 
   g_assert_no_error (error);
-  pid = fork_or_die ();
+  pid = test_fork ();
   if (pid == 0)
     {
       /* dies in the middle of a locked update */
       if (!mp_lockable_acquire (MP_LOCKABLE (value), MP_WAIT_FOREVER, NULL))
-        child_exit (1);
+        test_child_exit (1);
       mp_value_set_int (value, 99, NULL);
-      child_exit (0);
+      test_child_exit (0);
     }
-  g_assert_cmpint (reap (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
 
   g_assert_cmpint (mp_value_get_int (value, &error), ==, 0);
   g_assert_error (error, MP_ERROR, MP_ERROR_OWNER_DIED);
   g_clear_error (&error);
   /* recovered; what the dead holder wrote is there, to be checked */
   g_assert_cmpint (mp_value_get_int (value, &error), ==, 99);
+  g_assert_no_error (error);
+
+  /* the one-call add reports a dead holder too, and adds nothing */
+  pid = test_fork ();
+  if (pid == 0)
+    {
+      if (!mp_lockable_acquire (MP_LOCKABLE (value), MP_WAIT_FOREVER, NULL))
+        test_child_exit (1);
+      test_child_exit (0);
+    }
+  g_assert_cmpint (test_reap (pid), ==, 0);
+  g_assert_false (mp_value_add_int (value, 1, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_OWNER_DIED);
+  g_clear_error (&error);
+  g_assert_true (mp_value_add_int (value, 1, &error));
+  g_assert_cmpint (mp_value_get_int (value, &error), ==, 100);
   g_assert_no_error (error);
 }
 
@@ -631,18 +806,51 @@ test_serialize_shares_memory_and_lock (void)
   g_assert_cmpint (try_lock_in_child (mp_array_get_lock (array, NULL)), ==, 1);
 }
 
+/* A value made with a lock of its own lives in that lock's memory: it
+ * travels with the lock's fd alone, and its copy shares both. */
 static void
-assert_forged_refused (const char *type_name,
-                       GVariant   *state,
-                       gint        code)
+test_serialize_value_in_its_lock (void)
 {
   g_autoptr(GError) error = NULL;
+  g_autoptr(MpValue) total = mp_value_create ('q', TRUE, &error);
+  g_autoptr(GVariant) wire = NULL;
   g_auto(GValue) value = G_VALUE_INIT;
-  g_autoptr(GVariant) wire = g_variant_ref_sink (
-      g_variant_new_variant (g_variant_new ("(sv)", type_name, state)));
+  MpValue *copy;
+  guint n_fds = 0;
 
-  g_assert_false (mp_deserialize_value (wire, &value, &error));
-  g_assert_error (error, MP_ERROR, code);
+  g_assert_no_error (error);
+  g_assert_true (mp_value_set_int (total, -5, &error));
+  wire = serialize_object (total, TRUE, &n_fds, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_fds, ==, 1);
+  g_assert_true (mp_deserialize_value (wire, &value, &error));
+  g_assert_no_error (error);
+  copy = g_value_get_object (&value);
+  g_assert_true (copy != total);
+  g_assert_cmpint (mp_value_get_int (copy, &error), ==, -5);
+  g_assert_true (mp_value_add_int (copy, 7, &error));
+  g_assert_cmpint (mp_value_get_int (total, &error), ==, 2);
+  g_assert_no_error (error);
+  {
+    g_autoptr(MpLocker) locker = mp_locker_new (copy, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (try_lock_in_child (mp_value_get_lock (total, NULL)), ==, 0);
+  }
+  g_assert_cmpint (try_lock_in_child (mp_value_get_lock (total, NULL)), ==, 1);
+
+  /* a value sharing a lock has memory of its own: two fds */
+  {
+    g_autoptr(MpValue) other = mp_value_create_with_lock ('q', mp_value_get_lock (total, NULL), &error);
+    g_autoptr(GVariant) other_wire = NULL;
+
+    g_assert_no_error (error);
+    other_wire = serialize_object (other, TRUE, &n_fds, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (n_fds, ==, 2);
+    g_assert_true (mp_value_set_int (other, 40, &error));
+    g_assert_cmpint (mp_value_get_int (total, &error), ==, 2);
+  }
 }
 
 static void
@@ -675,15 +883,29 @@ test_serialize_forged_state (void)
     g_assert_true (mp_deserialize_value (honest, &value, &error));
     g_assert_no_error (error);
   }
-  assert_forged_refused ("MpArray", STATE ('x', 4, fd), MP_ERROR_INVALID_ARGUMENT);
+  test_assert_forged_refused ("MpArray", STATE ('x', 4, fd), MP_ERROR_INVALID_ARGUMENT);
   /* a size that does not match the mapping: never mapped, never overrun */
-  assert_forged_refused ("MpArray", STATE ('i', 5, fd), MP_ERROR_INVALID_ARGUMENT);
-  assert_forged_refused ("MpArray", STATE ('q', 4, fd), MP_ERROR_INVALID_ARGUMENT);
-  assert_forged_refused ("MpArray", STATE ('i', G_MAXUINT64, fd), MP_ERROR_PROTOCOL);
-  assert_forged_refused ("MpValue", STATE ('i', 4, fd), MP_ERROR_PROTOCOL);
-  assert_forged_refused ("MpArray", STATE ('i', 4, 9999), MP_ERROR_INVALID_ARGUMENT);
-  assert_forged_refused ("MpArray", g_variant_new_int32 (fd), MP_ERROR_PROTOCOL);
-  assert_forged_refused ("MpValue",
+  test_assert_forged_refused ("MpArray", STATE ('i', 5, fd), MP_ERROR_INVALID_ARGUMENT);
+  test_assert_forged_refused ("MpArray", STATE ('q', 4, fd), MP_ERROR_INVALID_ARGUMENT);
+  test_assert_forged_refused ("MpArray", STATE ('i', G_MAXUINT64, fd), MP_ERROR_PROTOCOL);
+  test_assert_forged_refused ("MpValue", STATE ('i', 4, fd), MP_ERROR_PROTOCOL);
+  test_assert_forged_refused ("MpArray", STATE ('i', 4, 9999), MP_ERROR_INVALID_ARGUMENT);
+  test_assert_forged_refused ("MpArray", g_variant_new_int32 (fd), MP_ERROR_PROTOCOL);
+  /* no fd: only a value in its lock's memory, so only with a lock */
+  test_assert_forged_refused ("MpValue", STATE ('i', 1, -1), MP_ERROR_PROTOCOL);
+  {
+    g_autoptr(MpRLock) lock = mp_rlock_new (&error);
+    g_autoptr(GVariant) lock_wire = NULL;
+
+    g_assert_no_error (error);
+    lock_wire = serialize_object (lock, TRUE, NULL, &error);
+    g_assert_no_error (error);
+    test_assert_forged_refused ("MpArray",
+                           g_variant_new ("(yti@mv)", 'i', G_GUINT64_CONSTANT (4), -1,
+                                          g_variant_new_maybe (G_VARIANT_TYPE_VARIANT, lock_wire)),
+                           MP_ERROR_PROTOCOL);
+  }
+  test_assert_forged_refused ("MpValue",
                          g_variant_new ("(yti@mv)", 'i', G_GUINT64_CONSTANT (1), fd,
                                         g_variant_new_maybe (G_VARIANT_TYPE_VARIANT,
                                                              g_variant_new_variant (g_variant_new_int32 (3)))),
@@ -916,9 +1138,13 @@ main (int argc, char **argv)
   g_test_add_data_func ("/shared/value/read-modify-write/lock", GINT_TO_POINTER (TRUE),
                         test_value_read_modify_write);
   g_test_add_func ("/shared/value/per-call-lock", test_value_per_call_lock);
+  g_test_add_func ("/shared/value/add-int/range", test_value_add_int_range);
+  g_test_add_func ("/shared/value/add-int/edges", test_value_add_int_edges);
+  g_test_add_func ("/shared/value/add-int/processes", test_value_add_int_processes);
   g_test_add_func ("/shared/value/owner-died", test_value_owner_died);
   g_test_add_func ("/shared/serialize/inheritance-only", test_serialize_inheritance_only);
   g_test_add_func ("/shared/serialize/shares-memory-and-lock", test_serialize_shares_memory_and_lock);
+  g_test_add_func ("/shared/serialize/value-in-its-lock", test_serialize_value_in_its_lock);
   g_test_add_func ("/shared/serialize/forged-state", test_serialize_forged_state);
   add_both_methods ("/shared/process/squares/%s", test_process_squares);
   add_both_methods ("/shared/process/owner-died/%s", test_process_owner_died);

@@ -5,13 +5,17 @@
 #include <errno.h>
 #include <poll.h>
 #include <sched.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
 
 #include "mpshare.h"
+#include "test-common.h"
+#include "mp-mapping-private.h"
 #include "mp-serialize-private.h"
 
 /* Generous backstop so a bug fails a test instead of hanging it. */
@@ -21,39 +25,15 @@
 
 typedef int (*ChildFunc) (gpointer data);
 
-/* Ends a forked child. Memcheck, run on the child, scans the stack but
- * not the registers of a thread that exits, so what the parent's frames
- * held only in callee-saved registers would count as leaked: spill them
- * onto the stack first. */
-G_GNUC_NO_INLINE G_GNUC_NORETURN static void
-child_exit (int code)
-{
-  __builtin_unwind_init ();
-  _exit (code);
-}
-
 static pid_t
 fork_child (ChildFunc func,
             gpointer  data)
 {
-  pid_t pid = fork ();
+  pid_t pid = test_fork ();
 
-  g_assert_cmpint (pid, >=, 0);
   if (pid == 0)
-    child_exit (func (data));
+    test_child_exit (func (data));
   return pid;
-}
-
-/* Returns the child's exit status; a signal is a failure. */
-static int
-reap_child (pid_t pid)
-{
-  int status;
-
-  while (waitpid (pid, &status, 0) < 0)
-    g_assert_cmpint (errno, ==, EINTR);
-  g_assert_true (WIFEXITED (status));
-  return WEXITSTATUS (status);
 }
 
 /* A one-way byte channel between processes: a "step done" signal. */
@@ -206,7 +186,7 @@ test_lock_timeout (void)
   g_assert_true (mp_lock_acquire (d.lock, MP_WAIT_FOREVER, &error));
   g_assert_no_error (error);
   g_assert_true (mp_lock_release (d.lock, &error));
-  g_assert_cmpint (reap_child (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
 
   pipe_close (&d.to_parent);
   pipe_close (&d.to_child);
@@ -263,7 +243,7 @@ test_lock_exclusion (gconstpointer data)
   for (int i = 0; i < N_INCREMENTERS; i++)
     pids[i] = fork_child (child_increment, &d);
   for (int i = 0; i < N_INCREMENTERS; i++)
-    g_assert_cmpint (reap_child (pids[i]), ==, 0);
+    g_assert_cmpint (test_reap (pids[i]), ==, 0);
   g_assert_cmpint (d.scratch->counter, ==, N_INCREMENTERS * N_INCREMENTS);
   scratch_free (d.scratch);
 }
@@ -305,7 +285,7 @@ child_die_holding (gpointer data)
 {
   if (!mp_lockable_acquire (data, MP_WAIT_FOREVER, NULL))
     return 1;
-  child_exit (0);
+  test_child_exit (0);
 }
 
 static void
@@ -320,7 +300,7 @@ test_lock_owner_died (gconstpointer data)
   g_assert_no_error (error);
 
   pid = fork_child (child_die_holding, lock);
-  g_assert_cmpint (reap_child (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
 
   /* Python would hang here forever */
   g_assert_false (mp_lockable_acquire (MP_LOCKABLE (lock), MP_WAIT_FOREVER, &error));
@@ -335,7 +315,7 @@ test_lock_owner_died (gconstpointer data)
   g_assert_true (mp_lockable_release (MP_LOCKABLE (lock), &error));
   g_assert_no_error (error);
   pid = fork_child (child_die_holding, lock);
-  g_assert_cmpint (reap_child (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
   g_assert_false (mp_lockable_acquire (MP_LOCKABLE (lock), 0, &error));
   g_assert_error (error, MP_ERROR, MP_ERROR_OWNER_DIED);
 }
@@ -401,11 +381,11 @@ test_rlock_recursion (void)
   for (int i = 0; i < 3; i++)
     {
       /* held until the last release */
-      g_assert_cmpint (reap_child (fork_child (child_try_lock, lock)), ==, 0);
+      g_assert_cmpint (test_reap (fork_child (child_try_lock, lock)), ==, 0);
       g_assert_true (mp_rlock_release (lock, &error));
       g_assert_no_error (error);
     }
-  g_assert_cmpint (reap_child (fork_child (child_try_lock, lock)), ==, 1);
+  g_assert_cmpint (test_reap (fork_child (child_try_lock, lock)), ==, 1);
 
   g_assert_false (mp_rlock_release (lock, &error));
   g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
@@ -426,9 +406,9 @@ test_locker_scoped (void)
 
     g_assert_no_error (error);
     g_assert_nonnull (locker);
-    g_assert_cmpint (reap_child (fork_child (child_try_lock, lock)), ==, 0);
+    g_assert_cmpint (test_reap (fork_child (child_try_lock, lock)), ==, 0);
   }
-  g_assert_cmpint (reap_child (fork_child (child_try_lock, lock)), ==, 1);
+  g_assert_cmpint (test_reap (fork_child (child_try_lock, lock)), ==, 1);
 
   /* a locker that could not lock holds nothing and frees to nothing */
   g_assert_true (mp_lock_acquire (lock, 0, &error));
@@ -512,8 +492,8 @@ test_semaphore_cross_process (void)
 
   g_assert_true (mp_semaphore_release (d.sem, &error));
   g_assert_cmpint (pipe_receive (&d.done), ==, 'S');
-  g_assert_cmpint (reap_child (pids[0]), ==, 0);
-  g_assert_cmpint (reap_child (pids[1]), ==, 0);
+  g_assert_cmpint (test_reap (pids[0]), ==, 0);
+  g_assert_cmpint (test_reap (pids[1]), ==, 0);
   g_assert_cmpuint (mp_semaphore_get_value (d.sem), ==, 0);
 
   pipe_close (&d.done);
@@ -654,7 +634,7 @@ test_condition_notify (gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpint (pipe_receive (&d.to_parent), ==, 'N');
   for (guint i = 0; i < G_N_ELEMENTS (pids); i++)
-    g_assert_cmpint (reap_child (pids[i]), ==, 0);
+    g_assert_cmpint (test_reap (pids[i]), ==, 0);
   g_assert_cmpint (d.scratch->flag, ==, 3);
 
   pipe_close (&d.to_parent);
@@ -697,7 +677,7 @@ test_condition_rlock_depth (void)
   while (d.scratch->flag == 0)
     g_assert_true (mp_condition_wait (d.cond, MP_WAIT_FOREVER, &error));
   g_assert_no_error (error);
-  g_assert_cmpint (reap_child (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
 
   /* both levels came back */
   g_assert_true (mp_condition_release (d.cond, &error));
@@ -769,7 +749,7 @@ test_condition_wait_for (void)
   g_clear_error (&error);
 
   g_assert_true (mp_condition_release (d.cond, &error));
-  g_assert_cmpint (reap_child (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
   scratch_free (d.scratch);
   g_object_unref (d.cond);
 }
@@ -808,7 +788,7 @@ test_event (void)
   /* set here, seen there */
   pid = fork_child (child_wait_event, event);
   mp_event_set (event);
-  g_assert_cmpint (reap_child (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
   g_assert_true (mp_event_is_set (event));
   g_assert_true (mp_event_wait (event, 0, &error));
 
@@ -822,7 +802,7 @@ test_event (void)
   pid = fork_child (child_set_event, event);
   g_assert_true (mp_event_wait (event, MP_WAIT_FOREVER, &error));
   g_assert_no_error (error);
-  g_assert_cmpint (reap_child (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
 }
 
 /* ---- Barrier ------------------------------------------------------------------ */
@@ -884,7 +864,7 @@ test_barrier_indices (void)
       g_assert_cmpuint (seen, ==, 0x7);
     }
   for (guint i = 0; i < G_N_ELEMENTS (pids); i++)
-    g_assert_cmpint (reap_child (pids[i]), ==, 0);
+    g_assert_cmpint (test_reap (pids[i]), ==, 0);
   g_assert_false (mp_barrier_is_broken (d.barrier));
   g_assert_cmpuint (mp_barrier_get_n_waiting (d.barrier), ==, 0);
 
@@ -927,6 +907,25 @@ wait_for_n_waiting (MpBarrier *barrier,
     }
 }
 
+/* the timeout message counts who is still missing, in good English */
+static void
+test_barrier_timeout_parties (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpBarrier) barrier = mp_barrier_new (3, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (mp_barrier_wait (barrier, 1000, &error), ==, -1);
+  g_assert_error (error, MP_ERROR, MP_ERROR_TIMEOUT);
+  g_assert_nonnull (strstr (error->message, "for 2 more parties; the barrier is now broken for everyone"));
+  g_clear_error (&error);
+  g_assert_true (mp_barrier_is_broken (barrier));
+  g_assert_cmpuint (mp_barrier_get_n_waiting (barrier), ==, 0);
+  mp_barrier_reset (barrier);
+  g_assert_false (mp_barrier_is_broken (barrier));
+  g_assert_cmpuint (mp_barrier_get_parties (barrier), ==, 3);
+}
+
 static void
 test_barrier_broken (void)
 {
@@ -960,7 +959,7 @@ test_barrier_broken (void)
   pid = fork_child (child_barrier_expect_broken, barrier);
   wait_for_n_waiting (barrier, 1);
   mp_barrier_abort (barrier);
-  g_assert_cmpint (reap_child (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
   g_assert_true (mp_barrier_is_broken (barrier));
   mp_barrier_reset (barrier);
 
@@ -969,14 +968,14 @@ test_barrier_broken (void)
   pid = fork_child (child_barrier_expect_broken, barrier);
   wait_for_n_waiting (barrier, 1);
   mp_barrier_reset (barrier);
-  g_assert_cmpint (reap_child (pid), ==, 0);
+  g_assert_cmpint (test_reap (pid), ==, 0);
   g_assert_false (mp_barrier_is_broken (barrier));
 
   /* and works for a full round */
   pid = fork_child (child_barrier_pass, barrier);
   index = mp_barrier_wait (barrier, MP_WAIT_FOREVER, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (reap_child (pid), ==, 1 - index);
+  g_assert_cmpint (test_reap (pid), ==, 1 - index);
 }
 
 static void
@@ -1032,9 +1031,9 @@ assert_same_state (GObject *original,
   if (MP_IS_LOCK (copy) || MP_IS_RLOCK (copy) || MP_IS_CONDITION (copy))
     {
       g_assert_true (mp_lockable_acquire (MP_LOCKABLE (copy), 0, &error));
-      g_assert_cmpint (reap_child (fork_child (child_try_lock, original)), ==, 0);
+      g_assert_cmpint (test_reap (fork_child (child_try_lock, original)), ==, 0);
       g_assert_true (mp_lockable_release (MP_LOCKABLE (copy), &error));
-      g_assert_cmpint (reap_child (fork_child (child_try_lock, original)), ==, 1);
+      g_assert_cmpint (test_reap (fork_child (child_try_lock, original)), ==, 1);
     }
   else if (MP_IS_SEMAPHORE (copy))
     {
@@ -1123,9 +1122,10 @@ test_serialize_inheritance_only (gconstpointer data)
 }
 
 static void
-assert_forged_refused (const char *type_name,
-                       GVariant   *state,
-                       gint        code)
+assert_forged_says (const char *type_name,
+                    GVariant   *state,
+                    gint        code,
+                    const char *words)
 {
   g_autoptr(GError) error = NULL;
   g_auto(GValue) value = G_VALUE_INIT;
@@ -1134,6 +1134,59 @@ assert_forged_refused (const char *type_name,
 
   g_assert_false (mp_deserialize_value (wire, &value, &error));
   g_assert_error (error, MP_ERROR, code);
+  g_test_message ("%s: %s", type_name, error->message);
+  g_assert_nonnull (strstr (error->message, words));
+  g_assert_false (G_IS_VALUE (&value));
+}
+
+/* Forged memfds: sealed but of the wrong size, of the right size but
+ * never set up as a primitive, not sealed at all. */
+static void
+test_serialize_forged_memfd (void)
+{
+  g_autoptr(GObject) lock = new_primitive (MP_TYPE_LOCK);
+  g_autoptr(GObject) sem = new_primitive (MP_TYPE_SEMAPHORE);
+  g_autoptr(GVariant) lock_wire = NULL;
+  g_autoptr(GVariant) sem_wire = NULL;
+  g_autoptr(GError) error = NULL;
+  MpMapping small = MP_MAPPING_INIT;
+  MpMapping blank = MP_MAPPING_INIT;
+  struct stat st;
+  int lock_fd = -1, unsealed;
+
+  lock_wire = serialize_at_start (lock, &lock_fd, NULL);
+  sem_wire = serialize_at_start (sem, NULL, NULL);
+  g_assert_cmpint (fstat (lock_fd, &st), ==, 0);
+
+  g_assert_true (mp_mapping_create (&small, "forged-small", 16, &error));
+  g_assert_true (mp_mapping_create (&blank, "forged-blank", st.st_size, &error));
+  g_assert_no_error (error);
+  unsealed = memfd_create ("forged-unsealed", MFD_CLOEXEC);
+  g_assert_cmpint (unsealed, >=, 0);
+  g_assert_cmpint (ftruncate (unsealed, st.st_size), ==, 0);
+
+  assert_forged_says ("MpLock", g_variant_new_int32 (small.fd), MP_ERROR_INVALID_ARGUMENT,
+                      "is not the sealed");
+  assert_forged_says ("MpLock", g_variant_new_int32 (unsealed), MP_ERROR_INVALID_ARGUMENT,
+                      "is not the sealed");
+  assert_forged_says ("MpLock", g_variant_new_int32 (blank.fd), MP_ERROR_INVALID_ARGUMENT,
+                      "does not hold an MpLock");
+  assert_forged_says ("MpBarrier", g_variant_new_int32 (blank.fd), MP_ERROR_INVALID_ARGUMENT,
+                      "does not hold an MpBarrier");
+
+  /* a condition's lock must be a lock, its own fd a condition's, and the
+   * lock must decode */
+  assert_forged_says ("MpCondition", g_variant_new ("(i@v)", lock_fd, sem_wire), MP_ERROR_PROTOCOL,
+                      "is not an MpLock or MpRLock");
+  assert_forged_says ("MpCondition", g_variant_new ("(i@v)", lock_fd, lock_wire), MP_ERROR_INVALID_ARGUMENT,
+                      "does not hold an MpCondition");
+  assert_forged_says ("MpCondition",
+                      g_variant_new ("(iv)", lock_fd, g_variant_new ("(sv)", "NoSuchLock", g_variant_new_int32 (1))),
+                      MP_ERROR_PROTOCOL, "not registered");
+
+  close (unsealed);
+  mp_mapping_clear (&small);
+  mp_mapping_clear (&blank);
 }
 
 static void
@@ -1146,19 +1199,19 @@ test_serialize_forged_state (void)
 
   /* an fd that is no sealed memfd, then one that is closed */
   pipe_open (&p);
-  assert_forged_refused ("MpLock", g_variant_new_int32 (p.fds[0]), MP_ERROR_INVALID_ARGUMENT);
+  test_assert_forged_refused ("MpLock", g_variant_new_int32 (p.fds[0]), MP_ERROR_INVALID_ARGUMENT);
   pipe_close (&p);
-  assert_forged_refused ("MpLock", g_variant_new_int32 (p.fds[0]), MP_ERROR_INVALID_ARGUMENT);
-  assert_forged_refused ("MpLock", g_variant_new_int32 (-1), MP_ERROR_INVALID_ARGUMENT);
+  test_assert_forged_refused ("MpLock", g_variant_new_int32 (p.fds[0]), MP_ERROR_INVALID_ARGUMENT);
+  test_assert_forged_refused ("MpLock", g_variant_new_int32 (-1), MP_ERROR_INVALID_ARGUMENT);
 
   /* the mapping of another kind of primitive */
   wire = serialize_at_start (event, &event_fd, NULL);
-  assert_forged_refused ("MpLock", g_variant_new_int32 (event_fd), MP_ERROR_INVALID_ARGUMENT);
+  test_assert_forged_refused ("MpLock", g_variant_new_int32 (event_fd), MP_ERROR_INVALID_ARGUMENT);
 
   /* a state of the wrong shape */
-  assert_forged_refused ("MpLock", g_variant_new_string ("3"), MP_ERROR_PROTOCOL);
-  assert_forged_refused ("MpCondition", g_variant_new_int32 (event_fd), MP_ERROR_PROTOCOL);
-  assert_forged_refused ("MpCondition",
+  test_assert_forged_refused ("MpLock", g_variant_new_string ("3"), MP_ERROR_PROTOCOL);
+  test_assert_forged_refused ("MpCondition", g_variant_new_int32 (event_fd), MP_ERROR_PROTOCOL);
+  test_assert_forged_refused ("MpCondition",
                          g_variant_new ("(iv)", event_fd, g_variant_new_int32 (1)),
                          MP_ERROR_PROTOCOL);
 }
@@ -1270,6 +1323,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/event", test_event);
   g_test_add_func ("/sync/barrier/indices", test_barrier_indices);
   g_test_add_func ("/sync/barrier/broken", test_barrier_broken);
+  g_test_add_func ("/sync/barrier/timeout-parties", test_barrier_timeout_parties);
   g_test_add_func ("/sync/barrier/invalid", test_barrier_invalid);
   {
     const GType types[] = { MP_TYPE_LOCK, MP_TYPE_RLOCK, MP_TYPE_SEMAPHORE,
@@ -1285,6 +1339,7 @@ main (int argc, char **argv)
       }
   }
   g_test_add_func ("/sync/serialize/forged-state", test_serialize_forged_state);
+  g_test_add_func ("/sync/serialize/forged-memfd", test_serialize_forged_memfd);
   g_test_add_data_func ("/sync/process/steps/fork", GINT_TO_POINTER (MP_START_FORK), test_process_steps);
   g_test_add_data_func ("/sync/process/steps/spawn", GINT_TO_POINTER (MP_START_SPAWN), test_process_steps);
 

@@ -379,9 +379,20 @@ mp_start_join (gpointer data)
              mp_start_method_to_string (method), exitcode);
 }
 
-/* value += 1 the right way: the lock held across read, add and write */
+/* value += 1 the right way, as the API spells the fix of lost-update: one
+ * call that holds the lock across read, add and write */
 static void
 mp_locked_increment_loop (gpointer data, gint64 n)
+{
+  MpValue *value = data;
+
+  for (gint64 i = 0; i < n; i++)
+    mp_value_add_int (value, 1, NULL);
+}
+
+/* the same spelled out, as any longer update under the lock is written */
+static void
+mp_acquire_get_set_release_loop (gpointer data, gint64 n)
 {
   MpValue *value = data;
   MpLockable *lock = MP_LOCKABLE (value);
@@ -460,6 +471,9 @@ bench_locked_increment (Floor *f)
   check_count (value, iterations * repeats);
   print_row ("MpValue locked += 1, 1 process", "robust mutex", mp1, mutex1, 2.0);
   print_row ("MpValue locked += 1, 1 process", "atomic add", mp1, atomic1, 0);
+  print_row ("MpValue acquire, get, set, release, 1 process", "robust mutex",
+             time_loop (mp_acquire_get_set_release_loop, value, 1), mutex1, 0);
+  check_count (value, 2 * iterations * repeats);
 
   mp_value_set_int (value, 0, NULL);
   mutex2 = time_loop (floor_mutex_loop, f, 2);
