@@ -67,6 +67,13 @@ gboolean mp_auth_verify_response         (GBytes         *authkey,
                                           GBytes         *response,
                                           GError        **error);
 
+/* Sends @frame whole: its first MP_FRAME_HEADER_SIZE bytes are room for
+ * the header, filled in here; the payload follows. One send() carries
+ * both, where mp_connection_send_bytes() needs a sendmsg() of two parts. */
+gboolean mp_connection_send_frame        (MpConnection   *self,
+                                          GByteArray     *frame,
+                                          GError        **error);
+
 GVariant *mp_connection_variant_from_frame (GBytes             *frame,
                                             const GVariantType *type,
                                             GError            **error);

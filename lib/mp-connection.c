@@ -572,6 +572,12 @@ mp_connection_new_for_socket (GSocket *socket)
   self->socket = g_object_ref (socket);
   g_socket_set_blocking (socket, TRUE);
   g_socket_set_timeout (socket, 0);
+  /* GSocket keeps its fd non-blocking and makes a blocking receive out of
+   * recv (EAGAIN), poll and recv again: three system calls where one
+   * does, paid on nearly every reply of a request/reply protocol. So the
+   * fd itself blocks (GSocket's calls then go straight to the kernel);
+   * waits with a deadline poll first and read only what has arrived. */
+  g_unix_set_fd_nonblocking (g_socket_get_fd (socket), FALSE, NULL);
   self->max_frame = (gint) MP_CONNECTION_DEFAULT_MAX_FRAME;
   g_mutex_init (&self->send_lock);
   g_mutex_init (&self->recv_lock);
@@ -826,6 +832,60 @@ send_frame (MpConnection *self,
           v->buffer = (const guint8 *) v->buffer + written;
           v->size -= written;
         }
+    }
+  g_mutex_unlock (&self->send_lock);
+  return ok;
+}
+
+gboolean
+mp_connection_send_frame (MpConnection  *self,
+                          GByteArray    *frame,
+                          GError       **error)
+{
+  gsize len, max_frame, sent = 0;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (frame != NULL && frame->len >= MP_FRAME_HEADER_SIZE, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  len = frame->len - MP_FRAME_HEADER_SIZE;
+  max_frame = mp_connection_get_max_frame_size (self);
+  if (len > max_frame)
+    {
+      mp_set_error (error, MP_ERROR_INVALID_ARGUMENT,
+                    "A message of %" G_GSIZE_FORMAT " bytes is larger than"
+                    " the frame limit of %" G_GSIZE_FORMAT " bytes; nothing"
+                    " was sent. Send less at a time or raise the limit on"
+                    " both ends", len, max_frame);
+      return FALSE;
+    }
+  mp_frame_encode_header (frame->data, len);
+
+  g_mutex_lock (&self->send_lock);
+  if (!check_usable (self, error))
+    {
+      g_mutex_unlock (&self->send_lock);
+      return FALSE;
+    }
+  while (sent < frame->len)
+    {
+      g_autoptr(GError) local_error = NULL;
+      gssize n = g_socket_send_with_blocking (self->socket, (const gchar *) frame->data + sent,
+                                              frame->len - sent, TRUE, NULL, &local_error);
+
+      if (n <= 0)
+        {
+          if (local_error == NULL)
+            g_set_error_literal (&local_error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                                 "the socket refused the data");
+          /* part of a frame may be on the wire (see send_frame()) */
+          break_connection (self);
+          set_error_from_gio (error, local_error, "Sending a message");
+          ok = FALSE;
+          break;
+        }
+      sent += (gsize) n;
     }
   g_mutex_unlock (&self->send_lock);
   return ok;

@@ -28,6 +28,10 @@
 
 #include "mp-manager-private.h"
 #include "mp-connection.h"
+#include "mp-connection-private.h"
+
+/* the request buffer a thread keeps between calls, at most */
+#define REQUEST_KEEP_SIZE 4096
 
 /* a backstop: a live server answers the handshake at once */
 #define CONNECT_TIMEOUT_US (30 * G_USEC_PER_SEC)
@@ -377,60 +381,86 @@ endpoint_mark_broken (MpEndpoint *self)
   g_mutex_unlock (&client_lock);
 }
 
-static GVariant *
-empty_args (void)
-{
-  return g_variant_new ("av", NULL);
-}
-
-/* one request, one reply; @args is consumed if floating */
-static GVariant *
-round_trip (MpConnection *connection,
-            guint64       id,
-            const char   *method,
-            GVariant     *args,
-            GError      **error)
-{
-  GVariant *request;
-
-  request = g_variant_new ("(ts@avt)", id, method, args != NULL ? args : empty_args (),
-                           (guint64) thread_tag ());
-  if (!mp_connection_send_variant (connection, request, error))
-    return NULL;
-  return mp_connection_recv_variant (connection, G_VARIANT_TYPE (MP_MSG_REPLY), -1, error);
-}
-
+/* one request, one reply; @args is consumed if floating. A reply that is
+ * not a well-formed "(yv)" fails here, so the connection is dropped.
+ * @boxed is left NULL for a plain RETURN value unless @want_value. */
 static gboolean
-parse_reply (GVariant     *reply,
+round_trip (MpConnection  *connection,
+            guint64        id,
+            const char    *method,
+            GVariant      *args,
+            gboolean       want_value,
+            guint8        *kind,
+            GVariant     **boxed,
+            GError       **error)
+{
+  /* a thread makes one call at a time: its request buffer is reused */
+  static GPrivate request_key = G_PRIVATE_INIT ((GDestroyNotify) g_byte_array_unref);
+  g_autoptr(GVariant) owned_args = args != NULL ? g_variant_ref_sink (args) : NULL;
+  GByteArray *request = g_private_get (&request_key);
+  g_autoptr(GBytes) reply = NULL;
+  gboolean sent;
+
+  if (request == NULL)
+    {
+      request = g_byte_array_sized_new (REQUEST_KEEP_SIZE);
+      g_private_set (&request_key, request);
+    }
+  /* room for the frame's header, then the message: one send() */
+  g_byte_array_set_size (request, MP_FRAME_HEADER_SIZE);
+  mp_message_write_request (request, id, method, owned_args, (guint64) thread_tag ());
+  sent = mp_connection_send_frame (connection, request, error);
+  if (request->len > REQUEST_KEEP_SIZE)
+    g_private_replace (&request_key, g_byte_array_sized_new (REQUEST_KEEP_SIZE));
+  if (!sent)
+    return FALSE;
+  reply = mp_connection_recv_bytes (connection, -1, error);
+  if (reply == NULL)
+    return FALSE;
+  *boxed = NULL;
+  /* whatever is not a plain RETURN is built: errors and proxies are read */
+  if (!mp_message_decode_reply (reply, kind, want_value ? boxed : NULL, error))
+    return FALSE;
+  if (*kind != MP_REPLY_RETURN && *boxed == NULL)
+    return mp_message_decode_reply (reply, kind, boxed, error);
+  return TRUE;
+}
+
+/* @boxed: the reply's "v" member, in normal form (NULL: a plain value
+ * nobody asked for) */
+static gboolean
+parse_reply (guint8        kind_byte,
+             GVariant     *boxed,
              MpReplyKind  *kind,
              GVariant    **payload,
              GError      **error)
 {
-  g_autoptr(GVariant) boxed = NULL;
   g_autoptr(GVariant) inner = NULL;
-  guint8 k;
 
-  g_variant_get (reply, "(y@v)", &k, &boxed);
-  switch (k)
+  switch (kind_byte)
     {
     case MP_REPLY_RETURN:
-      if (!mp_wire_check (boxed, error))
+      /* the shape of a value (a plain one passes at a glance; NULL: a
+       * plain one nobody asked for) */
+      if (boxed != NULL && !mp_wire_check (boxed, error))
         return FALSE;
       *kind = MP_REPLY_RETURN;
-      *payload = g_steal_pointer (&boxed);
+      if (payload != NULL)
+        *payload = boxed != NULL ? g_variant_ref (boxed) : NULL;
       return TRUE;
 
     case MP_REPLY_PROXY:
       inner = g_variant_get_variant (boxed);
-      if (!g_variant_is_of_type (inner, G_VARIANT_TYPE (MP_MSG_PROXY)))
+      if (!g_variant_is_of_type (inner, MP_MSG_TYPE (MP_MSG_PROXY)))
         break;
       *kind = MP_REPLY_PROXY;
-      *payload = g_steal_pointer (&inner);
+      if (payload != NULL)
+        *payload = g_steal_pointer (&inner);
       return TRUE;
 
     case MP_REPLY_ERROR:
       inner = g_variant_get_variant (boxed);
-      if (!g_variant_is_of_type (inner, G_VARIANT_TYPE (MP_MSG_ERROR)))
+      if (!g_variant_is_of_type (inner, MP_MSG_TYPE (MP_MSG_ERROR)))
         break;
       mp_client_set_remote_error (error, inner);
       return FALSE;
@@ -470,6 +500,7 @@ open_connection (MpEndpoint *self,
   GError *local = NULL;
   GVariant *args;
   MpReplyKind kind;
+  guint8 kind_byte;
 
   connection = mp_connection_connect (self->address, self->authkey, CONNECT_TIMEOUT_US, &local);
   if (connection == NULL)
@@ -486,13 +517,12 @@ open_connection (MpEndpoint *self,
     g_variant_builder_add_value (&builder, mp_wire_bool (anchor));
     args = g_variant_builder_end (&builder);
   }
-  reply = round_trip (connection, MP_SERVER_ID, "hello", args, &local);
-  if (reply == NULL)
+  if (!round_trip (connection, MP_SERVER_ID, "hello", args, FALSE, &kind_byte, &reply, &local))
     {
       connection_failed (self, local, error);
       return NULL;
     }
-  if (!parse_reply (reply, &kind, &payload, error))
+  if (!parse_reply (kind_byte, reply, &kind, &payload, error))
     return NULL;
   return g_steal_pointer (&connection);
 }
@@ -510,6 +540,7 @@ endpoint_new (const char *address,
   self->key = g_strdup (key);
   self->nonce = nonce;
   self->pid = mp_client_pid ();
+  mp_wire_pin_types ();
   g_mutex_init (&self->lock);
   g_queue_init (&self->idle);
   return self;
@@ -619,8 +650,9 @@ mp_endpoint_forget (const char *address,
  * @method: the method's name
  * @args: (nullable): the arguments, "av" (consumed if floating)
  * @kind: (out): %MP_REPLY_RETURN or %MP_REPLY_PROXY
- * @payload: (out) (transfer full): the result: a "v" wire for RETURN,
- *   "(st)" for PROXY
+ * @payload: (out) (transfer full) (optional): the result: a "v" wire for
+ *   RETURN, "(st)" for PROXY; %NULL when the caller ignores a RETURN
+ *   value (a plain one is then never built)
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set: the server's error (see
@@ -639,6 +671,7 @@ mp_endpoint_call (MpEndpoint   *self,
   g_autoptr(GVariant) reply = NULL;
   MpConnection *connection;
   GError *local = NULL;
+  guint8 kind_byte;
 
   if (!mp_endpoint_is_usable (self))
     {
@@ -656,8 +689,7 @@ mp_endpoint_call (MpEndpoint   *self,
         return FALSE;
     }
 
-  reply = round_trip (connection, id, method, owned_args, &local);
-  if (reply == NULL)
+  if (!round_trip (connection, id, method, owned_args, payload != NULL, &kind_byte, &reply, &local))
     {
       mp_connection_unref (connection);
       return connection_failed (self, local, error);
@@ -673,5 +705,5 @@ mp_endpoint_call (MpEndpoint   *self,
   if (connection != NULL)
     mp_connection_unref (connection);
 
-  return parse_reply (reply, kind, payload, error);
+  return parse_reply (kind_byte, reply, kind, payload, error);
 }

@@ -36,6 +36,10 @@ G_BEGIN_DECLS
 #define MP_MSG_ERROR   "(uss)"
 #define MP_MSG_PROXY   "(st)"
 
+/* The same as GVariantTypes for every call: G_VARIANT_TYPE() would check
+ * these constant strings again each time. */
+#define MP_MSG_TYPE(type_string) ((const GVariantType *) (type_string))
+
 typedef enum {
   MP_REPLY_RETURN = 0,
   MP_REPLY_ERROR  = 1,
@@ -43,6 +47,36 @@ typedef enum {
 } MpReplyKind;
 
 #define MP_SERVER_ID 0
+
+/* Envelopes (mp-manager-message.c): written straight into their bytes;
+ * read only after GLib found them in normal form. */
+typedef struct {
+  GBytes     *frame;     /* the whole request */
+  guint64     id;
+  const char *method;    /* points into @frame */
+  GVariant   *args;      /* "av" */
+  guint64     thread;
+} MpRequest;
+
+GVariant   *mp_message_new_args       (GVariant   **wires,
+                                       gsize        n_wires);
+void        mp_message_write_request  (GByteArray  *out,
+                                       guint64      id,
+                                       const char  *method,
+                                       GVariant    *args,
+                                       guint64      thread);
+gboolean    mp_message_decode_request (GBytes      *frame,
+                                       MpRequest   *request,
+                                       GError     **error);
+void        mp_request_clear          (MpRequest   *request);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MpRequest, mp_request_clear)
+void        mp_message_write_reply    (GByteArray  *out,
+                                       MpReplyKind  kind,
+                                       GVariant    *payload);
+gboolean    mp_message_decode_reply   (GBytes      *frame,
+                                       guint8      *kind,
+                                       GVariant   **payload,
+                                       GError     **error);
 
 /* The task that runs a manager server; see mp-manager-server.c. */
 #define MP_MANAGER_SERVER_TASK "mpshare:manager-server"
@@ -74,6 +108,24 @@ gboolean    mp_wire_get_bool    (GVariant    *wire,
 gboolean    mp_wire_get_double  (GVariant    *wire,
                                  double      *out);
 const char *mp_wire_peek_string (GVariant    *wire);
+
+/* Keeps the GVariant type information of the message and wire types
+ * alive for the life of the process. GLib (before 2.76) frees a container
+ * type's information with the last value of that type and builds it again
+ * for the next one: a hash table insert and remove on every call. */
+void        mp_wire_pin_types   (void);
+
+/* The one None every server reply and stored default can share: built
+ * once, already serialized, never changed. (transfer full) */
+GVariant   *mp_wire_none_shared (void);
+
+/* FALSE when @wire certainly holds no proxy (a plain value); TRUE says
+ * only that it has to be looked into */
+gboolean    mp_wire_may_hold_tokens (GVariant *wire);
+
+/* TRUE when @wire is a "v" holding a plain value or None
+ * (mp_wire_bytes_are_plain()): no proxy inside, nothing to check */
+gboolean    mp_wire_is_plain    (GVariant    *wire);
 
 /* checks the shape of an untrusted wire value; names what is wrong */
 gboolean    mp_wire_check       (GVariant    *wire,
@@ -110,7 +162,8 @@ typedef struct {
   MpServerConn *conn;
   guint64       nonce;      /* the client process */
   guint64       thread;     /* the client thread */
-  GPtrArray    *released;   /* wires dropped by the call, released after the reply */
+  GVariant     *released;   /* a wire dropped by the call, released after the reply */
+  GPtrArray    *more_released;   /* the others, when it dropped several */
 } MpCall;
 
 /* A call blocked in a server object; wakers set @flagged when they mean

@@ -33,10 +33,14 @@
 
 #include "mp-manager-private.h"
 #include "mp-connection.h"
+#include "mp-connection-private.h"
 
 #ifndef POLLRDHUP
 #define POLLRDHUP 0
 #endif
+
+/* the reply buffer a connection keeps between calls, at most */
+#define REPLY_KEEP_SIZE 4096
 
 struct _MpServerConn {
   MpServer     *server;
@@ -47,6 +51,7 @@ struct _MpServerConn {
   gboolean      greeted;
   gboolean      anchor;
   gboolean      stop_after_reply;
+  GByteArray   *reply;        /* the frame of the reply, reused call after call */
   GList         link;         /* in server->conns */
 };
 
@@ -234,9 +239,12 @@ mp_server_retain_wire (MpServer *server,
                        GVariant *wire,
                        GError  **error)
 {
-  g_autoptr(GArray) ids = own_tokens (server, wire);
+  g_autoptr(GArray) ids = NULL;
   gboolean ok = TRUE;
 
+  if (!mp_wire_may_hold_tokens (wire))
+    return TRUE;
+  ids = own_tokens (server, wire);
   if (ids->len == 0)
     return TRUE;
   g_mutex_lock (&server->lock);
@@ -266,9 +274,12 @@ void
 mp_server_release_wire (MpServer *server,
                         GVariant *wire)
 {
-  g_autoptr(GArray) ids = own_tokens (server, wire);
+  g_autoptr(GArray) ids = NULL;
   GPtrArray *dead;
 
+  if (!mp_wire_may_hold_tokens (wire))
+    return;
+  ids = own_tokens (server, wire);
   if (ids->len == 0)
     return;
   dead = dead_new ();
@@ -360,7 +371,29 @@ void
 mp_call_release (MpCall   *call,
                  GVariant *wire)
 {
-  g_ptr_array_add (call->released, g_variant_ref (wire));
+  /* most calls release one wire (set) or none: an array only beyond */
+  if (call->released == NULL)
+    {
+      call->released = g_variant_ref (wire);
+      return;
+    }
+  if (call->more_released == NULL)
+    call->more_released = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  g_ptr_array_add (call->more_released, g_variant_ref (wire));
+}
+
+/* after the reply: gives back what the call dropped */
+static void
+call_finish (MpCall *call)
+{
+  if (call->released != NULL)
+    {
+      mp_server_release_wire (call->server, call->released);
+      g_clear_pointer (&call->released, g_variant_unref);
+    }
+  for (guint i = 0; call->more_released != NULL && i < call->more_released->len; i++)
+    mp_server_release_wire (call->server, g_ptr_array_index (call->more_released, i));
+  g_clear_pointer (&call->more_released, g_ptr_array_unref);
 }
 
 /**
@@ -468,8 +501,20 @@ mp_waiters_wake_all (GQueue *waiters)
 /* requests                                                             */
 /* ------------------------------------------------------------------ */
 
-static GVariant *
-reply_error (const GError *error)
+/* the frame to send in @conn's buffer: room for its header, then @kind
+ * and @payload */
+static void
+reply_set (MpServerConn *conn,
+           MpReplyKind   kind,
+           GVariant     *payload)
+{
+  g_byte_array_set_size (conn->reply, MP_FRAME_HEADER_SIZE);
+  mp_message_write_reply (conn->reply, kind, payload);
+}
+
+static void
+reply_error (MpServerConn *conn,
+             const GError *error)
 {
   guint code = MP_ERROR_FAILED;
   g_autofree char *name = NULL;
@@ -481,8 +526,8 @@ reply_error (const GError *error)
     }
   else
     name = g_strdup_printf ("%s:%d", g_quark_to_string (error->domain), error->code);
-  return g_variant_new ("(yv)", MP_REPLY_ERROR,
-                        g_variant_new (MP_MSG_ERROR, code, name, error->message));
+  reply_set (conn, MP_REPLY_ERROR,
+             g_variant_new_variant (g_variant_new (MP_MSG_ERROR, code, name, error->message)));
 }
 
 /* the arguments after the first @skip, as a new "av" */
@@ -716,27 +761,24 @@ preincref_token (const MpToken *token,
   return TRUE;
 }
 
-/* Returns: (transfer full): the reply to send */
-static GVariant *
-server_handle (MpServer     *server,
-               MpServerConn *conn,
-               GVariant     *request,
-               GPtrArray    *released)
+/* Leaves the reply's frame in conn->reply. @call: the call, with the
+ * wires it dropped, to release once the reply is out (call_finish()). */
+static void
+server_handle (MpServer        *server,
+               MpServerConn    *conn,
+               const MpRequest *request,
+               MpCall          *call)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) args = NULL;
   g_autoptr(GVariant) result = NULL;
-  const char *method;
-  guint64 id, thread;
+  const char *method = request->method;
+  GVariant *args = request->args;
+  guint64 id = request->id;
   MpReplyKind kind = MP_REPLY_RETURN;
-  MpCall call = { server, conn, conn->nonce, 0, released };
-
-  g_variant_get (request, "(t&s@avt)", &id, &method, &args, &thread);
-  call.thread = thread;
 
   if (id == MP_SERVER_ID)
     {
-      result = server_method (server, conn, &call, method, args, &kind, &error);
+      result = server_method (server, conn, call, method, args, &kind, &error);
       if (result != NULL)
         g_variant_take_ref (result);
     }
@@ -757,12 +799,15 @@ server_handle (MpServer     *server,
         mp_set_error (&error, MP_ERROR_KEY,
                       "no object with id %" G_GUINT64_FORMAT " in the manager (it was freed when its last proxy went away)",
                       id);
-      else if (mp_referent_invoke (referent, &call, method, args, &result, &error) && result == NULL)
-        result = g_variant_ref_sink (mp_wire_none ());
+      else if (mp_referent_invoke (referent, call, method, args, &result, &error) && result == NULL)
+        result = mp_wire_none_shared ();
     }
 
   if (error != NULL)
-    return g_variant_ref_sink (reply_error (error));
+    {
+      reply_error (conn, error);
+      return;
+    }
 
   if (kind == MP_REPLY_RETURN)
     {
@@ -770,12 +815,14 @@ server_handle (MpServer     *server,
        * process, so the object outlives its removal from a container */
       PreIncref pre = { server, conn->nonce };
 
-      g_mutex_lock (&server->lock);
-      mp_wire_foreach_token (result, preincref_token, &pre);
-      g_mutex_unlock (&server->lock);
+      if (mp_wire_may_hold_tokens (result))
+        {
+          g_mutex_lock (&server->lock);
+          mp_wire_foreach_token (result, preincref_token, &pre);
+          g_mutex_unlock (&server->lock);
+        }
     }
-  return g_variant_ref_sink (g_variant_new ("(y@v)", kind,
-                                            kind == MP_REPLY_RETURN ? result : g_variant_new_variant (result)));
+  reply_set (conn, kind, kind == MP_REPLY_RETURN ? result : g_variant_new_variant (result));
 }
 
 /* ------------------------------------------------------------------ */
@@ -791,6 +838,7 @@ conn_free (MpServerConn *conn)
     close (conn->wake[0]);
   if (conn->wake[1] >= 0)
     close (conn->wake[1]);
+  g_clear_pointer (&conn->reply, g_byte_array_unref);
   g_free (conn);
 }
 
@@ -809,14 +857,13 @@ serve_connection (MpServerConn *conn)
 
   while (!g_atomic_int_get (&server->closing))
     {
-      g_autoptr(GVariant) request = NULL;
-      g_autoptr(GVariant) reply = NULL;
-      g_autoptr(GPtrArray) released = NULL;
+      g_autoptr(GBytes) frame = NULL;
+      g_auto(MpRequest) request = { NULL };
+      MpCall call = { server, conn, conn->nonce, 0, NULL, NULL };
       gboolean sent;
 
-      request = mp_connection_recv_variant (conn->connection, G_VARIANT_TYPE (MP_MSG_REQUEST),
-                                            -1, &error);
-      if (request == NULL)
+      frame = mp_connection_recv_bytes (conn->connection, -1, &error);
+      if (frame == NULL || !mp_message_decode_request (frame, &request, &error))
         {
           /* the end of the stream is the normal goodbye; garbage ends
            * only this connection */
@@ -824,11 +871,16 @@ serve_connection (MpServerConn *conn)
             g_debug ("manager: dropping a client: %s", error->message);
           return;
         }
-      released = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
-      reply = server_handle (server, conn, request, released);
-      sent = mp_connection_send_variant (conn->connection, reply, &error);
-      for (guint i = 0; i < released->len; i++)
-        mp_server_release_wire (server, g_ptr_array_index (released, i));
+      call.thread = request.thread;
+      server_handle (server, conn, &request, &call);
+      sent = mp_connection_send_frame (conn->connection, conn->reply, &error);
+      if (conn->reply->len > REPLY_KEEP_SIZE)
+        {
+          /* a big reply does not keep its memory for the small ones */
+          g_byte_array_unref (conn->reply);
+          conn->reply = g_byte_array_sized_new (REPLY_KEEP_SIZE);
+        }
+      call_finish (&call);
       if (conn->stop_after_reply)
         server_stop (server);
       if (!sent)
@@ -871,6 +923,7 @@ start_connection (MpServer     *server,
   conn->connection = connection;
   conn->socket_fd = g_socket_get_fd (mp_connection_get_socket (connection));
   conn->wake[0] = conn->wake[1] = -1;
+  conn->reply = g_byte_array_sized_new (REPLY_KEEP_SIZE);
   conn->link.data = conn;
   if (!g_unix_open_pipe (conn->wake, FD_CLOEXEC, error) ||
       !g_unix_set_fd_nonblocking (conn->wake[0], TRUE, error) ||
@@ -1045,6 +1098,7 @@ server_run (const char   *address,
 
   server.authkey = authkey;
   server.lifeline = lifeline;
+  mp_wire_pin_types ();
   server.listener = mp_listener_new (address, authkey, &listen_error);
   if (server.listener == NULL)
     {

@@ -11,38 +11,42 @@
 #include <string.h>
 
 #include "mp-manager-private.h"
+#include "mp-serialize-private.h"
 
 /* deeper than any value a program builds on purpose; GVariant bounds it too */
 #define WIRE_MAX_DEPTH 64
 
+/* the plain ones straight from their bytes (see mp_wire_new_plain()) */
 GVariant *
 mp_wire_none (void)
 {
-  return g_variant_new_variant (g_variant_new_tuple (NULL, 0));
+  return mp_wire_new_plain ("()", "", 1);
 }
 
 GVariant *
 mp_wire_bool (gboolean v)
 {
-  return g_variant_new_variant (g_variant_new_boolean (v));
+  guint8 byte = v != FALSE;
+
+  return mp_wire_new_plain ("b", &byte, 1);
 }
 
 GVariant *
 mp_wire_int (gint64 v)
 {
-  return g_variant_new_variant (g_variant_new_int64 (v));
+  return mp_wire_new_plain ("x", &v, sizeof v);
 }
 
 GVariant *
 mp_wire_uint (guint64 v)
 {
-  return g_variant_new_variant (g_variant_new_uint64 (v));
+  return mp_wire_new_plain ("t", &v, sizeof v);
 }
 
 GVariant *
 mp_wire_double (double v)
 {
-  return g_variant_new_variant (g_variant_new_double (v));
+  return mp_wire_new_plain ("d", &v, sizeof v);
 }
 
 GVariant *
@@ -61,6 +65,64 @@ mp_wire_list (GPtrArray *wires)
   for (guint i = 0; wires != NULL && i < wires->len; i++)
     g_variant_builder_add_value (&builder, g_ptr_array_index (wires, i));
   return g_variant_new_variant (g_variant_builder_end (&builder));
+}
+
+static const char *const pinned_types[] = {
+  MP_MSG_REQUEST, MP_MSG_REPLY, MP_MSG_ERROR, MP_MSG_PROXY,
+  "av", "a{sv}", "(sv)", "ms", "()", "(v)", "ay",
+};
+/* volatile: written only, yet it must stay, or the references look lost */
+static GVariant * volatile pinned[G_N_ELEMENTS (pinned_types)];
+
+void
+mp_wire_pin_types (void)
+{
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done))
+    {
+      g_autoptr(GBytes) empty = g_bytes_new_static ("", 0);
+
+      /* one value of each type, never freed, holds its type information */
+      for (gsize i = 0; i < G_N_ELEMENTS (pinned_types); i++)
+        pinned[i] = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (pinned_types[i]),
+                                                                  empty, FALSE));
+      g_once_init_leave (&done, 1);
+    }
+}
+
+GVariant *
+mp_wire_none_shared (void)
+{
+  static gsize none = 0;
+
+  if (g_once_init_enter (&none))
+    {
+      GVariant *value = g_variant_ref_sink (mp_wire_none ());
+
+      g_variant_get_data (value);   /* serialized now, not by the first reader */
+      g_once_init_leave (&none, (gsize) value);
+    }
+  return g_variant_ref ((GVariant *) none);
+}
+
+gboolean
+mp_wire_is_plain (GVariant *wire)
+{
+  gsize size;
+
+  /* small enough to read as bytes at once (a value built here, not yet
+   * serialized, is serialized now: cheap at this size, and nothing this
+   * small nests deep enough for GLib to cut it short) */
+  return g_variant_is_of_type (wire, G_VARIANT_TYPE_VARIANT) &&
+         (size = g_variant_get_size (wire)) <= 8 + 1 + 2 &&
+         mp_wire_bytes_are_plain (g_variant_get_data (wire), size);
+}
+
+gboolean
+mp_wire_may_hold_tokens (GVariant *wire)
+{
+  return !mp_wire_is_plain (wire);
 }
 
 static GVariant *
@@ -234,6 +296,10 @@ mp_wire_check (GVariant *wire,
 {
   g_autoptr(GVariant) inner = NULL;
 
+  /* a plain value, judged by its bytes alone, without unboxing */
+  if (mp_wire_is_plain (wire))
+    return TRUE;
+
   if (!g_variant_is_of_type (wire, G_VARIANT_TYPE_VARIANT))
     {
       mp_set_error (error, MP_ERROR_PROTOCOL, "a wire value must be a boxed variant");
@@ -347,7 +413,10 @@ mp_wire_foreach_token (GVariant   *wire,
                        MpTokenFunc func,
                        gpointer    user_data)
 {
-  g_autoptr(GVariant) inner = unbox (wire);
+  g_autoptr(GVariant) inner = NULL;
 
+  if (!mp_wire_may_hold_tokens (wire))
+    return TRUE;
+  inner = unbox (wire);
   return foreach_token (inner, func, user_data, 0);
 }

@@ -3,17 +3,23 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Each worker is an MpProcess (fork or spawn) running the internal task
- * MP_POOL_WORKER_TASK with one end of a socketpair. Frames on that socket
- * are a 4-byte big-endian length and a body:
+ * MP_POOL_WORKER_TASK. Like Python's call queue, one socket carries the
+ * requests to all workers: a worker takes the next request while holding
+ * the pool's queue lock (an MpLock: one reader at a time keeps the frames
+ * whole), lets go and runs it. So a free worker always takes the next task
+ * and no task waits behind a slow one, yet the parent can send many
+ * requests ahead and a busy worker goes from one task to the next without
+ * waiting for the parent. Each worker answers on a socket of its own and
+ * notes the task it runs in a shared array, so a worker's death can name
+ * its task. Frames are a 4-byte big-endian length and a body:
  *
  *   request (parent -> worker): GVariant "(tsv)" = (future index, task, args)
  *   reply   (worker -> parent): u64 index (big-endian), u8 kind, then
  *            kind 0 (ok):    the result, GVariant "v" boxing the wire value
  *            kind 1 (error): u32 code, u32 domain length, domain, message
  *
- * One manager thread per pool (Python's executor management thread) hands
- * queued work to idle workers, collects replies and watches the workers'
- * sentinels. It only moves bytes: replies are decoded by whoever asks the
+ * One manager thread per pool (Python's executor management thread) sends
+ * queued work, collects replies and watches the workers' sentinels. It only moves bytes: replies are decoded by whoever asks the
  * future for its result, so the thread never touches GType or GVariant
  * state that a concurrent fork could copy half-locked. A worker that dies
  * while the pool is not closing breaks the pool (BrokenProcessPool).
@@ -36,6 +42,18 @@
 #define MAX_WORKERS      1024
 #define INIT_FAILED_ID   G_MAXUINT64   /* reply id: the initializer failed */
 #define REQUEST_TYPE     "(tsv)"
+#define READ_CHUNK       65536
+
+/* the arguments of MP_POOL_WORKER_TASK, before the initializer's */
+enum {
+  WORKER_ARG_REPLY_FD,
+  WORKER_ARG_QUEUE_FD,
+  WORKER_ARG_SLOT,
+  WORKER_ARG_QUEUE_LOCK,
+  WORKER_ARG_RUNNING,
+  WORKER_ARG_INITIALIZER,
+  WORKER_N_ARGS
+};
 
 enum { REPLY_OK = 0, REPLY_ERROR = 1 };
 
@@ -147,6 +165,19 @@ future_set_running (MpFuture *self)
   g_mutex_unlock (&future_lock);
 }
 
+/* With future_lock held. Takes @reply or @broken (one of them). */
+static void
+future_finish_locked (MpFuture *self,
+                      GBytes   *reply,
+                      char     *broken)
+{
+  g_assert (self->state != FUTURE_DONE);
+  self->state = FUTURE_DONE;
+  self->done_order = ++done_counter;
+  self->reply = reply;
+  self->broken = broken;
+}
+
 /* Takes @reply or @broken (one of them). */
 static void
 future_finish (MpFuture *self,
@@ -154,11 +185,7 @@ future_finish (MpFuture *self,
                char     *broken)
 {
   g_mutex_lock (&future_lock);
-  g_assert (self->state != FUTURE_DONE);
-  self->state = FUTURE_DONE;
-  self->done_order = ++done_counter;
-  self->reply = reply;
-  self->broken = broken;
+  future_finish_locked (self, reply, broken);
   g_cond_broadcast (&future_cond);
   g_mutex_unlock (&future_lock);
 }
@@ -413,6 +440,10 @@ mp_as_completed_free (MpAsCompleted *self)
 
 /* ---- the worker side --------------------------------------------------------- */
 
+/* The pool's side of the task table: which task each worker runs. */
+static MpArray * volatile worker_running;
+static guint worker_slot;
+
 static gboolean
 read_exact (int       fd,
             guint8   *data,
@@ -534,6 +565,9 @@ serve_request (int     fd,
 
       serving_request = message;
       serving_args = args;
+      /* a plain store in shared memory: if the task kills us, the parent
+       * reads here which one it was */
+      mp_array_set_uint (worker_running, worker_slot, id + 1, NULL);
       ok = func (args, &result, &error);
       serving_request = NULL;
       serving_args = NULL;
@@ -551,14 +585,49 @@ serve_request (int     fd,
   return send_ok_reply (fd, id, result_wire);
 }
 
-/* The task of every worker: args = (socket fd, initializer or "", initargs...). */
+/* The next request from the shared queue, taken whole under the queue
+ * lock. Returns NULL at the end of the queue (shutdown) or when the lock
+ * was left by a worker that died holding it (the pool is going down). */
+static GBytes *
+take_request (int         queue_fd,
+              MpLockable *lock)
+{
+  g_autofree guint8 *body = NULL;
+  guint32 length_be;
+  gsize length = 0;
+  gboolean eof, ok;
+
+  if (!mp_lockable_acquire (lock, MP_WAIT_FOREVER, NULL))
+    return NULL;
+  ok = read_exact (queue_fd, (guint8 *) &length_be, 4, &eof);
+  if (ok)
+    {
+      length = GUINT32_FROM_BE (length_be);
+      ok = length <= MAX_FRAME;
+    }
+  if (ok)
+    {
+      body = g_malloc (MAX (length, 1));
+      ok = read_exact (queue_fd, body, length, &eof);
+    }
+  mp_lockable_release (lock, NULL);
+  return ok ? g_bytes_new_take (g_steal_pointer (&body), length) : NULL;
+}
+
+/* The task of every worker: args = (reply fd, queue fd, slot, queue lock,
+ * task table, initializer or "", initargs...). */
 static gboolean
 pool_worker_task (MpArgs  *args,
                   GValue  *result,
                   GError **error)
 {
-  int fd = (int) mp_args_get_int (args, 0);
-  const char *initializer = mp_args_get_string (args, 1);
+  int fd = (int) mp_args_get_int (args, WORKER_ARG_REPLY_FD);
+  int queue_fd = (int) mp_args_get_int (args, WORKER_ARG_QUEUE_FD);
+  MpLockable *lock = mp_args_get_object (args, WORKER_ARG_QUEUE_LOCK);
+  const char *initializer = mp_args_get_string (args, WORKER_ARG_INITIALIZER);
+
+  worker_slot = (guint) mp_args_get_int (args, WORKER_ARG_SLOT);
+  worker_running = mp_args_get_object (args, WORKER_ARG_RUNNING);
 
   if (initializer != NULL && *initializer != '\0')
     {
@@ -566,7 +635,7 @@ pool_worker_task (MpArgs  *args,
       g_auto(GValue) ignored = G_VALUE_INIT;
       MpTaskFunc func = mp_task_lookup (initializer);
 
-      for (guint i = 2; i < mp_args_get_length (args); i++)
+      for (guint i = WORKER_N_ARGS; i < mp_args_get_length (args); i++)
         mp_args_add_value (initargs, mp_args_get_value (args, i));
       if (func == NULL)
         mp_set_error (error, MP_ERROR_LOCAL_FUNCTION, "initializer task '%s' is not registered in pool worker %d",
@@ -578,31 +647,23 @@ pool_worker_task (MpArgs  *args,
           /* as Python's worker: report, then exit; the pool breaks */
           send_error_reply (fd, INIT_FAILED_ID, *error);
           close (fd);
+          if (queue_fd != fd)
+            close (queue_fd);
           return FALSE;
         }
     }
 
   for (;;)
     {
-      guint32 length_be;
-      gsize length;
-      g_autofree guint8 *body = NULL;
-      g_autoptr(GBytes) request = NULL;
-      gboolean eof;
+      g_autoptr(GBytes) request = take_request (queue_fd, lock);
 
-      if (!read_exact (fd, (guint8 *) &length_be, 4, &eof))
-        break;  /* the pool closed our socket: shutdown */
-      length = GUINT32_FROM_BE (length_be);
-      if (length > MAX_FRAME)
-        break;
-      body = g_malloc (MAX (length, 1));
-      if (!read_exact (fd, body, length, &eof))
-        break;
-      request = g_bytes_new_take (g_steal_pointer (&body), length);
-      if (!serve_request (fd, request))
+      /* the end of the queue is the pool's shutdown */
+      if (request == NULL || !serve_request (fd, request))
         break;
     }
   close (fd);
+  if (queue_fd != fd)
+    close (queue_fd);
   return TRUE;
 }
 
@@ -632,11 +693,8 @@ work_free (Work *work)
 typedef struct
 {
   MpProcess  *process;
-  int         fd;          /* parent's end, non-blocking; -1 once closed */
+  int         fd;          /* parent's end of its replies, non-blocking; -1 once closed */
   GByteArray *in;          /* bytes of a reply not complete yet */
-  GBytes     *out;         /* the request being sent */
-  gsize       out_done;
-  MpFuture   *current;     /* the task it runs, or NULL when idle */
   char       *init_error;  /* its initializer's error message */
   gboolean    closing;     /* told to exit (shutdown or broken) */
   gboolean    exited;      /* reaped */
@@ -652,6 +710,15 @@ struct _MpPool
   guint          n_workers;
   int            wake[2];      /* submit and shutdown wake the manager */
   GThread       *thread;
+
+  /* the shared request queue; the manager thread's alone */
+  int            queue_fd;     /* parent's end, non-blocking; -1 once closed */
+  GByteArray    *queue_out;    /* requests not sent yet */
+  gsize          queue_done;   /* how much of @queue_out is sent */
+  gboolean       queue_ended;  /* shut down for writing: workers see the end */
+  GHashTable    *in_flight;    /* future index -> MpFuture*, sent, no reply yet */
+  MpLock        *queue_lock;   /* one reader of the queue at a time */
+  MpArray       *running;      /* 'Q' per worker: future index + 1 it runs */
 
   GMutex         lock;         /* guards the fields below */
   GQueue         queue;        /* Work*, waiting for an idle worker */
@@ -689,16 +756,30 @@ worker_clear (Worker *worker)
   worker_close (worker);
   g_clear_object (&worker->process);
   g_clear_pointer (&worker->in, g_byte_array_unref);
-  g_clear_pointer (&worker->out, g_bytes_unref);
-  g_clear_object (&worker->current);
   g_clear_pointer (&worker->init_error, g_free);
+}
+
+/* The task @worker was running, as it noted in the shared table, if the
+ * task is still waiting for its reply; else NULL. */
+static MpFuture *
+worker_current (MpPool *self,
+                Worker *worker)
+{
+  guint64 noted = mp_array_get_uint (self->running, worker - self->workers, NULL);
+  guint index = (guint) (noted - 1);
+
+  if (noted == 0 || noted - 1 > G_MAXUINT)
+    return NULL;
+  return g_hash_table_lookup (self->in_flight, GUINT_TO_POINTER (index));
 }
 
 /* Why @worker died, in words for the futures it takes down. */
 static char *
-describe_death (Worker *worker)
+describe_death (MpPool *self,
+                Worker *worker)
 {
   MpProcess *process = worker->process;
+  MpFuture *current = worker_current (self, worker);
   int code = 0;
   g_autofree char *how = NULL;
 
@@ -717,10 +798,10 @@ describe_death (Worker *worker)
                             mp_process_get_name (process), (int) mp_process_get_pid (process), how,
                             mp_process_get_start_method (process) == MP_START_SPAWN
                               ? " (under spawn, main() must call mp_main_guard() first)" : "");
-  if (worker->current != NULL)
+  if (current != NULL)
     return g_strdup_printf ("pool worker %s (pid %d) %s while running task '%s' (future #%u)",
                             mp_process_get_name (process), (int) mp_process_get_pid (process), how,
-                            worker->current->task, worker->current->index);
+                            current->task, current->index);
   return g_strdup_printf ("pool worker %s (pid %d) %s while idle",
                           mp_process_get_name (process), (int) mp_process_get_pid (process), how);
 }
@@ -741,15 +822,21 @@ break_pool (MpPool *self,
   self->broken = TRUE;
   self->broken_reason = reason;
 
+  {
+    GHashTableIter iter;
+    gpointer future;
+
+    g_hash_table_iter_init (&iter, self->in_flight);
+    while (g_hash_table_iter_next (&iter, NULL, &future))
+      {
+        future_finish (future, NULL, g_strdup (reason));
+        g_hash_table_iter_remove (&iter);
+      }
+  }
   for (guint i = 0; i < self->n_workers; i++)
     {
       Worker *worker = &self->workers[i];
 
-      if (worker->current != NULL)
-        {
-          future_finish (worker->current, NULL, g_strdup (reason));
-          g_clear_object (&worker->current);
-        }
       if (!worker->exited)
         {
           mp_process_kill (worker->process, NULL);
@@ -768,7 +855,9 @@ static void
 worker_read (MpPool *self,
              Worker *worker)
 {
-  guint8 buf[65536];
+  guint8 buf[READ_CHUNK];
+  g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) replies = g_ptr_array_new ();
 
   for (;;)
     {
@@ -800,7 +889,7 @@ worker_read (MpPool *self,
           /* not our worker talking: stop listening, the pool breaks */
           worker_close (worker);
           mp_process_kill (worker->process, NULL);
-          return;
+          break;
         }
       if (worker->in->len < 4 + length)
         break;
@@ -822,31 +911,51 @@ worker_read (MpPool *self,
                                                 length - 17 - domain_length);
             }
         }
-      else if (worker->current != NULL && id == worker->current->index)
-        {
-          g_mutex_lock (&self->lock);
-          future_finish (worker->current, g_steal_pointer (&body), NULL);
-          g_clear_object (&worker->current);
-          g_mutex_unlock (&self->lock);
-        }
       else
         {
-          worker_close (worker);
-          mp_process_kill (worker->process, NULL);
-          return;
+          gpointer future = NULL;
+
+          g_mutex_lock (&self->lock);
+          if (id <= G_MAXUINT)
+            g_hash_table_steal_extended (self->in_flight, GUINT_TO_POINTER ((guint) id), NULL, &future);
+          g_mutex_unlock (&self->lock);
+          if (future == NULL)
+            {
+              /* a task nobody is waiting for: not our worker talking */
+              worker_close (worker);
+              mp_process_kill (worker->process, NULL);
+              break;
+            }
+          g_ptr_array_add (done, future);
+          g_ptr_array_add (replies, g_steal_pointer (&body));
         }
+    }
+
+  /* the replies read at once complete at once: one wakeup for waiters */
+  if (done->len > 0)
+    {
+      g_mutex_lock (&future_lock);
+      for (guint i = 0; i < done->len; i++)
+        future_finish_locked (g_ptr_array_index (done, i), g_ptr_array_index (replies, i), NULL);
+      g_cond_broadcast (&future_cond);
+      g_mutex_unlock (&future_lock);
     }
 }
 
-static void
-worker_write (Worker *worker)
+static gboolean
+queue_has_output (MpPool *self)
 {
-  gsize size;
-  const guint8 *data = g_bytes_get_data (worker->out, &size);
+  return self->queue_fd >= 0 && self->queue_out->len > self->queue_done;
+}
 
-  while (worker->out_done < size)
+/* Sends what the shared queue takes without blocking. */
+static void
+queue_write (MpPool *self)
+{
+  while (queue_has_output (self))
     {
-      ssize_t n = send (worker->fd, data + worker->out_done, size - worker->out_done, MSG_NOSIGNAL);
+      ssize_t n = send (self->queue_fd, self->queue_out->data + self->queue_done,
+                        self->queue_out->len - self->queue_done, MSG_NOSIGNAL);
 
       if (n < 0 && errno == EINTR)
         continue;
@@ -854,46 +963,44 @@ worker_write (Worker *worker)
         return;
       if (n < 0)
         {
-          /* it died: its sentinel will say so */
+          /* no worker left to read: their sentinels say why */
           break;
         }
-      worker->out_done += n;
+      self->queue_done += n;
     }
-  g_clear_pointer (&worker->out, g_bytes_unref);
-  worker->out_done = 0;
+  g_byte_array_set_size (self->queue_out, 0);
+  self->queue_done = 0;
 }
 
-/* With the lock held: gives queued work to idle workers. Returns TRUE when
- * the pool has nothing left to do and is shut down or broken. */
+/* With the lock held: moves queued work into the shared queue, for the
+ * first free worker to take. Returns TRUE when the pool has nothing left
+ * to do and is shut down or broken. */
 static gboolean
 dispatch (MpPool *self)
 {
-  gboolean busy = FALSE;
+  Work *work;
 
-  for (guint i = 0; i < self->n_workers; i++)
+  while (!self->broken && (work = g_queue_pop_head (&self->queue)) != NULL)
     {
-      Worker *worker = &self->workers[i];
+      gsize size;
+      const guint8 *data = g_bytes_get_data (work->request, &size);
 
-      if (worker->current == NULL && !worker->closing && !self->broken && !g_queue_is_empty (&self->queue))
-        {
-          Work *work = g_queue_pop_head (&self->queue);
+      MpFuture *future = g_steal_pointer (&work->future);
 
-          worker->current = g_steal_pointer (&work->future);
-          worker->out = g_steal_pointer (&work->request);
-          worker->out_done = 0;
-          future_set_running (worker->current);
-          work_free (work);
-        }
-      busy |= worker->current != NULL;
+      g_byte_array_append (self->queue_out, data, (guint) size);
+      future_set_running (future);
+      g_hash_table_insert (self->in_flight, GUINT_TO_POINTER (future->index), future);
+      work_free (work);
     }
-  return self->broken || (self->shutdown && !busy && g_queue_is_empty (&self->queue));
+  return self->broken ||
+         (self->shutdown && g_hash_table_size (self->in_flight) == 0 && g_queue_is_empty (&self->queue));
 }
 
 static gpointer
 manager_thread (gpointer data)
 {
   MpPool *self = data;
-  g_autofree struct pollfd *fds = g_new (struct pollfd, 1 + 2 * self->n_workers);
+  g_autofree struct pollfd *fds = g_new (struct pollfd, 2 + 2 * self->n_workers);
 
   for (;;)
     {
@@ -904,34 +1011,35 @@ manager_thread (gpointer data)
       finished = dispatch (self);
       g_mutex_unlock (&self->lock);
 
+      queue_write (self);
+      /* no more work: the workers read the end of the queue and exit 0 */
+      if (finished && !self->queue_ended)
+        {
+          self->queue_ended = TRUE;
+          if (self->queue_fd >= 0)
+            shutdown (self->queue_fd, SHUT_WR);
+        }
       for (guint i = 0; i < self->n_workers; i++)
         {
           Worker *worker = &self->workers[i];
 
-          /* no more work: half-close, the worker reads EOF and exits 0 */
-          if (finished && !worker->closing && !worker->exited)
-            {
-              worker->closing = TRUE;
-              if (worker->fd >= 0)
-                shutdown (worker->fd, SHUT_WR);
-            }
-          if (worker->out != NULL && worker->fd >= 0)
-            worker_write (worker);
+          if (finished)
+            worker->closing = TRUE;
           alive += !worker->exited;
         }
       if (alive == 0)
         break;
 
       fds[n_fds++] = (struct pollfd) { .fd = self->wake[0], .events = POLLIN };
+      fds[n_fds++] = (struct pollfd) { .fd = queue_has_output (self) ? self->queue_fd : -1,
+                                       .events = POLLOUT };
       for (guint i = 0; i < self->n_workers; i++)
         {
           Worker *worker = &self->workers[i];
 
           fds[n_fds++] = (struct pollfd) {
             .fd = worker->exited ? -1 : mp_process_get_sentinel (worker->process), .events = POLLIN };
-          fds[n_fds++] = (struct pollfd) {
-            .fd = worker->exited ? -1 : worker->fd,
-            .events = POLLIN | (worker->out != NULL ? POLLOUT : 0) };
+          fds[n_fds++] = (struct pollfd) { .fd = worker->exited ? -1 : worker->fd, .events = POLLIN };
         }
       if (poll (fds, n_fds, -1) < 0 && errno != EINTR)
         g_error ("mpshare: pool manager: poll: %s", g_strerror (errno));
@@ -945,8 +1053,8 @@ manager_thread (gpointer data)
       for (guint i = 0; i < self->n_workers; i++)
         {
           Worker *worker = &self->workers[i];
-          short sentinel = fds[1 + 2 * i].revents;
-          short socket = fds[2 + 2 * i].revents;
+          short sentinel = fds[2 + 2 * i].revents;
+          short socket = fds[3 + 2 * i].revents;
 
           /* replies first: a reply sent just before dying still counts */
           if (socket & (POLLIN | POLLHUP | POLLERR))
@@ -964,7 +1072,7 @@ manager_thread (gpointer data)
                   worker_close (worker);
                   g_mutex_lock (&self->lock);
                   if (!worker->closing)
-                    break_pool (self, describe_death (worker));
+                    break_pool (self, describe_death (self, worker));
                   g_mutex_unlock (&self->lock);
                 }
             }
@@ -992,6 +1100,12 @@ mp_pool_finalize (GObject *object)
     worker_clear (&self->workers[i]);
   g_free (self->workers);
   g_queue_clear_full (&self->queue, (GDestroyNotify) work_free);
+  if (self->queue_fd >= 0)
+    close (self->queue_fd);
+  g_clear_pointer (&self->queue_out, g_byte_array_unref);
+  g_clear_pointer (&self->in_flight, g_hash_table_unref);
+  g_clear_object (&self->queue_lock);
+  g_clear_object (&self->running);
   if (self->wake[0] >= 0)
     close (self->wake[0]);
   if (self->wake[1] >= 0)
@@ -1017,11 +1131,15 @@ mp_pool_init (MpPool *self)
   g_mutex_init (&self->lock);
   g_queue_init (&self->queue);
   self->wake[0] = self->wake[1] = -1;
+  self->queue_fd = -1;
+  self->queue_out = g_byte_array_new ();
+  self->in_flight = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
 }
 
 static gboolean
 start_worker (MpPool      *self,
               Worker      *worker,
+              int          queue_fd,
               const char  *initializer,
               MpArgs      *initargs,
               GError     **error)
@@ -1033,7 +1151,12 @@ start_worker (MpPool      *self,
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
     return mp_set_error_from_errno (error, errno, "creating a pool worker: socketpair");
 
+  /* in the order of WORKER_ARG_* */
   mp_args_add_int (args, pair[1]);
+  mp_args_add_int (args, queue_fd);
+  mp_args_add_int (args, worker - self->workers);
+  mp_args_add_object (args, self->queue_lock);
+  mp_args_add_object (args, self->running);
   mp_args_add_string (args, initializer != NULL ? initializer : "");
   for (guint i = 0; initargs != NULL && i < mp_args_get_length (initargs); i++)
     mp_args_add_value (args, mp_args_get_value (initargs, i));
@@ -1041,6 +1164,7 @@ start_worker (MpPool      *self,
   worker->process = mp_process_new (MP_POOL_WORKER_TASK, args);
   mp_process_set_start_method (worker->process, self->method);
   mp_process_pass_fd (worker->process, pair[1]);
+  mp_process_pass_fd (worker->process, queue_fd);
   /* the initargs are serialized here, inside process start: objects that
    * travel only by inheritance are welcome (the inheritance-only fix) */
   ok = mp_process_start (worker->process, error);
@@ -1103,6 +1227,7 @@ mp_pool_new_full (guint           max_workers,
 {
   g_autoptr(MpPool) self = NULL;
   g_autoptr(GError) local_error = NULL;
+  int queue[2];
 
   g_return_val_if_fail (method == MP_START_DEFAULT || method == MP_START_FORK || method == MP_START_SPAWN, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -1136,14 +1261,31 @@ mp_pool_new_full (guint           max_workers,
   g_unix_set_fd_nonblocking (self->wake[0], TRUE, NULL);
   g_unix_set_fd_nonblocking (self->wake[1], TRUE, NULL);
 
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, queue) != 0)
+    {
+      mp_set_error_from_errno (error, errno, "creating a pool: socketpair");
+      return NULL;
+    }
+  self->queue_fd = queue[0];
+  g_unix_set_fd_nonblocking (self->queue_fd, TRUE, NULL);
+  self->queue_lock = mp_lock_new (error);
+  self->running = self->queue_lock != NULL ? mp_array_create ('Q', max_workers, FALSE, error) : NULL;
+  if (self->running == NULL)
+    {
+      close (queue[1]);
+      g_prefix_error (error, "creating a pool: ");
+      return NULL;
+    }
+
   self->workers = g_new0 (Worker, max_workers);
   for (guint i = 0; i < max_workers; i++)
     {
       Worker *worker = &self->workers[i];
 
       worker->fd = -1;
-      if (!start_worker (self, worker, initializer, initargs, error))
+      if (!start_worker (self, worker, queue[1], initializer, initargs, error))
         {
+          close (queue[1]);
           /* stop the ones already running; the finalizer frees them */
           g_clear_object (&worker->process);
           for (guint j = 0; j < i; j++)
@@ -1157,6 +1299,8 @@ mp_pool_new_full (guint           max_workers,
         }
       self->n_workers = i + 1;
     }
+  /* the workers hold the reading end now */
+  close (queue[1]);
 
   self->thread = g_thread_try_new ("mp-pool", manager_thread, self, &local_error);
   if (self->thread == NULL)
@@ -1252,6 +1396,7 @@ mp_pool_submit (MpPool      *self,
   MpFuture *future;
   Work *work;
   guint index;
+  gboolean wake;
 
   g_return_val_if_fail (MP_IS_POOL (self), NULL);
   g_return_val_if_fail (task != NULL, NULL);
@@ -1298,10 +1443,14 @@ mp_pool_submit (MpPool      *self,
   work = g_new0 (Work, 1);
   work->future = g_object_ref (future);
   work->request = g_byte_array_free_to_bytes (g_steal_pointer (&frame));
+  /* work already queued has the manager's attention: it is awake and
+   * about to move it, or its wake byte is on the way */
+  wake = g_queue_is_empty (&self->queue);
   g_queue_push_tail (&self->queue, work);
   g_mutex_unlock (&self->lock);
 
-  wake_manager (self);
+  if (wake)
+    wake_manager (self);
   return future;
 }
 

@@ -95,19 +95,27 @@ proxy_endpoint (MpProxy  *self,
   return endpoint;
 }
 
+/* the arguments of a call, ended by NULL; no method takes more than a few */
+#define MAX_CALL_ARGS 8
+
 static GVariant *
 args_of (GVariant *first,
          ...)
 {
-  GVariantBuilder builder;
+  GVariant *wires[MAX_CALL_ARGS];
+  gsize n = 0;
   va_list ap;
 
-  g_variant_builder_init (&builder, G_VARIANT_TYPE ("av"));
+  /* serialized at once (see mp_message_new_args()): no GVariantBuilder
+   * checking each child's type, no tree for the request to walk */
   va_start (ap, first);
   for (GVariant *wire = first; wire != NULL; wire = va_arg (ap, GVariant *))
-    g_variant_builder_add_value (&builder, wire);
+    {
+      g_assert (n < MAX_CALL_ARGS);
+      wires[n++] = wire;
+    }
   va_end (ap);
-  return g_variant_builder_end (&builder);
+  return mp_message_new_args (wires, n);
 }
 
 static gboolean
@@ -155,7 +163,8 @@ call_wire (MpProxy     *self,
   endpoint = proxy_endpoint (self, error);
   if (endpoint == NULL || !ensure_reference (self, endpoint, error))
     return FALSE;
-  if (!mp_endpoint_call (endpoint, self->id, method, owned_args, &kind, &payload, error))
+  if (!mp_endpoint_call (endpoint, self->id, method, owned_args, &kind,
+                         result != NULL ? &payload : NULL, error))
     return FALSE;
   if (kind != MP_REPLY_RETURN)
     {

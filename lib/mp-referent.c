@@ -374,8 +374,9 @@ store_arg (MpReferent *self,
 {
   g_autoptr(GVariant) wire = arg_wire (args, i);
 
-  if (!mp_wire_check (wire, error) ||
-      !mp_server_retain_wire (self->server, wire, error))
+  /* a plain value has the shape of a value and holds no proxy */
+  if (!mp_wire_is_plain (wire) &&
+      (!mp_wire_check (wire, error) || !mp_server_retain_wire (self->server, wire, error)))
     return NULL;
   return g_steal_pointer (&wire);
 }

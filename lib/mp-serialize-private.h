@@ -18,4 +18,17 @@ typedef struct {
 void mp_spawning_begin (MpSpawningContext *context);
 void mp_spawning_end   (MpSpawningContext *context);
 
+/* Plain values — a boolean "b", an integer "x" or "t", a double "d" — and
+ * None "()" as "v" wires made straight from their bytes: what GLib would
+ * serialize, for one allocation instead of two values and a serialization
+ * later. @type is one of those type strings, @value its @size bytes in
+ * host order (None: one zero byte). Returns: a floating "v". */
+GVariant *mp_wire_new_plain       (const char    *type,
+                                   const void    *value,
+                                   gsize          size);
+/* TRUE when @data is, byte for byte, the normal form of a "v" holding a
+ * plain value or None (so it needs no further check) */
+gboolean  mp_wire_bytes_are_plain (const guint8  *data,
+                                   gsize          size);
+
 G_END_DECLS

@@ -689,7 +689,8 @@ test_max_workers (void)
 /* ---- the worker's side of the protocol, driven by hand ----------------------- */
 
 /* The pool's worker task, run in a thread of this process against one end
- * of a socketpair; the test plays the pool on the other end. */
+ * of a socketpair, which serves as its request queue and its reply socket
+ * at once; the test plays the pool on the other end. */
 typedef struct
 {
   int      ours;
@@ -701,7 +702,12 @@ static gpointer
 worker_thread (gpointer data)
 {
   int fd = GPOINTER_TO_INT (data);
-  g_autoptr(MpArgs) args = mp_args_new (G_TYPE_INT64, (gint64) fd, G_TYPE_STRING, "", G_TYPE_INVALID);
+  g_autoptr(MpLock) queue_lock = mp_lock_new (NULL);
+  g_autoptr(MpArray) running = mp_array_create ('Q', 1, FALSE, NULL);
+  /* reply fd, queue fd, slot, queue lock, task table, initializer */
+  g_autoptr(MpArgs) args = mp_args_new (G_TYPE_INT64, (gint64) fd, G_TYPE_INT64, (gint64) fd,
+                                        G_TYPE_INT64, (gint64) 0, MP_TYPE_LOCK, queue_lock,
+                                        MP_TYPE_ARRAY, running, G_TYPE_STRING, "", G_TYPE_INVALID);
   g_autoptr(GError) error = NULL;
   g_auto(GValue) result = G_VALUE_INIT;
   MpTaskFunc worker = mp_task_lookup (MP_POOL_WORKER_TASK);

@@ -8,7 +8,12 @@
  * Placement (--pin): a wakeup that crosses CPUs costs far more than one on
  * the same CPU, so every row that involves two processes says where they
  * ran. "same" keeps everything on CPU 0; "split" puts the second process
- * on CPU 1; "none" lets the scheduler choose.
+ * on CPU 1; "none" lets the scheduler choose. A manager's server runs on
+ * CPU 0 and its clients (one or two) on the second CPU; pool workers and
+ * the echo of the socket ping-pong go there too.
+ *
+ * --tsv prints "key<TAB>mpshare<TAB>floor<TAB>unit" rows instead of the
+ * table (the table goes to stderr), the contract of tests/bench/compare.py.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -20,6 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,6 +37,9 @@ static Pin pin = PIN_SAME;
 static gint64 iterations = 200000;
 static gint64 starts = 200;
 static gint64 repeats = 5;
+static gint64 round_trips = 20000;   /* per manager or ping-pong loop */
+static gint64 pool_tasks = 20000;
+static gboolean tsv;
 
 /* ---- placement: two-process rows say where the processes run ---------- */
 
@@ -110,10 +119,31 @@ format_ns (double ns, char *buf, gsize len)
 }
 
 static guint targets_missed;
+static GString *tsv_rows;
 
-/* @target: the largest acceptable mpshare/floor ratio, 0 for none */
+/* one line for compare.py; @floor <= 0: the row has no floor */
 static void
-print_row (const char *operation,
+record_tsv (const char *key,
+            double      value,
+            double      floor_value,
+            const char *unit)
+{
+  if (tsv_rows == NULL)
+    tsv_rows = g_string_new (NULL);
+  g_string_append_printf (tsv_rows, "%s\t%.1f\t", key, value);
+  if (floor_value > 0)
+    g_string_append_printf (tsv_rows, "%.1f", floor_value);
+  else
+    g_string_append (tsv_rows, "-");
+  g_string_append_printf (tsv_rows, "\t%s\n", unit);
+}
+
+/* @key: the row's name for --tsv (compare.py's keys), NULL for a row
+ * shown in the table only; @target: the largest acceptable mpshare/floor
+ * ratio, 0 for none */
+static void
+print_row (const char *key,
+           const char *operation,
            const char *floor_name,
            double      mp_ns,
            double      floor_ns,
@@ -133,6 +163,16 @@ print_row (const char *operation,
   g_print ("%-*s %11s %11s %7.2fx %8s %s\n", LABEL_WIDTH, label,
            format_ns (mp_ns, a, sizeof a), format_ns (floor_ns, b, sizeof b),
            ratio, t, met);
+  if (key != NULL)
+    record_tsv (key, mp_ns, floor_ns, "ns");
+}
+
+/* a row without a floor (the floor itself, a rate) */
+static void
+print_plain_row (const char *operation,
+                 const char *value)
+{
+  g_print ("%-*s %11s %11s %8s %8s\n", LABEL_WIDTH, operation, value, "-", "-", "-");
 }
 
 static void
@@ -469,9 +509,9 @@ bench_locked_increment (Floor *f)
   atomic1 = time_loop (floor_atomic_loop, f, 1);
   mp1 = time_loop (mp_locked_increment_loop, value, 1);
   check_count (value, iterations * repeats);
-  print_row ("MpValue locked += 1, 1 process", "robust mutex", mp1, mutex1, 2.0);
-  print_row ("MpValue locked += 1, 1 process", "atomic add", mp1, atomic1, 0);
-  print_row ("MpValue acquire, get, set, release, 1 process", "robust mutex",
+  print_row ("value_locked_incr_1p", "MpValue locked += 1, 1 process", "robust mutex", mp1, mutex1, 2.0);
+  print_row ("value_locked_incr_1p_vs_atomic", "MpValue locked += 1, 1 process", "atomic add", mp1, atomic1, 0);
+  print_row ("value_acquire_get_set_release_1p", "MpValue acquire, get, set, release, 1 process", "robust mutex",
              time_loop (mp_acquire_get_set_release_loop, value, 1), mutex1, 0);
   check_count (value, 2 * iterations * repeats);
 
@@ -480,8 +520,8 @@ bench_locked_increment (Floor *f)
   atomic2 = time_loop (floor_atomic_loop, f, 2);
   mp2 = time_loop (mp_locked_increment_loop, value, 2);
   check_count (value, 2 * iterations * repeats);
-  print_row (two, "robust mutex", mp2, mutex2, 2.0);
-  print_row (two, "atomic add", mp2, atomic2, 0);
+  print_row ("value_locked_incr_2p", two, "robust mutex", mp2, mutex2, 2.0);
+  print_row ("value_locked_incr_2p_vs_atomic", two, "atomic add", mp2, atomic2, 0);
 }
 
 static void
@@ -491,10 +531,10 @@ bench_array_elements (Floor *f)
   g_autoptr(MpArray) raw = new_cells (FALSE);
 
   print_section ("shared array: set one element, get another");
-  print_row ("MpArray set+get, locked, 1 process", "mutex+store/load",
+  print_row ("array_set_get_locked_1p", "MpArray set+get, locked, 1 process", "mutex+store/load",
              time_loop (mp_array_set_get_loop, locked, 1),
              time_loop (floor_locked_cell_loop, f, 1), 0);
-  print_row ("MpArray set+get, lock=FALSE, 1 process", "plain store/load",
+  print_row ("array_set_get_raw_1p", "MpArray set+get, lock=FALSE, 1 process", "plain store/load",
              time_loop (mp_array_set_get_loop, raw, 1),
              time_loop (floor_cell_loop, f, 1), 0);
 }
@@ -510,16 +550,368 @@ bench_process_start (void)
 
   print_section ("process start + join");
   bare_fork = time_starts (bare_fork_join, NULL);
-  print_row (fork_label, "fork+waitpid", time_starts (mp_start_join, GINT_TO_POINTER (MP_START_FORK)),
+  print_row ("fork_start_join", fork_label, "fork+waitpid", time_starts (mp_start_join, GINT_TO_POINTER (MP_START_FORK)),
              bare_fork, 1.5);
   if (self == NULL)
     self = g_strdup ("/proc/self/exe");
   bare_exec = time_starts (bare_fork_exec_join, self);
-  print_row (spawn_label, "fork+exec+waitpid", time_starts (mp_start_join, GINT_TO_POINTER (MP_START_SPAWN)),
+  print_row ("spawn_start_join", spawn_label, "fork+exec+waitpid", time_starts (mp_start_join, GINT_TO_POINTER (MP_START_SPAWN)),
              bare_exec, 2.0);
 }
 
+/* ---- the manager, beside a bare socket ping-pong ------------------------ */
+
+/* A manager call is one request and one reply on a Unix socket between
+ * two processes: its floor is the same exchange with nothing around it. */
+#define PING_SIZE 32
+
+static gboolean
+read_full (int fd, guint8 *buf, gsize len)
+{
+  gsize got = 0;
+
+  while (got < len)
+    {
+      ssize_t n = read (fd, buf + got, len - got);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+      got += (gsize) n;
+    }
+  return TRUE;
+}
+
+static gboolean
+write_full (int fd, const guint8 *buf, gsize len)
+{
+  gsize put = 0;
+
+  while (put < len)
+    {
+      ssize_t n = write (fd, buf + put, len - put);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+      put += (gsize) n;
+    }
+  return TRUE;
+}
+
+static void
+ping_pong (int fd, gint64 n)
+{
+  guint8 message[PING_SIZE];
+
+  memset (message, 'x', sizeof message);
+  for (gint64 i = 0; i < n; i++)
+    if (!write_full (fd, message, sizeof message) ||
+        !read_full (fd, message, sizeof message))
+      g_error ("mp-bench: the ping-pong echo went away");
+}
+
+/* ns per round trip of a small message: this process (CPU 0) and an echo
+ * on the second CPU */
+static double
+time_socket_pingpong (void)
+{
+  int fds[2];
+  pid_t echo;
+  double best = G_MAXDOUBLE;
+
+  g_assert (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+  echo = fork ();
+  g_assert (echo >= 0);
+  if (echo == 0)
+    {
+      guint8 message[PING_SIZE];
+
+      close (fds[0]);
+      pin_to_cpu (cpu_of_second ());
+      while (read_full (fds[1], message, sizeof message))
+        if (!write_full (fds[1], message, sizeof message))
+          _exit (1);
+      _exit (0);   /* EOF: the row is done */
+    }
+  close (fds[1]);
+  ping_pong (fds[0], 100);   /* warm-up; the echo has pinned itself */
+  for (gint64 r = 0; r < repeats; r++)
+    {
+      gint64 t0 = g_get_monotonic_time ();
+
+      ping_pong (fds[0], round_trips);
+      best = MIN (best, (g_get_monotonic_time () - t0) * 1000.0 / round_trips);
+    }
+  close (fds[0]);
+  wait_for (echo);
+  return best;
+}
+
+/* ns per operation of @loop run at once by @n_clients processes, all on
+ * the second CPU. Each runs one operation first (connecting a proxy
+ * inherited through fork, faulting pages in) and only then waits for the
+ * start, so neither start-up nor connecting is measured. */
+static double
+time_clients_once (LoopFunc loop, gpointer data, gint64 n, int n_clients)
+{
+  int ready[2], go[2];
+  pid_t pids[2];
+  gint64 t0, t1;
+  char c;
+
+  g_assert (n_clients == 1 || n_clients == 2);
+  g_assert (pipe (ready) == 0 && pipe (go) == 0);
+  for (int p = 0; p < n_clients; p++)
+    {
+      pids[p] = fork ();
+      g_assert (pids[p] >= 0);
+      if (pids[p] == 0)
+        {
+          close (ready[0]);
+          close (go[1]);
+          pin_to_cpu (cpu_of_second ());
+          loop (data, 1);
+          if (write (ready[1], "r", 1) != 1 || read (go[0], &c, 1) < 0)
+            _exit (2);
+          loop (data, n);
+          _exit (0);
+        }
+    }
+  close (ready[1]);
+  close (go[0]);
+  for (int p = 0; p < n_clients; p++)
+    if (read (ready[0], &c, 1) != 1)
+      break;   /* a client died in its warm-up: wait_for() says so */
+  close (ready[0]);
+  t0 = g_get_monotonic_time ();
+  close (go[1]);   /* EOF releases all clients at once */
+  for (int p = 0; p < n_clients; p++)
+    wait_for (pids[p]);
+  t1 = g_get_monotonic_time ();
+  return (t1 - t0) * 1000.0 / (n * n_clients);
+}
+
+static double
+time_clients (LoopFunc loop, gpointer data, int n_clients)
+{
+  double best = G_MAXDOUBLE;
+
+  for (gint64 r = 0; r < repeats; r++)
+    {
+      double ns = time_clients_once (loop, data, round_trips, n_clients);
+
+      best = MIN (best, ns);   /* MIN() evaluates its arguments twice */
+    }
+  return best;
+}
+
+static void
+check_ok (gboolean ok, GError *error)
+{
+  if (!ok)
+    g_error ("mp-bench: %s", error != NULL ? error->message : "failed");
+}
+
+static void
+manager_append_loop (gpointer data, gint64 n)
+{
+  g_auto(GValue) one = G_VALUE_INIT;
+  g_autoptr(GError) error = NULL;
+
+  g_value_init (&one, G_TYPE_INT64);
+  g_value_set_int64 (&one, 1);
+  for (gint64 i = 0; i < n; i++)
+    check_ok (mp_list_proxy_append (data, &one, &error), error);
+}
+
+static void
+manager_get_loop (gpointer data, gint64 n)
+{
+  g_autoptr(GError) error = NULL;
+
+  for (gint64 i = 0; i < n; i++)
+    {
+      g_auto(GValue) out = G_VALUE_INIT;
+
+      check_ok (mp_value_proxy_get (data, &out, &error), error);
+    }
+}
+
+static void
+manager_set_loop (gpointer data, gint64 n)
+{
+  g_auto(GValue) value = G_VALUE_INIT;
+  g_autoptr(GError) error = NULL;
+
+  g_value_init (&value, G_TYPE_INT64);
+  for (gint64 i = 0; i < n; i++)
+    {
+      g_value_set_int64 (&value, i);
+      check_ok (mp_value_proxy_set (data, &value, &error), error);
+    }
+}
+
+/* the same operations on a shared-memory MpValue: one locked access each */
+static void
+shm_get_loop (gpointer data, gint64 n)
+{
+  gint64 sum = 0;
+
+  for (gint64 i = 0; i < n; i++)
+    sum += mp_value_get_int (data, NULL);
+  g_assert (sum >= 0);
+}
+
+static void
+shm_set_loop (gpointer data, gint64 n)
+{
+  for (gint64 i = 0; i < n; i++)
+    mp_value_set_int (data, i, NULL);
+}
+
+typedef struct {
+  const char *key;
+  const char *label;
+  const char *shm_label;   /* NULL: no shared-memory counterpart */
+  LoopFunc    manager_loop;
+  LoopFunc    shm_loop;
+  gboolean    on_list;
+} ManagerOp;
+
+static void
+bench_manager (void)
+{
+  static const ManagerOp ops[] = {
+    { "manager_list_append", "manager list append", NULL, manager_append_loop, NULL, TRUE },
+    { "manager_value_get", "manager Value get", "shared MpValue get", manager_get_loop, shm_get_loop, FALSE },
+    { "manager_value_set", "manager Value set", "shared MpValue set", manager_set_loop, shm_set_loop, FALSE },
+  };
+  g_autoptr(MpManager) manager = mp_manager_new (NULL, NULL);
+  g_autoptr(MpProxy) list = NULL;
+  g_autoptr(MpProxy) value = NULL;
+  g_autoptr(MpValue) shm = new_counter ();
+  g_autoptr(GError) error = NULL;
+  double floor_ns;
+  gint64 len;
+
+  print_section ("manager: one round trip per operation (server on CPU 0, clients on the second CPU)");
+  floor_ns = time_socket_pingpong ();
+  {
+    g_autofree char *label = g_strdup_printf ("Unix socket ping-pong, %d bytes [%s] (the floor)",
+                                              PING_SIZE, pin_name ());
+    char a[32];
+
+    print_plain_row (label, format_ns (floor_ns, a, sizeof a));
+    record_tsv ("socket_pingpong", floor_ns, 0, "ns");
+  }
+
+  /* the server inherits CPU 0 from this process */
+  check_ok (mp_manager_start (manager, &error), error);
+  list = mp_manager_list (manager, NULL, &error);
+  check_ok (list != NULL, error);
+  value = mp_manager_value (manager, 'q', NULL, &error);
+  check_ok (value != NULL, error);
+
+  for (int clients = 1; clients <= 2; clients++)
+    for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
+      {
+        const ManagerOp *op = &ops[i];
+        g_autofree char *key = g_strdup_printf ("%s_%dc", op->key, clients);
+        g_autofree char *label = g_strdup_printf ("%s, %d client%s [%s]", op->label, clients,
+                                                  clients == 1 ? "" : "s", pin_name ());
+        double mp_ns = time_clients (op->manager_loop, op->on_list ? list : value, clients);
+
+        print_row (key, label, "socket ping-pong", mp_ns, floor_ns, 1.2);
+        if (op->shm_loop != NULL)
+          {
+            /* the article's "a manager is slower than shared memory",
+             * measured: same operation, same number of processes */
+            g_autofree char *shm_key = g_strdup_printf ("shm_value_%s_%dp",
+                                                        op->shm_loop == shm_get_loop ? "get" : "set",
+                                                        clients);
+            double shm_ns = time_loop (op->shm_loop, shm, clients);
+
+            print_row (NULL, label, op->shm_label, mp_ns, shm_ns, 0);
+            record_tsv (shm_key, shm_ns, 0, "ns");
+          }
+      }
+
+  /* every append arrived: warm-ups included, nothing lost or doubled */
+  len = mp_list_proxy_len (list, &error);
+  check_ok (error == NULL, error);
+  if (len != 3 * (round_trips + 1) * repeats)
+    g_error ("mp-bench: the manager list holds %" G_GINT64_FORMAT " items, not %"
+             G_GINT64_FORMAT, len, 3 * (round_trips + 1) * repeats);
+  g_clear_object (&list);
+  g_clear_object (&value);
+  check_ok (mp_manager_shutdown (manager, &error), error);
+}
+
+/* ---- the pool: trivial tasks per second --------------------------------- */
+
+/* a pool worker's initializer: workers run on the second CPU, this
+ * process (which submits and collects) on CPU 0 */
+static gboolean
+pin_worker_task (MpArgs *args, GValue *result, GError **error)
+{
+  pin_to_cpu ((int) mp_args_get_int (args, 0));
+  return TRUE;
+}
+MP_TASK_DEFINE ("bench:pin-worker", pin_worker_task)
+
+static double
+pool_run (MpPool *pool, gint64 n)
+{
+  g_autoptr(GPtrArray) futures = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GError) error = NULL;
+  gint64 t0 = g_get_monotonic_time ();
+
+  for (gint64 i = 0; i < n; i++)
+    {
+      MpFuture *future = mp_pool_submit (pool, "bench:nothing", NULL, &error);
+
+      check_ok (future != NULL, error);
+      g_ptr_array_add (futures, future);
+    }
+  for (guint i = 0; i < futures->len; i++)
+    check_ok (mp_future_result (g_ptr_array_index (futures, i), -1, NULL, &error), error);
+  return n * 1e6 / MAX (g_get_monotonic_time () - t0, 1);
+}
+
+static void
+bench_pool (void)
+{
+  g_autoptr(MpArgs) initargs = mp_args_new (G_TYPE_INT64, (gint64) cpu_of_second (), G_TYPE_INVALID);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpPool) pool = mp_pool_new_full (2, MP_START_FORK, "bench:pin-worker", initargs, &error);
+  double best = 0;
+  char a[32];
+
+  check_ok (pool != NULL, error);
+  print_section ("pool: trivial tasks, 2 workers on the second CPU");
+  pool_run (pool, 20);   /* warm-up: the workers start */
+  for (gint64 r = 0; r < repeats; r++)
+    {
+      double rate = pool_run (pool, pool_tasks);
+
+      best = MAX (best, rate);
+    }
+  mp_pool_shutdown (pool, TRUE);
+  g_snprintf (a, sizeof a, "%.1fk/s", best / 1e3);
+  print_plain_row ("MpPool(2) no-op tasks", a);
+  record_tsv ("pool_trivial_tasks_per_s", best, 0, "tasks/s");
+}
+
 /* ---- main --------------------------------------------------------------- */
+
+static void
+print_to_stderr (const char *text)
+{
+  fputs (text, stderr);
+}
 
 static gboolean
 parse_pin (const char *value, GError **error)
@@ -550,6 +942,9 @@ main (int argc, char **argv)
     { "iterations", 'n', 0, G_OPTION_ARG_INT64, &iterations, "Operations per timed loop", "N" },
     { "starts", 's', 0, G_OPTION_ARG_INT64, &starts, "Process starts per start+join row", "N" },
     { "repeats", 'r', 0, G_OPTION_ARG_INT64, &repeats, "Runs of each measurement; the best one counts", "N" },
+    { "round-trips", 0, 0, G_OPTION_ARG_INT64, &round_trips, "Operations per manager or ping-pong loop", "N" },
+    { "pool-tasks", 0, 0, G_OPTION_ARG_INT64, &pool_tasks, "Tasks per pool measurement", "N" },
+    { "tsv", 0, 0, G_OPTION_ARG_NONE, &tsv, "Print key<TAB>mpshare<TAB>floor<TAB>unit rows for compare.py (the table goes to stderr)", NULL },
     { "quick", 'q', 0, G_OPTION_ARG_NONE, &quick, "A few iterations only (smoke test, figures meaningless)", NULL },
     { NULL }
   };
@@ -576,12 +971,17 @@ main (int argc, char **argv)
       iterations = 2000;
       starts = 3;
       repeats = 1;
+      round_trips = 200;
+      pool_tasks = 200;
     }
-  if (iterations < 1 || starts < 1 || repeats < 1)
+  if (iterations < 1 || starts < 1 || repeats < 1 || round_trips < 1 || pool_tasks < 1)
     {
-      g_printerr ("mp-bench: --iterations, --starts and --repeats must be at least 1\n");
+      g_printerr ("mp-bench: --iterations, --starts, --repeats, --round-trips and"
+                  " --pool-tasks must be at least 1\n");
       return 2;
     }
+  if (tsv)
+    g_set_print_handler (print_to_stderr);
 
   pthread_atfork (steer_before_fork, steer_after_fork, NULL);
   pin_to_cpu (0);
@@ -595,7 +995,14 @@ main (int argc, char **argv)
   bench_array_elements (f);
   floor_free (f);
   bench_process_start ();
+  bench_manager ();
+  bench_pool ();
   g_print ("\n%u target%s missed%s\n", targets_missed, targets_missed == 1 ? "" : "s",
            quick ? " (--quick: figures are not meaningful)" : "");
+  if (tsv && tsv_rows != NULL)
+    {
+      fputs (tsv_rows->str, stdout);
+      fflush (stdout);
+    }
   return 0;
 }

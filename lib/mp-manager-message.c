@@ -1,0 +1,401 @@
+/* mp-manager-message.c — the envelope of every manager call, cheaply
+ *
+ * A call is one request "(tsavt)" and one reply "(yv)" (see
+ * mp-manager-private.h). Built with g_variant_new() and taken apart with
+ * g_variant_get(), each envelope cost more than the socket round trip
+ * under it: format strings parsed, a tree of values allocated, the tree
+ * serialized, type information looked up. Here the envelopes the client
+ * and the server *send* are written straight into the bytes GVariant
+ * would produce (the serialization format is GLib's documented, stable
+ * one; tests compare the bytes with g_variant_new()'s).
+ *
+ * What they *receive* is still judged by GLib: every request goes through
+ * g_variant_is_normal_form() as a whole, once; a reply is a fixed 8-byte
+ * head (the kind byte and zero padding, checked here) followed by a "v"
+ * that g_variant_is_normal_form() checks, which is exactly the normal form
+ * of "(yv)". A peer gets nothing past these checks that GLib's own
+ * reading of the whole message would have refused.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "mp-manager-private.h"
+#include "mp-serialize-private.h"
+
+/* a reply: the kind byte, then padding up to the 8-byte alignment of "v" */
+#define REPLY_HEAD 8
+
+static gsize
+align8 (gsize n)
+{
+  return (n + 7) & ~(gsize) 7;
+}
+
+/* GVariant's framing offsets take the smallest of 1, 2, 4 or 8 bytes
+ * that can address the whole container, the offsets included */
+static gsize
+offset_size (gsize body,
+             gsize n_offsets)
+{
+  if (body + n_offsets <= G_MAXUINT8)
+    return 1;
+  if (body + 2 * n_offsets <= G_MAXUINT16)
+    return 2;
+  if (body + 4 * n_offsets <= G_MAXUINT32)
+    return 4;
+  return 8;
+}
+
+/* framing offsets are little-endian whatever the host */
+static void
+write_offset (guint8 *dest,
+              gsize   value,
+              gsize   size)
+{
+  for (gsize i = 0; i < size; i++)
+    dest[i] = (guint8) (value >> (8 * i));
+}
+
+/* Grows @out by @size zero bytes; returns where they start. */
+static guint8 *
+append_zeros (GByteArray *out,
+              gsize       size)
+{
+  guint start = out->len;
+
+  g_byte_array_set_size (out, start + (guint) size);
+  memset (out->data + start, 0, size);
+  return out->data + start;
+}
+
+/**
+ * mp_message_new_args:
+ * @wires: (array length=n_wires): "v" wire values; floating ones are consumed
+ * @n_wires: how many
+ *
+ * The arguments of a call as an "av", serialized at once: byte for byte
+ * what g_variant_new_array() and GLib's serializer would make, without a
+ * tree of values to walk when the request is written.
+ *
+ * Returns: (transfer floating): a new "av"
+ */
+GVariant *
+mp_message_new_args (GVariant **wires,
+                     gsize      n_wires)
+{
+  g_autoptr(GBytes) bytes = NULL;
+  gsize body = 0, osize, total;
+  guint8 *data;
+
+  for (gsize i = 0; i < n_wires; i++)
+    {
+      g_variant_ref_sink (wires[i]);
+      body = align8 (body) + g_variant_get_size (wires[i]);
+    }
+  /* an array of variable-size elements: each at the next multiple of 8,
+   * then the end of each in offsets as narrow as the size allows */
+  osize = n_wires > 0 ? offset_size (body, n_wires) : 0;
+  total = body + n_wires * osize;
+  data = g_malloc0 (MAX (total, 1));
+  body = 0;
+  for (gsize i = 0; i < n_wires; i++)
+    {
+      gsize size = g_variant_get_size (wires[i]);
+
+      body = align8 (body);
+      memcpy (data + body, g_variant_get_data (wires[i]), size);
+      body += size;
+      write_offset (data + total - (n_wires - i) * osize, body, osize);
+      g_variant_unref (wires[i]);
+    }
+  bytes = g_bytes_new_take (data, total);
+  /* trusted: in normal form by construction, as the elements were */
+  return g_variant_new_from_bytes (MP_MSG_TYPE ("av"), bytes, TRUE);
+}
+
+/**
+ * mp_message_write_request:
+ * @out: the bytes to append to (e.g. a frame with room for its header)
+ * @id: the object id, or %MP_SERVER_ID
+ * @method: the method's name (valid UTF-8)
+ * @args: (nullable): the arguments, "av"; %NULL for none
+ * @thread: the calling thread's tag
+ *
+ * Appends the serialized "(tsavt)" request, byte for byte what
+ * g_variant_new (MP_MSG_REQUEST, ...) would serialize to.
+ */
+void
+mp_message_write_request (GByteArray *out,
+                          guint64     id,
+                          const char *method,
+                          GVariant   *args,
+                          guint64     thread)
+{
+  /* t at 0; s after it; av and t each at the next multiple of 8; then
+   * the end offsets of s and av, the first member's last */
+  gsize method_len = strlen (method);
+  gsize method_end = 8 + method_len + 1;
+  gsize args_start = align8 (method_end);
+  gsize args_end = args_start + (args != NULL ? g_variant_get_size (args) : 0);
+  gsize thread_start = align8 (args_end);
+  gsize body = thread_start + 8;
+  gsize osize = offset_size (body, 2);
+  gsize total = body + 2 * osize;
+  guint8 *data = append_zeros (out, total);   /* padding and the string's NUL */
+
+  memcpy (data, &id, 8);
+  memcpy (data + 8, method, method_len);
+  /* copied, not g_variant_store()d: in a frame after its 4-byte header
+   * the place is not aligned as GLib's serializer insists */
+  if (args_end > args_start)
+    memcpy (data + args_start, g_variant_get_data (args), args_end - args_start);
+  memcpy (data + thread_start, &thread, 8);
+  write_offset (data + total - osize, method_end, osize);
+  write_offset (data + total - 2 * osize, args_end, osize);
+}
+
+/* GVariant reads the size of framing offsets off the container's size */
+static gsize
+offset_size_of (gsize total)
+{
+  if (total <= G_MAXUINT8)
+    return 1;
+  if (total <= G_MAXUINT16)
+    return 2;
+  if (total <= G_MAXUINT32)
+    return 4;
+  return 8;
+}
+
+static gsize
+read_offset (const guint8 *src,
+             gsize         size)
+{
+  gsize value = 0;
+
+  for (gsize i = 0; i < size; i++)
+    value |= (gsize) src[i] << (8 * i);
+  return value;
+}
+
+static gboolean
+all_zero (const guint8 *data,
+          gsize         len)
+{
+  for (gsize i = 0; i < len; i++)
+    if (data[i] != 0)
+      return FALSE;
+  return TRUE;
+}
+
+/* the "av" of a call without arguments, shared by all (immutable) */
+static GVariant *
+no_args (void)
+{
+  static gsize empty = 0;
+
+  if (g_once_init_enter (&empty))
+    g_once_init_leave (&empty, (gsize) g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE_VARIANT,
+                                                                                 NULL, 0)));
+  return g_variant_ref ((GVariant *) empty);
+}
+
+/* TRUE when @data is the normal form of an "av" whose elements are all
+ * plain values (mp_wire_bytes_are_plain()), by GLib's own rules for an
+ * array of variable-size elements: element ends in a table at the end,
+ * in offsets as narrow as the size allows, each element at the next
+ * multiple of 8 after zero padding. FALSE says nothing: GLib then judges. */
+static gboolean
+args_are_plain (const guint8 *data,
+                gsize         size)
+{
+  gsize osize = offset_size_of (size);
+  gsize last_end, n, start = 0;
+
+  if (size < osize)
+    return FALSE;
+  last_end = read_offset (data + size - osize, osize);
+  if (last_end > size || (size - last_end) % osize != 0)
+    return FALSE;
+  n = (size - last_end) / osize;
+  /* offsets no wider than needed, as GLib insists */
+  if (n == 0 || last_end + n * offset_size (last_end, n) != size)
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    {
+      gsize end = read_offset (data + last_end + i * osize, osize);
+
+      if (end < start || end > last_end)
+        return FALSE;
+      for (; start % 8 != 0; start++)
+        if (start >= end || data[start] != 0)
+          return FALSE;
+      if (!mp_wire_bytes_are_plain (data + start, end - start))
+        return FALSE;
+      start = end;
+    }
+  return start == last_end;
+}
+
+/**
+ * mp_message_decode_request:
+ * @frame: a frame from a client (untrusted)
+ * @request: (out caller-allocates): filled on success; clear it with
+ *   mp_request_clear()
+ * @error: return location for a #GError
+ *
+ * Accepts exactly the frames that are the normal form of a "(tsavt)"
+ * value, as g_variant_is_normal_form() would, without building a GVariant
+ * per member: the envelope is checked here, byte by byte, against the
+ * one layout GVariant's serialization gives its members, and the
+ * arguments ("av") by g_variant_is_normal_form() itself. The tests and
+ * the fuzz target hold this to GLib's verdict on the whole frame.
+ *
+ * Returns: %TRUE, or %FALSE with %MP_ERROR_PROTOCOL.
+ */
+gboolean
+mp_message_decode_request (GBytes     *frame,
+                           MpRequest  *request,
+                           GError    **error)
+{
+  g_autoptr(GVariant) args = NULL;
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (frame, &len);
+  gsize osize, method_end, args_start, args_end, thread_start, body;
+  const char *method = (const char *) data + 8;
+
+  /* the smallest request: id, an empty name, no arguments, thread */
+  if (len < 8 + 8 + 8 + 2)
+    goto bad;
+  osize = offset_size_of (len);
+  method_end = read_offset (data + len - osize, osize);
+  args_end = read_offset (data + len - 2 * osize, osize);
+  if (method_end < 8 + 1 || method_end > len)
+    goto bad;
+  args_start = align8 (method_end);
+  if (args_end < args_start || args_end > len)
+    goto bad;
+  thread_start = align8 (args_end);
+  body = thread_start + 8;
+  /* nothing before, between or after the members but zero padding, and
+   * offsets no wider than the size needs (GLib checks both) */
+  if (offset_size (body, 2) != osize || body + 2 * osize != len ||
+      !all_zero (data + method_end, args_start - method_end) ||
+      !all_zero (data + args_end, thread_start - args_end))
+    goto bad;
+  /* GVariant's rule for a string: one NUL, at the end, and UTF-8 */
+  if (data[method_end - 1] != '\0' ||
+      !g_utf8_validate (method, (gssize) (method_end - 8 - 1), NULL) ||
+      memchr (method, '\0', method_end - 8 - 1) != NULL)
+    goto bad;
+
+  if (args_end == args_start)
+    args = no_args ();
+  else
+    {
+      /* at a multiple of 8 in a malloc'd frame: aligned, no copy */
+      g_autoptr(GBytes) args_bytes = g_bytes_new_from_bytes (frame, args_start, args_end - args_start);
+      gboolean plain = args_are_plain (data + args_start, args_end - args_start);
+
+      args = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("av"), args_bytes, plain));
+      if (!g_variant_is_normal_form (args))
+        goto bad;
+    }
+
+  memcpy (&request->id, data, 8);
+  memcpy (&request->thread, data + thread_start, 8);
+  request->frame = g_bytes_ref (frame);
+  request->method = method;
+  request->args = g_steal_pointer (&args);
+  return TRUE;
+
+bad:
+  mp_set_error (error, MP_ERROR_PROTOCOL,
+                "A message of %" G_GSIZE_FORMAT " bytes is not a valid '%s'"
+                " value; it was dropped", len, MP_MSG_REQUEST);
+  return FALSE;
+}
+
+void
+mp_request_clear (MpRequest *request)
+{
+  g_clear_pointer (&request->args, g_variant_unref);
+  g_clear_pointer (&request->frame, g_bytes_unref);
+  request->method = NULL;
+}
+
+/**
+ * mp_message_write_reply:
+ * @out: the bytes to append to
+ * @kind: the reply's kind
+ * @payload: the "v" member (a floating reference is consumed)
+ *
+ * Appends the serialized "(yv)" reply.
+ */
+void
+mp_message_write_reply (GByteArray  *out,
+                        MpReplyKind  kind,
+                        GVariant    *payload)
+{
+  g_autoptr(GVariant) owned = g_variant_ref_sink (payload);
+  gsize size = g_variant_get_size (owned);
+  guint8 *data = append_zeros (out, REPLY_HEAD + size);
+
+  data[0] = (guint8) kind;
+  memcpy (data + REPLY_HEAD, g_variant_get_data (owned), size);   /* see above */
+}
+
+/**
+ * mp_message_decode_reply:
+ * @frame: a frame from the server (untrusted)
+ * @kind: (out): the kind byte, not yet checked against #MpReplyKind
+ * @payload: (out) (transfer full) (optional): the "v" member, in normal
+ *   form; %NULL when not wanted, then a plain RETURN (None, a number) is
+ *   only checked, never built
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE, or %FALSE with %MP_ERROR_PROTOCOL when @frame is not
+ *   the normal form of a "(yv)" value.
+ */
+gboolean
+mp_message_decode_reply (GBytes    *frame,
+                         guint8    *kind,
+                         GVariant **payload,
+                         GError   **error)
+{
+  static const guint8 zeros[REPLY_HEAD - 1];
+  g_autoptr(GBytes) rest = NULL;
+  g_autoptr(GVariant) value = NULL;
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (frame, &len);
+
+  if (len > REPLY_HEAD && memcmp (data + 1, zeros, sizeof zeros) == 0)
+    {
+      /* at offset 8 of a malloc'd frame: aligned for "v", no copy. A
+       * plain result (None, a number) is in normal form when its bytes
+       * say so; anything else GLib judges. */
+      gboolean plain = mp_wire_bytes_are_plain (data + REPLY_HEAD, len - REPLY_HEAD);
+
+      if (plain && payload == NULL && data[0] == MP_REPLY_RETURN)
+        {
+          *kind = data[0];
+          return TRUE;
+        }
+      rest = g_bytes_new_from_bytes (frame, REPLY_HEAD, len - REPLY_HEAD);
+      value = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, rest, plain));
+    }
+  if (value == NULL || !g_variant_is_normal_form (value))
+    {
+      mp_set_error (error, MP_ERROR_PROTOCOL,
+                    "A message of %" G_GSIZE_FORMAT " bytes is not a valid '%s'"
+                    " value; it was dropped", len, MP_MSG_REPLY);
+      return FALSE;
+    }
+  *kind = data[0];
+  if (payload != NULL)
+    *payload = g_steal_pointer (&value);
+  return TRUE;
+}
