@@ -192,7 +192,7 @@ test_args_bytes (void)
               }
             g_ptr_array_unref (inner);
             theirs_wires[i] = g_variant_ref_sink (wire);
-            ours_wires[i] = g_variant_ref (wire);
+            ours_wires[i] = wire;   /* borrowed: new_args() keeps no reference */
           }
         theirs = g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE_VARIANT, theirs_wires, n));
         ours = g_variant_ref_sink (mp_message_new_args (ours_wires, n));
