@@ -645,7 +645,7 @@ demo_run (const DemoInfo *info,
       "How child processes start: fork (default) or spawn", "fork|spawn" },
     { "workers", 0, 0, G_OPTION_ARG_INT, &workers,
       "Number of pool workers", "N" },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
 
   /* one line at a time, so output of parent and children never interleaves
@@ -653,7 +653,7 @@ demo_run (const DemoInfo *info,
   setvbuf (stdout, NULL, _IOLBF, 0);
 
   if (!info->uses_workers)
-    entries[3] = (GOptionEntry) { NULL };
+    entries[3] = (GOptionEntry) G_OPTION_ENTRY_NULL;
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context, info->summary);
   g_option_context_add_main_entries (context, entries, NULL);

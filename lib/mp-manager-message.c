@@ -265,11 +265,14 @@ mp_message_decode_request (GBytes     *frame,
   gsize len = 0;
   const guint8 *data = g_bytes_get_data (frame, &len);
   gsize osize, method_end, args_start, args_end, thread_start, body;
-  const char *method = (const char *) data + 8;
+  const char *method;
 
-  /* the smallest request: id, an empty name, no arguments, thread */
+  /* the smallest request: id, an empty name, no arguments, thread (an
+   * empty frame has no data pointer at all, so nothing is computed from
+   * it before this check) */
   if (len < 8 + 8 + 8 + 2)
     goto bad;
+  method = (const char *) data + 8;
   osize = offset_size_of (len);
   method_end = read_offset (data + len - osize, osize);
   args_end = read_offset (data + len - 2 * osize, osize);

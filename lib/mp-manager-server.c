@@ -858,7 +858,7 @@ serve_connection (MpServerConn *conn)
   while (!g_atomic_int_get (&server->closing))
     {
       g_autoptr(GBytes) frame = NULL;
-      g_auto(MpRequest) request = { NULL };
+      g_auto(MpRequest) request = { 0 };
       MpCall call = { server, conn, conn->nonce, 0, NULL, NULL };
       gboolean sent;
 

@@ -652,7 +652,6 @@ mp_process_start (MpProcess  *self,
   g_autoptr(GBytes) key = NULL;
   g_autoptr(GBytes) payload = NULL;
   g_autoptr(GError) local_error = NULL;
-  g_auto(GStrv) envp = NULL;
   MpSpawningContext context = { 0 };
   ExecPlan plan = { 0 };
   MpStartMethod method;

@@ -1,5 +1,6 @@
-/* fuzz-frame.c — libFuzzer target: untrusted bytes into the frame decoder
- * and the handshake and message readers
+/* fuzz-frame.c — libFuzzer target: untrusted bytes into the frame decoder,
+ * the handshake and message readers, and the manager's wire checks of
+ * requests and replies
  *
  * Build and run a fixed number of executions (clang, libclang-rt-14-dev):
  *
@@ -26,7 +27,70 @@
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
 /* The receiver chooses the type; these cover the shapes the manager uses. */
-static const char *const message_types[] = { "(sv)", "a{sv}", "(uuay)", "v", "(sava{sv})" };
+static const char *const message_types[] = { "(sv)", "a{sv}", "(uuay)", "v", "(sava{sv})",
+                                             MP_MSG_REQUEST, MP_MSG_REPLY };
+
+static gboolean
+count_token (const MpToken *token,
+             gpointer       user_data)
+{
+  g_assert_nonnull (token->typeid);
+  g_assert_nonnull (token->address);
+  (*(guint *) user_data)++;
+  return TRUE;
+}
+
+/* what the server checks in a request's arguments */
+static void
+read_request (GVariant *request)
+{
+  g_autoptr(GVariant) args = NULL;
+  const char *method;
+  guint64 id, thread;
+
+  g_variant_get (request, "(t&s@avt)", &id, &method, &args, &thread);
+  for (gsize i = 0; i < g_variant_n_children (args); i++)
+    {
+      g_autoptr(GVariant) wire = g_variant_get_child_value (args, i);
+      g_autoptr(GError) error = NULL;
+      guint n_tokens = 0;
+      gint64 n;
+      double d;
+      gboolean b;
+
+      if (!mp_wire_check (wire, &error))
+        {
+          g_assert_error (error, MP_ERROR, MP_ERROR_PROTOCOL);
+          continue;
+        }
+      mp_wire_foreach_token (wire, count_token, &n_tokens);
+      mp_wire_get_int (wire, &n);
+      mp_wire_get_double (wire, &d);
+      mp_wire_get_bool (wire, &b);
+      mp_wire_peek_string (wire);
+      mp_wire_is_none (wire);
+    }
+}
+
+/* what a client checks in a reply (mp-manager-client.c, parse_reply) */
+static void
+read_reply (GVariant *reply)
+{
+  g_autoptr(GVariant) boxed = NULL;
+  g_autoptr(GVariant) inner = NULL;
+  g_autoptr(GError) error = NULL;
+  guint8 kind;
+
+  g_variant_get (reply, "(y@v)", &kind, &boxed);
+  inner = g_variant_get_variant (boxed);
+  if (kind == MP_REPLY_RETURN && !mp_wire_check (boxed, &error))
+    g_assert_error (error, MP_ERROR, MP_ERROR_PROTOCOL);
+  else if (kind == MP_REPLY_ERROR && g_variant_is_of_type (inner, G_VARIANT_TYPE (MP_MSG_ERROR)))
+    {
+      mp_client_set_remote_error (&error, inner);
+      g_assert_true (error != NULL && error->domain == MP_ERROR);
+    }
+}
 
 /* The manager reads its envelopes without GLib's reader
  * (mp-manager-message.c): it must accept exactly what GLib accepts. */
@@ -73,6 +137,10 @@ read_messages (GBytes *frame)
         {
           g_autofree char *text = g_variant_print (value, TRUE);
           (void) text;
+          if (g_variant_is_of_type (value, G_VARIANT_TYPE (MP_MSG_REQUEST)))
+            read_request (value);
+          else if (g_variant_is_of_type (value, G_VARIANT_TYPE (MP_MSG_REPLY)))
+            read_reply (value);
         }
     }
   read_envelopes (frame);

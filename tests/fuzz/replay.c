@@ -3,12 +3,15 @@
  * Every file in the directories given on the command line goes through
  * LLVMFuzzerTestOneInput() once: the seeds and the inputs that once made
  * the fuzzer crash stay regression tests without clang or libFuzzer.
+ * As libFuzzer does, LLVMFuzzerInitialize() runs first when the target
+ * has one.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <glib.h>
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
+int LLVMFuzzerInitialize (int *argc, char ***argv) __attribute__ ((weak));
 
 static int
 compare_names (gconstpointer a,
@@ -37,6 +40,8 @@ main (int    argc,
   g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
 
   g_test_init (&argc, &argv, NULL);
+  if (LLVMFuzzerInitialize != NULL)
+    LLVMFuzzerInitialize (&argc, &argv);
 
   for (int i = 1; i < argc; i++)
     {
