@@ -45,7 +45,7 @@ struct _MpEndpoint {
   gint          broken;     /* atomic: the server is gone or was shut down */
 
   GMutex        lock;       /* idle and anchor */
-  GQueue        idle;       /* MpConnection*, most recently used first */
+  GPtrArray    *idle;       /* MpConnection*, most recently used last */
   MpConnection *anchor;
 };
 
@@ -128,8 +128,8 @@ abandon_connection (MpConnection *connection)
 static void
 endpoint_abandon (MpEndpoint *self)
 {
-  for (GList *l = self->idle.head; l != NULL; l = l->next)
-    abandon_connection (l->data);
+  for (guint i = 0; i < self->idle->len; i++)
+    abandon_connection (g_ptr_array_index (self->idle, i));
   if (self->anchor != NULL)
     abandon_connection (self->anchor);
 }
@@ -313,14 +313,13 @@ endpoint_key (const char *address,
 static void
 endpoint_free (MpEndpoint *self)
 {
-  MpConnection *connection;
-
   if (self->pid == mp_client_pid ())
     {
-      while ((connection = g_queue_pop_head (&self->idle)) != NULL)
-        mp_connection_unref (connection);
+      for (guint i = 0; i < self->idle->len; i++)
+        mp_connection_unref (g_ptr_array_index (self->idle, i));
       g_clear_pointer (&self->anchor, mp_connection_unref);
     }
+  g_ptr_array_unref (self->idle);
   g_mutex_clear (&self->lock);
   g_free (self->address);
   g_free (self->key);
@@ -354,17 +353,17 @@ mp_endpoint_is_usable (MpEndpoint *self)
 static void
 endpoint_close (MpEndpoint *self)
 {
-  GQueue idle = G_QUEUE_INIT;
-  MpConnection *anchor, *connection;
+  g_autoptr(GPtrArray) idle = NULL;
+  MpConnection *anchor;
 
   g_atomic_int_set (&self->broken, TRUE);
   g_mutex_lock (&self->lock);
-  idle = self->idle;
-  g_queue_init (&self->idle);
+  idle = g_steal_pointer (&self->idle);
+  self->idle = g_ptr_array_new ();
   anchor = g_steal_pointer (&self->anchor);
   g_mutex_unlock (&self->lock);
-  while ((connection = g_queue_pop_head (&idle)) != NULL)
-    mp_connection_unref (connection);
+  for (guint i = 0; i < idle->len; i++)
+    mp_connection_unref (g_ptr_array_index (idle, i));
   if (anchor != NULL)
     mp_connection_unref (anchor);
 }
@@ -381,14 +380,14 @@ endpoint_mark_broken (MpEndpoint *self)
   g_mutex_unlock (&client_lock);
 }
 
-/* one request, one reply; @args is consumed if floating. A reply that is
+/* one request, one reply. A reply that is
  * not a well-formed "(yv)" fails here, so the connection is dropped.
  * @boxed is left NULL for a plain RETURN value unless @want_value. */
 static gboolean
 round_trip (MpConnection  *connection,
             guint64        id,
             const char    *method,
-            GVariant      *args,
+            const MpArgv  *args,
             gboolean       want_value,
             guint8        *kind,
             GVariant     **boxed,
@@ -396,7 +395,6 @@ round_trip (MpConnection  *connection,
 {
   /* a thread makes one call at a time: its request buffer is reused */
   static GPrivate request_key = G_PRIVATE_INIT ((GDestroyNotify) g_byte_array_unref);
-  g_autoptr(GVariant) owned_args = args != NULL ? g_variant_ref_sink (args) : NULL;
   GByteArray *request = g_private_get (&request_key);
   g_autoptr(GBytes) reply = NULL;
   gboolean sent;
@@ -408,7 +406,7 @@ round_trip (MpConnection  *connection,
     }
   /* room for the frame's header, then the message: one send() */
   g_byte_array_set_size (request, MP_FRAME_HEADER_SIZE);
-  mp_message_write_request (request, id, method, owned_args, (guint64) thread_tag ());
+  mp_message_write_request (request, id, method, args, (guint64) thread_tag ());
   sent = mp_connection_send_frame (connection, request, error);
   if (request->len > REQUEST_KEEP_SIZE)
     g_private_replace (&request_key, g_byte_array_sized_new (REQUEST_KEEP_SIZE));
@@ -497,8 +495,8 @@ open_connection (MpEndpoint *self,
   g_autoptr(MpConnection) connection = NULL;
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GVariant) payload = NULL;
+  g_auto(MpArgv) args = MP_ARGV_INIT;
   GError *local = NULL;
-  GVariant *args;
   MpReplyKind kind;
   guint8 kind_byte;
 
@@ -508,16 +506,10 @@ open_connection (MpEndpoint *self,
       connection_failed (self, local, error);
       return NULL;
     }
-  {
-    GVariantBuilder builder;
-
-    g_variant_builder_init (&builder, G_VARIANT_TYPE ("av"));
-    g_variant_builder_add_value (&builder, mp_wire_uint (self->nonce));
-    g_variant_builder_add_value (&builder, mp_wire_int (getpid ()));
-    g_variant_builder_add_value (&builder, mp_wire_bool (anchor));
-    args = g_variant_builder_end (&builder);
-  }
-  if (!round_trip (connection, MP_SERVER_ID, "hello", args, FALSE, &kind_byte, &reply, &local))
+  mp_argv_add (&args, mp_wire_uint (self->nonce));
+  mp_argv_add (&args, mp_wire_int (getpid ()));
+  mp_argv_add (&args, mp_wire_bool (anchor));
+  if (!round_trip (connection, MP_SERVER_ID, "hello", &args, FALSE, &kind_byte, &reply, &local))
     {
       connection_failed (self, local, error);
       return NULL;
@@ -542,7 +534,8 @@ endpoint_new (const char *address,
   self->pid = mp_client_pid ();
   mp_wire_pin_types ();
   g_mutex_init (&self->lock);
-  g_queue_init (&self->idle);
+  /* a stack, not a GQueue: taking and giving back allocate nothing */
+  self->idle = g_ptr_array_new ();
   return self;
 }
 
@@ -648,7 +641,7 @@ mp_endpoint_forget (const char *address,
  * @self: an endpoint
  * @id: the object id, or %MP_SERVER_ID
  * @method: the method's name
- * @args: (nullable): the arguments, "av" (consumed if floating)
+ * @args: (nullable): the arguments
  * @kind: (out): %MP_REPLY_RETURN or %MP_REPLY_PROXY
  * @payload: (out) (transfer full) (optional): the result: a "v" wire for
  *   RETURN, "(st)" for PROXY; %NULL when the caller ignores a RETURN
@@ -662,12 +655,11 @@ gboolean
 mp_endpoint_call (MpEndpoint   *self,
                   guint64       id,
                   const char   *method,
-                  GVariant     *args,
+                  const MpArgv *args,
                   MpReplyKind  *kind,
                   GVariant    **payload,
                   GError      **error)
 {
-  g_autoptr(GVariant) owned_args = args != NULL ? g_variant_ref_sink (args) : NULL;
   g_autoptr(GVariant) reply = NULL;
   MpConnection *connection;
   GError *local = NULL;
@@ -680,7 +672,7 @@ mp_endpoint_call (MpEndpoint   *self,
     }
 
   g_mutex_lock (&self->lock);
-  connection = g_queue_pop_head (&self->idle);
+  connection = self->idle->len > 0 ? g_ptr_array_steal_index_fast (self->idle, self->idle->len - 1) : NULL;
   g_mutex_unlock (&self->lock);
   if (connection == NULL)
     {
@@ -689,7 +681,7 @@ mp_endpoint_call (MpEndpoint   *self,
         return FALSE;
     }
 
-  if (!round_trip (connection, id, method, owned_args, payload != NULL, &kind_byte, &reply, &local))
+  if (!round_trip (connection, id, method, args, payload != NULL, &kind_byte, &reply, &local))
     {
       mp_connection_unref (connection);
       return connection_failed (self, local, error);
@@ -698,7 +690,7 @@ mp_endpoint_call (MpEndpoint   *self,
   g_mutex_lock (&self->lock);
   if (!g_atomic_int_get (&self->broken))
     {
-      g_queue_push_head (&self->idle, connection);
+      g_ptr_array_add (self->idle, connection);
       connection = NULL;
     }
   g_mutex_unlock (&self->lock);

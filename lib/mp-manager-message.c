@@ -72,48 +72,121 @@ append_zeros (GByteArray *out,
 }
 
 /**
- * mp_message_new_args:
- * @wires: (array length=n_wires): "v" wire values; floating ones are consumed
- * @n_wires: how many
+ * mp_argv_add:
+ * @argv: arguments
+ * @wire: a "v" wire value; a floating reference is consumed
  *
- * The arguments of a call as an "av", serialized at once: byte for byte
- * what g_variant_new_array() and GLib's serializer would make, without a
- * tree of values to walk when the request is written.
+ * Appends @wire to @argv.
+ */
+void
+mp_argv_add (MpArgv   *argv,
+             GVariant *wire)
+{
+  if (argv->heap == NULL && argv->n == MP_ARGV_INLINE)
+    {
+      argv->heap_size = 2 * MP_ARGV_INLINE;
+      argv->heap = g_new (GVariant *, argv->heap_size);
+      memcpy (argv->heap, argv->inline_wires, sizeof argv->inline_wires);
+    }
+  else if (argv->heap != NULL && argv->n == argv->heap_size)
+    {
+      argv->heap_size *= 2;
+      argv->heap = g_renew (GVariant *, argv->heap, argv->heap_size);
+    }
+  if (argv->heap != NULL)
+    argv->heap[argv->n++] = g_variant_ref_sink (wire);
+  else
+    argv->inline_wires[argv->n++] = g_variant_ref_sink (wire);
+}
+
+void
+mp_argv_clear (MpArgv *argv)
+{
+  for (gsize i = 0; i < argv->n; i++)
+    g_variant_unref (mp_argv_get (argv, i));
+  g_clear_pointer (&argv->heap, g_free);
+  argv->heap_size = 0;
+  argv->n = 0;
+}
+
+/**
+ * mp_argv_to_variant:
+ * @argv: arguments
+ * @skip: how many to leave out at the start
  *
- * Returns: (transfer floating): a new "av"
+ * Returns: (transfer full): the arguments after the first @skip as an
+ *   "av" (for what wants them as one value: a custom type's method)
  */
 GVariant *
-mp_message_new_args (GVariant **wires,
-                     gsize      n_wires)
+mp_argv_to_variant (const MpArgv *argv,
+                    gsize         skip)
 {
-  g_autoptr(GBytes) bytes = NULL;
-  gsize body = 0, osize, total;
-  guint8 *data;
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("av"));
 
-  for (gsize i = 0; i < n_wires; i++)
+  for (gsize i = skip; i < argv->n; i++)
+    g_variant_builder_add_value (&builder, mp_argv_get (argv, i));
+  return g_variant_ref_sink (g_variant_builder_end (&builder));
+}
+
+/**
+ * mp_argv_add_children:
+ * @argv: arguments
+ * @av: an "av"
+ * @skip: how many of its children to leave out at the start
+ *
+ * Appends the children of @av after the first @skip to @argv.
+ */
+void
+mp_argv_add_children (MpArgv   *argv,
+                      GVariant *av,
+                      gsize     skip)
+{
+  gsize n = g_variant_n_children (av);
+
+  for (gsize i = skip; i < n; i++)
     {
-      g_variant_ref_sink (wires[i]);
-      body = align8 (body) + g_variant_get_size (wires[i]);
+      g_autoptr(GVariant) child = g_variant_get_child_value (av, i);
+
+      mp_argv_add (argv, child);
     }
+}
+
+/* the serialized size of @args as an "av", and the width of its offsets */
+static gsize
+args_size (const MpArgv *args,
+           gsize        *osize)
+{
+  gsize body = 0;
+
+  for (gsize i = 0; args != NULL && i < args->n; i++)
+    body = align8 (body) + g_variant_get_size (mp_argv_get (args, i));
   /* an array of variable-size elements: each at the next multiple of 8,
    * then the end of each in offsets as narrow as the size allows */
-  osize = n_wires > 0 ? offset_size (body, n_wires) : 0;
-  total = body + n_wires * osize;
-  data = g_malloc0 (MAX (total, 1));
-  body = 0;
-  for (gsize i = 0; i < n_wires; i++)
+  *osize = args != NULL && args->n > 0 ? offset_size (body, args->n) : 0;
+  return body + (args != NULL ? args->n : 0) * *osize;
+}
+
+/* writes @args as an "av" of @total bytes at @data (zeroed) */
+static void
+write_args (guint8       *data,
+            const MpArgv *args,
+            gsize         total,
+            gsize         osize)
+{
+  gsize body = 0;
+
+  for (gsize i = 0; i < args->n; i++)
     {
-      gsize size = g_variant_get_size (wires[i]);
+      GVariant *wire = mp_argv_get (args, i);
+      gsize size = g_variant_get_size (wire);
 
       body = align8 (body);
-      memcpy (data + body, g_variant_get_data (wires[i]), size);
+      /* copied, not g_variant_store()d: in a frame after its 4-byte
+       * header the place is not aligned as GLib's serializer insists */
+      memcpy (data + body, g_variant_get_data (wire), size);
       body += size;
-      write_offset (data + total - (n_wires - i) * osize, body, osize);
-      g_variant_unref (wires[i]);
+      write_offset (data + total - (args->n - i) * osize, body, osize);
     }
-  bytes = g_bytes_new_take (data, total);
-  /* trusted: in normal form by construction, as the elements were */
-  return g_variant_new_from_bytes (MP_MSG_TYPE ("av"), bytes, TRUE);
 }
 
 /**
@@ -121,25 +194,26 @@ mp_message_new_args (GVariant **wires,
  * @out: the bytes to append to (e.g. a frame with room for its header)
  * @id: the object id, or %MP_SERVER_ID
  * @method: the method's name (valid UTF-8)
- * @args: (nullable): the arguments, "av"; %NULL for none
+ * @args: (nullable): the arguments; %NULL for none
  * @thread: the calling thread's tag
  *
  * Appends the serialized "(tsavt)" request, byte for byte what
  * g_variant_new (MP_MSG_REQUEST, ...) would serialize to.
  */
 void
-mp_message_write_request (GByteArray *out,
-                          guint64     id,
-                          const char *method,
-                          GVariant   *args,
-                          guint64     thread)
+mp_message_write_request (GByteArray   *out,
+                          guint64       id,
+                          const char   *method,
+                          const MpArgv *args,
+                          guint64       thread)
 {
   /* t at 0; s after it; av and t each at the next multiple of 8; then
    * the end offsets of s and av, the first member's last */
   gsize method_len = strlen (method);
   gsize method_end = 8 + method_len + 1;
   gsize args_start = align8 (method_end);
-  gsize args_end = args_start + (args != NULL ? g_variant_get_size (args) : 0);
+  gsize args_osize;
+  gsize args_end = args_start + args_size (args, &args_osize);
   gsize thread_start = align8 (args_end);
   gsize body = thread_start + 8;
   gsize osize = offset_size (body, 2);
@@ -148,10 +222,8 @@ mp_message_write_request (GByteArray *out,
 
   memcpy (data, &id, 8);
   memcpy (data + 8, method, method_len);
-  /* copied, not g_variant_store()d: in a frame after its 4-byte header
-   * the place is not aligned as GLib's serializer insists */
   if (args_end > args_start)
-    memcpy (data + args_start, g_variant_get_data (args), args_end - args_start);
+    write_args (data + args_start, args, args_end - args_start, args_osize);
   memcpy (data + thread_start, &thread, 8);
   write_offset (data + total - osize, method_end, osize);
   write_offset (data + total - 2 * osize, args_end, osize);
@@ -191,39 +263,36 @@ all_zero (const guint8 *data,
   return TRUE;
 }
 
-/* the "av" of a call without arguments, shared by all (immutable) */
-static GVariant *
-no_args (void)
-{
-  static gsize empty = 0;
-
-  if (g_once_init_enter (&empty))
-    g_once_init_leave (&empty, (gsize) g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE_VARIANT,
-                                                                                 NULL, 0)));
-  return g_variant_ref ((GVariant *) empty);
-}
-
-/* TRUE when @data is the normal form of an "av" whose elements are all
- * plain values (mp_wire_bytes_are_plain()), by GLib's own rules for an
- * array of variable-size elements: element ends in a table at the end,
- * in offsets as narrow as the size allows, each element at the next
- * multiple of 8 after zero padding. FALSE says nothing: GLib then judges. */
+/* Checks the framing of the "av" at @data by GLib's rules for the
+ * normal form of an array of variable-size elements (framing offsets at
+ * the end, as wide as the size needs; each element at the next multiple
+ * of 8 after zero padding): FALSE when no normal form has this framing.
+ * *@n: the number of elements. *@plain: every element is a plain value
+ * (mp_wire_bytes_are_plain()) and the offsets are as narrow as GLib's
+ * serializer makes them; otherwise GLib must judge the whole. */
 static gboolean
-args_are_plain (const guint8 *data,
-                gsize         size)
+check_args (const guint8 *data,
+            gsize         size,
+            gsize        *n_args,
+            gboolean     *plain)
 {
   gsize osize = offset_size_of (size);
   gsize last_end, n, start = 0;
 
+  *plain = TRUE;
+  *n_args = 0;
+  if (size == 0)
+    return TRUE;
   if (size < osize)
     return FALSE;
   last_end = read_offset (data + size - osize, osize);
   if (last_end > size || (size - last_end) % osize != 0)
     return FALSE;
   n = (size - last_end) / osize;
-  /* offsets no wider than needed, as GLib insists */
-  if (n == 0 || last_end + n * offset_size (last_end, n) != size)
+  if (n == 0)
     return FALSE;
+  if (last_end + n * offset_size (last_end, n) != size)
+    *plain = FALSE;
   for (gsize i = 0; i < n; i++)
     {
       gsize end = read_offset (data + last_end + i * osize, osize);
@@ -233,11 +302,38 @@ args_are_plain (const guint8 *data,
       for (; start % 8 != 0; start++)
         if (start >= end || data[start] != 0)
           return FALSE;
-      if (!mp_wire_bytes_are_plain (data + start, end - start))
-        return FALSE;
+      if (*plain && !mp_wire_bytes_are_plain (data + start, end - start))
+        *plain = FALSE;
       start = end;
     }
+  *n_args = n;
   return start == last_end;
+}
+
+/* Adds the elements of the "av" at @offset in @frame, which
+ * check_args() accepted and which is in normal form, to @argv. */
+static void
+split_args (GBytes *frame,
+            gsize   offset,
+            gsize   size,
+            gsize   n,
+            MpArgv *argv)
+{
+  const guint8 *data = (const guint8 *) g_bytes_get_data (frame, NULL) + offset;
+  gsize osize = offset_size_of (size);
+  gsize last_end = size - n * osize, start = 0;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      gsize end = read_offset (data + last_end + i * osize, osize);
+      g_autoptr(GBytes) bytes = NULL;
+
+      start = align8 (start);
+      /* at a multiple of 8 in a malloc'd frame: aligned, no copy */
+      bytes = g_bytes_new_from_bytes (frame, offset + start, end - start);
+      mp_argv_add (argv, g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, bytes, TRUE));
+      start = end;
+    }
 }
 
 /**
@@ -250,9 +346,12 @@ args_are_plain (const guint8 *data,
  * Accepts exactly the frames that are the normal form of a "(tsavt)"
  * value, as g_variant_is_normal_form() would, without building a GVariant
  * per member: the envelope is checked here, byte by byte, against the
- * one layout GVariant's serialization gives its members, and the
- * arguments ("av") by g_variant_is_normal_form() itself. The tests and
- * the fuzz target hold this to GLib's verdict on the whole frame.
+ * one layout GVariant's serialization gives its members. So are
+ * arguments that are all plain values (None, booleans, numbers), the
+ * common case; any other "av" is judged by g_variant_is_normal_form()
+ * itself. The arguments become one "v" each, in @request->args. The
+ * tests and the fuzz target hold this to GLib's verdict on the whole
+ * frame.
  *
  * Returns: %TRUE, or %FALSE with %MP_ERROR_PROTOCOL.
  */
@@ -261,10 +360,10 @@ mp_message_decode_request (GBytes     *frame,
                            MpRequest  *request,
                            GError    **error)
 {
-  g_autoptr(GVariant) args = NULL;
   gsize len = 0;
   const guint8 *data = g_bytes_get_data (frame, &len);
-  gsize osize, method_end, args_start, args_end, thread_start, body;
+  gsize osize, method_end, args_start, args_end, thread_start, body, n_args;
+  gboolean plain;
   const char *method;
 
   /* the smallest request: id, an empty name, no arguments, thread (an
@@ -295,15 +394,15 @@ mp_message_decode_request (GBytes     *frame,
       memchr (method, '\0', method_end - 8 - 1) != NULL)
     goto bad;
 
-  if (args_end == args_start)
-    args = no_args ();
-  else
+  if (!check_args (data + args_start, args_end - args_start, &n_args, &plain))
+    goto bad;
+  if (!plain)
     {
-      /* at a multiple of 8 in a malloc'd frame: aligned, no copy */
+      /* strings, containers, objects: GLib judges the whole "av" */
       g_autoptr(GBytes) args_bytes = g_bytes_new_from_bytes (frame, args_start, args_end - args_start);
-      gboolean plain = args_are_plain (data + args_start, args_end - args_start);
+      g_autoptr(GVariant) args = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("av"),
+                                                                                args_bytes, FALSE));
 
-      args = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("av"), args_bytes, plain));
       if (!g_variant_is_normal_form (args))
         goto bad;
     }
@@ -312,7 +411,7 @@ mp_message_decode_request (GBytes     *frame,
   memcpy (&request->thread, data + thread_start, 8);
   request->frame = g_bytes_ref (frame);
   request->method = method;
-  request->args = g_steal_pointer (&args);
+  split_args (frame, args_start, args_end - args_start, n_args, &request->args);
   return TRUE;
 
 bad:
@@ -325,7 +424,7 @@ bad:
 void
 mp_request_clear (MpRequest *request)
 {
-  g_clear_pointer (&request->args, g_variant_unref);
+  mp_argv_clear (&request->args);
   g_clear_pointer (&request->frame, g_bytes_unref);
   request->method = NULL;
 }

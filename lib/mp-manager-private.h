@@ -48,22 +48,68 @@ typedef enum {
 
 #define MP_SERVER_ID 0
 
+/* The arguments of a call, the "av" of a request kept as its "v" wire
+ * values: a request is written from them and read into them without an
+ * "av" GVariant in between (its type information is a locked lookup, its
+ * children each a walk of the container). Plain struct, copied by value;
+ * up to MP_ARGV_INLINE arguments need no allocation. */
+#define MP_ARGV_INLINE 8
+
+typedef struct {
+  gsize      n;
+  GVariant  *inline_wires[MP_ARGV_INLINE];
+  GVariant **heap;       /* all of them, when there are more */
+  gsize      heap_size;
+} MpArgv;
+
+#define MP_ARGV_INIT { 0, { NULL }, NULL, 0 }
+
+void        mp_argv_add               (MpArgv      *argv,
+                                       GVariant    *wire);
+void        mp_argv_clear             (MpArgv      *argv);
+void        mp_argv_add_children      (MpArgv      *argv,
+                                       GVariant    *av,
+                                       gsize        skip);
+GVariant   *mp_argv_to_variant        (const MpArgv *argv,
+                                       gsize        skip);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MpArgv, mp_argv_clear)
+
+static inline gsize
+mp_argv_len (const MpArgv *argv)
+{
+  return argv->n;
+}
+
+/* (transfer none) */
+static inline GVariant *
+mp_argv_get (const MpArgv *argv,
+             gsize         i)
+{
+  return argv->heap != NULL ? argv->heap[i] : argv->inline_wires[i];
+}
+
+/* (transfer full) */
+static inline GVariant *
+mp_argv_dup (const MpArgv *argv,
+             gsize         i)
+{
+  return g_variant_ref (mp_argv_get (argv, i));
+}
+
 /* Envelopes (mp-manager-message.c): written straight into their bytes;
  * read only after GLib found them in normal form. */
 typedef struct {
   GBytes     *frame;     /* the whole request */
   guint64     id;
   const char *method;    /* points into @frame */
-  GVariant   *args;      /* "av" */
+  MpArgv      args;      /* the "av" */
   guint64     thread;
 } MpRequest;
 
-GVariant   *mp_message_new_args       (GVariant   **wires,
-                                       gsize        n_wires);
 void        mp_message_write_request  (GByteArray  *out,
                                        guint64      id,
                                        const char  *method,
-                                       GVariant    *args,
+                                       const MpArgv *args,
                                        guint64      thread);
 gboolean    mp_message_decode_request (GBytes      *frame,
                                        MpRequest   *request,
@@ -175,7 +221,7 @@ typedef struct {
 
 typedef gboolean (*MpReferentMethodFunc) (MpReferent  *self,
                                           MpCall      *call,
-                                          GVariant    *args,
+                                          MpArgv      *args,
                                           GVariant   **result,
                                           GError     **error);
 
@@ -190,7 +236,7 @@ struct _MpReferentClass {
   const MpReferentMethod *methods;     /* the exposed ones, ended by NULL */
   gboolean  (*init)          (MpReferent *self,
                               MpCall     *call,
-                              GVariant   *args,
+                              MpArgv     *args,
                               GError    **error);
   void      (*finalize)      (MpReferent *self);
   /* Python's "#GETVALUE": a copy of the whole object, or NULL */
@@ -223,14 +269,14 @@ char       *mp_referent_class_exposed  (const MpReferentClass *klass);
 MpReferent *mp_referent_new            (const MpReferentClass *klass,
                                         MpServer       *server,
                                         MpCall         *call,
-                                        GVariant       *args,
+                                        MpArgv         *args,
                                         GError        **error);
 MpReferent *mp_referent_ref            (MpReferent     *self);
 void        mp_referent_unref          (MpReferent     *self);
 gboolean    mp_referent_invoke         (MpReferent     *self,
                                         MpCall         *call,
                                         const char     *method,
-                                        GVariant       *args,
+                                        MpArgv         *args,
                                         GVariant      **result,
                                         GError        **error);
 void        mp_referent_release_owner  (MpReferent     *self,
@@ -286,7 +332,7 @@ gboolean    mp_endpoint_is_usable      (MpEndpoint     *self);
 gboolean    mp_endpoint_call           (MpEndpoint     *self,
                                         guint64         id,
                                         const char     *method,
-                                        GVariant       *args,
+                                        const MpArgv   *args,
                                         MpReplyKind    *kind,
                                         GVariant      **payload,
                                         GError        **error);

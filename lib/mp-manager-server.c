@@ -530,24 +530,18 @@ reply_error (MpServerConn *conn,
              g_variant_new_variant (g_variant_new (MP_MSG_ERROR, code, name, error->message)));
 }
 
-/* the arguments after the first @skip, as a new "av" */
-static GVariant *
-args_tail (GVariant *args,
-           gsize     skip)
+/* the arguments after the first @skip (@tail: empty, filled) */
+static void
+args_tail (MpArgv *args,
+           gsize   skip,
+           MpArgv *tail)
 {
-  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("av"));
-  gsize n = g_variant_n_children (args);
-
-  for (gsize i = skip; i < n; i++)
-    {
-      g_autoptr(GVariant) child = g_variant_get_child_value (args, i);
-      g_variant_builder_add_value (&builder, child);
-    }
-  return g_variant_ref_sink (g_variant_builder_end (&builder));
+  for (gsize i = skip; i < mp_argv_len (args); i++)
+    mp_argv_add (tail, mp_argv_get (args, i));
 }
 
 static gboolean
-arg_uint64 (GVariant   *args,
+arg_uint64 (MpArgv     *args,
             gsize       i,
             guint64    *out,
             GError    **error)
@@ -555,12 +549,12 @@ arg_uint64 (GVariant   *args,
   g_autoptr(GVariant) wire = NULL;
   gint64 value;
 
-  if (g_variant_n_children (args) <= i)
+  if (mp_argv_len (args) <= i)
     {
       mp_set_error (error, MP_ERROR_PROTOCOL, "missing argument %" G_GSIZE_FORMAT, i + 1);
       return FALSE;
     }
-  wire = g_variant_get_child_value (args, i);
+  wire = mp_argv_dup (args, i);
   if (!mp_wire_get_int (wire, &value))
     {
       g_autoptr(GVariant) inner = g_variant_get_variant (wire);
@@ -580,7 +574,7 @@ arg_uint64 (GVariant   *args,
 static gboolean
 server_hello (MpServer     *server,
               MpServerConn *conn,
-              GVariant     *args,
+              MpArgv       *args,
               GError      **error)
 {
   g_autoptr(GVariant) anchor = NULL;
@@ -592,13 +586,13 @@ server_hello (MpServer     *server,
       mp_set_error (error, MP_ERROR_PROTOCOL, "hello twice on one connection");
       return FALSE;
     }
-  if (g_variant_n_children (args) != 3 || !arg_uint64 (args, 0, &nonce, error))
+  if (mp_argv_len (args) != 3 || !arg_uint64 (args, 0, &nonce, error))
     {
       if (error != NULL && *error == NULL)
         mp_set_error (error, MP_ERROR_PROTOCOL, "hello takes (nonce, pid, anchor)");
       return FALSE;
     }
-  anchor = g_variant_get_child_value (args, 2);
+  anchor = mp_argv_dup (args, 2);
   if (nonce == 0 || !mp_wire_get_bool (anchor, &is_anchor))
     {
       mp_set_error (error, MP_ERROR_PROTOCOL, "hello takes (nonce, pid, anchor)");
@@ -613,22 +607,22 @@ server_hello (MpServer     *server,
 static GVariant *
 server_create (MpServer *server,
                MpCall   *call,
-               GVariant *args,
+               MpArgv   *args,
                GError  **error)
 {
   g_autoptr(GVariant) typeid_wire = NULL;
-  g_autoptr(GVariant) ctor_args = NULL;
+  g_auto(MpArgv) ctor_args = MP_ARGV_INIT;
   const MpReferentClass *klass;
   const char *typeid;
   MpReferent *referent;
   MpEntry *entry;
 
-  if (g_variant_n_children (args) < 1)
+  if (mp_argv_len (args) < 1)
     {
       mp_set_error (error, MP_ERROR_PROTOCOL, "create needs a type id");
       return NULL;
     }
-  typeid_wire = g_variant_get_child_value (args, 0);
+  typeid_wire = mp_argv_dup (args, 0);
   typeid = mp_wire_peek_string (typeid_wire);
   if (typeid == NULL)
     {
@@ -643,8 +637,8 @@ server_create (MpServer *server,
                     typeid);
       return NULL;
     }
-  ctor_args = args_tail (args, 1);
-  referent = mp_referent_new (klass, server, call, ctor_args, error);
+  args_tail (args, 1, &ctor_args);
+  referent = mp_referent_new (klass, server, call, &ctor_args, error);
   if (referent == NULL)
     return NULL;
 
@@ -685,7 +679,7 @@ server_method (MpServer     *server,
                MpServerConn *conn,
                MpCall       *call,
                const char   *method,
-               GVariant     *args,
+               MpArgv       *args,
                MpReplyKind  *kind,
                GError      **error)
 {
@@ -772,7 +766,7 @@ server_handle (MpServer        *server,
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) result = NULL;
   const char *method = request->method;
-  GVariant *args = request->args;
+  MpArgv   *args = (MpArgv *) &request->args;
   guint64 id = request->id;
   MpReplyKind kind = MP_REPLY_RETURN;
 

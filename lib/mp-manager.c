@@ -551,7 +551,7 @@ create (MpManager   *self,
         GError     **error)
 {
   g_autoptr(GVariant) owned = args != NULL ? g_variant_ref_sink (args) : NULL;
-  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("av"));
+  g_auto(MpArgv) create_args = MP_ARGV_INIT;
   g_autoptr(MpEndpoint) endpoint = NULL;
   g_autoptr(GVariant) payload = NULL;
   const char *created;
@@ -560,17 +560,13 @@ create (MpManager   *self,
 
   if (!check_running (self, error))
     return NULL;
-  g_variant_builder_add_value (&builder, mp_wire_string (typeid));
+  mp_argv_add (&create_args, mp_wire_string (typeid));
   if (owned != NULL)
-    for (gsize i = 0; i < g_variant_n_children (owned); i++)
-      {
-        g_autoptr(GVariant) child = g_variant_get_child_value (owned, i);
-        g_variant_builder_add_value (&builder, child);
-      }
+    mp_argv_add_children (&create_args, owned, 0);
 
   endpoint = mp_endpoint_get (self->address, self->authkey, error);
   if (endpoint == NULL ||
-      !mp_endpoint_call (endpoint, MP_SERVER_ID, "create", g_variant_builder_end (&builder),
+      !mp_endpoint_call (endpoint, MP_SERVER_ID, "create", &create_args,
                          &kind, &payload, error))
     return NULL;
   if (kind != MP_REPLY_PROXY)

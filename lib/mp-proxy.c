@@ -98,24 +98,25 @@ proxy_endpoint (MpProxy  *self,
 /* the arguments of a call, ended by NULL; no method takes more than a few */
 #define MAX_CALL_ARGS 8
 
-static GVariant *
+#define NO_ARGS ((MpArgv) MP_ARGV_INIT)
+
+static MpArgv
 args_of (GVariant *first,
          ...)
 {
-  GVariant *wires[MAX_CALL_ARGS];
-  gsize n = 0;
+  MpArgv argv = MP_ARGV_INIT;
   va_list ap;
 
-  /* serialized at once (see mp_message_new_args()): no GVariantBuilder
-   * checking each child's type, no tree for the request to walk */
+  /* kept as wire values, written straight into the request (see
+   * mp_message_write_request()): no "av" GVariant in between */
   va_start (ap, first);
   for (GVariant *wire = first; wire != NULL; wire = va_arg (ap, GVariant *))
     {
-      g_assert (n < MAX_CALL_ARGS);
-      wires[n++] = wire;
+      g_assert (argv.n < MAX_CALL_ARGS);
+      mp_argv_add (&argv, wire);
     }
   va_end (ap);
-  return mp_message_new_args (wires, n);
+  return argv;
 }
 
 static gboolean
@@ -129,10 +130,10 @@ ensure_reference (MpProxy    *self,
   if (self->ref_pid != mp_client_pid ())
     {
       g_autoptr(GVariant) payload = NULL;
+      g_auto(MpArgv) args = args_of (mp_wire_uint (self->id), NULL);
       MpReplyKind kind;
 
-      ok = mp_endpoint_call (endpoint, MP_SERVER_ID, "incref",
-                             args_of (mp_wire_uint (self->id), NULL), &kind, &payload, error);
+      ok = mp_endpoint_call (endpoint, MP_SERVER_ID, "incref", &args, &kind, &payload, error);
       if (ok)
         self->ref_pid = mp_client_pid ();
     }
@@ -140,17 +141,17 @@ ensure_reference (MpProxy    *self,
   return ok;
 }
 
-/* Calls @method; @args ("av") is consumed if floating. The result is a
+/* Calls @method; @args is consumed. The result is a
  * "v" wire that may hold proxies the server referenced for us: decode it
  * with decode_result(), or ignore it only when it cannot hold any. */
 static gboolean
 call_wire (MpProxy     *self,
            const char  *method,
-           GVariant    *args,
+           MpArgv       args,
            GVariant   **result,
            GError     **error)
 {
-  g_autoptr(GVariant) owned_args = args != NULL ? g_variant_ref_sink (args) : NULL;
+  g_auto(MpArgv) owned_args = args;
   g_autoptr(MpEndpoint) endpoint = NULL;
   g_autoptr(GVariant) payload = NULL;
   MpReplyKind kind;
@@ -163,7 +164,7 @@ call_wire (MpProxy     *self,
   endpoint = proxy_endpoint (self, error);
   if (endpoint == NULL || !ensure_reference (self, endpoint, error))
     return FALSE;
-  if (!mp_endpoint_call (endpoint, self->id, method, owned_args, &kind,
+  if (!mp_endpoint_call (endpoint, self->id, method, &owned_args, &kind,
                          result != NULL ? &payload : NULL, error))
     return FALSE;
   if (kind != MP_REPLY_RETURN)
@@ -197,7 +198,7 @@ decode_result (MpProxy   *self,
 static gboolean
 call_value (MpProxy     *self,
             const char  *method,
-            GVariant    *args,
+            MpArgv       args,
             GValue      *out,
             GError     **error)
 {
@@ -211,7 +212,7 @@ call_value (MpProxy     *self,
 static gboolean
 call_void (MpProxy    *self,
            const char *method,
-           GVariant   *args,
+           MpArgv      args,
            GError    **error)
 {
   return call_wire (self, method, args, NULL, error);
@@ -220,7 +221,7 @@ call_void (MpProxy    *self,
 static gboolean
 call_int (MpProxy    *self,
           const char *method,
-          GVariant   *args,
+          MpArgv      args,
           gint64     *out,
           GError    **error)
 {
@@ -240,7 +241,7 @@ call_int (MpProxy    *self,
 static gboolean
 call_bool (MpProxy    *self,
            const char *method,
-           GVariant   *args,
+           MpArgv      args,
            gboolean   *out,
            GError    **error)
 {
@@ -263,7 +264,7 @@ call_bool (MpProxy    *self,
 static GPtrArray *
 call_list (MpProxy    *self,
            const char *method,
-           GVariant   *args,
+           MpArgv      args,
            GError    **error)
 {
   g_auto(GValue) value = G_VALUE_INIT;
@@ -292,11 +293,11 @@ mp_proxy_finalize (GObject *object)
       g_autoptr(MpEndpoint) endpoint = proxy_endpoint (self, NULL);
       g_autoptr(GVariant) payload = NULL;
       g_autoptr(GError) error = NULL;
+      g_auto(MpArgv) args = args_of (mp_wire_uint (self->id), NULL);
       MpReplyKind kind;
 
       if (endpoint != NULL &&
-          !mp_endpoint_call (endpoint, MP_SERVER_ID, "decref",
-                             args_of (mp_wire_uint (self->id), NULL), &kind, &payload, &error))
+          !mp_endpoint_call (endpoint, MP_SERVER_ID, "decref", &args, &kind, &payload, &error))
         g_debug ("decref of %s %" G_GUINT64_FORMAT " failed: %s",
                  self->typeid, self->id, error->message);
     }
@@ -479,7 +480,7 @@ mp_proxy_call (MpProxy     *self,
                GValue      *result,
                GError     **error)
 {
-  g_autoptr(GVariant) wire_args = NULL;
+  MpArgv wire_args = MP_ARGV_INIT;
 
   g_return_val_if_fail (MP_IS_PROXY (self), FALSE);
   g_return_val_if_fail (method != NULL, FALSE);
@@ -488,9 +489,11 @@ mp_proxy_call (MpProxy     *self,
 
   if (args != NULL)
     {
-      wire_args = mp_args_serialize (args, error);
-      if (wire_args == NULL)
+      g_autoptr(GVariant) av = mp_args_serialize (args, error);
+
+      if (av == NULL)
         return FALSE;
+      mp_argv_add_children (&wire_args, av, 0);
     }
   return call_value (self, method, wire_args, result, error);
 }
@@ -710,7 +713,7 @@ mp_list_proxy_len (MpProxy  *self,
   gint64 len;
 
   CHECK_PROXY (self, error, -1);
-  return call_int (self, "__len__", NULL, &len, error) ? len : -1;
+  return call_int (self, "__len__", NO_ARGS, &len, error) ? len : -1;
 }
 
 /**
@@ -812,7 +815,7 @@ mp_list_proxy_reverse (MpProxy  *self,
                        GError  **error)
 {
   CHECK_PROXY (self, error, FALSE);
-  return call_void (self, "reverse", NULL, error);
+  return call_void (self, "reverse", NO_ARGS, error);
 }
 
 /**
@@ -831,7 +834,7 @@ mp_list_proxy_sort (MpProxy  *self,
                     GError  **error)
 {
   CHECK_PROXY (self, error, FALSE);
-  return call_void (self, "sort", NULL, error);
+  return call_void (self, "sort", NO_ARGS, error);
 }
 
 /**
@@ -869,7 +872,7 @@ mp_list_proxy_copy (MpProxy  *self,
                     GError  **error)
 {
   CHECK_PROXY (self, error, NULL);
-  return call_list (self, MP_GETVALUE_METHOD, NULL, error);
+  return call_list (self, MP_GETVALUE_METHOD, NO_ARGS, error);
 }
 
 /* ------------------------------------------------------------------ */
@@ -976,7 +979,7 @@ mp_dict_proxy_keys (MpProxy  *self,
                     GError  **error)
 {
   CHECK_PROXY (self, error, NULL);
-  return call_list (self, "keys", NULL, error);
+  return call_list (self, "keys", NO_ARGS, error);
 }
 
 /**
@@ -992,7 +995,7 @@ mp_dict_proxy_values (MpProxy  *self,
                       GError  **error)
 {
   CHECK_PROXY (self, error, NULL);
-  return call_list (self, "values", NULL, error);
+  return call_list (self, "values", NO_ARGS, error);
 }
 
 /**
@@ -1008,7 +1011,7 @@ mp_dict_proxy_items (MpProxy  *self,
                      GError  **error)
 {
   CHECK_PROXY (self, error, NULL);
-  return call_list (self, "items", NULL, error);
+  return call_list (self, "items", NO_ARGS, error);
 }
 
 /**
@@ -1025,7 +1028,7 @@ mp_dict_proxy_len (MpProxy  *self,
   gint64 len;
 
   CHECK_PROXY (self, error, -1);
-  return call_int (self, "__len__", NULL, &len, error) ? len : -1;
+  return call_int (self, "__len__", NO_ARGS, &len, error) ? len : -1;
 }
 
 /**
@@ -1100,7 +1103,7 @@ mp_dict_proxy_popitem (MpProxy  *self,
   CHECK_PROXY (self, error, FALSE);
   g_return_val_if_fail (key == NULL || *key == NULL, FALSE);
   CHECK_OUT (out, FALSE);
-  pair = call_list (self, "popitem", NULL, error);
+  pair = call_list (self, "popitem", NO_ARGS, error);
   if (pair == NULL)
     return FALSE;
   if (pair->len != 2 || !G_VALUE_HOLDS_STRING ((k = g_ptr_array_index (pair, 0))))
@@ -1176,7 +1179,7 @@ mp_dict_proxy_clear (MpProxy  *self,
                      GError  **error)
 {
   CHECK_PROXY (self, error, FALSE);
-  return call_void (self, "clear", NULL, error);
+  return call_void (self, "clear", NO_ARGS, error);
 }
 
 /**
@@ -1194,7 +1197,7 @@ mp_dict_proxy_copy (MpProxy  *self,
   g_auto(GValue) value = G_VALUE_INIT;
 
   CHECK_PROXY (self, error, NULL);
-  if (!call_value (self, "copy", NULL, &value, error))
+  if (!call_value (self, "copy", NO_ARGS, &value, error))
     return NULL;
   if (!G_VALUE_HOLDS (&value, MP_TYPE_VALUE_DICT))
     {
@@ -1287,7 +1290,7 @@ mp_value_proxy_get (MpProxy  *self,
 {
   CHECK_PROXY (self, error, FALSE);
   CHECK_OUT (out, FALSE);
-  return call_value (self, "get", NULL, out, error);
+  return call_value (self, "get", NO_ARGS, out, error);
 }
 
 /**
@@ -1364,7 +1367,7 @@ mp_array_proxy_len (MpProxy  *self,
   gint64 len;
 
   CHECK_PROXY (self, error, -1);
-  return call_int (self, "__len__", NULL, &len, error) ? len : -1;
+  return call_int (self, "__len__", NO_ARGS, &len, error) ? len : -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1410,7 +1413,7 @@ mp_lock_proxy_release (MpProxy  *self,
                        GError  **error)
 {
   CHECK_PROXY (self, error, FALSE);
-  return call_void (self, "release", NULL, error);
+  return call_void (self, "release", NO_ARGS, error);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1466,7 +1469,7 @@ mp_condition_proxy_notify_all (MpProxy  *self,
                                GError  **error)
 {
   CHECK_PROXY (self, error, FALSE);
-  return call_void (self, "notify_all", NULL, error);
+  return call_void (self, "notify_all", NO_ARGS, error);
 }
 
 /**
@@ -1532,7 +1535,7 @@ mp_event_proxy_set (MpProxy  *self,
                     GError  **error)
 {
   CHECK_PROXY (self, error, FALSE);
-  return call_void (self, "set", NULL, error);
+  return call_void (self, "set", NO_ARGS, error);
 }
 
 /**
@@ -1547,7 +1550,7 @@ mp_event_proxy_clear (MpProxy  *self,
                       GError  **error)
 {
   CHECK_PROXY (self, error, FALSE);
-  return call_void (self, "clear", NULL, error);
+  return call_void (self, "clear", NO_ARGS, error);
 }
 
 /**
@@ -1565,7 +1568,7 @@ mp_event_proxy_is_set (MpProxy   *self,
 {
   CHECK_PROXY (self, error, FALSE);
   g_return_val_if_fail (is_set != NULL, FALSE);
-  return call_bool (self, "is_set", NULL, is_set, error);
+  return call_bool (self, "is_set", NO_ARGS, is_set, error);
 }
 
 /**
@@ -1625,7 +1628,7 @@ mp_barrier_proxy_abort (MpProxy  *self,
                         GError  **error)
 {
   CHECK_PROXY (self, error, FALSE);
-  return call_void (self, "abort", NULL, error);
+  return call_void (self, "abort", NO_ARGS, error);
 }
 
 /**
@@ -1640,7 +1643,7 @@ mp_barrier_proxy_reset (MpProxy  *self,
                         GError  **error)
 {
   CHECK_PROXY (self, error, FALSE);
-  return call_void (self, "reset", NULL, error);
+  return call_void (self, "reset", NO_ARGS, error);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1709,7 +1712,7 @@ mp_queue_proxy_qsize (MpProxy  *self,
   gint64 size;
 
   CHECK_PROXY (self, error, -1);
-  return call_int (self, "qsize", NULL, &size, error) ? size : -1;
+  return call_int (self, "qsize", NO_ARGS, &size, error) ? size : -1;
 }
 
 /**
@@ -1727,7 +1730,7 @@ mp_queue_proxy_empty (MpProxy   *self,
 {
   CHECK_PROXY (self, error, FALSE);
   g_return_val_if_fail (empty != NULL, FALSE);
-  return call_bool (self, "empty", NULL, empty, error);
+  return call_bool (self, "empty", NO_ARGS, empty, error);
 }
 
 /**
@@ -1745,5 +1748,5 @@ mp_queue_proxy_full (MpProxy   *self,
 {
   CHECK_PROXY (self, error, FALSE);
   g_return_val_if_fail (full != NULL, FALSE);
-  return call_bool (self, "full", NULL, full, error);
+  return call_bool (self, "full", NO_ARGS, full, error);
 }

@@ -27,13 +27,13 @@
 /* ------------------------------------------------------------------ */
 
 static gboolean
-args_count (GVariant   *args,
+args_count (MpArgv     *args,
             const char *what,
             gsize       min,
             gsize       max,
             GError    **error)
 {
-  gsize n = g_variant_n_children (args);
+  gsize n = mp_argv_len (args);
 
   if (n < min || n > max)
     {
@@ -52,26 +52,26 @@ args_count (GVariant   *args,
 
 /* the @i-th argument as a "v" wire value (new reference) */
 static GVariant *
-arg_wire (GVariant *args,
+arg_wire (MpArgv   *args,
           gsize     i)
 {
-  return g_variant_get_child_value (args, i);
+  return mp_argv_dup (args, i);
 }
 
 static gboolean
-arg_present (GVariant *args,
+arg_present (MpArgv   *args,
              gsize     i)
 {
   g_autoptr(GVariant) wire = NULL;
 
-  if (i >= g_variant_n_children (args))
+  if (i >= mp_argv_len (args))
     return FALSE;
   wire = arg_wire (args, i);
   return !mp_wire_is_none (wire);
 }
 
 static gboolean
-arg_int (GVariant   *args,
+arg_int (MpArgv     *args,
          gsize       i,
          const char *what,
          gint64     *out,
@@ -91,7 +91,7 @@ arg_int (GVariant   *args,
 
 /* optional integer: None or missing gives @fallback */
 static gboolean
-arg_int_or (GVariant   *args,
+arg_int_or (MpArgv     *args,
             gsize       i,
             gint64      fallback,
             const char *what,
@@ -107,7 +107,7 @@ arg_int_or (GVariant   *args,
 }
 
 static gboolean
-arg_bool_or (GVariant   *args,
+arg_bool_or (MpArgv     *args,
              gsize       i,
              gboolean    fallback,
              const char *what,
@@ -134,7 +134,7 @@ arg_bool_or (GVariant   *args,
 
 /* a timeout in microseconds; None, missing or negative wait for ever */
 static gboolean
-arg_deadline (GVariant   *args,
+arg_deadline (MpArgv     *args,
               gsize       i,
               const char *what,
               gint64     *deadline,
@@ -149,7 +149,7 @@ arg_deadline (GVariant   *args,
 }
 
 static gboolean
-arg_string (GVariant   *args,
+arg_string (MpArgv     *args,
             gsize       i,
             const char *what,
             char      **out,
@@ -368,7 +368,7 @@ sort_compare (gconstpointer a,
  * objects of proxies inside it alive while it is stored. */
 static GVariant *
 store_arg (MpReferent *self,
-           GVariant   *args,
+           MpArgv     *args,
            gsize       i,
            GError    **error)
 {
@@ -468,7 +468,7 @@ typedef struct {
 static gboolean
 list_init (MpReferent *self,
            MpCall     *call,
-           GVariant   *args,
+           MpArgv     *args,
            GError    **error)
 {
   g_autoptr(GPtrArray) items = NULL;
@@ -509,7 +509,7 @@ list_get_value (MpReferent *self,
 }
 
 static gboolean
-list_append (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+list_append (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   GVariant *item;
 
@@ -521,7 +521,7 @@ list_append (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, 
 }
 
 static gboolean
-list_extend (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+list_extend (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   g_autoptr(GVariant) wire = NULL;
   g_autoptr(GPtrArray) items = NULL;
@@ -548,7 +548,7 @@ list_extend (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, 
 }
 
 static gboolean
-list_insert (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+list_insert (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   GPtrArray *items = LIST (self)->items;
   gint64 index;
@@ -568,7 +568,7 @@ list_insert (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, 
 }
 
 static gboolean
-list_pop (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+list_pop (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   GPtrArray *items = LIST (self)->items;
   gint64 index;
@@ -608,7 +608,7 @@ list_find (ListReferent *self,
 }
 
 static gboolean
-list_remove (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+list_remove (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   g_autoptr(GVariant) item = NULL;
   gint64 index;
@@ -628,7 +628,7 @@ list_remove (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, 
 }
 
 static gboolean
-list_index (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+list_index (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   g_autoptr(GVariant) item = NULL;
   gint64 start, stop, index;
@@ -649,7 +649,7 @@ list_index (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, G
 }
 
 static gboolean
-list_count (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+list_count (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   GPtrArray *items = LIST (self)->items;
   g_autoptr(GVariant) item = NULL;
@@ -666,7 +666,7 @@ list_count (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, G
 }
 
 static gboolean
-list_contains (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+list_contains (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   g_autoptr(GVariant) item = NULL;
   gint64 index;
@@ -679,7 +679,7 @@ list_contains (MpReferent *self, MpCall *call, GVariant *args, GVariant **result
 }
 
 static gboolean
-list_len (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+list_len (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   if (!args_count (args, "list.__len__()", 0, 0, error))
     return FALSE;
@@ -689,7 +689,7 @@ list_len (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GEr
 
 /* __getitem__(index) or, with two arguments, the slice [start:stop] */
 static gboolean
-list_getitem (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+list_getitem (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   GPtrArray *items = LIST (self)->items;
   gint64 start, stop;
@@ -697,7 +697,7 @@ list_getitem (MpReferent *self, MpCall *call, GVariant *args, GVariant **result,
   if (!args_count (args, "list.__getitem__()", 1, 2, error) ||
       !arg_int (args, 0, "list.__getitem__()", &start, error))
     return FALSE;
-  if (g_variant_n_children (args) == 2)
+  if (mp_argv_len (args) == 2)
     {
       g_autoptr(GPtrArray) slice = wire_array_new ();
 
@@ -717,7 +717,7 @@ list_getitem (MpReferent *self, MpCall *call, GVariant *args, GVariant **result,
 
 /* __setitem__(index, value) or, with three arguments, [start:stop] = list */
 static gboolean
-list_setitem (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+list_setitem (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   GPtrArray *items = LIST (self)->items;
   gint64 start, stop;
@@ -725,7 +725,7 @@ list_setitem (MpReferent *self, MpCall *call, GVariant *args, GVariant **result,
   if (!args_count (args, "list.__setitem__()", 2, 3, error) ||
       !arg_int (args, 0, "list.__setitem__()", &start, error))
     return FALSE;
-  if (g_variant_n_children (args) == 3)
+  if (mp_argv_len (args) == 3)
     {
       g_autoptr(GVariant) wire = arg_wire (args, 2);
       g_autoptr(GPtrArray) replacement = NULL;
@@ -767,7 +767,7 @@ list_setitem (MpReferent *self, MpCall *call, GVariant *args, GVariant **result,
 }
 
 static gboolean
-list_delitem (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+list_delitem (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   GPtrArray *items = LIST (self)->items;
   gint64 index;
@@ -782,7 +782,7 @@ list_delitem (MpReferent *self, MpCall *call, GVariant *args, GVariant **result,
 }
 
 static gboolean
-list_reverse (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+list_reverse (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   GPtrArray *items = LIST (self)->items;
 
@@ -798,7 +798,7 @@ list_reverse (MpReferent *self, MpCall *call, GVariant *args, GVariant **result,
 }
 
 static gboolean
-list_sort (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+list_sort (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   GPtrArray *items = LIST (self)->items;
   g_autoptr(GPtrArray) sorted = g_ptr_array_sized_new (items->len);
@@ -963,7 +963,7 @@ dict_store_all (MpReferent *self,
 static gboolean
 dict_init (MpReferent *self,
            MpCall     *call,
-           GVariant   *args,
+           MpArgv     *args,
            GError    **error)
 {
   g_autoptr(GVariant) wire = NULL;
@@ -1023,7 +1023,7 @@ dict_key_error (GError    **error,
 }
 
 static gboolean
-dict_getitem (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+dict_getitem (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   g_autofree char *key = NULL;
   DictEntry *entry;
@@ -1039,7 +1039,7 @@ dict_getitem (MpReferent *self, MpCall *call, GVariant *args, GVariant **result,
 }
 
 static gboolean
-dict_setitem (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+dict_setitem (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   g_autofree char *key = NULL;
   GVariant *value;
@@ -1053,7 +1053,7 @@ dict_setitem (MpReferent *self, MpCall *call, GVariant *args, GVariant **result,
 }
 
 static gboolean
-dict_delitem (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+dict_delitem (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   g_autofree char *key = NULL;
   DictEntry *entry;
@@ -1070,7 +1070,7 @@ dict_delitem (MpReferent *self, MpCall *call, GVariant *args, GVariant **result,
 }
 
 static gboolean
-dict_get (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+dict_get (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   g_autofree char *key = NULL;
   DictEntry *entry;
@@ -1081,13 +1081,13 @@ dict_get (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GEr
   entry = dict_lookup (DICT (self), key);
   if (entry != NULL)
     *result = g_variant_ref (entry->wire);
-  else if (g_variant_n_children (args) == 2)
+  else if (mp_argv_len (args) == 2)
     *result = arg_wire (args, 1);
   return TRUE;
 }
 
 static gboolean
-dict_contains (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+dict_contains (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   g_autofree char *key = NULL;
 
@@ -1099,7 +1099,7 @@ dict_contains (MpReferent *self, MpCall *call, GVariant *args, GVariant **result
 }
 
 static gboolean
-dict_len (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+dict_len (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   if (!args_count (args, "dict.__len__()", 0, 0, error))
     return FALSE;
@@ -1136,7 +1136,7 @@ dict_view (DictReferent *self,
 }
 
 static gboolean
-dict_keys (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+dict_keys (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   if (!args_count (args, "dict.keys()", 0, 0, error))
     return FALSE;
@@ -1145,7 +1145,7 @@ dict_keys (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GE
 }
 
 static gboolean
-dict_values (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+dict_values (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   if (!args_count (args, "dict.values()", 0, 0, error))
     return FALSE;
@@ -1154,7 +1154,7 @@ dict_values (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, 
 }
 
 static gboolean
-dict_items (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+dict_items (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   if (!args_count (args, "dict.items()", 0, 0, error))
     return FALSE;
@@ -1163,7 +1163,7 @@ dict_items (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, G
 }
 
 static gboolean
-dict_pop (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+dict_pop (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   g_autofree char *key = NULL;
   DictEntry *entry;
@@ -1174,7 +1174,7 @@ dict_pop (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GEr
   entry = dict_take (DICT (self), key);
   if (entry == NULL)
     {
-      if (g_variant_n_children (args) == 2)
+      if (mp_argv_len (args) == 2)
         {
           *result = arg_wire (args, 1);
           return TRUE;
@@ -1189,7 +1189,7 @@ dict_pop (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GEr
 
 /* Python 3.7+: the most recently inserted item, as a [key, value] pair */
 static gboolean
-dict_popitem (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+dict_popitem (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   g_autoptr(GPtrArray) pair = wire_array_new ();
   DictEntry *entry;
@@ -1212,7 +1212,7 @@ dict_popitem (MpReferent *self, MpCall *call, GVariant *args, GVariant **result,
 }
 
 static gboolean
-dict_setdefault (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+dict_setdefault (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   g_autofree char *key = NULL;
   DictEntry *entry;
@@ -1227,7 +1227,7 @@ dict_setdefault (MpReferent *self, MpCall *call, GVariant *args, GVariant **resu
       *result = g_variant_ref (entry->wire);
       return TRUE;
     }
-  if (g_variant_n_children (args) == 2)
+  if (mp_argv_len (args) == 2)
     value = store_arg (self, args, 1, error);
   else
     value = g_variant_ref_sink (mp_wire_none ());
@@ -1239,7 +1239,7 @@ dict_setdefault (MpReferent *self, MpCall *call, GVariant *args, GVariant **resu
 }
 
 static gboolean
-dict_update (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+dict_update (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   g_autoptr(GVariant) wire = NULL;
 
@@ -1250,7 +1250,7 @@ dict_update (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, 
 }
 
 static gboolean
-dict_clear (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+dict_clear (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   DictEntry *entry;
 
@@ -1266,7 +1266,7 @@ dict_clear (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, G
 }
 
 static gboolean
-dict_copy (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+dict_copy (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   if (!args_count (args, "dict.copy()", 0, 0, error))
     return FALSE;
@@ -1305,7 +1305,7 @@ static const MpReferentClass dict_class = {
 static gboolean
 namespace_init (MpReferent *self,
                 MpCall     *call,
-                GVariant   *args,
+                MpArgv     *args,
                 GError    **error)
 {
   g_queue_init (&DICT (self)->order);
@@ -1323,7 +1323,7 @@ namespace_attribute_error (GError    **error,
 }
 
 static gboolean
-namespace_getattr (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+namespace_getattr (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   g_autofree char *name = NULL;
   DictEntry *entry;
@@ -1339,7 +1339,7 @@ namespace_getattr (MpReferent *self, MpCall *call, GVariant *args, GVariant **re
 }
 
 static gboolean
-namespace_setattr (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+namespace_setattr (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   g_autofree char *name = NULL;
   GVariant *value;
@@ -1353,7 +1353,7 @@ namespace_setattr (MpReferent *self, MpCall *call, GVariant *args, GVariant **re
 }
 
 static gboolean
-namespace_delattr (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+namespace_delattr (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   g_autofree char *name = NULL;
   DictEntry *entry;
@@ -1400,7 +1400,7 @@ typedef struct {
 static gboolean
 value_init (MpReferent *self,
             MpCall     *call,
-            GVariant   *args,
+            MpArgv     *args,
             GError    **error)
 {
   if (!args_count (args, "Value()", 1, 2, error) ||
@@ -1432,7 +1432,7 @@ value_get_value (MpReferent *self,
 }
 
 static gboolean
-value_get (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+value_get (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   if (!args_count (args, "Value.get()", 0, 0, error))
     return FALSE;
@@ -1441,7 +1441,7 @@ value_get (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GE
 }
 
 static gboolean
-value_set (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+value_set (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   GVariant *wire;
 
@@ -1569,7 +1569,7 @@ overflow:
 static gboolean
 array_init (MpReferent *self,
             MpCall     *call,
-            GVariant   *args,
+            MpArgv     *args,
             GError    **error)
 {
   g_autofree char *code = NULL;
@@ -1621,7 +1621,7 @@ array_get_value (MpReferent *self,
 }
 
 static gboolean
-array_len (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+array_len (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   if (!args_count (args, "array.__len__()", 0, 0, error))
     return FALSE;
@@ -1630,7 +1630,7 @@ array_len (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GE
 }
 
 static gboolean
-array_getitem (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+array_getitem (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   GPtrArray *items = ARRAY (self)->items;
   gint64 index;
@@ -1644,7 +1644,7 @@ array_getitem (MpReferent *self, MpCall *call, GVariant *args, GVariant **result
 }
 
 static gboolean
-array_setitem (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+array_setitem (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   GPtrArray *items = ARRAY (self)->items;
   g_autoptr(GVariant) wire = NULL;
@@ -1708,7 +1708,7 @@ typedef struct {
 static gboolean
 lock_init (MpReferent *self,
            MpCall     *call,
-           GVariant   *args,
+           MpArgv     *args,
            GError    **error)
 {
   g_queue_init (&LOCK (self)->waiters);
@@ -1718,7 +1718,7 @@ lock_init (MpReferent *self,
 static gboolean
 rlock_init (MpReferent *self,
             MpCall     *call,
-            GVariant   *args,
+            MpArgv     *args,
             GError    **error)
 {
   LOCK (self)->recursive = TRUE;
@@ -1789,7 +1789,7 @@ lock_release_locked (LockReferent *self,
 }
 
 static gboolean
-acquire_args (GVariant   *args,
+acquire_args (MpArgv     *args,
               const char *what,
               gboolean   *blocking,
               gint64     *deadline,
@@ -1801,7 +1801,7 @@ acquire_args (GVariant   *args,
 }
 
 static gboolean
-lock_acquire (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+lock_acquire (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   gboolean blocking, acquired;
   gint64 deadline;
@@ -1814,7 +1814,7 @@ lock_acquire (MpReferent *self, MpCall *call, GVariant *args, GVariant **result,
 }
 
 static gboolean
-lock_release (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+lock_release (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   return args_count (args, "Lock.release()", 0, 0, error) &&
          lock_release_locked (LOCK (self), call, error);
@@ -1879,7 +1879,7 @@ typedef struct {
 static gboolean
 semaphore_init (MpReferent *self,
                 MpCall     *call,
-                GVariant   *args,
+                MpArgv     *args,
                 GError    **error)
 {
   g_queue_init (&SEMAPHORE (self)->waiters);
@@ -1899,7 +1899,7 @@ semaphore_init (MpReferent *self,
 static gboolean
 bounded_semaphore_init (MpReferent *self,
                         MpCall     *call,
-                        GVariant   *args,
+                        MpArgv     *args,
                         GError    **error)
 {
   SEMAPHORE (self)->bounded = TRUE;
@@ -1907,7 +1907,7 @@ bounded_semaphore_init (MpReferent *self,
 }
 
 static gboolean
-semaphore_acquire (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+semaphore_acquire (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   SemaphoreReferent *sem = SEMAPHORE (self);
   gboolean blocking;
@@ -1931,7 +1931,7 @@ semaphore_acquire (MpReferent *self, MpCall *call, GVariant *args, GVariant **re
 }
 
 static gboolean
-semaphore_release (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+semaphore_release (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   SemaphoreReferent *sem = SEMAPHORE (self);
   gint64 n;
@@ -1992,7 +1992,7 @@ typedef struct {
 static gboolean
 condition_init (MpReferent *self,
                 MpCall     *call,
-                GVariant   *args,
+                MpArgv     *args,
                 GError    **error)
 {
   ConditionReferent *cond = CONDITION (self);
@@ -2003,9 +2003,9 @@ condition_init (MpReferent *self,
   if (!arg_present (args, 0))
     {
       /* Python's default: a fresh RLock of the condition's own */
-      g_autoptr(GVariant) none = g_variant_ref_sink (g_variant_new ("av", NULL));
+      MpArgv none = MP_ARGV_INIT;
 
-      cond->lock = mp_referent_new (&rlock_class, self->server, call, none, error);
+      cond->lock = mp_referent_new (&rlock_class, self->server, call, &none, error);
       return cond->lock != NULL;
     }
   cond->lock_token = arg_wire (args, 0);
@@ -2043,7 +2043,7 @@ condition_finalize (MpReferent *self)
 }
 
 static gboolean
-condition_acquire (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+condition_acquire (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   MpReferent *lock = CONDITION (self)->lock;
   gboolean ok;
@@ -2058,7 +2058,7 @@ condition_acquire (MpReferent *self, MpCall *call, GVariant *args, GVariant **re
 }
 
 static gboolean
-condition_release (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+condition_release (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   MpReferent *lock = CONDITION (self)->lock;
   gboolean ok;
@@ -2084,7 +2084,7 @@ condition_lock_owned (ConditionReferent *self,
 }
 
 static gboolean
-condition_wait (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+condition_wait (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   ConditionReferent *cond = CONDITION (self);
   LockReferent *lock = LOCK (cond->lock);
@@ -2164,7 +2164,7 @@ condition_notify_n (ConditionReferent *self,
 }
 
 static gboolean
-condition_notify (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+condition_notify (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   gint64 n;
 
@@ -2174,7 +2174,7 @@ condition_notify (MpReferent *self, MpCall *call, GVariant *args, GVariant **res
 }
 
 static gboolean
-condition_notify_all (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+condition_notify_all (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   return args_count (args, "Condition.notify_all()", 0, 0, error) &&
          condition_notify_n (CONDITION (self), call, G_MAXINT64, error);
@@ -2221,7 +2221,7 @@ typedef struct {
 static gboolean
 event_init (MpReferent *self,
             MpCall     *call,
-            GVariant   *args,
+            MpArgv     *args,
             GError    **error)
 {
   g_queue_init (&EVENT (self)->waiters);
@@ -2229,7 +2229,7 @@ event_init (MpReferent *self,
 }
 
 static gboolean
-event_is_set (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+event_is_set (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   if (!args_count (args, "Event.is_set()", 0, 0, error))
     return FALSE;
@@ -2238,7 +2238,7 @@ event_is_set (MpReferent *self, MpCall *call, GVariant *args, GVariant **result,
 }
 
 static gboolean
-event_set (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+event_set (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   if (!args_count (args, "Event.set()", 0, 0, error))
     return FALSE;
@@ -2248,7 +2248,7 @@ event_set (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GE
 }
 
 static gboolean
-event_clear (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+event_clear (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   if (!args_count (args, "Event.clear()", 0, 0, error))
     return FALSE;
@@ -2257,7 +2257,7 @@ event_clear (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, 
 }
 
 static gboolean
-event_wait (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+event_wait (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   gint64 deadline;
 
@@ -2314,7 +2314,7 @@ typedef struct {
 static gboolean
 barrier_init (MpReferent *self,
               MpCall     *call,
-              GVariant   *args,
+              MpArgv     *args,
               GError    **error)
 {
   g_queue_init (&BARRIER (self)->waiting);
@@ -2352,7 +2352,7 @@ broken_barrier (GError **error)
 }
 
 static gboolean
-barrier_wait (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+barrier_wait (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   BarrierReferent *barrier = BARRIER (self);
   BarrierWaiter w = { { call->conn, FALSE }, BARRIER_WAITING, { NULL, NULL, NULL } };
@@ -2402,7 +2402,7 @@ barrier_wait (MpReferent *self, MpCall *call, GVariant *args, GVariant **result,
 }
 
 static gboolean
-barrier_abort (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+barrier_abort (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   if (!args_count (args, "Barrier.abort()", 0, 0, error))
     return FALSE;
@@ -2412,7 +2412,7 @@ barrier_abort (MpReferent *self, MpCall *call, GVariant *args, GVariant **result
 }
 
 static gboolean
-barrier_reset (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+barrier_reset (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   if (!args_count (args, "Barrier.reset()", 0, 0, error))
     return FALSE;
@@ -2423,7 +2423,7 @@ barrier_reset (MpReferent *self, MpCall *call, GVariant *args, GVariant **result
 }
 
 static gboolean
-barrier_getattr (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+barrier_getattr (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   g_autofree char *name = NULL;
 
@@ -2480,7 +2480,7 @@ typedef struct {
 static gboolean
 queue_init (MpReferent *self,
             MpCall     *call,
-            GVariant   *args,
+            MpArgv     *args,
             GError    **error)
 {
   QueueReferent *queue = QUEUE (self);
@@ -2514,7 +2514,7 @@ queue_is_full (QueueReferent *self)
 static gboolean
 queue_put_wire (QueueReferent *self,
                 MpCall        *call,
-                GVariant      *args,
+                MpArgv        *args,
                 gboolean       block,
                 gint64         deadline,
                 GError       **error)
@@ -2566,7 +2566,7 @@ queue_get_wire (QueueReferent *self,
 }
 
 static gboolean
-queue_put (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+queue_put (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   gboolean block;
   gint64 deadline;
@@ -2578,14 +2578,14 @@ queue_put (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GE
 }
 
 static gboolean
-queue_put_nowait (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+queue_put_nowait (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   return args_count (args, "Queue.put_nowait()", 1, 1, error) &&
          queue_put_wire (QUEUE (self), call, args, FALSE, -1, error);
 }
 
 static gboolean
-queue_get (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+queue_get (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   gboolean block;
   gint64 deadline;
@@ -2597,14 +2597,14 @@ queue_get (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GE
 }
 
 static gboolean
-queue_get_nowait (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+queue_get_nowait (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   return args_count (args, "Queue.get_nowait()", 0, 0, error) &&
          queue_get_wire (QUEUE (self), call, FALSE, -1, result, error);
 }
 
 static gboolean
-queue_qsize (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+queue_qsize (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   if (!args_count (args, "Queue.qsize()", 0, 0, error))
     return FALSE;
@@ -2613,7 +2613,7 @@ queue_qsize (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, 
 }
 
 static gboolean
-queue_empty (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+queue_empty (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   if (!args_count (args, "Queue.empty()", 0, 0, error))
     return FALSE;
@@ -2622,7 +2622,7 @@ queue_empty (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, 
 }
 
 static gboolean
-queue_full (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+queue_full (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   if (!args_count (args, "Queue.full()", 0, 0, error))
     return FALSE;
@@ -2631,7 +2631,7 @@ queue_full (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, G
 }
 
 static gboolean
-queue_task_done (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+queue_task_done (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   QueueReferent *queue = QUEUE (self);
 
@@ -2649,7 +2649,7 @@ queue_task_done (MpReferent *self, MpCall *call, GVariant *args, GVariant **resu
 }
 
 static gboolean
-queue_join (MpReferent *self, MpCall *call, GVariant *args, GVariant **result, GError **error)
+queue_join (MpReferent *self, MpCall *call, MpArgv   *args, GVariant **result, GError **error)
 {
   if (!args_count (args, "Queue.join()", 0, 0, error))
     return FALSE;
@@ -2694,7 +2694,7 @@ typedef struct {
 static gboolean
 custom_init (MpReferent *self,
              MpCall     *call,
-             GVariant   *args,
+             MpArgv     *args,
              GError    **error)
 {
   if (!args_count (args, self->klass->typeid, 0, 0, error))
@@ -2724,16 +2724,17 @@ custom_get_value (MpReferent *self,
 static gboolean
 custom_invoke (MpReferent     *self,
                const MpMethod *method,
-               GVariant       *args,
+               MpArgv         *args,
                GVariant      **result,
                GError        **error)
 {
   g_autoptr(MpArgs) margs = NULL;
+  g_autoptr(GVariant) args_av = mp_argv_to_variant (args, 0);
   g_auto(GValue) value = G_VALUE_INIT;
 
   /* the only place a server decodes a client's values: the method needs
    * live arguments, and decoding only ever builds registered types */
-  margs = mp_args_deserialize (args, error);
+  margs = mp_args_deserialize (args_av, error);
   if (margs == NULL)
     return FALSE;
   if (!method->func (CUSTOM (self)->object, margs, &value, error))
@@ -2848,7 +2849,7 @@ MpReferent *
 mp_referent_new (const MpReferentClass *klass,
                  MpServer              *server,
                  MpCall                *call,
-                 GVariant              *args,
+                 MpArgv                *args,
                  GError               **error)
 {
   MpReferent *self = g_malloc0 (klass->instance_size);
@@ -2901,7 +2902,7 @@ gboolean
 mp_referent_invoke (MpReferent  *self,
                     MpCall      *call,
                     const char  *method,
-                    GVariant    *args,
+                    MpArgv      *args,
                     GVariant   **result,
                     GError     **error)
 {

@@ -105,6 +105,14 @@ read_envelopes (GBytes *frame)
 
   request_glib = mp_connection_variant_from_frame (frame, G_VARIANT_TYPE (MP_MSG_REQUEST), NULL);
   g_assert (mp_message_decode_request (frame, &request, NULL) == (request_glib != NULL));
+  if (request_glib != NULL)
+    {
+      /* and reads the same arguments out of it */
+      g_autoptr(GVariant) args_glib = g_variant_get_child_value (request_glib, 2);
+      g_autoptr(GVariant) args = mp_argv_to_variant (&request.args, 0);
+
+      g_assert (g_variant_equal (args, args_glib));
+    }
   mp_request_clear (&request);
 
   /* GLib 2.74 reads past the end of a "(yv)" of 1 to 7 bytes while it
