@@ -477,6 +477,7 @@ mp_auth_verify_response (GBytes  *authkey,
 
 struct _MpConnection {
   GSocket        *socket;
+  int             fd;             /* the socket's, for fd_send()/fd_recv() */
   gint            max_frame;      /* atomic; fits: the limit is G_MAXINT32 */
 
   /* One frame goes out whole before the next starts. */
@@ -570,6 +571,7 @@ mp_connection_new_for_socket (GSocket *socket)
 
   self = g_atomic_rc_box_new0 (MpConnection);
   self->socket = g_object_ref (socket);
+  self->fd = g_socket_get_fd (socket);
   g_socket_set_blocking (socket, TRUE);
   g_socket_set_timeout (socket, 0);
   /* GSocket keeps its fd non-blocking and makes a blocking receive out of
@@ -837,6 +839,59 @@ send_frame (MpConnection *self,
   return ok;
 }
 
+/* The blocking send and receive of every manager call, on the fd itself:
+ * its fd blocks (see mp_connection_new_for_socket()), so GSocket's checks
+ * and bookkeeping around the same system call are all they would add,
+ * and on a round trip of a few microseconds they show. Should the fd not
+ * block after all, GSocket does the waiting. Errors are GSocket's. */
+static gssize
+fd_send (MpConnection *self,
+         const guint8 *buf,
+         gsize         size,
+         GError      **error)
+{
+  for (;;)
+    {
+      gssize n = send (self->fd, buf, size, MSG_NOSIGNAL);
+      int errsv = errno;
+
+      if (n >= 0)
+        return n;
+      if (errsv == EINTR)
+        continue;
+      if (errsv == EAGAIN || errsv == EWOULDBLOCK)
+        return g_socket_send_with_blocking (self->socket, (const gchar *) buf, size,
+                                            TRUE, NULL, error);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   "Error sending data: %s", g_strerror (errsv));
+      return -1;
+    }
+}
+
+static gssize
+fd_recv (MpConnection *self,
+         guint8       *buf,
+         gsize         size,
+         GError      **error)
+{
+  for (;;)
+    {
+      gssize n = recv (self->fd, buf, size, 0);
+      int errsv = errno;
+
+      if (n >= 0)
+        return n;
+      if (errsv == EINTR)
+        continue;
+      if (errsv == EAGAIN || errsv == EWOULDBLOCK)
+        return g_socket_receive_with_blocking (self->socket, (gchar *) buf, size,
+                                               TRUE, NULL, error);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   "Error receiving data: %s", g_strerror (errsv));
+      return -1;
+    }
+}
+
 gboolean
 mp_connection_send_frame (MpConnection  *self,
                           GByteArray    *frame,
@@ -871,8 +926,7 @@ mp_connection_send_frame (MpConnection  *self,
   while (sent < frame->len)
     {
       g_autoptr(GError) local_error = NULL;
-      gssize n = g_socket_send_with_blocking (self->socket, (const gchar *) frame->data + sent,
-                                              frame->len - sent, TRUE, NULL, &local_error);
+      gssize n = fd_send (self, frame->data + sent, frame->len - sent, &local_error);
 
       if (n <= 0)
         {
@@ -946,8 +1000,7 @@ socket_read (MpConnection *self,
       gssize n;
 
       if (deadline < 0)
-        n = g_socket_receive_with_blocking (self->socket, (gchar *) buf, size,
-                                            TRUE, NULL, &local_error);
+        n = fd_recv (self, buf, size, &local_error);
       else
         {
           if (!g_socket_condition_timed_wait (self->socket, G_IO_IN,

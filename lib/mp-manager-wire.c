@@ -114,7 +114,8 @@ mp_wire_is_plain (GVariant *wire)
   /* small enough to read as bytes at once (a value built here, not yet
    * serialized, is serialized now: cheap at this size, and nothing this
    * small nests deep enough for GLib to cut it short) */
-  return g_variant_is_of_type (wire, G_VARIANT_TYPE_VARIANT) &&
+  /* "v" is the only type of its class: no type string to compare */
+  return g_variant_classify (wire) == G_VARIANT_CLASS_VARIANT &&
          (size = g_variant_get_size (wire)) <= 8 + 1 + 2 &&
          mp_wire_bytes_are_plain (g_variant_get_data (wire), size);
 }
