@@ -71,6 +71,24 @@ append_zeros (GByteArray *out,
   return out->data + start;
 }
 
+/* room for one more argument */
+static MpArg *
+argv_push (MpArgv *argv)
+{
+  if (argv->heap == NULL && argv->n == MP_ARGV_INLINE)
+    {
+      argv->heap_size = 2 * MP_ARGV_INLINE;
+      argv->heap = g_new (MpArg, argv->heap_size);
+      memcpy (argv->heap, argv->inline_args, sizeof argv->inline_args);
+    }
+  else if (argv->heap != NULL && argv->n == argv->heap_size)
+    {
+      argv->heap_size *= 2;
+      argv->heap = g_renew (MpArg, argv->heap, argv->heap_size);
+    }
+  return (MpArg *) mp_argv_index (argv, argv->n++);
+}
+
 /**
  * mp_argv_add:
  * @argv: arguments
@@ -82,31 +100,90 @@ void
 mp_argv_add (MpArgv   *argv,
              GVariant *wire)
 {
-  if (argv->heap == NULL && argv->n == MP_ARGV_INLINE)
+  MpArg *arg = argv_push (argv);
+
+  arg->wire = g_variant_ref_sink (wire);
+  arg->plain_size = 0;
+}
+
+/**
+ * mp_argv_add_value:
+ * @argv: arguments
+ * @value: (nullable): the value (%NULL or unset: None)
+ * @error: return location for a #GError
+ *
+ * Appends @value, serialized (mp_serialize_value()); a plain value is
+ * kept as its bytes.
+ *
+ * Returns: %TRUE, or %FALSE with @error set when @value cannot be
+ *   serialized (@argv is unchanged)
+ */
+gboolean
+mp_argv_add_value (MpArgv        *argv,
+                   const GValue  *value,
+                   GError       **error)
+{
+  guint8 plain[MP_WIRE_PLAIN_MAX];
+  gsize size = mp_wire_plain_encode (value, plain);
+  GVariant *wire;
+  MpArg *arg;
+
+  if (size > 0)
     {
-      argv->heap_size = 2 * MP_ARGV_INLINE;
-      argv->heap = g_new (GVariant *, argv->heap_size);
-      memcpy (argv->heap, argv->inline_wires, sizeof argv->inline_wires);
+      arg = argv_push (argv);
+      arg->wire = NULL;
+      arg->plain_size = (guint8) size;
+      memcpy (arg->plain, plain, size);
+      return TRUE;
     }
-  else if (argv->heap != NULL && argv->n == argv->heap_size)
-    {
-      argv->heap_size *= 2;
-      argv->heap = g_renew (GVariant *, argv->heap, argv->heap_size);
-    }
-  if (argv->heap != NULL)
-    argv->heap[argv->n++] = g_variant_ref_sink (wire);
-  else
-    argv->inline_wires[argv->n++] = g_variant_ref_sink (wire);
+  wire = mp_serialize_value (value, error);
+  if (wire == NULL)
+    return FALSE;
+  mp_argv_add (argv, wire);
+  g_variant_unref (wire);
+  return TRUE;
+}
+
+/**
+ * mp_argv_add_int:
+ * @argv: arguments
+ * @value: an integer
+ *
+ * Appends @value as a plain integer, as mp_wire_int() would make it.
+ */
+void
+mp_argv_add_int (MpArgv *argv,
+                 gint64  value)
+{
+  GValue gvalue = G_VALUE_INIT;
+
+  g_value_init (&gvalue, G_TYPE_INT64);
+  g_value_set_int64 (&gvalue, value);
+  mp_argv_add_value (argv, &gvalue, NULL);
 }
 
 void
 mp_argv_clear (MpArgv *argv)
 {
   for (gsize i = 0; i < argv->n; i++)
-    g_variant_unref (mp_argv_get (argv, i));
+    g_clear_pointer (&((MpArg *) mp_argv_index (argv, i))->wire, g_variant_unref);
   g_clear_pointer (&argv->heap, g_free);
   argv->heap_size = 0;
   argv->n = 0;
+}
+
+/* the bytes of an argument's "v" */
+static const guint8 *
+arg_data (const MpArg *arg,
+          gsize       *size)
+{
+  if (arg->wire == NULL)
+    {
+      *size = arg->plain_size;
+      return arg->plain;
+    }
+  *size = g_variant_get_size (arg->wire);
+  return g_variant_get_data (arg->wire);
 }
 
 /**
@@ -124,7 +201,17 @@ mp_argv_to_variant (const MpArgv *argv,
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("av"));
 
   for (gsize i = skip; i < argv->n; i++)
-    g_variant_builder_add_value (&builder, mp_argv_get (argv, i));
+    {
+      const MpArg *arg = mp_argv_index (argv, i);
+
+      if (arg->wire != NULL)
+        g_variant_builder_add_value (&builder, arg->wire);
+      else
+        g_variant_builder_add_value (&builder,
+                                     g_variant_new_from_data (G_VARIANT_TYPE_VARIANT,
+                                                              g_memdup2 (arg->plain, arg->plain_size),
+                                                              arg->plain_size, TRUE, g_free, NULL));
+    }
   return g_variant_ref_sink (g_variant_builder_end (&builder));
 }
 
@@ -156,10 +243,13 @@ static gsize
 args_size (const MpArgv *args,
            gsize        *osize)
 {
-  gsize body = 0;
+  gsize body = 0, size;
 
   for (gsize i = 0; args != NULL && i < args->n; i++)
-    body = align8 (body) + g_variant_get_size (mp_argv_get (args, i));
+    {
+      arg_data (mp_argv_index (args, i), &size);
+      body = align8 (body) + size;
+    }
   /* an array of variable-size elements: each at the next multiple of 8,
    * then the end of each in offsets as narrow as the size allows */
   *osize = args != NULL && args->n > 0 ? offset_size (body, args->n) : 0;
@@ -177,13 +267,13 @@ write_args (guint8       *data,
 
   for (gsize i = 0; i < args->n; i++)
     {
-      GVariant *wire = mp_argv_get (args, i);
-      gsize size = g_variant_get_size (wire);
+      gsize size;
+      const guint8 *bytes = arg_data (mp_argv_index (args, i), &size);
 
       body = align8 (body);
       /* copied, not g_variant_store()d: in a frame after its 4-byte
        * header the place is not aligned as GLib's serializer insists */
-      memcpy (data + body, g_variant_get_data (wire), size);
+      memcpy (data + body, bytes, size);
       body += size;
       write_offset (data + total - (args->n - i) * osize, body, osize);
     }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "mpshare.h"
+#include "mp-serialize-private.h"
 
 G_BEGIN_DECLS
 
@@ -51,25 +52,38 @@ typedef enum {
 /* The arguments of a call, the "av" of a request kept as its "v" wire
  * values: a request is written from them and read into them without an
  * "av" GVariant in between (its type information is a locked lookup, its
- * children each a walk of the container). Plain struct, copied by value;
- * up to MP_ARGV_INLINE arguments need no allocation. */
+ * children each a walk of the container). A client's plain arguments
+ * (None, booleans, numbers) are kept as their bytes, never a GVariant.
+ * Plain struct, copied by value; up to MP_ARGV_INLINE arguments need no
+ * allocation. */
 #define MP_ARGV_INLINE 8
 
 typedef struct {
-  gsize      n;
-  GVariant  *inline_wires[MP_ARGV_INLINE];
-  GVariant **heap;       /* all of them, when there are more */
-  gsize      heap_size;
+  GVariant *wire;        /* NULL: a plain value, its bytes in @plain */
+  guint8    plain_size;
+  guint8    plain[MP_WIRE_PLAIN_MAX];
+} MpArg;
+
+typedef struct {
+  gsize   n;
+  MpArg   inline_args[MP_ARGV_INLINE];
+  MpArg  *heap;          /* all of them, when there are more */
+  gsize   heap_size;
 } MpArgv;
 
-#define MP_ARGV_INIT { 0, { NULL }, NULL, 0 }
+#define MP_ARGV_INIT { 0 }
 
 void        mp_argv_add               (MpArgv      *argv,
                                        GVariant    *wire);
-void        mp_argv_clear             (MpArgv      *argv);
+void        mp_argv_add_int           (MpArgv      *argv,
+                                       gint64       value);
+gboolean    mp_argv_add_value         (MpArgv      *argv,
+                                       const GValue *value,
+                                       GError     **error);
 void        mp_argv_add_children      (MpArgv      *argv,
                                        GVariant    *av,
                                        gsize        skip);
+void        mp_argv_clear             (MpArgv      *argv);
 GVariant   *mp_argv_to_variant        (const MpArgv *argv,
                                        gsize        skip);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MpArgv, mp_argv_clear)
@@ -80,12 +94,20 @@ mp_argv_len (const MpArgv *argv)
   return argv->n;
 }
 
-/* (transfer none) */
+static inline const MpArg *
+mp_argv_index (const MpArgv *argv,
+               gsize         i)
+{
+  return argv->heap != NULL ? &argv->heap[i] : &argv->inline_args[i];
+}
+
+/* The @i-th argument's wire, (transfer none); only for arguments added
+ * as wires, which are all a decoded request holds. */
 static inline GVariant *
 mp_argv_get (const MpArgv *argv,
              gsize         i)
 {
-  return argv->heap != NULL ? argv->heap[i] : argv->inline_wires[i];
+  return mp_argv_index (argv, i)->wire;
 }
 
 /* (transfer full) */

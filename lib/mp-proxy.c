@@ -100,6 +100,50 @@ proxy_endpoint (MpProxy  *self,
 
 #define NO_ARGS ((MpArgv) MP_ARGV_INIT)
 
+/* plain arguments, kept as their bytes */
+static MpArgv
+args_int (gint64 a)
+{
+  MpArgv argv = MP_ARGV_INIT;
+
+  mp_argv_add_int (&argv, a);
+  return argv;
+}
+
+static MpArgv
+args_int2 (gint64 a,
+           gint64 b)
+{
+  MpArgv argv = args_int (a);
+
+  mp_argv_add_int (&argv, b);
+  return argv;
+}
+
+static MpArgv
+args_bool_int (gboolean b,
+               gint64   i)
+{
+  MpArgv argv = MP_ARGV_INIT;
+  GValue value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_BOOLEAN);
+  g_value_set_boolean (&value, b);
+  mp_argv_add_value (&argv, &value, NULL);
+  mp_argv_add_int (&argv, i);
+  return argv;
+}
+
+/* @argv's arguments, which it no longer holds (to pass on by value) */
+static MpArgv
+argv_steal (MpArgv *argv)
+{
+  MpArgv stolen = *argv;
+
+  *argv = (MpArgv) MP_ARGV_INIT;
+  return stolen;
+}
+
 static MpArgv
 args_of (GVariant *first,
          ...)
@@ -503,15 +547,6 @@ mp_proxy_call (MpProxy     *self,
 /* ------------------------------------------------------------------ */
 
 static GVariant *
-value_wire (const GValue *value,
-            GError      **error)
-{
-  static const GValue none = G_VALUE_INIT;
-
-  return mp_serialize_value (value != NULL ? value : &none, error);
-}
-
-static GVariant *
 list_wire (GPtrArray *items,
            GError   **error)
 {
@@ -534,10 +569,6 @@ dict_wire (GHashTable *items,
 }
 
 /* the args of a call with one value */
-#define WITH_VALUE(value, error, wire, fail) \
-  g_autoptr(GVariant) wire = value_wire ((value), (error)); \
-  if (wire == NULL) \
-    return (fail)
 
 /* ------------------------------------------------------------------ */
 /* list                                                                 */
@@ -564,8 +595,11 @@ mp_list_proxy_append (MpProxy      *self,
                       GError      **error)
 {
   CHECK_PROXY (self, error, FALSE);
-  WITH_VALUE (item, error, wire, FALSE);
-  return call_void (self, "append", args_of (wire, NULL), error);
+  g_auto(MpArgv) args = MP_ARGV_INIT;
+
+  if (!mp_argv_add_value (&args, item, error))
+    return FALSE;
+  return call_void (self, "append", argv_steal (&args), error);
 }
 
 /**
@@ -605,8 +639,12 @@ mp_list_proxy_insert (MpProxy      *self,
                       GError      **error)
 {
   CHECK_PROXY (self, error, FALSE);
-  WITH_VALUE (item, error, wire, FALSE);
-  return call_void (self, "insert", args_of (mp_wire_int (index), wire, NULL), error);
+  g_auto(MpArgv) args = MP_ARGV_INIT;
+
+  mp_argv_add_int (&args, index);
+  if (!mp_argv_add_value (&args, item, error))
+    return FALSE;
+  return call_void (self, "insert", argv_steal (&args), error);
 }
 
 /**
@@ -627,7 +665,7 @@ mp_list_proxy_pop (MpProxy  *self,
 {
   CHECK_PROXY (self, error, FALSE);
   CHECK_OUT (out, FALSE);
-  return call_value (self, "pop", args_of (mp_wire_int (index), NULL), out, error);
+  return call_value (self, "pop", args_int (index), out, error);
 }
 
 /**
@@ -647,8 +685,11 @@ mp_list_proxy_remove (MpProxy      *self,
                       GError      **error)
 {
   CHECK_PROXY (self, error, FALSE);
-  WITH_VALUE (item, error, wire, FALSE);
-  return call_void (self, "remove", args_of (wire, NULL), error);
+  g_auto(MpArgv) args = MP_ARGV_INIT;
+
+  if (!mp_argv_add_value (&args, item, error))
+    return FALSE;
+  return call_void (self, "remove", argv_steal (&args), error);
 }
 
 /**
@@ -668,8 +709,11 @@ mp_list_proxy_index (MpProxy      *self,
 
   CHECK_PROXY (self, error, -1);
   {
-    WITH_VALUE (item, error, wire, -1);
-    if (!call_int (self, "index", args_of (wire, NULL), &index, error))
+    g_auto(MpArgv) args = MP_ARGV_INIT;
+
+    if (!mp_argv_add_value (&args, item, error))
+      return -1;
+    if (!call_int (self, "index", argv_steal (&args), &index, error))
       return -1;
   }
   return index;
@@ -692,8 +736,11 @@ mp_list_proxy_count (MpProxy      *self,
 
   CHECK_PROXY (self, error, -1);
   {
-    WITH_VALUE (item, error, wire, -1);
-    if (!call_int (self, "count", args_of (wire, NULL), &count, error))
+    g_auto(MpArgv) args = MP_ARGV_INIT;
+
+    if (!mp_argv_add_value (&args, item, error))
+      return -1;
+    if (!call_int (self, "count", argv_steal (&args), &count, error))
       return -1;
   }
   return count;
@@ -733,7 +780,7 @@ mp_list_proxy_get_item (MpProxy  *self,
 {
   CHECK_PROXY (self, error, FALSE);
   CHECK_OUT (out, FALSE);
-  return call_value (self, "__getitem__", args_of (mp_wire_int (index), NULL), out, error);
+  return call_value (self, "__getitem__", args_int (index), out, error);
 }
 
 /**
@@ -752,8 +799,12 @@ mp_list_proxy_set_item (MpProxy      *self,
                         GError      **error)
 {
   CHECK_PROXY (self, error, FALSE);
-  WITH_VALUE (item, error, wire, FALSE);
-  return call_void (self, "__setitem__", args_of (mp_wire_int (index), wire, NULL), error);
+  g_auto(MpArgv) args = MP_ARGV_INIT;
+
+  mp_argv_add_int (&args, index);
+  if (!mp_argv_add_value (&args, item, error))
+    return FALSE;
+  return call_void (self, "__setitem__", argv_steal (&args), error);
 }
 
 /**
@@ -773,7 +824,7 @@ mp_list_proxy_get_slice (MpProxy  *self,
                          GError  **error)
 {
   CHECK_PROXY (self, error, NULL);
-  return call_list (self, "__getitem__", args_of (mp_wire_int (start), mp_wire_int (stop), NULL), error);
+  return call_list (self, "__getitem__", args_int2 (start, stop), error);
 }
 
 /**
@@ -854,8 +905,11 @@ mp_list_proxy_contains (MpProxy      *self,
 {
   CHECK_PROXY (self, error, FALSE);
   g_return_val_if_fail (contained != NULL, FALSE);
-  WITH_VALUE (item, error, wire, FALSE);
-  return call_bool (self, "__contains__", args_of (wire, NULL), contained, error);
+  g_auto(MpArgv) args = MP_ARGV_INIT;
+
+  if (!mp_argv_add_value (&args, item, error))
+    return FALSE;
+  return call_bool (self, "__contains__", argv_steal (&args), contained, error);
 }
 
 /**
@@ -920,8 +974,12 @@ mp_dict_proxy_set_item (MpProxy      *self,
 {
   CHECK_PROXY (self, error, FALSE);
   CHECK_KEY (key, FALSE);
-  WITH_VALUE (value, error, wire, FALSE);
-  return call_void (self, "__setitem__", args_of (mp_wire_string (key), wire, NULL), error);
+  g_auto(MpArgv) args = MP_ARGV_INIT;
+
+  mp_argv_add (&args, mp_wire_string (key));
+  if (!mp_argv_add_value (&args, value, error))
+    return FALSE;
+  return call_void (self, "__setitem__", argv_steal (&args), error);
 }
 
 /**
@@ -962,8 +1020,12 @@ mp_dict_proxy_get (MpProxy      *self,
   CHECK_PROXY (self, error, FALSE);
   CHECK_KEY (key, FALSE);
   CHECK_OUT (out, FALSE);
-  WITH_VALUE (fallback, error, wire, FALSE);
-  return call_value (self, "get", args_of (mp_wire_string (key), wire, NULL), out, error);
+  g_auto(MpArgv) args = MP_ARGV_INIT;
+
+  mp_argv_add (&args, mp_wire_string (key));
+  if (!mp_argv_add_value (&args, fallback, error))
+    return FALSE;
+  return call_value (self, "get", argv_steal (&args), out, error);
 }
 
 /**
@@ -1070,16 +1132,16 @@ mp_dict_proxy_pop (MpProxy      *self,
                    GValue       *out,
                    GError      **error)
 {
-  g_autoptr(GVariant) wire = NULL;
+  g_auto(MpArgv) args = MP_ARGV_INIT;
 
   CHECK_PROXY (self, error, FALSE);
   CHECK_KEY (key, FALSE);
   CHECK_OUT (out, FALSE);
-  if (fallback == NULL)
-    return call_value (self, "pop", args_of (mp_wire_string (key), NULL), out, error);
-  wire = value_wire (fallback, error);
-  return wire != NULL &&
-         call_value (self, "pop", args_of (mp_wire_string (key), wire, NULL), out, error);
+  mp_argv_add (&args, mp_wire_string (key));
+  /* no fallback: a missing key is an error, not a None */
+  if (fallback != NULL && !mp_argv_add_value (&args, fallback, error))
+    return FALSE;
+  return call_value (self, "pop", argv_steal (&args), out, error);
 }
 
 /**
@@ -1142,8 +1204,12 @@ mp_dict_proxy_setdefault (MpProxy      *self,
   CHECK_PROXY (self, error, FALSE);
   CHECK_KEY (key, FALSE);
   CHECK_OUT (out, FALSE);
-  WITH_VALUE (fallback, error, wire, FALSE);
-  return call_value (self, "setdefault", args_of (mp_wire_string (key), wire, NULL), out, error);
+  g_auto(MpArgv) args = MP_ARGV_INIT;
+
+  mp_argv_add (&args, mp_wire_string (key));
+  if (!mp_argv_add_value (&args, fallback, error))
+    return FALSE;
+  return call_value (self, "setdefault", argv_steal (&args), out, error);
 }
 
 /**
@@ -1249,8 +1315,12 @@ mp_namespace_proxy_set (MpProxy      *self,
 {
   CHECK_PROXY (self, error, FALSE);
   CHECK_KEY (name, FALSE);
-  WITH_VALUE (value, error, wire, FALSE);
-  return call_void (self, "__setattr__", args_of (mp_wire_string (name), wire, NULL), error);
+  g_auto(MpArgv) args = MP_ARGV_INIT;
+
+  mp_argv_add (&args, mp_wire_string (name));
+  if (!mp_argv_add_value (&args, value, error))
+    return FALSE;
+  return call_void (self, "__setattr__", argv_steal (&args), error);
 }
 
 /**
@@ -1308,8 +1378,11 @@ mp_value_proxy_set (MpProxy      *self,
                     GError      **error)
 {
   CHECK_PROXY (self, error, FALSE);
-  WITH_VALUE (value, error, wire, FALSE);
-  return call_void (self, "set", args_of (wire, NULL), error);
+  g_auto(MpArgv) args = MP_ARGV_INIT;
+
+  if (!mp_argv_add_value (&args, value, error))
+    return FALSE;
+  return call_void (self, "set", argv_steal (&args), error);
 }
 
 /**
@@ -1329,7 +1402,7 @@ mp_array_proxy_get_item (MpProxy  *self,
 {
   CHECK_PROXY (self, error, FALSE);
   CHECK_OUT (out, FALSE);
-  return call_value (self, "__getitem__", args_of (mp_wire_int (index), NULL), out, error);
+  return call_value (self, "__getitem__", args_int (index), out, error);
 }
 
 /**
@@ -1349,8 +1422,12 @@ mp_array_proxy_set_item (MpProxy      *self,
                          GError      **error)
 {
   CHECK_PROXY (self, error, FALSE);
-  WITH_VALUE (value, error, wire, FALSE);
-  return call_void (self, "__setitem__", args_of (mp_wire_int (index), wire, NULL), error);
+  g_auto(MpArgv) args = MP_ARGV_INIT;
+
+  mp_argv_add_int (&args, index);
+  if (!mp_argv_add_value (&args, value, error))
+    return FALSE;
+  return call_void (self, "__setitem__", argv_steal (&args), error);
 }
 
 /**
@@ -1394,7 +1471,7 @@ mp_lock_proxy_acquire (MpProxy  *self,
 
   CHECK_PROXY (self, error, FALSE);
   if (!call_bool (self, "acquire",
-                  args_of (mp_wire_bool (blocking), mp_wire_int (timeout_us < 0 ? -1 : timeout_us), NULL),
+                  args_bool_int (blocking, timeout_us < 0 ? -1 : timeout_us),
                   &acquired, error))
     return FALSE;
   return acquired;
@@ -1436,7 +1513,7 @@ mp_condition_proxy_wait (MpProxy   *self,
                          GError   **error)
 {
   CHECK_PROXY (self, error, FALSE);
-  return call_bool (self, "wait", args_of (mp_wire_int (timeout_us < 0 ? -1 : timeout_us), NULL),
+  return call_bool (self, "wait", args_int (timeout_us < 0 ? -1 : timeout_us),
                     notified, error);
 }
 
@@ -1454,7 +1531,7 @@ mp_condition_proxy_notify (MpProxy  *self,
                            GError  **error)
 {
   CHECK_PROXY (self, error, FALSE);
-  return call_void (self, "notify", args_of (mp_wire_int (n), NULL), error);
+  return call_void (self, "notify", args_int (n), error);
 }
 
 /**
@@ -1587,7 +1664,7 @@ mp_event_proxy_wait (MpProxy   *self,
                      GError   **error)
 {
   CHECK_PROXY (self, error, FALSE);
-  return call_bool (self, "wait", args_of (mp_wire_int (timeout_us < 0 ? -1 : timeout_us), NULL),
+  return call_bool (self, "wait", args_int (timeout_us < 0 ? -1 : timeout_us),
                     is_set, error);
 }
 
@@ -1612,7 +1689,7 @@ mp_barrier_proxy_wait (MpProxy  *self,
   gint64 index;
 
   CHECK_PROXY (self, error, -1);
-  return call_int (self, "wait", args_of (mp_wire_int (timeout_us < 0 ? -1 : timeout_us), NULL),
+  return call_int (self, "wait", args_int (timeout_us < 0 ? -1 : timeout_us),
                    &index, error) ? index : -1;
 }
 
@@ -1668,9 +1745,14 @@ mp_queue_proxy_put (MpProxy      *self,
                     GError      **error)
 {
   CHECK_PROXY (self, error, FALSE);
-  WITH_VALUE (item, error, wire, FALSE);
+  g_auto(MpArgv) args = MP_ARGV_INIT;
+
+  if (!mp_argv_add_value (&args, item, error))
+    return FALSE;
+  mp_argv_add (&args, mp_wire_bool (block));
+  mp_argv_add_int (&args, timeout_us < 0 ? -1 : timeout_us);
   return call_void (self, "put",
-                    args_of (wire, mp_wire_bool (block), mp_wire_int (timeout_us < 0 ? -1 : timeout_us), NULL),
+                    argv_steal (&args),
                     error);
 }
 
@@ -1694,7 +1776,7 @@ mp_queue_proxy_get (MpProxy  *self,
   CHECK_PROXY (self, error, FALSE);
   CHECK_OUT (out, FALSE);
   return call_value (self, "get",
-                     args_of (mp_wire_bool (block), mp_wire_int (timeout_us < 0 ? -1 : timeout_us), NULL),
+                     args_bool_int (block, timeout_us < 0 ? -1 : timeout_us),
                      out, error);
 }
 

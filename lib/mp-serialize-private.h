@@ -26,6 +26,14 @@ void mp_spawning_end   (MpSpawningContext *context);
 GVariant *mp_wire_new_plain       (const char    *type,
                                    const void    *value,
                                    gsize          size);
+/* Room for the longest plain "v": 8 bytes of value, a NUL, the type */
+#define MP_WIRE_PLAIN_MAX (8 + 1 + 2)
+
+/* Writes @value (NULL or unset: None) as the bytes of a plain "v" wire
+ * into @out (room for MP_WIRE_PLAIN_MAX); returns their count, or 0 when
+ * @value is no plain value. */
+gsize     mp_wire_plain_encode    (const GValue  *value,
+                                   guint8        *out);
 /* TRUE when @data is, byte for byte, the normal form of a "v" holding a
  * plain value or None (so it needs no further check) */
 gboolean  mp_wire_bytes_are_plain (const guint8  *data,

@@ -977,9 +977,6 @@ encode_value (const GValue *value,
 /* ------------------------------------------------------------------ */
 /* plain values, straight from and to their bytes                       */
 
-/* a "v" of a fixed-size value: the value, a NUL, the type string */
-#define PLAIN_MAX_SIZE (8 + 1 + 2)
-
 GVariant *
 mp_wire_new_plain (const char *type,
                    const void *value,
@@ -1008,9 +1005,24 @@ mp_wire_bytes_are_plain (const guint8 *data,
   return size == 1 + 3 && memcmp (data, "\0\0()", 4) == 0;
 }
 
-/* @value as a plain "v" wire, or NULL when it is no plain value */
-static GVariant *
-serialize_plain (const GValue *value)
+/* the bytes of a plain "v": the value, a NUL, the type string */
+static gsize
+plain_bytes (guint8      *out,
+             const char  *type,
+             const void  *value,
+             gsize        size)
+{
+  gsize type_len = strlen (type);
+
+  memcpy (out, value, size);
+  out[size] = '\0';
+  memcpy (out + size + 1, type, type_len);
+  return size + 1 + type_len;
+}
+
+gsize
+mp_wire_plain_encode (const GValue *value,
+                      guint8       *out)
 {
   gint64 i;
   guint64 u;
@@ -1018,27 +1030,42 @@ serialize_plain (const GValue *value)
   gboolean b;
 
   if (value == NULL || !G_IS_VALUE (value))
-    return mp_wire_new_plain ("()", "", 1);
+    return plain_bytes (out, "()", "", 1);
   switch (G_TYPE_FUNDAMENTAL (G_VALUE_TYPE (value)))
     {
     case G_TYPE_BOOLEAN:
       b = g_value_get_boolean (value) != FALSE;
-      return mp_wire_new_plain ("b", &(guint8) { (guint8) b }, 1);
+      return plain_bytes (out, "b", &(guint8) { (guint8) b }, 1);
     case G_TYPE_INT:
       i = g_value_get_int (value);
-      return mp_wire_new_plain ("x", &i, 8);
+      return plain_bytes (out, "x", &i, 8);
     case G_TYPE_INT64:
       i = g_value_get_int64 (value);
-      return mp_wire_new_plain ("x", &i, 8);
+      return plain_bytes (out, "x", &i, 8);
     case G_TYPE_UINT64:
       u = g_value_get_uint64 (value);
-      return mp_wire_new_plain ("t", &u, 8);
+      return plain_bytes (out, "t", &u, 8);
     case G_TYPE_DOUBLE:
       d = g_value_get_double (value);
-      return mp_wire_new_plain ("d", &d, 8);
+      return plain_bytes (out, "d", &d, 8);
     default:
-      return NULL;
+      return 0;
     }
+}
+
+/* @value as a plain "v" wire, or NULL when it is no plain value */
+static GVariant *
+serialize_plain (const GValue *value)
+{
+  guint8 data[MP_WIRE_PLAIN_MAX];
+  gsize size = mp_wire_plain_encode (value, data);
+  g_autoptr(GBytes) bytes = NULL;
+
+  if (size == 0)
+    return NULL;
+  bytes = g_bytes_new (data, size);
+  /* trusted: these bytes are the normal form by construction */
+  return g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, bytes, TRUE);
 }
 
 /* Reads a plain value or None out of a "v" in normal form, without
@@ -1054,7 +1081,7 @@ deserialize_plain (GVariant *wire,
   double d;
 
   if (!g_variant_is_of_type (wire, G_VARIANT_TYPE_VARIANT) ||
-      (size = g_variant_get_size (wire)) > PLAIN_MAX_SIZE ||
+      (size = g_variant_get_size (wire)) > MP_WIRE_PLAIN_MAX ||
       (data = g_variant_get_data (wire)) == NULL || !mp_wire_bytes_are_plain (data, size))
     return FALSE;
   switch (data[size - 1])
