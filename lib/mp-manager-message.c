@@ -103,6 +103,7 @@ mp_argv_add (MpArgv   *argv,
   MpArg *arg = argv_push (argv);
 
   arg->wire = g_variant_ref_sink (wire);
+  arg->is_plain = FALSE;
   arg->plain_size = 0;
 }
 
@@ -132,6 +133,7 @@ mp_argv_add_value (MpArgv        *argv,
     {
       arg = argv_push (argv);
       arg->wire = NULL;
+      arg->is_plain = TRUE;
       arg->plain_size = (guint8) size;
       memcpy (arg->plain, plain, size);
       return TRUE;
@@ -401,13 +403,15 @@ check_args (const guint8 *data,
 }
 
 /* Adds the elements of the "av" at @offset in @frame, which
- * check_args() accepted and which is in normal form, to @argv. */
+ * check_args() accepted and which is in normal form, to @argv (empty);
+ * @plain: check_args() found them all plain. */
 static void
-split_args (GBytes *frame,
-            gsize   offset,
-            gsize   size,
-            gsize   n,
-            MpArgv *argv)
+split_args (GBytes   *frame,
+            gsize     offset,
+            gsize     size,
+            gsize     n,
+            gboolean  plain,
+            MpArgv   *argv)
 {
   const guint8 *data = (const guint8 *) g_bytes_get_data (frame, NULL) + offset;
   gsize osize = offset_size_of (size);
@@ -422,6 +426,7 @@ split_args (GBytes *frame,
       /* at a multiple of 8 in a malloc'd frame: aligned, no copy */
       bytes = g_bytes_new_from_bytes (frame, offset + start, end - start);
       mp_argv_add (argv, g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, bytes, TRUE));
+      ((MpArg *) mp_argv_index (argv, i))->is_plain = plain;
       start = end;
     }
 }
@@ -501,7 +506,7 @@ mp_message_decode_request (GBytes     *frame,
   memcpy (&request->thread, data + thread_start, 8);
   request->frame = g_bytes_ref (frame);
   request->method = method;
-  split_args (frame, args_start, args_end - args_start, n_args, &request->args);
+  split_args (frame, args_start, args_end - args_start, n_args, plain, &request->args);
   return TRUE;
 
 bad:
@@ -523,7 +528,8 @@ mp_request_clear (MpRequest *request)
  * mp_message_write_reply:
  * @out: the bytes to append to
  * @kind: the reply's kind
- * @payload: the "v" member (a floating reference is consumed)
+ * @payload: (nullable): the "v" member (a floating reference is
+ *   consumed); %NULL for None
  *
  * Appends the serialized "(yv)" reply.
  */
@@ -532,12 +538,15 @@ mp_message_write_reply (GByteArray  *out,
                         MpReplyKind  kind,
                         GVariant    *payload)
 {
-  g_autoptr(GVariant) owned = g_variant_ref_sink (payload);
-  gsize size = g_variant_get_size (owned);
+  /* None, the answer to most calls: its bytes, no value to look at */
+  static const guint8 none[] = { 0, 0, '(', ')' };
+  g_autoptr(GVariant) owned = payload != NULL ? g_variant_ref_sink (payload) : NULL;
+  gsize size = owned != NULL ? g_variant_get_size (owned) : sizeof none;
   guint8 *data = append_zeros (out, REPLY_HEAD + size);
 
   data[0] = (guint8) kind;
-  memcpy (data + REPLY_HEAD, g_variant_get_data (owned), size);   /* see above */
+  /* copied, not stored (see mp_message_write_request()) */
+  memcpy (data + REPLY_HEAD, owned != NULL ? g_variant_get_data (owned) : none, size);
 }
 
 /**

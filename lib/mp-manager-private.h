@@ -60,6 +60,7 @@ typedef enum {
 
 typedef struct {
   GVariant *wire;        /* NULL: a plain value, its bytes in @plain */
+  guint8    is_plain;    /* known to be plain (FALSE: may be or not) */
   guint8    plain_size;
   guint8    plain[MP_WIRE_PLAIN_MAX];
 } MpArg;
@@ -108,6 +109,15 @@ mp_argv_get (const MpArgv *argv,
              gsize         i)
 {
   return mp_argv_index (argv, i)->wire;
+}
+
+/* TRUE when the @i-th argument is known to be a plain value (None, a
+ * boolean, a number): nothing in it to check or to keep alive */
+static inline gboolean
+mp_argv_is_plain (const MpArgv *argv,
+                  gsize         i)
+{
+  return mp_argv_index (argv, i)->is_plain;
 }
 
 /* (transfer full) */

@@ -793,8 +793,8 @@ server_handle (MpServer        *server,
         mp_set_error (&error, MP_ERROR_KEY,
                       "no object with id %" G_GUINT64_FORMAT " in the manager (it was freed when its last proxy went away)",
                       id);
-      else if (mp_referent_invoke (referent, call, method, args, &result, &error) && result == NULL)
-        result = mp_wire_none_shared ();
+      else
+        mp_referent_invoke (referent, call, method, args, &result, &error);
     }
 
   if (error != NULL)
@@ -803,7 +803,7 @@ server_handle (MpServer        *server,
       return;
     }
 
-  if (kind == MP_REPLY_RETURN)
+  if (kind == MP_REPLY_RETURN && result != NULL)   /* NULL: None */
     {
       /* proxies handed out now hold a reference for the receiving
        * process, so the object outlives its removal from a container */

@@ -375,7 +375,7 @@ store_arg (MpReferent *self,
   g_autoptr(GVariant) wire = arg_wire (args, i);
 
   /* a plain value has the shape of a value and holds no proxy */
-  if (!mp_wire_is_plain (wire) &&
+  if (!mp_argv_is_plain (args, i) && !mp_wire_is_plain (wire) &&
       (!mp_wire_check (wire, error) || !mp_server_retain_wire (self->server, wire, error)))
     return NULL;
   return g_steal_pointer (&wire);

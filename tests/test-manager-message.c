@@ -238,6 +238,15 @@ test_reply_bytes (void)
 {
   static const MpReplyKind kinds[] = { MP_REPLY_RETURN, MP_REPLY_ERROR, MP_REPLY_PROXY };
 
+  /* NULL is None, written without a value */
+  {
+    g_autoptr(GVariant) none = g_variant_ref_sink (mp_wire_none ());
+    g_autoptr(GVariant) theirs = g_variant_ref_sink (g_variant_new ("(y@v)", MP_REPLY_RETURN, none));
+    g_autoptr(GBytes) ours = encode_reply (MP_REPLY_RETURN, NULL);
+
+    assert_same_bytes (ours, theirs);
+  }
+
   for (gsize t = 0; t < G_N_ELEMENTS (arg_string_lengths); t++)
     for (gsize k = 0; k < G_N_ELEMENTS (kinds); k++)
       {
