@@ -9,12 +9,20 @@
  * would produce (the serialization format is GLib's documented, stable
  * one; tests compare the bytes with g_variant_new()'s).
  *
- * What they *receive* is still judged by GLib: every request goes through
- * g_variant_is_normal_form() as a whole, once; a reply is a fixed 8-byte
- * head (the kind byte and zero padding, checked here) followed by a "v"
- * that g_variant_is_normal_form() checks, which is exactly the normal form
- * of "(yv)". A peer gets nothing past these checks that GLib's own
- * reading of the whole message would have refused.
+ * What they *receive* is judged as GLib would judge it. A request's
+ * envelope is checked byte by byte against the one layout GLib gives it;
+ * its arguments, when all are plain values (None, booleans, numbers: the
+ * common case), by GLib's rules for an array of variants and the exact
+ * bytes of each plain value, and otherwise by g_variant_is_normal_form().
+ * A reply is a fixed 8-byte head (the kind byte and zero padding, checked
+ * here) followed by a "v" that g_variant_is_normal_form() checks, which is
+ * exactly the normal form of "(yv)". A peer gets nothing past these checks
+ * that GLib's own reading of the whole message would have refused: the
+ * tests and the fuzz-frame target compare the verdicts.
+ *
+ * Arguments travel as an MpArgv, one "v" each, in both directions: a
+ * client writes them into the request without building an "av", and the
+ * server reads them out without one.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
