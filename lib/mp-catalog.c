@@ -265,7 +265,9 @@ static const MpCatalogEntry catalog[] = {
       "Custom objects (number, square) appended to a manager list by a pool "
       "of three workers, with a manager Value as the running total.",
     .fix =
-      "The list shows completion order; see as-completed-order.",
+      "The list shows completion order (see as-completed-order), and "
+      "total += x through the proxy is a read then a write: hold a manager "
+      "Lock around it, as lost-update shows.",
     .python = NULL,
     .rules = NO_RULES,
   },

@@ -1711,8 +1711,11 @@ lock_init (MpReferent *self,
            MpArgv     *args,
            GError    **error)
 {
+  /* named as called: Lock() or RLock() */
+  g_autofree char *what = g_strconcat (self->klass->typeid, "()", NULL);
+
   g_queue_init (&LOCK (self)->waiters);
-  return args_count (args, "Lock()", 0, 0, error);
+  return args_count (args, what, 0, 0, error);
 }
 
 static gboolean
@@ -1882,9 +1885,12 @@ semaphore_init (MpReferent *self,
                 MpArgv     *args,
                 GError    **error)
 {
+  /* named as called: Semaphore() or BoundedSemaphore() */
+  g_autofree char *what = g_strconcat (self->klass->typeid, "()", NULL);
+
   g_queue_init (&SEMAPHORE (self)->waiters);
-  if (!args_count (args, "Semaphore()", 0, 1, error) ||
-      !arg_int_or (args, 0, 1, "Semaphore()", &SEMAPHORE (self)->value, error))
+  if (!args_count (args, what, 0, 1, error) ||
+      !arg_int_or (args, 0, 1, what, &SEMAPHORE (self)->value, error))
     return FALSE;
   if (SEMAPHORE (self)->value < 0)
     {
