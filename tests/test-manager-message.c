@@ -233,6 +233,71 @@ test_args_bytes (void)
       }
 }
 
+/* Values added to an MpArgv: plain ones kept as bytes, others as wires;
+ * either way the request carries what mp_serialize_value() makes. */
+static void
+test_args_values (void)
+{
+  g_auto(MpArgv) ours = MP_ARGV_INIT;
+  g_autoptr(GPtrArray) theirs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  g_autoptr(GVariant) request = NULL;
+  g_autoptr(GVariant) back = NULL;
+  g_autoptr(GVariant) args = NULL;
+  g_autoptr(GBytes) frame = NULL;
+  g_autoptr(GError) error = NULL;
+  GValue values[6] = { G_VALUE_INIT, G_VALUE_INIT, G_VALUE_INIT,
+                       G_VALUE_INIT, G_VALUE_INIT, G_VALUE_INIT };
+  GValue pointer = G_VALUE_INIT;
+
+  g_value_init (&values[1], G_TYPE_BOOLEAN);
+  g_value_set_boolean (&values[1], TRUE);
+  g_value_init (&values[2], G_TYPE_INT);
+  g_value_set_int (&values[2], -7);
+  g_value_init (&values[3], G_TYPE_UINT64);
+  g_value_set_uint64 (&values[3], G_MAXUINT64);
+  g_value_init (&values[4], G_TYPE_DOUBLE);
+  g_value_set_double (&values[4], 0.5);
+  g_value_init (&values[5], G_TYPE_STRING);
+  g_value_set_string (&values[5], "not plain");
+
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    {
+      /* values[0] is unset: None */
+      GVariant *wire = mp_serialize_value (&values[i], &error);
+
+      g_assert_no_error (error);
+      g_ptr_array_add (theirs, wire);
+      g_assert_true (mp_argv_add_value (&ours, &values[i], &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (mp_argv_is_plain (&ours, i), ==, i < 5);
+    }
+  mp_argv_add_int (&ours, 42);
+  g_ptr_array_add (theirs, g_variant_ref_sink (mp_wire_int (42)));
+  g_assert_true (mp_argv_is_plain (&ours, 6));
+
+  /* a value that cannot travel adds nothing */
+  g_value_init (&pointer, G_TYPE_POINTER);
+  g_assert_false (mp_argv_add_value (&ours, &pointer, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_UNSERIALIZABLE);
+  g_assert_cmpuint (mp_argv_len (&ours), ==, theirs->len);
+
+  request = glib_request (3, "put", g_variant_new_array (G_VARIANT_TYPE_VARIANT,
+                                                         (GVariant **) theirs->pdata, theirs->len), 4);
+  {
+    GByteArray *out = g_byte_array_new ();
+
+    mp_message_write_request (out, 3, "put", &ours, 4);
+    frame = g_byte_array_free_to_bytes (out);
+  }
+  assert_same_bytes (frame, request);
+  back = mp_argv_to_variant (&ours, 0);
+  args = g_variant_get_child_value (request, 2);
+  g_assert_true (g_variant_equal (back, args));
+
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    g_value_unset (&values[i]);   /* values[0] was never set: a no-op */
+}
+
 static void
 test_reply_bytes (void)
 {
@@ -481,6 +546,7 @@ main (int    argc,
   g_test_add_func ("/manager/message/request/like-glib", test_request_like_glib);
   g_test_add_func ("/manager/message/request/wide-offsets", test_request_wide_offsets);
   g_test_add_func ("/manager/message/args/bytes", test_args_bytes);
+  g_test_add_func ("/manager/message/args/values", test_args_values);
   g_test_add_func ("/manager/message/reply/bytes", test_reply_bytes);
   g_test_add_func ("/manager/message/reply/like-glib", test_reply_like_glib);
 
