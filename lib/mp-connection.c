@@ -477,7 +477,7 @@ mp_auth_verify_response (GBytes  *authkey,
 
 struct _MpConnection {
   GSocket        *socket;
-  int             fd;             /* the socket's, for fd_send()/fd_recv() */
+  int             fd;             /* the socket's, for fd_transfer() */
   gint            max_frame;      /* atomic; fits: the limit is G_MAXINT32 */
 
   /* One frame goes out whole before the next starts. */
@@ -845,49 +845,30 @@ send_frame (MpConnection *self,
  * and on a round trip of a few microseconds they show. Should the fd not
  * block after all, GSocket does the waiting. Errors are GSocket's. */
 static gssize
-fd_send (MpConnection *self,
-         const guint8 *buf,
-         gsize         size,
-         GError      **error)
+fd_transfer (MpConnection *self,
+             gboolean      sending,
+             guint8       *buf,
+             gsize         size,
+             GError      **error)
 {
   for (;;)
     {
-      gssize n = send (self->fd, buf, size, MSG_NOSIGNAL);
+      gssize n = sending ? send (self->fd, buf, size, MSG_NOSIGNAL) : recv (self->fd, buf, size, 0);
       int errsv = errno;
 
       if (n >= 0)
         return n;
       if (errsv == EINTR)
         continue;
-      if (errsv == EAGAIN || errsv == EWOULDBLOCK)
+      if ((errsv == EAGAIN || errsv == EWOULDBLOCK) && sending)
         return g_socket_send_with_blocking (self->socket, (const gchar *) buf, size,
                                             TRUE, NULL, error);
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   "Error sending data: %s", g_strerror (errsv));
-      return -1;
-    }
-}
-
-static gssize
-fd_recv (MpConnection *self,
-         guint8       *buf,
-         gsize         size,
-         GError      **error)
-{
-  for (;;)
-    {
-      gssize n = recv (self->fd, buf, size, 0);
-      int errsv = errno;
-
-      if (n >= 0)
-        return n;
-      if (errsv == EINTR)
-        continue;
       if (errsv == EAGAIN || errsv == EWOULDBLOCK)
         return g_socket_receive_with_blocking (self->socket, (gchar *) buf, size,
                                                TRUE, NULL, error);
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   "Error receiving data: %s", g_strerror (errsv));
+                   sending ? "Error sending data: %s" : "Error receiving data: %s",
+                   g_strerror (errsv));
       return -1;
     }
 }
@@ -926,7 +907,7 @@ mp_connection_send_frame (MpConnection  *self,
   while (sent < frame->len)
     {
       g_autoptr(GError) local_error = NULL;
-      gssize n = fd_send (self, frame->data + sent, frame->len - sent, &local_error);
+      gssize n = fd_transfer (self, TRUE, frame->data + sent, frame->len - sent, &local_error);
 
       if (n <= 0)
         {
@@ -1000,7 +981,7 @@ socket_read (MpConnection *self,
       gssize n;
 
       if (deadline < 0)
-        n = fd_recv (self, buf, size, &local_error);
+        n = fd_transfer (self, FALSE, buf, size, &local_error);
       else
         {
           if (!g_socket_condition_timed_wait (self->socket, G_IO_IN,

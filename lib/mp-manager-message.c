@@ -217,10 +217,12 @@ mp_argv_to_variant (const MpArgv *argv,
       if (arg->wire != NULL)
         g_variant_builder_add_value (&builder, arg->wire);
       else
-        g_variant_builder_add_value (&builder,
-                                     g_variant_new_from_data (G_VARIANT_TYPE_VARIANT,
-                                                              g_memdup2 (arg->plain, arg->plain_size),
-                                                              arg->plain_size, TRUE, g_free, NULL));
+        {
+          g_autoptr(GBytes) bytes = g_bytes_new (arg->plain, arg->plain_size);
+
+          g_variant_builder_add_value (&builder,
+                                       g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, bytes, TRUE));
+        }
     }
   return g_variant_ref_sink (g_variant_builder_end (&builder));
 }
