@@ -51,6 +51,7 @@ LABELS = {
     "manager_value_get_2c": "manager Value get, 2 clients",
     "manager_value_set_2c": "manager Value set, 2 clients",
     "socket_pingpong": "socket ping-pong (the floor)",
+    "socket_pingpong_2pairs": "socket ping-pong, 2 pairs at once",
     "pool_trivial_tasks_per_s": "pool trivial tasks",
 }
 

@@ -710,6 +710,46 @@ time_clients (LoopFunc loop, gpointer data, int n_clients)
   return best;
 }
 
+/* One ping-pong pair per client process of time_clients(): its echo on
+ * CPU 0, where the manager's server runs. What two clients of one server
+ * cost beyond one, with no manager at all: two pairs on one CPU switch
+ * between more processes than one pair. */
+static int pair_fd = -1;
+static pid_t pair_echo;
+
+static void
+pair_pingpong_loop (gpointer data, gint64 n)
+{
+  if (pair_fd < 0)
+    {
+      int fds[2];
+
+      g_assert (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+      pair_echo = fork ();
+      g_assert (pair_echo >= 0);
+      if (pair_echo == 0)
+        {
+          guint8 message[PING_SIZE];
+
+          close (fds[0]);
+          pin_to_cpu (0);
+          while (read_full (fds[1], message, sizeof message))
+            if (!write_full (fds[1], message, sizeof message))
+              _exit (1);
+          _exit (0);
+        }
+      close (fds[1]);
+      pair_fd = fds[0];
+    }
+  ping_pong (pair_fd, n);
+  if (n > 1)
+    {
+      /* the timed loop is over: the echo ends with the stream */
+      close (pair_fd);
+      wait_for (pair_echo);
+    }
+}
+
 static void
 check_ok (gboolean ok, GError *error)
 {
@@ -808,6 +848,16 @@ bench_manager (void)
 
     print_plain_row (label, format_ns (floor_ns, a, sizeof a));
     record_tsv ("socket_pingpong", floor_ns, 0, "ns");
+  }
+
+  {
+    double pairs_ns = time_clients (pair_pingpong_loop, NULL, 2);
+    g_autofree char *label = g_strdup_printf ("Unix socket ping-pong, 2 pairs at once [%s]",
+                                              pin_name ());
+    char a[32];
+
+    print_plain_row (label, format_ns (pairs_ns, a, sizeof a));
+    record_tsv ("socket_pingpong_2pairs", pairs_ns, 0, "ns");
   }
 
   /* the server inherits CPU 0 from this process */
