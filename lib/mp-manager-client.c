@@ -353,13 +353,16 @@ mp_endpoint_is_usable (MpEndpoint *self)
 static void
 endpoint_close (MpEndpoint *self)
 {
+  /* made before, swapped in under the lock: never NULL, even for a
+   * child forked in between */
+  GPtrArray *fresh = g_ptr_array_new ();
   g_autoptr(GPtrArray) idle = NULL;
   MpConnection *anchor;
 
   g_atomic_int_set (&self->broken, TRUE);
   g_mutex_lock (&self->lock);
-  idle = g_steal_pointer (&self->idle);
-  self->idle = g_ptr_array_new ();
+  idle = self->idle;
+  self->idle = fresh;
   anchor = g_steal_pointer (&self->anchor);
   g_mutex_unlock (&self->lock);
   for (guint i = 0; i < idle->len; i++)

@@ -453,8 +453,8 @@ split_args (GBytes   *frame,
  * per member: the envelope is checked here, byte by byte, against the
  * one layout GVariant's serialization gives its members. So are
  * arguments that are all plain values (None, booleans, numbers), the
- * common case; any other "av" is judged by g_variant_is_normal_form()
- * itself. The arguments become one "v" each, in @request->args. The
+ * common case; a request with any other argument is judged whole by
+ * g_variant_is_normal_form() itself. The arguments become one "v" each, in @request->args. The
  * tests and the fuzz target hold this to GLib's verdict on the whole
  * frame.
  *
@@ -503,12 +503,13 @@ mp_message_decode_request (GBytes     *frame,
     goto bad;
   if (!plain)
     {
-      /* strings, containers, objects: GLib judges the whole "av" */
-      g_autoptr(GBytes) args_bytes = g_bytes_new_from_bytes (frame, args_start, args_end - args_start);
-      g_autoptr(GVariant) args = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("av"),
-                                                                                args_bytes, FALSE));
+      /* strings, containers, objects: GLib judges them, in the whole
+       * request, where nesting counts from the envelope (an "av" judged
+       * alone would allow one level more than GLib's limit) */
+      g_autoptr(GVariant) whole = g_variant_ref_sink (g_variant_new_from_bytes (MP_MSG_TYPE (MP_MSG_REQUEST),
+                                                                                 frame, FALSE));
 
-      if (!g_variant_is_normal_form (args))
+      if (!g_variant_is_normal_form (whole))
         goto bad;
     }
 

@@ -108,7 +108,10 @@ static inline GVariant *
 mp_argv_get (const MpArgv *argv,
              gsize         i)
 {
-  return mp_argv_index (argv, i)->wire;
+  GVariant *wire = mp_argv_index (argv, i)->wire;
+
+  g_assert (wire != NULL);
+  return wire;
 }
 
 /* TRUE when the @i-th argument is known to be a plain value (None, a

@@ -515,6 +515,37 @@ test_request_wide_offsets (void)
   g_assert_cmpuint (tally.refused, ==, 4);
 }
 
+/* An argument nested right up to GLib's limit: GLib counts the depth
+ * from the envelope, so an argument judged alone would pass one level
+ * deeper than GLib allows. Both verdicts occur across the range. */
+static void
+test_request_deep_argument (void)
+{
+  Tally tally = { 0, 0 };
+
+  for (guint depth = 120; depth <= 128; depth++)
+    {
+      g_autoptr(GString) wire_bytes = g_string_new (NULL);
+      g_autoptr(GVariant) request = NULL;
+      g_autoptr(GBytes) frame = NULL;
+      GVariant *wire;
+
+      /* a "v" holding an empty array a...ay: no value bytes, a NUL, the
+       * type, which is @depth deep */
+      g_string_append_c (wire_bytes, '\0');
+      for (guint i = 1; i < depth; i++)
+        g_string_append_c (wire_bytes, 'a');
+      g_string_append_c (wire_bytes, 'y');
+      wire = g_variant_new_from_data (G_VARIANT_TYPE_VARIANT, wire_bytes->str, wire_bytes->len,
+                                      FALSE, NULL, NULL);
+      request = glib_request (1, "x", g_variant_new_array (G_VARIANT_TYPE_VARIANT, &wire, 1), 2);
+      frame = g_variant_get_data_as_bytes (request);
+      judge (assert_request_verdict, g_bytes_get_data (frame, NULL), g_bytes_get_size (frame), &tally);
+    }
+  g_assert_cmpuint (tally.accepted, >, 0);
+  g_assert_cmpuint (tally.refused, >, 0);
+}
+
 static void
 test_reply_like_glib (void)
 {
@@ -545,6 +576,7 @@ main (int    argc,
   g_test_add_func ("/manager/message/request/bytes", test_request_bytes);
   g_test_add_func ("/manager/message/request/like-glib", test_request_like_glib);
   g_test_add_func ("/manager/message/request/wide-offsets", test_request_wide_offsets);
+  g_test_add_func ("/manager/message/request/deep-argument", test_request_deep_argument);
   g_test_add_func ("/manager/message/args/bytes", test_args_bytes);
   g_test_add_func ("/manager/message/args/values", test_args_values);
   g_test_add_func ("/manager/message/reply/bytes", test_reply_bytes);
