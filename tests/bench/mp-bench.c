@@ -613,14 +613,14 @@ ping_pong (int fd, gint64 n)
       g_error ("mp-bench: the ping-pong echo went away");
 }
 
-/* ns per round trip of a small message: this process (CPU 0) and an echo
- * on the second CPU */
-static double
-time_socket_pingpong (void)
+/* Forks a process on @cpu that echoes each message back until the end
+ * of the stream; *@fd: this side's end of the socket. */
+static pid_t
+start_echo (int  cpu,
+            int *fd)
 {
   int fds[2];
   pid_t echo;
-  double best = G_MAXDOUBLE;
 
   g_assert (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
   echo = fork ();
@@ -630,24 +630,37 @@ time_socket_pingpong (void)
       guint8 message[PING_SIZE];
 
       close (fds[0]);
-      pin_to_cpu (cpu_of_second ());
+      pin_to_cpu (cpu);
       while (read_full (fds[1], message, sizeof message))
         if (!write_full (fds[1], message, sizeof message))
           _exit (1);
       _exit (0);   /* EOF: the row is done */
     }
   close (fds[1]);
-  ping_pong (fds[0], 100);   /* warm-up; the echo has pinned itself */
+  *fd = fds[0];
+  return echo;
+}
+
+/* ns per round trip of a small message: this process (CPU 0) and an echo
+ * on the second CPU */
+static double
+time_socket_pingpong (void)
+{
+  int fd;
+  pid_t echo = start_echo (cpu_of_second (), &fd);
+  double best = G_MAXDOUBLE;
+
+  ping_pong (fd, 100);   /* warm-up; the echo has pinned itself */
   for (gint64 r = 0; r < repeats; r++)
     {
       gint64 t0 = g_get_monotonic_time ();
       double ns;
 
-      ping_pong (fds[0], round_trips);
+      ping_pong (fd, round_trips);
       ns = (g_get_monotonic_time () - t0) * 1000.0 / round_trips;
       best = MIN (best, ns);
     }
-  close (fds[0]);
+  close (fd);
   wait_for (echo);
   return best;
 }
@@ -721,26 +734,7 @@ static void
 pair_pingpong_loop (gpointer data, gint64 n)
 {
   if (pair_fd < 0)
-    {
-      int fds[2];
-
-      g_assert (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
-      pair_echo = fork ();
-      g_assert (pair_echo >= 0);
-      if (pair_echo == 0)
-        {
-          guint8 message[PING_SIZE];
-
-          close (fds[0]);
-          pin_to_cpu (0);
-          while (read_full (fds[1], message, sizeof message))
-            if (!write_full (fds[1], message, sizeof message))
-              _exit (1);
-          _exit (0);
-        }
-      close (fds[1]);
-      pair_fd = fds[0];
-    }
+    pair_echo = start_echo (0, &pair_fd);
   ping_pong (pair_fd, n);
   if (n > 1)
     {
