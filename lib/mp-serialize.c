@@ -977,34 +977,6 @@ encode_value (const GValue *value,
 /* ------------------------------------------------------------------ */
 /* plain values, straight from and to their bytes                       */
 
-GVariant *
-mp_wire_new_plain (const char *type,
-                   const void *value,
-                   gsize       size)
-{
-  gsize type_len = strlen (type);
-  guint8 *data = g_malloc (size + 1 + type_len);
-  g_autoptr(GBytes) bytes = NULL;
-
-  memcpy (data, value, size);
-  data[size] = '\0';
-  memcpy (data + size + 1, type, type_len);
-  bytes = g_bytes_new_take (data, size + 1 + type_len);
-  /* trusted: these bytes are the normal form by construction */
-  return g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, bytes, TRUE);
-}
-
-gboolean
-mp_wire_bytes_are_plain (const guint8 *data,
-                         gsize         size)
-{
-  if (size == 8 + 2 && data[8] == '\0')
-    return data[9] == 'x' || data[9] == 't' || data[9] == 'd';
-  if (size == 1 + 2 && data[1] == '\0' && data[2] == 'b')
-    return data[0] == 0 || data[0] == 1;
-  return size == 1 + 3 && memcmp (data, "\0\0()", 4) == 0;
-}
-
 /* the bytes of a plain "v": the value, a NUL, the type string */
 static gsize
 plain_bytes (guint8      *out,
@@ -1018,6 +990,39 @@ plain_bytes (guint8      *out,
   out[size] = '\0';
   memcpy (out + size + 1, type, type_len);
   return size + 1 + type_len;
+}
+
+/* a "v" made from the bytes of a plain value */
+static GVariant *
+wire_from_plain_bytes (const guint8 *data,
+                       gsize         size)
+{
+  g_autoptr(GBytes) bytes = g_bytes_new (data, size);
+
+  /* trusted: these bytes are the normal form by construction */
+  return g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, bytes, TRUE);
+}
+
+GVariant *
+mp_wire_new_plain (const char *type,
+                   const void *value,
+                   gsize       size)
+{
+  guint8 data[MP_WIRE_PLAIN_MAX];
+
+  g_assert (size + 1 + strlen (type) <= sizeof data);
+  return wire_from_plain_bytes (data, plain_bytes (data, type, value, size));
+}
+
+gboolean
+mp_wire_bytes_are_plain (const guint8 *data,
+                         gsize         size)
+{
+  if (size == 8 + 2 && data[8] == '\0')
+    return data[9] == 'x' || data[9] == 't' || data[9] == 'd';
+  if (size == 1 + 2 && data[1] == '\0' && data[2] == 'b')
+    return data[0] == 0 || data[0] == 1;
+  return size == 1 + 3 && memcmp (data, "\0\0()", 4) == 0;
 }
 
 gsize
@@ -1059,13 +1064,8 @@ serialize_plain (const GValue *value)
 {
   guint8 data[MP_WIRE_PLAIN_MAX];
   gsize size = mp_wire_plain_encode (value, data);
-  g_autoptr(GBytes) bytes = NULL;
 
-  if (size == 0)
-    return NULL;
-  bytes = g_bytes_new (data, size);
-  /* trusted: these bytes are the normal form by construction */
-  return g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, bytes, TRUE);
+  return size > 0 ? wire_from_plain_bytes (data, size) : NULL;
 }
 
 /* Reads a plain value or None out of a "v" in normal form, without
