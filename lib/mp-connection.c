@@ -839,6 +839,26 @@ send_frame (MpConnection *self,
   return ok;
 }
 
+/* A message above the frame limit is refused before any of it is sent. */
+static gboolean
+check_frame_size (MpConnection *self,
+                  gsize         len,
+                  GError      **error)
+{
+  gsize max_frame = mp_connection_get_max_frame_size (self);
+
+  if (len > max_frame)
+    {
+      mp_set_error (error, MP_ERROR_INVALID_ARGUMENT,
+                    "A message of %" G_GSIZE_FORMAT " bytes is larger than"
+                    " the frame limit of %" G_GSIZE_FORMAT " bytes; nothing"
+                    " was sent. Send less at a time or raise the limit on"
+                    " both ends", len, max_frame);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* The blocking send and receive of every manager call, on the fd itself:
  * its fd blocks (see mp_connection_new_for_socket()), so GSocket's checks
  * and bookkeeping around the same system call are all they would add,
@@ -878,7 +898,7 @@ mp_connection_send_frame (MpConnection  *self,
                           GByteArray    *frame,
                           GError       **error)
 {
-  gsize len, max_frame, sent = 0;
+  gsize len, sent = 0;
   gboolean ok = TRUE;
 
   g_return_val_if_fail (self != NULL, FALSE);
@@ -886,16 +906,8 @@ mp_connection_send_frame (MpConnection  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   len = frame->len - MP_FRAME_HEADER_SIZE;
-  max_frame = mp_connection_get_max_frame_size (self);
-  if (len > max_frame)
-    {
-      mp_set_error (error, MP_ERROR_INVALID_ARGUMENT,
-                    "A message of %" G_GSIZE_FORMAT " bytes is larger than"
-                    " the frame limit of %" G_GSIZE_FORMAT " bytes; nothing"
-                    " was sent. Send less at a time or raise the limit on"
-                    " both ends", len, max_frame);
-      return FALSE;
-    }
+  if (!check_frame_size (self, len, error))
+    return FALSE;
   mp_frame_encode_header (frame->data, len);
 
   g_mutex_lock (&self->send_lock);
@@ -946,24 +958,13 @@ mp_connection_send_bytes (MpConnection *self,
 {
   gsize len = 0;
   const guint8 *data;
-  gsize max_frame;
 
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (payload != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   data = g_bytes_get_data (payload, &len);
-  max_frame = mp_connection_get_max_frame_size (self);
-  if (len > max_frame)
-    {
-      mp_set_error (error, MP_ERROR_INVALID_ARGUMENT,
-                    "A message of %" G_GSIZE_FORMAT " bytes is larger than"
-                    " the frame limit of %" G_GSIZE_FORMAT " bytes; nothing"
-                    " was sent. Send less at a time or raise the limit on"
-                    " both ends", len, max_frame);
-      return FALSE;
-    }
-  return send_frame (self, data, len, error);
+  return check_frame_size (self, len, error) && send_frame (self, data, len, error);
 }
 
 /* Reads what is available, waiting until @deadline. Returns the count,
