@@ -880,12 +880,11 @@ fd_transfer (MpConnection *self,
         return n;
       if (errsv == EINTR)
         continue;
-      if ((errsv == EAGAIN || errsv == EWOULDBLOCK) && sending)
-        return g_socket_send_with_blocking (self->socket, (const gchar *) buf, size,
-                                            TRUE, NULL, error);
       if (errsv == EAGAIN || errsv == EWOULDBLOCK)
-        return g_socket_receive_with_blocking (self->socket, (gchar *) buf, size,
-                                               TRUE, NULL, error);
+        return sending ? g_socket_send_with_blocking (self->socket, (const gchar *) buf, size,
+                                                      TRUE, NULL, error)
+                       : g_socket_receive_with_blocking (self->socket, (gchar *) buf, size,
+                                                         TRUE, NULL, error);
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
                    sending ? "Error sending data: %s" : "Error receiving data: %s",
                    g_strerror (errsv));
