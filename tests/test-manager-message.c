@@ -347,6 +347,7 @@ assert_request_verdict (GBytes *frame)
     {
       g_autoptr(GVariant) whole = mp_connection_variant_from_frame (frame, MP_MSG_TYPE (MP_MSG_REQUEST), NULL);
       g_autoptr(GVariant) args = g_variant_get_child_value (whole, 2);
+      g_autoptr(GVariant) got = mp_argv_to_variant (&request.args, 0);
       guint64 id, thread;
       const char *method;
 
@@ -354,8 +355,6 @@ assert_request_verdict (GBytes *frame)
       g_assert_cmpuint (request.id, ==, id);
       g_assert_cmpstr (request.method, ==, method);
       g_assert_cmpuint (request.thread, ==, thread);
-      g_autoptr(GVariant) got = mp_argv_to_variant (&request.args, 0);
-
       g_assert_true (g_variant_equal (got, args));
     }
   else
