@@ -57,6 +57,26 @@ guint8  *mp_frame_decoder_payload_space  (MpFrameDecoder *self,
 GBytes  *mp_frame_decoder_payload_commit (MpFrameDecoder *self,
                                           gsize           n);
 
+/* One received frame: @len bytes at @data, held by @bytes, or lent by
+ * the connection (@bytes %NULL) until its next receive. */
+typedef struct {
+  const guint8 *data;
+  gsize         len;
+  GBytes       *bytes;
+} MpFrame;
+
+#define MP_FRAME_INIT { NULL, 0, NULL }
+
+void     mp_frame_take_bytes             (MpFrame        *frame,
+                                          GBytes         *bytes);
+void     mp_frame_clear                  (MpFrame        *frame);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MpFrame, mp_frame_clear)
+
+gboolean mp_connection_recv_frame        (MpConnection   *self,
+                                          gint64          timeout_us,
+                                          MpFrame        *frame,
+                                          GError        **error);
+
 /* the handshake, message by message */
 GBytes  *mp_auth_make_challenge          (GError        **error);
 GBytes  *mp_auth_make_response           (GBytes         *authkey,

@@ -1011,13 +1011,45 @@ socket_read (MpConnection *self,
     }
 }
 
-static GBytes *
+/* Lends the frame at the start of the read-ahead buffer when all of it
+ * is there: no copy, no allocation. */
+static gboolean
+lend_frame (MpConnection  *self,
+            gsize          limit,
+            MpFrame       *frame,
+            gboolean      *lent,
+            GError       **error)
+{
+  const guint8 *head = self->read_ahead + self->read_start;
+  gsize avail = self->read_end - self->read_start, len;
+
+  *lent = FALSE;
+  if (mp_frame_decoder_is_mid_frame (&self->decoder) || avail < MP_FRAME_HEADER_SIZE)
+    return TRUE;
+  if (!mp_frame_parse_header (head, limit, &len, error))
+    return FALSE;
+  if (len > avail - MP_FRAME_HEADER_SIZE)
+    return TRUE;
+  frame->data = head + MP_FRAME_HEADER_SIZE;
+  frame->len = len;
+  frame->bytes = NULL;
+  self->read_start += MP_FRAME_HEADER_SIZE + len;
+  *lent = TRUE;
+  return TRUE;
+}
+
+/* @may_lend: a frame that arrived whole in the read-ahead buffer may be
+ * lent (@frame->bytes NULL) rather than copied out */
+static gboolean
 recv_frame (MpConnection *self,
             gsize         limit,
             gint64        deadline,
+            gboolean      may_lend,
+            MpFrame      *frame,
             GError      **error)
 {
-  GBytes *frame = NULL;
+  GBytes *bytes = NULL;
+  gboolean lent = FALSE;
 
   g_mutex_lock (&self->recv_lock);
   if (!check_usable (self, error))
@@ -1032,13 +1064,21 @@ recv_frame (MpConnection *self,
       gboolean direct;
       gssize n;
 
+      if (may_lend && !lend_frame (self, limit, frame, &lent, error))
+        {
+          break_connection (self);
+          goto out;
+        }
+      if (lent)
+        goto out;
+
       /* Frames already read ahead come first. */
       if (self->read_start < self->read_end)
         {
           gssize used = mp_frame_decoder_feed (&self->decoder,
                                                self->read_ahead + self->read_start,
                                                self->read_end - self->read_start,
-                                               &frame, error);
+                                               &bytes, error);
           if (used < 0)
             {
               break_connection (self);
@@ -1047,7 +1087,7 @@ recv_frame (MpConnection *self,
           self->read_start += (gsize) used;
           if (self->read_start == self->read_end)
             self->read_start = self->read_end = 0;
-          if (frame != NULL)
+          if (bytes != NULL)
             goto out;
         }
 
@@ -1056,6 +1096,9 @@ recv_frame (MpConnection *self,
       direct = target != NULL && space >= READ_AHEAD_SIZE;
       if (!direct)
         {
+          /* the buffer is used up; a frame lent from it is done with,
+           * as its caller is receiving again */
+          self->read_start = self->read_end = 0;
           target = self->read_ahead;
           space = READ_AHEAD_SIZE;
         }
@@ -1090,8 +1133,8 @@ recv_frame (MpConnection *self,
 
       if (direct)
         {
-          frame = mp_frame_decoder_payload_commit (&self->decoder, (gsize) n);
-          if (frame != NULL)
+          bytes = mp_frame_decoder_payload_commit (&self->decoder, (gsize) n);
+          if (bytes != NULL)
             goto out;
         }
       else
@@ -1103,7 +1146,76 @@ recv_frame (MpConnection *self,
 
 out:
   g_mutex_unlock (&self->recv_lock);
-  return frame;
+  if (bytes != NULL)
+    mp_frame_take_bytes (frame, bytes);
+  return lent || bytes != NULL;
+}
+
+static GBytes *
+recv_frame_bytes (MpConnection *self,
+                  gsize         limit,
+                  gint64        deadline,
+                  GError      **error)
+{
+  MpFrame frame;
+
+  if (!recv_frame (self, limit, deadline, FALSE, &frame, error))
+    return NULL;
+  return frame.bytes;
+}
+
+/**
+ * mp_frame_take_bytes:
+ * @frame: (out caller-allocates): a frame to fill
+ * @bytes: (transfer full): its payload
+ *
+ * Makes @frame the frame held by @bytes.
+ */
+void
+mp_frame_take_bytes (MpFrame *frame,
+                     GBytes  *bytes)
+{
+  frame->bytes = bytes;
+  frame->data = g_bytes_get_data (bytes, &frame->len);
+}
+
+void
+mp_frame_clear (MpFrame *frame)
+{
+  g_clear_pointer (&frame->bytes, g_bytes_unref);
+  frame->data = NULL;
+  frame->len = 0;
+}
+
+/**
+ * mp_connection_recv_frame:
+ * @self: a connection
+ * @timeout_us: as for mp_connection_recv_bytes()
+ * @frame: (out caller-allocates): the frame; clear it with
+ *   mp_frame_clear()
+ * @error: return location for a #GError
+ *
+ * Receives one whole frame, as mp_connection_recv_bytes() does, but a
+ * small one that arrived whole is lent rather than copied into a new
+ * #GBytes: @frame->bytes is then %NULL and @frame->data points into @self
+ * until the next receive on it. For a connection one thread reads, that
+ * is done with each frame before it reads the next: a manager's.
+ *
+ * Returns: %TRUE, or %FALSE with @error set as by
+ *   mp_connection_recv_bytes().
+ */
+gboolean
+mp_connection_recv_frame (MpConnection  *self,
+                          gint64         timeout_us,
+                          MpFrame       *frame,
+                          GError       **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (frame != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return recv_frame (self, mp_connection_get_max_frame_size (self),
+                     deadline_from_timeout (timeout_us), TRUE, frame, error);
 }
 
 /**
@@ -1128,8 +1240,8 @@ mp_connection_recv_bytes (MpConnection *self,
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return recv_frame (self, mp_connection_get_max_frame_size (self),
-                     deadline_from_timeout (timeout_us), error);
+  return recv_frame_bytes (self, mp_connection_get_max_frame_size (self),
+                           deadline_from_timeout (timeout_us), error);
 }
 
 /**
@@ -1358,7 +1470,7 @@ deliver_challenge (MpConnection *self,
                    g_bytes_get_size (challenge), error))
     return FALSE;
 
-  response = recv_frame (self, MP_AUTH_MAX_MESSAGE, deadline, error);
+  response = recv_frame_bytes (self, MP_AUTH_MAX_MESSAGE, deadline, error);
   if (response == NULL)
     return FALSE;
 
@@ -1383,7 +1495,7 @@ answer_challenge (MpConnection *self,
   g_autoptr(GBytes) verdict = NULL;
   g_autoptr(GBytes) welcome = NULL;
 
-  challenge = recv_frame (self, MP_AUTH_MAX_MESSAGE, deadline, error);
+  challenge = recv_frame_bytes (self, MP_AUTH_MAX_MESSAGE, deadline, error);
   if (challenge == NULL)
     return FALSE;
   response = mp_auth_make_response (authkey, challenge, error);
@@ -1392,7 +1504,7 @@ answer_challenge (MpConnection *self,
                    g_bytes_get_size (response), error))
     return FALSE;
 
-  verdict = recv_frame (self, MP_AUTH_MAX_MESSAGE, deadline, error);
+  verdict = recv_frame_bytes (self, MP_AUTH_MAX_MESSAGE, deadline, error);
   if (verdict == NULL)
     return FALSE;
   welcome = g_bytes_new_static (MP_AUTH_WELCOME, strlen (MP_AUTH_WELCOME));

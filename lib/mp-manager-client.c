@@ -399,7 +399,7 @@ round_trip (MpConnection  *connection,
   /* a thread makes one call at a time: its request buffer is reused */
   static GPrivate request_key = G_PRIVATE_INIT ((GDestroyNotify) g_byte_array_unref);
   GByteArray *request = g_private_get (&request_key);
-  g_autoptr(GBytes) reply = NULL;
+  g_auto(MpFrame) reply = MP_FRAME_INIT;
   gboolean sent;
 
   if (request == NULL)
@@ -415,15 +415,16 @@ round_trip (MpConnection  *connection,
     g_private_replace (&request_key, g_byte_array_sized_new (REQUEST_KEEP_SIZE));
   if (!sent)
     return FALSE;
-  reply = mp_connection_recv_bytes (connection, -1, error);
-  if (reply == NULL)
+  /* a lent reply: this thread is the connection's only reader until
+   * the call returns, and nothing it needs points into the frame */
+  if (!mp_connection_recv_frame (connection, -1, &reply, error))
     return FALSE;
   *boxed = NULL;
   /* whatever is not a plain RETURN is built: errors and proxies are read */
-  if (!mp_message_decode_reply (reply, kind, want_value ? boxed : NULL, error))
+  if (!mp_message_decode_reply (&reply, kind, want_value ? boxed : NULL, error))
     return FALSE;
   if (*kind != MP_REPLY_RETURN && *boxed == NULL)
-    return mp_message_decode_reply (reply, kind, boxed, error);
+    return mp_message_decode_reply (&reply, kind, boxed, error);
   return TRUE;
 }
 

@@ -412,29 +412,33 @@ check_args (const guint8 *data,
   return start == last_end;
 }
 
-/* Adds the elements of the "av" at @offset in @frame, which
- * check_args() accepted and which is in normal form, to @argv (empty);
- * @plain: check_args() found them all plain. */
+/* Adds the elements of the "av" at @offset, which check_args() accepted
+ * and which is in normal form, to @argv (empty). Plain ones (@plain: all
+ * of them) are copied out of @data; others are slices of @frame, which
+ * holds @data. */
 static void
-split_args (GBytes   *frame,
-            gsize     offset,
-            gsize     size,
-            gsize     n,
-            gboolean  plain,
-            MpArgv   *argv)
+split_args (const guint8 *data,
+            GBytes       *frame,
+            gsize         offset,
+            gsize         size,
+            gsize         n,
+            gboolean      plain,
+            MpArgv       *argv)
 {
-  const guint8 *data = (const guint8 *) g_bytes_get_data (frame, NULL) + offset;
+  const guint8 *args = data + offset;
   gsize osize = offset_size_of (size);
   gsize last_end = size - n * osize, start = 0;
 
   for (gsize i = 0; i < n; i++)
     {
-      gsize end = read_offset (data + last_end + i * osize, osize);
+      gsize end = read_offset (args + last_end + i * osize, osize);
       g_autoptr(GBytes) bytes = NULL;
 
       start = align8 (start);
-      /* at a multiple of 8 in a malloc'd frame: aligned, no copy */
-      bytes = g_bytes_new_from_bytes (frame, offset + start, end - start);
+      /* a slice starts at a multiple of 8 in a malloc'd frame: aligned,
+       * so GVariant does not copy it */
+      bytes = plain ? g_bytes_new (args + start, end - start)
+                    : g_bytes_new_from_bytes (frame, offset + start, end - start);
       mp_argv_add (argv, g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, bytes, TRUE));
       ((MpArg *) mp_argv_index (argv, i))->is_plain = plain;
       start = end;
@@ -443,9 +447,10 @@ split_args (GBytes   *frame,
 
 /**
  * mp_message_decode_request:
- * @frame: a frame from a client (untrusted)
+ * @frame: a frame from a client (untrusted), lent or held
  * @request: (out caller-allocates): filled on success; clear it with
- *   mp_request_clear()
+ *   mp_request_clear(). Its method name points into @frame, so @frame
+ *   outlives it; its arguments are its own.
  * @error: return location for a #GError
  *
  * Accepts exactly the frames that are the normal form of a "(tsavt)"
@@ -454,19 +459,21 @@ split_args (GBytes   *frame,
  * one layout GVariant's serialization gives its members. So are
  * arguments that are all plain values (None, booleans, numbers), the
  * common case; a request with any other argument is judged whole by
- * g_variant_is_normal_form() itself. The arguments become one "v" each, in @request->args. The
+ * g_variant_is_normal_form() itself. The arguments become one "v" each,
+ * in @request->args: plain ones copied, others slices of the frame. The
  * tests and the fuzz target hold this to GLib's verdict on the whole
  * frame.
  *
  * Returns: %TRUE, or %FALSE with %MP_ERROR_PROTOCOL.
  */
 gboolean
-mp_message_decode_request (GBytes     *frame,
-                           MpRequest  *request,
-                           GError    **error)
+mp_message_decode_request (const MpFrame  *frame,
+                           MpRequest      *request,
+                           GError        **error)
 {
-  gsize len = 0;
-  const guint8 *data = g_bytes_get_data (frame, &len);
+  gsize len = frame->len;
+  const guint8 *data = frame->data;
+  g_autoptr(GBytes) bytes = NULL;
   gsize osize, method_end, args_start, args_end, thread_start, body, n_args;
   gboolean plain;
   const char *method;
@@ -505,19 +512,21 @@ mp_message_decode_request (GBytes     *frame,
     {
       /* strings, containers, objects: GLib judges them, in the whole
        * request, where nesting counts from the envelope (an "av" judged
-       * alone would allow one level more than GLib's limit) */
-      g_autoptr(GVariant) whole = g_variant_ref_sink (g_variant_new_from_bytes (MP_MSG_TYPE (MP_MSG_REQUEST),
-                                                                                 frame, FALSE));
+       * alone would allow one level more than GLib's limit). They are
+       * slices of the request, so a lent one is copied. */
+      g_autoptr(GVariant) whole = NULL;
 
+      bytes = frame->bytes != NULL ? g_bytes_ref (frame->bytes) : g_bytes_new (data, len);
+      whole = g_variant_ref_sink (g_variant_new_from_bytes (MP_MSG_TYPE (MP_MSG_REQUEST),
+                                                            bytes, FALSE));
       if (!g_variant_is_normal_form (whole))
         goto bad;
     }
 
   memcpy (&request->id, data, 8);
   memcpy (&request->thread, data + thread_start, 8);
-  request->frame = g_bytes_ref (frame);
   request->method = method;
-  split_args (frame, args_start, args_end - args_start, n_args, plain, &request->args);
+  split_args (data, bytes, args_start, args_end - args_start, n_args, plain, &request->args);
   return TRUE;
 
 bad:
@@ -531,7 +540,6 @@ void
 mp_request_clear (MpRequest *request)
 {
   mp_argv_clear (&request->args);
-  g_clear_pointer (&request->frame, g_bytes_unref);
   request->method = NULL;
 }
 
@@ -562,7 +570,7 @@ mp_message_write_reply (GByteArray  *out,
 
 /**
  * mp_message_decode_reply:
- * @frame: a frame from the server (untrusted)
+ * @frame: a frame from the server (untrusted), lent or held
  * @kind: (out): the kind byte, not yet checked against #MpReplyKind
  * @payload: (out) (transfer full) (optional): the "v" member, in normal
  *   form; %NULL when not wanted, then a plain RETURN (None, a number) is
@@ -573,22 +581,23 @@ mp_message_write_reply (GByteArray  *out,
  *   the normal form of a "(yv)" value.
  */
 gboolean
-mp_message_decode_reply (GBytes    *frame,
-                         guint8    *kind,
-                         GVariant **payload,
-                         GError   **error)
+mp_message_decode_reply (const MpFrame  *frame,
+                         guint8         *kind,
+                         GVariant      **payload,
+                         GError        **error)
 {
   static const guint8 zeros[REPLY_HEAD - 1];
   g_autoptr(GBytes) rest = NULL;
   g_autoptr(GVariant) value = NULL;
-  gsize len = 0;
-  const guint8 *data = g_bytes_get_data (frame, &len);
+  gsize len = frame->len;
+  const guint8 *data = frame->data;
 
   if (len > REPLY_HEAD && memcmp (data + 1, zeros, sizeof zeros) == 0)
     {
-      /* at offset 8 of a malloc'd frame: aligned for "v", no copy. A
-       * plain result (None, a number) is in normal form when its bytes
-       * say so; anything else GLib judges. */
+      /* A plain result (None, a number) is in normal form when its bytes
+       * say so; anything else GLib judges. A held frame is sliced at
+       * offset 8 of its malloc'd bytes, aligned for "v": no copy; a lent
+       * one is copied. */
       gboolean plain = mp_wire_bytes_are_plain (data + REPLY_HEAD, len - REPLY_HEAD);
 
       if (plain && payload == NULL && data[0] == MP_REPLY_RETURN)
@@ -596,7 +605,9 @@ mp_message_decode_reply (GBytes    *frame,
           *kind = data[0];
           return TRUE;
         }
-      rest = g_bytes_new_from_bytes (frame, REPLY_HEAD, len - REPLY_HEAD);
+      rest = frame->bytes != NULL
+        ? g_bytes_new_from_bytes (frame->bytes, REPLY_HEAD, len - REPLY_HEAD)
+        : g_bytes_new (data + REPLY_HEAD, len - REPLY_HEAD);
       value = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, rest, plain));
     }
   if (value == NULL || !g_variant_is_normal_form (value))

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "mpshare.h"
+#include "mp-connection-private.h"
 #include "mp-serialize-private.h"
 
 G_BEGIN_DECLS
@@ -134,9 +135,8 @@ mp_argv_dup (const MpArgv *argv,
 /* Envelopes (mp-manager-message.c): written straight into their bytes;
  * read only after GLib found them in normal form. */
 typedef struct {
-  GBytes     *frame;     /* the whole request */
   guint64     id;
-  const char *method;    /* points into @frame */
+  const char *method;    /* points into the frame it was read from */
   MpArgv      args;      /* the "av" */
   guint64     thread;
 } MpRequest;
@@ -146,18 +146,18 @@ void        mp_message_write_request  (GByteArray  *out,
                                        const char  *method,
                                        const MpArgv *args,
                                        guint64      thread);
-gboolean    mp_message_decode_request (GBytes      *frame,
-                                       MpRequest   *request,
-                                       GError     **error);
+gboolean    mp_message_decode_request (const MpFrame *frame,
+                                       MpRequest     *request,
+                                       GError       **error);
 void        mp_request_clear          (MpRequest   *request);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MpRequest, mp_request_clear)
 void        mp_message_write_reply    (GByteArray  *out,
                                        MpReplyKind  kind,
                                        GVariant    *payload);
-gboolean    mp_message_decode_reply   (GBytes      *frame,
-                                       guint8      *kind,
-                                       GVariant   **payload,
-                                       GError     **error);
+gboolean    mp_message_decode_reply   (const MpFrame *frame,
+                                       guint8        *kind,
+                                       GVariant     **payload,
+                                       GError       **error);
 
 /* The task that runs a manager server; see mp-manager-server.c. */
 #define MP_MANAGER_SERVER_TASK "mpshare:manager-server"

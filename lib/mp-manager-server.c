@@ -851,13 +851,14 @@ serve_connection (MpServerConn *conn)
 
   while (!g_atomic_int_get (&server->closing))
     {
-      g_autoptr(GBytes) frame = NULL;
+      /* declared first, so cleared last: the request points into it */
+      g_auto(MpFrame) frame = MP_FRAME_INIT;
       g_auto(MpRequest) request = { 0 };
       MpCall call = { server, conn, conn->nonce, 0, NULL, NULL };
       gboolean sent;
 
-      frame = mp_connection_recv_bytes (conn->connection, -1, &error);
-      if (frame == NULL || !mp_message_decode_request (frame, &request, &error))
+      if (!mp_connection_recv_frame (conn->connection, -1, &frame, &error) ||
+          !mp_message_decode_request (&frame, &request, &error))
         {
           /* the end of the stream is the normal goodbye; garbage ends
            * only this connection */

@@ -409,6 +409,71 @@ test_frame_timeout_resumes (void)
   close (raw);
 }
 
+/* Frames that arrive whole in one read are lent, in order, with nothing
+ * allocated; one bigger than the read-ahead buffer, or completed by a
+ * later read, is held by its own bytes. */
+static void
+test_frame_lent (void)
+{
+  static const gsize sizes[] = { 0, 1, 30, 200, 40000, 5 };
+  g_autoptr(MpConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) payloads = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  int raw;
+
+  make_raw_pair (&connection, &raw);
+  for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      GBytes *payload = patterned_bytes (sizes[i]);
+
+      g_ptr_array_add (payloads, payload);
+      write_header (raw, sizes[i]);
+      write_all (raw, g_bytes_get_data (payload, NULL), sizes[i]);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_auto(MpFrame) frame = MP_FRAME_INIT;
+
+      g_assert_true (mp_connection_recv_frame (connection, BACKSTOP_US, &frame, &error));
+      g_assert_no_error (error);
+      g_assert_cmpmem (frame.data, frame.len,
+                       g_bytes_get_data (payloads->pdata[i], NULL), sizes[i]);
+      /* the first four came in the first read; the big one cannot */
+      if (i < 4)
+        g_assert_null (frame.bytes);
+      if (sizes[i] > 16384)
+        g_assert_nonnull (frame.bytes);
+    }
+
+  /* half a frame, a timeout, the rest: the decoder kept the half */
+  {
+    g_auto(MpFrame) frame = MP_FRAME_INIT;
+
+    write_header (raw, 6);
+    write_all (raw, "hal", 3);
+    g_assert_false (mp_connection_recv_frame (connection, 1000, &frame, &error));
+    g_assert_error (error, MP_ERROR, MP_ERROR_TIMEOUT);
+    g_clear_error (&error);
+    write_all (raw, "ves", 3);
+    g_assert_true (mp_connection_recv_frame (connection, BACKSTOP_US, &frame, &error));
+    g_assert_no_error (error);
+    g_assert_nonnull (frame.bytes);
+    g_assert_cmpmem (frame.data, frame.len, "halves", 6);
+  }
+
+  /* an oversize header read ahead breaks the connection, as always */
+  {
+    g_auto(MpFrame) frame = MP_FRAME_INIT;
+
+    mp_connection_set_max_frame_size (connection, 100);
+    write_header (raw, 101);
+    g_assert_false (mp_connection_recv_frame (connection, BACKSTOP_US, &frame, &error));
+    g_assert_error (error, MP_ERROR, MP_ERROR_PROTOCOL);
+    g_assert_true (mp_connection_is_closed (connection));
+  }
+  close (raw);
+}
+
 typedef struct {
   MpConnection *connection;
   GBytes       *got;
@@ -1508,6 +1573,7 @@ main (int    argc,
   g_test_add_func ("/connection/frame/eof", test_frame_eof);
   g_test_add_func ("/connection/frame/send-to-gone-peer", test_frame_send_to_gone_peer);
   g_test_add_func ("/connection/frame/timeout-resumes", test_frame_timeout_resumes);
+  g_test_add_func ("/connection/frame/lent", test_frame_lent);
   g_test_add_func ("/connection/frame/shutdown-wakes-reader", test_frame_shutdown_wakes_reader);
   g_test_add_func ("/connection/frame/close-inherited-copy", test_frame_close_inherited_copy);
   g_test_add_func ("/connection/fd/not-a-stream-socket", test_fd_not_a_stream_socket);

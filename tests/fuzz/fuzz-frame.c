@@ -93,33 +93,57 @@ read_reply (GVariant *reply)
 }
 
 /* The manager reads its envelopes without GLib's reader
- * (mp-manager-message.c): it must accept exactly what GLib accepts. */
+ * (mp-manager-message.c): it must accept exactly what GLib accepts,
+ * whether the frame is held by its bytes or lent from a connection's
+ * buffer (at any address). */
 static void
 read_envelopes (GBytes *frame)
 {
   g_autoptr(GVariant) request_glib = NULL;
   g_autoptr(GVariant) reply_glib = NULL;
-  g_autoptr(GVariant) payload = NULL;
-  MpRequest request = { NULL };
-  guint8 kind;
+  gsize len;
+  const guint8 *data = g_bytes_get_data (frame, &len);
+  g_autofree guint8 *buffer = g_malloc (len + 5);
+  MpFrame held = MP_FRAME_INIT;
+  MpFrame lent = { buffer + 5, len, NULL };
+
+  if (len > 0)
+    memcpy (buffer + 5, data, len);
+  mp_frame_take_bytes (&held, g_bytes_ref (frame));
 
   request_glib = mp_connection_variant_from_frame (frame, G_VARIANT_TYPE (MP_MSG_REQUEST), NULL);
-  g_assert (mp_message_decode_request (frame, &request, NULL) == (request_glib != NULL));
-  if (request_glib != NULL)
-    {
-      /* and reads the same arguments out of it */
-      g_autoptr(GVariant) args_glib = g_variant_get_child_value (request_glib, 2);
-      g_autoptr(GVariant) args = mp_argv_to_variant (&request.args, 0);
-
-      g_assert (g_variant_equal (args, args_glib));
-    }
-  mp_request_clear (&request);
-
   /* GLib 2.74 reads past the end of a "(yv)" of 1 to 7 bytes while it
    * judges it; none is valid, and ours refuses them without reading */
-  if (g_bytes_get_size (frame) >= 8)
+  if (len >= 8)
     reply_glib = mp_connection_variant_from_frame (frame, G_VARIANT_TYPE (MP_MSG_REPLY), NULL);
-  g_assert (mp_message_decode_reply (frame, &kind, &payload, NULL) == (reply_glib != NULL));
+
+  for (int way = 0; way < 2; way++)
+    {
+      const MpFrame *f = way == 0 ? &held : &lent;
+      g_autoptr(GVariant) payload = NULL;
+      MpRequest request = { 0 };
+      guint8 kind;
+
+      g_assert (mp_message_decode_request (f, &request, NULL) == (request_glib != NULL));
+      if (request_glib != NULL)
+        {
+          /* and reads the same arguments out of it */
+          g_autoptr(GVariant) args_glib = g_variant_get_child_value (request_glib, 2);
+          g_autoptr(GVariant) args = mp_argv_to_variant (&request.args, 0);
+
+          g_assert (g_variant_equal (args, args_glib));
+        }
+      mp_request_clear (&request);
+
+      g_assert (mp_message_decode_reply (f, &kind, &payload, NULL) == (reply_glib != NULL));
+      if (reply_glib != NULL)
+        {
+          g_autoptr(GVariant) boxed = g_variant_get_child_value (reply_glib, 1);
+
+          g_assert (g_variant_equal (payload, boxed));
+        }
+    }
+  mp_frame_clear (&held);
 }
 
 static void
@@ -184,10 +208,10 @@ decode_in_chunks (const guint8 *data,
   mp_frame_decoder_clear (&decoder);
 }
 
-/* The same bytes through a real connection: read-ahead, direct payload
- * reads, the end of the stream in any place. */
-static void
-decode_from_socket (const guint8 *data,
+/* A connection reading @data (at most 64 KiB) as if a peer had sent it
+ * and hung up; NULL when that cannot be set up. */
+static MpConnection *
+connection_reading (const guint8 *data,
                     size_t        size,
                     gsize         max_frame)
 {
@@ -195,25 +219,57 @@ decode_from_socket (const guint8 *data,
   int fds[2];
 
   if (size > 64 * 1024 || socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
-    return;
+    return NULL;
   connection = mp_connection_new_for_fd (fds[0], NULL);
   if (connection == NULL || (size > 0 && write (fds[1], data, size) != (ssize_t) size))
     {
       close (fds[1]);
-      return;
+      return NULL;
     }
   close (fds[1]);
   mp_connection_set_max_frame_size (connection, max_frame);
+  return g_steal_pointer (&connection);
+}
 
+/* The same bytes through a real connection: read-ahead, direct payload
+ * reads, the end of the stream in any place; received as new bytes,
+ * then again as frames lent where they can be: the same frames. */
+static void
+decode_from_socket (const guint8 *data,
+                    size_t        size,
+                    gsize         max_frame)
+{
+  g_autoptr(MpConnection) connection = connection_reading (data, size, max_frame);
+  g_autoptr(MpConnection) lending = connection_reading (data, size, max_frame);
+  g_autoptr(GPtrArray) frames = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+
+  if (connection == NULL || lending == NULL)
+    return;
   for (;;)
     {
-      g_autoptr(GBytes) frame = mp_connection_recv_bytes (connection, 0, NULL);
+      GBytes *frame = mp_connection_recv_bytes (connection, 0, NULL);
 
       if (frame == NULL)
         break;
       g_assert (g_bytes_get_size (frame) <= max_frame);
+      g_ptr_array_add (frames, frame);
     }
   g_assert (mp_connection_is_closed (connection));
+
+  for (guint i = 0;; i++)
+    {
+      MpFrame frame = MP_FRAME_INIT;
+      gboolean got = mp_connection_recv_frame (lending, 0, &frame, NULL);
+
+      g_assert (got == (i < frames->len));
+      if (!got)
+        break;
+      g_assert (frame.len == g_bytes_get_size (frames->pdata[i]));
+      g_assert (frame.len == 0 ||
+                memcmp (frame.data, g_bytes_get_data (frames->pdata[i], NULL), frame.len) == 0);
+      mp_frame_clear (&frame);
+    }
+  g_assert (mp_connection_is_closed (lending));
 }
 
 int
