@@ -24,7 +24,7 @@ static gint64 iterations = DEFAULT_ITERATIONS;
 static const GOptionEntry extra_options[] = {
   { "iterations", 0, 0, G_OPTION_ARG_INT64, &iterations,
     "Additions per process (default 100000)", "N" },
-  { NULL }
+  G_OPTION_ENTRY_NULL
 };
 
 static const char summary[] =

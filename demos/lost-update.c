@@ -46,7 +46,7 @@ static const GOptionEntry extra_options[] = {
     "Free-running: --workers processes add 1 many times, no steps enforced", NULL },
   { "iterations", 0, 0, G_OPTION_ARG_INT64, &iterations,
     "With --race: additions per process (default 100000)", "N" },
-  { NULL }
+  G_OPTION_ENTRY_NULL
 };
 
 static const char summary[] =

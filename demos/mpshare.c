@@ -251,7 +251,7 @@ cmd_list (int    argc,
   const GOptionEntry options[] = {
     { "ids", 0, 0, G_OPTION_ARG_NONE, &ids_only,
       "Print only the ids, one a line", NULL },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
   g_autoptr(GError) error = NULL;
@@ -601,7 +601,7 @@ cmd_tour (int    argc,
       "Pass --start-method to every demo", "fork|spawn" },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s,
       "Stop a demo half after SECONDS (default 300)", "SECONDS" },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
   g_autoptr(GError) error = NULL;
@@ -785,7 +785,7 @@ cmd_explain (int    argc,
   const GOptionEntry options[] = {
     { "ids", 0, 0, G_OPTION_ARG_NONE, &ids_only,
       "Print only the matched ids, best first", NULL },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("[TEXT…|-]");
   g_autoptr(GError) error = NULL;
@@ -914,7 +914,7 @@ top_level (int    argc,
   gboolean version = FALSE;
   const GOptionEntry options[] = {
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = top_context_new ();
   g_autoptr(GError) error = NULL;

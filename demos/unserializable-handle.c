@@ -309,7 +309,7 @@ set_up (Demo  *demo,
 static gboolean
 half_store_live_stream (Demo *demo)
 {
-  g_auto(Setup) setup = { NULL };
+  g_auto(Setup) setup = { 0 };
   g_autoptr(GError) error = NULL;
   gint64 len;
 
@@ -338,7 +338,7 @@ half_store_live_stream (Demo *demo)
 static gboolean
 half_store_the_recipe (Demo *demo)
 {
-  g_auto(Setup) setup = { NULL };
+  g_auto(Setup) setup = { 0 };
   g_autoptr(GError) error = NULL;
   g_autofree char *project = NULL;
 

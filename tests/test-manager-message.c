@@ -124,21 +124,19 @@ glib_accepts (GBytes     *frame,
   return value != NULL;
 }
 
-/* @frame's bytes at an odd address, as a frame lent from the read-ahead
- * buffer after its header; free with g_free() */
+/* A copy of @frame's bytes at LENT_AT, an odd address, as a frame lent
+ * from the read-ahead buffer after its header */
+#define LENT_AT 5
+
 static guint8 *
-lend_copy (GBytes  *frame,
-           MpFrame *lent)
+lend_copy (GBytes *frame)
 {
   gsize len;
   const guint8 *data = g_bytes_get_data (frame, &len);
-  guint8 *buffer = g_malloc (len + 5);
+  guint8 *buffer = g_malloc (LENT_AT + len);
 
   if (len > 0)
-    memcpy (buffer + 5, data, len);
-  lent->data = buffer + 5;
-  lent->len = len;
-  lent->bytes = NULL;
+    memcpy (buffer + LENT_AT, data, len);
   return buffer;
 }
 
@@ -150,8 +148,8 @@ decode_request (GBytes     *frame,
                 GError    **error)
 {
   g_auto(MpFrame) held = MP_FRAME_INIT;
-  MpFrame lent;
-  g_autofree guint8 *buffer = lend_copy (frame, &lent);
+  g_autofree guint8 *buffer = lend_copy (frame);
+  MpFrame lent = { buffer + LENT_AT, g_bytes_get_size (frame), NULL };
   g_auto(MpRequest) lent_request = { 0 };
   gboolean lent_ok = mp_message_decode_request (&lent, &lent_request, NULL);
   gboolean ok;
@@ -180,8 +178,8 @@ decode_reply (GBytes     *frame,
               GError    **error)
 {
   g_auto(MpFrame) held = MP_FRAME_INIT;
-  MpFrame lent;
-  g_autofree guint8 *buffer = lend_copy (frame, &lent);
+  g_autofree guint8 *buffer = lend_copy (frame);
+  MpFrame lent = { buffer + LENT_AT, g_bytes_get_size (frame), NULL };
   g_autoptr(GVariant) lent_payload = NULL;
   guint8 lent_kind = 0;
   gboolean lent_ok = mp_message_decode_reply (&lent, &lent_kind, &lent_payload, NULL);

@@ -285,7 +285,7 @@ static const BadCall list_calls[] = {
   { "reverse", "[<int64 1>]", BAD_ARGS, "list.reverse() takes 0 arguments (1 given)" },
   { "sort", "[<just 'yes'>]", BAD_ARGS, "list.sort(): argument 1 must be a boolean" },
   { "sort", "[<true>, <true>]", BAD_ARGS, "list.sort() takes 0 to 1 arguments (2 given)" },
-  { NULL }
+  { 0 }
 };
 
 static const BadCall dict_calls[] = {
@@ -314,7 +314,7 @@ static const BadCall dict_calls[] = {
   { "update", "[<@av []>]", BAD_ARGS, "dict.update() needs a dict with string keys, not list" },
   { "clear", "[<int64 1>]", BAD_ARGS, "dict.clear() takes 0 arguments (1 given)" },
   { "copy", "[<int64 1>]", BAD_ARGS, "dict.copy() takes 0 arguments (1 given)" },
-  { NULL }
+  { 0 }
 };
 
 static const BadCall namespace_calls[] = {
@@ -325,13 +325,13 @@ static const BadCall namespace_calls[] = {
   { "__delattr__", "@av []", BAD_ARGS, "Namespace.__delattr__() takes 1 argument (0 given)" },
   { "__delattr__", "[<int64 1>]", BAD_ARGS, "Namespace.__delattr__(): argument 1 must be a string" },
   { "__delattr__", "[<just 'ghost'>]", MP_ERROR_KEY, "'Namespace' object has no attribute 'ghost' (Python: AttributeError)" },
-  { NULL }
+  { 0 }
 };
 
 static const BadCall value_calls[] = {
   { "get", "[<int64 1>]", BAD_ARGS, "Value.get() takes 0 arguments (1 given)" },
   { "set", "@av []", BAD_ARGS, "Value.set() takes 1 argument (0 given)" },
-  { NULL }
+  { 0 }
 };
 
 static const BadCall array_calls[] = {
@@ -349,7 +349,7 @@ static const BadCall array_calls[] = {
   { "__setitem__", "[<int64 0>, <int64 32768>]", BAD_ARGS, "value out of range for array typecode 'h' (Python: OverflowError)" },
   { "__setitem__", "[<int64 0>, <int64 -32769>]", BAD_ARGS, "value out of range for array typecode 'h'" },
   { "__setitem__", "[<int64 0>, <uint64 40000>]", BAD_ARGS, "value out of range for array typecode 'h'" },
-  { NULL }
+  { 0 }
 };
 
 static const BadCall lock_calls[] = {
@@ -358,12 +358,12 @@ static const BadCall lock_calls[] = {
   { "acquire", "[<true>, <int64 1>, <int64 2>]", BAD_ARGS, "Lock.acquire() takes 0 to 2 arguments (3 given)" },
   { "release", "[<int64 1>]", BAD_ARGS, "Lock.release() takes 0 arguments (1 given)" },
   { "release", "@av []", BAD_ARGS, "release unlocked lock (Python: RuntimeError)" },
-  { NULL }
+  { 0 }
 };
 
 static const BadCall rlock_calls[] = {
   { "release", "@av []", BAD_ARGS, "cannot release un-acquired lock (Python: RuntimeError)" },
-  { NULL }
+  { 0 }
 };
 
 static const BadCall semaphore_calls[] = {
@@ -371,12 +371,12 @@ static const BadCall semaphore_calls[] = {
   { "release", "[<int64 0>]", BAD_ARGS, "n must be one or more (Python: ValueError)" },
   { "release", "[<just 'x'>]", BAD_ARGS, "Semaphore.release(): argument 1 must be an integer" },
   { "release", "[<int64 1>, <int64 1>]", BAD_ARGS, "Semaphore.release() takes 0 to 1 arguments (2 given)" },
-  { NULL }
+  { 0 }
 };
 
 static const BadCall bounded_semaphore_calls[] = {
   { "release", "@av []", BAD_ARGS, "Semaphore released too many times (Python: ValueError)" },
-  { NULL }
+  { 0 }
 };
 
 static const BadCall condition_calls[] = {
@@ -388,7 +388,7 @@ static const BadCall condition_calls[] = {
   { "notify_all", "[<int64 1>]", BAD_ARGS, "Condition.notify_all() takes 0 arguments (1 given)" },
   { "notify_all", "@av []", BAD_ARGS, "cannot notify on un-acquired lock" },
   { "release", "@av []", BAD_ARGS, "cannot release un-acquired lock" },
-  { NULL }
+  { 0 }
 };
 
 static const BadCall event_calls[] = {
@@ -397,7 +397,7 @@ static const BadCall event_calls[] = {
   { "clear", "[<int64 1>]", BAD_ARGS, "Event.clear() takes 0 arguments (1 given)" },
   { "wait", "[<just 'x'>]", BAD_ARGS, "Event.wait(): argument 1 must be an integer" },
   { "wait", "[<int64 1>, <int64 2>]", BAD_ARGS, "Event.wait() takes 0 to 1 arguments (2 given)" },
-  { NULL }
+  { 0 }
 };
 
 static const BadCall barrier_calls[] = {
@@ -407,7 +407,7 @@ static const BadCall barrier_calls[] = {
   { "__getattribute__", "@av []", BAD_ARGS, "Barrier.__getattribute__() takes 1 argument (0 given)" },
   { "__getattribute__", "[<int64 1>]", BAD_ARGS, "Barrier.__getattribute__(): argument 1 must be a string" },
   { "__getattribute__", "[<just 'colour'>]", MP_ERROR_KEY, "'Barrier' object has no attribute 'colour' (Python: AttributeError)" },
-  { NULL }
+  { 0 }
 };
 
 static const BadCall queue_calls[] = {
@@ -425,13 +425,13 @@ static const BadCall queue_calls[] = {
   { "full", "[<int64 1>]", BAD_ARGS, "Queue.full() takes 0 arguments (1 given)" },
   { "task_done", "[<int64 1>]", BAD_ARGS, "Queue.task_done() takes 0 arguments (1 given)" },
   { "join", "[<int64 1>]", BAD_ARGS, "Queue.join() takes 0 arguments (1 given)" },
-  { NULL }
+  { 0 }
 };
 
 static const BadCall counter_calls[] = {
   /* a custom type decodes its arguments: an unregistered type is refused */
   { "increment", "[<('NoSuchType', <@a{sv} {}>)>]", MP_ERROR_PROTOCOL, "type 'NoSuchType' is not registered in this process" },
-  { NULL }
+  { 0 }
 };
 
 static const BadCalls bad_calls[] = {

@@ -1602,7 +1602,6 @@ test_refuse_too_deep (void)
 {
   g_autoptr(GValue) value = int_value (0);
   g_autoptr(GValue) ok_value = NULL;
-  g_autoptr(GError) error = NULL;
 
   /* 40 nested lists are too deep for the wire; 20 travel */
   for (int level = 0; level < 40; level++)

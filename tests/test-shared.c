@@ -488,7 +488,7 @@ test_value_read_modify_write (gconstpointer data)
                      : mp_value_create ('q', TRUE, &error);
   g_assert_no_error (error);
   {
-    g_autoptr(MpLocker) locker = mp_locker_new (total, &error);
+    G_GNUC_UNUSED g_autoptr(MpLocker) locker = mp_locker_new (total, &error);
     gint64 v;
 
     g_assert_no_error (error);
@@ -662,7 +662,7 @@ test_value_add_int_processes (void)
   g_assert_cmpint (mp_value_get_int (total, &error), ==, N_ADDERS * N_ADDS);
 
   {
-    g_autoptr(MpLocker) locker = mp_locker_new (total, &error);
+    G_GNUC_UNUSED g_autoptr(MpLocker) locker = mp_locker_new (total, &error);
 
     g_assert_no_error (error);
     g_assert_true (mp_value_add_int (total, 2, &error));
@@ -798,7 +798,7 @@ test_serialize_shares_memory_and_lock (void)
   g_assert_cmpint (mp_array_get_int (array, 3, &error), ==, -300);
   g_assert_no_error (error);
   {
-    g_autoptr(MpLocker) locker = mp_locker_new (copy, &error);
+    G_GNUC_UNUSED g_autoptr(MpLocker) locker = mp_locker_new (copy, &error);
 
     g_assert_no_error (error);
     g_assert_cmpint (try_lock_in_child (mp_array_get_lock (array, NULL)), ==, 0);
@@ -832,7 +832,7 @@ test_serialize_value_in_its_lock (void)
   g_assert_cmpint (mp_value_get_int (total, &error), ==, 2);
   g_assert_no_error (error);
   {
-    g_autoptr(MpLocker) locker = mp_locker_new (copy, &error);
+    G_GNUC_UNUSED g_autoptr(MpLocker) locker = mp_locker_new (copy, &error);
 
     g_assert_no_error (error);
     g_assert_cmpint (try_lock_in_child (mp_value_get_lock (total, NULL)), ==, 0);

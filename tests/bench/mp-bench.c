@@ -992,7 +992,7 @@ main (int argc, char **argv)
     { "pool-tasks", 0, 0, G_OPTION_ARG_INT64, &pool_tasks, "Tasks per pool measurement", "N" },
     { "tsv", 0, 0, G_OPTION_ARG_NONE, &tsv, "Print key<TAB>mpshare<TAB>floor<TAB>unit rows for compare.py (the table goes to stderr)", NULL },
     { "quick", 'q', 0, G_OPTION_ARG_NONE, &quick, "A few iterations only (smoke test, figures meaningless)", NULL },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
