@@ -653,27 +653,6 @@ pingpong_once (int fd)
   return (g_get_monotonic_time () - t0) * 1000.0 / round_trips;
 }
 
-/* ns per round trip of a small message: this process (CPU 0) and an echo
- * on the second CPU */
-static double
-time_socket_pingpong (void)
-{
-  int fd;
-  pid_t echo = start_echo (cpu_of_second (), &fd);
-  double best = G_MAXDOUBLE;
-
-  ping_pong (fd, 100);   /* warm-up; the echo has pinned itself */
-  for (gint64 r = 0; r < repeats; r++)
-    {
-      double ns = pingpong_once (fd);
-
-      best = MIN (best, ns);
-    }
-  close (fd);
-  wait_for (echo);
-  return best;
-}
-
 /* ns per operation of @loop run at once by @n_clients processes, all on
  * the second CPU. Each runs one operation first (connecting a proxy
  * inherited through fork, faulting pages in) and only then waits for the
@@ -734,7 +713,9 @@ time_clients (LoopFunc loop, gpointer data, int n_clients)
 
 /* time_clients(), with the floor's ping-pong run between its runs, as
  * many times: a slow spell of the machine weighs on both sides of the
- * ratio alike. *@floor_ns: the best of those ping-pong runs. */
+ * ratio alike. *@floor_ns: the best of those ping-pong runs, ns per round
+ * trip of a small message between this process (CPU 0) and an echo on
+ * the second CPU. @loop %NULL: the floor alone. */
 static double
 time_clients_beside_floor (LoopFunc  loop,
                            gpointer  data,
@@ -750,10 +731,14 @@ time_clients_beside_floor (LoopFunc  loop,
   for (gint64 r = 0; r < repeats; r++)
     {
       double floor_ns_once = pingpong_once (fd);
-      double ns = time_clients_once (loop, data, round_trips, n_clients);
 
       *floor_ns = MIN (*floor_ns, floor_ns_once);
-      best = MIN (best, ns);
+      if (loop != NULL)
+        {
+          double ns = time_clients_once (loop, data, round_trips, n_clients);
+
+          best = MIN (best, ns);
+        }
     }
   close (fd);
   wait_for (echo);
@@ -871,7 +856,7 @@ bench_manager (void)
   gint64 len;
 
   print_section ("manager: one round trip per operation (server on CPU 0, clients on the second CPU)");
-  floor_ns = time_socket_pingpong ();
+  time_clients_beside_floor (NULL, NULL, 0, &floor_ns);
   {
     g_autofree char *label = g_strdup_printf ("Unix socket ping-pong, %d bytes [%s] (the floor)",
                                               PING_SIZE, pin_name ());
