@@ -25,6 +25,7 @@
 #include "mpshare.h"
 #include "mp-connection.h"
 #include "mp-connection-private.h"
+#include "mp-deadline-private.h"
 
 /* Bytes read ahead per recv(): small frames arrive with their header in
  * one system call; larger payloads are read straight into the frame. */
@@ -520,12 +521,6 @@ set_error_from_gio (GError     **error,
     code = MP_ERROR_TIMEOUT;
 
   mp_set_error (error, code, "%s: %s", what, gio_error->message);
-}
-
-static gint64
-deadline_from_timeout (gint64 timeout_us)
-{
-  return timeout_us < 0 ? -1 : g_get_monotonic_time () + timeout_us;
 }
 
 /* Time left until @deadline, rounded up to whole milliseconds because
@@ -1215,7 +1210,7 @@ mp_connection_recv_frame (MpConnection  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   return recv_frame (self, mp_connection_get_max_frame_size (self),
-                     deadline_from_timeout (timeout_us), TRUE, frame, error);
+                     mp_deadline_from_timeout (timeout_us), TRUE, frame, error);
 }
 
 /**
@@ -1241,7 +1236,7 @@ mp_connection_recv_bytes (MpConnection *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   return recv_frame_bytes (self, mp_connection_get_max_frame_size (self),
-                           deadline_from_timeout (timeout_us), error);
+                           mp_deadline_from_timeout (timeout_us), error);
 }
 
 /**
@@ -1528,7 +1523,7 @@ run_handshake (MpConnection  *self,
                HandshakeStep  second,
                GError       **error)
 {
-  gint64 deadline = deadline_from_timeout (timeout_us);
+  gint64 deadline = mp_deadline_from_timeout (timeout_us);
   g_autoptr(GError) local_error = NULL;
 
   if (!check_authkey (authkey, error))
@@ -1968,7 +1963,7 @@ mp_connection_connect (const char *address,
   g_auto(Address) parsed = { 0 };
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(MpConnection) connection = NULL;
-  gint64 deadline = deadline_from_timeout (timeout_us);
+  gint64 deadline = mp_deadline_from_timeout (timeout_us);
 
   g_return_val_if_fail (address != NULL, NULL);
   g_return_val_if_fail (authkey != NULL, NULL);
@@ -2320,7 +2315,7 @@ mp_listener_accept_unauthenticated (MpListener *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   g_mutex_lock (&self->lock);
-  client = accept_socket (self, deadline_from_timeout (timeout_us), error);
+  client = accept_socket (self, mp_deadline_from_timeout (timeout_us), error);
   g_mutex_unlock (&self->lock);
   if (client == NULL)
     return NULL;

@@ -7,6 +7,7 @@
 
 #include "mpshare.h"
 #include "mp-connection-private.h"
+#include "mp-deadline-private.h"
 #include "mp-serialize-private.h"
 
 G_BEGIN_DECLS
@@ -343,10 +344,6 @@ gboolean    mp_call_wait_queued        (MpCall         *call,
                                         GError        **error);
 void        mp_waiter_wake             (MpWaiter       *waiter);
 void        mp_waiters_wake_all        (GQueue         *waiters);
-
-/* -1 (for ever) or the monotonic time a wait of @timeout_us ends */
-gint64      mp_deadline_from_timeout   (gint64          timeout_us);
-gboolean    mp_deadline_passed         (gint64          deadline);
 
 /* ------------------------------------------------------------------ */
 /* The client side (mp-manager-client.c)                               */

@@ -78,24 +78,6 @@ struct _MpServer {
 };
 
 /* ------------------------------------------------------------------ */
-/* time                                                                 */
-/* ------------------------------------------------------------------ */
-
-gint64
-mp_deadline_from_timeout (gint64 timeout_us)
-{
-  if (timeout_us < 0)
-    return -1;
-  return g_get_monotonic_time () + timeout_us;
-}
-
-gboolean
-mp_deadline_passed (gint64 deadline)
-{
-  return deadline >= 0 && g_get_monotonic_time () >= deadline;
-}
-
-/* ------------------------------------------------------------------ */
 /* the registry                                                         */
 /* ------------------------------------------------------------------ */
 

@@ -36,6 +36,7 @@
 
 #include <glib-unix.h>
 
+#include "mp-deadline-private.h"
 #include "mp-process-private.h"
 
 #define MAX_FRAME        (1u << 30)
@@ -300,7 +301,7 @@ mp_future_result (MpFuture  *self,
   g_return_val_if_fail (result == NULL || !G_IS_VALUE (result), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  deadline = timeout_us < 0 ? -1 : g_get_monotonic_time () + timeout_us;
+  deadline = mp_deadline_from_timeout (timeout_us);
   g_mutex_lock (&future_lock);
   while (self->state != FUTURE_DONE)
     {
@@ -389,7 +390,7 @@ mp_as_completed_next (MpAsCompleted  *self,
   if (self->futures->len == 0)
     return NULL;
 
-  deadline = timeout_us < 0 ? -1 : g_get_monotonic_time () + timeout_us;
+  deadline = mp_deadline_from_timeout (timeout_us);
   g_mutex_lock (&future_lock);
   for (;;)
     {
@@ -1485,7 +1486,7 @@ mp_pool_map (MpPool      *self,
   g_return_val_if_fail (args_list != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  deadline = timeout_us < 0 ? -1 : g_get_monotonic_time () + timeout_us;
+  deadline = mp_deadline_from_timeout (timeout_us);
   futures = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < args_list->len; i++)
     {

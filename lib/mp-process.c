@@ -36,6 +36,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "mp-deadline-private.h"
 #include "mp-process-private.h"
 #include "mp-serialize-private.h"
 
@@ -908,14 +909,14 @@ mp_process_join (MpProcess  *self,
       return FALSE;
     }
 
-  if (timeout_us < 0)
+  deadline = mp_deadline_from_timeout (timeout_us);
+  if (deadline < 0)
     {
       if (!self->reaped)
         reap (self, TRUE);
       return check_outcome (self, error);
     }
 
-  deadline = g_get_monotonic_time () + timeout_us;
   while (!self->reaped && !reap (self, FALSE))
     {
       struct pollfd pfd = { .fd = self->sentinel, .events = POLLIN };

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "mpshare.h"
+#include "mp-deadline-private.h"
 #include "mp-mapping-private.h"
 #include "mp-sync-private.h"
 
@@ -1561,22 +1562,20 @@ mp_condition_wait_for (MpCondition *self,
                        gint64       timeout_us,
                        GError     **error)
 {
-  gint64 end_time = 0;
+  gint64 end_time;
 
   g_return_val_if_fail (MP_IS_CONDITION (self), FALSE);
   g_return_val_if_fail (predicate != NULL, FALSE);
   g_return_val_if_fail (timeout_us >= -1, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (timeout_us >= 0)
-    end_time = g_get_monotonic_time () + timeout_us;
-
+  end_time = mp_deadline_from_timeout (timeout_us);
   while (!predicate (user_data))
     {
       gint64 left = MP_WAIT_FOREVER;
       g_autoptr(GError) local_error = NULL;
 
-      if (timeout_us >= 0)
+      if (end_time >= 0)
         {
           left = end_time - g_get_monotonic_time ();
           if (left <= 0)

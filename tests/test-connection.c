@@ -406,6 +406,14 @@ test_frame_timeout_resumes (void)
   got = mp_connection_recv_bytes (connection, BACKSTOP_US, &error);
   g_assert_no_error (error);
   g_assert_cmpmem (g_bytes_get_data (got, NULL), g_bytes_get_size (got), "halves", 6);
+  g_clear_pointer (&got, g_bytes_unref);
+
+  /* a timeout past the end of the clock waits as for ever does */
+  write_header (raw, 1);
+  write_all (raw, "!", 1);
+  got = mp_connection_recv_bytes (connection, G_MAXINT64, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (g_bytes_get_data (got, NULL), g_bytes_get_size (got), "!", 1);
   close (raw);
 }
 

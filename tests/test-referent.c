@@ -1285,6 +1285,44 @@ teardown (Fixture       *f,
   fixture_teardown (f, NULL);
 }
 
+/* A timeout so long that the clock would overflow before it ran out
+ * (a peer may send any) is no deadline: each call that takes one still
+ * answers at once when it need not wait. The fuzzer found the overflow;
+ * UBSan in the server stops this test without the fix. */
+static void
+test_timeout_end_of_time (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autofree char *forever = g_strdup_printf ("<int64 %" G_GINT64_FORMAT ">", G_MAXINT64);
+  g_autofree char *blocking = g_strdup_printf ("[<true>, %s]", forever);
+  g_autofree char *alone = g_strdup_printf ("[%s]", forever);
+  g_autofree char *put = g_strdup_printf ("[<int64 5>, <true>, %s]", forever);
+  g_autofree char *get = g_strdup_printf ("[<true>, %s]", forever);
+  RawClient client;
+  guint64 lock, sem, event, barrier, queue;
+
+  raw_open (&client, f->manager, TRUE);
+  lock = raw_create (&client, "RLock", NULL);
+  expect_value (raw_send (&client, lock, "acquire", av (blocking)), "<true>");
+  sem = raw_create (&client, "Semaphore", "[<int64 1>]");
+  expect_value (raw_send (&client, sem, "acquire", av (blocking)), "<true>");
+  event = raw_create (&client, "Event", NULL);
+  g_variant_unref (expect_return (raw_send (&client, event, "set", NULL)));
+  expect_value (raw_send (&client, event, "wait", av (alone)), "<true>");
+  barrier = raw_create (&client, "Barrier", "[<int64 1>]");
+  expect_value (raw_send (&client, barrier, "wait", av (alone)), "<int64 0>");
+  queue = raw_create (&client, "Queue", NULL);
+  g_variant_unref (expect_return (raw_send (&client, queue, "put", av (put))));
+  expect_value (raw_send (&client, queue, "get", av (get)), "<int64 5>");
+
+  raw_decref (&client, lock);
+  raw_decref (&client, sem);
+  raw_decref (&client, event);
+  raw_decref (&client, barrier);
+  raw_decref (&client, queue);
+  raw_close (&client);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1307,6 +1345,7 @@ main (int    argc,
   ADD ("/referent/sort/kinds", test_sort_kinds);
   ADD ("/referent/owners-and-timeouts", test_owners_and_timeouts);
   ADD ("/referent/optional-arguments", test_optional_arguments);
+  ADD ("/referent/timeout/end-of-time", test_timeout_end_of_time);
   g_test_add_func ("/referent/wire/check", test_wire_check);
   g_test_add_func ("/referent/wire/readers", test_wire_readers);
   g_test_add_func ("/referent/wire/tokens", test_wire_tokens);
