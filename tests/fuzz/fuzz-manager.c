@@ -737,6 +737,18 @@ write_corpus (const char *dir)
   add_request (b, 4, "__getattribute__", s ("parties"), NULL);
   write_seed (dir, "semaphore-event-barrier", b);
 
+  /* timeouts the clock cannot reach: the server once added them to the
+   * time and overflowed (found by this target) */
+  add_request (b, 0, "create", s ("Event"), NULL);
+  add_request (b, 1, "set", NULL);
+  add_request (b, 1, "wait", i (G_MAXINT64), NULL);
+  add_request (b, 0, "create", s ("Queue"), NULL);
+  add_request (b, 2, "put", i (1), mp_wire_bool (TRUE), i (G_MAXINT64), NULL);
+  add_request (b, 2, "get", mp_wire_bool (TRUE), i (G_MAXINT64 - 9999), NULL);
+  add_request (b, 0, "create", s ("Lock"), NULL);
+  add_request (b, 3, "acquire", mp_wire_bool (TRUE), i (G_MAXINT64), NULL);
+  write_seed (dir, "end-of-time", b);
+
   add_request (b, 0, "create", s ("Queue"), i (2), NULL);
   add_request (b, 1, "put", i (1), NULL);
   add_request (b, 1, "put_nowait", s ("x"), NULL);
