@@ -217,12 +217,7 @@ mp_argv_to_variant (const MpArgv *argv,
       if (arg->wire != NULL)
         g_variant_builder_add_value (&builder, arg->wire);
       else
-        {
-          g_autoptr(GBytes) bytes = g_bytes_new (arg->plain, arg->plain_size);
-
-          g_variant_builder_add_value (&builder,
-                                       g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, bytes, TRUE));
-        }
+        g_variant_builder_add_value (&builder, mp_wire_from_plain_bytes (arg->plain, arg->plain_size));
     }
   return g_variant_ref_sink (g_variant_builder_end (&builder));
 }
@@ -432,14 +427,18 @@ split_args (const guint8 *data,
   for (gsize i = 0; i < n; i++)
     {
       gsize end = read_offset (args + last_end + i * osize, osize);
-      g_autoptr(GBytes) bytes = NULL;
 
       start = align8 (start);
-      /* a slice starts at a multiple of 8 in a malloc'd frame: aligned,
-       * so GVariant does not copy it */
-      bytes = plain ? g_bytes_new (args + start, end - start)
-                    : g_bytes_new_from_bytes (frame, offset + start, end - start);
-      mp_argv_add (argv, g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, bytes, TRUE));
+      if (plain)
+        mp_argv_add (argv, mp_wire_from_plain_bytes (args + start, end - start));
+      else
+        {
+          /* a slice at a multiple of 8 in a malloc'd frame: aligned, so
+           * GVariant does not copy it */
+          g_autoptr(GBytes) bytes = g_bytes_new_from_bytes (frame, offset + start, end - start);
+
+          mp_argv_add (argv, g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, bytes, TRUE));
+        }
       ((MpArg *) mp_argv_index (argv, i))->is_plain = plain;
       start = end;
     }

@@ -34,6 +34,11 @@ GVariant *mp_wire_new_plain       (const char    *type,
  * @value is no plain value. */
 gsize     mp_wire_plain_encode    (const GValue  *value,
                                    guint8        *out);
+/* A floating "v" made from a copy of @data, the bytes of a plain value
+ * (mp_wire_plain_encode(), mp_wire_bytes_are_plain()), trusted as they
+ * are the normal form by construction or by that check */
+GVariant *mp_wire_from_plain_bytes (const guint8 *data,
+                                    gsize         size);
 /* TRUE when @data is, byte for byte, the normal form of a "v" holding a
  * plain value or None (so it needs no further check) */
 gboolean  mp_wire_bytes_are_plain (const guint8  *data,

@@ -992,10 +992,9 @@ plain_bytes (guint8      *out,
   return size + 1 + type_len;
 }
 
-/* a "v" made from the bytes of a plain value */
-static GVariant *
-wire_from_plain_bytes (const guint8 *data,
-                       gsize         size)
+GVariant *
+mp_wire_from_plain_bytes (const guint8 *data,
+                          gsize         size)
 {
   g_autoptr(GBytes) bytes = g_bytes_new (data, size);
 
@@ -1011,7 +1010,7 @@ mp_wire_new_plain (const char *type,
   guint8 data[MP_WIRE_PLAIN_MAX];
 
   g_assert (size + 1 + strlen (type) <= sizeof data);
-  return wire_from_plain_bytes (data, plain_bytes (data, type, value, size));
+  return mp_wire_from_plain_bytes (data, plain_bytes (data, type, value, size));
 }
 
 gboolean
@@ -1065,7 +1064,7 @@ serialize_plain (const GValue *value)
   guint8 data[MP_WIRE_PLAIN_MAX];
   gsize size = mp_wire_plain_encode (value, data);
 
-  return size > 0 ? wire_from_plain_bytes (data, size) : NULL;
+  return size > 0 ? mp_wire_from_plain_bytes (data, size) : NULL;
 }
 
 /* Reads a plain value or None out of a "v" in normal form, without
