@@ -69,6 +69,9 @@ typedef struct {
 
 void     mp_frame_take_bytes             (MpFrame        *frame,
                                           GBytes         *bytes);
+GBytes  *mp_frame_slice                  (const MpFrame  *frame,
+                                          gsize           offset,
+                                          gsize           size);
 void     mp_frame_clear                  (MpFrame        *frame);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MpFrame, mp_frame_clear)
 

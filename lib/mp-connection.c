@@ -1174,6 +1174,28 @@ mp_frame_take_bytes (MpFrame *frame,
   frame->data = g_bytes_get_data (bytes, &frame->len);
 }
 
+/**
+ * mp_frame_slice:
+ * @frame: a frame
+ * @offset: where the bytes start
+ * @size: how many
+ *
+ * Returns: (transfer full): @size bytes of @frame from @offset that
+ *   outlive it: a slice of a held frame's bytes (no copy; at a multiple
+ *   of 8 it keeps their malloc alignment), a copy of a lent one's.
+ */
+GBytes *
+mp_frame_slice (const MpFrame *frame,
+                gsize          offset,
+                gsize          size)
+{
+  g_return_val_if_fail (offset <= frame->len && size <= frame->len - offset, NULL);
+
+  if (frame->bytes != NULL)
+    return g_bytes_new_from_bytes (frame->bytes, offset, size);
+  return g_bytes_new (frame->data + offset, size);
+}
+
 void
 mp_frame_clear (MpFrame *frame)
 {

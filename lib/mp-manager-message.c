@@ -511,11 +511,11 @@ mp_message_decode_request (const MpFrame  *frame,
     {
       /* strings, containers, objects: GLib judges them, in the whole
        * request, where nesting counts from the envelope (an "av" judged
-       * alone would allow one level more than GLib's limit). They are
-       * slices of the request, so a lent one is copied. */
+       * alone would allow one level more than GLib's limit). They
+       * become slices of the request, so a lent one is copied. */
       g_autoptr(GVariant) whole = NULL;
 
-      bytes = frame->bytes != NULL ? g_bytes_ref (frame->bytes) : g_bytes_new (data, len);
+      bytes = mp_frame_slice (frame, 0, len);
       whole = g_variant_ref_sink (g_variant_new_from_bytes (MP_MSG_TYPE (MP_MSG_REQUEST),
                                                             bytes, FALSE));
       if (!g_variant_is_normal_form (whole))
@@ -594,9 +594,8 @@ mp_message_decode_reply (const MpFrame  *frame,
   if (len > REPLY_HEAD && memcmp (data + 1, zeros, sizeof zeros) == 0)
     {
       /* A plain result (None, a number) is in normal form when its bytes
-       * say so; anything else GLib judges. A held frame is sliced at
-       * offset 8 of its malloc'd bytes, aligned for "v": no copy; a lent
-       * one is copied. */
+       * say so; anything else GLib judges. Offset 8 keeps a held frame's
+       * alignment for "v". */
       gboolean plain = mp_wire_bytes_are_plain (data + REPLY_HEAD, len - REPLY_HEAD);
 
       if (plain && payload == NULL && data[0] == MP_REPLY_RETURN)
@@ -604,9 +603,7 @@ mp_message_decode_reply (const MpFrame  *frame,
           *kind = data[0];
           return TRUE;
         }
-      rest = frame->bytes != NULL
-        ? g_bytes_new_from_bytes (frame->bytes, REPLY_HEAD, len - REPLY_HEAD)
-        : g_bytes_new (data + REPLY_HEAD, len - REPLY_HEAD);
+      rest = mp_frame_slice (frame, REPLY_HEAD, len - REPLY_HEAD);
       value = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, rest, plain));
     }
   if (value == NULL || !g_variant_is_normal_form (value))
