@@ -173,8 +173,7 @@ mp_set_error (GError    **error,
 {
   va_list args;
 
-  /* an error nobody asked for is still an event of the trace */
-  if (error == NULL && !MP_TRACE_ON)
+  if (error == NULL)
     return;
 
   va_start (args, format);

@@ -107,8 +107,10 @@ void      mp_trace_lock_timeout       (const char *type,
 void      mp_trace_lock_owner_died    (const char *type,
                                        const char *object);
 
-/* watched shared objects (mp_trace_watch): NULL when @object is not */
-const char *mp_trace_watched_name     (gconstpointer object);
+/* watched shared objects (mp_trace_watch): NULL when the object whose
+ * mp_shared_trace_key() is @key is not */
+const char *mp_trace_watched_name     (guint64     key);
+guint64   mp_shared_trace_key         (gpointer    object);
 void      mp_trace_value_int          (gboolean    write,
                                        const char *object,
                                        gint64      index,

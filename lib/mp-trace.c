@@ -160,7 +160,7 @@ static char    *self_role;
 static guint64  flow_counter;
 
 static GMutex      watch_lock;
-static GHashTable *watched;         /* object -> name */
+static GHashTable *watched;         /* guint64* mp_shared_trace_key -> name */
 
 typedef struct
 {
@@ -180,6 +180,14 @@ static guint64          events_of_dead_threads;
 
 static void writer_free (gpointer data);
 static GPrivate writer_key = G_PRIVATE_INIT (writer_free);
+
+static gint64 *
+int64_dup (gint64 v)
+{
+  gint64 *p = g_new (gint64, 1);
+  *p = v;
+  return p;
+}
 
 gint64
 mp_trace_now_ns (void)
@@ -526,40 +534,96 @@ mp_trace_lock_owner_died (const char *type,
   emit_simple (MP_TRACE_LOCK_OWNER_DIED, 'i', NULL, object, type, MP_TRACE_NONE);
 }
 
+/* The watched objects travel to spawned children in this variable:
+ * "KEY=NAME" lines. */
+#define TRACE_WATCH_ENV "MP_TRACE_WATCH"
+
+static void
+watch_export_locked (void)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  GHashTableIter iter;
+  gpointer key, name;
+
+  g_hash_table_iter_init (&iter, watched);
+  while (g_hash_table_iter_next (&iter, &key, &name))
+    g_string_append_printf (text, "%" G_GUINT64_FORMAT "=%s\n", *(guint64 *) key, (char *) name);
+  if (text->len > 0)
+    g_setenv (TRACE_WATCH_ENV, text->str, TRUE);
+  else
+    g_unsetenv (TRACE_WATCH_ENV);
+}
+
+static void
+watch_set_locked (guint64     key,
+                  const char *name)
+{
+  if (watched == NULL)
+    watched = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  if (name == NULL)
+    {
+      g_hash_table_remove (watched, &key);
+      return;
+    }
+  /* one line per object: a name is cut at its first newline */
+  g_hash_table_replace (watched, int64_dup ((gint64) key), g_strndup (name, strcspn (name, "\n")));
+}
+
+static void
+watch_import (const char *text)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+
+  g_mutex_lock (&watch_lock);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *end = NULL;
+      guint64 key = g_ascii_strtoull (lines[i], &end, 10);
+
+      if (end != lines[i] && *end == '=' && key != 0)
+        watch_set_locked (key, end + 1);
+    }
+  g_mutex_unlock (&watch_lock);
+}
+
 /**
  * mp_trace_watch:
  * @shared_object: an #MpValue or #MpArray
  * @name: (nullable): its label in the trace; %NULL stops watching it
  *
- * Marks @shared_object as watched: while tracing, each of its reads and
- * writes in this process and in the processes it forks afterwards is
- * recorded as value.read / value.write with the value (and the index, for
- * an array). Objects not watched cost nothing more than with tracing off.
+ * Marks @shared_object as watched: while tracing, each read and write of
+ * its elements is recorded as value.read / value.write with the value
+ * (and the index, for an array), in this process and in every process
+ * that shares it and is started afterwards (fork or spawn: the mark goes
+ * with the object's memory, not with this pointer). Objects not watched
+ * cost nothing more than with tracing off. Call it before starting the
+ * children that should report.
  */
 void
 mp_trace_watch (gpointer    shared_object,
                 const char *name)
 {
-  g_return_if_fail (shared_object != NULL);
+  guint64 key;
 
+  g_return_if_fail (MP_IS_VALUE (shared_object) || MP_IS_ARRAY (shared_object));
+
+  key = mp_shared_trace_key (shared_object);
+  if (key == 0)
+    return;
   g_mutex_lock (&watch_lock);
-  if (watched == NULL)
-    watched = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  if (name != NULL)
-    g_hash_table_replace (watched, shared_object, g_strdup (name));
-  else
-    g_hash_table_remove (watched, shared_object);
+  watch_set_locked (key, name);
+  watch_export_locked ();
   g_mutex_unlock (&watch_lock);
 }
 
 const char *
-mp_trace_watched_name (gconstpointer object)
+mp_trace_watched_name (guint64 key)
 {
   const char *name = NULL;
 
   g_mutex_lock (&watch_lock);
   if (watched != NULL)
-    name = g_hash_table_lookup (watched, object);
+    name = g_hash_table_lookup (watched, &key);
   g_mutex_unlock (&watch_lock);
   return name;
 }
@@ -759,13 +823,6 @@ track_free (gpointer data)
   g_free (t);
 }
 
-static gint64 *
-int64_dup (gint64 v)
-{
-  gint64 *p = g_new (gint64, 1);
-  *p = v;
-  return p;
-}
 
 static Track *
 track_for (GHashTable *tracks,
@@ -1315,6 +1372,10 @@ trace_init (void)
   pthread_atfork (NULL, NULL, atfork_child);
   if (dir != NULL && *dir != '\0')
     {
+      const char *watch = getenv (TRACE_WATCH_ENV);
+
+      if (watch != NULL)
+        watch_import (watch);
       if (g_file_test (dir, G_FILE_TEST_IS_DIR))
         join_trace (dir);
       return;

@@ -220,6 +220,56 @@ task_killed (MpArgs *args, GValue *result, GError **error)
 }
 MP_TASK_DEFINE ("trace-killed", task_killed)
 
+/* Takes the lock it is given, once. */
+static gboolean
+task_take_lock (MpArgs *args, GValue *result, GError **error)
+{
+  MpLock *lock = mp_args_get_object (args, 0);
+
+  return mp_lock_acquire (lock, MP_WAIT_FOREVER, error) && mp_lock_release (lock, error);
+}
+MP_TASK_DEFINE ("trace-take-lock", task_take_lock)
+
+/* An unguarded += on the watched value: a read, then a write. */
+static gboolean
+task_increment (MpArgs *args, GValue *result, GError **error)
+{
+  MpValue *value = mp_args_get_object (args, 0);
+  gint64 v = mp_value_get_int (value, error);
+
+  return mp_value_set_int (value, v + 1, error);
+}
+MP_TASK_DEFINE ("trace-increment", task_increment)
+
+static MpProcess *
+start_child_with (const char    *task,
+                  MpStartMethod  method,
+                  gpointer       object)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpArgs) args = mp_args_new (G_TYPE_INVALID);
+  MpProcess *p;
+
+  mp_args_add_object (args, object);
+  p = mp_process_new (task, args);
+  mp_process_set_start_method (p, method);
+  g_assert_true (mp_process_start (p, &error));
+  g_assert_no_error (error);
+  return p;
+}
+
+static void
+join_ok (MpProcess *p)
+{
+  g_autoptr(GError) error = NULL;
+  int code = -1;
+
+  g_assert_true (mp_process_join (p, -1, &error));
+  g_assert_no_error (error);
+  g_assert_true (mp_process_get_exitcode (p, &code));
+  g_assert_cmpint (code, ==, 0);
+}
+
 static MpProcess *
 run_child (const char    *task,
            MpStartMethod  method,
@@ -332,14 +382,16 @@ test_errors_recorded (void)
 {
   g_autoptr(JsonNode) doc = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GError) error2 = NULL;
   g_autoptr(MpProcess) p = mp_process_new ("no-such-task", NULL);
   JsonObject *e;
 
   start_trace ();
   g_assert_false (mp_process_start (p, &error));
   g_assert_error (error, MP_ERROR, MP_ERROR_LOCAL_FUNCTION);
-  /* an error nobody asks for is recorded too */
+  /* an error nobody asks for is no error: a zero-timeout poll */
   mp_set_error (NULL, MP_ERROR_TIMEOUT, "a wait nobody reports");
+  mp_set_error (&error2, MP_ERROR_TIMEOUT, "a wait somebody reports");
   doc = stop_trace ();
 
   assert_well_formed (doc);
@@ -382,6 +434,112 @@ test_write_file (void)
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
+static double
+ts_of (JsonObject *event)
+{
+  g_assert_nonnull (event);
+  return json_object_get_double_member (event, "ts");
+}
+
+static void
+test_lock_two_processes (gconstpointer data)
+{
+  MpStartMethod method = TEST_METHOD (data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpLock) lock = mp_lock_new (&error);
+  g_autoptr(JsonNode) doc = NULL;
+  g_autoptr(MpProcess) p = NULL;
+  g_autofree char *mine = NULL;
+  g_autofree char *theirs = NULL;
+  const char *label;
+  GPid pid;
+
+  g_assert_no_error (error);
+  start_trace ();
+  /* the parent holds the lock while the child starts: the child's hold
+   * can only begin after the parent's ends */
+  g_assert_true (mp_lock_acquire (lock, MP_WAIT_FOREVER, &error));
+  p = start_child_with ("trace-take-lock", method, lock);
+  g_assert_true (mp_lock_release (lock, &error));
+  join_ok (p);
+  pid = mp_process_get_pid (p);
+  doc = stop_trace ();
+
+  g_assert_cmpuint (assert_well_formed (doc), ==, 2);
+  mine = sequence_of (doc, getpid (), "lock.");
+  theirs = sequence_of (doc, pid, "lock.");
+  g_assert_cmpstr (mine, ==, "lock.wait/B lock.wait/E lock.hold/B lock.hold/E");
+  g_assert_cmpstr (theirs, ==, "lock.wait/B lock.wait/E lock.hold/B lock.hold/E");
+  label = json_object_get_string_member (json_object_get_object_member (
+            find_event (doc, getpid (), "lock.hold", "B"), "args"), "object");
+  g_assert_true (g_str_has_prefix (label, "Lock "));
+  /* the same lock has the same name in both processes */
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (
+                     find_event (doc, pid, "lock.hold", "B"), "args"), "object"), ==, label);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (
+                     find_event (doc, pid, "lock.wait", "B"), "args"), "type"), ==, "Lock");
+  /* wait, acquire, release in order across the two processes */
+  g_assert_cmpfloat (ts_of (find_event (doc, getpid (), "lock.hold", "E")), <=,
+                     ts_of (find_event (doc, pid, "lock.hold", "B")));
+  g_assert_cmpfloat (ts_of (find_event (doc, pid, "lock.wait", "B")), <=,
+                     ts_of (find_event (doc, pid, "lock.hold", "B")));
+  g_assert_cmpfloat (ts_of (find_event (doc, pid, "process.start", "i")), <=,
+                     ts_of (find_event (doc, pid, "lock.wait", "B")));
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (
+                     find_event (doc, pid, "lock.hold", "B"), "args"), "waited_ns"), >=, 0);
+}
+
+static void
+test_lock_timeout (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpSemaphore) sem = mp_semaphore_new (0, &error);
+  g_autoptr(JsonNode) doc = NULL;
+
+  g_assert_no_error (error);
+  start_trace ();
+  g_assert_false (mp_semaphore_acquire (sem, 0, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_TIMEOUT);
+  doc = stop_trace ();
+  assert_well_formed (doc);
+  g_assert_cmpstr (sequence_of (doc, getpid (), "lock."), ==, "lock.wait/B lock.wait/E lock.timeout/i");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (
+                     find_event (doc, getpid (), "lock.timeout", "i"), "args"), "type"), ==, "Semaphore");
+}
+
+static void
+test_watch (gconstpointer data)
+{
+  MpStartMethod method = TEST_METHOD (data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpValue) value = mp_value_create ('q', FALSE, &error);
+  g_autoptr(MpValue) unwatched = mp_value_create ('q', FALSE, &error);
+  g_autoptr(JsonNode) doc = NULL;
+  g_autoptr(MpProcess) p = NULL;
+  JsonObject *write;
+
+  g_assert_no_error (error);
+  mp_value_set_int (value, 41, NULL);
+  start_trace ();
+  mp_trace_watch (value, "total");
+  mp_value_set_int (unwatched, 1, NULL);
+  p = start_child_with ("trace-increment", method, value);
+  join_ok (p);
+  g_assert_cmpint (mp_value_get_int (value, NULL), ==, 42);
+  doc = stop_trace ();
+  mp_trace_watch (value, NULL);
+
+  assert_well_formed (doc);
+  /* the parent's own read at the end; the child's read then write */
+  g_assert_cmpstr (sequence_of (doc, getpid (), "value."), ==, "value.read/i");
+    g_assert_cmpstr (sequence_of (doc, mp_process_get_pid (p), "value."), ==, "value.read/i value.write/i");
+    write = find_event (doc, mp_process_get_pid (p), "value.write", "i");
+    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (write, "args"), "value"), ==, 42);
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (write, "args"), "object"), ==,
+                     "total");
+    g_assert_false (json_object_has_member (json_object_get_object_member (write, "args"), "index"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -394,5 +552,8 @@ main (int    argc,
   g_test_add_func ("/trace/write-file", test_write_file);
   test_add_both_methods ("/trace/%s/child", test_child);
   test_add_both_methods ("/trace/%s/killed", test_killed);
+  test_add_both_methods ("/trace/%s/lock", test_lock_two_processes);
+  test_add_both_methods ("/trace/%s/watch", test_watch);
+  g_test_add_func ("/trace/lock-timeout", test_lock_timeout);
   return g_test_run ();
 }
