@@ -120,6 +120,36 @@ void      mp_trace_value_double       (gboolean    write,
                                        gint64      index,
                                        double      value);
 
+/* proxy calls. Client (mp-proxy.c, mp-manager-client.c): target names
+ * the call, sent opens proxy.call once the request is out, received
+ * notes the reply's size, done closes it (and a manager lock's or queue's
+ * wait). Server (mp-manager-server.c): handle opens and closes
+ * proxy.handle. */
+void      mp_trace_proxy_target       (const char *typeid,
+                                       guint64     id,
+                                       const char *method);
+void      mp_trace_proxy_sent         (gsize       bytes);
+void      mp_trace_proxy_received     (gsize       bytes);
+void      mp_trace_proxy_done         (gboolean    ok,
+                                       GVariant   *payload,
+                                       GError     *error);
+void      mp_trace_proxy_handle       (gboolean    begin,
+                                       const char *typeid,
+                                       guint64     id,
+                                       const char *method);
+
+/* pools: mp-pool.c (dispatch and done in the worker) */
+void      mp_trace_pool_submit        (const char *task,
+                                       guint       future);
+void      mp_trace_pool_dispatch      (const char *task,
+                                       guint64     future,
+                                       guint       worker);
+void      mp_trace_pool_done          (guint64     future,
+                                       gboolean    ok);
+void      mp_trace_pool_worker_died   (guint       worker,
+                                       int         exitcode,
+                                       const char *broken);
+
 /* errors: mp-error.c */
 void      mp_trace_error              (int         code,
                                        const char *message);

@@ -653,6 +653,207 @@ mp_trace_value_double (gboolean    write,
   mp_trace_emit (&event);
 }
 
+/* ---- proxy calls --------------------------------------------------------- */
+
+/* The call this thread is making (a thread makes one at a time). */
+typedef struct
+{
+  gboolean active;            /* target() was called */
+  gboolean sent;              /* proxy.call is open */
+  char     object[72];
+  char     method[48];
+  char     wait_type[48];     /* a manager lock's or queue's wait, or "" */
+  gboolean holds;             /* a successful wait opens a hold */
+  gboolean releases;          /* a successful call closes a hold */
+  gint64   wait_start;
+  guint64  flow;
+  gsize    reply_bytes;
+} ProxyCall;
+
+static __thread ProxyCall proxy_call;
+
+static gboolean
+is_lock_typeid (const char *typeid)
+{
+  return g_str_equal (typeid, "Lock") || g_str_equal (typeid, "RLock") ||
+         g_str_equal (typeid, "Semaphore") || g_str_equal (typeid, "BoundedSemaphore") ||
+         g_str_equal (typeid, "Condition");
+}
+
+void
+mp_trace_proxy_target (const char *typeid,
+                       guint64     id,
+                       const char *method)
+{
+  ProxyCall *c = &proxy_call;
+
+  memset (c, 0, sizeof *c);
+  c->active = TRUE;
+  g_snprintf (c->object, sizeof c->object, "%s %" G_GUINT64_FORMAT, typeid, id);
+  g_strlcpy (c->method, method, sizeof c->method);
+
+  /* the manager's locks and queues wait in the server: a lock-like wait */
+  if (is_lock_typeid (typeid) && g_str_equal (method, "acquire"))
+    {
+      g_snprintf (c->wait_type, sizeof c->wait_type, "manager %s", typeid);
+      c->holds = TRUE;
+    }
+  else if (is_lock_typeid (typeid) && g_str_equal (method, "release"))
+    {
+      g_snprintf (c->wait_type, sizeof c->wait_type, "manager %s", typeid);
+      c->releases = TRUE;
+    }
+  else if ((g_str_equal (typeid, "Queue") || g_str_equal (typeid, "JoinableQueue")) &&
+           (g_str_equal (method, "get") || g_str_equal (method, "put")))
+    g_snprintf (c->wait_type, sizeof c->wait_type, "Queue.%s", method);
+  else if ((g_str_equal (typeid, "Event") || g_str_equal (typeid, "Condition") ||
+            g_str_equal (typeid, "Barrier")) && g_str_equal (method, "wait"))
+    g_snprintf (c->wait_type, sizeof c->wait_type, "manager %s", typeid);
+
+  if (c->wait_type[0] != '\0' && !c->releases)
+    {
+      mp_trace_lock_wait_begin (c->wait_type, c->object);
+      c->wait_start = mp_trace_now_ns ();
+    }
+}
+
+void
+mp_trace_proxy_sent (gsize bytes)
+{
+  ProxyCall *c = &proxy_call;
+  MpTraceEvent event = { .kind = MP_TRACE_PROXY_CALL, .ph = 'B', .name = c->method,
+                         .str = { c->object, c->method } };
+
+  if (!c->active || c->sent)
+    return;
+  c->sent = TRUE;
+  c->flow = mp_trace_flow_new ();
+  event.num[0] = (gint64) bytes;
+  event.num[1] = event.num[2] = MP_TRACE_NONE;
+  event.num[3] = (gint64) c->flow;
+  mp_trace_emit (&event);
+}
+
+void
+mp_trace_proxy_received (gsize bytes)
+{
+  proxy_call.reply_bytes = bytes;
+}
+
+/* A reply that carries an object, a list or a dict is the server's object
+ * copied: changing it changes nothing there (pitfall mutate-a-copy). */
+static gboolean
+reply_is_copy (GVariant *payload)
+{
+  g_autoptr(GVariant) inner = NULL;
+  const char *type;
+
+  if (payload == NULL || !g_variant_is_of_type (payload, G_VARIANT_TYPE_VARIANT))
+    return FALSE;
+  inner = g_variant_get_variant (payload);
+  type = g_variant_get_type_string (inner);
+  return g_str_equal (type, "(sv)") || g_str_equal (type, "av") || g_str_equal (type, "a{sv}");
+}
+
+void
+mp_trace_proxy_done (gboolean  ok,
+                     GVariant *payload,
+                     GError   *error)
+{
+  ProxyCall *c = &proxy_call;
+
+  if (!c->active)
+    return;
+  if (c->sent)
+    {
+      MpTraceEvent reply = { .kind = MP_TRACE_PROXY_REPLY, .ph = 'i',
+                             .name = ok ? (reply_is_copy (payload) ? "copy" : "reply") : "error reply",
+                             .str = { c->object, c->method },
+                             .num = { (gint64) c->reply_bytes, ok && reply_is_copy (payload),
+                                      MP_TRACE_NONE, (gint64) c->flow } };
+      MpTraceEvent end = { .kind = MP_TRACE_PROXY_CALL, .ph = 'E', .name = c->method,
+                           .str = { c->object, c->method },
+                           .num = { MP_TRACE_NONE, MP_TRACE_NONE, MP_TRACE_NONE, MP_TRACE_NONE } };
+
+      if (c->reply_bytes > 0)
+        mp_trace_emit (&reply);
+      mp_trace_emit (&end);
+    }
+  if (c->wait_type[0] != '\0')
+    {
+      gboolean timed_out = error != NULL && error->domain == MP_ERROR &&
+                           (error->code == MP_ERROR_TIMEOUT || error->code == MP_ERROR_EMPTY ||
+                            error->code == MP_ERROR_FULL);
+
+      if (c->releases)
+        {
+          if (ok)
+            mp_trace_lock_released (c->wait_type, c->object);
+        }
+      else if (ok && c->holds)
+        mp_trace_lock_acquired (c->wait_type, c->object, mp_trace_now_ns () - c->wait_start);
+      else if (timed_out)
+        mp_trace_lock_timeout (c->wait_type, c->object);
+      else
+        mp_trace_lock_wait_end (c->wait_type, c->object);
+    }
+  c->active = FALSE;
+}
+
+void
+mp_trace_proxy_handle (gboolean    begin,
+                       const char *typeid,
+                       guint64     id,
+                       const char *method)
+{
+  char object[72];
+  MpTraceEvent event = { .kind = MP_TRACE_PROXY_HANDLE, .ph = begin ? 'B' : 'E', .name = method,
+                         .str = { object, method },
+                         .num = { MP_TRACE_NONE, MP_TRACE_NONE, MP_TRACE_NONE, MP_TRACE_NONE } };
+
+  g_snprintf (object, sizeof object, "%s %" G_GUINT64_FORMAT, typeid, id);
+  mp_trace_emit (&event);
+}
+
+/* ---- pools --------------------------------------------------------------- */
+
+void
+mp_trace_pool_submit (const char *task,
+                      guint       future)
+{
+  emit_simple (MP_TRACE_POOL_SUBMIT, 'i', NULL, task, NULL, future);
+}
+
+void
+mp_trace_pool_dispatch (const char *task,
+                        guint64     future,
+                        guint       worker)
+{
+  MpTraceEvent event = { .kind = MP_TRACE_POOL_DISPATCH, .ph = 'i', .str = { task },
+                         .num = { (gint64) future, worker, MP_TRACE_NONE, MP_TRACE_NONE } };
+  mp_trace_emit (&event);
+}
+
+void
+mp_trace_pool_done (guint64  future,
+                    gboolean ok)
+{
+  MpTraceEvent event = { .kind = MP_TRACE_POOL_DONE, .ph = 'i',
+                         .num = { (gint64) future, ok, MP_TRACE_NONE, MP_TRACE_NONE } };
+  mp_trace_emit (&event);
+}
+
+void
+mp_trace_pool_worker_died (guint       worker,
+                           int         exitcode,
+                           const char *broken)
+{
+  MpTraceEvent event = { .kind = MP_TRACE_POOL_WORKER_DIED, .ph = 'i', .str = { broken },
+                         .num = { worker, exitcode < 0 ? -exitcode : MP_TRACE_NONE,
+                                  exitcode >= 0 ? exitcode : MP_TRACE_NONE, MP_TRACE_NONE } };
+  mp_trace_emit (&event);
+}
+
 void
 mp_trace_error (int         code,
                 const char *message)
@@ -1182,6 +1383,7 @@ gather (const char *dir,
   g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func (ev_free);
   g_autoptr(GDir) d = g_dir_open (dir, 0, error);
   g_autoptr(GList) pids = NULL;
+  JsonNode *document;
   JsonObject *root;
   JsonArray *list;
   GHashTableIter iter;
@@ -1266,7 +1468,9 @@ gather (const char *dir,
     }
 
   json_object_set_array_member (root, "traceEvents", list);
-  return json_node_init_object (json_node_alloc (), root);
+  document = json_node_new (JSON_NODE_OBJECT);
+  json_node_take_object (document, root);
+  return document;
 }
 
 static gboolean

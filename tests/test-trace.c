@@ -15,6 +15,7 @@
 
 #include "mp-process-private.h"
 #include "mp-trace-private.h"
+#include "test-manager-common.h"
 #include "test-process-common.h"
 
 /* ---- reading a document -------------------------------------------------- */
@@ -240,6 +241,30 @@ task_increment (MpArgs *args, GValue *result, GError **error)
   return mp_value_set_int (value, v + 1, error);
 }
 MP_TASK_DEFINE ("trace-increment", task_increment)
+
+/* In a pool worker: appends a cluster to the manager list it is given,
+ * then reads it back (a copy of the server's object). */
+static gboolean
+task_append (MpArgs *args, GValue *result, GError **error)
+{
+  MpProxy *list = mp_args_get_object (args, 0);
+  g_autoptr(GValue) item = value_cluster ("a", TRUE);
+  g_auto(GValue) back = G_VALUE_INIT;
+
+  return mp_list_proxy_append (list, item, error) &&
+         mp_list_proxy_get_item (list, 0, &back, error);
+}
+MP_TASK_DEFINE ("trace-append", task_append)
+
+/* In a pool worker: dies, or (with any argument) waits to be broken. */
+static gboolean
+task_die (MpArgs *args, GValue *result, GError **error)
+{
+  if (mp_args_get_length (args) == 0)
+    kill (getpid (), SIGKILL);
+  return TRUE;
+}
+MP_TASK_DEFINE ("trace-die", task_die)
 
 static MpProcess *
 start_child_with (const char    *task,
@@ -540,6 +565,173 @@ test_watch (gconstpointer data)
     g_assert_false (json_object_has_member (json_object_get_object_member (write, "args"), "index"));
 }
 
+static JsonObject *
+args_of (JsonObject *event)
+{
+  g_assert_nonnull (event);
+  return json_object_get_object_member (event, "args");
+}
+
+/* The first event of @kind/@ph with args.method == @method on @pid. */
+static JsonObject *
+find_call (JsonNode   *doc,
+           gint64      pid,
+           const char *kind,
+           const char *ph,
+           const char *method)
+{
+  JsonArray *events = events_of (doc);
+
+  for (guint i = 0; i < json_array_get_length (events); i++)
+    {
+      JsonObject *e = json_array_get_object_element (events, i);
+
+      if (g_strcmp0 (kind_of (e), kind) == 0 && strcmp (ph_of (e), ph) == 0 &&
+          json_object_get_int_member (e, "pid") == pid &&
+          g_strcmp0 (json_object_get_string_member (args_of (e), "method"), method) == 0)
+        return e;
+    }
+  return NULL;
+}
+
+static JsonObject *
+find_flow (JsonNode   *doc,
+           const char *ph,
+           gint64      id)
+{
+  JsonArray *events = events_of (doc);
+
+  for (guint i = 0; i < json_array_get_length (events); i++)
+    {
+      JsonObject *e = json_array_get_object_element (events, i);
+
+      if (strcmp (ph_of (e), ph) == 0 && json_object_get_int_member (e, "id") == id)
+        return e;
+    }
+  return NULL;
+}
+
+static void
+test_manager_from_pool (gconstpointer data)
+{
+  MpStartMethod method = TEST_METHOD (data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpManager) manager = mp_manager_new (NULL, NULL);
+  g_autoptr(MpProxy) list = NULL;
+  g_autoptr(MpPool) pool = NULL;
+  g_autoptr(MpArgs) args = mp_args_new (G_TYPE_INVALID);
+  g_autoptr(MpFuture) future = NULL;
+  g_autoptr(JsonNode) doc = NULL;
+  JsonObject *dispatch, *call, *handle, *reply, *get_reply;
+  gint64 worker, server, flow;
+
+  start_trace ();
+  mp_manager_set_start_method (manager, method);
+  g_assert_true (mp_manager_start (manager, &error));
+  g_assert_no_error (error);
+  server = mp_manager_get_server_pid (manager);
+  list = mp_manager_list (manager, NULL, &error);
+  g_assert_no_error (error);
+  pool = mp_pool_new_full (1, method, NULL, NULL, &error);
+  g_assert_no_error (error);
+  mp_args_add_object (args, list);
+  future = mp_pool_submit (pool, "trace-append", args, &error);
+  g_assert_no_error (error);
+  g_assert_true (mp_future_result (future, -1, NULL, &error));
+  g_assert_no_error (error);
+  mp_pool_shutdown (pool, TRUE);
+  g_clear_object (&list);
+  g_assert_true (mp_manager_shutdown (manager, &error));
+  g_assert_no_error (error);
+  doc = stop_trace ();
+
+  assert_well_formed (doc);
+  g_assert_cmpstr (role_of (doc, server), ==, "manager server");
+  g_assert_nonnull (find_event (doc, getpid (), "pool.submit", "i"));
+  dispatch = find_event (doc, 0, "pool.dispatch", "i");
+  worker = json_object_get_int_member (dispatch, "pid");
+  g_assert_cmpstr (json_object_get_string_member (args_of (dispatch), "task"), ==, "trace-append");
+  g_assert_cmpint (json_object_get_int_member (args_of (dispatch), "worker"), ==, 1);
+  g_assert_cmpstr (role_of (doc, worker), ==, "worker 1");
+
+  /* request in the worker, handling in the server, reply in the worker */
+  call = find_call (doc, worker, "proxy.call", "B", "append");
+  handle = find_call (doc, server, "proxy.handle", "B", "append");
+  reply = find_call (doc, worker, "proxy.reply", "i", "append");
+  g_assert_cmpstr (json_object_get_string_member (args_of (call), "object"), ==,
+                   json_object_get_string_member (args_of (handle), "object"));
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (args_of (call), "object"), "list "));
+  g_assert_cmpint (json_object_get_int_member (args_of (call), "bytes"), >, 0);
+  g_assert_cmpint (json_object_get_int_member (args_of (reply), "bytes"), >, 0);
+  g_assert_cmpfloat (ts_of (call), <=, ts_of (handle));
+  g_assert_cmpfloat (ts_of (handle), <=, ts_of (reply));
+  g_assert_false (json_object_get_boolean_member (args_of (reply), "copy"));
+  flow = json_object_get_int_member (args_of (call), "flow");
+  g_assert_cmpint (json_object_get_int_member (find_flow (doc, "s", flow), "pid"), ==, worker);
+  g_assert_cmpint (json_object_get_int_member (find_flow (doc, "f", flow), "pid"), ==, worker);
+  g_assert_cmpint (json_object_get_int_member (args_of (reply), "flow"), ==, flow);
+  /* reading the object back gives a copy */
+  get_reply = find_call (doc, worker, "proxy.reply", "i", "__getitem__");
+  g_assert_nonnull (get_reply);
+  g_assert_true (json_object_get_boolean_member (args_of (get_reply), "copy"));
+  g_assert_nonnull (find_event (doc, worker, "pool.done", "i"));
+  g_assert_true (json_object_get_boolean_member (args_of (find_event (doc, worker, "pool.done", "i")), "ok"));
+}
+
+static void
+test_worker_killed (gconstpointer data)
+{
+  MpStartMethod method = TEST_METHOD (data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpPool) pool = NULL;
+  g_autoptr(MpArgs) wait_args = mp_args_new (G_TYPE_INVALID);
+  g_autoptr(MpFuture) dies = NULL;
+  g_autoptr(MpFuture) broken = NULL;
+  g_autoptr(JsonNode) doc = NULL;
+  g_autofree char *seq = NULL;
+  JsonObject *died, *exit_event, *dispatch;
+  JsonArray *list;
+  gint64 worker;
+
+  start_trace ();
+  pool = mp_pool_new_full (1, method, NULL, NULL, &error);
+  g_assert_no_error (error);
+  mp_args_add_int (wait_args, 1);
+  dies = mp_pool_submit (pool, "trace-die", NULL, &error);
+  broken = mp_pool_submit (pool, "trace-die", wait_args, &error);
+  g_assert_no_error (error);
+  g_assert_false (mp_future_result (dies, -1, NULL, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_BROKEN_POOL);
+  g_clear_error (&error);
+  g_assert_false (mp_future_result (broken, -1, NULL, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_BROKEN_POOL);
+  mp_pool_shutdown (pool, TRUE);
+  doc = stop_trace ();
+
+  assert_well_formed (doc);
+  dispatch = find_event (doc, 0, "pool.dispatch", "i");
+  worker = json_object_get_int_member (dispatch, "pid");
+  /* the worker's events up to the kill are there (taking the request
+   * under the pool's queue lock, then the task), its task slice closed */
+  seq = sequence_of (doc, worker, NULL);
+  g_assert_cmpstr (seq, ==, method == MP_START_SPAWN ?
+                   "process.start/i process.guard/i process.task/B lock.wait/B lock.wait/E lock.hold/B "
+                   "lock.hold/E pool.dispatch/i process.exit/i process.task/E" :
+                   "process.start/i process.task/B lock.wait/B lock.wait/E lock.hold/B lock.hold/E "
+                   "pool.dispatch/i process.exit/i process.task/E");
+  g_assert_true (json_object_get_boolean_member (args_of (find_event (doc, worker, "process.task", "E")),
+                                                 "closed_at_death"));
+  exit_event = find_event (doc, worker, "process.exit", "i");
+  g_assert_cmpint (json_object_get_int_member (args_of (exit_event), "signal"), ==, SIGKILL);
+  died = find_event (doc, getpid (), "pool.worker-died", "i");
+  g_assert_cmpint (json_object_get_int_member (args_of (died), "worker"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (args_of (died), "signal"), ==, SIGKILL);
+  list = json_object_get_array_member (args_of (died), "broken");
+  g_assert_cmpuint (json_array_get_length (list), ==, 2);
+  g_assert_cmpint (json_array_get_int_element (list, 0), ==, mp_future_get_index (dies));
+  g_assert_cmpint (json_array_get_int_element (list, 1), ==, mp_future_get_index (broken));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -555,5 +747,7 @@ main (int    argc,
   test_add_both_methods ("/trace/%s/lock", test_lock_two_processes);
   test_add_both_methods ("/trace/%s/watch", test_watch);
   g_test_add_func ("/trace/lock-timeout", test_lock_timeout);
+  test_add_both_methods ("/trace/%s/manager-from-pool", test_manager_from_pool);
+  test_add_both_methods ("/trace/%s/worker-killed", test_worker_killed);
   return g_test_run ();
 }
