@@ -34,6 +34,7 @@
 #include "mp-manager-private.h"
 #include "mp-connection.h"
 #include "mp-connection-private.h"
+#include "mp-trace-private.h"
 
 #ifndef POLLRDHUP
 #define POLLRDHUP 0
@@ -776,7 +777,11 @@ server_handle (MpServer        *server,
                       "no object with id %" G_GUINT64_FORMAT " in the manager (it was freed when its last proxy went away)",
                       id);
       else
-        mp_referent_invoke (referent, call, method, args, &result, &error);
+        {
+          MP_TRACE (mp_trace_proxy_handle (TRUE, referent->klass->typeid, id, method));
+          mp_referent_invoke (referent, call, method, args, &result, &error);
+          MP_TRACE (mp_trace_proxy_handle (FALSE, referent->klass->typeid, id, method));
+        }
     }
 
   if (error != NULL)
@@ -1149,6 +1154,7 @@ manager_server_task (MpArgs  *args,
   /* Python's bpo-36368: Ctrl-C in the terminal is for the parent, which
    * then shuts the server down */
   signal (SIGINT, SIG_IGN);
+  MP_TRACE (mp_trace_set_role ("manager server"));
 
   /* a forked server must not keep the parent's end (it would never see
    * the parent go) nor the parent's connections to other managers */

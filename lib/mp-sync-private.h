@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "mpshare.h"
+#include "mp-trace-private.h"
 #include "mp-mapping-private.h"
 
 G_BEGIN_DECLS
@@ -92,9 +93,9 @@ gboolean mp_sync_lock_enter_slow (MpLockable *lock,
  * no holder. That keeps the time the lock is held, which the other
  * processes wait out, to the access itself. */
 static inline gboolean
-mp_sync_lock_enter (MpLockable *lock,
-                    gboolean   *entered,
-                    GError    **error)
+mp_sync_lock_enter_untraced (MpLockable *lock,
+                             gboolean   *entered,
+                             GError    **error)
 {
   MpSyncObject *sync = (MpSyncObject *) lock;
   int r;
@@ -109,11 +110,29 @@ mp_sync_lock_enter (MpLockable *lock,
   return TRUE;
 }
 
+/* the same, traced (mp-sync.c) */
+gboolean mp_sync_lock_enter_traced (MpLockable  *lock,
+                                    gboolean    *entered,
+                                    GError     **error);
+void     mp_sync_lock_leave_traced (MpLockable  *lock);
+
+static inline gboolean
+mp_sync_lock_enter (MpLockable *lock,
+                    gboolean   *entered,
+                    GError    **error)
+{
+  if (MP_TRACE_ON)
+    return mp_sync_lock_enter_traced (lock, entered, error);
+  return mp_sync_lock_enter_untraced (lock, entered, error);
+}
+
 static inline void
 mp_sync_lock_leave (MpLockable *lock,
                     gboolean    entered)
 {
-  if (entered)
+  if (MP_TRACE_ON && entered)
+    mp_sync_lock_leave_traced (lock);
+  else if (entered)
     pthread_mutex_unlock (((MpSyncObject *) lock)->mutex);
 }
 

@@ -18,6 +18,7 @@
 #include "mp-proxy.h"
 #include "mp-catalog.h"
 #include "mp-explain.h"
+#include "mp-trace.h"
 #include "mp-timeline.h"
 
 #undef MPSHARE_INSIDE
