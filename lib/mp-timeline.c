@@ -45,6 +45,9 @@ typedef struct {
   guint       order;      /* position in the file, for a stable sort */
   gint        other_end;  /* a B's E or an E's B, -1 when unmatched */
   gboolean    lost;       /* the read or the write of a lost update */
+  const char *label;      /* what its object is called here, or NULL */
+  gboolean    ok_known;   /* an end that carries args.ok ... */
+  gboolean    ok;         /* ... and its value */
 } Event;
 
 typedef struct {
@@ -53,6 +56,7 @@ typedef struct {
   guint   n_events;
   double  first_ts;
   double  last_ts;
+  gboolean started;       /* its start is recorded: someone started it */
   gint    column;         /* -1 when not shown */
 } Lane;
 
@@ -201,6 +205,16 @@ read_event (JsonNode *node,
     event.name = "";
   event.order = out->len;
   event.other_end = -1;
+  if (event.args != NULL && json_object_has_member (event.args, "ok"))
+    {
+      JsonNode *ok = json_object_get_member (event.args, "ok");
+
+      event.ok_known = JSON_NODE_HOLDS_VALUE (ok);
+      event.ok = event.ok_known && json_node_get_value_type (ok) == G_TYPE_BOOLEAN
+                   ? json_node_get_boolean (ok)
+                   : event.ok_known && json_node_get_value_type (ok) == G_TYPE_INT64
+                       ? json_node_get_int (ok) != 0 : TRUE;
+    }
   if (event.ph != 'X')
     {
       g_array_append_val (out, event);
@@ -291,9 +305,14 @@ compare_lanes_by_start (gconstpointer a,
 {
   const Lane *x = *(Lane **) a, *y = *(Lane **) b;
 
-  if (x->first_ts != y->first_ts)
-    return x->first_ts < y->first_ts ? -1 : 1;
-  return x->pid < y->pid ? -1 : x->pid > y->pid;
+  /* the process that started the others comes first */
+  if (x->started != y->started)
+    return x->started ? 1 : -1;
+  /* then in the order they were made: a child reports its own start,
+   * when the scheduler lets it, but gets its pid when it is forked */
+  if (x->pid != y->pid)
+    return x->pid < y->pid ? -1 : 1;
+  return 0;
 }
 
 static void
@@ -316,6 +335,7 @@ collect_lanes (Trace *trace)
           continue;
         }
       lane->n_events++;
+      lane->started |= g_str_equal (event->kind, "process.start");
       lane->first_ts = MIN (lane->first_ts, event->ts);
       lane->last_ts = MAX (lane->last_ts, event->ts);
     }
@@ -385,6 +405,44 @@ mark_lost_updates (GArray *events)
     }
 }
 
+/* A locked Value's lock has a label of its own ("RLock 1"); the value a
+ * hold reads or writes names it better ("total"), in every process. */
+static void
+name_locks_after_values (GArray *events)
+{
+  g_autoptr(GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      const Event *hold = &g_array_index (events, Event, i);
+      const char *lock = member_string (hold->args, "object");
+
+      if (hold->ph != 'B' || !g_str_equal (hold->kind, "lock.hold") || lock == NULL ||
+          hold->other_end < 0 || g_hash_table_contains (names, lock))
+        continue;
+      for (guint k = i + 1; k < (guint) hold->other_end; k++)
+        {
+          const Event *e = &g_array_index (events, Event, k);
+          const char *value = member_string (e->args, "object");
+
+          if (e->pid == hold->pid && e->tid == hold->tid && value != NULL &&
+              (g_str_equal (e->kind, "value.read") || g_str_equal (e->kind, "value.write")))
+            {
+              g_hash_table_insert (names, (gpointer) lock, (gpointer) value);
+              break;
+            }
+        }
+    }
+  for (guint i = 0; i < events->len; i++)
+    {
+      Event *event = &g_array_index (events, Event, i);
+      const char *object = member_string (event->args, "object");
+
+      if (g_str_has_prefix (event->kind, "lock.") && object != NULL)
+        event->label = g_hash_table_lookup (names, object);
+    }
+}
+
 static Trace *
 trace_read (JsonNode *document,
             GError  **error)
@@ -402,6 +460,7 @@ trace_read (JsonNode *document,
       return NULL;
   g_array_sort (trace->events, compare_events);
   match_slices (trace->events);
+  name_locks_after_values (trace->events);
   collect_lanes (trace);
   mark_lost_updates (trace->events);
   trace->t0 = G_MAXDOUBLE;
@@ -568,6 +627,8 @@ object_of (const Event *event)
 {
   const char *object = member_string (event->args, "object");
 
+  if (event->label != NULL)
+    return event->label;
   return object != NULL ? object : event->name;
 }
 
@@ -667,6 +728,9 @@ describe_slice_begin (const GArray *events,
       *notable = wait_was_contended_before (events, i);
       return g_strdup_printf ("%s %s", *notable ? "got" : "lock", object_of (event));
     }
+  /* the task runs from the process's start to its exit: those rows say it */
+  if (is_kind (event, "process.task"))
+    return NULL;
   *notable = TRUE;
   if (is_kind (event, "proxy.call"))
     return g_strdup_printf ("call %s", method);
@@ -689,9 +753,9 @@ describe_instant (const Event *event,
 
       *notable = event->lost;
       value = describe_value (event->args, "value");
-      return g_strdup_printf ("%s %s %s%s", key,
-                              is_kind (event, "value.read") ? "->" : "<-", value,
-                              event->lost ? " *" : "");
+      /* the mark first: a narrow lane cuts the end of a cell */
+      return g_strdup_printf ("%s%s %s %s", event->lost ? "*" : "", key,
+                              is_kind (event, "value.read") ? "->" : "<-", value);
     }
   if (is_kind (event, "process.start"))
     {
@@ -755,13 +819,47 @@ describe_instant (const Event *event,
   return event->name[0] != '\0' ? g_strdup (event->name) : NULL;
 }
 
+/* The end of a task slice says whether it succeeded (args.ok, kept on the
+ * end event itself). */
+static gboolean
+task_failed (const Event *end)
+{
+  return end->ok_known && !end->ok;
+}
+
+/* A wait that timed out also raised MP_ERROR_TIMEOUT; the lock.timeout
+ * row says it already, and a try-lock that finds the lock busy is no
+ * error of the program. */
+static gboolean
+error_is_a_timed_out_wait (const GArray *events,
+                           guint         i)
+{
+  const Event *error = &g_array_index (events, Event, i);
+  const char *code = member_string (error->args, "code");
+  guint seen = 0;
+
+  if (g_strcmp0 (code, "timeout") != 0)
+    return FALSE;
+  for (guint k = i + 1; k < events->len && seen < 4; k++)
+    {
+      const Event *e = &g_array_index (events, Event, k);
+
+      if (e->pid != error->pid || e->tid != error->tid)
+        continue;
+      if (is_kind (e, "lock.timeout"))
+        return TRUE;
+      seen++;
+    }
+  return FALSE;
+}
+
 /* ---- the swimlane ------------------------------------------------------- */
 
 typedef struct {
   double  ts;
   gint    column;
   char   *text;
-  char    fills[MP_TIMELINE_MAX_LANES];
+  char    fills[MP_TIMELINE_MAX_LANES][2];
   gboolean notable;
   guint   folded;        /* > 0: this row stands for that many rows */
 } Row;
@@ -780,16 +878,14 @@ typedef struct {
   gint calls;
 } LaneState;
 
-static char
-state_fill (const LaneState *state)
+/* Two marks: the first says a lock is held, the second that the lane
+ * waits (or is inside a proxy call): " |:" holds one lock, waits for more. */
+static void
+state_fill (const LaneState *state,
+            char             fill[2])
 {
-  if (state->waits > 0)
-    return ':';
-  if (state->holds > 0)
-    return '|';
-  if (state->calls > 0)
-    return '~';
-  return ' ';
+  fill[0] = state->holds > 0 ? '|' : ' ';
+  fill[1] = state->waits > 0 ? ':' : state->calls > 0 ? '~' : ' ';
 }
 
 static void
@@ -849,6 +945,37 @@ choose_columns (Trace *trace)
   return shown;
 }
 
+/* A lock taken at once around one read or write, with nothing else
+ * happening meanwhile: drawn as one row. */
+static gboolean
+is_brief_hold (const GArray *events,
+               guint         i)
+{
+  const Event *hold = &g_array_index (events, Event, i);
+  const Event *inner;
+
+  if (hold->ph != 'B' || !is_kind (hold, "lock.hold") || hold->other_end != (gint) i + 2)
+    return FALSE;
+  inner = &g_array_index (events, Event, i + 1);
+  return inner->pid == hold->pid && inner->tid == hold->tid &&
+         (inner->ph == 'i' || inner->ph == 'I') &&
+         !wait_was_contended_before (events, i);
+}
+
+/* "[total -> 0]": the brackets are the lock, taken and released. */
+static char *
+describe_brief_hold (const Event *inner,
+                     gboolean    *notable)
+{
+  g_autofree char *text = describe_instant (inner, notable);
+
+  if (text == NULL)
+    return g_strdup ("[]");
+  if (text[0] == '*')
+    return g_strdup_printf ("*[%s]", text + 1);
+  return g_strdup_printf ("[%s]", text);
+}
+
 static GArray *
 build_rows (Trace *trace,
             guint  n_columns)
@@ -867,10 +994,23 @@ build_rows (Trace *trace,
 
       if (lane == NULL || lane->column < 0 || event->ph == 'M')
         continue;
-      if (event->ph == 'B')
+      if (is_brief_hold (trace->events, i))
+        {
+          event = &g_array_index (trace->events, Event, i + 1);
+          text = describe_brief_hold (event, &notable);
+          i += 2;
+        }
+      else if (event->ph == 'B')
         text = describe_slice_begin (trace->events, i, &notable);
       else if (event->ph == 'E' && is_kind (event, "lock.hold"))
         text = g_strdup_printf ("unlock %s", object_of (event));
+      else if (event->ph == 'E' && is_kind (event, "process.task") && task_failed (event))
+        {
+          text = g_strdup ("!! task failed");
+          notable = TRUE;
+        }
+      else if (is_kind (event, "error") && error_is_a_timed_out_wait (trace->events, i))
+        text = NULL;
       else if (event->ph == 'i' || event->ph == 'I')
         text = describe_instant (event, &notable);
       state_update (&states[lane->column], event);
@@ -881,7 +1021,7 @@ build_rows (Trace *trace,
       row.text = text;
       row.notable = notable;
       for (guint c = 0; c < n_columns; c++)
-        row.fills[c] = state_fill (&states[c]);
+        state_fill (&states[c], row.fills[c]);
       g_array_append_val (rows, row);
     }
   return rows;
@@ -1025,7 +1165,7 @@ append_row (GString   *out,
         append_cell (out, row->text, width);
       else
         {
-          char fill[3] = { ' ', row->fills[c], '\0' };
+          char fill[4] = { ' ', row->fills[c][0], row->fills[c][1], '\0' };
           append_cell (out, fill, width);
         }
     }
@@ -1086,8 +1226,8 @@ append_hidden_lanes (GString *out,
   if (hidden > 0)
     {
       g_autofree char *line = g_strdup_printf (
-        "%u more processes, not shown (the %d busiest are): %s", hidden,
-        MP_TIMELINE_MAX_LANES, names->str);
+        "%u more %s, not shown (the %d busiest are): %s", hidden,
+        hidden == 1 ? "process" : "processes", MP_TIMELINE_MAX_LANES, names->str);
       append_wrapped (out, line, 2);
     }
 }
@@ -1100,9 +1240,9 @@ append_legend (GString *out,
 
   for (guint i = 0; i < rows->len && !lost; i++)
     lost = g_array_index (rows, Row, i).text != NULL &&
-           g_str_has_suffix (g_array_index (rows, Row, i).text, " *");
-  g_string_append (out, "':' waits for a lock  '|' holds it  '~' in a proxy call  "
-                        "'!!' an error\n");
+           g_array_index (rows, Row, i).text[0] == '*';
+  g_string_append (out, "':' waits for a lock  '|' holds it  '[...]' under a lock "
+                        "taken at once\n'~' in a proxy call  '!!' an error\n");
   if (lost)
     g_string_append (out, "'*' a write over another process's write that the "
                           "writer never read:\n    that update is lost, with "
