@@ -827,29 +827,43 @@ task_failed (const Event *end)
   return end->ok_known && !end->ok;
 }
 
-/* A wait that timed out also raised MP_ERROR_TIMEOUT; the lock.timeout
- * row says it already, and a try-lock that finds the lock busy is no
- * error of the program. */
+/* Is there a @kind event among the few before (@step -1) or after (+1)
+ * event @i on its track? */
 static gboolean
-error_is_a_timed_out_wait (const GArray *events,
-                           guint         i)
+near_on_track (const GArray *events,
+               guint         i,
+               int           step,
+               const char   *kind)
 {
-  const Event *error = &g_array_index (events, Event, i);
-  const char *code = member_string (error->args, "code");
+  const Event *event = &g_array_index (events, Event, i);
   guint seen = 0;
 
-  if (g_strcmp0 (code, "timeout") != 0)
-    return FALSE;
-  for (guint k = i + 1; k < events->len && seen < 4; k++)
+  for (gint64 k = (gint64) i + step; k >= 0 && k < events->len && seen < 4; k += step)
     {
       const Event *e = &g_array_index (events, Event, k);
 
-      if (e->pid != error->pid || e->tid != error->tid)
+      if (e->pid != event->pid || e->tid != event->tid)
         continue;
-      if (is_kind (e, "lock.timeout"))
+      if (is_kind (e, kind))
         return TRUE;
       seen++;
     }
+  return FALSE;
+}
+
+/* An error whose row would only repeat the row beside it: a wait that
+ * timed out (a try-lock that finds the lock busy is no error of the
+ * program) or the bootstrapping check that just refused a start. */
+static gboolean
+error_said_already (const GArray *events,
+                    guint         i)
+{
+  const char *code = member_string (g_array_index (events, Event, i).args, "code");
+
+  if (g_strcmp0 (code, "timeout") == 0)
+    return near_on_track (events, i, 1, "lock.timeout");
+  if (g_strcmp0 (code, "bootstrapping") == 0)
+    return near_on_track (events, i, -1, "process.bootstrap-error");
   return FALSE;
 }
 
@@ -1009,7 +1023,7 @@ build_rows (Trace *trace,
           text = g_strdup ("!! task failed");
           notable = TRUE;
         }
-      else if (is_kind (event, "error") && error_is_a_timed_out_wait (trace->events, i))
+      else if (is_kind (event, "error") && error_said_already (trace->events, i))
         text = NULL;
       else if (event->ph == 'i' || event->ph == 'I')
         text = describe_instant (event, &notable);
