@@ -23,6 +23,9 @@ struct _Demo {
   char           *trace_path;   /* --trace FILE.json */
   gboolean        recording;
   GPtrArray      *recorded;     /* JsonNode: each stretch recorded, in order */
+  GArray         *offsets;      /* double: µs from the first stretch's start */
+  gint64          first_begin;  /* when the first stretch began, monotonic µs */
+  gint64          begin;        /* when this stretch began */
   gboolean        shown;        /* a timeline was shown in this half */
 };
 
@@ -300,19 +303,22 @@ demo_run_processes (Demo        *demo,
  * demo_race_iterations:
  * @demo: the running demo
  * @n: the additions per process asked for
+ * @recorded_max: the most while recording
  *
- * Returns: @n, or %DEMO_RACE_MAX_RECORDED when the demo records and @n is
- *   more (said in the output).
+ * Returns: @n, or @recorded_max when the demo records and @n is more
+ *   (said in the output).
  */
 gint64
 demo_race_iterations (Demo   *demo,
-                      gint64  n)
+                      gint64  n,
+                      gint64  recorded_max)
 {
-  if (!demo->recording || n <= DEMO_RACE_MAX_RECORDED)
+  if (!demo->recording || n <= recorded_max)
     return n;
-  demo_say ("(recording the trace: %d additions per process instead of %"
-            G_GINT64_FORMAT ", so the trace stays small)", DEMO_RACE_MAX_RECORDED, n);
-  return DEMO_RACE_MAX_RECORDED;
+  demo_say ("(recording the trace: %" G_GINT64_FORMAT " additions per process "
+            "instead of %" G_GINT64_FORMAT ", so the trace stays small)",
+            recorded_max, n);
+  return recorded_max;
 }
 
 gboolean
@@ -323,7 +329,8 @@ demo_race_until_lost (Demo           *demo,
 {
   g_return_val_if_fail (race != NULL && race->run != NULL, FALSE);
 
-  n = demo_race_iterations (demo, n);
+  n = demo_race_iterations (demo, n, race->recorded_max > 0 ? race->recorded_max
+                                                         : DEMO_RACE_MAX_RECORDED);
   for (guint attempt = 1; attempt <= DEMO_RACE_ATTEMPTS; attempt++)
     {
       gint64 expected = n * demo->workers, final, lost;
@@ -638,6 +645,11 @@ record_begin (Demo *demo)
 
   if (demo->recording || !recording_wanted (demo))
     return;
+  /* the recorder counts from its start: this says where each stretch
+   * sits on one clock when --trace joins them */
+  demo->begin = g_get_monotonic_time ();
+  if (demo->recorded->len == 0)
+    demo->first_begin = demo->begin;
   if (!mp_trace_start (NULL, &error))
     {
       g_printerr ("%s: cannot record a trace: %s\n", demo->info->name, error->message);
@@ -663,6 +675,7 @@ record_end (Demo *demo)
       return NULL;
     }
   g_ptr_array_add (demo->recorded, stretch);
+  g_array_append_val (demo->offsets, (double) { (double) (demo->begin - demo->first_begin) });
   return stretch;
 }
 
@@ -735,10 +748,11 @@ recorded_document (Demo *demo)
     {
       JsonObject *root = json_node_get_object (demo->recorded->pdata[s]);
       JsonArray *events = json_object_get_array_member (root, "traceEvents");
+      double offset = g_array_index (demo->offsets, double, s);
 
       for (guint i = 0; i < json_array_get_length (events); i++)
         {
-          JsonNode *event = json_array_get_element (events, i);
+          JsonNode *event = json_node_copy (json_array_get_element (events, i));
           JsonObject *object = json_node_get_object (event);
           const char *ph = json_object_get_string_member_with_default (object, "ph", "");
 
@@ -748,9 +762,15 @@ recorded_document (Demo *demo)
               g_autofree char *key = json_to_string (event, FALSE);
 
               if (!g_hash_table_add (named, g_steal_pointer (&key)))
-                continue;
+                {
+                  json_node_unref (event);
+                  continue;
+                }
             }
-          json_builder_add_value (builder, json_node_copy (event));
+          else if (json_object_has_member (object, "ts"))
+            json_object_set_double_member (object, "ts",
+                                           json_object_get_double_member (object, "ts") + offset);
+          json_builder_add_value (builder, event);
         }
     }
   json_builder_end_array (builder);
@@ -772,8 +792,9 @@ write_recorded (Demo *demo)
                   demo->trace_path, error->message);
       return FALSE;
     }
-  g_print ("\nTrace written to %s: open it in https://ui.perfetto.dev, or\n"
-           "run `mpshare trace show %s`.\n", demo->trace_path, demo->trace_path);
+  /* the path on lines of its own: it may be long */
+  g_print ("\nTrace written to\n  %s\nOpen it in https://ui.perfetto.dev, or "
+           "run: mpshare trace show FILE\n", demo->trace_path);
   return TRUE;
 }
 
@@ -869,8 +890,9 @@ demo_run (const DemoInfo *info,
   g_autofree char *broken_verdict = NULL, *fixed_verdict = NULL;
   gboolean ok = TRUE;
   g_autoptr(GPtrArray) recorded = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  g_autoptr(GArray) offsets = g_array_new (FALSE, FALSE, sizeof (double));
   g_autofree char *trace_path = NULL;
-  Demo demo = { info, MP_START_FORK, 0, 0, NULL, FALSE, NULL, FALSE, recorded, FALSE };
+  Demo demo = { info, MP_START_FORK, 0, 0, NULL, FALSE, NULL, FALSE, recorded, offsets, 0, 0, FALSE };
   GOptionEntry entries[] = {
     { "broken", 0, 0, G_OPTION_ARG_NONE, &want_broken,
       "Run only the half that reproduces the pitfall", NULL },

@@ -114,15 +114,18 @@ typedef struct {
   const char  *counted;   /* what the output calls the result: "count" */
   const char  *silently;  /* how the loss went unnoticed: "with no error" */
   const char  *hint;      /* added when nothing was ever lost, or NULL */
+  gint64       recorded_max;  /* additions per process while recording;
+                               * 0: DEMO_RACE_MAX_RECORDED */
 } DemoRace;
 
 /* Recording every addition of a long race would make a trace of
  * gigabytes: while recording, a race adds at most this many times per
- * process, and says so. */
-#define DEMO_RACE_MAX_RECORDED 2000
+ * process (when each addition takes a lock: some ten events), and says so. */
+#define DEMO_RACE_MAX_RECORDED 1000
 
 gint64         demo_race_iterations (Demo           *demo,
-                                     gint64          n);
+                                     gint64          n,
+                                     gint64          recorded_max);
 gboolean       demo_race_until_lost (Demo           *demo,
                                      const DemoRace *race,
                                      gint64          n,

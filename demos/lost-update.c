@@ -521,7 +521,7 @@ half_free_race_fixed (Demo *demo)
 {
   g_autoptr(GError) error = NULL;
   guint workers = demo_get_workers (demo);
-  gint64 n = demo_race_iterations (demo, iterations);
+  gint64 n = demo_race_iterations (demo, iterations, DEMO_RACE_MAX_RECORDED);
   gint64 expected = n * workers, final_total;
 
   demo_step (demo, "%u processes each add 1, %" G_GINT64_FORMAT " times, "
