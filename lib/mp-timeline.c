@@ -31,6 +31,10 @@
 #define FOLD_HEAD  3
 #define FOLD_TAIL  2
 
+/* Choosing the busiest lanes, an error counts as this many events: the
+ * process that met the pitfall is the one to see. */
+#define BUSY_ERROR 100
+
 #define TIME_WIDTH 7          /* "123.456" milliseconds */
 #define MAX_CELL   34         /* a lane no wider than this, even alone */
 
@@ -54,6 +58,7 @@ typedef struct {
   gint64  pid;
   char   *role;
   guint   n_events;
+  guint   n_errors;       /* error events: a lane with one is worth showing */
   double  first_ts;
   double  last_ts;
   gboolean started;       /* its start is recorded: someone started it */
@@ -335,6 +340,7 @@ collect_lanes (Trace *trace)
           continue;
         }
       lane->n_events++;
+      lane->n_errors += g_str_equal (event->kind, "error");
       lane->started |= g_str_equal (event->kind, "process.start");
       lane->first_ts = MIN (lane->first_ts, event->ts);
       lane->last_ts = MAX (lane->last_ts, event->ts);
@@ -924,9 +930,11 @@ compare_lanes_by_events (gconstpointer a,
                          gconstpointer b)
 {
   const Lane *x = *(Lane **) a, *y = *(Lane **) b;
+  guint64 busy_x = x->n_events + (guint64) x->n_errors * BUSY_ERROR;
+  guint64 busy_y = y->n_events + (guint64) y->n_errors * BUSY_ERROR;
 
-  if (x->n_events != y->n_events)
-    return x->n_events > y->n_events ? -1 : 1;
+  if (busy_x != busy_y)
+    return busy_x > busy_y ? -1 : 1;
   return compare_lanes_by_start (a, b);
 }
 
@@ -1240,7 +1248,7 @@ append_hidden_lanes (GString *out,
   if (hidden > 0)
     {
       g_autofree char *line = g_strdup_printf (
-        "%u more %s, not shown (the %d busiest are): %s", hidden,
+        "%u more %s, not shown (the %d busiest, errors first, are): %s", hidden,
         hidden == 1 ? "process" : "processes", MP_TIMELINE_MAX_LANES, names->str);
       append_wrapped (out, line, 2);
     }
@@ -1266,7 +1274,8 @@ append_legend (GString *out,
 /**
  * mp_timeline_render:
  * @trace: a Chrome trace document (mp_trace_stop(), mp_timeline_load())
- * @max_rows: the most rows to print (the rest are counted), 0 for all
+ * @max_rows: the most rows to print, 0 for all; the rows left out are
+ *   counted, from the middle: the first two thirds and the last third stay
  * @error: return location for a #GError
  *
  * Draws the swimlane of @trace: one column per process headed by its
@@ -1289,7 +1298,7 @@ mp_timeline_render (JsonNode  *trace,
   g_autoptr(GArray) rows = NULL;
   g_autoptr(GArray) folded = NULL;
   g_autoptr(GString) out = g_string_new (NULL);
-  guint n_columns, width, shown;
+  guint n_columns, width, shown, head;
 
   g_return_val_if_fail (trace != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -1303,12 +1312,17 @@ mp_timeline_render (JsonNode  *trace,
   rows = build_rows (read, n_columns);
   folded = fold_rows (rows);
   append_header (out, read, n_columns, width);
+  /* too many rows: the beginning and the end, where a failure shows */
   shown = max_rows > 0 ? MIN (max_rows, folded->len) : folded->len;
-  for (guint i = 0; i < shown; i++)
-    append_row (out, &g_array_index (folded, Row, i), read->t0, n_columns, width);
-  if (shown < folded->len)
-    g_string_append_printf (out, "%*s  ... %u more lines not shown ...\n",
-                            TIME_WIDTH, "", folded->len - shown);
+  head = shown < folded->len ? shown - shown / 3 : shown;
+  for (guint i = 0; i < folded->len; i++)
+    {
+      if (i == head && shown < folded->len)
+        g_string_append_printf (out, "%*s  ... %u lines not shown ...\n",
+                                TIME_WIDTH, "", folded->len - shown);
+      if (i < head || i >= folded->len - (shown - head))
+        append_row (out, &g_array_index (folded, Row, i), read->t0, n_columns, width);
+    }
   append_hidden_lanes (out, read);
   append_legend (out, folded);
   return g_string_free (g_steal_pointer (&out), FALSE);

@@ -366,10 +366,13 @@ test_render_fold (void)
   g_assert_nonnull (strstr (text, "*total -> 20"));
   g_assert_nonnull (strstr (text, "*total <- 21"));
 
-  /* and a limit on the rows says how many it left out */
-  short_text = render (trace, 2);
-  g_assert_nonnull (strstr (short_text, "more lines not shown"));
-  g_assert_null (strstr (short_text, "*total <- 21"));
+  /* a limit on the rows keeps the beginning and the end (where the
+   * losing pair is) and says how many it left out of the middle */
+  short_text = render (trace, 3);
+  g_assert_nonnull (strstr (short_text, "... 6 lines not shown ..."));
+  g_assert_nonnull (strstr (short_text, "total -> 0"));
+  g_assert_null (strstr (short_text, "routine lines"));
+  g_assert_nonnull (strstr (short_text, "*total <- 21"));
 }
 
 /* A complete slice (X, with dur) counts as its begin and its end. */
