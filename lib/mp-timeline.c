@@ -1271,11 +1271,37 @@ append_legend (GString *out,
                           "the read it was computed from\n");
 }
 
+/* Which rows to print when there are more than @max_rows: the first and
+ * the last stay; of the others, routine rows go first, then the earliest
+ * ones (a failure shows late), until @max_rows are left. */
+static gboolean *
+choose_rows (GArray *rows,
+             guint   max_rows)
+{
+  gboolean *keep = g_new (gboolean, MAX (rows->len, 1));
+  guint left = rows->len;
+
+  for (guint i = 0; i < rows->len; i++)
+    keep[i] = TRUE;
+  for (int pass = 0; pass < 2 && max_rows > 0 && left > max_rows; pass++)
+    for (guint i = 1; i + 1 < rows->len && left > max_rows; i++)
+      {
+        const Row *row = &g_array_index (rows, Row, i);
+
+        if (keep[i] && (pass == 1 || !row->notable || row->folded > 0))
+          {
+            keep[i] = FALSE;
+            left--;
+          }
+      }
+  return keep;
+}
+
 /**
  * mp_timeline_render:
  * @trace: a Chrome trace document (mp_trace_stop(), mp_timeline_load())
- * @max_rows: the most rows to print, 0 for all; the rows left out are
- *   counted, from the middle: the first two thirds and the last third stay
+ * @max_rows: the most rows to print, 0 for all; routine rows are left
+ *   out first, and every run left out is counted
  * @error: return location for a #GError
  *
  * Draws the swimlane of @trace: one column per process headed by its
@@ -1298,7 +1324,8 @@ mp_timeline_render (JsonNode  *trace,
   g_autoptr(GArray) rows = NULL;
   g_autoptr(GArray) folded = NULL;
   g_autoptr(GString) out = g_string_new (NULL);
-  guint n_columns, width, shown, head;
+  g_autofree gboolean *keep = NULL;
+  guint n_columns, width;
 
   g_return_val_if_fail (trace != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -1312,16 +1339,21 @@ mp_timeline_render (JsonNode  *trace,
   rows = build_rows (read, n_columns);
   folded = fold_rows (rows);
   append_header (out, read, n_columns, width);
-  /* too many rows: the beginning and the end, where a failure shows */
-  shown = max_rows > 0 ? MIN (max_rows, folded->len) : folded->len;
-  head = shown < folded->len ? shown - shown / 3 : shown;
+  keep = choose_rows (folded, max_rows);
   for (guint i = 0; i < folded->len; i++)
     {
-      if (i == head && shown < folded->len)
-        g_string_append_printf (out, "%*s  ... %u lines not shown ...\n",
-                                TIME_WIDTH, "", folded->len - shown);
-      if (i < head || i >= folded->len - (shown - head))
-        append_row (out, &g_array_index (folded, Row, i), read->t0, n_columns, width);
+      guint dropped = 0;
+
+      while (i + dropped < folded->len && !keep[i + dropped])
+        dropped++;
+      if (dropped > 0)
+        {
+          g_string_append_printf (out, "%*s  ... %u %s not shown ...\n",
+                                  TIME_WIDTH, "", dropped, dropped == 1 ? "line" : "lines");
+          i += dropped - 1;
+          continue;
+        }
+      append_row (out, &g_array_index (folded, Row, i), read->t0, n_columns, width);
     }
   append_hidden_lanes (out, read);
   append_legend (out, folded);

@@ -366,12 +366,14 @@ test_render_fold (void)
   g_assert_nonnull (strstr (text, "*total -> 20"));
   g_assert_nonnull (strstr (text, "*total <- 21"));
 
-  /* a limit on the rows keeps the beginning and the end (where the
-   * losing pair is) and says how many it left out of the middle */
+  /* a limit on the rows drops routine rows first, keeps the first and
+   * the marked ones, and says how many it left out */
   short_text = render (trace, 3);
-  g_assert_nonnull (strstr (short_text, "... 6 lines not shown ..."));
+  g_assert_nonnull (strstr (short_text, "... 5 lines not shown ..."));
+  g_assert_nonnull (strstr (short_text, "... 1 line not shown ..."));
   g_assert_nonnull (strstr (short_text, "total -> 0"));
   g_assert_null (strstr (short_text, "routine lines"));
+  g_assert_nonnull (strstr (short_text, "*total -> 20"));
   g_assert_nonnull (strstr (short_text, "*total <- 21"));
 }
 
