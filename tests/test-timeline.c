@@ -285,8 +285,25 @@ test_render_vocabulary (void)
   doc_event (&doc, "i", 7, 1, "pool.worker-died", "{\"worker\": 1, \"signal\": 9, \"broken\": [0, 1]}");
   doc_event (&doc, "i", 8, 1, "error", "{\"code\": \"broken-pool\", \"pitfall\": \"broken-pool\", \"message\": \"a worker died\"}");
   doc_event (&doc, "i", 9, 1, "pool.done", "{\"future\": 0, \"ok\": false}");
+  /* a lock taken at once around one read: one row, in brackets */
+  doc_event (&doc, "B", 10, 1, "lock.hold", "{\"object\": \"RLock 1\"}");
+  doc_event (&doc, "i", 11, 1, "value.read", "{\"object\": \"v\", \"value\": 3}");
+  doc_event (&doc, "E", 12, 1, "lock.hold", NULL);
+  /* a try-lock that finds the lock busy: a timeout, not an error row */
+  doc_event (&doc, "i", 13, 1, "error", "{\"code\": \"timeout\"}");
+  doc_event (&doc, "i", 14, 1, "lock.timeout", "{\"object\": \"RLock 1\"}");
+  /* a task that failed says so when it ends */
+  doc_event (&doc, "B", 15, 2, "process.task", "{\"task\": \"t\"}");
+  doc_event (&doc, "E", 16, 2, "process.task", "{\"ok\": false}");
   trace = doc_end (&doc);
   text = render (trace, 0);
+
+  g_assert_nonnull (strstr (text, "|[v -> 3]"));
+  g_assert_null (strstr (text, "lock RLock 1"));
+  /* the lock held around the watched value is named after it */
+  g_assert_nonnull (strstr (text, "|timeout v "));
+  g_assert_null (strstr (text, "!! timeout"));
+  g_assert_nonnull (strstr (text, "|!! task failed"));
 
   g_assert_cmpuint (position_of (text, "submit #0"), <, position_of (text, "run #0"));
   g_assert_cmpuint (position_of (text, "call get"), <, position_of (text, "serve get"));
