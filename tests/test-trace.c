@@ -70,6 +70,12 @@ sequence_of (JsonNode   *doc,
   return g_string_free (out, FALSE);
 }
 
+#define assert_sequence(doc, pid, prefix, expected) \
+  G_STMT_START { \
+    g_autofree char *seq_ = sequence_of ((doc), (pid), (prefix)); \
+    g_assert_cmpstr (seq_, ==, (expected)); \
+  } G_STMT_END
+
 static JsonObject *
 find_event (JsonNode   *doc,
             gint64      pid,
@@ -420,7 +426,7 @@ test_errors_recorded (void)
   doc = stop_trace ();
 
   assert_well_formed (doc);
-  g_assert_cmpstr (sequence_of (doc, getpid (), "error"), ==, "error/i error/i");
+  assert_sequence (doc, getpid (), "error", "error/i error/i");
   e = find_event (doc, getpid (), "error", "i");
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (e, "args"), "code"), ==,
                    "local-function");
@@ -527,7 +533,7 @@ test_lock_timeout (void)
   g_assert_error (error, MP_ERROR, MP_ERROR_TIMEOUT);
   doc = stop_trace ();
   assert_well_formed (doc);
-  g_assert_cmpstr (sequence_of (doc, getpid (), "lock."), ==, "lock.wait/B lock.wait/E lock.timeout/i");
+  assert_sequence (doc, getpid (), "lock.", "lock.wait/B lock.wait/E lock.timeout/i");
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (
                      find_event (doc, getpid (), "lock.timeout", "i"), "args"), "type"), ==, "Semaphore");
 }
@@ -556,13 +562,13 @@ test_watch (gconstpointer data)
 
   assert_well_formed (doc);
   /* the parent's own read at the end; the child's read then write */
-  g_assert_cmpstr (sequence_of (doc, getpid (), "value."), ==, "value.read/i");
-    g_assert_cmpstr (sequence_of (doc, mp_process_get_pid (p), "value."), ==, "value.read/i value.write/i");
-    write = find_event (doc, mp_process_get_pid (p), "value.write", "i");
-    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (write, "args"), "value"), ==, 42);
-    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (write, "args"), "object"), ==,
-                     "total");
-    g_assert_false (json_object_has_member (json_object_get_object_member (write, "args"), "index"));
+  assert_sequence (doc, getpid (), "value.", "value.read/i");
+  assert_sequence (doc, mp_process_get_pid (p), "value.", "value.read/i value.write/i");
+  write = find_event (doc, mp_process_get_pid (p), "value.write", "i");
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (write, "args"), "value"), ==, 42);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (write, "args"), "object"), ==,
+                   "total");
+  g_assert_false (json_object_has_member (json_object_get_object_member (write, "args"), "index"));
 }
 
 static JsonObject *
