@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <netinet/in.h>
@@ -2029,6 +2030,59 @@ struct _MpListener {
   gboolean      closed;
 };
 
+/* A socket file at @path after "Address already in use": a server that
+ * was killed leaves its file behind, and nothing answers there any more.
+ * Such a file is removed (TRUE: try the bind again); a live listener is
+ * left alone and named. Anything but a socket is never removed. */
+static gboolean
+remove_stale_socket (const char *path,
+                     GError    **error)
+{
+  g_autoptr(GSocket) probe = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GCredentials) peer = NULL;
+  struct stat st;
+  pid_t pid = -1;
+
+  if (g_lstat (path, &st) < 0 || !S_ISSOCK (st.st_mode))
+    {
+      mp_set_error (error, MP_ERROR_INVALID_ARGUMENT,
+                    "Cannot listen at %s: a file that is not a socket is"
+                    " there; choose another path", path);
+      return FALSE;
+    }
+  probe = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM,
+                        G_SOCKET_PROTOCOL_DEFAULT, &local_error);
+  address = g_unix_socket_address_new (path);
+  if (probe != NULL && !g_socket_connect (probe, address, NULL, &local_error) &&
+      g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+    {
+      g_debug ("listener: removing the stale socket %s (nobody listens)", path);
+      if (g_unlink (path) == 0 || errno == ENOENT)
+        return TRUE;
+      return mp_set_error_from_errno (error, errno, "Removing the stale socket %s", path);
+    }
+  if (local_error != NULL)
+    {
+      g_autofree char *what = g_strdup_printf ("Probing the socket at %s", path);
+      set_error_from_gio (error, local_error, what);
+      return FALSE;
+    }
+  peer = g_socket_get_credentials (probe, NULL);
+  if (peer != NULL)
+    pid = g_credentials_get_unix_pid (peer, NULL);
+  if (pid > 0)
+    mp_set_error (error, MP_ERROR_FAILED,
+                  "Cannot listen at %s: process %d already listens there;"
+                  " stop it or choose another path", path, (int) pid);
+  else
+    mp_set_error (error, MP_ERROR_FAILED,
+                  "Cannot listen at %s: another process already listens"
+                  " there; stop it or choose another path", path);
+  return FALSE;
+}
+
 static gboolean
 listen_unix (MpListener *self,
              const char *path,
@@ -2036,6 +2090,7 @@ listen_unix (MpListener *self,
 {
   g_autoptr(GSocketAddress) address = NULL;
   g_autoptr(GError) local_error = NULL;
+  gboolean bound;
 
   self->socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM,
                                G_SOCKET_PROTOCOL_DEFAULT, &local_error);
@@ -2045,7 +2100,15 @@ listen_unix (MpListener *self,
       return FALSE;
     }
   address = g_unix_socket_address_new (path);
-  if (!g_socket_bind (self->socket, address, FALSE, &local_error))
+  bound = g_socket_bind (self->socket, address, FALSE, &local_error);
+  if (!bound && g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
+    {
+      g_clear_error (&local_error);
+      if (!remove_stale_socket (path, error))
+        return FALSE;
+      bound = g_socket_bind (self->socket, address, FALSE, &local_error);
+    }
+  if (!bound)
     {
       g_autofree char *what = g_strdup_printf ("Binding a Unix socket at %s", path);
       set_error_from_gio (error, local_error, what);
@@ -2099,7 +2162,8 @@ listen_tcp (MpListener *self,
  * mp_listener_new:
  * @address: (nullable): %NULL for a Unix socket in a fresh private
  *   directory (mode 0700, socket 0600), "unix:/path" for a socket at that
- *   path (which must not exist), or "tcp:HOST:PORT" / "HOST:PORT" (port 0
+ *   path (a socket file left there by a listener that was killed is
+ *   removed; a live listener there is an error naming its pid), or "tcp:HOST:PORT" / "HOST:PORT" (port 0
  *   picks a free one)
  * @authkey: the key clients must prove they hold (not empty)
  * @error: return location for a #GError

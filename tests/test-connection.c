@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <glib/gstdio.h>
+#include <gio/gunixsocketaddress.h>
 
 #include "mpshare.h"
 #include "mp-connection-private.h"
@@ -1218,6 +1219,7 @@ test_unix_explicit_path (void)
   g_autofree char *dir = NULL;
   g_autofree char *path = NULL;
   g_autofree char *address = NULL;
+  g_autofree char *pid_text = NULL;
 
   dir = g_dir_make_tmp ("test-connection-XXXXXX", &error);
   g_assert_no_error (error);
@@ -1229,10 +1231,13 @@ test_unix_explicit_path (void)
   g_assert_cmpstr (mp_listener_get_address (listener), ==, address);
   g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
 
-  /* an existing socket file is never taken over (nor removed) */
+  /* a live listener's socket is never taken over (nor removed), and the
+   * error names who listens */
   second = mp_listener_new (address, key, &error);
   g_assert_null (second);
-  g_assert_nonnull (error);
+  g_assert_error (error, MP_ERROR, MP_ERROR_FAILED);
+  pid_text = g_strdup_printf ("process %d already listens there", (int) getpid ());
+  g_assert_nonnull (strstr (error->message, pid_text));
   g_clear_error (&error);
   g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
 
@@ -1240,6 +1245,70 @@ test_unix_explicit_path (void)
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
   /* the directory was the caller's: it stays */
   g_assert_true (g_file_test (dir, G_FILE_TEST_IS_DIR));
+  g_assert_no_errno (g_rmdir (dir));
+}
+
+/* A socket bound and never unlinked: what a killed server leaves. */
+static void
+leave_dead_socket (const char *path)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (path);
+  g_autoptr(GError) error = NULL;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_DEFAULT, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (socket, address, FALSE, &error));
+  g_assert_true (g_socket_listen (socket, &error));
+  g_assert_true (g_socket_close (socket, &error));
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_unix_stale_socket (void)
+{
+  g_autoptr(GBytes) key = make_key (3);
+  g_autoptr(MpListener) listener = NULL;
+  g_autoptr(MpConnection) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *address = NULL;
+  g_autofree char *file_path = NULL;
+  g_autofree char *file_address = NULL;
+  AcceptJob job = { 0 };
+  GThread *thread;
+
+  dir = g_dir_make_tmp ("test-connection-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (dir, "stale.sock", NULL);
+  address = g_strconcat ("unix:", path, NULL);
+  leave_dead_socket (path);
+
+  /* nobody listens there: the file is replaced, and the new one works */
+  listener = mp_listener_new (address, key, &error);
+  g_assert_no_error (error);
+  job.listener = listener;
+  thread = g_thread_new ("accept", accept_thread, &job);
+  client = mp_connection_connect (address, key, BACKSTOP_US, &error);
+  g_thread_join (thread);
+  g_assert_no_error (error);
+  g_assert_no_error (job.error);
+  g_clear_pointer (&job.connection, mp_connection_unref);
+  mp_listener_close (listener);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  /* a file that is no socket is never removed */
+  file_path = g_build_filename (dir, "not-a-socket", NULL);
+  file_address = g_strconcat ("unix:", file_path, NULL);
+  g_assert_true (g_file_set_contents (file_path, "data", -1, &error));
+  g_assert_null (mp_listener_new (file_address, key, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "not a socket"));
+  g_clear_error (&error);
+  g_assert_true (g_file_test (file_path, G_FILE_TEST_IS_REGULAR));
+  g_assert_no_errno (g_unlink (file_path));
   g_assert_no_errno (g_rmdir (dir));
 }
 
@@ -1601,6 +1670,7 @@ main (int    argc,
   g_test_add_func ("/connection/unix/garbage-frame", test_unix_garbage_frame);
   g_test_add_func ("/connection/unix/garbage-after-auth", test_unix_garbage_after_auth);
   g_test_add_func ("/connection/unix/explicit-path", test_unix_explicit_path);
+  g_test_add_func ("/connection/unix/stale-socket", test_unix_stale_socket);
   g_test_add_func ("/connection/unix/shutdown-wakes-accept", test_unix_shutdown_wakes_accept);
   g_test_add_func ("/connection/unix/accept-timeout", test_unix_accept_timeout);
   g_test_add_func ("/connection/unix/silent-client", test_unix_silent_client);
