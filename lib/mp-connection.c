@@ -33,6 +33,8 @@
 #define READ_AHEAD_SIZE 16384
 
 #define SOCKET_FILE_NAME "listener"
+/* below this many bytes a listener's key draws a warning */
+#define MP_LISTENER_MIN_GOOD_KEY 16
 #define LISTEN_BACKLOG 128
 
 /* ------------------------------------------------------------------ */
@@ -1770,7 +1772,9 @@ parse_address (const char *text,
         return bad_address (error, text, "no port");
       host = g_strndup (rest, (gsize) (colon - rest));
       if (host[0] == '\0')
-        return bad_address (error, text, "no host (use 0.0.0.0 to listen on all interfaces)");
+        return bad_address (error, text, "no host (127.0.0.1 for this machine;"
+                            " 0.0.0.0 for all interfaces, where anyone who"
+                            " reaches the port can try keys)");
       if (strlen (host) > 253)
         return bad_address (error, text, "the host name is too long");
       for (const char *c = host; *c != '\0'; c++)
@@ -2136,12 +2140,14 @@ listen_tcp (MpListener *self,
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GSocketAddress) address = NULL;
+  gboolean all_interfaces;
   GList *ips;
 
   ips = resolve_host (host, error);
   if (ips == NULL)
     return FALSE;
   address = g_inet_socket_address_new (ips->data, (guint16) port);
+  all_interfaces = g_inet_address_get_is_any (ips->data);
   g_resolver_free_addresses (ips);
 
   self->socket = g_socket_new (g_socket_address_get_family (address),
@@ -2155,6 +2161,14 @@ listen_tcp (MpListener *self,
       set_error_from_gio (error, local_error, what);
       return FALSE;
     }
+  /* Allowed, as in CPython, but the key is all that guards the port and
+   * nothing after the handshake is encrypted. */
+  if (all_interfaces)
+    g_warning ("listening on all interfaces (%s): anyone who can reach\n"
+               "this port can try auth keys, and the traffic after the\n"
+               "handshake is not encrypted. To reach it from elsewhere,\n"
+               "listen on 127.0.0.1 and tunnel over SSH (docs/models.md).",
+               host);
   return TRUE;
 }
 
@@ -2165,7 +2179,9 @@ listen_tcp (MpListener *self,
  *   path (a socket file left there by a listener that was killed is
  *   removed; a live listener there is an error naming its pid), or "tcp:HOST:PORT" / "HOST:PORT" (port 0
  *   picks a free one)
- * @authkey: the key clients must prove they hold (not empty)
+ * @authkey: the key clients must prove they hold (not empty; a key
+ *   shorter than 16 bytes works but draws a g_warning(), as does
+ *   listening on all interfaces, 0.0.0.0 or ::)
  * @error: return location for a #GError
  *
  * Returns: (transfer full): a listening socket, or %NULL with @error set.
@@ -2188,6 +2204,13 @@ mp_listener_new (const char *address,
     return NULL;
   if (address != NULL && !parse_address (address, &parsed, error))
     return NULL;
+  /* CPython takes any key; a short one is allowed for tests and
+   * teaching, but it is the only thing a peer has to guess */
+  if (g_bytes_get_size (authkey) < MP_LISTENER_MIN_GOOD_KEY)
+    g_warning ("the auth key is only %" G_GSIZE_FORMAT " bytes, shorter than"
+               " %d:\na peer that can connect may guess it; use"
+               " mp_get_auth_key()\n(32 random bytes) or a longer key",
+               g_bytes_get_size (authkey), MP_LISTENER_MIN_GOOD_KEY);
 
   self = g_atomic_rc_box_new0 (MpListener);
   self->authkey = g_bytes_ref (authkey);

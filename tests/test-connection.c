@@ -1312,6 +1312,59 @@ test_unix_stale_socket (void)
   g_assert_no_errno (g_rmdir (dir));
 }
 
+/* A short key works, with a warning that says why it is a risk; 16 bytes
+ * and more are quiet. */
+static void
+test_listener_short_key_warns (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GBytes) good = g_bytes_new ("0123456789abcdef", 16);
+      g_autoptr(GBytes) weak = bytes_from_string ("secret");
+      g_autoptr(MpListener) quiet = NULL;
+      g_autoptr(MpListener) loud = NULL;
+
+      quiet = mp_listener_new (NULL, good, NULL);
+      g_assert_nonnull (quiet);
+      g_printerr ("16 bytes: no warning so far\n");
+      g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+      loud = mp_listener_new (NULL, weak, NULL);
+      g_assert_nonnull (loud);
+      return;
+    }
+  g_test_trap_subprocess (NULL, BACKSTOP_US, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("16 bytes: no warning so far\n*"
+                             "*the auth key is only 6 bytes, shorter than 16*"
+                             "*may guess it*");
+}
+
+/* Listening on every interface is allowed, with a warning naming what
+ * it exposes and the way out (a tunnel). */
+static void
+test_tcp_all_interfaces_warns (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GBytes) key = make_key (3);
+      g_autoptr(MpListener) local = NULL;
+      g_autoptr(MpListener) everyone = NULL;
+
+      local = mp_listener_new ("tcp:127.0.0.1:0", key, NULL);
+      g_assert_nonnull (local);
+      g_printerr ("loopback: no warning so far\n");
+      g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+      everyone = mp_listener_new ("tcp:0.0.0.0:0", key, NULL);
+      g_assert_nonnull (everyone);
+      return;
+    }
+  g_test_trap_subprocess (NULL, BACKSTOP_US, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("loopback: no warning so far\n*"
+                             "*listening on all interfaces (0.0.0.0)*"
+                             "*can try auth keys*not encrypted*SSH*");
+}
+
 static void
 test_unix_shutdown_wakes_accept (void)
 {
@@ -1550,7 +1603,7 @@ test_address_reasons (void)
     { long_host_address, "the host name is too long" },
     { "tcp:ho$t:80", "the host is neither an address nor a host name" },
     { "unix:tmp/x", "a Unix socket path must be absolute" },
-    { "tcp::80", "no host (use 0.0.0.0 to listen on all interfaces)" },
+    { "tcp::80", "0.0.0.0 for all interfaces, where anyone who reaches the port can try keys" },
     { "tcp:127.0.0.1:99999", "the port must be a number from 0 to 65535" },
   };
   g_autoptr(GBytes) key = make_key (1);
@@ -1676,6 +1729,8 @@ main (int    argc,
   g_test_add_func ("/connection/unix/silent-client", test_unix_silent_client);
   g_test_add_func ("/connection/unix/fork-child", test_unix_fork_child);
   g_test_add_func ("/connection/tcp/loopback", test_tcp_loopback);
+  g_test_add_func ("/connection/tcp/all-interfaces-warns", test_tcp_all_interfaces_warns);
+  g_test_add_func ("/connection/listener/short-key-warns", test_listener_short_key_warns);
   g_test_add_func ("/connection/tcp/bare-host-port", test_tcp_bare_host_port);
   g_test_add_func ("/connection/tcp/ipv6-loopback", test_tcp_ipv6_loopback);
   g_test_add_func ("/connection/address/invalid", test_address_invalid);
