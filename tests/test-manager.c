@@ -1057,7 +1057,7 @@ test_hostile_server (void)
     { "future-error", MP_ERROR_REMOTE, "[from-the-future] a code we do not know" },
     { "no-such", MP_ERROR_REMOTE, "[key] no such type" },
   };
-  g_autoptr(GBytes) key = g_bytes_new_static ("the fake's key", 14);
+  g_autoptr(GBytes) key = g_bytes_new_static ("the fake server's key", 21);
   g_autoptr(GError) error = NULL;
   g_autoptr(MpManager) client = NULL;
   FakeServer fake = { NULL, NULL, g_ptr_array_new (),
