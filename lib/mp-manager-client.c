@@ -411,9 +411,8 @@ round_trip (MpConnection  *connection,
   /* room for the frame's header, then the message: one send() */
   g_byte_array_set_size (request, MP_FRAME_HEADER_SIZE);
   mp_message_write_request (request, id, method, args, (guint64) thread_tag ());
+  MP_TRACE (mp_trace_proxy_send (request->len));
   sent = mp_connection_send_frame (connection, request, error);
-  if (sent)
-    MP_TRACE (mp_trace_proxy_sent (request->len));
   if (request->len > REQUEST_KEEP_SIZE)
     g_private_replace (&request_key, g_byte_array_sized_new (REQUEST_KEEP_SIZE));
   if (!sent)

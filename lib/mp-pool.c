@@ -37,6 +37,7 @@
 #include <glib-unix.h>
 
 #include "mp-deadline-private.h"
+#include "mp-sync-private.h"
 #include "mp-trace-private.h"
 #include "mp-process-private.h"
 
@@ -1319,6 +1320,8 @@ mp_pool_new_full (guint           max_workers,
   self->queue_fd = queue[0];
   g_unix_set_fd_nonblocking (self->queue_fd, TRUE, NULL);
   self->queue_lock = mp_lock_new (error);
+  if (self->queue_lock != NULL)
+    mp_sync_set_trace_name (self->queue_lock, "pool queue");
   self->running = self->queue_lock != NULL ? mp_array_create ('Q', max_workers, FALSE, error) : NULL;
   if (self->running == NULL)
     {

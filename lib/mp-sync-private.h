@@ -110,6 +110,9 @@ mp_sync_lock_enter_untraced (MpLockable *lock,
   return TRUE;
 }
 
+void     mp_sync_set_trace_name    (gpointer     object,
+                                    const char  *name);
+
 /* the same, traced (mp-sync.c) */
 gboolean mp_sync_lock_enter_traced (MpLockable  *lock,
                                     gboolean    *entered,

@@ -74,6 +74,7 @@ typedef struct _MpSyncState {
   } u;
   pthread_cond_t  cond;    /* process-shared, CLOCK_MONOTONIC */
   guint32         trace_id;  /* its number in traces: "Lock 3" */
+  char            trace_name[20];  /* or its name there, when given */
 } MpSyncState;
 
 /* A value guarded by this lock alone shares the mutex's cache line: */
@@ -562,6 +563,11 @@ trace_label (gpointer  object,
   char digits[12];
   gsize n = 0, at;
 
+  if (SYNC (object)->state->trace_name[0] != '\0')
+    {
+      g_strlcpy (buf, SYNC (object)->state->trace_name, size);
+      return;
+    }
   do
     digits[n++] = (char) ('0' + id % 10);
   while ((id /= 10) != 0);
@@ -650,6 +656,20 @@ static gboolean
 traced_lock_release (gpointer object, gboolean recursive, GError **error)
 {
   return lock_release (object, recursive, error);
+}
+
+/**
+ * mp_sync_set_trace_name: (skip)
+ * @object: a lock, semaphore, condition, event or barrier
+ * @name: what traces call it in every process (cut at 19 bytes)
+ *
+ * For the library's own locks, whose number would say nothing.
+ */
+void
+mp_sync_set_trace_name (gpointer    object,
+                        const char *name)
+{
+  g_strlcpy (SYNC (object)->state->trace_name, name, sizeof SYNC (object)->state->trace_name);
 }
 
 gboolean

@@ -121,14 +121,14 @@ void      mp_trace_value_double       (gboolean    write,
                                        double      value);
 
 /* proxy calls. Client (mp-proxy.c, mp-manager-client.c): target names
- * the call, sent opens proxy.call once the request is out, received
+ * the call, send opens proxy.call as the request goes out, received
  * notes the reply's size, done closes it (and a manager lock's or queue's
  * wait). Server (mp-manager-server.c): handle opens and closes
  * proxy.handle. */
 void      mp_trace_proxy_target       (const char *typeid,
                                        guint64     id,
                                        const char *method);
-void      mp_trace_proxy_sent         (gsize       bytes);
+void      mp_trace_proxy_send         (gsize       bytes);
 void      mp_trace_proxy_received     (gsize       bytes);
 void      mp_trace_proxy_done         (gboolean    ok,
                                        GVariant   *payload,

@@ -725,7 +725,7 @@ mp_trace_proxy_target (const char *typeid,
 }
 
 void
-mp_trace_proxy_sent (gsize bytes)
+mp_trace_proxy_send (gsize bytes)
 {
   ProxyCall *c = &proxy_call;
   MpTraceEvent event = { .kind = MP_TRACE_PROXY_CALL, .ph = 'B', .name = c->method,

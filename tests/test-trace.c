@@ -465,6 +465,22 @@ test_write_file (void)
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
+static JsonObject *
+args_of (JsonObject *event)
+{
+  g_assert_nonnull (event);
+  return json_object_get_object_member (event, "args");
+}
+
+static void
+test_value_free (gpointer data)
+{
+  GValue *value = data;
+
+  g_value_unset (value);
+  g_free (value);
+}
+
 static double
 ts_of (JsonObject *event)
 {
@@ -571,12 +587,6 @@ test_watch (gconstpointer data)
   g_assert_false (json_object_has_member (json_object_get_object_member (write, "args"), "index"));
 }
 
-static JsonObject *
-args_of (JsonObject *event)
-{
-  g_assert_nonnull (event);
-  return json_object_get_object_member (event, "args");
-}
 
 /* The first event of @kind/@ph with args.method == @method on @pid. */
 static JsonObject *
@@ -738,6 +748,40 @@ test_worker_killed (gconstpointer data)
   g_assert_cmpint (json_array_get_int_element (list, 1), ==, mp_future_get_index (broken));
 }
 
+static void
+test_serialize_refused (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpValue) value = mp_value_create ('q', TRUE, &error);
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func (test_value_free);
+  g_autoptr(JsonNode) doc = NULL;
+  g_autoptr(GVariant) wire = NULL;
+  GValue *item = g_new0 (GValue, 1);
+  g_auto(GValue) boxed = G_VALUE_INIT;
+  JsonObject *refused, *e;
+
+  g_assert_no_error (error);
+  g_value_init (item, MP_TYPE_VALUE);
+  g_value_set_object (item, value);
+  g_ptr_array_add (list, item);
+  g_value_init (&boxed, MP_TYPE_VALUE_LIST);
+  g_value_set_boxed (&boxed, list);
+
+  start_trace ();
+  /* a locked Value inside a list, outside any process start */
+  wire = mp_serialize_value (&boxed, &error);
+  g_assert_null (wire);
+  g_assert_error (error, MP_ERROR, MP_ERROR_INHERITANCE_ONLY);
+  doc = stop_trace ();
+
+  assert_well_formed (doc);
+  refused = find_event (doc, getpid (), "serialize.refused", "i");
+  g_assert_nonnull (refused);
+  g_assert_cmpstr (json_object_get_string_member (args_of (refused), "path"), ==, "[0]");
+  e = find_event (doc, getpid (), "error", "i");
+  g_assert_cmpstr (json_object_get_string_member (args_of (e), "pitfall"), ==, "inheritance-only");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -753,6 +797,7 @@ main (int    argc,
   test_add_both_methods ("/trace/%s/lock", test_lock_two_processes);
   test_add_both_methods ("/trace/%s/watch", test_watch);
   g_test_add_func ("/trace/lock-timeout", test_lock_timeout);
+  g_test_add_func ("/trace/serialize-refused", test_serialize_refused);
   test_add_both_methods ("/trace/%s/manager-from-pool", test_manager_from_pool);
   test_add_both_methods ("/trace/%s/worker-killed", test_worker_killed);
   return g_test_run ();
