@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 
 #include "mp-process-private.h"
@@ -782,16 +783,64 @@ test_serialize_refused (void)
   g_assert_cmpstr (json_object_get_string_member (args_of (e), "pitfall"), ==, "inheritance-only");
 }
 
+/* Run as `test-trace --env-child` with MP_TRACE set: starts and joins one
+ * child, then exits through main(), where the recorder writes the file. */
+static int
+env_child_main (void)
+{
+  g_autoptr(MpProcess) p = NULL;
+  int code = -1;
+
+  if (!mp_trace_is_active ())
+    return 3;
+  p = run_child ("trace-noop", MP_START_FORK, &code);
+  return code;
+}
+
+static void
+test_env (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("test-trace-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "env.json", NULL);
+  g_autofree char *self = g_test_build_filename (G_TEST_BUILT, "test-trace", NULL);
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr(GSubprocess) child = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonNode *doc;
+  gint64 pid;
+
+  g_assert_no_error (error);
+  g_subprocess_launcher_setenv (launcher, "MP_TRACE", path, TRUE);
+  child = g_subprocess_launcher_spawn (launcher, &error, self, "--env-child", NULL);
+  g_assert_no_error (error);
+  pid = g_ascii_strtoll (g_subprocess_get_identifier (child), NULL, 10);
+  g_assert_true (g_subprocess_wait_check (child, NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (json_parser_load_from_file (parser, path, &error));
+  g_assert_no_error (error);
+  doc = json_parser_get_root (parser);
+  g_assert_cmpuint (assert_well_formed (doc), ==, 2);
+  g_assert_cmpstr (role_of (doc, pid), ==, "parent");
+  g_assert_nonnull (find_event (doc, 0, "process.exit", "i"));
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
 {
   mp_main_guard (argc, argv);
+  if (argc == 2 && strcmp (argv[1], "--env-child") == 0)
+    return env_child_main ();
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/trace/misuse", test_start_stop_misuse);
   g_test_add_func ("/trace/errors", test_errors_recorded);
   g_test_add_func ("/trace/write-file", test_write_file);
+  g_test_add_func ("/trace/env", test_env);
   test_add_both_methods ("/trace/%s/child", test_child);
   test_add_both_methods ("/trace/%s/killed", test_killed);
   test_add_both_methods ("/trace/%s/lock", test_lock_two_processes);
