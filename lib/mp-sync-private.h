@@ -133,9 +133,11 @@ static inline void
 mp_sync_lock_leave (MpLockable *lock,
                     gboolean    entered)
 {
-  if (MP_TRACE_ON && entered)
+  if (!entered)
+    return;
+  if (MP_TRACE_ON)
     mp_sync_lock_leave_traced (lock);
-  else if (entered)
+  else
     pthread_mutex_unlock (((MpSyncObject *) lock)->mutex);
 }
 

@@ -17,8 +17,12 @@
 
 G_BEGIN_DECLS
 
-/* nonzero while this process records; written only by mp-trace.c */
-extern volatile int mp_trace_flag;
+/* nonzero while this process records; written only by mp-trace.c, when
+ * a trace starts or stops. Deliberately not volatile nor atomic: within
+ * one inlined access path (lock, read, write, unlock) the compiler loads
+ * it once and drops the later checks, so the path pays one branch, not
+ * one per hook. A trace switched on meanwhile is seen at the next call. */
+extern int mp_trace_flag;
 
 #ifdef MP_TRACE_DISABLED
 #define MP_TRACE_ON 0

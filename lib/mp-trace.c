@@ -49,7 +49,7 @@
 /* a string argument longer than this is cut (a message, a path) */
 #define MAX_STRING  480
 
-volatile int mp_trace_flag = 0;
+int mp_trace_flag = 0;
 
 /* ---- the schema: what each kind's arguments are called ------------------ */
 
@@ -897,7 +897,7 @@ join_trace (const char *dir)
   trace_dir = g_strdup (dir);
   g_atomic_int_inc (&trace_generation);
   g_mutex_unlock (&state_lock);
-  mp_trace_flag = 1;
+  __atomic_store_n (&mp_trace_flag, 1, __ATOMIC_RELEASE);
 }
 
 static gboolean
@@ -1549,7 +1549,7 @@ mp_trace_stop (GError **error)
                     "mp_trace_start() stops it and gathers the events", (int) getpid ());
       return NULL;
     }
-  mp_trace_flag = 0;
+  __atomic_store_n (&mp_trace_flag, 0, __ATOMIC_RELEASE);
   g_atomic_int_inc (&trace_generation);
   dir = g_steal_pointer (&trace_dir);
   path = g_steal_pointer (&trace_path);
@@ -1583,7 +1583,7 @@ mp_trace_discard (void)
       g_mutex_unlock (&state_lock);
       return 0;
     }
-  mp_trace_flag = 0;
+  __atomic_store_n (&mp_trace_flag, 0, __ATOMIC_RELEASE);
   g_atomic_int_inc (&trace_generation);
   dir = g_steal_pointer (&trace_dir);
   g_clear_pointer (&trace_path, g_free);
