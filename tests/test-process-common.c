@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -290,8 +291,13 @@ test_orphans (gconstpointer data)
   g_autoptr(GString) problems = g_string_new (NULL);
   g_autofree char *left = NULL;
   gboolean ready = FALSE;
+  int was_subreaper = 0;
 
   g_assert_no_error (error);
+  /* Orphans come to this process instead of init, which may never reap
+   * them: each one is reaped here once it has ended. */
+  g_assert_cmpint (prctl (PR_GET_CHILD_SUBREAPER, &was_subreaper), ==, 0);
+  g_assert_cmpint (prctl (PR_SET_CHILD_SUBREAPER, 1), ==, 0);
   /* the manager's private directory goes here: it must be empty after */
   g_subprocess_launcher_setenv (launcher, "TMPDIR", tmpdir, TRUE);
   parent = g_subprocess_launcher_spawn (launcher, &error, helper, c->kind,
@@ -336,7 +342,9 @@ test_orphans (gconstpointer data)
           g_string_append_printf (problems, " process %d outlived its killed parent;", (int) pid);
           kill (pid, SIGKILL);
         }
+      waitpid (pid, NULL, 0);
     }
+  prctl (PR_SET_CHILD_SUBREAPER, was_subreaper);
   for (guint i = 0; i < shms->len; i++)
     {
       g_autofree char *path = g_build_filename ("/dev/shm", shms->pdata[i], NULL);
