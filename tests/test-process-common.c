@@ -375,20 +375,25 @@ test_add_orphan_tests (const char *prefix,
 {
   static const MpStartMethod methods[] = { MP_START_FORK, MP_START_SPAWN };
   static const int signals[] = { SIGKILL, SIGTERM };
+  /* static: a trap subprocess exits without freeing the test data */
+  static OrphanCase cases[4 * G_N_ELEMENTS (methods) * G_N_ELEMENTS (signals)];
+  static guint n_cases;
 
   for (gsize m = 0; m < G_N_ELEMENTS (methods); m++)
     for (gsize s = 0; s < G_N_ELEMENTS (signals); s++)
       {
-        OrphanCase *c = g_new0 (OrphanCase, 1);
+        OrphanCase *c;
         g_autofree char *path = NULL;
+
+        g_assert_cmpuint (n_cases, <, G_N_ELEMENTS (cases));
+        c = &cases[n_cases++];
 
         c->kind = kind;
         c->method = methods[m];
         c->signum = signals[s];
         path = g_strdup_printf ("%s/%s/%s", prefix, mp_start_method_to_string (methods[m]),
                                 signals[s] == SIGKILL ? "sigkill" : "sigterm");
-        /* lives as long as the test program: GTest keeps the pointer */
-        g_test_add_data_func_full (path, c, test_orphans, g_free);
+        g_test_add_data_func (path, c, test_orphans);
       }
 }
 
