@@ -19,5 +19,6 @@
 #include "mp-proxy.h"
 #include "mp-catalog.h"
 #include "mp-explain.h"
+#include "mp-timeline.h"
 
 #undef MPSHARE_INSIDE
