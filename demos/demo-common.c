@@ -843,26 +843,28 @@ run_half (Demo         *demo,
 }
 
 /* Said before the run, not after it: the trace goes into a directory
- * that exists, and never over a directory. */
-static gboolean
-trace_path_usable (const DemoInfo *info,
-                   const char     *path)
+ * that exists, and never over a directory. Returns why not, or NULL. */
+static char *
+trace_path_refused (const char *path)
 {
   g_autofree char *dir = g_path_get_dirname (path);
 
   if (!g_str_has_suffix (path, ".json") || g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_printerr ("%s: --trace wants a file name ending in .json, not \"%s\"\n",
-                  info->name, path);
-      return FALSE;
-    }
+    return g_strdup_printf ("--trace wants a file name ending in .json, not \"%s\"", path);
   if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
-    {
-      g_printerr ("%s: --trace %s: the directory %s does not exist\n", info->name,
-                  path, dir);
-      return FALSE;
-    }
-  return TRUE;
+    return g_strdup_printf ("--trace %s: the directory %s does not exist", path, dir);
+  return NULL;
+}
+
+/* Bad options: what is wrong, the usage line, exit status 2. */
+static int
+usage_error (const DemoInfo *info,
+             const char     *why)
+{
+  g_printerr ("%s: %s\n", info->name, why);
+  g_printerr ("Usage: %s [--broken | --fixed] [--start-method fork|spawn]"
+              " [OPTION...]\n(see %s --help)\n", info->name, info->name);
+  return 2;
 }
 
 /**
@@ -892,6 +894,7 @@ demo_run (const DemoInfo *info,
   g_autoptr(GPtrArray) recorded = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
   g_autoptr(GArray) offsets = g_array_new (FALSE, FALSE, sizeof (double));
   g_autofree char *trace_path = NULL;
+  g_autofree char *refused = NULL;
   Demo demo = { info, MP_START_FORK, 0, 0, NULL, FALSE, NULL, FALSE, recorded, offsets, 0, 0, FALSE };
   GOptionEntry entries[] = {
     { "broken", 0, 0, G_OPTION_ARG_NONE, &want_broken,
@@ -922,9 +925,12 @@ demo_run (const DemoInfo *info,
   if (info->extra_options != NULL)
     g_option_context_add_main_entries (context, info->extra_options, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (info, error->message);
+  /* an argument the demo would ignore is a typo it must not hide */
+  if (argc > 1)
     {
-      g_printerr ("%s: %s\n", info->name, error->message);
-      return 2;
+      g_autofree char *why = g_strdup_printf ("unexpected argument '%s'", argv[1]);
+      return usage_error (info, why);
     }
   if (method_text == NULL)
     demo.method = mp_get_start_method ();
@@ -942,8 +948,8 @@ demo_run (const DemoInfo *info,
       return 2;
     }
   demo.workers = (guint) workers;
-  if (trace_path != NULL && !trace_path_usable (info, trace_path))
-    return 2;
+  if (trace_path != NULL && (refused = trace_path_refused (trace_path)) != NULL)
+    return usage_error (info, refused);
   demo.trace_path = trace_path;
   if (!want_broken && !want_fixed)
     want_broken = want_fixed = TRUE;

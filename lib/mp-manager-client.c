@@ -267,6 +267,7 @@ passes_through (guint code)
     case MP_ERROR_TIMEOUT:
     case MP_ERROR_NOT_EXPOSED:
     case MP_ERROR_MANAGER_CLOSED:
+    case MP_ERROR_REFUSED:
       return TRUE;
     default:
       return FALSE;
@@ -281,7 +282,7 @@ passes_through (guint code)
  * Raises an error of the server in the client. Most become
  * %MP_ERROR_REMOTE with the message "[code-name] original message";
  * queue Empty/Full, a broken barrier, a timeout, a method that is not
- * exposed and a closing server keep their own code.
+ * exposed, a closing server and a refusal keep their own code.
  */
 void
 mp_client_set_remote_error (GError  **error,
@@ -411,9 +412,8 @@ round_trip (MpConnection  *connection,
   /* room for the frame's header, then the message: one send() */
   g_byte_array_set_size (request, MP_FRAME_HEADER_SIZE);
   mp_message_write_request (request, id, method, args, (guint64) thread_tag ());
+  MP_TRACE (mp_trace_proxy_send (request->len));
   sent = mp_connection_send_frame (connection, request, error);
-  if (sent)
-    MP_TRACE (mp_trace_proxy_sent (request->len));
   if (request->len > REQUEST_KEEP_SIZE)
     g_private_replace (&request_key, g_byte_array_sized_new (REQUEST_KEEP_SIZE));
   if (!sent)

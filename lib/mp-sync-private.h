@@ -110,6 +110,9 @@ mp_sync_lock_enter_untraced (MpLockable *lock,
   return TRUE;
 }
 
+void     mp_sync_set_trace_name    (gpointer     object,
+                                    const char  *name);
+
 /* the same, traced (mp-sync.c) */
 gboolean mp_sync_lock_enter_traced (MpLockable  *lock,
                                     gboolean    *entered,
@@ -130,9 +133,11 @@ static inline void
 mp_sync_lock_leave (MpLockable *lock,
                     gboolean    entered)
 {
-  if (MP_TRACE_ON && entered)
+  if (!entered)
+    return;
+  if (MP_TRACE_ON)
     mp_sync_lock_leave_traced (lock);
-  else if (entered)
+  else
     pthread_mutex_unlock (((MpSyncObject *) lock)->mutex);
 }
 

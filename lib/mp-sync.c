@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <string.h>
 #include <time.h>
 
 #include "mpshare.h"
@@ -73,6 +74,7 @@ typedef struct _MpSyncState {
   } u;
   pthread_cond_t  cond;    /* process-shared, CLOCK_MONOTONIC */
   guint32         trace_id;  /* its number in traces: "Lock 3" */
+  char            trace_name[20];  /* or its name there, when given */
 } MpSyncState;
 
 /* A value guarded by this lock alone shares the mutex's cache line: */
@@ -549,13 +551,32 @@ trace_type (gpointer object)
   return kind < G_N_ELEMENTS (names) && names[kind] != NULL ? names[kind] : "lock";
 }
 
-/* "Lock 3": the same in every process that shares the object */
+/* "Lock 3": the same in every process that shares the object. Written
+ * by hand: printf would cost more than the event itself. */
 static void
 trace_label (gpointer  object,
              char     *buf,
              gsize     size)
 {
-  g_snprintf (buf, size, "%s %u", trace_type (object), SYNC (object)->state->trace_id);
+  const char *type = trace_type (object);
+  guint32 id = SYNC (object)->state->trace_id;
+  char digits[12];
+  gsize n = 0, at;
+
+  if (SYNC (object)->state->trace_name[0] != '\0')
+    {
+      g_strlcpy (buf, SYNC (object)->state->trace_name, size);
+      return;
+    }
+  do
+    digits[n++] = (char) ('0' + id % 10);
+  while ((id /= 10) != 0);
+  at = MIN (strlen (type), size - n - 2);
+  memcpy (buf, type, at);
+  buf[at++] = ' ';
+  while (n > 0)
+    buf[at++] = digits[--n];
+  buf[at] = '\0';
 }
 
 /* One wait: @func does it (with @flag its own parameter); it gives 0 for
@@ -635,6 +656,20 @@ static gboolean
 traced_lock_release (gpointer object, gboolean recursive, GError **error)
 {
   return lock_release (object, recursive, error);
+}
+
+/**
+ * mp_sync_set_trace_name: (skip)
+ * @object: a lock, semaphore, condition, event or barrier
+ * @name: what traces call it in every process (cut at 19 bytes)
+ *
+ * For the library's own locks, whose number would say nothing.
+ */
+void
+mp_sync_set_trace_name (gpointer    object,
+                        const char *name)
+{
+  g_strlcpy (SYNC (object)->state->trace_name, name, sizeof SYNC (object)->state->trace_name);
 }
 
 gboolean

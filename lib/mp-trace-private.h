@@ -17,8 +17,12 @@
 
 G_BEGIN_DECLS
 
-/* nonzero while this process records; written only by mp-trace.c */
-extern volatile int mp_trace_flag;
+/* nonzero while this process records; written only by mp-trace.c, when
+ * a trace starts or stops. Deliberately not volatile nor atomic: within
+ * one inlined access path (lock, read, write, unlock) the compiler loads
+ * it once and drops the later checks, so the path pays one branch, not
+ * one per hook. A trace switched on meanwhile is seen at the next call. */
+extern int mp_trace_flag;
 
 #ifdef MP_TRACE_DISABLED
 #define MP_TRACE_ON 0
@@ -121,14 +125,14 @@ void      mp_trace_value_double       (gboolean    write,
                                        double      value);
 
 /* proxy calls. Client (mp-proxy.c, mp-manager-client.c): target names
- * the call, sent opens proxy.call once the request is out, received
+ * the call, send opens proxy.call as the request goes out, received
  * notes the reply's size, done closes it (and a manager lock's or queue's
  * wait). Server (mp-manager-server.c): handle opens and closes
  * proxy.handle. */
 void      mp_trace_proxy_target       (const char *typeid,
                                        guint64     id,
                                        const char *method);
-void      mp_trace_proxy_sent         (gsize       bytes);
+void      mp_trace_proxy_send         (gsize       bytes);
 void      mp_trace_proxy_received     (gsize       bytes);
 void      mp_trace_proxy_done         (gboolean    ok,
                                        GVariant   *payload,
@@ -155,6 +159,11 @@ void      mp_trace_error              (int         code,
                                        const char *message);
 void      mp_trace_serialize_refused  (const char *path,
                                        const char *message);
+
+/* Stops the trace this process started and removes its directory without
+ * gathering anything: for benchmarks, whose millions of events nobody
+ * reads. Returns how many bytes of events all processes had written. */
+guint64   mp_trace_discard            (void);
 
 /* Milestones for tests and docs: how many events this process wrote. */
 guint64   mp_trace_events_written     (void);

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,7 +49,7 @@
 /* a string argument longer than this is cut (a message, a path) */
 #define MAX_STRING  480
 
-volatile int mp_trace_flag = 0;
+int mp_trace_flag = 0;
 
 /* ---- the schema: what each kind's arguments are called ------------------ */
 
@@ -257,7 +258,9 @@ writer_open_chunk (Writer *w)
         return FALSE;
       if (ftruncate (w->fd, CHUNK_SIZE) != 0)
         break;
-      w->base = mmap (NULL, CHUNK_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, w->fd, 0);
+      /* populated now, in one go: no page fault in the middle of events
+       * (in tmpfs, a populated page is written without one) */
+      w->base = mmap (NULL, CHUNK_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, w->fd, 0);
       if (w->base == MAP_FAILED)
         {
           w->base = NULL;
@@ -352,6 +355,10 @@ mp_trace_emit (const MpTraceEvent *event)
     }
 
   r = (Record *) (w->base + w->used);
+  /* the log only grows: ask for the lines of the next events now, so
+   * their cache misses overlap this one's work */
+  if (w->used + 1024 < CHUNK_SIZE)
+    __builtin_prefetch (w->base + w->used + 1024, 1, 0);
   r->kind = event->kind;
   r->ph = (guint8) event->ph;
   r->num_double = event->num_double;
@@ -718,7 +725,7 @@ mp_trace_proxy_target (const char *typeid,
 }
 
 void
-mp_trace_proxy_sent (gsize bytes)
+mp_trace_proxy_send (gsize bytes)
 {
   ProxyCall *c = &proxy_call;
   MpTraceEvent event = { .kind = MP_TRACE_PROXY_CALL, .ph = 'B', .name = c->method,
@@ -890,7 +897,7 @@ join_trace (const char *dir)
   trace_dir = g_strdup (dir);
   g_atomic_int_inc (&trace_generation);
   g_mutex_unlock (&state_lock);
-  mp_trace_flag = 1;
+  __atomic_store_n (&mp_trace_flag, 1, __ATOMIC_RELEASE);
 }
 
 static gboolean
@@ -915,6 +922,19 @@ remove_dir (const char  *dir,
       return FALSE;
     }
   return TRUE;
+}
+
+/* In /dev/shm when it is there (tmpfs: events stay in memory, no disk
+ * block is allocated under a page being written), else in the temporary
+ * directory. */
+static char *
+make_trace_dir (GError **error)
+{
+  g_autofree char *in_shm = g_strdup ("/dev/shm/mpshare-trace-XXXXXX");
+
+  if (g_file_test ("/dev/shm", G_FILE_TEST_IS_DIR) && g_mkdtemp (in_shm) != NULL)
+    return g_steal_pointer (&in_shm);
+  return g_dir_make_tmp ("mpshare-trace-XXXXXX", error);
 }
 
 /**
@@ -950,7 +970,7 @@ mp_trace_start (const char  *path,
       return FALSE;
     }
 
-  dir = g_dir_make_tmp ("mpshare-trace-XXXXXX", &local_error);
+  dir = make_trace_dir (&local_error);
   if (dir == NULL)
     {
       mp_set_error (error, MP_ERROR_FAILED, "starting a trace: %s", local_error->message);
@@ -1529,7 +1549,7 @@ mp_trace_stop (GError **error)
                     "mp_trace_start() stops it and gathers the events", (int) getpid ());
       return NULL;
     }
-  mp_trace_flag = 0;
+  __atomic_store_n (&mp_trace_flag, 0, __ATOMIC_RELEASE);
   g_atomic_int_inc (&trace_generation);
   dir = g_steal_pointer (&trace_dir);
   path = g_steal_pointer (&trace_path);
@@ -1547,6 +1567,42 @@ mp_trace_stop (GError **error)
   if (path != NULL && !write_document (document, path, error))
     return NULL;
   return g_steal_pointer (&document);
+}
+
+guint64
+mp_trace_discard (void)
+{
+  g_autofree char *dir = NULL;
+  g_autoptr(GDir) d = NULL;
+  const char *entry;
+  guint64 bytes = 0;
+
+  g_mutex_lock (&state_lock);
+  if (!mp_trace_flag || !trace_root)
+    {
+      g_mutex_unlock (&state_lock);
+      return 0;
+    }
+  __atomic_store_n (&mp_trace_flag, 0, __ATOMIC_RELEASE);
+  g_atomic_int_inc (&trace_generation);
+  dir = g_steal_pointer (&trace_dir);
+  g_clear_pointer (&trace_path, g_free);
+  trace_root = FALSE;
+  g_mutex_unlock (&state_lock);
+  g_unsetenv (TRACE_DIR_ENV);
+
+  d = g_dir_open (dir, 0, NULL);
+  while (d != NULL && (entry = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *file = g_build_filename (dir, entry, NULL);
+      struct stat st;
+
+      /* the files are sparse: what was written is what is allocated */
+      if (stat (file, &st) == 0)
+        bytes += (guint64) st.st_blocks * 512;
+    }
+  remove_dir (dir, NULL);
+  return bytes;
 }
 
 static void

@@ -23,6 +23,10 @@ G_BEGIN_DECLS
  * Perfetto UI and chrome://tracing open). The environment variable
  * MP_TRACE=FILE.json switches it on for any program built on mpshare, from
  * library start to exit. docs/trace.md lists the events and the format.
+ *
+ * A spawned child finds the running trace in MP_TRACE_DIR and the watched
+ * objects in MP_TRACE_WATCH: the library sets both for its children;
+ * they are not for users to set.
  */
 
 /**

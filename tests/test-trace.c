@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 
 #include "mp-process-private.h"
@@ -69,6 +70,12 @@ sequence_of (JsonNode   *doc,
     }
   return g_string_free (out, FALSE);
 }
+
+#define assert_sequence(doc, pid, prefix, expected) \
+  G_STMT_START { \
+    g_autofree char *seq_ = sequence_of ((doc), (pid), (prefix)); \
+    g_assert_cmpstr (seq_, ==, (expected)); \
+  } G_STMT_END
 
 static JsonObject *
 find_event (JsonNode   *doc,
@@ -420,7 +427,7 @@ test_errors_recorded (void)
   doc = stop_trace ();
 
   assert_well_formed (doc);
-  g_assert_cmpstr (sequence_of (doc, getpid (), "error"), ==, "error/i error/i");
+  assert_sequence (doc, getpid (), "error", "error/i error/i");
   e = find_event (doc, getpid (), "error", "i");
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (e, "args"), "code"), ==,
                    "local-function");
@@ -457,6 +464,22 @@ test_write_file (void)
   g_assert_error (error, MP_ERROR, MP_ERROR_FAILED);
   g_assert_false (mp_trace_is_active ());
   g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
+static JsonObject *
+args_of (JsonObject *event)
+{
+  g_assert_nonnull (event);
+  return json_object_get_object_member (event, "args");
+}
+
+static void
+test_value_free (gpointer data)
+{
+  GValue *value = data;
+
+  g_value_unset (value);
+  g_free (value);
 }
 
 static double
@@ -527,7 +550,7 @@ test_lock_timeout (void)
   g_assert_error (error, MP_ERROR, MP_ERROR_TIMEOUT);
   doc = stop_trace ();
   assert_well_formed (doc);
-  g_assert_cmpstr (sequence_of (doc, getpid (), "lock."), ==, "lock.wait/B lock.wait/E lock.timeout/i");
+  assert_sequence (doc, getpid (), "lock.", "lock.wait/B lock.wait/E lock.timeout/i");
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (
                      find_event (doc, getpid (), "lock.timeout", "i"), "args"), "type"), ==, "Semaphore");
 }
@@ -556,21 +579,15 @@ test_watch (gconstpointer data)
 
   assert_well_formed (doc);
   /* the parent's own read at the end; the child's read then write */
-  g_assert_cmpstr (sequence_of (doc, getpid (), "value."), ==, "value.read/i");
-    g_assert_cmpstr (sequence_of (doc, mp_process_get_pid (p), "value."), ==, "value.read/i value.write/i");
-    write = find_event (doc, mp_process_get_pid (p), "value.write", "i");
-    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (write, "args"), "value"), ==, 42);
-    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (write, "args"), "object"), ==,
-                     "total");
-    g_assert_false (json_object_has_member (json_object_get_object_member (write, "args"), "index"));
+  assert_sequence (doc, getpid (), "value.", "value.read/i");
+  assert_sequence (doc, mp_process_get_pid (p), "value.", "value.read/i value.write/i");
+  write = find_event (doc, mp_process_get_pid (p), "value.write", "i");
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (write, "args"), "value"), ==, 42);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (write, "args"), "object"), ==,
+                   "total");
+  g_assert_false (json_object_has_member (json_object_get_object_member (write, "args"), "index"));
 }
 
-static JsonObject *
-args_of (JsonObject *event)
-{
-  g_assert_nonnull (event);
-  return json_object_get_object_member (event, "args");
-}
 
 /* The first event of @kind/@ph with args.method == @method on @pid. */
 static JsonObject *
@@ -732,21 +749,104 @@ test_worker_killed (gconstpointer data)
   g_assert_cmpint (json_array_get_int_element (list, 1), ==, mp_future_get_index (broken));
 }
 
+static void
+test_serialize_refused (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpValue) value = mp_value_create ('q', TRUE, &error);
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func (test_value_free);
+  g_autoptr(JsonNode) doc = NULL;
+  g_autoptr(GVariant) wire = NULL;
+  GValue *item = g_new0 (GValue, 1);
+  g_auto(GValue) boxed = G_VALUE_INIT;
+  JsonObject *refused, *e;
+
+  g_assert_no_error (error);
+  g_value_init (item, MP_TYPE_VALUE);
+  g_value_set_object (item, value);
+  g_ptr_array_add (list, item);
+  g_value_init (&boxed, MP_TYPE_VALUE_LIST);
+  g_value_set_boxed (&boxed, list);
+
+  start_trace ();
+  /* a locked Value inside a list, outside any process start */
+  wire = mp_serialize_value (&boxed, &error);
+  g_assert_null (wire);
+  g_assert_error (error, MP_ERROR, MP_ERROR_INHERITANCE_ONLY);
+  doc = stop_trace ();
+
+  assert_well_formed (doc);
+  refused = find_event (doc, getpid (), "serialize.refused", "i");
+  g_assert_nonnull (refused);
+  g_assert_cmpstr (json_object_get_string_member (args_of (refused), "path"), ==, "[0]");
+  e = find_event (doc, getpid (), "error", "i");
+  g_assert_cmpstr (json_object_get_string_member (args_of (e), "pitfall"), ==, "inheritance-only");
+}
+
+/* Run as `test-trace --env-child` with MP_TRACE set: starts and joins one
+ * child, then exits through main(), where the recorder writes the file. */
+static int
+env_child_main (void)
+{
+  g_autoptr(MpProcess) p = NULL;
+  int code = -1;
+
+  if (!mp_trace_is_active ())
+    return 3;
+  p = run_child ("trace-noop", MP_START_FORK, &code);
+  return code;
+}
+
+static void
+test_env (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("test-trace-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "env.json", NULL);
+  g_autofree char *self = g_test_build_filename (G_TEST_BUILT, "test-trace", NULL);
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr(GSubprocess) child = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonNode *doc;
+  gint64 pid;
+
+  g_assert_no_error (error);
+  g_subprocess_launcher_setenv (launcher, "MP_TRACE", path, TRUE);
+  child = g_subprocess_launcher_spawn (launcher, &error, self, "--env-child", NULL);
+  g_assert_no_error (error);
+  pid = g_ascii_strtoll (g_subprocess_get_identifier (child), NULL, 10);
+  g_assert_true (g_subprocess_wait_check (child, NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (json_parser_load_from_file (parser, path, &error));
+  g_assert_no_error (error);
+  doc = json_parser_get_root (parser);
+  g_assert_cmpuint (assert_well_formed (doc), ==, 2);
+  g_assert_cmpstr (role_of (doc, pid), ==, "parent");
+  g_assert_nonnull (find_event (doc, 0, "process.exit", "i"));
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
 {
   mp_main_guard (argc, argv);
+  if (argc == 2 && strcmp (argv[1], "--env-child") == 0)
+    return env_child_main ();
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/trace/misuse", test_start_stop_misuse);
   g_test_add_func ("/trace/errors", test_errors_recorded);
   g_test_add_func ("/trace/write-file", test_write_file);
+  g_test_add_func ("/trace/env", test_env);
   test_add_both_methods ("/trace/%s/child", test_child);
   test_add_both_methods ("/trace/%s/killed", test_killed);
   test_add_both_methods ("/trace/%s/lock", test_lock_two_processes);
   test_add_both_methods ("/trace/%s/watch", test_watch);
   g_test_add_func ("/trace/lock-timeout", test_lock_timeout);
+  g_test_add_func ("/trace/serialize-refused", test_serialize_refused);
   test_add_both_methods ("/trace/%s/manager-from-pool", test_manager_from_pool);
   test_add_both_methods ("/trace/%s/worker-killed", test_worker_killed);
   return g_test_run ();
