@@ -967,21 +967,49 @@ choose_columns (Trace *trace)
   return shown;
 }
 
-/* A lock taken at once around one read or write, with nothing else
- * happening meanwhile: drawn as one row. */
+/* A lock taken at once around one read or write of its own track, and
+ * nobody else waiting for it meanwhile: drawn as one row. (Other
+ * processes may act meanwhile: their rows come before or after it.) */
 static gboolean
 is_brief_hold (const GArray *events,
                guint         i)
 {
   const Event *hold = &g_array_index (events, Event, i);
-  const Event *inner;
+  const Event *inner = NULL;
 
-  if (hold->ph != 'B' || !is_kind (hold, "lock.hold") || hold->other_end != (gint) i + 2)
+  if (hold->ph != 'B' || !is_kind (hold, "lock.hold") || hold->other_end < 0 ||
+      wait_was_contended_before (events, i))
     return FALSE;
-  inner = &g_array_index (events, Event, i + 1);
-  return inner->pid == hold->pid && inner->tid == hold->tid &&
-         (inner->ph == 'i' || inner->ph == 'I') &&
-         !wait_was_contended_before (events, i);
+  for (guint k = i + 1; k < (guint) hold->other_end; k++)
+    {
+      const Event *e = &g_array_index (events, Event, k);
+
+      if (e->pid == hold->pid && e->tid == hold->tid)
+        {
+          if (inner != NULL || (e->ph != 'i' && e->ph != 'I'))
+            return FALSE;
+          inner = e;
+        }
+      else if (g_str_has_prefix (e->kind, "lock.") &&
+               g_strcmp0 (object_of (e), object_of (hold)) == 0)
+        return FALSE;
+    }
+  return inner != NULL;
+}
+
+static guint
+inner_of_brief_hold (const GArray *events,
+                     guint         i)
+{
+  const Event *hold = &g_array_index (events, Event, i);
+
+  for (guint k = i + 1;; k++)
+    {
+      const Event *e = &g_array_index (events, Event, k);
+
+      if (e->pid == hold->pid && e->tid == hold->tid)
+        return k;
+    }
 }
 
 /* "[total -> 0]": the brackets are the lock, taken and released. */
@@ -1004,23 +1032,32 @@ build_rows (Trace *trace,
 {
   GArray *rows = g_array_new (FALSE, TRUE, sizeof (Row));
   LaneState states[MP_TIMELINE_MAX_LANES] = { { 0 } };
+  /* events already drawn in a brief hold's row */
+  g_autofree gboolean *skip = g_new0 (gboolean, trace->events->len + 1);
 
   g_array_set_clear_func (rows, row_clear);
   for (guint i = 0; i < trace->events->len; i++)
     {
       const Event *event = &g_array_index (trace->events, Event, i);
       Lane *lane = g_hash_table_lookup (trace->by_pid, &event->pid);
-      gboolean notable = FALSE;
+      gboolean notable = FALSE, brief = FALSE;
       char *text = NULL;
       Row row = { 0 };
 
       if (lane == NULL || lane->column < 0 || event->ph == 'M')
         continue;
+      if (skip[i])
+        continue;
       if (is_brief_hold (trace->events, i))
         {
-          event = &g_array_index (trace->events, Event, i + 1);
-          text = describe_brief_hold (event, &notable);
-          i += 2;
+          guint inner = inner_of_brief_hold (trace->events, i);
+
+          /* at the time the lock was taken; the lane holds nothing after */
+          text = describe_brief_hold (&g_array_index (trace->events, Event, inner),
+                                      &notable);
+          skip[inner] = TRUE;
+          skip[event->other_end] = TRUE;
+          brief = TRUE;
         }
       else if (event->ph == 'B')
         text = describe_slice_begin (trace->events, i, &notable);
@@ -1035,7 +1072,8 @@ build_rows (Trace *trace,
         text = NULL;
       else if (event->ph == 'i' || event->ph == 'I')
         text = describe_instant (event, &notable);
-      state_update (&states[lane->column], event);
+      if (!brief)
+        state_update (&states[lane->column], event);
       if (text == NULL)
         continue;
       row.ts = event->ts;
