@@ -1339,6 +1339,22 @@ bind_call (Checker    *c,
       bind_params (c, fn, args, n_args, s);
       return;
     }
+  callee = expr_kind (c, s, func);
+  if (callee.tag == K_INSTANCE)       /* a class: its __init__ gets them */
+    {
+      g_autofree char *init = g_strconcat (callee.detail, ".__init__", NULL);
+
+      fn = g_hash_table_lookup (c->by_name, init);
+      if (fn != NULL)
+        {
+          JsonArray *a = list (n, "args");
+
+          for (; n_args < G_N_ELEMENTS (args) && n_args < list_len (a); n_args++)
+            args[n_args] = item (a, n_args);
+          bind_params (c, fn, args, n_args, s);
+        }
+      return;
+    }
   callee = call_kind (c, s, n);
   if (callee.tag == K_PROCESS &&
       (fn = function_of (c, s, arg_or_keyword (n, 1, "target"))) != NULL)
@@ -2354,11 +2370,12 @@ check_update (Checker    *c,
   const char *name = path_of (obj);
   Kind k = expr_kind (c, s, obj);
 
-  if (k.tag == K_RAW && w->locks == 0)
+  /* a plain store is no race: processes often fill slots of their own */
+  if (k.tag == K_RAW && modify && w->locks == 0)
     report (c, "lock-false", target,
-            "%s is a %s made without a lock (line %d), and %s() writes it "
-            "in several processes at once: their writes race, and "
-            "updates are lost", name != NULL ? name : "this value",
+            "%s is a %s made without a lock (line %d), and %s() updates "
+            "it in several processes at once: a read, then a write, with "
+            "nothing to stop another process in between", name != NULL ? name : "this value",
             k.detail, k.line, str (s->node, "name"));
   else if (modify && w->locks == 0 &&
            (k.tag == K_SHARED ||
