@@ -866,12 +866,15 @@ cmd_explain (int    argc,
 /* ---- check -------------------------------------------------------------- */
 
 typedef struct {
-  gboolean json;
-  gboolean ids_only;
+  gboolean    json;
+  gboolean    ids_only;
   const char *python;
-  guint    n_files;
-  guint    n_findings;
-  guint    n_bad;
+  guint       n_files;
+  guint       n_findings;
+  guint       n_bad;
+  GPtrArray  *names;     /* queued for the next batch */
+  GPtrArray  *sources;
+  gsize       queued_bytes;
 } CheckRun;
 
 /* Prints @text after @first, wrapped to WIDTH, later lines after @indent
@@ -988,26 +991,9 @@ read_source (const char *path,
 }
 
 static void
-check_one (CheckRun   *run,
-           const char *name,
-           GBytes     *source)
+print_findings (CheckRun  *run,
+                GPtrArray *findings)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) findings = NULL;
-  gsize length;
-  const char *data = g_bytes_get_data (source, &length);
-
-  run->n_files++;
-  findings = mp_check_source (run->python, name, data != NULL ? data : "",
-                              length, &error);
-  if (findings == NULL)
-    {
-      g_autofree char *text = g_strconcat ("mpshare check: ", error->message, NULL);
-      /* the message names the file already */
-      print_wrapped_to (stderr, "", text);
-      run->n_bad++;
-      return;
-    }
   for (guint i = 0; i < findings->len; i++)
     {
       const MpCheckFinding *f = g_ptr_array_index (findings, i);
@@ -1027,6 +1013,58 @@ check_one (CheckRun   *run,
         }
       run->n_findings++;
     }
+}
+
+/* Checks the files queued so far, with one Python for all of them. */
+static void
+check_queued (CheckRun *run)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) results = NULL;
+
+  if (run->names->len == 0)
+    return;
+  results = mp_check_sources (run->python, (const char *const *) run->names->pdata,
+                              (GBytes *const *) run->sources->pdata,
+                              run->names->len, &error);
+  if (results == NULL)
+    {
+      g_autofree char *text = g_strconcat ("mpshare check: ", error->message, NULL);
+      print_wrapped_to (stderr, "", text);
+      run->n_bad += run->names->len;
+    }
+  for (guint i = 0; results != NULL && i < results->len; i++)
+    {
+      MpCheckResult *r = g_ptr_array_index (results, i);
+
+      if (r->error != NULL)
+        {
+          /* the message names the file already */
+          g_autofree char *text = g_strconcat ("mpshare check: ", r->error->message, NULL);
+          print_wrapped_to (stderr, "", text);
+          run->n_bad++;
+        }
+      else
+        print_findings (run, r->findings);
+    }
+  g_ptr_array_set_size (run->names, 0);
+  g_ptr_array_set_size (run->sources, 0);
+  run->queued_bytes = 0;
+}
+
+/* Files are checked in batches: one Python start for many files, and
+ * never more than a few files' worth of source in memory. */
+static void
+check_one (CheckRun   *run,
+           const char *name,
+           GBytes     *source)
+{
+  run->n_files++;
+  g_ptr_array_add (run->names, g_strdup (name));
+  g_ptr_array_add (run->sources, g_bytes_ref (source));
+  run->queued_bytes += g_bytes_get_size (source);
+  if (run->queued_bytes >= 2 * MP_CHECK_MAX_SOURCE || run->names->len >= 256)
+    check_queued (run);
 }
 
 static void
@@ -1113,12 +1151,15 @@ cmd_check (int    argc,
     { "ids", 0, 0, G_OPTION_ARG_NONE, &ids_only,
       "Print only the id of each finding, one a line", NULL },
     { "python", 0, 0, G_OPTION_ARG_FILENAME, &python_opt,
-      "The Python that parses (default: $MPSHARE_PYTHON, else python3)", "PATH" },
+      "The Python that parses (default: python3)", "PATH" },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("FILE.py…|DIR|-");
   g_autoptr(GError) error = NULL;
   g_autofree char *python = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) sources =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   CheckRun run = { 0 };
 
   g_option_context_set_summary (context,
@@ -1158,6 +1199,8 @@ cmd_check (int    argc,
                         "MPSHARE_PYTHON.");
       return EXIT_USAGE;
     }
+  run.names = names;
+  run.sources = sources;
   run.json = format != NULL && g_str_equal (format, "json");
   run.ids_only = ids_only;
   run.python = python;
@@ -1178,6 +1221,7 @@ cmd_check (int    argc,
       else
         check_path (&run, argv[i], TRUE);
     }
+  check_queued (&run);
   if (run.n_files == 0)
     {
       g_printerr ("mpshare check: no Python file (*.py) found\n");

@@ -57,7 +57,27 @@ typedef struct {
   char                 *evidence;
 } MpCheckFinding;
 
+/**
+ * MpCheckResult:
+ * @file: the file name as given
+ * @findings: (nullable) (element-type MpCheckFinding): its findings, in
+ *   source order; %NULL when it could not be checked
+ * @error: (nullable): why it could not be checked
+ *
+ * What mp_check_sources() found in one file.
+ */
+typedef struct {
+  char      *file;
+  GPtrArray *findings;
+  GError    *error;
+} MpCheckResult;
+
 char       *mp_check_find_python      (void);
+GPtrArray  *mp_check_sources          (const char        *python,
+                                       const char *const *files,
+                                       GBytes     *const *sources,
+                                       guint              n_files,
+                                       GError           **error);
 GPtrArray  *mp_check_source           (const char      *python,
                                        const char      *file,
                                        const char      *source,
@@ -65,7 +85,9 @@ GPtrArray  *mp_check_source           (const char      *python,
                                        GError         **error);
 char       *mp_check_finding_to_json  (const MpCheckFinding *finding);
 void        mp_check_finding_free     (MpCheckFinding *finding);
+void        mp_check_result_free      (MpCheckResult  *result);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpCheckFinding, mp_check_finding_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpCheckResult, mp_check_result_free)
 
 G_END_DECLS
