@@ -5,14 +5,16 @@
  *   mpshare tour                     every demo, broken then fixed, a table
  *   mpshare explain [TEXT…|-]        which pitfall an error message shows
  *   mpshare check FILE.py…|DIR|-     the pitfalls Python source shows
+ *   mpshare trace show FILE.json     the swimlane of a saved trace
+ *   mpshare trace summary FILE.json  per process: lifetime, waits, calls
  *
  * Demos are found in $MP_DEMO_DIR when it is set, else next to this binary,
  * else in the directory where they are installed.
  *
  * Exit status: 0 success; 1 a tour row failed, explain matched nothing or
  * check found a pitfall; 2 bad usage (unknown command or id, demo not
- * built, a file check cannot read as Python); a demo run by `run` exits
- * with its own status.
+ * built, a trace file that cannot be read, a file check cannot read as
+ * Python); a demo run by `run` exits with its own status.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -1235,6 +1237,52 @@ cmd_check (int    argc,
   return run.n_findings > 0 ? EXIT_FAILED : EXIT_OK;
 }
 
+/* ---- trace ------------------------------------------------------------- */
+
+static const char trace_help[] =
+  "Show a trace saved by a demo's --trace FILE.json (or by any program run\n"
+  "with MP_TRACE=FILE.json):\n"
+  "  show FILE.json       the swimlane: one column per process, time down\n"
+  "  summary FILE.json    per process: lifetime, time waiting on each lock,\n"
+  "                       calls per proxy method, errors\n"
+  "The same file opens in Perfetto (https://ui.perfetto.dev).";
+
+static int
+cmd_trace (int    argc,
+           char **argv)
+{
+  gboolean summary;
+  g_autoptr(GOptionContext) context = g_option_context_new ("show|summary FILE.json");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) trace = NULL;
+  g_autofree char *text = NULL;
+
+  g_option_context_set_summary (context, trace_help);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("mpshare trace: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (argc != 3 || !(g_str_equal (argv[1], "show") || g_str_equal (argv[1], "summary")))
+    {
+      g_printerr ("mpshare trace: say show or summary, then one trace file: "
+                  "mpshare trace show FILE.json\n");
+      return EXIT_USAGE;
+    }
+  summary = g_str_equal (argv[1], "summary");
+  trace = mp_timeline_load (argv[2], &error);
+  if (trace != NULL)
+    text = summary ? mp_timeline_summary (trace, &error)
+                   : mp_timeline_render (trace, 0, &error);
+  if (text == NULL)
+    {
+      g_printerr ("mpshare trace %s: %s\n", argv[1], error->message);
+      return EXIT_USAGE;
+    }
+  g_print ("%s", text);
+  return EXIT_OK;
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 typedef struct {
@@ -1247,6 +1295,7 @@ static const Command commands[] = {
   { "run", cmd_run },
   { "tour", cmd_tour },
   { "explain", cmd_explain },
+  { "trace", cmd_trace },
   { "check", cmd_check },
 };
 
@@ -1259,6 +1308,8 @@ static const char commands_help[] =
   "                           shows, its cause, its fix and its demo\n"
   "  check FILE.py…|DIR|-     the pitfalls a Python program's source shows,\n"
   "                           line by line, with the fix and the demo\n"
+  "  trace show|summary FILE  a saved trace: its swimlane, or per process\n"
+  "                           its lifetime, waits, calls and errors\n"
   "\n"
   "mpshare COMMAND --help shows the options of a command.";
 

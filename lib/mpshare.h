@@ -18,6 +18,7 @@
 #include "mp-proxy.h"
 #include "mp-catalog.h"
 #include "mp-explain.h"
+#include "mp-timeline.h"
 #include "mp-check.h"
 
 #undef MPSHARE_INSIDE
