@@ -1887,7 +1887,7 @@ check_carried_kind (Checker    *c,
             k.tag == K_SYNC ? k.detail : "Synchronized");
   else if (k.tag == K_MANAGER)
     report (c, "manager-as-argument", e,
-            "%s (a manager) is sent to %s: pickling it refuses its auth "
+            "%s, a Manager, is sent to %s: pickling it refuses its auth "
             "key ('Pickling an AuthenticationString object is disallowed')",
             what, carry_words (how));
   else if (k.tag == K_HANDLE)
@@ -2373,10 +2373,11 @@ check_update (Checker    *c,
   /* a plain store is no race: processes often fill slots of their own */
   if (k.tag == K_RAW && modify && w->locks == 0)
     report (c, "lock-false", target,
-            "%s is a %s made without a lock (line %d), and %s() updates "
+            "%s was made without a lock (%s, line %d), and %s() updates "
             "it in several processes at once: a read, then a write, with "
-            "nothing to stop another process in between", name != NULL ? name : "this value",
-            k.detail, k.line, str (s->node, "name"));
+            "nothing to stop another process in between",
+            name != NULL ? name : "this value", k.detail, k.line,
+            str (s->node, "name"));
   else if (modify && w->locks == 0 &&
            (k.tag == K_SHARED ||
             (k.tag == K_PROXY && name_in (k.detail, (const char *const[]) {
