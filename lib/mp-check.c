@@ -1,9 +1,10 @@
 /* mp-check.c — find the catalog's pitfalls in Python source: the parser
  *
  * The source is parsed by Python itself: the user's own `python3` runs a
- * short script (below) that parses it with the `ast` module and prints the
- * tree as JSON. Python's own grammar, of the very version the student
- * runs, and nothing to install beyond the interpreter they already use.
+ * short script (below) that parses each file of a batch with the `ast`
+ * module and prints its tree as one line of JSON. Python's own grammar,
+ * of the very version the student runs, and nothing to install beyond the
+ * interpreter they already use (docs/check.md says why not tree-sitter).
  * The analysis is all C, in mp-check-rules.c.
  *
  * Bounded: the source is refused above MP_CHECK_MAX_SOURCE bytes or when
