@@ -600,7 +600,6 @@ canonical (char *name)
     { "multiprocessing.queues.", "multiprocessing." },
     { "multiprocessing.pool.Pool", "multiprocessing.Pool" },
     { "multiprocessing.process.", "multiprocessing." },
-    { "multiprocessing.managers.SyncManager", "multiprocessing.Manager" },
     { "concurrent.futures.process.", "concurrent.futures." },
   };
 
@@ -709,9 +708,12 @@ call_kind (Checker    *c,
         return make (K_RAW, last, line);
       if (mp && name_in (last, sync_types))
         return make (K_SYNC, last, line);
-      if (g_str_equal (q, "multiprocessing.Manager") ||
-          g_str_equal (q, "multiprocessing.managers.BaseManager"))
+      /* Manager() starts its server; the classes wait for start() */
+      if (g_str_equal (q, "multiprocessing.Manager"))
         return make (K_MANAGER, "Manager", line);
+      if (g_str_equal (q, "multiprocessing.managers.BaseManager") ||
+          g_str_equal (q, "multiprocessing.managers.SyncManager"))
+        return make (K_MANAGER, last, line);
       if (g_str_equal (q, "multiprocessing.Pool") ||
           g_str_equal (q, "concurrent.futures.ProcessPoolExecutor"))
         {
@@ -932,6 +934,28 @@ collect_class (Checker    *c,
     }
 }
 
+/* A parameter hides a global of the same name, even when no call of the
+ * file tells what it holds. */
+static void
+collect_params (Checker *c,
+                Scope   *fn)
+{
+  JsonObject *args = field (fn->node, "args");
+  static const char *const lists[] = { "posonlyargs", "args", "kwonlyargs" };
+
+  for (gsize l = 0; l < G_N_ELEMENTS (lists); l++)
+    {
+      JsonArray *params = list (args, lists[l]);
+
+      for (guint i = 0; i < list_len (params); i++)
+        bind (c, fn, str (item (params, i), "arg"), 0, unknown_kind);
+    }
+  if (field (args, "vararg") != NULL)
+    bind (c, fn, str (field (args, "vararg"), "arg"), 0, unknown_kind);
+  if (field (args, "kwarg") != NULL)
+    bind (c, fn, str (field (args, "kwarg"), "arg"), 0, unknown_kind);
+}
+
 static void
 collect_stmt (Checker    *c,
               Scope      *s,
@@ -950,6 +974,8 @@ collect_stmt (Checker    *c,
 
       if (inner->is_class)
         collect_class (c, inner);
+      else
+        collect_params (c, inner);
       collect_block (c, inner, inner->body);
       return;
     }
@@ -1254,12 +1280,17 @@ bind_params (Checker    *c,
              Scope      *caller)
 {
   JsonObject *args = field (fn->node, "args");
+  JsonArray *only = list (args, "posonlyargs");
   JsonArray *params = list (args, "args");
   guint skip = fn->klass != NULL ? 1 : 0;   /* self */
+  guint n_params = list_len (only) + list_len (params);
 
-  for (guint i = 0; i < n_args && i + skip < list_len (params); i++)
+  for (guint i = 0; i < n_args && i + skip < n_params; i++)
     {
-      const char *p = str (item (params, i + skip), "arg");
+      guint at = i + skip;
+      const char *p = at < list_len (only)
+        ? str (item (only, at), "arg")
+        : str (item (params, at - list_len (only)), "arg");
       Kind k = expr_kind (c, caller, call_args[i]);
 
       if (p != NULL && k.tag != K_UNKNOWN && k.tag != K_ELEMENT)
@@ -2461,7 +2492,37 @@ rule_updates (Checker *c)
 typedef struct {
   GHashTable *gathered;   /* list name -> line gathered in completion order */
   GHashTable *sorted;     /* list names sorted afterwards */
+  GHashTable *indices;    /* loop index name -> what it counts (the iterable) */
 } Order;
+
+/* i in `for i in range(...)`, `for i, x in enumerate(...)`, and the same
+ * in comprehensions: a position in some sequence. */
+static void
+note_index (Order      *o,
+            JsonObject *target,
+            JsonObject *iter)
+{
+  const char *fn = name_of (field (iter, "func"));
+  JsonObject *first = is (target, "Tuple") ? item (list (target, "elts"), 0) : NULL;
+
+  if (fn == NULL || !is (iter, "Call"))
+    return;
+  if (g_str_equal (fn, "range") && name_of (target) != NULL)
+    g_hash_table_insert (o->indices, (gpointer) g_intern_string (name_of (target)), iter);
+  else if (g_str_equal (fn, "enumerate") && name_of (first) != NULL)
+    g_hash_table_insert (o->indices, (gpointer) g_intern_string (name_of (first)), iter);
+}
+
+static void
+find_index (Checker    *c,
+            Scope      *s,
+            JsonObject *n,
+            int         in_loop,
+            gpointer    data)
+{
+  if (is (n, "comprehension"))
+    note_index (data, field (n, "target"), field (n, "iter"));
+}
 
 /* Does @e carry its input along (a tuple, a dict, a list display)? */
 static gboolean
@@ -2524,6 +2585,9 @@ order_stmt (Checker    *c,
   if ((is (stmt, "For") || is (stmt, "AsyncFor")) &&
       is_unordered (c, s, field (stmt, "iter")))
     gather_appends (c, s, list (stmt, "body"), o);
+  if (is (stmt, "For") || is (stmt, "AsyncFor"))
+    note_index (o, field (stmt, "target"), field (stmt, "iter"));
+  visit_stmt (c, s, stmt, 0, find_index, o);
   if (is (stmt, "Assign") && list_len (list (stmt, "targets")) == 1)
     {
       const char *name = path_of (item (list (stmt, "targets"), 0));
@@ -2563,9 +2627,19 @@ find_positional_use (Checker    *c,
   const char *name = NULL;
   int line;
 
-  if (is (n, "Subscript") && !is_constant (field (n, "slice"), NULL) &&
-      !is (field (n, "slice"), "Slice"))
-    name = path_of (field (n, "value"));
+  JsonObject *slice = field (n, "slice");
+
+  /* x[i] counts when i is a position in something other than x itself
+   * (for i in range(len(x)) walks x in its own order: no mix-up) */
+  if (is (n, "Subscript") && !is_constant (slice, NULL) && !is (slice, "Slice"))
+    {
+      const char *i = name_of (slice);
+      JsonObject *counted = i != NULL ? g_hash_table_lookup (o->indices, i) : NULL;
+
+      name = path_of (field (n, "value"));
+      if (i != NULL && (counted == NULL || (name != NULL && mentions (counted, name))))
+        name = NULL;
+    }
   else if (is (n, "Call") && g_strcmp0 (name_of (field (n, "func")), "zip") == 0 &&
            list_len (list (n, "args")) >= 2)
     {
@@ -2608,6 +2682,7 @@ rule_as_completed_order (Checker *c)
     {
       Scope *s = g_ptr_array_index (c->scopes, i);
       Order o = { g_hash_table_new (g_str_hash, g_str_equal),
+                  g_hash_table_new (g_str_hash, g_str_equal),
                   g_hash_table_new (g_str_hash, g_str_equal) };
 
       walk_scope (c, s, order_stmt, &o);
@@ -2615,6 +2690,7 @@ rule_as_completed_order (Checker *c)
         walk_scope (c, s, order_use_stmt, &o);
       g_hash_table_unref (o.gathered);
       g_hash_table_unref (o.sorted);
+      g_hash_table_unref (o.indices);
     }
 }
 
