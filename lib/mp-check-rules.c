@@ -241,6 +241,7 @@ struct _Scope {
   GHashTable *attrs;      /* a class: attribute -> Kind* (from self.x = ...) */
   gboolean    custom_pickle; /* a class with __getstate__ or __reduce__ */
   gboolean    is_manager; /* a class derived from BaseManager */
+  gboolean    guarded;    /* defined under if __name__ == "__main__" */
   /* a function: */
   gboolean    runs_in_pool;   /* a pool or executor task */
   gboolean    runs_in_children; /* in several processes at once */
@@ -269,7 +270,7 @@ typedef struct {
   GPtrArray  *findings;
   GPtrArray  *kinds;       /* Kind * allocated for class attributes */
   const char *start;       /* set_start_method's argument, or NULL */
-  gboolean    handles_broken_pool;
+  int         in_guard;    /* collecting under if __name__ == "__main__" */
 } Checker;
 
 static Kind
@@ -432,6 +433,7 @@ scope_new (Checker    *c,
   s->attrs = g_hash_table_new (g_str_hash, g_str_equal);
   if (parent != NULL && parent->is_class)
     s->klass = parent;
+  s->guarded = c->in_guard > 0;
   g_ptr_array_add (c->scopes, s);
   g_hash_table_insert (c->by_name, (gpointer) s->name, s);
   return s;
@@ -875,6 +877,7 @@ expr_kind (Checker    *c,
 /* ---- pass 1: scopes, imports, classes ------------------------------------ */
 
 static void collect_block (Checker *c, Scope *s, JsonArray *body);
+static gboolean is_main_test (JsonObject *test);
 
 static void
 collect_import (Checker    *c,
@@ -977,6 +980,14 @@ collect_stmt (Checker    *c,
       else
         collect_params (c, inner);
       collect_block (c, inner, inner->body);
+      return;
+    }
+  if (is (stmt, "If") && s->parent == NULL && is_main_test (field (stmt, "test")))
+    {
+      c->in_guard++;
+      collect_block (c, s, list (stmt, "body"));
+      c->in_guard--;
+      collect_block (c, s, list (stmt, "orelse"));
       return;
     }
   if (is (stmt, "Import") || is (stmt, "ImportFrom"))
@@ -2052,7 +2063,14 @@ rule_local_function (Checker *c)
       if (k.tag != K_FUNCTION ||
           (fn = g_hash_table_lookup (c->by_name, k.detail)) == NULL)
         continue;
-      if (fn->parent != NULL && fn->parent->is_function)
+      if (fn->guarded && fn->parent != NULL && fn->parent->parent == NULL)
+        report (c, "local-function", site->func,
+                "%s() is defined under if __name__ == \"__main__\" and sent "
+                "as %s: under spawn and forkserver (macOS, Windows; Linux "
+                "from Python 3.14) a worker imports this file without "
+                "running that block, and cannot find it ('Can't get "
+                "attribute')", str (fn->node, "name"), how);
+      else if (fn->parent != NULL && fn->parent->is_function)
         report (c, "local-function", site->func,
                 "%s() is defined inside %s() and sent as %s: pickling "
                 "stores functions by their importable name, and a nested "
@@ -2295,8 +2313,17 @@ rule_mutate_a_copy (Checker *c)
           gboolean written = FALSE;
 
           for (guint k = 0; k < copies.writes->len && !written; k++)
-            written = g_strcmp0 (g_ptr_array_index (copies.write_proxies, k), ch->proxy) == 0 &&
-                      mentions (g_ptr_array_index (copies.writes, k), ch->name);
+            {
+              JsonObject *w = g_ptr_array_index (copies.writes, k);
+              Kind then;
+
+              if (g_strcmp0 (g_ptr_array_index (copies.write_proxies, k), ch->proxy) != 0 ||
+                  !mentions (w, ch->name))
+                continue;
+              /* the same copy, not a new object under the same name */
+              then = lookup (c, s, ch->name, LINE (w));
+              written = then.tag == K_ELEMENT && then.line == ch->read;
+            }
           if (written || g_hash_table_contains (seen, ch->name))
             continue;
           g_hash_table_add (seen, (gpointer) ch->name);
@@ -2652,6 +2679,18 @@ find_positional_use (Checker    *c,
           if (p != NULL && g_hash_table_contains (o->gathered, p))
             name = p;
         }
+    }
+  else if (is (n, "Compare") && list_len (list (n, "comparators")) == 1 &&
+           (is (item (list (n, "ops"), 0), "Eq") || is (item (list (n, "ops"), 0), "NotEq")))
+    {
+      /* compared whole with a list in input order */
+      const char *left = path_of (field (n, "left"));
+      const char *right = path_of (item (list (n, "comparators"), 0));
+
+      if (left != NULL && g_hash_table_contains (o->gathered, left) && left != right)
+        name = left;
+      else if (right != NULL && g_hash_table_contains (o->gathered, right) && left != right)
+        name = right;
     }
   if (name == NULL || !g_hash_table_contains (o->gathered, name) ||
       g_hash_table_contains (o->sorted, name))

@@ -20,6 +20,9 @@ def main():
         done = [f.result() for f in concurrent.futures.as_completed(futures)]
         table = dict(zip(inputs, done))  # expect: as-completed-order
         print(table)
+        late = [f.result() for f in as_completed(futures)]
+        if late != [n * n for n in inputs]:  # expect: as-completed-order
+            print("not in input order")
     with mp.Pool(3) as pool:
         squares = list(pool.imap_unordered(square, inputs))
         for n, s in zip(inputs, squares):  # expect: as-completed-order
