@@ -831,6 +831,32 @@ test_env (void)
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
+static void
+test_file_limit (void)
+{
+  g_autoptr(JsonNode) doc = NULL;
+  gint64 dropped, recorded = 0;
+  JsonArray *events;
+  const int n = 30000;   /* more than one 1 MiB file holds */
+
+  mp_trace_set_file_limit (1);
+  start_trace ();
+  for (int i = 0; i < n; i++)
+    mp_trace_value_int (TRUE, "total", MP_TRACE_NONE, i);
+  doc = stop_trace ();
+  mp_trace_set_file_limit (8);
+
+  assert_well_formed (doc);
+  events = events_of (doc);
+  for (guint i = 0; i < json_array_get_length (events); i++)
+    recorded += g_strcmp0 (kind_of (json_array_get_object_element (events, i)), "value.write") == 0;
+  dropped = json_object_get_int_member (json_node_get_object (doc), "mpshareDroppedEvents");
+  g_assert_cmpint (recorded, >, 0);
+  g_assert_cmpint (dropped, >, 0);
+  /* every event is either in the document or counted as dropped */
+  g_assert_cmpint (recorded + dropped, ==, n);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -844,6 +870,7 @@ main (int    argc,
   g_test_add_func ("/trace/errors", test_errors_recorded);
   g_test_add_func ("/trace/write-file", test_write_file);
   g_test_add_func ("/trace/env", test_env);
+  g_test_add_func ("/trace/file-limit", test_file_limit);
   test_add_both_methods ("/trace/%s/child", test_child);
   test_add_both_methods ("/trace/%s/killed", test_killed);
   test_add_both_methods ("/trace/%s/lock", test_lock_two_processes);
