@@ -37,6 +37,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import textwrap
 
 METHODS = ("fork", "spawn", "forkserver")
 MIN_MINOR = 8            # 2.x, 3.6 and 3.7 are out of scope
@@ -243,12 +244,14 @@ def capture(args, pythons, programs):
     for minor, rows in sources.items():
         with open(os.path.join(args.capture, "python-" + minor,
                                "SOURCES.md"), "w") as f:
-            f.write("# Python %s texts\n\nThe standard error of each broken "
-                    "program of demos/python/, as CPython %s (%s) printed "
-                    "it. Written by `meson compile -C build python-captures` "
-                    "(tests/python-suite.py --capture); do not edit.\n\n"
-                    "| file | program | start method |\n|---|---|---|\n"
-                    % (minor, rows[0][1][0], rows[0][1][1]))
+            about = ("The standard error of each broken program of "
+                     "demos/python/, as CPython %s (%s) printed it. Written "
+                     "by `meson compile -C build python-captures` "
+                     "(tests/python-suite.py --capture); do not edit."
+                     % (rows[0][1][0], rows[0][1][1]))
+            f.write("# Python %s texts\n\n%s\n\n| file | program | start "
+                    "method |\n|---|---|---|\n"
+                    % (minor, textwrap.fill(about, 76)))
             for name, python, method in rows:
                 f.write("| %s.txt | demos/python/%s-broken.py | %s |\n"
                         % (name, name, method))
