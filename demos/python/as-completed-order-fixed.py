@@ -14,7 +14,7 @@ import time
 
 
 def square(n):
-    time.sleep(0.5 if n == 0 else 0.01)  # job 0 has the big input
+    time.sleep(1.0 if n == 0 else 0.01)  # job 0 has the big input
     return n * n
 
 
