@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 
 METHODS = ("fork", "spawn", "forkserver")
 MIN_MINOR = 8            # 2.x, 3.6 and 3.7 are out of scope
@@ -199,6 +200,48 @@ def run_cell(cell, args, explain=True):
     return False, "%s: %s\n%s" % (what, problem, diag), err
 
 
+SHM = "/dev/shm"
+
+
+def mapped_files():
+    """Every file some process here has mapped (a named semaphore in use
+    is mapped by each process that opened it)."""
+    mapped = set()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/maps" % pid) as maps:
+                for line in maps:
+                    if SHM in line:
+                        mapped.add(line.split(None, 5)[-1].strip())
+        except OSError:
+            continue
+    return mapped
+
+
+def remove_leaked_semaphores(since):
+    """CPython itself leaks a named semaphore now and then: a forkserver
+    or spawn child that dies while bootstrapping (missing-main-guard)
+    never unlinks the ones it made. Removes the Python semaphores made
+    since @since that no process has open, and names them."""
+    try:
+        names = [n for n in os.listdir(SHM) if n.startswith("sem.mp-")]
+    except OSError:
+        return []
+    in_use = mapped_files()
+    removed = []
+    for name in names:
+        path = os.path.join(SHM, name)
+        try:
+            if os.stat(path).st_ctime >= since and path not in in_use:
+                os.unlink(path)
+                removed.append(name)
+        except OSError:
+            continue
+    return removed
+
+
 def applicable(spec, python):
     return [m for m in spec.get("methods", METHODS) if m in python[2]]
 
@@ -221,10 +264,12 @@ def capture(args, pythons, programs):
         for name, spec in programs.items():
             cells.append((minor, (python, default_method(spec, python), name,
                                   "broken", spec)))
+    started = time.time() - 1
     with cf.ThreadPoolExecutor(args.jobs) as pool:
         # the texts are kept whatever explain makes of them: that is
         # test-explain's question
         results = list(pool.map(lambda c: run_cell(c[1], args, False), cells))
+    remove_leaked_semaphores(started)
     failed = [desc for ok, desc, _ in results if not ok]
     if failed:
         sys.exit("not captured, a program did not fail as documented:\n" +
@@ -303,12 +348,17 @@ def main():
              if half == "broken" or spec.get("fixed") is not None]
     print("# CPythons: " + ", ".join("%s (%s)" % p[:2] for p in pythons))
     print("1..%d" % len(cells), flush=True)
+    started = time.time() - 1
     failures = 0
     with cf.ThreadPoolExecutor(args.jobs) as pool:
         for n, (ok, desc, _) in enumerate(
                 pool.map(lambda c: run_cell(c, args), cells), 1):
             failures += not ok
             print("%s %d %s" % ("ok" if ok else "not ok", n, desc), flush=True)
+    leaked = remove_leaked_semaphores(started)
+    if leaked:
+        print("# removed %d semaphore(s) CPython left in %s: %s"
+              % (len(leaked), SHM, " ".join(leaked)))
     return 1 if failures else 0
 
 
