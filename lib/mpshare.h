@@ -12,6 +12,7 @@
 #include "mp-pool.h"
 #include "mp-sync.h"
 #include "mp-shared-memory.h"
+#include "mp-resource-tracker.h"
 #include "mp-shared.h"
 #include "mp-connection.h"
 #include "mp-manager.h"
