@@ -20,5 +20,6 @@
 #include "mp-catalog.h"
 #include "mp-explain.h"
 #include "mp-timeline.h"
+#include "mp-check.h"
 
 #undef MPSHARE_INSIDE
