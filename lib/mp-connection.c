@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <netinet/in.h>
@@ -32,6 +33,8 @@
 #define READ_AHEAD_SIZE 16384
 
 #define SOCKET_FILE_NAME "listener"
+/* below this many bytes a listener's key draws a warning */
+#define MP_LISTENER_MIN_GOOD_KEY 16
 #define LISTEN_BACKLOG 128
 
 /* ------------------------------------------------------------------ */
@@ -1471,6 +1474,68 @@ send_literal (MpConnection *self,
   return send_frame (self, (const guint8 *) message, strlen (message), error);
 }
 
+/* A handshake message, or the refusal a live server sends instead, which
+ * becomes %MP_ERROR_REFUSED with the server's reason (printable
+ * characters only: the peer is not trusted yet). */
+static gboolean
+is_refusal (const guint8 *data,
+            gsize         len,
+            GError      **error)
+{
+  g_autoptr(GString) reason = NULL;
+
+  if (!has_prefix (data, len, MP_AUTH_REFUSED))
+    return FALSE;
+  reason = g_string_new (NULL);
+  for (gsize i = strlen (MP_AUTH_REFUSED); i < len; i++)
+    g_string_append_c (reason, g_ascii_isprint (data[i]) ? (char) data[i] : '?');
+  mp_set_error (error, MP_ERROR_REFUSED,
+                "The server is alive but refused the connection: %s",
+                reason->len > 0 ? reason->str : "no reason given");
+  return TRUE;
+}
+
+static GBytes *
+recv_handshake_message (MpConnection *self,
+                        gint64        deadline,
+                        GError      **error)
+{
+  g_autoptr(GBytes) message = recv_frame_bytes (self, MP_AUTH_MAX_MESSAGE, deadline, error);
+  gsize len = 0;
+  const guint8 *data;
+
+  if (message == NULL)
+    return NULL;
+  data = g_bytes_get_data (message, &len);
+  if (is_refusal (data, len, error))
+    return NULL;
+  return g_steal_pointer (&message);
+}
+
+/* The server hung up while we were sending: it may have said why just
+ * before, in bytes read ahead already or still waiting in the socket. */
+static gboolean
+find_refusal (MpConnection *self,
+              GError      **error)
+{
+  guint8 buf[MP_FRAME_HEADER_SIZE + MP_AUTH_MAX_MESSAGE];
+  gsize len, payload;
+  gssize n;
+
+  if (mp_frame_decoder_is_mid_frame (&self->decoder))
+    return FALSE;
+  len = MIN (self->read_end - self->read_start, sizeof buf);
+  memcpy (buf, self->read_ahead + self->read_start, len);
+  n = recv (self->fd, buf + len, sizeof buf - len, MSG_DONTWAIT);
+  if (n > 0)
+    len += (gsize) n;
+  if (len < MP_FRAME_HEADER_SIZE ||
+      !mp_frame_parse_header (buf, MP_AUTH_MAX_MESSAGE, &payload, NULL) ||
+      payload > len - MP_FRAME_HEADER_SIZE)
+    return FALSE;
+  return is_refusal (buf + MP_FRAME_HEADER_SIZE, payload, error);
+}
+
 static gboolean
 deliver_challenge (MpConnection *self,
                    GBytes       *authkey,
@@ -1487,7 +1552,7 @@ deliver_challenge (MpConnection *self,
                    g_bytes_get_size (challenge), error))
     return FALSE;
 
-  response = recv_frame_bytes (self, MP_AUTH_MAX_MESSAGE, deadline, error);
+  response = recv_handshake_message (self, deadline, error);
   if (response == NULL)
     return FALSE;
 
@@ -1512,7 +1577,7 @@ answer_challenge (MpConnection *self,
   g_autoptr(GBytes) verdict = NULL;
   g_autoptr(GBytes) welcome = NULL;
 
-  challenge = recv_frame_bytes (self, MP_AUTH_MAX_MESSAGE, deadline, error);
+  challenge = recv_handshake_message (self, deadline, error);
   if (challenge == NULL)
     return FALSE;
   response = mp_auth_make_response (authkey, challenge, error);
@@ -1521,7 +1586,7 @@ answer_challenge (MpConnection *self,
                    g_bytes_get_size (response), error))
     return FALSE;
 
-  verdict = recv_frame_bytes (self, MP_AUTH_MAX_MESSAGE, deadline, error);
+  verdict = recv_handshake_message (self, deadline, error);
   if (verdict == NULL)
     return FALSE;
   welcome = g_bytes_new_static (MP_AUTH_WELCOME, strlen (MP_AUTH_WELCOME));
@@ -1555,6 +1620,16 @@ run_handshake (MpConnection  *self,
       (second == NULL || second (self, authkey, deadline, &local_error)))
     return TRUE;
 
+  if (mp_connection_error_is_peer_gone (local_error))
+    {
+      g_autoptr(GError) refusal = NULL;
+
+      if (find_refusal (self, &refusal))
+        {
+          g_clear_error (&local_error);
+          local_error = g_steal_pointer (&refusal);
+        }
+    }
   /* A connection that failed to authenticate must carry nothing else. */
   break_connection (self);
   if (g_error_matches (local_error, MP_ERROR, MP_ERROR_TIMEOUT))
@@ -1769,7 +1844,9 @@ parse_address (const char *text,
         return bad_address (error, text, "no port");
       host = g_strndup (rest, (gsize) (colon - rest));
       if (host[0] == '\0')
-        return bad_address (error, text, "no host (use 0.0.0.0 to listen on all interfaces)");
+        return bad_address (error, text, "no host (127.0.0.1 for this machine;"
+                            " 0.0.0.0 for all interfaces, where anyone who"
+                            " reaches the port can try keys)");
       if (strlen (host) > 253)
         return bad_address (error, text, "the host name is too long");
       for (const char *c = host; *c != '\0'; c++)
@@ -1974,7 +2051,8 @@ connect_tcp (const char *address_text,
  * Returns: (transfer full): an authenticated connection, or %NULL with
  *   @error set: %MP_ERROR_INVALID_ARGUMENT for a malformed address,
  *   %MP_ERROR_CONNECTION_CLOSED when nothing listens there,
- *   %MP_ERROR_AUTH_FAILED when the keys differ, %MP_ERROR_TIMEOUT.
+ *   %MP_ERROR_AUTH_FAILED when the keys differ, %MP_ERROR_REFUSED when a
+ *   live server turned us away (busy, out of resources), %MP_ERROR_TIMEOUT.
  */
 MpConnection *
 mp_connection_connect (const char *address,
@@ -2029,6 +2107,59 @@ struct _MpListener {
   gboolean      closed;
 };
 
+/* A socket file at @path after "Address already in use": a server that
+ * was killed leaves its file behind, and nothing answers there any more.
+ * Such a file is removed (TRUE: try the bind again); a live listener is
+ * left alone and named. Anything but a socket is never removed. */
+static gboolean
+remove_stale_socket (const char *path,
+                     GError    **error)
+{
+  g_autoptr(GSocket) probe = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GCredentials) peer = NULL;
+  struct stat st;
+  pid_t pid = -1;
+
+  if (g_lstat (path, &st) < 0 || !S_ISSOCK (st.st_mode))
+    {
+      mp_set_error (error, MP_ERROR_INVALID_ARGUMENT,
+                    "Cannot listen at %s: a file that is not a socket is"
+                    " there; choose another path", path);
+      return FALSE;
+    }
+  probe = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM,
+                        G_SOCKET_PROTOCOL_DEFAULT, &local_error);
+  address = g_unix_socket_address_new (path);
+  if (probe != NULL && !g_socket_connect (probe, address, NULL, &local_error) &&
+      g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+    {
+      g_debug ("listener: removing the stale socket %s (nobody listens)", path);
+      if (g_unlink (path) == 0 || errno == ENOENT)
+        return TRUE;
+      return mp_set_error_from_errno (error, errno, "Removing the stale socket %s", path);
+    }
+  if (local_error != NULL)
+    {
+      g_autofree char *what = g_strdup_printf ("Probing the socket at %s", path);
+      set_error_from_gio (error, local_error, what);
+      return FALSE;
+    }
+  peer = g_socket_get_credentials (probe, NULL);
+  if (peer != NULL)
+    pid = g_credentials_get_unix_pid (peer, NULL);
+  if (pid > 0)
+    mp_set_error (error, MP_ERROR_FAILED,
+                  "Cannot listen at %s: process %d already listens there;"
+                  " stop it or choose another path", path, (int) pid);
+  else
+    mp_set_error (error, MP_ERROR_FAILED,
+                  "Cannot listen at %s: another process already listens"
+                  " there; stop it or choose another path", path);
+  return FALSE;
+}
+
 static gboolean
 listen_unix (MpListener *self,
              const char *path,
@@ -2036,6 +2167,7 @@ listen_unix (MpListener *self,
 {
   g_autoptr(GSocketAddress) address = NULL;
   g_autoptr(GError) local_error = NULL;
+  gboolean bound;
 
   self->socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM,
                                G_SOCKET_PROTOCOL_DEFAULT, &local_error);
@@ -2045,7 +2177,15 @@ listen_unix (MpListener *self,
       return FALSE;
     }
   address = g_unix_socket_address_new (path);
-  if (!g_socket_bind (self->socket, address, FALSE, &local_error))
+  bound = g_socket_bind (self->socket, address, FALSE, &local_error);
+  if (!bound && g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
+    {
+      g_clear_error (&local_error);
+      if (!remove_stale_socket (path, error))
+        return FALSE;
+      bound = g_socket_bind (self->socket, address, FALSE, &local_error);
+    }
+  if (!bound)
     {
       g_autofree char *what = g_strdup_printf ("Binding a Unix socket at %s", path);
       set_error_from_gio (error, local_error, what);
@@ -2073,12 +2213,14 @@ listen_tcp (MpListener *self,
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GSocketAddress) address = NULL;
+  gboolean all_interfaces;
   GList *ips;
 
   ips = resolve_host (host, error);
   if (ips == NULL)
     return FALSE;
   address = g_inet_socket_address_new (ips->data, (guint16) port);
+  all_interfaces = g_inet_address_get_is_any (ips->data);
   g_resolver_free_addresses (ips);
 
   self->socket = g_socket_new (g_socket_address_get_family (address),
@@ -2092,6 +2234,14 @@ listen_tcp (MpListener *self,
       set_error_from_gio (error, local_error, what);
       return FALSE;
     }
+  /* Allowed, as in CPython, but the key is all that guards the port and
+   * nothing after the handshake is encrypted. */
+  if (all_interfaces)
+    g_warning ("listening on all interfaces (%s): anyone who can reach\n"
+               "this port can try auth keys, and the traffic after the\n"
+               "handshake is not encrypted. To reach it from elsewhere,\n"
+               "listen on 127.0.0.1 and tunnel over SSH (docs/models.md).",
+               host);
   return TRUE;
 }
 
@@ -2099,9 +2249,12 @@ listen_tcp (MpListener *self,
  * mp_listener_new:
  * @address: (nullable): %NULL for a Unix socket in a fresh private
  *   directory (mode 0700, socket 0600), "unix:/path" for a socket at that
- *   path (which must not exist), or "tcp:HOST:PORT" / "HOST:PORT" (port 0
+ *   path (a socket file left there by a listener that was killed is
+ *   removed; a live listener there is an error naming its pid), or "tcp:HOST:PORT" / "HOST:PORT" (port 0
  *   picks a free one)
- * @authkey: the key clients must prove they hold (not empty)
+ * @authkey: the key clients must prove they hold (not empty; a key
+ *   shorter than 16 bytes works but draws a g_warning(), as does
+ *   listening on all interfaces, 0.0.0.0 or ::)
  * @error: return location for a #GError
  *
  * Returns: (transfer full): a listening socket, or %NULL with @error set.
@@ -2124,6 +2277,13 @@ mp_listener_new (const char *address,
     return NULL;
   if (address != NULL && !parse_address (address, &parsed, error))
     return NULL;
+  /* CPython takes any key; a short one is allowed for tests and
+   * teaching, but it is the only thing a peer has to guess */
+  if (g_bytes_get_size (authkey) < MP_LISTENER_MIN_GOOD_KEY)
+    g_warning ("the auth key is only %" G_GSIZE_FORMAT " bytes, shorter than"
+               " %d:\na peer that can connect may guess it; use"
+               " mp_get_auth_key()\n(32 random bytes) or a longer key",
+               g_bytes_get_size (authkey), MP_LISTENER_MIN_GOOD_KEY);
 
   self = g_atomic_rc_box_new0 (MpListener);
   self->authkey = g_bytes_ref (authkey);
@@ -2270,6 +2430,32 @@ mp_listener_set_max_frame_size (MpListener *self,
   g_return_if_fail (self != NULL);
   g_return_if_fail (max_frame >= 1 && max_frame <= MP_CONNECTION_MAX_FRAME_LIMIT);
   self->max_frame = max_frame;
+}
+
+/* for the handshake gate (mp-gate.c), which waits on the listener's
+ * socket and cancellable itself */
+GSocket *
+mp_listener_get_socket (MpListener *self)
+{
+  return self->socket;
+}
+
+GCancellable *
+mp_listener_get_cancellable (MpListener *self)
+{
+  return self->cancellable;
+}
+
+GBytes *
+mp_listener_get_authkey (MpListener *self)
+{
+  return self->authkey;
+}
+
+gsize
+mp_listener_get_max_frame_size (MpListener *self)
+{
+  return self->max_frame;
 }
 
 static GSocket *

@@ -901,6 +901,76 @@ add_pool_test (const char *name,
     }
 }
 
+/* An initializer that says the worker runs: args = (write end, TestFd) */
+static gboolean
+task_init_ready (MpArgs  *args,
+                 GValue  *result,
+                 GError **error)
+{
+  if (!test_fd_write_all (test_fd_get_fd (mp_args_get_object (args, 0)), "r", 1))
+    {
+      mp_set_error (error, MP_ERROR_FAILED, "writing the ready byte failed");
+      return FALSE;
+    }
+  return TRUE;
+}
+MP_TASK_DEFINE ("pool-init-ready", task_init_ready)
+
+typedef struct
+{
+  MpStartMethod  method;
+  pid_t          tid;
+} ThreadStart;
+
+/* Ends only once both workers run their initializer: they had armed
+ * their death signal when this thread ends, so the signal does come. */
+static gpointer
+new_pool_in_thread (gpointer data)
+{
+  ThreadStart *start = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TestFd) ready_fd = NULL;
+  g_autoptr(MpArgs) initargs = NULL;
+  TestPipe ready;
+  MpPool *pool;
+
+  start->tid = test_gettid ();
+  test_pipe_open (&ready);
+  ready_fd = test_fd_new (ready.write_end);
+  initargs = mp_args_new (TEST_TYPE_FD, ready_fd, G_TYPE_INVALID);
+  pool = mp_pool_new_full (2, start->method, "pool-init-ready", initargs, &error);
+  g_assert_no_error (error);
+  g_assert_true (test_fd_read_byte (ready.read_end));
+  g_assert_true (test_fd_read_byte (ready.read_end));
+  test_pipe_close (&ready);
+  return pool;
+}
+
+/* A pool made by a short-lived thread (a GThreadPool task, say) outlives
+ * that thread: the death signal its end sends the workers is not their
+ * parent's death. */
+static void
+test_parent_thread_exit (gconstpointer data)
+{
+  ThreadStart start = { .method = TEST_METHOD (data) };
+  g_autoptr(MpPool) pool = NULL;
+  g_autoptr(GPtrArray) args_list = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_args_unref);
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GError) error = NULL;
+
+  pool = g_thread_join (g_thread_new ("starter", new_pool_in_thread, &start));
+  test_wait_thread_gone (start.tid);
+  for (gint64 n = 0; n < 4; n++)
+    g_ptr_array_add (args_list, mp_args_new (G_TYPE_INT64, n, G_TYPE_INVALID));
+  results = mp_pool_map (pool, "pool-square", args_list, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (results->len, ==, 4);
+  g_assert_cmpint (g_value_get_int64 (results->pdata[3]), ==, 9);
+  g_assert_false (mp_pool_is_broken (pool));
+  mp_pool_shutdown (pool, TRUE);
+  test_assert_no_children ();
+}
+
 int
 main (int    argc,
       char **argv)
@@ -923,6 +993,8 @@ main (int    argc,
   add_pool_test ("inheritance-only", test_inheritance_only);
   add_pool_test ("unknown-task", test_unknown_task);
   test_add_both_methods ("/pool/%s/initializer-fails", test_initializer_fails);
+  test_add_both_methods ("/pool/%s/parent-thread-exit", test_parent_thread_exit);
+  test_add_orphan_tests ("/pool/orphans", "pool");
   g_test_add_func ("/pool/max-workers", test_max_workers);
   g_test_add_func ("/pool/worker/protocol", test_worker_protocol);
   g_test_add_func ("/pool/worker/bad-frames", test_worker_bad_frames);
