@@ -28,6 +28,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -900,35 +901,177 @@ cmd_tour (int    argc,
 
 /* ---- explain ------------------------------------------------------------ */
 
+/* Standard input may be a whole log. explain examines at most
+ * MP_EXPLAIN_MAX_TEXT bytes of it: the first half and the last half (a
+ * traceback ends a log, the start shows what ran), and reads a pipe up to
+ * EXPLAIN_MAX_READ bytes, so that `yes | mpshare explain` ends. A regular
+ * file is not read in between: its size is known and its tail is sought. */
+#define EXPLAIN_GAP "\n----------\n"
+#define EXPLAIN_HALF ((MP_EXPLAIN_MAX_TEXT - (sizeof EXPLAIN_GAP - 1)) / 2)
+#define EXPLAIN_MAX_READ (G_GUINT64_CONSTANT (1) << 30)
+
+typedef struct {
+  GByteArray *head;       /* the first EXPLAIN_HALF bytes */
+  guint8     *tail;       /* a ring of the last EXPLAIN_HALF bytes after them */
+  gsize       tail_len;
+  gsize       tail_next;  /* where the ring is written next */
+  guint64     total;      /* the size of the input, or what was read of it */
+  gboolean    stopped;    /* the input goes on past EXPLAIN_MAX_READ */
+} Input;
+
+static void
+input_clear (Input *in)
+{
+  g_clear_pointer (&in->head, g_byte_array_unref);
+  g_clear_pointer (&in->tail, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Input, input_clear)
+
+static void
+input_take (Input        *in,
+            const guint8 *bytes,
+            gsize         n)
+{
+  gsize to_head = MIN (n, EXPLAIN_HALF - in->head->len);
+
+  g_byte_array_append (in->head, bytes, to_head);
+  for (gsize i = to_head; i < n; )
+    {
+      gsize chunk = MIN (n - i, EXPLAIN_HALF - in->tail_next);
+
+      memcpy (in->tail + in->tail_next, bytes + i, chunk);
+      in->tail_next = (in->tail_next + chunk) % EXPLAIN_HALF;
+      in->tail_len = MIN (in->tail_len + chunk, EXPLAIN_HALF);
+      i += chunk;
+    }
+  in->total += n;
+}
+
+/* Reads @stream to its end, or to @limit bytes, into @in. */
+static gboolean
+input_read (Input         *in,
+            GInputStream  *stream,
+            guint64        limit,
+            GError       **error)
+{
+  guint8 buffer[65536];
+
+  while (in->total < limit)
+    {
+      gssize got = g_input_stream_read (stream, buffer,
+                                        MIN (sizeof buffer, limit - in->total),
+                                        NULL, error);
+      if (got < 0)
+        return FALSE;
+      if (got == 0)
+        return TRUE;
+      input_take (in, buffer, got);
+    }
+  return TRUE;
+}
+
+/* A regular file larger than explain examines: its head, then its tail. */
+static gboolean
+input_read_file_ends (Input    *in,
+                      int       fd,
+                      guint64   size,
+                      GError  **error)
+{
+  g_autoptr(GInputStream) stream = g_unix_input_stream_new (fd, FALSE);
+
+  if (!input_read (in, stream, EXPLAIN_HALF, error))
+    return FALSE;
+  if (lseek (fd, -(off_t) EXPLAIN_HALF, SEEK_END) < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "seeking to the end: %s", g_strerror (saved));
+      return FALSE;
+    }
+  if (!input_read (in, stream, 2 * (guint64) EXPLAIN_HALF, error))
+    return FALSE;
+  in->total = size;
+  return TRUE;
+}
+
+/* The text explain examines: all of it, or its two ends around a line of
+ * dashes, which also keeps a traceback block from spanning the gap. */
+static char *
+input_text (Input *in,
+            gsize *length)
+{
+  GByteArray *text = g_byte_array_sized_new (in->head->len + in->tail_len + 64);
+  gsize oldest = in->tail_len < EXPLAIN_HALF ? 0 : in->tail_next;
+
+  g_byte_array_append (text, in->head->data, in->head->len);
+  if (in->total > in->head->len + in->tail_len)
+    g_byte_array_append (text, (const guint8 *) EXPLAIN_GAP, sizeof EXPLAIN_GAP - 1);
+  g_byte_array_append (text, in->tail + oldest, in->tail_len - oldest);
+  g_byte_array_append (text, in->tail, oldest);
+  *length = text->len;
+  g_byte_array_append (text, (const guint8 *) "", 1);
+  return (char *) g_byte_array_free (text, FALSE);
+}
+
+/* Says on standard error what explain left out of a large input. */
+static void
+input_report_skipped (const Input *in)
+{
+  g_autofree char *note = NULL;
+  guint64 examined = in->head->len + in->tail_len;
+
+  if (in->stopped)
+    note = g_strdup_printf ("standard input goes on past %" G_GUINT64_FORMAT
+                            " bytes, where explain stops reading. It examined "
+                            "the first %u bytes and the last %" G_GSIZE_FORMAT
+                            " it read, and skipped the %" G_GUINT64_FORMAT
+                            " bytes between them and everything after.",
+                            in->total, in->head->len, in->tail_len,
+                            in->total - examined);
+  else if (in->total > examined)
+    note = g_strdup_printf ("standard input has %" G_GUINT64_FORMAT " bytes, "
+                            "more than explain examines. It examined "
+                            "the first %u and the last %" G_GSIZE_FORMAT
+                            ", and skipped the %" G_GUINT64_FORMAT " bytes "
+                            "between them (from byte %u).",
+                            in->total, in->head->len,
+                            in->tail_len, in->total - examined, in->head->len);
+  if (note != NULL)
+    print_wrapped_to (stderr, "mpshare explain: ", note);
+}
+
 static char *
 read_stdin (gsize   *length,
             GError **error)
 {
-  g_autoptr(GInputStream) in = g_unix_input_stream_new (STDIN_FILENO, FALSE);
-  g_autoptr(GByteArray) bytes = g_byte_array_new ();
-  guint8 buffer[8192];
+  g_autoptr(GInputStream) stream = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+  g_auto(Input) in = { g_byte_array_new (), g_malloc (EXPLAIN_HALF), 0, 0, 0, FALSE };
+  struct stat st;
+  off_t here;
+  gboolean ok;
 
   if (isatty (STDIN_FILENO))
     g_printerr ("Paste the error message or traceback, then press Ctrl-D.\n");
-  for (;;)
+  if (fstat (STDIN_FILENO, &st) == 0 && S_ISREG (st.st_mode) &&
+      (here = lseek (STDIN_FILENO, 0, SEEK_CUR)) >= 0 &&
+      st.st_size - here > MP_EXPLAIN_MAX_TEXT)
+    ok = input_read_file_ends (&in, STDIN_FILENO, st.st_size - here, error);
+  else
     {
-      gssize got = g_input_stream_read (in, buffer, sizeof buffer, NULL, error);
+      guint8 probe;
 
-      if (got < 0)
-        {
-          g_prefix_error (error, "reading standard input: ");
-          return NULL;
-        }
-      if (got == 0)
-        break;
-      g_byte_array_append (bytes, buffer, got);
-      /* one byte over the limit is enough for mp_explain() to refuse it */
-      if (bytes->len > MP_EXPLAIN_MAX_TEXT)
-        break;
+      ok = input_read (&in, stream, EXPLAIN_MAX_READ, error);
+      /* one byte more tells a pipe that goes on from one that just ends */
+      if (ok && in.total == EXPLAIN_MAX_READ)
+        in.stopped = g_input_stream_read (stream, &probe, 1, NULL, NULL) > 0;
     }
-  *length = bytes->len;
-  g_byte_array_append (bytes, (const guint8 *) "", 1);
-  return (char *) g_byte_array_free (g_steal_pointer (&bytes), FALSE);
+  if (!ok)
+    {
+      g_prefix_error (error, "reading standard input: ");
+      return NULL;
+    }
+  input_report_skipped (&in);
+  return input_text (&in, length);
 }
 
 static void
@@ -978,11 +1121,17 @@ cmd_explain (int    argc,
     "that reproduces it. The text comes from the arguments, or from\n"
     "standard input when there is none or it is \"-\". When a traceback\n"
     "chains exceptions, the root cause comes first. Exit 1 when nothing\n"
-    "matches.");
+    "matches.\n"
+    "\n"
+    "Standard input may be any size: explain examines its first and last\n"
+    "4 MiB (all of it when smaller), reads a pipe up to 1 GiB, and says\n"
+    "on standard error what it skipped. Escape sequences of the input\n"
+    "(colours, cursor moves) are left out; other control characters are\n"
+    "shown as \\xNN.");
   g_option_context_add_main_entries (context, options, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
-      g_printerr ("mpshare explain: %s\n", error->message);
+      print_wrapped_to (stderr, "mpshare explain: ", error->message);
       return EXIT_USAGE;
     }
 
@@ -991,7 +1140,7 @@ cmd_explain (int    argc,
       text = read_stdin (&length, &error);
       if (text == NULL)
         {
-          g_printerr ("mpshare explain: %s\n", error->message);
+          print_wrapped_to (stderr, "mpshare explain: ", error->message);
           return EXIT_USAGE;
         }
     }
@@ -1004,7 +1153,7 @@ cmd_explain (int    argc,
   matches = mp_explain (text, length, &error);
   if (matches == NULL)
     {
-      g_printerr ("mpshare explain: %s\n", error->message);
+      print_wrapped_to (stderr, "mpshare explain: ", error->message);
       return EXIT_USAGE;
     }
 

@@ -753,6 +753,100 @@ test_explain_empty (void)
   g_assert_nonnull (strstr (r.err, "nothing to explain"));
 }
 
+/* A log larger than explain examines, ending in the error: read whole
+ * from a pipe, its ends sought in a file; either way the note gives the
+ * input's real size and what was skipped, and the error is found. */
+#define LARGE_INPUT (20 * 1024 * 1024)
+
+static char *
+large_input (gsize *length)
+{
+  const char *last = "\nTypeError: cannot pickle '_thread.lock' object\n";
+  GString *text = g_string_sized_new (LARGE_INPUT);
+
+  while (text->len < LARGE_INPUT - strlen (last))
+    g_string_append (text, "INFO worker 3 finished a task\n");
+  g_string_append (text, last);
+  *length = text->len;
+  return g_string_free (text, FALSE);
+}
+
+static void
+assert_large_input_explained (const char *out,
+                              const char *err,
+                              int         status,
+                              gsize       length)
+{
+  g_autofree char *size = g_strdup_printf ("has %" G_GSIZE_FORMAT " bytes", length);
+  g_autoptr(GRegex) spaces = g_regex_new ("\\s+", 0, 0, NULL);
+  /* the note is wrapped to 80 columns: compare it as one line */
+  g_autofree char *flat = g_regex_replace_literal (spaces, err, -1, 0, " ", 0, NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (out, ==, "unserializable-handle\n");
+  g_assert_nonnull (strstr (flat, size));
+  g_assert_nonnull (strstr (flat, "skipped the "));
+  assert_fits_80_columns (err);
+}
+
+static void
+test_explain_large_pipe (void)
+{
+  gsize length;
+  g_autofree char *text = large_input (&length);
+  g_auto(Result) r = { 0 };
+
+  run_cli (&r, NULL, text, NULL, "explain", "--ids", NULL);
+  assert_large_input_explained (r.out, r.err, r.status, length);
+}
+
+static void
+test_explain_large_file (Fixture       *f,
+                         gconstpointer  data)
+{
+  gsize length;
+  g_autofree char *text = large_input (&length);
+  g_autofree char *path = g_build_filename (f->demo_dir, "log.txt", NULL);
+  g_autofree char *binary = mpshare_path ();
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) child = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_file_set_contents (path, text, length, &error);
+  g_assert_no_error (error);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_stdin_file_path (launcher, path);
+  child = g_subprocess_launcher_spawn (launcher, &error, binary, "explain",
+                                       "--ids", NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (child, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_test_message ("stderr:\n%s", err);
+  assert_large_input_explained (out, err,
+                                g_subprocess_get_if_exited (child)
+                                  ? g_subprocess_get_exit_status (child) : -1,
+                                length);
+}
+
+/* A pasted log's escape sequences do not reach the terminal. */
+static void
+test_explain_escapes (void)
+{
+  g_auto(Result) r = { 0 };
+
+  run_cli (&r, NULL, "\033]0;owned\007\033[2J\033[0;31mTypeError\033[0m: "
+           "cannot pickle '_io.\033[5ABufferedReader\x01' object\n",
+           NULL, "explain", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "Seen:  TypeError: cannot pickle "
+                                   "'_io.BufferedReader\\x01' object"));
+  g_assert_null (strchr (r.out, '\033'));
+  g_assert_null (strchr (r.out, '\007'));
+  g_assert_null (strchr (r.out, '\001'));
+}
+
 /* ---- colour -------------------------------------------------------------- */
 
 /* Runs `mpshare list` with its stdout on a pseudo-terminal. */
@@ -831,6 +925,10 @@ main (int    argc,
   g_test_add_func ("/cli/explain/mpshare-message", test_explain_mpshare_message);
   g_test_add_func ("/cli/explain/no-match", test_explain_no_match);
   g_test_add_func ("/cli/explain/empty", test_explain_empty);
+  g_test_add_func ("/cli/explain/large-pipe", test_explain_large_pipe);
+  g_test_add ("/cli/explain/large-file", Fixture, NULL, fixture_setup,
+              test_explain_large_file, fixture_teardown);
+  g_test_add_func ("/cli/explain/escapes", test_explain_escapes);
   g_test_add_func ("/cli/colour", test_colour);
 
   return g_test_run ();

@@ -321,6 +321,101 @@ test_bad_input (void)
   g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
 }
 
+/* Texts of the largest size mp_explain() takes, made of what once cost a
+ * pass per occurrence (a needle that needs context it lacks, in one
+ * block or in many, tags, ids that are not words): each is answered, and
+ * right. Nothing about time is asserted; tests/bench/explain-bench times
+ * them. */
+static const struct {
+  const char *unit;
+  const char *first;    /* the id found, or NULL */
+} adversarial[] = {
+  { "EOFError\n", NULL },
+  { "Traceback (most recent call last):\n  File \"managers.py\"\nEOFError\n", NULL },
+  { "BrokenPipeError ConnectionResetError FileNotFoundError ", NULL },
+  { "[pitfall lost-updatex] lost-updates [pitfall ", NULL },
+  { "\033[31m\033]0;title\033\\\r\n", NULL },
+  { "\033[31mCan't pickle local object\033[0m ", "local-function" },
+};
+
+static void
+test_adversarial (gconstpointer user_data)
+{
+  guint i = GPOINTER_TO_UINT (user_data);
+  gsize unit_len = strlen (adversarial[i].unit);
+  g_autofree char *text = g_malloc (MP_EXPLAIN_MAX_TEXT);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) ids = NULL;
+
+  for (gsize at = 0; at < MP_EXPLAIN_MAX_TEXT; at++)
+    text[at] = adversarial[i].unit[at % unit_len];
+  ids = mp_explain_ids (text, MP_EXPLAIN_MAX_TEXT, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (ids[0], ==, adversarial[i].first);
+}
+
+/* No control character of the input reaches the evidence, which is
+ * printed on a terminal. */
+static void
+assert_printable (const char *evidence)
+{
+  g_assert_true (g_utf8_validate (evidence, -1, NULL));
+  for (const char *p = evidence; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      g_assert_false (g_unichar_iscntrl (c));
+      g_assert_false (c >= 0x202a && c <= 0x202e);
+    }
+}
+
+/* Colours (IPython's, pytest's --color=yes) are out of the matching: one
+ * inside a needle or a context word does not hide it, and the evidence
+ * is the line as a terminal shows it, at the input's own offset. */
+static void
+test_escape_colours (void)
+{
+  const char *text =
+    "\033[0;31m-----------------------------------------\033[0m\n"
+    "Traceback (most recent call last):\n"
+    "  File \033[0;32m/usr/lib/python3.11/multiprocessing/\033[1mmanagers.py\033[0m:817,"
+    " in \033[0;36m_callmethod\033[0m\n"
+    "  File \033[0;32m/usr/lib/python3.11/multiprocessing/connection.py\033[0m:501\r\n"
+    "\033[0;31mBroken\033[0mPipeError\033[0m: [Errno 32] Broken pipe\r\n";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) matches = mp_explain (text, -1, &error);
+  const MpExplainMatch *m;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (matches->len, ==, 1);
+  m = g_ptr_array_index (matches, 0);
+  g_assert_cmpstr (m->entry->id, ==, "closed-manager");
+  g_assert_cmpstr (m->evidence, ==, "BrokenPipeError: [Errno 32] Broken pipe");
+  g_assert_true (g_str_has_prefix (text + m->offset, "Broken\033[0mPipe"));
+}
+
+/* What a pasted log could do to a terminal (retitle it, move the cursor,
+ * clear it, ring, reorder text) is removed or shown as an escape. */
+static void
+test_escape_controls (void)
+{
+  const char *text =
+    "\033]0;owned\007\033[2J\033[H TypeError: cannot pickle "
+    "'\033P+q\033\\\x9b\x07\xc2\x9b\x01\xe2\x80\xae\x7f' object\033[5A\033";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) matches = mp_explain (text, -1, &error);
+  const MpExplainMatch *m;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (matches->len, ==, 1);
+  m = g_ptr_array_index (matches, 0);
+  g_test_message ("evidence: %s", m->evidence);
+  assert_printable (m->evidence);
+  g_assert_null (strstr (m->evidence, "owned"));
+  g_assert_nonnull (strstr (m->evidence, "TypeError: cannot pickle '"));
+  g_assert_nonnull (strstr (m->evidence, "\\x07\\u009b\\x01\\u202e\\x7f' object"));
+}
+
 static void
 test_null_text (void)
 {
@@ -453,6 +548,13 @@ main (int    argc,
   g_test_add_func ("/explain/binary", test_binary);
   g_test_add_func ("/explain/bad-input", test_bad_input);
   g_test_add_func ("/explain/null-text", test_null_text);
+  for (guint i = 0; i < G_N_ELEMENTS (adversarial); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/explain/adversarial/%u", i);
+      g_test_add_data_func (path, GUINT_TO_POINTER (i), test_adversarial);
+    }
+  g_test_add_func ("/explain/escape/colours", test_escape_colours);
+  g_test_add_func ("/explain/escape/controls", test_escape_controls);
 
   return g_test_run ();
 }
