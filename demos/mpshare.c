@@ -1,19 +1,23 @@
 /* mpshare.c — the classroom front: list, run, tour and explain the pitfalls
  *
  *   mpshare list                     the catalog, one line per id
- *   mpshare run ID [DEMO OPTION…]    one demo (its options pass through)
+ *   mpshare run ID [DEMO OPTION…]    one demo (its options pass through);
+ *                                    --python runs its Python programs first
  *   mpshare tour                     every demo, broken then fixed, a table
  *   mpshare explain [TEXT…|-]        which pitfall an error message shows
+ *   mpshare check FILE.py…|DIR|-     the pitfalls Python source shows
  *   mpshare trace show FILE.json     the swimlane of a saved trace
  *   mpshare trace summary FILE.json  per process: lifetime, waits, calls
  *
  * Demos are found in $MP_DEMO_DIR when it is set, else next to this binary,
- * else in the directory where they are installed.
+ * else in the directory where they are installed. The Python programs of
+ * `run --python` are found in $MP_PYTHON_DIR when it is set, else in the
+ * source tree this binary was built from, else where they are installed.
  *
- * Exit status: 0 success; 1 a tour row failed or explain matched nothing;
- * 2 bad usage (unknown command or id, demo not built, a trace file that
- * cannot be read); a demo run by `run`
- * exits with its own status.
+ * Exit status: 0 success; 1 a tour row failed, explain matched nothing or
+ * check found a pitfall; 2 bad usage (unknown command or id, demo not
+ * built, a trace file that cannot be read, a file check cannot read as
+ * Python); a demo run by `run` exits with its own status.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -24,6 +28,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -305,22 +310,172 @@ lookup_or_complain (const char *command,
   return entry;
 }
 
+static char *describe_status (int wait_status);
+
+/* Where the Python programs of the demos are looked for, in order. */
+static GPtrArray *
+python_dirs (void)
+{
+  GPtrArray *dirs = g_ptr_array_new_with_free_func (g_free);
+  const char *env = g_getenv ("MP_PYTHON_DIR");
+
+  if (env != NULL && *env != '\0')
+    {
+      g_ptr_array_add (dirs, g_strdup (env));
+      return dirs;
+    }
+  g_ptr_array_add (dirs, g_strdup (MP_PYTHON_SOURCE_DIR));
+  g_ptr_array_add (dirs, g_strdup (MP_PYTHON_INSTALL_DIR));
+  return dirs;
+}
+
+/* Returns: (nullable): the directory holding both Python programs of
+ * @entry, %NULL when none does. */
+static char *
+find_python_programs (const MpCatalogEntry *entry,
+                      GPtrArray            *dirs)
+{
+  for (guint i = 0; i < dirs->len; i++)
+    {
+      const char *dir = g_ptr_array_index (dirs, i);
+      g_autofree char *broken = g_strdup_printf ("%s/%s-broken.py", dir, entry->id);
+      g_autofree char *fixed = g_strdup_printf ("%s/%s-fixed.py", dir, entry->id);
+
+      if (g_file_test (broken, G_FILE_TEST_IS_REGULAR) &&
+          g_file_test (fixed, G_FILE_TEST_IS_REGULAR))
+        return g_strdup (dir);
+    }
+  return NULL;
+}
+
+/* Runs one Python half (@half: "broken" or "fixed") in the foreground,
+ * its output shared with ours. Returns: whether it behaved as that half
+ * must: the broken one fails (exit 1), the fixed one succeeds. */
+static gboolean
+run_python_half (const char *python,
+                 const char *dir,
+                 const char *id,
+                 const char *half,
+                 const char *start_method)
+{
+  g_autofree char *script = g_strdup_printf ("%s/%s-%s.py", dir, id, half);
+  g_autofree char *shown = NULL;
+  g_autofree char *status = NULL;
+  g_autofree char *verdict = NULL;
+  g_auto(GStrv) env = g_get_environ ();
+  g_autoptr(GError) error = NULL;
+  const char *argv[] = { python, script, NULL };
+  gboolean broken = g_str_equal (half, "broken");
+  gboolean behaved;
+  int wait_status;
+
+  if (start_method != NULL)
+    env = g_environ_setenv (env, "MP_START_METHOD", start_method, TRUE);
+  if (start_method != NULL)
+    shown = g_strdup_printf ("MP_START_METHOD=%s python3 %s-%s.py",
+                             start_method, id, half);
+  else
+    shown = g_strdup_printf ("python3 %s-%s.py", id, half);
+  g_print ("$ %s\n", shown);
+  fflush (stdout);
+  if (!g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_CHILD_INHERITS_STDIN,
+                     NULL, NULL, NULL, NULL, &wait_status, &error))
+    {
+      g_printerr ("mpshare run: %s\n", error->message);
+      return FALSE;
+    }
+  status = describe_status (wait_status);
+  behaved = WIFEXITED (wait_status) &&
+            WEXITSTATUS (wait_status) == (broken ? 1 : 0);
+  if (broken)
+    verdict = paint (behaved ? GREEN : RED,
+                     behaved ? "reproduced" : "NOT reproduced");
+  else
+    verdict = paint (behaved ? GREEN : RED, behaved ? "fixed" : "NOT fixed");
+  g_print ("→ %s (%s)\n\n", verdict, status);
+  return behaved;
+}
+
+/* `run ID --python`: both Python programs (or the one half asked for),
+ * then the C demo. Returns: whether every Python half behaved. */
+static gboolean
+run_python_programs (const MpCatalogEntry *entry,
+                     GPtrArray            *demo_args)
+{
+  g_autofree char *python = g_find_program_in_path ("python3");
+  g_autoptr(GPtrArray) dirs = python_dirs ();
+  g_autofree char *dir = NULL;
+  const char *start_method = NULL;
+  gboolean only_broken = FALSE, only_fixed = FALSE;
+  gboolean behaved = TRUE;
+
+  if (python == NULL)
+    {
+      g_print ("No python3 on PATH: the Python programs of %s cannot run; "
+               "the C demo only.\n\n", entry->id);
+      return TRUE;
+    }
+  dir = find_python_programs (entry, dirs);
+  if (dir == NULL)
+    {
+      g_autofree char *where = describe_dirs (dirs);
+      g_autofree char *why = g_strdup_printf ("no Python programs for \"%s\" "
+                                              "(looked in %s); the C demo only.",
+                                              entry->id, where);
+      print_wrapped ("", why);
+      g_print ("\n");
+      return TRUE;
+    }
+  for (guint i = 0; i < demo_args->len; i++)
+    {
+      const char *arg = g_ptr_array_index (demo_args, i);
+
+      if (g_str_equal (arg, "--broken"))
+        only_broken = TRUE;
+      else if (g_str_equal (arg, "--fixed"))
+        only_fixed = TRUE;
+      else if (g_str_equal (arg, "--start-method") && i + 1 < demo_args->len)
+        start_method = g_ptr_array_index (demo_args, i + 1);
+      else if (g_str_has_prefix (arg, "--start-method="))
+        start_method = arg + strlen ("--start-method=");
+    }
+  {
+    g_autofree char *from = g_strdup_printf ("%s, from %s:", entry->id, dir);
+    g_autofree char *title = paint (BOLD, "Python");
+
+    g_print ("%s ", title);
+    print_wrapped ("", from);
+  }
+  if (!only_fixed)
+    behaved &= run_python_half (python, dir, entry->id, "broken", start_method);
+  if (!only_broken)
+    behaved &= run_python_half (python, dir, entry->id, "fixed", start_method);
+  g_print ("%s\n", behaved ? "Now the C demo:" : "Not every Python half "
+           "behaved as it should; now the C demo:");
+  return behaved;
+}
+
 static int
 cmd_run (int    argc,
          char **argv)
 {
   g_autoptr(GOptionContext) context =
-    g_option_context_new ("ID [--broken|--fixed] [DEMO OPTION…]");
+    g_option_context_new ("ID [--python] [--broken|--fixed] [DEMO OPTION…]");
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) dirs = NULL;
   g_autofree char *path = NULL;
   g_autoptr(GPtrArray) demo_argv = NULL;
+  g_autoptr(GPtrArray) demo_args = NULL;
   const MpCatalogEntry *entry;
+  gboolean python = FALSE;
 
   g_option_context_set_summary (context,
     "Run the demo of one pitfall or worked sample. Everything after ID goes\n"
     "to the demo: --broken (reproduce only), --fixed (fix only), neither for\n"
-    "both; --start-method fork|spawn; see mpshare run ID --help.");
+    "both; --start-method fork|spawn; see mpshare run ID --help.\n"
+    "--python (after ID) first runs the pitfall's two Python programs with\n"
+    "the python3 on PATH (the start method goes to them as MP_START_METHOD),\n"
+    "then the C demo.");
   /* options after ID belong to the demo */
   g_option_context_set_strict_posix (context, TRUE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -351,11 +506,32 @@ cmd_run (int    argc,
       return EXIT_USAGE;
     }
 
+  demo_args = g_ptr_array_new ();
+  for (int i = 2; i < argc; i++)
+    {
+      if (g_str_equal (argv[i], "--python"))
+        python = TRUE;
+      else
+        g_ptr_array_add (demo_args, argv[i]);
+    }
   demo_argv = g_ptr_array_new ();
   g_ptr_array_add (demo_argv, path);
-  for (int i = 2; i < argc; i++)
-    g_ptr_array_add (demo_argv, argv[i]);
+  for (guint i = 0; i < demo_args->len; i++)
+    g_ptr_array_add (demo_argv, g_ptr_array_index (demo_args, i));
   g_ptr_array_add (demo_argv, NULL);
+
+  if (python && !run_python_programs (entry, demo_args))
+    {
+      /* the demo still runs; its status cannot hide the Python failure */
+      int wait_status;
+
+      fflush (stdout);
+      if (!g_spawn_sync (NULL, (char **) demo_argv->pdata, NULL,
+                         G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL, NULL, NULL,
+                         &wait_status, &error))
+        g_printerr ("mpshare run: %s\n", error->message);
+      return EXIT_FAILED;
+    }
 
   fflush (stdout);
   execv (path, (char **) demo_argv->pdata);
@@ -725,35 +901,177 @@ cmd_tour (int    argc,
 
 /* ---- explain ------------------------------------------------------------ */
 
+/* Standard input may be a whole log. explain examines at most
+ * MP_EXPLAIN_MAX_TEXT bytes of it: the first half and the last half (a
+ * traceback ends a log, the start shows what ran), and reads a pipe up to
+ * EXPLAIN_MAX_READ bytes, so that `yes | mpshare explain` ends. A regular
+ * file is not read in between: its size is known and its tail is sought. */
+#define EXPLAIN_GAP "\n----------\n"
+#define EXPLAIN_HALF ((MP_EXPLAIN_MAX_TEXT - (sizeof EXPLAIN_GAP - 1)) / 2)
+#define EXPLAIN_MAX_READ (G_GUINT64_CONSTANT (1) << 30)
+
+typedef struct {
+  GByteArray *head;       /* the first EXPLAIN_HALF bytes */
+  guint8     *tail;       /* a ring of the last EXPLAIN_HALF bytes after them */
+  gsize       tail_len;
+  gsize       tail_next;  /* where the ring is written next */
+  guint64     total;      /* the size of the input, or what was read of it */
+  gboolean    stopped;    /* the input goes on past EXPLAIN_MAX_READ */
+} Input;
+
+static void
+input_clear (Input *in)
+{
+  g_clear_pointer (&in->head, g_byte_array_unref);
+  g_clear_pointer (&in->tail, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Input, input_clear)
+
+static void
+input_take (Input        *in,
+            const guint8 *bytes,
+            gsize         n)
+{
+  gsize to_head = MIN (n, EXPLAIN_HALF - in->head->len);
+
+  g_byte_array_append (in->head, bytes, to_head);
+  for (gsize i = to_head; i < n; )
+    {
+      gsize chunk = MIN (n - i, EXPLAIN_HALF - in->tail_next);
+
+      memcpy (in->tail + in->tail_next, bytes + i, chunk);
+      in->tail_next = (in->tail_next + chunk) % EXPLAIN_HALF;
+      in->tail_len = MIN (in->tail_len + chunk, EXPLAIN_HALF);
+      i += chunk;
+    }
+  in->total += n;
+}
+
+/* Reads @stream to its end, or to @limit bytes, into @in. */
+static gboolean
+input_read (Input         *in,
+            GInputStream  *stream,
+            guint64        limit,
+            GError       **error)
+{
+  guint8 buffer[65536];
+
+  while (in->total < limit)
+    {
+      gssize got = g_input_stream_read (stream, buffer,
+                                        MIN (sizeof buffer, limit - in->total),
+                                        NULL, error);
+      if (got < 0)
+        return FALSE;
+      if (got == 0)
+        return TRUE;
+      input_take (in, buffer, got);
+    }
+  return TRUE;
+}
+
+/* A regular file larger than explain examines: its head, then its tail. */
+static gboolean
+input_read_file_ends (Input    *in,
+                      int       fd,
+                      guint64   size,
+                      GError  **error)
+{
+  g_autoptr(GInputStream) stream = g_unix_input_stream_new (fd, FALSE);
+
+  if (!input_read (in, stream, EXPLAIN_HALF, error))
+    return FALSE;
+  if (lseek (fd, -(off_t) EXPLAIN_HALF, SEEK_END) < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "seeking to the end: %s", g_strerror (saved));
+      return FALSE;
+    }
+  if (!input_read (in, stream, 2 * (guint64) EXPLAIN_HALF, error))
+    return FALSE;
+  in->total = size;
+  return TRUE;
+}
+
+/* The text explain examines: all of it, or its two ends around a line of
+ * dashes, which also keeps a traceback block from spanning the gap. */
+static char *
+input_text (Input *in,
+            gsize *length)
+{
+  GByteArray *text = g_byte_array_sized_new (in->head->len + in->tail_len + 64);
+  gsize oldest = in->tail_len < EXPLAIN_HALF ? 0 : in->tail_next;
+
+  g_byte_array_append (text, in->head->data, in->head->len);
+  if (in->total > in->head->len + in->tail_len)
+    g_byte_array_append (text, (const guint8 *) EXPLAIN_GAP, sizeof EXPLAIN_GAP - 1);
+  g_byte_array_append (text, in->tail + oldest, in->tail_len - oldest);
+  g_byte_array_append (text, in->tail, oldest);
+  *length = text->len;
+  g_byte_array_append (text, (const guint8 *) "", 1);
+  return (char *) g_byte_array_free (text, FALSE);
+}
+
+/* Says on standard error what explain left out of a large input. */
+static void
+input_report_skipped (const Input *in)
+{
+  g_autofree char *note = NULL;
+  guint64 examined = in->head->len + in->tail_len;
+
+  if (in->stopped)
+    note = g_strdup_printf ("standard input goes on past %" G_GUINT64_FORMAT
+                            " bytes, where explain stops reading. It examined "
+                            "the first %u bytes and the last %" G_GSIZE_FORMAT
+                            " it read, and skipped the %" G_GUINT64_FORMAT
+                            " bytes between them and everything after.",
+                            in->total, in->head->len, in->tail_len,
+                            in->total - examined);
+  else if (in->total > examined)
+    note = g_strdup_printf ("standard input has %" G_GUINT64_FORMAT " bytes, "
+                            "more than explain examines. It examined "
+                            "the first %u and the last %" G_GSIZE_FORMAT
+                            ", and skipped the %" G_GUINT64_FORMAT " bytes "
+                            "between them (from byte %u).",
+                            in->total, in->head->len,
+                            in->tail_len, in->total - examined, in->head->len);
+  if (note != NULL)
+    print_wrapped_to (stderr, "mpshare explain: ", note);
+}
+
 static char *
 read_stdin (gsize   *length,
             GError **error)
 {
-  g_autoptr(GInputStream) in = g_unix_input_stream_new (STDIN_FILENO, FALSE);
-  g_autoptr(GByteArray) bytes = g_byte_array_new ();
-  guint8 buffer[8192];
+  g_autoptr(GInputStream) stream = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+  g_auto(Input) in = { g_byte_array_new (), g_malloc (EXPLAIN_HALF), 0, 0, 0, FALSE };
+  struct stat st;
+  off_t here;
+  gboolean ok;
 
   if (isatty (STDIN_FILENO))
     g_printerr ("Paste the error message or traceback, then press Ctrl-D.\n");
-  for (;;)
+  if (fstat (STDIN_FILENO, &st) == 0 && S_ISREG (st.st_mode) &&
+      (here = lseek (STDIN_FILENO, 0, SEEK_CUR)) >= 0 &&
+      st.st_size - here > MP_EXPLAIN_MAX_TEXT)
+    ok = input_read_file_ends (&in, STDIN_FILENO, st.st_size - here, error);
+  else
     {
-      gssize got = g_input_stream_read (in, buffer, sizeof buffer, NULL, error);
+      guint8 probe;
 
-      if (got < 0)
-        {
-          g_prefix_error (error, "reading standard input: ");
-          return NULL;
-        }
-      if (got == 0)
-        break;
-      g_byte_array_append (bytes, buffer, got);
-      /* one byte over the limit is enough for mp_explain() to refuse it */
-      if (bytes->len > MP_EXPLAIN_MAX_TEXT)
-        break;
+      ok = input_read (&in, stream, EXPLAIN_MAX_READ, error);
+      /* one byte more tells a pipe that goes on from one that just ends */
+      if (ok && in.total == EXPLAIN_MAX_READ)
+        in.stopped = g_input_stream_read (stream, &probe, 1, NULL, NULL) > 0;
     }
-  *length = bytes->len;
-  g_byte_array_append (bytes, (const guint8 *) "", 1);
-  return (char *) g_byte_array_free (g_steal_pointer (&bytes), FALSE);
+  if (!ok)
+    {
+      g_prefix_error (error, "reading standard input: ");
+      return NULL;
+    }
+  input_report_skipped (&in);
+  return input_text (&in, length);
 }
 
 static void
@@ -803,11 +1121,17 @@ cmd_explain (int    argc,
     "that reproduces it. The text comes from the arguments, or from\n"
     "standard input when there is none or it is \"-\". When a traceback\n"
     "chains exceptions, the root cause comes first. Exit 1 when nothing\n"
-    "matches.");
+    "matches.\n"
+    "\n"
+    "Standard input may be any size: explain examines its first and last\n"
+    "4 MiB (all of it when smaller), reads a pipe up to 1 GiB, and says\n"
+    "on standard error what it skipped. Escape sequences of the input\n"
+    "(colours, cursor moves) are left out; other control characters are\n"
+    "shown as \\xNN.");
   g_option_context_add_main_entries (context, options, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
-      g_printerr ("mpshare explain: %s\n", error->message);
+      print_wrapped_to (stderr, "mpshare explain: ", error->message);
       return EXIT_USAGE;
     }
 
@@ -816,7 +1140,7 @@ cmd_explain (int    argc,
       text = read_stdin (&length, &error);
       if (text == NULL)
         {
-          g_printerr ("mpshare explain: %s\n", error->message);
+          print_wrapped_to (stderr, "mpshare explain: ", error->message);
           return EXIT_USAGE;
         }
     }
@@ -829,7 +1153,7 @@ cmd_explain (int    argc,
   matches = mp_explain (text, length, &error);
   if (matches == NULL)
     {
-      g_printerr ("mpshare explain: %s\n", error->message);
+      print_wrapped_to (stderr, "mpshare explain: ", error->message);
       return EXIT_USAGE;
     }
 
@@ -862,6 +1186,378 @@ cmd_explain (int    argc,
       print_match (i + 1, g_ptr_array_index (matches, i), dirs);
     }
   return EXIT_OK;
+}
+
+/* ---- check -------------------------------------------------------------- */
+
+typedef struct {
+  gboolean    json;
+  gboolean    ids_only;
+  const char *python;
+  guint       n_files;
+  guint       n_findings;
+  guint       n_bad;
+  GPtrArray  *names;     /* queued for the next batch */
+  GPtrArray  *sources;
+  gsize       queued_bytes;
+} CheckRun;
+
+/* Prints @text after @first, wrapped to WIDTH, later lines after @indent
+ * spaces. */
+static void
+print_hanging (const char *first,
+               guint       indent,
+               const char *text)
+{
+  g_autofree char *all = g_strconcat (first, text, NULL);
+  g_auto(GStrv) words = g_strsplit (all, " ", -1);
+  GString *line = g_string_new (NULL);
+  glong used = 0;
+
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      glong len = g_utf8_strlen (words[i], -1);
+
+      if (used > (glong) indent && used + 1 + len > WIDTH)
+        {
+          g_print ("%s\n", line->str);
+          g_string_truncate (line, 0);
+          for (guint s = 0; s < indent; s++)
+            g_string_append_c (line, ' ');
+          used = indent;
+        }
+      else if (i > 0)
+        {
+          g_string_append_c (line, ' ');
+          used++;
+        }
+      g_string_append (line, words[i]);
+      used += len;
+    }
+  g_print ("%s\n", line->str);
+  g_string_free (line, TRUE);
+}
+
+static void
+print_finding (const MpCheckFinding *f)
+{
+  g_autofree char *where = g_strdup_printf ("%s:%u:%u: ", f->file, f->line,
+                                            f->column);
+  g_autofree char *id = paint (BOLD, f->entry->id);
+  g_autofree char *head = g_strconcat (where, id, ":", NULL);
+  g_autofree char *number = g_strdup_printf ("%5u | ", f->line);
+  g_autofree char *code = truncate_to (f->evidence, WIDTH - 8);
+
+  if (use_colour)
+    {
+      /* the escapes take no room on screen but would count in the wrap */
+      g_print ("%s\n", head);
+      print_hanging ("    ", 4, f->message);
+    }
+  else
+    {
+      g_autofree char *first = g_strconcat (where, f->entry->id, ": ", NULL);
+      print_hanging (first, 4, f->message);
+    }
+  g_print ("%s%s\n", number, code);
+  print_hanging ("    fix:  ", 10, f->fix);
+  g_print ("    demo: mpshare run %s\n", f->entry->id);
+}
+
+static gboolean
+read_all_stdin (GBytes **out,
+                GError **error)
+{
+  g_autoptr(GInputStream) in = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+  g_autoptr(GByteArray) bytes = g_byte_array_new ();
+  guint8 buffer[8192];
+
+  for (;;)
+    {
+      gssize got = g_input_stream_read (in, buffer, sizeof buffer, NULL, error);
+
+      if (got < 0)
+        return FALSE;
+      if (got == 0)
+        break;
+      g_byte_array_append (bytes, buffer, got);
+      /* one byte over the limit is enough for the refusal */
+      if (bytes->len > MP_CHECK_MAX_SOURCE)
+        break;
+    }
+  *out = g_byte_array_free_to_bytes (g_steal_pointer (&bytes));
+  return TRUE;
+}
+
+/* Reads @path without reading more than the limit allows. */
+static GBytes *
+read_source (const char *path,
+             GError    **error)
+{
+  g_autoptr(GFile) file = g_file_new_for_commandline_arg (path);
+  g_autoptr(GFileInfo) info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE,
+                                                 G_FILE_QUERY_INFO_NONE, NULL, error);
+  char *data;
+  gsize length;
+
+  if (info == NULL)
+    return NULL;
+  if (g_file_info_get_size (info) > MP_CHECK_MAX_SOURCE)
+    {
+      g_set_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT,
+                   "%" G_GOFFSET_FORMAT " bytes is too large to be a program "
+                   "to check (the limit is %d MiB)", g_file_info_get_size (info),
+                   MP_CHECK_MAX_SOURCE / (1024 * 1024));
+      return NULL;
+    }
+  if (!g_file_load_contents (file, NULL, &data, &length, NULL, error))
+    return NULL;
+  return g_bytes_new_take (data, length);
+}
+
+static void
+print_findings (CheckRun  *run,
+                GPtrArray *findings)
+{
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const MpCheckFinding *f = g_ptr_array_index (findings, i);
+
+      if (run->ids_only)
+        g_print ("%s\n", f->entry->id);
+      else if (run->json)
+        {
+          g_autofree char *line = mp_check_finding_to_json (f);
+          g_print ("%s\n", line);
+        }
+      else
+        {
+          if (run->n_findings > 0)
+            g_print ("\n");
+          print_finding (f);
+        }
+      run->n_findings++;
+    }
+}
+
+/* Checks the files queued so far, with one Python for all of them. */
+static void
+check_queued (CheckRun *run)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) results = NULL;
+
+  if (run->names->len == 0)
+    return;
+  results = mp_check_sources (run->python, (const char *const *) run->names->pdata,
+                              (GBytes *const *) run->sources->pdata,
+                              run->names->len, &error);
+  if (results == NULL)
+    {
+      g_autofree char *text = g_strconcat ("mpshare check: ", error->message, NULL);
+      print_wrapped_to (stderr, "", text);
+      run->n_bad += run->names->len;
+    }
+  for (guint i = 0; results != NULL && i < results->len; i++)
+    {
+      MpCheckResult *r = g_ptr_array_index (results, i);
+
+      if (r->error != NULL)
+        {
+          /* the message names the file already */
+          g_autofree char *text = g_strconcat ("mpshare check: ", r->error->message, NULL);
+          print_wrapped_to (stderr, "", text);
+          run->n_bad++;
+        }
+      else
+        print_findings (run, r->findings);
+    }
+  g_ptr_array_set_size (run->names, 0);
+  g_ptr_array_set_size (run->sources, 0);
+  run->queued_bytes = 0;
+}
+
+/* Files are checked in batches: one Python start for many files, and
+ * never more than a few files' worth of source in memory. */
+static void
+check_one (CheckRun   *run,
+           const char *name,
+           GBytes     *source)
+{
+  run->n_files++;
+  g_ptr_array_add (run->names, g_strdup (name));
+  g_ptr_array_add (run->sources, g_bytes_ref (source));
+  run->queued_bytes += g_bytes_get_size (source);
+  if (run->queued_bytes >= 2 * MP_CHECK_MAX_SOURCE || run->names->len >= 256)
+    check_queued (run);
+}
+
+static void
+check_path (CheckRun   *run,
+            const char *path,
+            gboolean    named);
+
+static gint
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Every *.py under @dir, in name order; hidden and cache directories and
+ * symbolic links to directories are left out (no loops). */
+static void
+check_dir (CheckRun   *run,
+           const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) d = g_dir_open (dir, 0, &error);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  if (d == NULL)
+    {
+      g_printerr ("mpshare check: %s\n", error->message);
+      run->n_bad++;
+      return;
+    }
+  while ((name = g_dir_read_name (d)) != NULL)
+    if (name[0] != '.' && !g_str_equal (name, "__pycache__"))
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *path = g_build_filename (dir, g_ptr_array_index (names, i), NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_SYMLINK) &&
+          g_file_test (path, G_FILE_TEST_IS_DIR))
+        continue;
+      check_path (run, path, FALSE);
+    }
+}
+
+static void
+check_path (CheckRun   *run,
+            const char *path,
+            gboolean    named)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) source = NULL;
+
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      check_dir (run, path);
+      return;
+    }
+  /* in a directory only Python files count; a file named is checked */
+  if (!named && !g_str_has_suffix (path, ".py"))
+    return;
+  source = read_source (path, &error);
+  if (source == NULL)
+    {
+      g_printerr ("mpshare check: %s: %s\n", path, error->message);
+      run->n_files++;
+      run->n_bad++;
+      return;
+    }
+  check_one (run, path, source);
+}
+
+static int
+cmd_check (int    argc,
+           char **argv)
+{
+  g_autofree char *format = NULL;
+  g_autofree char *python_opt = NULL;
+  gboolean ids_only = FALSE;
+  const GOptionEntry options[] = {
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format,
+      "text (the default) or json (one object a line)", "FORMAT" },
+    { "ids", 0, 0, G_OPTION_ARG_NONE, &ids_only,
+      "Print only the id of each finding, one a line", NULL },
+    { "python", 0, 0, G_OPTION_ARG_FILENAME, &python_opt,
+      "The Python that parses (default: python3)", "PATH" },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("FILE.py…|DIR|-");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *python = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) sources =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  CheckRun run = { 0 };
+
+  g_option_context_set_summary (context,
+    "Read Python source and point at the lines that show a pitfall of the\n"
+    "catalog, with the fix and the demo. Nothing is run: Python's own\n"
+    "parser (python3's ast module) reads the file, mpshare follows the\n"
+    "names. A DIR is searched for *.py files; - reads standard input.\n"
+    "A line with \"# mpshare: ignore[ID]\" gives no finding of ID.\n"
+    "Exit 0 nothing found, 1 something found, 2 bad input.");
+  g_option_context_add_main_entries (context, options, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("mpshare check: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (format != NULL && !g_str_equal (format, "text") && !g_str_equal (format, "json"))
+    {
+      g_printerr ("mpshare check: unknown format \"%s\" (text or json)\n", format);
+      return EXIT_USAGE;
+    }
+  if (argc < 2)
+    {
+      g_printerr ("mpshare check: which files? Give FILE.py, a directory, "
+                  "or - for standard input.\n");
+      return EXIT_USAGE;
+    }
+  if (python_opt != NULL)
+    python = g_find_program_in_path (python_opt);
+  else
+    python = mp_check_find_python ();
+  if (python == NULL)
+    {
+      print_wrapped_to (stderr, "mpshare check: ",
+                        "no Python to parse with: check reads source with "
+                        "Python's own parser. Install Python 3 (apt-get "
+                        "install python3) or name one with --python PATH or "
+                        "MPSHARE_PYTHON.");
+      return EXIT_USAGE;
+    }
+  run.names = names;
+  run.sources = sources;
+  run.json = format != NULL && g_str_equal (format, "json");
+  run.ids_only = ids_only;
+  run.python = python;
+
+  for (int i = 1; i < argc; i++)
+    {
+      if (g_str_equal (argv[i], "-"))
+        {
+          g_autoptr(GBytes) source = NULL;
+
+          if (!read_all_stdin (&source, &error))
+            {
+              g_printerr ("mpshare check: reading standard input: %s\n", error->message);
+              return EXIT_USAGE;
+            }
+          check_one (&run, "<stdin>", source);
+        }
+      else
+        check_path (&run, argv[i], TRUE);
+    }
+  check_queued (&run);
+  if (run.n_files == 0)
+    {
+      g_printerr ("mpshare check: no Python file (*.py) found\n");
+      return EXIT_USAGE;
+    }
+  if (!run.json && !run.ids_only && run.n_findings == 0 && run.n_bad == 0)
+    g_print ("No pitfall found (%u file%s checked).\n", run.n_files,
+             run.n_files == 1 ? "" : "s");
+  if (run.n_bad > 0)
+    return EXIT_USAGE;
+  return run.n_findings > 0 ? EXIT_FAILED : EXIT_OK;
 }
 
 /* ---- trace ------------------------------------------------------------- */
@@ -923,6 +1619,7 @@ static const Command commands[] = {
   { "tour", cmd_tour },
   { "explain", cmd_explain },
   { "trace", cmd_trace },
+  { "check", cmd_check },
 };
 
 static const char commands_help[] =
@@ -932,6 +1629,8 @@ static const char commands_help[] =
   "  tour                     run every demo, broken then fixed; a table\n"
   "  explain [TEXT…|-]        which pitfall an error message or traceback\n"
   "                           shows, its cause, its fix and its demo\n"
+  "  check FILE.py…|DIR|-     the pitfalls a Python program's source shows,\n"
+  "                           line by line, with the fix and the demo\n"
   "  trace show|summary FILE  a saved trace: its swimlane, or per process\n"
   "                           its lifetime, waits, calls and errors\n"
   "\n"

@@ -20,6 +20,11 @@
  * line of dashes around a manager's RemoteError). That keeps a bare
  * BrokenPipeError from a pool's queue from passing for a dead manager.
  *
+ * Matching reads the text as a terminal shows it: escape sequences
+ * (colours, titles, cursor moves) are left out first, so a colour inside
+ * a needle does not hide it and none reaches the evidence. Every search
+ * moves forward through the text: the cost is linear in its length.
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "config.h"
@@ -35,10 +40,18 @@ typedef struct {
 } Candidate;
 
 typedef struct {
-  const char *text;   /* ASCII-lowered copy of the input */
+  const char *clean;  /* the input without escape sequences, CRs as LFs */
+  const char *text;   /* ASCII-lowered copy of @clean */
   gsize       length;
   GArray     *blocks; /* gsize: the offset where each block starts, sorted */
+  GArray     *shifts; /* Shift: where bytes of the input were left out */
 } Haystack;
+
+/* From @clean on, the input is @removed bytes ahead of the clean text. */
+typedef struct {
+  gsize clean;
+  gsize removed;
+} Shift;
 
 static const char *
 find (const char *haystack,
@@ -62,6 +75,100 @@ lower_bytes (const char *text,
     lower[i] = g_ascii_tolower (text[i]);
   lower[length] = '\0';
   return lower;
+}
+
+/* The length of the terminal escape sequence at @text[0] (an ESC): a CSI
+ * such as a colour (ESC [ params final), a string (OSC, DCS, APC ...:
+ * ended by BEL or ESC \, or by the end of the line when unended), or
+ * ESC and one byte. ECMA-48 defines their shapes. */
+static gsize
+escape_length (const char *text,
+               gsize       length)
+{
+  gsize i = 2;
+
+  if (length < 2)
+    return 1;
+  switch (text[1])
+    {
+    case '[':
+      while (i < length && (guchar) text[i] >= 0x20 && (guchar) text[i] <= 0x3f)
+        i++;
+      if (i < length && (guchar) text[i] >= 0x40 && (guchar) text[i] <= 0x7e)
+        i++;
+      return i;
+    case ']': case 'P': case 'X': case '^': case '_':
+      for (; i < length && text[i] != '\n'; i++)
+        {
+          if (text[i] == '\a')
+            return i + 1;
+          if (text[i] == '\033' && i + 1 < length && text[i + 1] == '\\')
+            return i + 2;
+        }
+      return i;
+    default:
+      return (guchar) text[1] >= 0x20 && (guchar) text[1] <= 0x7e ? 2 : 1;
+    }
+}
+
+/* What a terminal would show as lines, without what it would act on:
+ * escape sequences (IPython's and pytest's colours, a cursor move, a
+ * window title) are left out so that they neither split a needle nor
+ * reach the screen through the evidence; CR LF and lone CRs become LFs.
+ * @shifts records where bytes were left out, to give input offsets. */
+static char *
+clean_text (const char *text,
+            gsize       length,
+            gsize      *clean_length,
+            GArray     *shifts)
+{
+  char *clean = g_malloc (length + 1);
+  gsize out = 0;
+  gsize i = 0;
+
+  while (i < length)
+    {
+      gsize skip = 0;
+
+      if (text[i] == '\033')
+        skip = escape_length (text + i, length - i);
+      else if (text[i] == '\r' && i + 1 < length && text[i + 1] == '\n')
+        skip = 1;
+      if (skip > 0)
+        {
+          Shift shift = { out, (i + skip) - (out) };
+
+          g_array_append_val (shifts, shift);
+          i += skip;
+          continue;
+        }
+      clean[out++] = text[i] == '\r' ? '\n' : text[i];
+      i++;
+    }
+  clean[out] = '\0';
+  *clean_length = out;
+  return clean;
+}
+
+/* The offset in the input of the byte at @offset in the clean text. */
+static gsize
+input_offset (const Haystack *hay,
+              gsize           offset)
+{
+  guint lo = 0, hi = hay->shifts->len;
+
+  /* the last shift at or before offset */
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      if (g_array_index (hay->shifts, Shift, mid).clean <= offset)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  if (lo == 0)
+    return offset;
+  return offset + g_array_index (hay->shifts, Shift, lo - 1).removed;
 }
 
 static gboolean
@@ -146,46 +253,50 @@ block_bounds (const Haystack *hay,
 }
 
 static gboolean
-context_holds (const Haystack      *hay,
-               const MpCatalogRule *rule,
-               gsize                offset)
+context_holds (const Haystack *hay,
+               char *const    *context,
+               gsize           start,
+               gsize           end)
 {
-  gsize start, end;
-
-  block_bounds (hay, offset, &start, &end);
-  for (gsize i = 0; i < G_N_ELEMENTS (rule->context); i++)
-    {
-      g_autofree char *ctx = NULL;
-
-      if (rule->context[i] == NULL)
-        continue;
-      ctx = g_ascii_strdown (rule->context[i], -1);
-      if (find (hay->text + start, end - start, ctx, strlen (ctx)) == NULL)
-        return FALSE;
-    }
+  for (guint i = 0; context[i] != NULL; i++)
+    if (find (hay->text + start, end - start, context[i], strlen (context[i])) == NULL)
+      return FALSE;
   return TRUE;
 }
 
-/* The first offset where @rule matches, or -1. */
+/* The first offset where @rule matches, or -1. A block is searched for the
+ * context once: when it lacks it, the search goes on after that block, so
+ * a text full of the needle costs one pass, not one pass per needle. */
 static gssize
 rule_first_match (const Haystack      *hay,
                   const MpCatalogRule *rule)
 {
   g_autofree char *needle = g_ascii_strdown (rule->needle, -1);
+  char *context[G_N_ELEMENTS (rule->context) + 1] = { NULL };
+  guint n_context = 0;
   gsize needle_len = strlen (needle);
   gsize pos = 0;
-  const char *hit;
+  const char *hit = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (rule->context); i++)
+    if (rule->context[i] != NULL)
+      context[n_context++] = g_ascii_strdown (rule->context[i], -1);
 
   while (pos < hay->length &&
          (hit = find (hay->text + pos, hay->length - pos, needle, needle_len)) != NULL)
     {
       gsize offset = hit - hay->text;
+      gsize start, end;
 
-      if (context_holds (hay, rule, offset))
-        return offset;
-      pos = offset + 1;
+      block_bounds (hay, offset, &start, &end);
+      if (context_holds (hay, context, start, end))
+        break;
+      pos = MAX (end, offset + 1);
+      hit = NULL;
     }
-  return -1;
+  for (guint i = 0; i < n_context; i++)
+    g_free (context[i]);
+  return hit != NULL ? hit - hay->text : -1;
 }
 
 static gboolean
@@ -302,6 +413,39 @@ compare_candidates (gconstpointer a,
   return ca->entry < cb->entry ? -1 : (ca->entry > cb->entry ? 1 : 0);
 }
 
+/* A bidirectional override or isolate reorders what a terminal shows
+ * (the "Trojan Source" trick): shown as an escape like a control. */
+static gboolean
+is_bidi_control (gunichar c)
+{
+  return (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) ||
+         c == 0x200e || c == 0x200f || c == 0x061c;
+}
+
+/* @line (valid UTF-8) with every control character that survived the
+ * cleaning made visible as an escape ("\x07", "\u009b"), a tab as a
+ * space: printing it cannot move the cursor or retitle the terminal. */
+static char *
+make_printable (const char *line)
+{
+  GString *out = g_string_sized_new (strlen (line));
+
+  for (const char *p = line; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c == '\t')
+        g_string_append_c (out, ' ');
+      else if (c < 0x20 || c == 0x7f)
+        g_string_append_printf (out, "\\x%02x", c);
+      else if ((c >= 0x80 && c < 0xa0) || is_bidi_control (c))
+        g_string_append_printf (out, "\\u%04x", c);
+      else
+        g_string_append_unichar (out, c);
+    }
+  return g_string_free (out, FALSE);
+}
+
 static char *
 evidence_line (const char *text,
                gsize       length,
@@ -309,13 +453,16 @@ evidence_line (const char *text,
 {
   gsize start = offset, end = offset;
   g_autofree char *line = NULL;
+  g_autofree char *printable = NULL;
 
   while (start > 0 && text[start - 1] != '\n')
     start--;
   while (end < length && text[end] != '\n')
     end++;
+  /* also turns a NUL into U+FFFD, so the rest of the line still shows */
   line = g_utf8_make_valid (text + start, end - start);
-  return g_strdup (g_strstrip (line));
+  printable = make_printable (g_strstrip (line));
+  return g_steal_pointer (&printable);
 }
 
 /**
@@ -346,7 +493,8 @@ mp_explain_match_free (MpExplainMatch *match)
  * a chained Python traceback first. Each pitfall appears once.
  *
  * An empty (or all blank) text, or one longer than %MP_EXPLAIN_MAX_TEXT, is
- * %MP_ERROR_INVALID_ARGUMENT. A text that matches nothing is no error: the
+ * %MP_ERROR_INVALID_ARGUMENT, whose message gives the text's length.
+ * Escape sequences in @text are ignored (see #MpExplainMatch). A text that matches nothing is no error: the
  * array is empty.
  *
  * Returns: (transfer full) (element-type MpExplainMatch) (nullable): the
@@ -357,13 +505,15 @@ mp_explain (const char  *text,
             gssize       length,
             GError     **error)
 {
+  g_autofree char *clean = NULL;
   g_autofree char *lower = NULL;
+  g_autoptr(GArray) shifts = NULL;
   g_autoptr(GArray) blocks = NULL;
   g_autoptr(GArray) candidates = NULL;
   g_autoptr(GHashTable) seen = NULL;
   GPtrArray *matches;
   Haystack hay;
-  gsize len;
+  gsize len, clean_len;
   gboolean blank = TRUE;
 
   g_return_val_if_fail (text != NULL, NULL);
@@ -388,9 +538,11 @@ mp_explain (const char  *text,
       return NULL;
     }
 
-  lower = lower_bytes (text, len);
-  blocks = find_blocks (lower, len);
-  hay = (Haystack) { lower, len, blocks };
+  shifts = g_array_new (FALSE, FALSE, sizeof (Shift));
+  clean = clean_text (text, len, &clean_len, shifts);
+  lower = lower_bytes (clean, clean_len);
+  blocks = find_blocks (lower, clean_len);
+  hay = (Haystack) { clean, lower, clean_len, blocks, shifts };
 
   candidates = g_array_new (FALSE, FALSE, sizeof (Candidate));
   add_tags (&hay, candidates);
@@ -408,9 +560,9 @@ mp_explain (const char  *text,
         continue;
       match = g_new0 (MpExplainMatch, 1);
       match->entry = c->entry;
-      match->offset = c->offset;
+      match->offset = input_offset (&hay, c->offset);
       match->tagged = c->tagged;
-      match->evidence = evidence_line (text, len, c->offset);
+      match->evidence = evidence_line (clean, clean_len, c->offset);
       g_ptr_array_add (matches, match);
     }
   return matches;

@@ -17,7 +17,9 @@ G_BEGIN_DECLS
  * MP_EXPLAIN_MAX_TEXT:
  *
  * The largest text mp_explain() accepts, in bytes: far more than any
- * traceback, small enough that a wrong file fails fast.
+ * traceback, small enough to be answered in well under a second (the
+ * time is linear in the length; tests/bench/explain-bench measures it).
+ * `mpshare explain` examines the two ends of a longer input.
  */
 #define MP_EXPLAIN_MAX_TEXT (8 * 1024 * 1024)
 
@@ -25,7 +27,10 @@ G_BEGIN_DECLS
  * MpExplainMatch:
  * @entry: the catalog entry of the matched pitfall
  * @offset: byte offset in the text of the evidence
- * @evidence: the line of the text that matched, trimmed, valid UTF-8
+ * @evidence: the line of the text that matched, trimmed, valid UTF-8, as
+ *   a terminal would show it: escape sequences (colours, cursor moves,
+ *   titles) left out, other control characters written as `\xNN` or
+ *   `\uNNNN`, so it is safe to print
  * @tagged: %TRUE when an mpshare message named the pitfall itself
  *   (`[pitfall ID]`)
  *

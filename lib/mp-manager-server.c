@@ -912,7 +912,7 @@ refuse_authenticated (MpServer     *server,
   if (server->refused_warned_at == 0 ||
       g_get_monotonic_time () - server->refused_warned_at >= MP_GATE_WARN_INTERVAL)
     {
-      g_warning ("manager at %s: cannot serve a new client: %s", server->address,
+      g_warning ("manager at %s:\ncannot serve a new client: %s", server->address,
                  why->message);
       server->refused_warned_at = g_get_monotonic_time ();
     }

@@ -164,6 +164,10 @@ void      mp_trace_serialize_refused  (const char *path,
  * gathering anything: for benchmarks, whose millions of events nobody
  * reads. Returns how many bytes of events all processes had written. */
 guint64   mp_trace_discard            (void);
+/* How many 1 MiB files a thread may fill (8 by default); the events past
+ * them are counted in the document's "mpshareDroppedEvents". Benchmarks
+ * lift it, to measure recorded events, not dropped ones. */
+void      mp_trace_set_file_limit     (guint       chunks);
 
 /* Milestones for tests and docs: how many events this process wrote. */
 guint64   mp_trace_events_written     (void);

@@ -46,6 +46,12 @@
 
 #define FILE_MAGIC  "MPTRACE1"
 #define CHUNK_SIZE  (1024 * 1024)
+/* A thread records this many files at most (some 100 000 events): a
+ * trace is read by a person, and gathering millions of events would take
+ * the memory of the machine. Later events are counted, not recorded. */
+#define MAX_CHUNKS  8
+
+static guint max_chunks = MAX_CHUNKS;
 /* a string argument longer than this is cut (a message, a path) */
 #define MAX_STRING  480
 
@@ -125,7 +131,7 @@ typedef struct
   char    magic[8];
   gint32  pid;
   gint32  tid;
-  gint64  reserved;
+  gint64  dropped;            /* events not recorded: MAX_CHUNKS was full */
 } FileHeader;
 
 typedef struct
@@ -172,6 +178,7 @@ typedef struct
   int      fd;
   guint8  *base;
   gsize    used;
+  guint    chunks;            /* files opened in this trace */
   guint64  events;
 } Writer;
 
@@ -272,6 +279,7 @@ writer_open_chunk (Writer *w)
       header->tid = w->tid;
       w->used = sizeof (FileHeader);
       w->seq++;
+      w->chunks++;
       return TRUE;
     }
   writer_unmap (w);
@@ -307,6 +315,7 @@ writer_get (void)
   w->pid = self_pid;
   w->tid = current_tid ();
   w->seq = 0;
+  w->chunks = 0;
   if (!writer_open_chunk (w))
     return NULL;
   return w;
@@ -350,6 +359,11 @@ mp_trace_emit (const MpTraceEvent *event)
 
   if (w->used + size + sizeof (guint32) > CHUNK_SIZE)
     {
+      if (w->chunks >= max_chunks)
+        {
+          ((FileHeader *) w->base)->dropped++;
+          return;
+        }
       if (!writer_open_chunk (w))
         return;
     }
@@ -1166,7 +1180,8 @@ read_record (const Record *r,
 static void
 read_file (const char *file,
            GHashTable *tracks,
-           GHashTable *roles)
+           GHashTable *roles,
+           gint64     *dropped)
 {
   g_autoptr(GMappedFile) mapped = g_mapped_file_new (file, FALSE, NULL);
   const guint8 *data;
@@ -1179,6 +1194,7 @@ read_file (const char *file,
   length = g_mapped_file_get_length (mapped);
   if (length < sizeof (FileHeader) || memcmp (data, FILE_MAGIC, 8) != 0)
     return;
+  *dropped += ((const FileHeader *) data)->dropped;
   for (at = sizeof (FileHeader); at + sizeof (Record) <= length; order++)
     {
       const Record *r = (const Record *) (data + at);
@@ -1404,6 +1420,7 @@ gather (const char *dir,
   g_autoptr(GDir) d = g_dir_open (dir, 0, error);
   g_autoptr(GList) pids = NULL;
   JsonNode *document;
+  gint64 dropped = 0;
   JsonObject *root;
   JsonArray *list;
   GHashTableIter iter;
@@ -1415,7 +1432,7 @@ gather (const char *dir,
   while ((entry = g_dir_read_name (d)) != NULL)
     {
       g_autofree char *file = g_build_filename (dir, entry, NULL);
-      read_file (file, tracks, roles);
+      read_file (file, tracks, roles, &dropped);
     }
 
   /* each process's last moment, and whether it is known to be gone */
@@ -1447,6 +1464,8 @@ gather (const char *dir,
   root = json_object_new ();
   list = json_array_new ();
   json_object_set_string_member (root, "displayTimeUnit", "ns");
+  if (dropped > 0)
+    json_object_set_int_member (root, "mpshareDroppedEvents", dropped);
 
   /* one process_name per process, first */
   /* a process that only named itself has a track too */
@@ -1567,6 +1586,12 @@ mp_trace_stop (GError **error)
   if (path != NULL && !write_document (document, path, error))
     return NULL;
   return g_steal_pointer (&document);
+}
+
+void
+mp_trace_set_file_limit (guint chunks)
+{
+  max_chunks = MAX (chunks, 1);
 }
 
 guint64

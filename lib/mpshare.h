@@ -21,5 +21,6 @@
 #include "mp-explain.h"
 #include "mp-trace.h"
 #include "mp-timeline.h"
+#include "mp-check.h"
 
 #undef MPSHARE_INSIDE

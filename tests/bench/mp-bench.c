@@ -1029,15 +1029,72 @@ time_loop_cpu_once (LoopFunc loop, gpointer data, gint64 n)
   return ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / n;
 }
 
-/* One run of @row in this process, ns per operation (CPU time for the
- * increment, wall-clock for the round trip, which two processes make).
- * @value/@proxy: the counter or manager Value to use. */
+/* CPU time so far of every thread of process @pid, ns (the scheduler's
+ * own account, /proc/PID/task/TID/schedstat) */
+static gint64
+process_cpu_ns (GPid pid)
+{
+  g_autofree char *tasks = g_strdup_printf ("/proc/%d/task", (int) pid);
+  g_autoptr(GDir) dir = g_dir_open (tasks, 0, NULL);
+  const char *tid;
+  gint64 sum = 0;
+
+  while (dir != NULL && (tid = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *file = g_build_filename (tasks, tid, "schedstat", NULL);
+      g_autofree char *text = NULL;
+
+      if (g_file_get_contents (file, &text, NULL, NULL))
+        sum += g_ascii_strtoll (text, NULL, 10);
+    }
+  return sum;
+}
+
+/* ns of CPU time per manager Value get, the client's and the server's
+ * (@server) together: on a machine shared with other work, a round trip's
+ * wall-clock time is mostly waiting for a turn on a CPU */
 static double
-run_row_once (TwinRow row, MpValue *value, MpProxy *proxy)
+time_round_trips_cpu_once (MpProxy *proxy, GPid server, gint64 n)
+{
+  int out[2];
+  pid_t client;
+  gint64 server_before = process_cpu_ns (server);
+  double client_ns = 0;
+
+  g_assert (pipe (out) == 0);
+  client = fork ();
+  g_assert (client >= 0);
+  if (client == 0)
+    {
+      struct timespec t0, t1;
+      double ns;
+
+      close (out[0]);
+      pin_to_cpu (cpu_of_second ());
+      manager_get_loop (proxy, 1);   /* connects */
+      clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &t0);
+      manager_get_loop (proxy, n);
+      clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &t1);
+      ns = (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
+      _exit (write (out[1], &ns, sizeof ns) == sizeof ns ? 0 : 2);
+    }
+  close (out[1]);
+  if (read (out[0], &client_ns, sizeof client_ns) != sizeof client_ns)
+    client_ns = 0;
+  close (out[0]);
+  wait_for (client);
+  return (client_ns + (double) (process_cpu_ns (server) - server_before)) / n;
+}
+
+/* One run of @row in this process, ns of CPU time per operation.
+ * @value/@proxy: the counter or manager Value to use; @server: the pid of
+ * the manager's server. */
+static double
+run_row_once (TwinRow row, MpValue *value, MpProxy *proxy, GPid server)
 {
   if (row == TWIN_INCREMENT)
     return time_loop_cpu_once (mp_locked_increment_loop, value, iterations);
-  return time_clients_once (manager_get_loop, proxy, round_trips, 1);
+  return time_round_trips_cpu_once (proxy, server, round_trips);
 }
 
 /* mp-bench-notrace --twin ROW: prints ns per operation of one run. */
@@ -1066,7 +1123,8 @@ twin_main (const char *name)
       proxy = mp_manager_value (manager, 'q', NULL, &error);
       check_ok (proxy != NULL, error);
     }
-  g_print ("%.3f\n", run_row_once (row, value, proxy));
+  g_print ("%.3f\n", run_row_once (row, value, proxy,
+                                   manager != NULL ? mp_manager_get_server_pid (manager) : 0));
   return 0;
 }
 
@@ -1115,6 +1173,9 @@ start_tracing (void)
 {
   g_autoptr(GError) error = NULL;
 
+  /* every event of the loops is recorded: none is dropped at the limit */
+  mp_trace_set_file_limit (G_MAXUINT);
+
   check_ok (mp_trace_start (NULL, &error), error);
 }
 
@@ -1133,8 +1194,8 @@ bench_trace (void)
   double incr_on = G_MAXDOUBLE, get_on = G_MAXDOUBLE, event_ns = G_MAXDOUBLE;
   guint64 bytes;
 
-  print_section ("trace recorder: tracing off vs no recorder, and the cost of an event "
-                 "(1-process rows: CPU time)");
+  print_section ("trace recorder: tracing off vs no recorder, the cost of an event "
+                 "(CPU time; a round trip's: client + server)");
   check_ok (mp_manager_start (manager, &error), error);
   proxy = mp_manager_value (manager, 'q', NULL, &error);
   check_ok (proxy != NULL, error);
@@ -1142,7 +1203,7 @@ bench_trace (void)
   for (gint64 r = 0; r < repeats; r++)
     for (TwinRow row = TWIN_INCREMENT; row <= TWIN_MANAGER_GET; row++)
       {
-        double ns = run_row_once (row, value, proxy);
+        double ns = run_row_once (row, value, proxy, mp_manager_get_server_pid (manager));
 
         off[row] = MIN (off[row], ns);
         if (twin != NULL)
@@ -1174,7 +1235,7 @@ bench_trace (void)
       event_ns = MIN (event_ns, ns);
       ns = time_loop_cpu_once (mp_locked_increment_loop, value, iterations);
       incr_on = MIN (incr_on, ns);
-      ns = time_clients_once (manager_get_loop, traced_proxy, round_trips, 1);
+      ns = time_round_trips_cpu_once (traced_proxy, mp_manager_get_server_pid (traced_manager), round_trips);
       get_on = MIN (get_on, ns);
     }
   g_clear_object (&traced_proxy);
