@@ -9,7 +9,8 @@
  * - every process the demo started has its own track, named, and its
  *   start and its exit recorded;
  * - each half printed its timeline, and every line fits 80 columns;
- * - the demo left nothing in its temporary directory.
+ * - the demo left nothing in its temporary directory, nor a trace
+ *   directory in /dev/shm.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -66,6 +67,7 @@ static char *
 run_demo (const Run  *run,
           const char *trace_path,
           const char *tmp_dir,
+          char      **pid,
           int        *status)
 {
   g_autofree char *program = g_build_filename (g_getenv ("MP_DEMO_DIR"), run->demo, NULL);
@@ -90,6 +92,7 @@ run_demo (const Run  *run,
   g_subprocess_launcher_unsetenv (launcher, "MP_TRACE");
   child = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
+  *pid = g_strdup (g_subprocess_get_identifier (child));
   return test_communicate (child, run->demo, RUN_BACKSTOP_S, status);
 }
 
@@ -243,6 +246,48 @@ check_output (const char *output)
   g_assert_null (strstr (output, "the trace was lost"));
 }
 
+/* The recorder keeps its events in /dev/shm/mpshare-trace-XXXXXX (not
+ * under TMPDIR), one file per thread named PID-TID-N.mpt; the demo's own
+ * process writes there first, so a directory of this run is one holding
+ * a file of the demo's pid. Other tests may be recording at the same
+ * time: their directories are not this run's business. */
+static void
+check_no_trace_dir_of (const char *pid)
+{
+  g_autoptr(GDir) shm = g_dir_open ("/dev/shm", 0, NULL);
+  g_autofree char *prefix = g_strconcat (pid, "-", NULL);
+  const char *name;
+
+  if (shm == NULL)
+    return;
+  while ((name = g_dir_read_name (shm)) != NULL)
+    {
+      g_autofree char *dir = g_build_filename ("/dev/shm", name, NULL);
+      g_autoptr(GDir) trace = NULL;
+      const char *file;
+
+      if (!g_str_has_prefix (name, "mpshare-trace-") ||
+          (trace = g_dir_open (dir, 0, NULL)) == NULL)
+        continue;
+      while ((file = g_dir_read_name (trace)) != NULL)
+        if (g_str_has_prefix (file, prefix))
+          g_test_fail_printf ("trace directory left behind: %s", dir);
+    }
+}
+
+/* A free-running race loses updates only when the processes happen to
+ * overlap, which a loaded machine may not give in a short recorded run;
+ * the demo then says so honestly and exits 1. The trace is still checked. */
+static gboolean
+race_found_nothing (const Run  *run,
+                    const char *output,
+                    int         status)
+{
+  return run->extra[0] != NULL && g_str_equal (run->extra[0], "--race") &&
+         status == 1 && strstr (output, "broken: NOT reproduced (no update was lost in") != NULL &&
+         strstr (output, "fixed: verified") != NULL;
+}
+
 static void
 test_demo_trace (gconstpointer data)
 {
@@ -253,14 +298,19 @@ test_demo_trace (gconstpointer data)
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *output = NULL;
+  g_autofree char *pid = NULL;
   JsonArray *events;
   int status;
 
   g_assert_cmpint (g_mkdir (tmp_dir, 0700), ==, 0);
-  output = run_demo (run, trace_path, tmp_dir, &status);
+  output = run_demo (run, trace_path, tmp_dir, &pid, &status);
   g_test_message ("%s", output);
-  g_assert_cmpint (status, ==, 0);
+  if (race_found_nothing (run, output, status))
+    g_test_message ("the race lost nothing this time (no overlap); checking its trace");
+  else
+    g_assert_cmpint (status, ==, 0);
   check_output (output);
+  check_no_trace_dir_of (pid);
 
   json_parser_load_from_file (parser, trace_path, &error);
   g_assert_no_error (error);
