@@ -536,7 +536,7 @@ mp_locker_free (MpLocker *locker)
 
 /* Each wait is traced once, at the outermost call: the traced path calls
  * the untraced one with this set. */
-static __thread gboolean trace_inside;
+static __thread __attribute__ ((tls_model ("initial-exec"))) gboolean trace_inside;
 
 static const char *
 trace_type (gpointer object)

@@ -44,7 +44,7 @@
  * by the process that started the trace). */
 #define TRACE_DIR_ENV "MP_TRACE_DIR"
 
-#define FILE_MAGIC  "MPTRACE1"
+#define FILE_MAGIC  "MPTRACE2"
 #define CHUNK_SIZE  (1024 * 1024)
 /* A thread records this many files at most (some 100 000 events): a
  * trace is read by a person, and gathering millions of events would take
@@ -134,22 +134,48 @@ typedef struct
   gint64  dropped;            /* events not recorded: MAX_CHUNKS was full */
 } FileHeader;
 
+/* Records are small because every byte costs: the pages of a trace file
+ * are fresh memory, and on a virtual machine the first store into a fresh
+ * page is what an event costs most (some 10 us a page, measured: 170 ns
+ * for a 64-byte record against 30 ns into reused memory). So a record
+ * holds only the numbers it has, its pid and tid only when they are not
+ * the file's, and its strings by number: each distinct string is written
+ * once per file, as a KIND_STRING record, before the first record that
+ * names it. A file stays readable on its own (a reader needs no other
+ * file, nor the process alive). */
 typedef struct
 {
-  guint32 size;               /* whole record, 8-aligned; stored last */
-  guint8  kind;
+  guint16 size;               /* whole record, 8-aligned; stored last */
+  guint8  kind;               /* MpTraceKind, or KIND_STRING */
   guint8  ph;
-  guint8  num_double;
-  guint8  n_str;
-  gint32  pid;
-  gint32  tid;
-  gint64  ts;                 /* CLOCK_MONOTONIC, ns */
-  gint64  num[4];
-  char    str[];              /* n_str NUL-terminated strings */
+  guint8  num_mask;           /* bit i: num[i] follows (8 bytes each) */
+  guint8  num_double;         /* bit i: num[i] holds a double's bits */
+  guint8  n_str;              /* string ids that follow; 0x80: one more, the name */
+  guint8  foreign;            /* a gint32 pid (also the tid) and 4 bytes follow ts */
+  gint64  ts;                 /* CLOCK_MONOTONIC, ns; KIND_STRING: the string's id */
+  guint8  rest[];             /* pid, nums, guint32 string ids; KIND_STRING: the text */
 } Record;
+
+#define KIND_STRING 0xff
 
 G_STATIC_ASSERT (sizeof (FileHeader) % 8 == 0);
 G_STATIC_ASSERT (sizeof (Record) % 8 == 0);
+G_STATIC_ASSERT (MP_TRACE_N_KINDS < KIND_STRING);
+G_STATIC_ASSERT (sizeof (Record) + MAX_STRING + 8 < G_MAXUINT16);
+
+/* The strings a writer gave a number in its current file: a small
+ * direct-mapped cache, keyed by the string's hash. A string longer than
+ * a slot is given a new number each time (messages, which are rare). */
+#define STRING_SLOTS    64
+#define STRING_SLOT_MAX 46
+
+typedef struct
+{
+  guint32 hash;
+  guint32 id;
+  guint8  len;
+  char    text[STRING_SLOT_MAX + 1];
+} StringSlot;
 
 /* ---- process-wide state -------------------------------------------------- */
 
@@ -180,10 +206,16 @@ typedef struct
   gsize    used;
   guint    chunks;            /* files opened in this trace */
   guint64  events;
+  guint32  next_string;       /* the next string id in this file */
+  StringSlot strings[STRING_SLOTS];
 } Writer;
 
-static __thread Writer *tls_writer;
-static __thread int     tls_tid;
+/* initial-exec: the library is linked, not loaded late, and a thread's
+ * writer is found with one load instead of a call to __tls_get_addr */
+#define MP_TLS __thread __attribute__ ((tls_model ("initial-exec")))
+
+static MP_TLS Writer *tls_writer;
+static MP_TLS int     tls_tid;
 static guint64          events_of_dead_threads;
 
 static void writer_free (gpointer data);
@@ -278,6 +310,9 @@ writer_open_chunk (Writer *w)
       header->pid = w->pid;
       header->tid = w->tid;
       w->used = sizeof (FileHeader);
+      /* string ids are per file */
+      memset (w->strings, 0, sizeof w->strings);
+      w->next_string = 1;
       w->seq++;
       w->chunks++;
       return TRUE;
@@ -321,6 +356,73 @@ writer_get (void)
   return w;
 }
 
+/* FNV-1a of @s, at most MAX_STRING bytes, and its length */
+static inline guint32
+string_hash (const char *s,
+             gsize      *length)
+{
+  guint32 h = 2166136261u;
+  gsize n = 0;
+
+  while (n < MAX_STRING && s[n] != '\0')
+    h = (h ^ (guint8) s[n++]) * 16777619u;
+  *length = n;
+  return h;
+}
+
+static inline StringSlot *
+string_slot (Writer     *w,
+             const char *s,
+             guint32     hash,
+             gsize       length)
+{
+  StringSlot *slot = &w->strings[hash % STRING_SLOTS];
+
+  if (slot->id != 0 && slot->hash == hash && slot->len == length &&
+      memcmp (slot->text, s, length) == 0)
+    return slot;
+  return NULL;
+}
+
+static inline gsize
+string_record_size (gsize length)
+{
+  return (sizeof (Record) + length + 1 + 7) & ~(gsize) 7;
+}
+
+/* Writes a KIND_STRING record for @s at w->used (the room was checked)
+ * and returns its id. */
+static guint32
+string_define (Writer     *w,
+               const char *s,
+               guint32     hash,
+               gsize       length)
+{
+  Record *r = (Record *) (w->base + w->used);
+  gsize size = string_record_size (length);
+  guint32 id = w->next_string++;
+
+  r->kind = KIND_STRING;
+  r->ph = 0;
+  r->num_mask = r->num_double = r->n_str = r->foreign = 0;
+  r->ts = id;
+  memcpy (r->rest, s, length);
+  r->rest[length] = '\0';
+  w->used += size;
+  __atomic_store_n (&r->size, (guint16) size, __ATOMIC_RELEASE);
+
+  if (length <= STRING_SLOT_MAX)
+    {
+      StringSlot *slot = &w->strings[hash % STRING_SLOTS];
+
+      slot->hash = hash;
+      slot->id = id;
+      slot->len = (guint8) length;
+      memcpy (slot->text, s, length);
+    }
+  return id;
+}
+
 /**
  * mp_trace_emit: (skip)
  * @event: the event
@@ -332,73 +434,99 @@ writer_get (void)
 void
 mp_trace_emit (const MpTraceEvent *event)
 {
+  const KindInfo *info;
   Writer *w;
   Record *r;
-  gsize lengths[3] = { 0 };
-  gsize size = sizeof (Record);
-  guint n_str = 0;
-  char *at;
+  const char *strs[4];
+  guint32 hashes[4];
+  gsize lengths[4];
+  guint32 ids[4];
+  gsize size, defs;
+  guint n_str = 0, n_slots, num_mask = 0;
+  guint8 *at;
 
   if (!mp_trace_flag || event->kind >= MP_TRACE_N_KINDS)
     return;
   w = writer_get ();
   if (w == NULL)
     return;
+  info = &kinds[event->kind];
 
   for (guint i = 0; i < G_N_ELEMENTS (event->str); i++)
-    if (kinds[event->kind].str_types[i] != STR_UNUSED)
-      {
-        const char *s = event->str[i] != NULL ? event->str[i] : "";
-        lengths[i] = strnlen (s, MAX_STRING);
-        size += lengths[i] + 1;
-        n_str = i + 1;
-      }
+    if (info->str_types[i] != STR_UNUSED)
+      n_str = i + 1;
+  for (guint i = 0; i < n_str; i++)
+    strs[i] = event->str[i] != NULL ? event->str[i] : "";
+  n_slots = n_str;
   if (event->name != NULL)
-    size += strnlen (event->name, MAX_STRING) + 1;
+    strs[n_slots++] = event->name;
+  for (guint i = 0; i < G_N_ELEMENTS (event->num); i++)
+    if (event->num[i] != MP_TRACE_NONE || (event->num_double & (1u << i)))
+      num_mask |= 1u << i;
+
+  size = sizeof (Record) + (event->pid != 0 ? 8 : 0) +
+         8 * (gsize) __builtin_popcount (num_mask) + 4 * n_slots;
   size = (size + 7) & ~(gsize) 7;
 
-  if (w->used + size + sizeof (guint32) > CHUNK_SIZE)
+  for (gboolean fresh = FALSE;; fresh = TRUE)
     {
-      if (w->chunks >= max_chunks)
+      defs = 0;
+      for (guint i = 0; i < n_slots; i++)
+        {
+          if (!fresh)
+            hashes[i] = string_hash (strs[i], &lengths[i]);
+          if (fresh || string_slot (w, strs[i], hashes[i], lengths[i]) == NULL)
+            defs += string_record_size (lengths[i]);
+        }
+      if (w->used + defs + size + sizeof (guint16) <= CHUNK_SIZE)
+        break;
+      if (fresh || w->chunks >= max_chunks)
         {
           ((FileHeader *) w->base)->dropped++;
           return;
         }
+      /* the next file starts its own string numbers */
       if (!writer_open_chunk (w))
         return;
     }
 
-  r = (Record *) (w->base + w->used);
   /* the log only grows: ask for the lines of the next events now, so
    * their cache misses overlap this one's work */
-  if (w->used + 1024 < CHUNK_SIZE)
-    __builtin_prefetch (w->base + w->used + 1024, 1, 0);
+  if (w->used + 512 < CHUNK_SIZE)
+    __builtin_prefetch (w->base + w->used + 512, 1, 0);
+  for (guint i = 0; i < n_slots; i++)
+    {
+      StringSlot *slot = string_slot (w, strs[i], hashes[i], lengths[i]);
+
+      ids[i] = slot != NULL ? slot->id : string_define (w, strs[i], hashes[i], lengths[i]);
+    }
+
+  r = (Record *) (w->base + w->used);
   r->kind = event->kind;
   r->ph = (guint8) event->ph;
+  r->num_mask = (guint8) num_mask;
   r->num_double = event->num_double;
   r->n_str = (guint8) (n_str | (event->name != NULL ? 0x80 : 0));
-  r->pid = event->pid != 0 ? event->pid : self_pid;
-  r->tid = event->pid != 0 ? event->pid : w->tid;
+  r->foreign = event->pid != 0;
   r->ts = mp_trace_now_ns ();
-  memcpy (r->num, event->num, sizeof r->num);
-  at = r->str;
-  for (guint i = 0; i < n_str; i++)
+  at = r->rest;
+  if (event->pid != 0)
     {
-      if (lengths[i] > 0)
-        memcpy (at, event->str[i], lengths[i]);
-      at[lengths[i]] = '\0';
-      at += lengths[i] + 1;
+      gint32 pid[2] = { event->pid, 0 };
+      memcpy (at, pid, sizeof pid);
+      at += sizeof pid;
     }
-  if (event->name != NULL)
-    {
-      gsize len = strnlen (event->name, MAX_STRING);
-      memcpy (at, event->name, len);
-      at[len] = '\0';
-    }
+  for (guint i = 0; i < G_N_ELEMENTS (event->num); i++)
+    if (num_mask & (1u << i))
+      {
+        memcpy (at, &event->num[i], 8);
+        at += 8;
+      }
+  memcpy (at, ids, 4 * n_slots);
   w->used += size;
   w->events++;
   /* the record is whole before its size says it exists */
-  __atomic_store_n (&r->size, (guint32) size, __ATOMIC_RELEASE);
+  __atomic_store_n (&r->size, (guint16) size, __ATOMIC_RELEASE);
 }
 
 /**
@@ -691,7 +819,29 @@ typedef struct
   gsize    reply_bytes;
 } ProxyCall;
 
-static __thread ProxyCall proxy_call;
+static MP_TLS ProxyCall proxy_call;
+
+/* "TYPEID ID" into @buf, cut to fit: printf would cost more than the
+ * event itself */
+static void
+format_object (char       *buf,
+               gsize       size,
+               const char *typeid,
+               guint64     id)
+{
+  char digits[21];
+  gsize n = 0, at;
+
+  do
+    digits[n++] = (char) ('0' + id % 10);
+  while ((id /= 10) != 0);
+  at = MIN (strlen (typeid), size - n - 2);
+  memcpy (buf, typeid, at);
+  buf[at++] = ' ';
+  while (n > 0)
+    buf[at++] = digits[--n];
+  buf[at] = '\0';
+}
 
 static gboolean
 is_lock_typeid (const char *typeid)
@@ -708,9 +858,11 @@ mp_trace_proxy_target (const char *typeid,
 {
   ProxyCall *c = &proxy_call;
 
-  memset (c, 0, sizeof *c);
   c->active = TRUE;
-  g_snprintf (c->object, sizeof c->object, "%s %" G_GUINT64_FORMAT, typeid, id);
+  c->sent = c->holds = c->releases = FALSE;
+  c->wait_type[0] = '\0';
+  c->reply_bytes = 0;
+  format_object (c->object, sizeof c->object, typeid, id);
   g_strlcpy (c->method, method, sizeof c->method);
 
   /* the manager's locks and queues wait in the server: a lock-like wait */
@@ -742,8 +894,8 @@ void
 mp_trace_proxy_send (gsize bytes)
 {
   ProxyCall *c = &proxy_call;
-  MpTraceEvent event = { .kind = MP_TRACE_PROXY_CALL, .ph = 'B', .name = c->method,
-                         .str = { c->object, c->method } };
+  /* no .name: the reader names a call by its method */
+  MpTraceEvent event = { .kind = MP_TRACE_PROXY_CALL, .ph = 'B', .str = { c->object, c->method } };
 
   if (!c->active || c->sent)
     return;
@@ -787,12 +939,13 @@ mp_trace_proxy_done (gboolean  ok,
     return;
   if (c->sent)
     {
+      gboolean copy = ok && reply_is_copy (payload);
       MpTraceEvent reply = { .kind = MP_TRACE_PROXY_REPLY, .ph = 'i',
-                             .name = ok ? (reply_is_copy (payload) ? "copy" : "reply") : "error reply",
+                             .name = ok ? (copy ? "copy" : "reply") : "error reply",
                              .str = { c->object, c->method },
-                             .num = { (gint64) c->reply_bytes, ok && reply_is_copy (payload),
+                             .num = { (gint64) c->reply_bytes, copy,
                                       MP_TRACE_NONE, (gint64) c->flow } };
-      MpTraceEvent end = { .kind = MP_TRACE_PROXY_CALL, .ph = 'E', .name = c->method,
+      MpTraceEvent end = { .kind = MP_TRACE_PROXY_CALL, .ph = 'E',
                            .str = { c->object, c->method },
                            .num = { MP_TRACE_NONE, MP_TRACE_NONE, MP_TRACE_NONE, MP_TRACE_NONE } };
 
@@ -828,11 +981,11 @@ mp_trace_proxy_handle (gboolean    begin,
                        const char *method)
 {
   char object[72];
-  MpTraceEvent event = { .kind = MP_TRACE_PROXY_HANDLE, .ph = begin ? 'B' : 'E', .name = method,
+  MpTraceEvent event = { .kind = MP_TRACE_PROXY_HANDLE, .ph = begin ? 'B' : 'E',
                          .str = { object, method },
                          .num = { MP_TRACE_NONE, MP_TRACE_NONE, MP_TRACE_NONE, MP_TRACE_NONE } };
 
-  g_snprintf (object, sizeof object, "%s %" G_GUINT64_FORMAT, typeid, id);
+  format_object (object, sizeof object, typeid, id);
   mp_trace_emit (&event);
 }
 
@@ -1092,39 +1245,72 @@ set_int_list (JsonObject *args,
   json_object_set_array_member (args, name, list);
 }
 
-/* One record into an Ev of its track, or FALSE when it is malformed. */
+/* One record into an Ev of its track, or FALSE when it is malformed.
+ * @header: the file's; @strings: the file's strings by id, so far. */
 static gboolean
-read_record (const Record *r,
-             gsize         size,
-             GHashTable   *tracks,
-             GHashTable   *roles,
-             guint         order)
+read_record (const Record     *r,
+             gsize             size,
+             const FileHeader *header,
+             GPtrArray        *strings,
+             GHashTable       *tracks,
+             GHashTable       *roles,
+             guint             order)
 {
   const KindInfo *info;
   const char *strs[4] = { NULL };
-  const char *at = r->str;
-  const char *end = (const char *) r + size;
+  const guint8 *at = r->rest;
+  const guint8 *end = (const guint8 *) r + size;
   guint n_str = r->n_str & 0x7f;
   gboolean has_name = (r->n_str & 0x80) != 0;
+  gint64 num[4] = { MP_TRACE_NONE, MP_TRACE_NONE, MP_TRACE_NONE, MP_TRACE_NONE };
+  gint32 pid = header->pid, tid = header->tid;
   JsonObject *args;
   Ev *ev;
 
+  if (r->kind == KIND_STRING)
+    {
+      /* ids come in order, each text NUL-terminated within its record */
+      if (r->ts != (gint64) strings->len || memchr (at, '\0', end - at) == NULL)
+        return FALSE;
+      g_ptr_array_add (strings, (gpointer) at);
+      return TRUE;
+    }
   if (r->kind >= MP_TRACE_N_KINDS || n_str > 3)
     return FALSE;
   info = &kinds[r->kind];
+  if (r->foreign)
+    {
+      if (end - at < 8)
+        return FALSE;
+      memcpy (&pid, at, sizeof pid);
+      tid = pid;
+      at += 8;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (num); i++)
+    if (r->num_mask & (1u << i))
+      {
+        if (end - at < 8)
+          return FALSE;
+        memcpy (&num[i], at, 8);
+        at += 8;
+      }
   for (guint i = 0; i < n_str + (has_name ? 1 : 0); i++)
     {
-      const char *nul = memchr (at, '\0', end - at);
-      if (nul == NULL)
+      guint32 id;
+
+      if (end - at < 4)
         return FALSE;
-      strs[i] = at;
-      at = nul + 1;
+      memcpy (&id, at, sizeof id);
+      at += 4;
+      if (id == 0 || id >= strings->len)
+        return FALSE;
+      strs[i] = strings->pdata[id];
     }
 
   if (r->kind == MP_TRACE_ROLE)
     {
       if (strs[0] != NULL)
-        g_hash_table_replace (roles, GINT_TO_POINTER (r->pid), g_strdup (strs[0]));
+        g_hash_table_replace (roles, GINT_TO_POINTER (pid), g_strdup (strs[0]));
       return TRUE;
     }
 
@@ -1138,20 +1324,23 @@ read_record (const Record *r,
       else if (info->str_types[i] == STR_TEXT && strs[i] != NULL && *strs[i] != '\0')
         json_object_set_string_member (args, info->str_names[i], strs[i]);
     }
-  for (guint i = 0; i < G_N_ELEMENTS (r->num); i++)
+  for (guint i = 0; i < G_N_ELEMENTS (num); i++)
     {
-      if (info->num_types[i] == NUM_UNUSED || r->num[i] == MP_TRACE_NONE || r->ph == 'E')
+      /* an end has its numbers too: a task's end says whether it went well */
+      if (info->num_types[i] == NUM_UNUSED || !(r->num_mask & (1u << i)))
         continue;
       if (r->num_double & (1u << i))
         {
           double d;
-          memcpy (&d, &r->num[i], sizeof d);
+          memcpy (&d, &num[i], sizeof d);
           json_object_set_double_member (args, info->num_names[i], d);
         }
+      else if (num[i] == MP_TRACE_NONE)
+        continue;
       else if (info->num_types[i] == NUM_BOOL)
-        json_object_set_boolean_member (args, info->num_names[i], r->num[i] != 0);
+        json_object_set_boolean_member (args, info->num_names[i], num[i] != 0);
       else
-        json_object_set_int_member (args, info->num_names[i], r->num[i]);
+        json_object_set_int_member (args, info->num_names[i], num[i]);
     }
 
   ev = g_new0 (Ev, 1);
@@ -1168,12 +1357,12 @@ read_record (const Record *r,
                                    (strs[1] != NULL && *strs[1] ? strs[1] : info->label) : info->label);
   json_object_set_string_member (ev->object, "cat", info->cat);
   json_object_set_string_member (ev->object, "ph", (char[]) { ev->ph, '\0' });
-  json_object_set_int_member (ev->object, "pid", r->pid);
-  json_object_set_int_member (ev->object, "tid", r->tid);
+  json_object_set_int_member (ev->object, "pid", pid);
+  json_object_set_int_member (ev->object, "tid", tid);
   if (ev->ph == 'i')
     json_object_set_string_member (ev->object, "s", "t");
   json_object_set_object_member (ev->object, "args", args);
-  g_ptr_array_add (track_for (tracks, r->pid, r->tid)->events, ev);
+  g_ptr_array_add (track_for (tracks, pid, tid)->events, ev);
   return TRUE;
 }
 
@@ -1184,6 +1373,9 @@ read_file (const char *file,
            gint64     *dropped)
 {
   g_autoptr(GMappedFile) mapped = g_mapped_file_new (file, FALSE, NULL);
+  /* id 0 is no string */
+  g_autoptr(GPtrArray) strings = g_ptr_array_new ();
+  const FileHeader *header;
   const guint8 *data;
   gsize length, at;
   guint order = 0;
@@ -1194,16 +1386,18 @@ read_file (const char *file,
   length = g_mapped_file_get_length (mapped);
   if (length < sizeof (FileHeader) || memcmp (data, FILE_MAGIC, 8) != 0)
     return;
-  *dropped += ((const FileHeader *) data)->dropped;
+  header = (const FileHeader *) data;
+  *dropped += header->dropped;
+  g_ptr_array_add (strings, NULL);
   for (at = sizeof (FileHeader); at + sizeof (Record) <= length; order++)
     {
       const Record *r = (const Record *) (data + at);
-      guint32 size = __atomic_load_n (&r->size, __ATOMIC_ACQUIRE);
+      guint16 size = __atomic_load_n (&r->size, __ATOMIC_ACQUIRE);
 
       /* zero: the end (or a record its writer never finished) */
       if (size < sizeof (Record) || size % 8 != 0 || size > length - at)
         break;
-      if (!read_record (r, size, tracks, roles, order))
+      if (!read_record (r, size, header, strings, tracks, roles, order))
         break;
       at += size;
     }

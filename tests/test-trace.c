@@ -837,7 +837,7 @@ test_file_limit (void)
   g_autoptr(JsonNode) doc = NULL;
   gint64 dropped, recorded = 0;
   JsonArray *events;
-  const int n = 30000;   /* more than one 1 MiB file holds */
+  const int n = 100000;  /* more than one 1 MiB file holds (32 bytes each) */
 
   mp_trace_set_file_limit (1);
   start_trace ();
