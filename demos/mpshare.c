@@ -37,6 +37,7 @@
 #include <gio/gunixinputstream.h>
 
 #include "mpshare.h"
+#include "demo-text.h"
 
 #define WIDTH 79          /* stay inside an 80-column terminal */
 #define ID_COLUMN 21      /* the longest id, "unserializable-handle" */
@@ -51,10 +52,44 @@ enum {
 
 static gboolean use_colour;
 
-static void
-decide_colour (void)
+/* --color=auto|always|never (or --color WHEN), anywhere on the command
+ * line, is taken out of @argv here, before any command parses the rest.
+ * auto: colour on a terminal, unless NO_COLOR is set and not empty (as
+ * https://no-color.org says) or TERM is dumb. Returns FALSE on a bad
+ * value, said on stderr. */
+static gboolean
+decide_colour (int   *argc,
+               char **argv)
 {
-  use_colour = isatty (STDOUT_FILENO) && g_getenv ("NO_COLOR") == NULL;
+  const char *when = "auto";
+  const char *no_color = g_getenv ("NO_COLOR");
+  int kept = 1;
+
+  for (int i = 1; i < *argc; i++)
+    {
+      if (g_str_has_prefix (argv[i], "--color="))
+        when = argv[i] + strlen ("--color=");
+      else if (g_str_equal (argv[i], "--color") && i + 1 < *argc)
+        when = argv[++i];
+      else
+        argv[kept++] = argv[i];
+    }
+  argv[kept] = NULL;
+  *argc = kept;
+
+  if (g_str_equal (when, "always"))
+    use_colour = TRUE;
+  else if (g_str_equal (when, "never"))
+    use_colour = FALSE;
+  else if (g_str_equal (when, "auto"))
+    use_colour = isatty (STDOUT_FILENO) && (no_color == NULL || *no_color == '\0') &&
+                 g_strcmp0 (g_getenv ("TERM"), "dumb") != 0;
+  else
+    {
+      g_printerr ("mpshare: --color takes auto, always or never, not \"%s\"\n", when);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* A copy of @text, wrapped in an SGR colour when colour is on. */
@@ -1691,7 +1726,10 @@ main (int    argc,
       char **argv)
 {
   setlocale (LC_ALL, "");
-  decide_colour ();
+  setlocale (LC_NUMERIC, "C");
+  demo_text_install ();
+  if (!decide_colour (&argc, argv))
+    return EXIT_USAGE;
 
   if (argc > 1 && argv[1][0] != '-')
     {

@@ -191,11 +191,12 @@ exit_without_guard (int status, void *unused)
   MP_TRACE (mp_trace_bootstrap_error ("main() ended without calling mp_main_guard()"));
 
   fflush (stdout);
-  fprintf (stderr,
-           "mpshare: process %d was started by spawn to run task '%s', but main() "
-           "ended without calling mp_main_guard(): the task never ran "
-           "[pitfall missing-main-guard]. Fix: %s.\n",
-           (int) getpid (), task, mp_error_fix (MP_ERROR_BOOTSTRAPPING));
+  /* through GLib: a program that routes g_printerr() (to wrap, to log)
+   * has these lines too */
+  g_printerr ("mpshare: process %d was started by spawn to run task '%s', but main() "
+              "ended without calling mp_main_guard(): the task never ran "
+              "[pitfall missing-main-guard]. Fix: %s.\n",
+              (int) getpid (), task, mp_error_fix (MP_ERROR_BOOTSTRAPPING));
   fflush (stderr);
   mp_child_exit (status != 0 ? status : MP_PROCESS_EXIT_FAILED);
 }
@@ -264,7 +265,7 @@ mp_main_guard (int    argc,
   payload_fd = -1;
   if (payload == NULL)
     {
-      fprintf (stderr, "mpshare: spawned child %d cannot bootstrap: %s\n", (int) getpid (), error->message);
+      g_printerr ("mpshare: spawned child %d cannot bootstrap: %s\n", (int) getpid (), error->message);
       mp_child_exit (MP_PROCESS_EXIT_FAILED);
     }
   mp_spawn_run_child (payload, TRUE);
@@ -314,13 +315,13 @@ print_task_error (const char *name,
                   const GError *error)
 {
   fflush (stdout);
-  fprintf (stderr, "Process %s (task '%s'):\n", name, task);
+  g_printerr ("Process %s (task '%s'):\n", name, task);
   if (error == NULL)
-    fprintf (stderr, "task failed without setting an error\n");
+    g_printerr ("task failed without setting an error\n");
   else if (error->domain == MP_ERROR)
-    fprintf (stderr, "MP_ERROR %s: %s\n", mp_error_code_name (error->code), error->message);
+    g_printerr ("MP_ERROR %s: %s\n", mp_error_code_name (error->code), error->message);
   else
-    fprintf (stderr, "%s %d: %s\n", g_quark_to_string (error->domain), error->code, error->message);
+    g_printerr ("%s %d: %s\n", g_quark_to_string (error->domain), error->code, error->message);
   fflush (stderr);
 }
 

@@ -132,3 +132,39 @@ test_communicate (GSubprocess *child,
     *exit_status = 128 + g_subprocess_get_term_sig (child);
   return output;
 }
+
+/* Counted here, not with the demos' own helper: the check must not share
+ * the code it checks. */
+static guint
+line_columns (const char *line)
+{
+  g_autoptr(GString) plain = g_string_new (NULL);
+
+  for (const char *p = line; *p != '\0'; p++)
+    {
+      if (p[0] == '\033' && p[1] == '[')
+        {
+          for (p += 2; *p != '\0' && !(*p >= 0x40 && *p <= 0x7e); p++)
+            ;
+          if (*p == '\0')
+            break;
+          continue;
+        }
+      g_string_append_c (plain, *p);
+    }
+  if (!g_utf8_validate (plain->str, plain->len, NULL))
+    return plain->len;
+  return g_utf8_strlen (plain->str, plain->len);
+}
+
+void
+test_assert_fits (const char *output,
+                  const char *what)
+{
+  g_auto(GStrv) lines = g_strsplit (output, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (line_columns (lines[i]) > 80)
+      g_test_fail_printf ("%s: line %u is %u columns wide: \"%s\"", what, i + 1,
+                          line_columns (lines[i]), lines[i]);
+}

@@ -41,4 +41,9 @@ char     *test_communicate      (GSubprocess *child,
                                  guint        backstop_s,
                                  int         *exit_status);
 
+/* Fails the test for each line of @output wider than 80 columns (colour
+ * sequences take none; a character is a column), naming @what. */
+void      test_assert_fits      (const char  *output,
+                                 const char  *what);
+
 G_END_DECLS

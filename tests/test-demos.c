@@ -10,7 +10,8 @@
  * second mode adds a variant row (more arguments, its own test paths).
  * Demos that count lost updates also have their printed counts checked
  * against each other. A last table checks that a half which cannot
- * happen says so and fails the exit status.
+ * happen says so and fails the exit status. Every line each run prints
+ * fits 80 columns.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -194,11 +195,29 @@ demo_path (const char *demo)
   return g_build_filename (dir, demo, NULL);
 }
 
+/* @output with its wrapped lines joined: each line break and the indent
+ * after it (a box's "|" too) as one space. The demos wrap long lines to
+ * 80 columns, and a marker may sit across a break. */
+static char *
+flatten (const char *output)
+{
+  static GRegex *breaks;
+
+  if (g_once_init_enter (&breaks))
+    g_once_init_leave (&breaks, g_regex_new ("\n *(?:\\| +)?", G_REGEX_OPTIMIZE, 0, NULL));
+  return g_regex_replace_literal (breaks, output, -1, 0, " ", 0, NULL);
+}
+
 static gboolean
 output_has (const char *output,
             const char *marker)
 {
-  return strstr (output, marker) != NULL;
+  g_autofree char *flat = NULL;
+
+  if (strstr (output, marker) != NULL)
+    return TRUE;
+  flat = flatten (output);
+  return strstr (flat, marker) != NULL;
 }
 
 /* the verdict line of a half, as demo-common prints it */
@@ -297,6 +316,7 @@ test_demo_half (gconstpointer data)
   if (output_has (output, broken ? "=== The fixed half ===" : "=== The broken half ==="))
     g_string_append (missing, " (the other half should not have run)");
   check_lost_update_counts (output, c->half, missing);
+  test_assert_fits (output, command);
 
   if (status != 0 || missing->len > 0)
     {
@@ -329,6 +349,7 @@ test_demo_help (gconstpointer data)
   g_assert_true (output_has (output, "Fix"));
   /* --help explains, it runs nothing */
   g_assert_false (output_has (output, "=== Verdict ==="));
+  test_assert_fits (output, "--help");
 }
 
 static void
@@ -352,6 +373,7 @@ test_demo_refusal (gconstpointer data)
     g_test_message ("---- output of %s ----\n%s", path, output);
   g_assert_cmpint (status, ==, r->status);
   g_assert_true (output_has (output, r->marker));
+  test_assert_fits (output, r->path);
 }
 
 /* @variant: NULL for the demo's own row, else a name for @extra_args */
@@ -410,6 +432,9 @@ main (int    argc,
   g_autoptr(GPtrArray) cases = g_ptr_array_new_with_free_func (g_free);
 
   g_test_init (&argc, &argv, NULL);
+  /* the demos as on an 80-column terminal: the tests' environment makes
+   * them wide for the tests that read only what they say */
+  g_unsetenv ("COLUMNS");
   for (gsize i = 0; i < G_N_ELEMENTS (demo_rows); i++)
     add_demo_tests (&demo_rows[i], NULL, NULL, cases);
   for (gsize i = 0; i < G_N_ELEMENTS (demo_variants); i++)
