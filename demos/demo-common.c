@@ -43,6 +43,33 @@ struct _Demo {
   gboolean        shown;        /* a timeline was shown in this half */
 };
 
+/* --verbose: GLib's internals too (the error domain's quark) */
+static gboolean verbose;
+
+/* What Python says for the pitfall an error reproduces, shown first in an
+ * error box for the student who knows Python (its words as in 3.11;
+ * "..." where they name the object). */
+static const struct {
+  const char *pitfall;
+  const char *words;
+} python_terms[] = {
+  { "inheritance-only", "RuntimeError: ... objects should only be shared between "
+                        "processes through inheritance" },
+  { "closed-manager", "AttributeError: 'ForkAwareLocal' object has no attribute "
+                      "'connection' (or BrokenPipeError, EOFError)" },
+  { "unserializable-handle", "TypeError: cannot pickle '...' object" },
+  { "manager-as-argument", "TypeError: Pickling an AuthenticationString object is "
+                           "disallowed for security reasons" },
+  { "missing-main-guard", "RuntimeError: An attempt has been made to start a new "
+                          "process before the current process has finished its "
+                          "bootstrapping phase." },
+  { "lock-false", "AttributeError: ... object has no attribute 'get_lock'" },
+  { "local-function", "AttributeError: Can't pickle local object '...'" },
+  { "broken-pool", "concurrent.futures.process.BrokenProcessPool: A process in the "
+                   "process pool was terminated abruptly while the future was "
+                   "running or pending." },
+};
+
 /* The longest swimlane a demo prints; `mpshare trace show` prints all. */
 #define DEMO_TIMELINE_ROWS 60
 
@@ -97,15 +124,23 @@ demo_say (const char *format,
 void
 demo_print_error (const GError *error)
 {
+  const char *pitfall;
+
   g_return_if_fail (error != NULL);
 
-  g_print ("   | domain : %s\n", g_quark_to_string (error->domain));
+  pitfall = error->domain == MP_ERROR ? mp_error_pitfall_id ((MpError) error->code) : NULL;
+  for (gsize i = 0; pitfall != NULL && i < G_N_ELEMENTS (python_terms); i++)
+    if (g_str_equal (python_terms[i].pitfall, pitfall))
+      g_print ("   | Python : %s\n", python_terms[i].words);
   if (error->domain == MP_ERROR)
     g_print ("   | code   : %s (%d)\n",
              mp_error_code_name ((MpError) error->code), error->code);
   else
     g_print ("   | code   : %d\n", error->code);
   g_print ("   | message: %s\n", error->message);
+  /* GLib's own name for the error domain: for those who debug mpshare */
+  if (verbose)
+    g_print ("   | domain : %s\n", g_quark_to_string (error->domain));
 }
 
 /**
@@ -922,6 +957,8 @@ demo_run (const DemoInfo *info,
     { "trace", 0, 0, G_OPTION_ARG_FILENAME, &trace_path,
       "Write the run's trace as Chrome trace JSON (Perfetto opens it)",
       "FILE.json" },
+    { "verbose", 0, 0, G_OPTION_ARG_NONE, &verbose,
+      "Also show GLib's internals (the error domain)", NULL },
     { "workers", 0, 0, G_OPTION_ARG_INT, &workers,
       "Number of pool workers", "N" },
     G_OPTION_ENTRY_NULL
@@ -932,7 +969,7 @@ demo_run (const DemoInfo *info,
   setvbuf (stdout, NULL, _IOLBF, 0);
 
   if (!info->uses_workers)
-    entries[5] = (GOptionEntry) G_OPTION_ENTRY_NULL;
+    entries[6] = (GOptionEntry) G_OPTION_ENTRY_NULL;
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context, info->summary);
   g_option_context_add_main_entries (context, entries, NULL);
