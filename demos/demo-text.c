@@ -67,7 +67,7 @@ hanging_indent (const char *line,
 
   if (g_once_init_enter (&marker))
     g_once_init_leave (&marker,
-                               g_regex_new ("^(?:\\| (?:[a-z][a-z ]{0,12}: +)?|=> |!! |[-*] |"
+                               g_regex_new ("^(?:\\| (?:[A-Za-z][a-z ]{0,12}: +)?|=> |!! |[-*] |"
                                             "Step \\d+\\. |[A-Z][a-z]+( [a-z]+)?: |"
                                             "\\d+\\. |\\[[^] ]{1,20}\\] )",
                                             G_REGEX_OPTIMIZE, 0, NULL));
