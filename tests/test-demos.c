@@ -44,7 +44,11 @@ typedef struct {
 static const DemoRow demo_rows[] = {
   { "missing-main-guard", HALF_BROKEN | HALF_FIXED, METHOD_FORK | METHOD_SPAWN,
     { "code   : bootstrapping", "before the current process has finished its bootstrapping phase",
-      "[pitfall missing-main-guard]", NULL },
+      "[pitfall missing-main-guard]",
+      /* Python's words first in the box, then mpshare's code */
+      "Python : RuntimeError: An attempt has been made to start a new process before the "
+      "current process has finished its bootstrapping phase. code   : bootstrapping (6)",
+      NULL },
     { "squares from the children: [0, 1, 4, 9, 16, 25]", "loaded exactly once", NULL } },
   { "as-completed-order", HALF_BROKEN | HALF_FIXED, METHOD_FORK | METHOD_SPAWN,
     { "appended list: [", "=> position 0 holds", NULL },
