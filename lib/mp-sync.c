@@ -551,32 +551,18 @@ trace_type (gpointer object)
   return kind < G_N_ELEMENTS (names) && names[kind] != NULL ? names[kind] : "lock";
 }
 
-/* "Lock 3": the same in every process that shares the object. Written
- * by hand: printf would cost more than the event itself. */
+/* "Lock 3": the same in every process that shares the object */
 static void
 trace_label (gpointer  object,
              char     *buf,
              gsize     size)
 {
-  const char *type = trace_type (object);
-  guint32 id = SYNC (object)->state->trace_id;
-  char digits[12];
-  gsize n = 0, at;
-
   if (SYNC (object)->state->trace_name[0] != '\0')
     {
       g_strlcpy (buf, SYNC (object)->state->trace_name, size);
       return;
     }
-  do
-    digits[n++] = (char) ('0' + id % 10);
-  while ((id /= 10) != 0);
-  at = MIN (strlen (type), size - n - 2);
-  memcpy (buf, type, at);
-  buf[at++] = ' ';
-  while (n > 0)
-    buf[at++] = digits[--n];
-  buf[at] = '\0';
+  mp_trace_format_label (buf, size, trace_type (object), SYNC (object)->state->trace_id);
 }
 
 /* One wait: @func does it (with @flag its own parameter); it gives 0 for

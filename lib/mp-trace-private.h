@@ -78,6 +78,10 @@ typedef struct
 } MpTraceEvent;
 
 void      mp_trace_emit               (const MpTraceEvent *event);
+void      mp_trace_format_label       (char       *buf,
+                                       gsize       size,
+                                       const char *type,
+                                       guint64     id);
 gint64    mp_trace_now_ns             (void);
 guint64   mp_trace_flow_new           (void);
 

@@ -821,13 +821,22 @@ typedef struct
 
 static MP_TLS ProxyCall proxy_call;
 
-/* "TYPEID ID" into @buf, cut to fit: printf would cost more than the
- * event itself */
-static void
-format_object (char       *buf,
-               gsize       size,
-               const char *typeid,
-               guint64     id)
+/**
+ * mp_trace_format_label: (skip)
+ * @buf: where to write
+ * @size: its size (at least 24)
+ * @type: the type's name, "Lock" or a manager typeid
+ * @id: the object's number
+ *
+ * Writes "TYPE ID" into @buf, the type cut to fit: the label of an object
+ * in every event about it. Written by hand: printf would cost more than
+ * the event itself.
+ */
+void
+mp_trace_format_label (char       *buf,
+                       gsize       size,
+                       const char *type,
+                       guint64     id)
 {
   char digits[21];
   gsize n = 0, at;
@@ -835,8 +844,8 @@ format_object (char       *buf,
   do
     digits[n++] = (char) ('0' + id % 10);
   while ((id /= 10) != 0);
-  at = MIN (strlen (typeid), size - n - 2);
-  memcpy (buf, typeid, at);
+  at = MIN (strlen (type), size - n - 2);
+  memcpy (buf, type, at);
   buf[at++] = ' ';
   while (n > 0)
     buf[at++] = digits[--n];
@@ -862,7 +871,7 @@ mp_trace_proxy_target (const char *typeid,
   c->sent = c->holds = c->releases = FALSE;
   c->wait_type[0] = '\0';
   c->reply_bytes = 0;
-  format_object (c->object, sizeof c->object, typeid, id);
+  mp_trace_format_label (c->object, sizeof c->object, typeid, id);
   g_strlcpy (c->method, method, sizeof c->method);
 
   /* the manager's locks and queues wait in the server: a lock-like wait */
@@ -985,7 +994,7 @@ mp_trace_proxy_handle (gboolean    begin,
                          .str = { object, method },
                          .num = { MP_TRACE_NONE, MP_TRACE_NONE, MP_TRACE_NONE, MP_TRACE_NONE } };
 
-  format_object (object, sizeof object, typeid, id);
+  mp_trace_format_label (object, sizeof object, typeid, id);
   mp_trace_emit (&event);
 }
 
