@@ -186,7 +186,10 @@ assert_png_not_blank (const char *path)
   g_assert_cmpmem (data, 8, signature, 8);
   while (at + 12 <= length)
     {
-      guint32 size = GUINT32_FROM_BE (*(guint32 *) (data + at));
+      guint32 size;
+
+      memcpy (&size, data + at, sizeof size);
+      size = GUINT32_FROM_BE (size);
 
       g_assert_cmpuint (at + 12 + size, <=, length);
       if (memcmp (data + at + 4, "IDAT", 4) == 0)
