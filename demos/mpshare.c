@@ -881,7 +881,7 @@ cmd_tour (int    argc,
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s,
       "Stop a demo half after SECONDS (default 300)", "SECONDS" },
     { "html", 0, 0, G_OPTION_ARG_FILENAME, &html_dir,
-      "Also write DIR/index.html: verdicts, timelines, doc pages", "DIR" },
+      "Write DIR/index.html: a page for the class", "DIR" },
     G_OPTION_ENTRY_NULL
   };
   g_autofree TourDemo *page = NULL;
