@@ -684,6 +684,7 @@ run_half (const char   *path,
   g_autofree char *status = NULL;
   g_autofree char *verdict = NULL;
   const char *argv[7] = { path, half, NULL, NULL, NULL, NULL, NULL };
+  g_auto(GStrv) env = NULL;
   guint argc = 2;
   Waiter waiter = { 0 };
   guint timer;
@@ -719,7 +720,10 @@ run_half (const char   *path,
    * stop the workers the demo may leave in its group */
   /* stdin from /dev/null: in a group of its own a demo reading the
    * terminal would be stopped, not served */
-  if (!g_spawn_async_with_pipes_and_fds (NULL, argv, NULL,
+  /* for the page, lines unwrapped: the browser wraps them to its width */
+  if (capture != NULL)
+    env = g_environ_setenv (g_get_environ (), "COLUMNS", "100000", TRUE);
+  if (!g_spawn_async_with_pipes_and_fds (NULL, argv, (const char * const *) env,
                                          G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL,
                                          child_new_group, NULL, -1, out_fd, out_fd,
                                          NULL, NULL, 0, &waiter.pid, NULL, NULL, NULL, &error))
