@@ -617,8 +617,9 @@ usage_error (const DemoInfo *info,
              const char     *why)
 {
   g_printerr ("%s: %s\n", info->name, why);
-  g_printerr ("Usage: %s [--broken | --fixed] [--start-method fork|spawn]"
-              " [OPTION...]\n(see %s --help)\n", info->name, info->name);
+  g_printerr ("Usage: %s [--broken | --fixed] [OPTION...]\n"
+              "  [--start-method fork|spawn|forkserver]\n"
+              "(see %s --help)\n", info->name, info->name);
   return 2;
 }
 
@@ -653,7 +654,8 @@ demo_run (const DemoInfo *info,
     { "fixed", 0, 0, G_OPTION_ARG_NONE, &want_fixed,
       "Run only the half that shows the fix", NULL },
     { "start-method", 0, 0, G_OPTION_ARG_STRING, &method_text,
-      "How child processes start: fork (default) or spawn", "fork|spawn" },
+      "How child processes start: fork (default), spawn or forkserver",
+      "fork|spawn|forkserver" },
     { "workers", 0, 0, G_OPTION_ARG_INT, &workers,
       "Number of pool workers", "N" },
     G_OPTION_ENTRY_NULL
@@ -696,7 +698,12 @@ demo_run (const DemoInfo *info,
   demo.workers = (guint) workers;
   if (!want_broken && !want_fixed)
     want_broken = want_fixed = TRUE;
-  mp_set_start_method (demo.method);
+  /* set once, as a Python program would, before the first process */
+  if (method_text != NULL && !mp_set_start_method (demo.method, FALSE, &error))
+    {
+      g_printerr ("%s: %s\n", info->name, error->message);
+      return 2;
+    }
 
   g_print ("mpshare demo: %s (start method: %s", info->name,
            mp_start_method_to_string (demo.method));
