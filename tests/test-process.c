@@ -268,6 +268,16 @@ task_block (MpArgs  *args,
 }
 MP_TASK_DEFINE ("test-block", task_block)
 
+/* Set by a forkserver preload, in the server: its children inherit it. */
+static int preloaded;
+
+static void
+preload_count (void)
+{
+  preloaded++;
+}
+MP_PRELOAD_DEFINE ("test-preload", preload_count)
+
 /* Writes what the test asks about into the pipe. */
 static gboolean
 task_report (MpArgs  *args,
@@ -282,6 +292,13 @@ task_report (MpArgs  *args,
     answer = mp_get_auth_key ();
   else if (g_str_equal (what, "spawned"))
     answer = g_bytes_new_static (mp_is_spawned_child () ? "yes" : "no", mp_is_spawned_child () ? 3 : 2);
+  else if (g_str_equal (what, "parent-and-preload"))
+    {
+      g_autofree char *text = g_strdup_printf ("%d %d", (int) getppid (), preloaded);
+      gsize length = strlen (text);
+
+      answer = g_bytes_new_take (g_steal_pointer (&text), length);
+    }
   else if (g_str_equal (what, "start-method"))
     {
       /* set from the start: setting it again needs force, as in Python */
@@ -968,6 +985,51 @@ test_child_start_method (gconstpointer data)
   g_test_trap_assert_passed ();
 }
 
+/* One server forks every child; a preload runs there once, before it
+ * forks, and every child inherits its work; stop ends the server. */
+static void
+test_forkserver_server (void)
+{
+  if (g_test_subprocess ())
+    {
+      const char *names[] = { "test-preload", NULL };
+      const char *unknown[] = { "test-preload", "no-such-preload", NULL };
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GBytes) first = NULL;
+      g_autoptr(GBytes) second = NULL;
+      g_autofree char *expected = NULL;
+      GPid server;
+
+      g_assert_false (mp_set_forkserver_preload (unknown, &error));
+      g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, "'no-such-preload' is not registered"));
+      g_clear_error (&error);
+      g_assert_true (mp_set_forkserver_preload (names, &error));
+      g_assert_cmpint (mp_forkserver_get_pid (), ==, 0);
+
+      first = report (MP_START_FORKSERVER, "parent-and-preload");
+      server = mp_forkserver_get_pid ();
+      g_assert_cmpint (server, >, 0);
+      g_assert_cmpint (server, !=, getpid ());
+      second = report (MP_START_FORKSERVER, "parent-and-preload");
+      g_assert_cmpint (mp_forkserver_get_pid (), ==, server);
+      /* forked by the server, after one preload; none ran here */
+      expected = g_strdup_printf ("%d 1", (int) server);
+      g_assert_cmpmem (g_bytes_get_data (first, NULL), g_bytes_get_size (first), expected, strlen (expected));
+      g_assert_true (g_bytes_equal (first, second));
+      g_assert_cmpint (preloaded, ==, 0);
+
+      g_assert_true (mp_forkserver_stop (&error));
+      g_assert_no_error (error);
+      g_assert_cmpint (mp_forkserver_get_pid (), ==, 0);
+      g_assert_cmpint (kill (server, 0), ==, -1);
+      test_assert_no_children ();
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
 static void
 test_nested (gconstpointer data)
 {
@@ -1356,6 +1418,7 @@ main (int    argc,
   g_test_add_func ("/process/start-method/set-twice", test_start_method_set_twice);
   g_test_add_func ("/process/start-method/get-fixes", test_start_method_get_fixes);
   g_test_add_func ("/process/start-method/context", test_context);
+  g_test_add_func ("/process/forkserver/server", test_forkserver_server);
   g_test_add_func ("/process/misuse", test_misuse);
   test_add_both_methods ("/process/%s/unknown-task", test_unknown_task);
   test_add_both_methods ("/process/%s/parent-thread-exit", test_parent_thread_exit);
