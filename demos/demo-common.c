@@ -668,6 +668,13 @@ record_end (Demo *demo)
   if (!demo->recording)
     return NULL;
   demo->recording = FALSE;
+  /* a forkserver started in this half ends with it, its exit recorded;
+   * the next half that needs one starts its own */
+  if (!mp_forkserver_stop (&error))
+    {
+      g_printerr ("%s: the forkserver ended badly: %s\n", demo->info->name, error->message);
+      g_clear_error (&error);
+    }
   stretch = mp_trace_stop (&error);
   if (stretch == NULL)
     {

@@ -40,6 +40,8 @@
 #define FOUND_NOTHING   0
 #define FOUND_HELD      1   /* the timed acquire gave up; try-lock: busy */
 #define FOUND_TAKEN     2   /* it took the lock and logged */
+/* the exit status of a child whose task failed */
+#define CHILD_EXIT_FAILED 1
 
 static const char summary[] =
   "fork() copies memory but only the calling thread: a lock another thread\n"
@@ -82,7 +84,14 @@ log_line_task (MpArgs  *args,
       g_print ("   [child %d] the log lock is held by a thread that does not exist "
                "here:\n   [child %d] a plain lock() would block forever\n",
                (int) getpid (), (int) getpid ());
-      return mp_value_set_int (found, FOUND_HELD, error);
+      if (!mp_value_set_int (found, FOUND_HELD, error))
+        return FALSE;
+      /* the log line fails, as a timed lock does: the child exits 1 */
+      mp_set_error (error, MP_ERROR_TIMEOUT,
+                    "the log lock is still held after %d s by a thread that "
+                    "does not exist in this child (forked while it held it)",
+                    ACQUIRE_BOUND_S);
+      return FALSE;
     }
   mp_set_error (error, MP_ERROR_FAILED, "taking the log lock: %s", g_strerror (r));
   return FALSE;
@@ -193,15 +202,17 @@ run_child (Demo          *demo,
       demo_reject_error (demo, error, "the child hung past the backstop");
       return -1;
     }
-  if (!mp_process_get_exitcode (child, &code) || code != 0)
-    {
-      demo_reject (demo, "the child exited with %d", code);
-      return -1;
-    }
   what = mp_value_get_int (found, &error);
   if (error != NULL)
     {
       demo_reject_error (demo, error, "reading the result failed");
+      return -1;
+    }
+  /* a child that found the lock held failed its log line: exit 1 */
+  if (!mp_process_get_exitcode (child, &code) ||
+      code != (what == FOUND_HELD ? CHILD_EXIT_FAILED : 0))
+    {
+      demo_reject (demo, "the child exited with %d", code);
       return -1;
     }
   return what;
