@@ -140,6 +140,9 @@ ask_for_the_lock (Demo    *demo,
   demo_print_error (error);
   if (!demo_error_is_mp (error, MP_ERROR_NO_LOCK))
     return demo_reject (demo, "the error is not no-lock");
+  /* the sheet asks why Python says AttributeError: its type name tells */
+  demo_say ("in Python, Value('q', 0, lock=False) is a bare ctypes c_long, with no");
+  demo_say ("get_lock: AttributeError: 'c_long' object has no attribute 'get_lock'");
   demo_say ("=> there is no lock to take: nothing keeps two processes apart");
   return TRUE;
 }

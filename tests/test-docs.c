@@ -71,13 +71,14 @@ typedef struct _Doc {
   GPtrArray *blocks;     /* of Block */
   GPtrArray *problems;   /* of char *: marker syntax found wrong */
   GPtrArray *commands;   /* of Command: `$ build/demos/...` in other blocks */
+  GPtrArray *shell;      /* of Command: the lines of a lab sheet's sh blocks */
   GPtrArray *pending_api; /* of char *: headers named by pending-api */
 } Doc;
 
 typedef struct {
   const Doc *doc;
   guint      line;
-  char      *text;       /* after "$ build/" */
+  char      *text;       /* after "$ build/"; a sh block's line whole */
 } Command;
 
 typedef struct {
@@ -120,6 +121,7 @@ doc_free (gpointer data)
   g_ptr_array_unref (d->blocks);
   g_ptr_array_unref (d->problems);
   g_ptr_array_unref (d->commands);
+  g_ptr_array_unref (d->shell);
   g_ptr_array_unref (d->pending_api);
   g_free (d);
 }
@@ -378,6 +380,53 @@ collect_commands (Doc        *doc,
     }
 }
 
+/* A lab sheet's ```sh block holds only commands a student pastes as they
+ * are; each logical line (continuations joined) is kept with its first
+ * line's number. *i is left on the closing fence. */
+static void
+collect_shell (Doc    *doc,
+               char  **lines,
+               guint  *i)
+{
+  GString *logical = NULL;
+  guint first = 0;
+
+  for ((*i)++; lines[*i] != NULL && !is_fence (lines[*i]); (*i)++)
+    {
+      const char *line = lines[*i];
+      gsize len = strlen (line);
+      gboolean continues = len > 0 && line[len - 1] == '\\';
+
+      if (logical == NULL)
+        {
+          logical = g_string_new (NULL);
+          first = *i + 1;
+        }
+      else
+        while (*line == ' ')
+          line++, len--;
+      g_string_append_len (logical, line, continues ? (gssize) len - 1 : (gssize) len);
+      if (!continues)
+        {
+          char *text = g_strstrip (g_string_free (g_steal_pointer (&logical), FALSE));
+          Command *c;
+
+          if (*text == '\0')
+            {
+              g_free (text);
+              continue;
+            }
+          c = g_new0 (Command, 1);
+          c->doc = doc;
+          c->line = first;
+          c->text = text;
+          g_ptr_array_add (doc->shell, c);
+        }
+    }
+  if (logical != NULL)
+    g_string_free (logical, TRUE);
+}
+
 /* A marker too long for 80 columns goes on over several lines, each but
  * the last ending in a backslash; *i is left on its last line. */
 static char *
@@ -412,6 +461,7 @@ doc_load (const char *docs_dir,
   doc->blocks = g_ptr_array_new_with_free_func (block_free);
   doc->problems = g_ptr_array_new_with_free_func (g_free);
   doc->commands = g_ptr_array_new_with_free_func (command_free);
+  doc->shell = g_ptr_array_new_with_free_func (command_free);
   doc->pending_api = g_ptr_array_new_with_free_func (g_free);
   g_file_get_contents (path, &doc->text, NULL, &error);
   g_assert_no_error (error);
@@ -427,6 +477,16 @@ doc_load (const char *docs_dir,
       BlockKind block_kind;
       Block *b;
 
+      if (g_str_has_prefix (name, "labs/") && g_str_equal (lines[i], "```sh"))
+        {
+          guint start = i + 1;
+
+          collect_shell (doc, lines, &i);
+          if (lines[i] != NULL)
+            continue;
+          add_problem (doc, start, "a fenced block is never closed");
+          break;
+        }
       if (is_fence (lines[i]))
         {
           guint start = i + 2;
@@ -852,6 +912,168 @@ test_command (gconstpointer data)
         g_test_message ("%s has no option %s", demo, option);
       g_assert_nonnull (strstr (help->output, option));
     }
+}
+
+/* ---- the lab sheets' commands ------------------------------------------------ */
+
+/* The steps of the README's first command (the one that installs, builds
+ * and runs the demos), split at "&&": a sheet's set-up lines must be made
+ * of these, since a test cannot install packages or build the tree. */
+static GStrv
+readme_setup_steps (void)
+{
+  g_autofree char *path = source_path ("README.md");
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GStrvBuilder) steps = g_strv_builder_new ();
+  guint i = 0;
+
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  lines = g_strsplit (text, "\n", -1);
+  while (lines[i] != NULL && !g_str_equal (lines[i], "<!-- demo-command -->"))
+    i++;
+  g_assert_nonnull (lines[i]);
+  g_assert_true (lines[i + 1] != NULL && is_fence (lines[i + 1]));
+  g_assert_nonnull (lines[i + 2]);
+  {
+    g_auto(GStrv) parts = g_strsplit (lines[i + 2], " && ", -1);
+
+    /* the last step runs the tour: a sheet runs its own demos instead */
+    for (guint p = 0; parts[p] != NULL; p++)
+      if (!g_str_has_prefix (parts[p], "./build/demos/"))
+        g_strv_builder_add (steps, g_strstrip (parts[p]));
+  }
+  return g_strv_builder_end (steps);
+}
+
+/* "build/demos/X ARG... [# exits N[ or M]]" -> "demos/X ARG..." and the
+ * statuses the sheet allows (0 when it says none; M for a result that
+ * varies from run to run, which the sheet must explain); NULL for a line
+ * that is no demo command. */
+static char *
+sheet_demo_command (const char *line,
+                    int        *exit_status,
+                    int        *or_status,
+                    GError    **error)
+{
+  g_autoptr(GRegex) re = g_regex_new ("^build/(demos/[^#]*?)\\s*"
+                                      "(#\\s*exits\\s+([0-9]+)"
+                                      "(\\s+or\\s+([0-9]+))?\\s*)?$", 0, 0, NULL);
+  g_autoptr(GMatchInfo) match = NULL;
+  g_autofree char *status = NULL;
+  g_autofree char *other = NULL;
+
+  *exit_status = 0;
+  *or_status = -1;
+  if (!g_str_has_prefix (line, "build/demos/"))
+    return NULL;
+  if (!g_regex_match (re, line, 0, &match))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "a comment the test cannot read (write '# exits N' or none)");
+      return NULL;
+    }
+  status = g_match_info_fetch (match, 3);
+  if (status != NULL && *status != '\0')
+    *exit_status = atoi (status);
+  other = g_match_info_fetch (match, 5);
+  if (other != NULL && *other != '\0')
+    *or_status = atoi (other);
+  return g_match_info_fetch (match, 1);
+}
+
+/* One line of a lab sheet's sh block: pasted as it is, it must run and
+ * exit as the sheet says; a set-up line must be the README's own steps. */
+static void
+test_shell_line (gconstpointer data)
+{
+  const Command *c = data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *command = NULL;
+  int expected;
+  int or_expected;
+  const RunResult *r;
+
+  g_test_message ("docs/%s:%u: %s", c->doc->name, c->line, c->text);
+  if (g_str_has_prefix (c->text, "$"))
+    g_test_message ("a command block holds a prompt: drop the '$ '");
+  g_assert_false (g_str_has_prefix (c->text, "$"));
+
+  command = sheet_demo_command (c->text, &expected, &or_expected, &error);
+  g_assert_no_error (error);
+  if (command == NULL)
+    {
+      g_auto(GStrv) readme = readme_setup_steps ();
+      g_auto(GStrv) parts = g_strsplit (c->text, " && ", -1);
+
+      for (guint p = 0; parts[p] != NULL; p++)
+        {
+          g_autofree char *step = g_strstrip (g_strdup (parts[p]));
+
+          if (!g_strv_contains ((const char * const *) readme, step))
+            g_test_message ("'%s' is neither build/demos/... nor a step of "
+                            "the README's first command", step);
+          g_assert_true (g_strv_contains ((const char * const *) readme, step));
+        }
+      return;
+    }
+
+  if (g_getenv ("MP_DEMO_DIR") == NULL)
+    {
+      g_test_skip ("MP_DEMO_DIR is not set");
+      return;
+    }
+  if (g_str_has_prefix (command, "demos/mpshare check"))
+    {
+      g_autofree char *python = mp_check_find_python ();
+
+      if (python == NULL)
+        {
+          g_test_skip ("no python3: mpshare check parses with Python's ast");
+          return;
+        }
+    }
+  r = run_command (command);
+  if (r->status == or_expected)
+    return;
+  if (r->status != expected)
+    g_test_message ("'%s' exited %d, the sheet says %d; its output:\n%s",
+                    command, r->status, expected, r->output);
+  g_assert_cmpint (r->status, ==, expected);
+}
+
+/* A sheet's set-up installs what the README installs and builds as it
+ * builds: every step of the README's first command but the tour. */
+static void
+test_sheet_setup (gconstpointer data)
+{
+  const Doc *doc = data;
+  g_auto(GStrv) readme = readme_setup_steps ();
+  g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < doc->shell->len; i++)
+    {
+      const Command *c = g_ptr_array_index (doc->shell, i);
+      g_auto(GStrv) parts = g_strsplit (c->text, " && ", -1);
+
+      for (guint p = 0; parts[p] != NULL; p++)
+        g_ptr_array_add (found, g_strstrip (g_strdup (parts[p])));
+    }
+  g_assert_nonnull (readme[0]);
+  for (guint s = 0; readme[s] != NULL; s++)
+    {
+      gboolean there = FALSE;
+
+      for (guint i = 0; i < found->len && !there; i++)
+        there = g_str_equal (g_ptr_array_index (found, i), readme[s]);
+      if (!there)
+        g_test_message ("docs/%s: its set-up lacks the README's step '%s'",
+                        doc->name, readme[s]);
+      g_assert_true (there);
+    }
+  g_assert_nonnull (strstr (doc->text, "top of the mpshare source tree"));
 }
 
 /* ---- the catalog ---------------------------------------------------------- */
@@ -1311,6 +1533,20 @@ main (int    argc,
 
       g_test_add_data_func (format, doc, test_doc_format);
       g_test_add_data_func (names, doc, test_api_names);
+      if (g_str_has_prefix (doc->name, "labs/"))
+        {
+          g_autofree char *setup = g_strdup_printf ("/docs/page/%s/setup", doc->name);
+
+          g_test_add_data_func (setup, doc, test_sheet_setup);
+        }
+      for (guint j = 0; j < doc->shell->len; j++)
+        {
+          const Command *c = g_ptr_array_index (doc->shell, j);
+          g_autofree char *path = g_strdup_printf ("/docs/page/%s/shell/line-%u",
+                                                   doc->name, c->line);
+
+          g_test_add_data_func (path, c, test_shell_line);
+        }
       for (guint j = 0; j < doc->blocks->len; j++)
         {
           const Block *b = g_ptr_array_index (doc->blocks, j);
