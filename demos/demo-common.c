@@ -611,6 +611,17 @@ run_half (Demo         *demo,
   return ok;
 }
 
+/* Bad options: what is wrong, the usage line, exit status 2. */
+static int
+usage_error (const DemoInfo *info,
+             const char     *why)
+{
+  g_printerr ("%s: %s\n", info->name, why);
+  g_printerr ("Usage: %s [--broken | --fixed] [--start-method fork|spawn]"
+              " [OPTION...]\n(see %s --help)\n", info->name, info->name);
+  return 2;
+}
+
 /**
  * demo_run:
  * @info: the lesson
@@ -660,9 +671,12 @@ demo_run (const DemoInfo *info,
   if (info->extra_options != NULL)
     g_option_context_add_main_entries (context, info->extra_options, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (info, error->message);
+  /* an argument the demo would ignore is a typo it must not hide */
+  if (argc > 1)
     {
-      g_printerr ("%s: %s\n", info->name, error->message);
-      return 2;
+      g_autofree char *why = g_strdup_printf ("unexpected argument '%s'", argv[1]);
+      return usage_error (info, why);
     }
   if (method_text == NULL)
     demo.method = mp_get_start_method ();

@@ -4,12 +4,15 @@
  *   mpshare run ID [DEMO OPTION…]    one demo (its options pass through)
  *   mpshare tour                     every demo, broken then fixed, a table
  *   mpshare explain [TEXT…|-]        which pitfall an error message shows
+ *   mpshare trace show FILE.json     the swimlane of a saved trace
+ *   mpshare trace summary FILE.json  per process: lifetime, waits, calls
  *
  * Demos are found in $MP_DEMO_DIR when it is set, else next to this binary,
  * else in the directory where they are installed.
  *
  * Exit status: 0 success; 1 a tour row failed or explain matched nothing;
- * 2 bad usage (unknown command or id, demo not built); a demo run by `run`
+ * 2 bad usage (unknown command or id, demo not built, a trace file that
+ * cannot be read); a demo run by `run`
  * exits with its own status.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -1010,6 +1013,52 @@ cmd_explain (int    argc,
   return EXIT_OK;
 }
 
+/* ---- trace ------------------------------------------------------------- */
+
+static const char trace_help[] =
+  "Show a trace saved by a demo's --trace FILE.json (or by any program run\n"
+  "with MP_TRACE=FILE.json):\n"
+  "  show FILE.json       the swimlane: one column per process, time down\n"
+  "  summary FILE.json    per process: lifetime, time waiting on each lock,\n"
+  "                       calls per proxy method, errors\n"
+  "The same file opens in Perfetto (https://ui.perfetto.dev).";
+
+static int
+cmd_trace (int    argc,
+           char **argv)
+{
+  gboolean summary;
+  g_autoptr(GOptionContext) context = g_option_context_new ("show|summary FILE.json");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) trace = NULL;
+  g_autofree char *text = NULL;
+
+  g_option_context_set_summary (context, trace_help);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("mpshare trace: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (argc != 3 || !(g_str_equal (argv[1], "show") || g_str_equal (argv[1], "summary")))
+    {
+      g_printerr ("mpshare trace: say show or summary, then one trace file: "
+                  "mpshare trace show FILE.json\n");
+      return EXIT_USAGE;
+    }
+  summary = g_str_equal (argv[1], "summary");
+  trace = mp_timeline_load (argv[2], &error);
+  if (trace != NULL)
+    text = summary ? mp_timeline_summary (trace, &error)
+                   : mp_timeline_render (trace, 0, &error);
+  if (text == NULL)
+    {
+      g_printerr ("mpshare trace %s: %s\n", argv[1], error->message);
+      return EXIT_USAGE;
+    }
+  g_print ("%s", text);
+  return EXIT_OK;
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 typedef struct {
@@ -1022,6 +1071,7 @@ static const Command commands[] = {
   { "run", cmd_run },
   { "tour", cmd_tour },
   { "explain", cmd_explain },
+  { "trace", cmd_trace },
 };
 
 static const char commands_help[] =
@@ -1031,6 +1081,8 @@ static const char commands_help[] =
   "  tour                     run every demo, broken then fixed; a table\n"
   "  explain [TEXT…|-]        which pitfall an error message or traceback\n"
   "                           shows, its cause, its fix and its demo\n"
+  "  trace show|summary FILE  a saved trace: its swimlane, or per process\n"
+  "                           its lifetime, waits, calls and errors\n"
   "\n"
   "mpshare COMMAND --help shows the options of a command.";
 

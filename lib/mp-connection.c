@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <netinet/in.h>
@@ -32,6 +33,8 @@
 #define READ_AHEAD_SIZE 16384
 
 #define SOCKET_FILE_NAME "listener"
+/* below this many bytes a listener's key draws a warning */
+#define MP_LISTENER_MIN_GOOD_KEY 16
 #define LISTEN_BACKLOG 128
 
 /* ------------------------------------------------------------------ */
@@ -1769,7 +1772,9 @@ parse_address (const char *text,
         return bad_address (error, text, "no port");
       host = g_strndup (rest, (gsize) (colon - rest));
       if (host[0] == '\0')
-        return bad_address (error, text, "no host (use 0.0.0.0 to listen on all interfaces)");
+        return bad_address (error, text, "no host (127.0.0.1 for this machine;"
+                            " 0.0.0.0 for all interfaces, where anyone who"
+                            " reaches the port can try keys)");
       if (strlen (host) > 253)
         return bad_address (error, text, "the host name is too long");
       for (const char *c = host; *c != '\0'; c++)
@@ -2029,6 +2034,59 @@ struct _MpListener {
   gboolean      closed;
 };
 
+/* A socket file at @path after "Address already in use": a server that
+ * was killed leaves its file behind, and nothing answers there any more.
+ * Such a file is removed (TRUE: try the bind again); a live listener is
+ * left alone and named. Anything but a socket is never removed. */
+static gboolean
+remove_stale_socket (const char *path,
+                     GError    **error)
+{
+  g_autoptr(GSocket) probe = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GCredentials) peer = NULL;
+  struct stat st;
+  pid_t pid = -1;
+
+  if (g_lstat (path, &st) < 0 || !S_ISSOCK (st.st_mode))
+    {
+      mp_set_error (error, MP_ERROR_INVALID_ARGUMENT,
+                    "Cannot listen at %s: a file that is not a socket is"
+                    " there; choose another path", path);
+      return FALSE;
+    }
+  probe = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM,
+                        G_SOCKET_PROTOCOL_DEFAULT, &local_error);
+  address = g_unix_socket_address_new (path);
+  if (probe != NULL && !g_socket_connect (probe, address, NULL, &local_error) &&
+      g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+    {
+      g_debug ("listener: removing the stale socket %s (nobody listens)", path);
+      if (g_unlink (path) == 0 || errno == ENOENT)
+        return TRUE;
+      return mp_set_error_from_errno (error, errno, "Removing the stale socket %s", path);
+    }
+  if (local_error != NULL)
+    {
+      g_autofree char *what = g_strdup_printf ("Probing the socket at %s", path);
+      set_error_from_gio (error, local_error, what);
+      return FALSE;
+    }
+  peer = g_socket_get_credentials (probe, NULL);
+  if (peer != NULL)
+    pid = g_credentials_get_unix_pid (peer, NULL);
+  if (pid > 0)
+    mp_set_error (error, MP_ERROR_FAILED,
+                  "Cannot listen at %s: process %d already listens there;"
+                  " stop it or choose another path", path, (int) pid);
+  else
+    mp_set_error (error, MP_ERROR_FAILED,
+                  "Cannot listen at %s: another process already listens"
+                  " there; stop it or choose another path", path);
+  return FALSE;
+}
+
 static gboolean
 listen_unix (MpListener *self,
              const char *path,
@@ -2036,6 +2094,7 @@ listen_unix (MpListener *self,
 {
   g_autoptr(GSocketAddress) address = NULL;
   g_autoptr(GError) local_error = NULL;
+  gboolean bound;
 
   self->socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM,
                                G_SOCKET_PROTOCOL_DEFAULT, &local_error);
@@ -2045,7 +2104,15 @@ listen_unix (MpListener *self,
       return FALSE;
     }
   address = g_unix_socket_address_new (path);
-  if (!g_socket_bind (self->socket, address, FALSE, &local_error))
+  bound = g_socket_bind (self->socket, address, FALSE, &local_error);
+  if (!bound && g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
+    {
+      g_clear_error (&local_error);
+      if (!remove_stale_socket (path, error))
+        return FALSE;
+      bound = g_socket_bind (self->socket, address, FALSE, &local_error);
+    }
+  if (!bound)
     {
       g_autofree char *what = g_strdup_printf ("Binding a Unix socket at %s", path);
       set_error_from_gio (error, local_error, what);
@@ -2073,12 +2140,14 @@ listen_tcp (MpListener *self,
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GSocketAddress) address = NULL;
+  gboolean all_interfaces;
   GList *ips;
 
   ips = resolve_host (host, error);
   if (ips == NULL)
     return FALSE;
   address = g_inet_socket_address_new (ips->data, (guint16) port);
+  all_interfaces = g_inet_address_get_is_any (ips->data);
   g_resolver_free_addresses (ips);
 
   self->socket = g_socket_new (g_socket_address_get_family (address),
@@ -2092,6 +2161,14 @@ listen_tcp (MpListener *self,
       set_error_from_gio (error, local_error, what);
       return FALSE;
     }
+  /* Allowed, as in CPython, but the key is all that guards the port and
+   * nothing after the handshake is encrypted. */
+  if (all_interfaces)
+    g_warning ("listening on all interfaces (%s): anyone who can reach\n"
+               "this port can try auth keys, and the traffic after the\n"
+               "handshake is not encrypted. To reach it from elsewhere,\n"
+               "listen on 127.0.0.1 and tunnel over SSH (docs/models.md).",
+               host);
   return TRUE;
 }
 
@@ -2099,9 +2176,12 @@ listen_tcp (MpListener *self,
  * mp_listener_new:
  * @address: (nullable): %NULL for a Unix socket in a fresh private
  *   directory (mode 0700, socket 0600), "unix:/path" for a socket at that
- *   path (which must not exist), or "tcp:HOST:PORT" / "HOST:PORT" (port 0
+ *   path (a socket file left there by a listener that was killed is
+ *   removed; a live listener there is an error naming its pid), or "tcp:HOST:PORT" / "HOST:PORT" (port 0
  *   picks a free one)
- * @authkey: the key clients must prove they hold (not empty)
+ * @authkey: the key clients must prove they hold (not empty; a key
+ *   shorter than 16 bytes works but draws a g_warning(), as does
+ *   listening on all interfaces, 0.0.0.0 or ::)
  * @error: return location for a #GError
  *
  * Returns: (transfer full): a listening socket, or %NULL with @error set.
@@ -2124,6 +2204,13 @@ mp_listener_new (const char *address,
     return NULL;
   if (address != NULL && !parse_address (address, &parsed, error))
     return NULL;
+  /* CPython takes any key; a short one is allowed for tests and
+   * teaching, but it is the only thing a peer has to guess */
+  if (g_bytes_get_size (authkey) < MP_LISTENER_MIN_GOOD_KEY)
+    g_warning ("the auth key is only %" G_GSIZE_FORMAT " bytes, shorter than"
+               " %d:\na peer that can connect may guess it; use"
+               " mp_get_auth_key()\n(32 random bytes) or a longer key",
+               g_bytes_get_size (authkey), MP_LISTENER_MIN_GOOD_KEY);
 
   self = g_atomic_rc_box_new0 (MpListener);
   self->authkey = g_bytes_ref (authkey);

@@ -1458,8 +1458,14 @@ mp_array_proxy_len (MpProxy  *self,
  * @timeout_us: how long to wait when blocking; -1 for ever
  * @error: return location for a #GError
  *
- * Returns: %TRUE when acquired; %FALSE with @error unset when it was not
- *   acquired in time, with @error set on failure
+ * Python's acquire() returns False when the lock was not taken; here
+ * %FALSE also means a failure, so a caller that passes @error is told
+ * which: a lock not taken in time (or at once, with @blocking %FALSE)
+ * is %MP_ERROR_TIMEOUT. A caller that passes %NULL gets %FALSE alone,
+ * as before.
+ *
+ * Returns: %TRUE when acquired; %FALSE with %MP_ERROR_TIMEOUT when it was
+ *   not acquired in time, with another code on failure
  */
 gboolean
 mp_lock_proxy_acquire (MpProxy  *self,
@@ -1474,6 +1480,14 @@ mp_lock_proxy_acquire (MpProxy  *self,
                   args_bool_int (blocking, timeout_us < 0 ? -1 : timeout_us),
                   &acquired, error))
     return FALSE;
+  if (!acquired && !blocking)
+    mp_set_error (error, MP_ERROR_TIMEOUT,
+                  "%s.acquire(): not acquired: another holder has it"
+                  " (tried once, not blocking)", self->typeid);
+  else if (!acquired)
+    mp_set_error (error, MP_ERROR_TIMEOUT,
+                  "%s.acquire(): not acquired within %" G_GINT64_FORMAT
+                  " us: another holder kept it", self->typeid, timeout_us);
   return acquired;
 }
 

@@ -87,8 +87,9 @@ gboolean    mp_array_proxy_set_item (MpProxy *self, gint64 index, const GValue *
 gint64      mp_array_proxy_len      (MpProxy *self, GError **error);
 
 /* Lock, RLock, Semaphore, BoundedSemaphore (timeout_us: -1 = forever;
- * blocking = FALSE tries once). Returns TRUE when acquired; FALSE with
- * @error unset when not acquired in time. */
+ * blocking = FALSE tries once). Returns TRUE when acquired; FALSE when
+ * not acquired in time (then @error, when not NULL, is set to
+ * MP_ERROR_TIMEOUT) or on failure (@error set to another code). */
 gboolean    mp_lock_proxy_acquire   (MpProxy *self, gboolean blocking, gint64 timeout_us, GError **error);
 gboolean    mp_lock_proxy_release   (MpProxy *self, GError **error);
 

@@ -18,5 +18,6 @@
 #include "mp-proxy.h"
 #include "mp-catalog.h"
 #include "mp-explain.h"
+#include "mp-timeline.h"
 
 #undef MPSHARE_INSIDE

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <glib/gstdio.h>
+#include <gio/gunixsocketaddress.h>
 
 #include "mpshare.h"
 #include "mp-connection-private.h"
@@ -1218,6 +1219,7 @@ test_unix_explicit_path (void)
   g_autofree char *dir = NULL;
   g_autofree char *path = NULL;
   g_autofree char *address = NULL;
+  g_autofree char *pid_text = NULL;
 
   dir = g_dir_make_tmp ("test-connection-XXXXXX", &error);
   g_assert_no_error (error);
@@ -1229,10 +1231,13 @@ test_unix_explicit_path (void)
   g_assert_cmpstr (mp_listener_get_address (listener), ==, address);
   g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
 
-  /* an existing socket file is never taken over (nor removed) */
+  /* a live listener's socket is never taken over (nor removed), and the
+   * error names who listens */
   second = mp_listener_new (address, key, &error);
   g_assert_null (second);
-  g_assert_nonnull (error);
+  g_assert_error (error, MP_ERROR, MP_ERROR_FAILED);
+  pid_text = g_strdup_printf ("process %d already listens there", (int) getpid ());
+  g_assert_nonnull (strstr (error->message, pid_text));
   g_clear_error (&error);
   g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
 
@@ -1241,6 +1246,123 @@ test_unix_explicit_path (void)
   /* the directory was the caller's: it stays */
   g_assert_true (g_file_test (dir, G_FILE_TEST_IS_DIR));
   g_assert_no_errno (g_rmdir (dir));
+}
+
+/* A socket bound and never unlinked: what a killed server leaves. */
+static void
+leave_dead_socket (const char *path)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (path);
+  g_autoptr(GError) error = NULL;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_DEFAULT, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (socket, address, FALSE, &error));
+  g_assert_true (g_socket_listen (socket, &error));
+  g_assert_true (g_socket_close (socket, &error));
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_unix_stale_socket (void)
+{
+  g_autoptr(GBytes) key = make_key (3);
+  g_autoptr(MpListener) listener = NULL;
+  g_autoptr(MpConnection) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *address = NULL;
+  g_autofree char *file_path = NULL;
+  g_autofree char *file_address = NULL;
+  AcceptJob job = { 0 };
+  GThread *thread;
+
+  dir = g_dir_make_tmp ("test-connection-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (dir, "stale.sock", NULL);
+  address = g_strconcat ("unix:", path, NULL);
+  leave_dead_socket (path);
+
+  /* nobody listens there: the file is replaced, and the new one works */
+  listener = mp_listener_new (address, key, &error);
+  g_assert_no_error (error);
+  job.listener = listener;
+  thread = g_thread_new ("accept", accept_thread, &job);
+  client = mp_connection_connect (address, key, BACKSTOP_US, &error);
+  g_thread_join (thread);
+  g_assert_no_error (error);
+  g_assert_no_error (job.error);
+  g_clear_pointer (&job.connection, mp_connection_unref);
+  mp_listener_close (listener);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  /* a file that is no socket is never removed */
+  file_path = g_build_filename (dir, "not-a-socket", NULL);
+  file_address = g_strconcat ("unix:", file_path, NULL);
+  g_assert_true (g_file_set_contents (file_path, "data", -1, &error));
+  g_assert_null (mp_listener_new (file_address, key, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "not a socket"));
+  g_clear_error (&error);
+  g_assert_true (g_file_test (file_path, G_FILE_TEST_IS_REGULAR));
+  g_assert_no_errno (g_unlink (file_path));
+  g_assert_no_errno (g_rmdir (dir));
+}
+
+/* A short key works, with a warning that says why it is a risk; 16 bytes
+ * and more are quiet. */
+static void
+test_listener_short_key_warns (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GBytes) good = g_bytes_new ("0123456789abcdef", 16);
+      g_autoptr(GBytes) weak = bytes_from_string ("secret");
+      g_autoptr(MpListener) quiet = NULL;
+      g_autoptr(MpListener) loud = NULL;
+
+      quiet = mp_listener_new (NULL, good, NULL);
+      g_assert_nonnull (quiet);
+      g_printerr ("16 bytes: no warning so far\n");
+      g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+      loud = mp_listener_new (NULL, weak, NULL);
+      g_assert_nonnull (loud);
+      return;
+    }
+  g_test_trap_subprocess (NULL, BACKSTOP_US, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("16 bytes: no warning so far\n*"
+                             "*the auth key is only 6 bytes, shorter than 16*"
+                             "*may guess it*");
+}
+
+/* Listening on every interface is allowed, with a warning naming what
+ * it exposes and the way out (a tunnel). */
+static void
+test_tcp_all_interfaces_warns (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GBytes) key = make_key (3);
+      g_autoptr(MpListener) local = NULL;
+      g_autoptr(MpListener) everyone = NULL;
+
+      local = mp_listener_new ("tcp:127.0.0.1:0", key, NULL);
+      g_assert_nonnull (local);
+      g_printerr ("loopback: no warning so far\n");
+      g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+      everyone = mp_listener_new ("tcp:0.0.0.0:0", key, NULL);
+      g_assert_nonnull (everyone);
+      return;
+    }
+  g_test_trap_subprocess (NULL, BACKSTOP_US, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("loopback: no warning so far\n*"
+                             "*listening on all interfaces (0.0.0.0)*"
+                             "*can try auth keys*not encrypted*SSH*");
 }
 
 static void
@@ -1481,7 +1603,7 @@ test_address_reasons (void)
     { long_host_address, "the host name is too long" },
     { "tcp:ho$t:80", "the host is neither an address nor a host name" },
     { "unix:tmp/x", "a Unix socket path must be absolute" },
-    { "tcp::80", "no host (use 0.0.0.0 to listen on all interfaces)" },
+    { "tcp::80", "0.0.0.0 for all interfaces, where anyone who reaches the port can try keys" },
     { "tcp:127.0.0.1:99999", "the port must be a number from 0 to 65535" },
   };
   g_autoptr(GBytes) key = make_key (1);
@@ -1601,11 +1723,14 @@ main (int    argc,
   g_test_add_func ("/connection/unix/garbage-frame", test_unix_garbage_frame);
   g_test_add_func ("/connection/unix/garbage-after-auth", test_unix_garbage_after_auth);
   g_test_add_func ("/connection/unix/explicit-path", test_unix_explicit_path);
+  g_test_add_func ("/connection/unix/stale-socket", test_unix_stale_socket);
   g_test_add_func ("/connection/unix/shutdown-wakes-accept", test_unix_shutdown_wakes_accept);
   g_test_add_func ("/connection/unix/accept-timeout", test_unix_accept_timeout);
   g_test_add_func ("/connection/unix/silent-client", test_unix_silent_client);
   g_test_add_func ("/connection/unix/fork-child", test_unix_fork_child);
   g_test_add_func ("/connection/tcp/loopback", test_tcp_loopback);
+  g_test_add_func ("/connection/tcp/all-interfaces-warns", test_tcp_all_interfaces_warns);
+  g_test_add_func ("/connection/listener/short-key-warns", test_listener_short_key_warns);
   g_test_add_func ("/connection/tcp/bare-host-port", test_tcp_bare_host_port);
   g_test_add_func ("/connection/tcp/ipv6-loopback", test_tcp_ipv6_loopback);
   g_test_add_func ("/connection/address/invalid", test_address_invalid);

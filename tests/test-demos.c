@@ -139,6 +139,13 @@ static const DemoRefusal demo_refusals[] = {
     "\nbroken: NOT reproduced (with a single worker" },
   { "/demos/broken-pool/bad-workers", "broken-pool", { "--workers", "0", NULL }, 2,
     "--workers must be between 1 and" },
+  /* nothing typed is ignored: a typo would silently run something else */
+  { "/demos/lock-false/unknown-option", "lock-false",
+    { "--brokn", NULL }, 2,
+    "Unknown option --brokn\nUsage: lock-false [--broken | --fixed]" },
+  { "/demos/shared-squares/stray-argument", "shared-squares",
+    { "--fixed", "spawn", NULL }, 2,
+    "unexpected argument 'spawn'\nUsage: shared-squares [--broken | --fixed]" },
   { "/demos/local-function/bad-start-method", "local-function",
     { "--start-method", "thread", NULL }, 2, "unknown start method 'thread'" },
   /* one process alone cannot race: the measured loss must be zero, said so */

@@ -10,6 +10,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
+
 #include "mp-connection.h"
 #include "test-manager-common.h"
 
@@ -433,6 +435,43 @@ test_closed_server_died (gconstpointer data)
   test_assert_no_children ();
   g_assert_cmpint (mp_list_proxy_len (list, &error), ==, -1);
   assert_closed (error);
+}
+
+/* A server killed on an explicit path leaves its socket file; the next
+ * manager on that path takes the place over instead of failing with
+ * "Address already in use". */
+static void
+test_explicit_path_after_kill (gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpManager) manager = NULL;
+  g_autoptr(MpManager) next = NULL;
+  g_autoptr(MpProxy) list = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("test-manager-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "manager.sock", NULL);
+  g_autofree char *address = g_strconcat ("unix:", path, NULL);
+
+  g_assert_no_error (error);
+  manager = mp_manager_new (address, NULL);
+  mp_manager_set_start_method (manager, TEST_METHOD (data));
+  g_assert_true (mp_manager_start (manager, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (kill (mp_manager_get_server_pid (manager), SIGKILL), ==, 0);
+  g_clear_object (&manager);
+  test_assert_no_children ();
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  next = mp_manager_new (address, NULL);
+  mp_manager_set_start_method (next, TEST_METHOD (data));
+  g_assert_true (mp_manager_start (next, &error));
+  g_assert_no_error (error);
+  list = mp_manager_list (next, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mp_list_proxy_len (list, &error), ==, 0);
+  g_assert_true (mp_manager_shutdown (next, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_no_errno (g_rmdir (dir));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1018,7 +1057,7 @@ test_hostile_server (void)
     { "future-error", MP_ERROR_REMOTE, "[from-the-future] a code we do not know" },
     { "no-such", MP_ERROR_REMOTE, "[key] no such type" },
   };
-  g_autoptr(GBytes) key = g_bytes_new_static ("the fake's key", 14);
+  g_autoptr(GBytes) key = g_bytes_new_static ("the fake server's key", 21);
   g_autoptr(GError) error = NULL;
   g_autoptr(MpManager) client = NULL;
   FakeServer fake = { NULL, NULL, g_ptr_array_new (),
@@ -1313,6 +1352,7 @@ main (int    argc,
   test_add_both_methods ("/manager/closed/parent/%s", test_closed_parent);
   test_add_both_methods ("/manager/closed/child/%s", test_closed_child);
   test_add_both_methods ("/manager/closed/server-died/%s", test_closed_server_died);
+  test_add_both_methods ("/manager/start/explicit-path-after-kill/%s", test_explicit_path_after_kill);
   g_test_add ("/manager/refcount/release", Fixture, NULL, fixture_setup, test_refcount_release, fixture_teardown);
   g_test_add ("/manager/nested-proxy", Fixture, NULL, fixture_setup, test_nested_proxy, fixture_teardown);
   add_both ("/manager/process-args/%s", test_process_args);

@@ -929,19 +929,26 @@ test_lock (Fixture       *f,
   g_assert_true (mp_lock_proxy_acquire (lock, TRUE, -1, &error));
   g_assert_no_error (error);
 
+  /* not taken in time says so: FALSE alone would read as a failure */
   in_thread (acquire_thread, &attempt);
-  g_assert_no_error (attempt.error);
+  g_assert_error (attempt.error, MP_ERROR, MP_ERROR_TIMEOUT);
   g_assert_false (attempt.result);
+  g_clear_error (&attempt.error);
   attempt.blocking = TRUE;
   attempt.timeout_us = SHORT_US;
   attempt.result = TRUE;
   in_thread (acquire_thread, &attempt);
-  g_assert_no_error (attempt.error);
+  g_assert_error (attempt.error, MP_ERROR, MP_ERROR_TIMEOUT);
+  g_assert_nonnull (strstr (attempt.error->message, "not acquired within"));
   g_assert_false (attempt.result);
+  g_clear_error (&attempt.error);
+  /* without an error location the documented FALSE is all there is */
+  g_assert_false (mp_lock_proxy_acquire (lock, TRUE, SHORT_US, NULL));
 
   /* not reentrant: the owner itself cannot take it twice */
   g_assert_false (mp_lock_proxy_acquire (lock, FALSE, -1, &error));
-  g_assert_no_error (error);
+  g_assert_error (error, MP_ERROR, MP_ERROR_TIMEOUT);
+  g_clear_error (&error);
 
   /* a blocked acquire returns once the lock is released */
   attempt.timeout_us = -1;
@@ -972,8 +979,9 @@ test_rlock (Fixture       *f,
   g_assert_no_error (error);
 
   in_thread (acquire_thread, &attempt);
-  g_assert_no_error (attempt.error);
+  g_assert_error (attempt.error, MP_ERROR, MP_ERROR_TIMEOUT);
   g_assert_false (attempt.result);
+  g_clear_error (&attempt.error);
   in_thread (release_thread, &attempt);
   g_assert_false (attempt.result);
   assert_remote (attempt.error, MP_ERROR_INVALID_ARGUMENT, "cannot release un-acquired lock");
@@ -1003,8 +1011,11 @@ test_semaphore (Fixture       *f,
   g_assert_true (mp_lock_proxy_acquire (sem, TRUE, -1, &error));
   g_assert_true (mp_lock_proxy_acquire (sem, TRUE, -1, &error));
   g_assert_false (mp_lock_proxy_acquire (sem, FALSE, -1, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_TIMEOUT);
+  g_clear_error (&error);
   g_assert_false (mp_lock_proxy_acquire (sem, TRUE, SHORT_US, &error));
-  g_assert_no_error (error);
+  g_assert_error (error, MP_ERROR, MP_ERROR_TIMEOUT);
+  g_clear_error (&error);
   g_assert_true (mp_lock_proxy_release (sem, &error));
   g_assert_true (mp_lock_proxy_acquire (sem, FALSE, -1, &error));
   g_assert_true (mp_lock_proxy_release (sem, &error));
@@ -1170,8 +1181,9 @@ test_condition_shared_lock (Fixture       *f,
   /* acquiring the condition takes the lock it was made with */
   g_assert_true (mp_lock_proxy_acquire (cond, TRUE, -1, &error));
   in_thread (acquire_thread, &attempt);
-  g_assert_no_error (attempt.error);
+  g_assert_error (attempt.error, MP_ERROR, MP_ERROR_TIMEOUT);
   g_assert_false (attempt.result);
+  g_clear_error (&attempt.error);
   g_assert_true (mp_lock_proxy_release (lock, &error));
   g_assert_no_error (error);
 
