@@ -238,8 +238,9 @@ static const MpCatalogEntry catalog[] = {
       RULE_MP ("it's not found as __main__."),
       RULE_IN ("Can't get attribute '", "__mp_main__", NULL),
       /* a worker of a notebook or an interactive session: __main__ is
-       * no file it can import */
-      RULE_MP ("on <module '__main__' (built-in)>"),
+       * no file it can import ("(built-in)", 3.12+: "(<class
+       * '_frozen_importlib.BuiltinImporter'>)") */
+      RULE_MP ("on <module '__main__' ("),
       RULE_IN ("FileNotFoundError", "_fixup_main_from_path", "<stdin>")),
   },
   {

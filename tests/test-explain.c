@@ -500,6 +500,213 @@ test_escape_controls (void)
   g_assert_nonnull (strstr (m->evidence, "\\x07\\u009b\\x01\\u202e\\x7f' object"));
 }
 
+/* ---- tests/data/explain: real texts of 3.12 and 3.13, 3.14's from its
+ * sources, IPython and pytest with colours, test reports, descriptions;
+ * and a negative set from outside multiprocessing (see its README) ---- */
+
+/* Reports that show neither the cause nor any multiprocessing: unittest
+ * prints only the assertion's own line. Named here so that a change in
+ * what explain makes of them shows. */
+static const char *const known_misses[] = {
+  "as-completed-order--unittest--test_order.txt",
+  "lost-update--unittest--test_lost_update.txt",
+  "mutate-a-copy--unittest--test_mutate.txt",
+};
+
+static void
+test_data_positive (gconstpointer user_data)
+{
+  const char *path = user_data;
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *want = g_strndup (base, strstr (base, "--") - base);
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpExplainReport) report = NULL;
+
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  report = mp_explain_report (text, -1, &error);
+  g_assert_no_error (error);
+  if (g_strv_contains (known_misses, base))
+    {
+      g_assert_cmpuint (report->matches->len, ==, 0);
+      return;
+    }
+  g_assert_cmpstr (first_id (report->matches), ==, want);
+  for (guint i = 0; i < report->matches->len; i++)
+    {
+      const MpExplainMatch *m = g_ptr_array_index (report->matches, i);
+
+      g_assert_nonnull (m->reason);
+      g_assert_cmpuint (m->lines->len, >=, 1);
+    }
+}
+
+static void
+test_data_negative (gconstpointer user_data)
+{
+  const char *path = user_data;
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpExplainReport) report = NULL;
+
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  report = mp_explain_report (text, -1, &error);
+  g_assert_no_error (error);
+  if (report->matches->len > 0)
+    g_test_message ("%s names %s", path, first_id (report->matches));
+  g_assert_cmpuint (report->matches->len, ==, 0);
+}
+
+static gint
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return g_strcmp0 (*(char *const *) a, *(char *const *) b);
+}
+
+/* Adds a test per .txt file under @dir (and its subdirectories). */
+static guint
+add_data_tests (const char    *dir,
+                const char    *prefix,
+                GTestDataFunc  func)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+  guint n = 0;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  /* a stable order, whatever the file system's */
+  g_ptr_array_sort (names, compare_names);
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *entry = g_ptr_array_index (names, i);
+      char *path = g_build_filename (dir, entry, NULL);
+      g_autofree char *test_path = g_strdup_printf ("%s/%s", prefix, entry);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        {
+          n += add_data_tests (path, test_path, func);
+          g_free (path);
+        }
+      else if (g_str_has_suffix (entry, ".txt"))
+        {
+          /* the path lives as long as the test program */
+          g_test_add_data_func_full (test_path, path, func, g_free);
+          n++;
+        }
+      else
+        g_free (path);
+    }
+  return n;
+}
+
+/* Words that pickle and copy print outside multiprocessing too: alone,
+ * they are a general problem that resembles a pitfall, never a pitfall;
+ * with a frame of multiprocessing, they are the pitfall. */
+static void
+test_precision (void)
+{
+  static const struct {
+    const char *file;     /* under tests/data/explain/negative/ */
+    const char *like;
+  } generals[] = {
+    { "python-3.12--deepcopy-lock.txt", "unserializable-handle" },
+    { "python-3.13--pickle-file.txt", "unserializable-handle" },
+    { "python-3.12--pickle-lambda.txt", "local-function" },
+    { "python-3.13--pickle-local.txt", "local-function" },
+    { "python-3.13--thread-pool-deepcopy-lock.txt", "unserializable-handle" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (generals); i++)
+    {
+      g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "explain",
+                                                     "negative", generals[i].file, NULL);
+      g_autofree char *text = NULL;
+      g_autofree char *with_mp = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MpExplainReport) alone = NULL;
+      g_autoptr(MpExplainReport) in_pool = NULL;
+
+      g_file_get_contents (path, &text, NULL, &error);
+      g_assert_no_error (error);
+      alone = mp_explain_report (text, -1, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (alone->matches->len, ==, 0);
+      g_assert_cmpstr (first_id (alone->general), ==, generals[i].like);
+      g_assert_nonnull (strstr (((MpExplainMatch *) g_ptr_array_index (alone->general, 0))->reason,
+                                "nothing shows multiprocessing"));
+
+      with_mp = g_strconcat ("  File \"/usr/lib/python3.12/multiprocessing/pool.py\", "
+                             "line 114, in worker\n", text, NULL);
+      in_pool = mp_explain_report (with_mp, -1, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (first_id (in_pool->matches), ==, generals[i].like);
+      g_assert_cmpuint (in_pool->general->len, ==, 0);
+    }
+}
+
+/* Each match says what it used: the kind, a reason naming the words, and
+ * the numbered lines (what --why prints). */
+static void
+test_evidence_lines (void)
+{
+  const char *text =
+    "=================================== FAILURES ===================================\n"
+    "________________________________ test_total ____________________________________\n"
+    "\n"
+    "    def test_total():\n"
+    "        def add():\n"
+    "            for _ in range(20000):\n"
+    "                total.value += 1\n"
+    ">       assert total.value == 80000\n"
+    "E       assert 65388 == 80000\n"
+    "\n"
+    "my pool results come back shuffled\n";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) matches = mp_explain (text, -1, &error);
+  const MpExplainMatch *lost, *order;
+  const MpExplainLine *line;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (matches->len, ==, 2);
+  lost = g_ptr_array_index (matches, 0);
+  order = g_ptr_array_index (matches, 1);
+  g_assert_cmpstr (lost->entry->id, ==, "lost-update");
+  g_assert_cmpint (lost->kind, ==, MP_EXPLAIN_TEST_FAILURE);
+  g_assert_nonnull (strstr (lost->reason, "\".value +=\""));
+  g_assert_cmpuint (lost->lines->len, ==, 2);
+  line = g_ptr_array_index (lost->lines, 0);
+  g_assert_cmpuint (line->number, ==, 7);
+  g_assert_cmpstr (line->text, ==, "total.value += 1");
+  line = g_ptr_array_index (lost->lines, 1);
+  g_assert_cmpuint (line->number, ==, 9);
+  g_assert_cmpstr (order->entry->id, ==, "as-completed-order");
+  g_assert_cmpint (order->kind, ==, MP_EXPLAIN_DESCRIPTION);
+  g_assert_nonnull (strstr (order->reason, "\"shuffled\""));
+  g_assert_cmpstr (mp_explain_kind_to_string (order->kind), ==, "description");
+}
+
+/* A description needs its three kinds of words in one paragraph: what,
+ * how it goes wrong, and multiprocessing. */
+static void
+test_description_paragraph (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) apart = mp_explain_ids ("the total is too small\n\n"
+                                        "I use four processes", -1, &error);
+  g_auto(GStrv) together = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (apart[0], ==, NULL);
+  together = mp_explain_ids ("the total is too small\nI use four processes", -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (together[0], ==, "lost-update");
+}
+
 static void
 test_null_text (void)
 {
@@ -564,6 +771,17 @@ main (int    argc,
       g_test_add_data_func (path, GUINT_TO_POINTER (i), test_adversarial);
     }
   g_test_add_func ("/explain/escape/colours", test_escape_colours);
+  g_test_add_func ("/explain/precision/general", test_precision);
+  g_test_add_func ("/explain/evidence/lines", test_evidence_lines);
+  g_test_add_func ("/explain/description/paragraph", test_description_paragraph);
+  {
+    g_autofree char *positive = g_test_build_filename (G_TEST_DIST, "data", "explain", "positive", NULL);
+    g_autofree char *negative = g_test_build_filename (G_TEST_DIST, "data", "explain", "negative", NULL);
+
+    /* the data are committed: finding none is a broken checkout */
+    g_assert_cmpuint (add_data_tests (positive, "/explain/data/positive", test_data_positive), >=, 90);
+    g_assert_cmpuint (add_data_tests (negative, "/explain/data/negative", test_data_negative), >=, 25);
+  }
   g_test_add_func ("/explain/escape/controls", test_escape_controls);
 
   return g_test_run ();
