@@ -481,29 +481,6 @@ add_tags (const Haystack *hay,
     }
 }
 
-/* The id itself, as a whole word ("explain lost-update"). */
-static gssize
-id_first_match (const Haystack *hay,
-                const char     *id)
-{
-  gsize id_len = strlen (id);
-  gsize pos = 0;
-  const char *hit;
-
-  while (pos < hay->length &&
-         (hit = find (hay->text + pos, hay->length - pos, id, id_len)) != NULL)
-    {
-      gsize offset = hit - hay->text;
-      gsize after = offset + id_len;
-
-      if ((offset == 0 || !is_id_char (hay->text[offset - 1])) &&
-          (after >= hay->length || !is_id_char (hay->text[after])))
-        return offset;
-      pos = offset + 1;
-    }
-  return -1;
-}
-
 /* ---- the catalog's rules ----------------------------------------------- */
 
 /* The first offset where @rule's needle occurs with its context in the
@@ -585,7 +562,8 @@ add_rules (const Haystack       *hay,
   const MpCatalogRule *best_rule = NULL, *best_general = NULL;
   gssize best[1 + G_N_ELEMENTS (entry->rules->context) + 1] = { -1, -1, -1, -1 };
   gssize best_g = -1;
-  gssize id_at = id_first_match (hay, entry->id);
+  /* the id itself, as a whole word ("explain lost-update") */
+  gssize id_at = find_term (hay, entry->id, 0, hay->length);
 
   for (const MpCatalogRule *rule = entry->rules; rule->needle != NULL; rule++)
     {

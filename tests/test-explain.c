@@ -453,6 +453,20 @@ assert_printable (const char *evidence)
     }
 }
 
+/* The matches of @text, which must be @id alone. */
+static GPtrArray *
+explain_once (const char *text,
+              const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  GPtrArray *matches = mp_explain (text, -1, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (matches->len, ==, 1);
+  g_assert_cmpstr (((MpExplainMatch *) g_ptr_array_index (matches, 0))->entry->id, ==, id);
+  return matches;
+}
+
 /* Colours (IPython's, pytest's --color=yes) are out of the matching: one
  * inside a needle or a context word does not hide it, and the evidence
  * is the line as a terminal shows it, at the input's own offset. */
@@ -466,14 +480,9 @@ test_escape_colours (void)
     " in \033[0;36m_callmethod\033[0m\n"
     "  File \033[0;32m/usr/lib/python3.11/multiprocessing/connection.py\033[0m:501\r\n"
     "\033[0;31mBroken\033[0mPipeError\033[0m: [Errno 32] Broken pipe\r\n";
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) matches = mp_explain (text, -1, &error);
-  const MpExplainMatch *m;
+  g_autoptr(GPtrArray) matches = explain_once (text, "closed-manager");
+  const MpExplainMatch *m = g_ptr_array_index (matches, 0);
 
-  g_assert_no_error (error);
-  g_assert_cmpuint (matches->len, ==, 1);
-  m = g_ptr_array_index (matches, 0);
-  g_assert_cmpstr (m->entry->id, ==, "closed-manager");
   g_assert_cmpstr (m->evidence, ==, "BrokenPipeError: [Errno 32] Broken pipe");
   g_assert_true (g_str_has_prefix (text + m->offset, "Broken\033[0mPipe"));
 }
@@ -486,13 +495,9 @@ test_escape_controls (void)
   const char *text =
     "\033]0;owned\007\033[2J\033[H pool: TypeError: cannot pickle "
     "'\033P+q\033\\\x9b\x07\xc2\x9b\x01\xe2\x80\xae\x7f' object\033[5A\033";
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) matches = mp_explain (text, -1, &error);
-  const MpExplainMatch *m;
+  g_autoptr(GPtrArray) matches = explain_once (text, "unserializable-handle");
+  const MpExplainMatch *m = g_ptr_array_index (matches, 0);
 
-  g_assert_no_error (error);
-  g_assert_cmpuint (matches->len, ==, 1);
-  m = g_ptr_array_index (matches, 0);
   g_test_message ("evidence: %s", m->evidence);
   assert_printable (m->evidence);
   g_assert_null (strstr (m->evidence, "owned"));
@@ -513,20 +518,29 @@ static const char *const known_misses[] = {
   "mutate-a-copy--unittest--test_mutate.txt",
 };
 
+/* The report on the file at @path. */
+static MpExplainReport *
+report_on_file (const char *path)
+{
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  MpExplainReport *report;
+
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  report = mp_explain_report (text, -1, &error);
+  g_assert_no_error (error);
+  return report;
+}
+
 static void
 test_data_positive (gconstpointer user_data)
 {
   const char *path = user_data;
   g_autofree char *base = g_path_get_basename (path);
   g_autofree char *want = g_strndup (base, strstr (base, "--") - base);
-  g_autofree char *text = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MpExplainReport) report = NULL;
+  g_autoptr(MpExplainReport) report = report_on_file (path);
 
-  g_file_get_contents (path, &text, NULL, &error);
-  g_assert_no_error (error);
-  report = mp_explain_report (text, -1, &error);
-  g_assert_no_error (error);
   if (g_strv_contains (known_misses, base))
     {
       g_assert_cmpuint (report->matches->len, ==, 0);
@@ -546,14 +560,8 @@ static void
 test_data_negative (gconstpointer user_data)
 {
   const char *path = user_data;
-  g_autofree char *text = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MpExplainReport) report = NULL;
+  g_autoptr(MpExplainReport) report = report_on_file (path);
 
-  g_file_get_contents (path, &text, NULL, &error);
-  g_assert_no_error (error);
-  report = mp_explain_report (text, -1, &error);
-  g_assert_no_error (error);
   if (report->matches->len > 0)
     g_test_message ("%s names %s", path, first_id (report->matches));
   g_assert_cmpuint (report->matches->len, ==, 0);
