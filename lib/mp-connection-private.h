@@ -22,6 +22,10 @@ G_BEGIN_DECLS
 #define MP_AUTH_CHALLENGE "#CHALLENGE#"
 #define MP_AUTH_WELCOME   "#WELCOME#"
 #define MP_AUTH_FAILURE   "#FAILURE#"
+/* sent instead of a handshake message by a live server that turns a
+ * peer away, followed by the reason in words (not in CPython: its
+ * clients see a failed handshake) */
+#define MP_AUTH_REFUSED   "#REFUSED#"
 #define MP_AUTH_DIGEST    "{sha256}"
 
 /* Incremental frame decoder: bytes go in as they arrive, whole frames come
@@ -96,6 +100,11 @@ gboolean mp_auth_verify_response         (GBytes         *authkey,
 gboolean mp_connection_send_frame        (MpConnection   *self,
                                           GByteArray     *frame,
                                           GError        **error);
+
+GSocket      *mp_listener_get_socket         (MpListener *self);
+GCancellable *mp_listener_get_cancellable    (MpListener *self);
+GBytes       *mp_listener_get_authkey        (MpListener *self);
+gsize         mp_listener_get_max_frame_size (MpListener *self);
 
 GVariant *mp_connection_variant_from_frame (GBytes             *frame,
                                             const GVariantType *type,

@@ -1474,6 +1474,68 @@ send_literal (MpConnection *self,
   return send_frame (self, (const guint8 *) message, strlen (message), error);
 }
 
+/* A handshake message, or the refusal a live server sends instead, which
+ * becomes %MP_ERROR_REFUSED with the server's reason (printable
+ * characters only: the peer is not trusted yet). */
+static gboolean
+is_refusal (const guint8 *data,
+            gsize         len,
+            GError      **error)
+{
+  g_autoptr(GString) reason = NULL;
+
+  if (!has_prefix (data, len, MP_AUTH_REFUSED))
+    return FALSE;
+  reason = g_string_new (NULL);
+  for (gsize i = strlen (MP_AUTH_REFUSED); i < len; i++)
+    g_string_append_c (reason, g_ascii_isprint (data[i]) ? (char) data[i] : '?');
+  mp_set_error (error, MP_ERROR_REFUSED,
+                "The server is alive but refused the connection: %s",
+                reason->len > 0 ? reason->str : "no reason given");
+  return TRUE;
+}
+
+static GBytes *
+recv_handshake_message (MpConnection *self,
+                        gint64        deadline,
+                        GError      **error)
+{
+  g_autoptr(GBytes) message = recv_frame_bytes (self, MP_AUTH_MAX_MESSAGE, deadline, error);
+  gsize len = 0;
+  const guint8 *data;
+
+  if (message == NULL)
+    return NULL;
+  data = g_bytes_get_data (message, &len);
+  if (is_refusal (data, len, error))
+    return NULL;
+  return g_steal_pointer (&message);
+}
+
+/* The server hung up while we were sending: it may have said why just
+ * before, in bytes read ahead already or still waiting in the socket. */
+static gboolean
+find_refusal (MpConnection *self,
+              GError      **error)
+{
+  guint8 buf[MP_FRAME_HEADER_SIZE + MP_AUTH_MAX_MESSAGE];
+  gsize len, payload;
+  gssize n;
+
+  if (mp_frame_decoder_is_mid_frame (&self->decoder))
+    return FALSE;
+  len = MIN (self->read_end - self->read_start, sizeof buf);
+  memcpy (buf, self->read_ahead + self->read_start, len);
+  n = recv (self->fd, buf + len, sizeof buf - len, MSG_DONTWAIT);
+  if (n > 0)
+    len += (gsize) n;
+  if (len < MP_FRAME_HEADER_SIZE ||
+      !mp_frame_parse_header (buf, MP_AUTH_MAX_MESSAGE, &payload, NULL) ||
+      payload > len - MP_FRAME_HEADER_SIZE)
+    return FALSE;
+  return is_refusal (buf + MP_FRAME_HEADER_SIZE, payload, error);
+}
+
 static gboolean
 deliver_challenge (MpConnection *self,
                    GBytes       *authkey,
@@ -1490,7 +1552,7 @@ deliver_challenge (MpConnection *self,
                    g_bytes_get_size (challenge), error))
     return FALSE;
 
-  response = recv_frame_bytes (self, MP_AUTH_MAX_MESSAGE, deadline, error);
+  response = recv_handshake_message (self, deadline, error);
   if (response == NULL)
     return FALSE;
 
@@ -1515,7 +1577,7 @@ answer_challenge (MpConnection *self,
   g_autoptr(GBytes) verdict = NULL;
   g_autoptr(GBytes) welcome = NULL;
 
-  challenge = recv_frame_bytes (self, MP_AUTH_MAX_MESSAGE, deadline, error);
+  challenge = recv_handshake_message (self, deadline, error);
   if (challenge == NULL)
     return FALSE;
   response = mp_auth_make_response (authkey, challenge, error);
@@ -1524,7 +1586,7 @@ answer_challenge (MpConnection *self,
                    g_bytes_get_size (response), error))
     return FALSE;
 
-  verdict = recv_frame_bytes (self, MP_AUTH_MAX_MESSAGE, deadline, error);
+  verdict = recv_handshake_message (self, deadline, error);
   if (verdict == NULL)
     return FALSE;
   welcome = g_bytes_new_static (MP_AUTH_WELCOME, strlen (MP_AUTH_WELCOME));
@@ -1558,6 +1620,16 @@ run_handshake (MpConnection  *self,
       (second == NULL || second (self, authkey, deadline, &local_error)))
     return TRUE;
 
+  if (mp_connection_error_is_peer_gone (local_error))
+    {
+      g_autoptr(GError) refusal = NULL;
+
+      if (find_refusal (self, &refusal))
+        {
+          g_clear_error (&local_error);
+          local_error = g_steal_pointer (&refusal);
+        }
+    }
   /* A connection that failed to authenticate must carry nothing else. */
   break_connection (self);
   if (g_error_matches (local_error, MP_ERROR, MP_ERROR_TIMEOUT))
@@ -1979,7 +2051,8 @@ connect_tcp (const char *address_text,
  * Returns: (transfer full): an authenticated connection, or %NULL with
  *   @error set: %MP_ERROR_INVALID_ARGUMENT for a malformed address,
  *   %MP_ERROR_CONNECTION_CLOSED when nothing listens there,
- *   %MP_ERROR_AUTH_FAILED when the keys differ, %MP_ERROR_TIMEOUT.
+ *   %MP_ERROR_AUTH_FAILED when the keys differ, %MP_ERROR_REFUSED when a
+ *   live server turned us away (busy, out of resources), %MP_ERROR_TIMEOUT.
  */
 MpConnection *
 mp_connection_connect (const char *address,
@@ -2357,6 +2430,32 @@ mp_listener_set_max_frame_size (MpListener *self,
   g_return_if_fail (self != NULL);
   g_return_if_fail (max_frame >= 1 && max_frame <= MP_CONNECTION_MAX_FRAME_LIMIT);
   self->max_frame = max_frame;
+}
+
+/* for the handshake gate (mp-gate.c), which waits on the listener's
+ * socket and cancellable itself */
+GSocket *
+mp_listener_get_socket (MpListener *self)
+{
+  return self->socket;
+}
+
+GCancellable *
+mp_listener_get_cancellable (MpListener *self)
+{
+  return self->cancellable;
+}
+
+GBytes *
+mp_listener_get_authkey (MpListener *self)
+{
+  return self->authkey;
+}
+
+gsize
+mp_listener_get_max_frame_size (MpListener *self)
+{
+  return self->max_frame;
 }
 
 static GSocket *

@@ -73,6 +73,10 @@ static const MpErrorInfo error_info[MP_ERROR_N_CODES] = {
   [MP_ERROR_PROTOCOL] = { "protocol", NULL, NULL, NULL },
   [MP_ERROR_NOT_EXPOSED] = { "not-exposed", NULL, NULL, NULL },
   [MP_ERROR_CONNECTION_CLOSED] = { "connection-closed", NULL, NULL, NULL },
+  [MP_ERROR_REFUSED] = {
+    "refused", NULL, NULL,
+    "the server is alive; try again later, and if it keeps refusing, look"
+    " for peers holding connections to it without the key" },
 };
 
 static const MpErrorInfo *

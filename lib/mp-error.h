@@ -56,6 +56,10 @@ G_BEGIN_DECLS
  * @MP_ERROR_CONNECTION_CLOSED: the peer of a connection is gone (end of
  *   stream, reset, broken pipe, nothing listening) or the connection was
  *   closed; the manager layer reports it as %MP_ERROR_MANAGER_CLOSED.
+ * @MP_ERROR_REFUSED: a live server turned the connection away before or
+ *   right after the handshake: too many peers waiting for the handshake,
+ *   out of descriptors or threads, or a handshake too slow; the message
+ *   says which. Trying again later may succeed.
  *
  * Error codes of the %MP_ERROR domain. The list only grows.
  */
@@ -83,9 +87,10 @@ typedef enum {
   MP_ERROR_PROTOCOL,
   MP_ERROR_NOT_EXPOSED,
   MP_ERROR_CONNECTION_CLOSED,
+  MP_ERROR_REFUSED,
 } MpError;
 
-#define MP_ERROR_N_CODES (MP_ERROR_CONNECTION_CLOSED + 1)
+#define MP_ERROR_N_CODES (MP_ERROR_REFUSED + 1)
 
 GQuark       mp_error_quark        (void);
 

@@ -266,6 +266,7 @@ passes_through (guint code)
     case MP_ERROR_TIMEOUT:
     case MP_ERROR_NOT_EXPOSED:
     case MP_ERROR_MANAGER_CLOSED:
+    case MP_ERROR_REFUSED:
       return TRUE;
     default:
       return FALSE;
@@ -280,7 +281,7 @@ passes_through (guint code)
  * Raises an error of the server in the client. Most become
  * %MP_ERROR_REMOTE with the message "[code-name] original message";
  * queue Empty/Full, a broken barrier, a timeout, a method that is not
- * exposed and a closing server keep their own code.
+ * exposed, a closing server and a refusal keep their own code.
  */
 void
 mp_client_set_remote_error (GError  **error,

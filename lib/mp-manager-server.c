@@ -1,8 +1,9 @@
 /* mp-manager-server.c — the manager's server process
  *
  * Python's managers.Server: a process that listens, authenticates each
- * client with the HMAC challenge, and serves every connection in its own
- * thread, so a call that blocks (Lock.acquire, Queue.get, Event.wait,
+ * client with the HMAC challenge (all handshakes in progress on the
+ * accepting thread, bounded: see mp-gate.c), and serves every
+ * authenticated connection in its own thread, so a call that blocks (Lock.acquire, Queue.get, Event.wait,
  * Barrier.wait, Condition.wait) never holds up the other clients.
  *
  * The registry maps object ids to objects with a reference count. A
@@ -34,10 +35,15 @@
 #include "mp-manager-private.h"
 #include "mp-connection.h"
 #include "mp-connection-private.h"
+#include "mp-gate-private.h"
 
 #ifndef POLLRDHUP
 #define POLLRDHUP 0
 #endif
+
+/* how long a client refused after its handshake has to send its first
+ * request, which is answered with the refusal */
+#define REFUSE_READ_TIMEOUT_US (100 * 1000)
 
 /* the reply buffer a connection keeps between calls, at most */
 #define REPLY_KEEP_SIZE 4096
@@ -75,6 +81,7 @@ struct _MpServer {
   GQueue        conns;
   guint         n_threads;
   gint          closing;      /* atomic too: read without the lock */
+  gint64        refused_warned_at; /* the accepting thread's own */
 };
 
 /* ------------------------------------------------------------------ */
@@ -824,13 +831,7 @@ serve_connection (MpServerConn *conn)
   MpServer *server = conn->server;
   g_autoptr(GError) error = NULL;
 
-  if (!mp_connection_authenticate_server (conn->connection, server->authkey,
-                                          MP_CONNECTION_DEFAULT_HANDSHAKE_TIMEOUT, &error))
-    {
-      g_debug ("manager: refused a client: %s", error->message);
-      return;
-    }
-
+  /* the gate authenticated the client before it got this thread */
   while (!g_atomic_int_get (&server->closing))
     {
       /* declared first, so cleared last: the request points into it */
@@ -888,6 +889,45 @@ connection_thread (gpointer data)
   return NULL;
 }
 
+/* A client that passed the gate but cannot be served (out of
+ * descriptors or threads) gets an error reply to its first request,
+ * so it hears "refused", not "closed". */
+static void
+refuse_authenticated (MpServer     *server,
+                      MpConnection *connection,
+                      const GError *why)
+{
+  g_autoptr(GByteArray) reply = g_byte_array_new ();
+  g_autoptr(GError) refusal = NULL;
+
+  mp_set_error (&refusal, MP_ERROR_REFUSED,
+                "The manager at %s is out of resources (%s); it serves its"
+                " other clients", server->address, why->message);
+  /* once a minute at most, not once per client */
+  if (server->refused_warned_at == 0 ||
+      g_get_monotonic_time () - server->refused_warned_at >= MP_GATE_WARN_INTERVAL)
+    {
+      g_warning ("manager at %s: cannot serve a new client: %s", server->address,
+                 why->message);
+      server->refused_warned_at = g_get_monotonic_time ();
+    }
+  /* the reply answers the client's first request, read first: over TCP
+   * a close with unread bytes would reset the connection and lose it */
+  {
+    g_auto(MpFrame) request = MP_FRAME_INIT;
+    mp_connection_recv_frame (connection, REFUSE_READ_TIMEOUT_US, &request, NULL);
+  }
+  g_byte_array_set_size (reply, MP_FRAME_HEADER_SIZE);
+  mp_message_write_reply (reply, MP_REPLY_ERROR,
+                          g_variant_new_variant (g_variant_new (MP_MSG_ERROR, MP_ERROR_REFUSED,
+                                                                mp_error_code_name (MP_ERROR_REFUSED),
+                                                                refusal->message)));
+  if (!mp_connection_send_frame (connection, reply, NULL))
+    g_debug ("manager: a refused client left first");
+  mp_connection_close (connection);
+  mp_connection_unref (connection);
+}
+
 static gboolean
 start_connection (MpServer     *server,
                   MpConnection *connection,
@@ -906,6 +946,7 @@ start_connection (MpServer     *server,
       !g_unix_set_fd_nonblocking (conn->wake[0], TRUE, error) ||
       !g_unix_set_fd_nonblocking (conn->wake[1], TRUE, error))
     {
+      conn->connection = NULL;   /* still the caller's */
       conn_free (conn);
       return FALSE;
     }
@@ -921,6 +962,7 @@ start_connection (MpServer     *server,
   if (thread == NULL)
     {
       g_mutex_unlock (&server->lock);
+      conn->connection = NULL;   /* still the caller's */
       conn_free (conn);
       return FALSE;
     }
@@ -1072,6 +1114,7 @@ server_run (const char   *address,
   MpServer server = { 0 };
   g_autoptr(GError) listen_error = NULL;
   Watcher watcher;
+  MpGate *gate;
 
   server.authkey = authkey;
   server.lifeline = lifeline;
@@ -1095,24 +1138,20 @@ server_run (const char   *address,
   watcher_start (&watcher, &server);
   report (lifeline, NULL, server.address);
 
+  gate = mp_gate_new (server.listener);
   for (;;)
     {
       g_autoptr(GError) accept_error = NULL;
       MpConnection *connection;
 
-      connection = mp_listener_accept_unauthenticated (server.listener, -1, &accept_error);
+      /* only the shutdown ends this: the gate deals with the peers */
+      connection = mp_gate_accept (gate, &accept_error);
       if (connection == NULL)
-        {
-          if (g_atomic_int_get (&server.closing) ||
-              mp_connection_error_is_peer_gone (accept_error))
-            break;
-          /* e.g. out of descriptors: the clients being served go on */
-          g_warning ("manager at %s: %s", server.address, accept_error->message);
-          continue;
-        }
+        break;
       if (!start_connection (&server, connection, &accept_error))
-        g_warning ("manager at %s: %s", server.address, accept_error->message);
+        refuse_authenticated (&server, connection, accept_error);
     }
+  mp_gate_free (gate);
 
   /* every client thread ends: their sockets are shut and their waits woken */
   server_stop (&server);

@@ -1312,6 +1312,25 @@ test_unix_stale_socket (void)
   g_assert_no_errno (g_rmdir (dir));
 }
 
+/* A live server that turns a peer away says why; the client reports it
+ * as a refusal, with control characters of the untrusted reason made
+ * harmless. */
+static void
+test_auth_refused (void)
+{
+  g_autoptr(GBytes) key = make_key (3);
+  g_autoptr(GBytes) refusal = bytes_from_string ("#REFUSED#busy: testing\x1b[2J");
+  g_autoptr(MpConnection) client = NULL;
+  g_autoptr(MpConnection) server = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mp_connection_new_pair (&client, &server, &error));
+  g_assert_true (mp_connection_send_bytes (server, refusal, &error));
+  g_assert_false (mp_connection_authenticate_client (client, key, BACKSTOP_US, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_REFUSED);
+  g_assert_nonnull (strstr (error->message, "alive but refused the connection: busy: testing?[2J"));
+}
+
 /* A short key works, with a warning that says why it is a risk; 16 bytes
  * and more are quiet. */
 static void
@@ -1717,6 +1736,7 @@ main (int    argc,
   g_test_add_func ("/connection/auth/empty-key", test_auth_empty_key);
   g_test_add_func ("/connection/auth/oversize-challenge", test_auth_oversize_challenge);
   g_test_add_func ("/connection/auth/not-a-challenge", test_auth_not_a_challenge);
+  g_test_add_func ("/connection/auth/refused", test_auth_refused);
   g_test_add_func ("/connection/unix/mode-0600", test_unix_mode_0600);
   g_test_add_func ("/connection/unix/connect-accept", test_unix_connect_accept);
   g_test_add_func ("/connection/unix/wrong-key-keeps-serving", test_unix_wrong_key_keeps_serving);

@@ -6,6 +6,8 @@
  */
 #include <signal.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -13,6 +15,7 @@
 #include <glib/gstdio.h>
 
 #include "mp-connection.h"
+#include "mp-gate-private.h"
 #include "test-manager-common.h"
 
 #define END G_MININT
@@ -89,6 +92,29 @@ task_expect_closed (MpArgs  *args,
 }
 
 MP_TASK_DEFINE ("manager-expect-closed", task_expect_closed)
+
+/* (list): the server is alive but out of descriptors: the call must say
+ * "refused", never the closed-manager pitfall */
+static gboolean
+task_expect_refused (MpArgs  *args,
+                     GValue  *result,
+                     GError **error)
+{
+  MpProxy *list = mp_args_get_object (args, 0);
+  g_autoptr(GError) local = NULL;
+
+  if (mp_list_proxy_len (list, &local) != -1 ||
+      !g_error_matches (local, MP_ERROR, MP_ERROR_REFUSED) ||
+      strstr (local->message, "out of") == NULL)
+    {
+      mp_set_error (error, MP_ERROR_FAILED, "expected a refusal, got: %s",
+                    local != NULL ? local->message : "success");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+MP_TASK_DEFINE ("manager-expect-refused", task_expect_refused)
 
 /* (barrier): waits; the exit status says whether it passed */
 static gboolean
@@ -472,6 +498,170 @@ test_explicit_path_after_kill (gconstpointer data)
   g_assert_no_error (error);
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
   g_assert_no_errno (g_rmdir (dir));
+}
+
+/* ------------------------------------------------------------------ */
+/* peers without the key                                                */
+/* ------------------------------------------------------------------ */
+
+/* The server inherits the limit: both sides run short of descriptors. */
+static void
+lower_file_limit (rlim_t n)
+{
+  struct rlimit limit;
+
+  g_assert_no_errno (getrlimit (RLIMIT_NOFILE, &limit));
+  limit.rlim_cur = MIN (n, limit.rlim_max);
+  g_assert_no_errno (setrlimit (RLIMIT_NOFILE, &limit));
+}
+
+/* A peer that connects and says nothing: it holds a descriptor of the
+ * server and does not know the key. */
+static GSocket *
+connect_idle (const char *address)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketAddress) target = NULL;
+  GSocket *socket;
+  const char *port = strrchr (address, ':');
+
+  g_assert_true (g_str_has_prefix (address, "tcp:127.0.0.1:"));
+  target = g_inet_socket_address_new_from_string ("127.0.0.1", (guint) atoi (port + 1));
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_connect (socket, target, NULL, &error));
+  g_assert_no_error (error);
+  return socket;
+}
+
+#define IDLE_PEERS 200
+
+/* The issue's attack: a few hundred idle connections from a peer without
+ * the key, under a small file limit. The server holds a bounded number
+ * of them, tells the ones it drops why, never runs out of descriptors,
+ * and a client with the key gets through. */
+static void
+test_gate_idle_peers (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MpManager) manager = mp_manager_new ("tcp:127.0.0.1:0", NULL);
+      g_autoptr(GPtrArray) idle = g_ptr_array_new_with_free_func (g_object_unref);
+      g_autoptr(MpProxy) list = NULL;
+      g_autoptr(MpConnection) client = NULL;
+      g_autoptr(MpConnection) oldest = NULL;
+      g_autoptr(GBytes) challenge = NULL;
+      g_autoptr(GBytes) refusal = NULL;
+      g_autoptr(GBytes) key = mp_get_auth_key ();
+      g_autoptr(MpArgs) args = NULL;
+      const char *address;
+
+      /* the server's warnings are what the parent looks for */
+      g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+      lower_file_limit (256);
+      mp_manager_set_start_method (manager, MP_START_FORK);
+      g_assert_true (mp_manager_start (manager, &error));
+      g_assert_no_error (error);
+      address = mp_manager_get_address (manager);
+      list = mp_manager_list (manager, NULL, &error);
+      g_assert_no_error (error);
+
+      for (guint i = 0; i < IDLE_PEERS; i++)
+        g_ptr_array_add (idle, connect_idle (address));
+
+      /* a client with the key: a bare handshake, then a whole process */
+      client = mp_connection_connect (address, key, NOTICE_US, &error);
+      g_assert_no_error (error);
+      args = mp_args_new (MP_TYPE_PROXY, list, G_TYPE_INT64, G_GINT64_CONSTANT (5),
+                          G_TYPE_INVALID);
+      run_process (MP_START_FORK, "manager-append", args, 0);
+      g_assert_cmpint (mp_list_proxy_len (list, &error), ==, 1);
+
+      /* the oldest idle peer lost its place, and was told so */
+      oldest = mp_connection_new_for_socket (g_ptr_array_index (idle, 0));
+      challenge = mp_connection_recv_bytes (oldest, NOTICE_US, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_str_has_prefix (g_bytes_get_data (challenge, NULL), "#CHALLENGE#"));
+      refusal = mp_connection_recv_bytes (oldest, NOTICE_US, &error);
+      g_assert_no_error (error);
+      g_assert_cmpmem (g_bytes_get_data (refusal, NULL), strlen ("#REFUSED#busy"),
+                       "#REFUSED#busy", strlen ("#REFUSED#busy"));
+
+      g_assert_true (mp_manager_shutdown (manager, &error));
+      g_assert_no_error (error);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr_unmatched ("*Too many open files*");
+  g_test_trap_assert_stderr_unmatched ("*out of file descriptors*");
+}
+
+#define HELD_CLIENTS 30
+
+/* Out of descriptors because of clients with the key: a new client is
+ * told the live server refuses it (no closed-manager message), the
+ * server warns once instead of for every attempt, the clients it serves
+ * go on, and it recovers once some leave. */
+static void
+test_gate_out_of_descriptors (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MpManager) manager = mp_manager_new (NULL, NULL);
+      g_autoptr(GPtrArray) held = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_connection_unref);
+      g_autoptr(MpProxy) list = NULL;
+      g_autoptr(GBytes) key = mp_get_auth_key ();
+      g_autoptr(MpArgs) args = NULL;
+      guint refused = 0;
+
+      g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+      lower_file_limit (64);
+      mp_manager_set_start_method (manager, MP_START_FORK);
+      g_assert_true (mp_manager_start (manager, &error));
+      g_assert_no_error (error);
+      list = mp_manager_list (manager, NULL, &error);
+      g_assert_no_error (error);
+
+      for (guint i = 0; i < HELD_CLIENTS; i++)
+        {
+          MpConnection *c = mp_connection_connect (mp_manager_get_address (manager), key,
+                                                   NOTICE_US, &error);
+          if (c != NULL)
+            g_ptr_array_add (held, c);
+          else
+            {
+              g_assert_error (error, MP_ERROR, MP_ERROR_REFUSED);
+              g_clear_error (&error);
+              refused++;
+            }
+        }
+      g_test_message ("held %u connections, %u refused at the handshake",
+                      held->len, refused);
+
+      args = mp_args_new (MP_TYPE_PROXY, list, G_TYPE_INVALID);
+      run_process (MP_START_FORK, "manager-expect-refused", args, 0);
+      /* a client already served is not disturbed */
+      g_assert_cmpint (mp_list_proxy_len (list, &error), ==, 0);
+      g_assert_no_error (error);
+
+      g_ptr_array_set_size (held, 0);
+      g_clear_pointer (&args, mp_args_unref);
+      args = mp_args_new (MP_TYPE_PROXY, list, G_TYPE_INT64, G_GINT64_CONSTANT (3),
+                          G_TYPE_INVALID);
+      run_process (MP_START_FORK, "manager-append", args, 0);
+      g_assert_cmpint (mp_list_proxy_len (list, &error), ==, 1);
+      g_assert_true (mp_manager_shutdown (manager, &error));
+      g_assert_no_error (error);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  /* one warning per episode, not one per attempt */
+  g_test_trap_assert_stderr_unmatched ("*WARNING*WARNING*WARNING*");
 }
 
 /* ------------------------------------------------------------------ */
@@ -1156,6 +1346,33 @@ test_auth_wrong_key (Fixture       *f,
   g_assert_no_error (error);
 }
 
+#define GUESSES 5
+
+/* Guessing keys is slow: after a wrong key the server waits before it
+ * checks the next answer from the same address (a lower bound on time,
+ * which load can only lengthen). */
+static void
+test_auth_wrong_key_pause (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(GBytes) wrong = g_bytes_new_static ("not the key of this manager", 27);
+  const char *address = mp_manager_get_address (f->manager);
+  gint64 start = g_get_monotonic_time ();
+  gint64 elapsed;
+
+  for (guint i = 0; i < GUESSES; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MpConnection) guess = mp_connection_connect (address, wrong, NOTICE_US, &error);
+
+      g_assert_null (guess);
+      g_assert_error (error, MP_ERROR, MP_ERROR_AUTH_FAILED);
+    }
+  elapsed = g_get_monotonic_time () - start;
+  g_test_message ("%d wrong keys took %" G_GINT64_FORMAT " ms", GUESSES, elapsed / 1000);
+  g_assert_cmpint (elapsed, >=, (GUESSES - 1) * MP_GATE_WRONG_KEY_PAUSE);
+}
+
 static void
 test_custom_key (void)
 {
@@ -1353,6 +1570,8 @@ main (int    argc,
   test_add_both_methods ("/manager/closed/child/%s", test_closed_child);
   test_add_both_methods ("/manager/closed/server-died/%s", test_closed_server_died);
   test_add_both_methods ("/manager/start/explicit-path-after-kill/%s", test_explicit_path_after_kill);
+  g_test_add_func ("/manager/gate/idle-peers", test_gate_idle_peers);
+  g_test_add_func ("/manager/gate/out-of-descriptors", test_gate_out_of_descriptors);
   g_test_add ("/manager/refcount/release", Fixture, NULL, fixture_setup, test_refcount_release, fixture_teardown);
   g_test_add ("/manager/nested-proxy", Fixture, NULL, fixture_setup, test_nested_proxy, fixture_teardown);
   add_both ("/manager/process-args/%s", test_process_args);
@@ -1366,6 +1585,7 @@ main (int    argc,
   g_test_add_func ("/manager/remote-code", test_remote_code);
   g_test_add_func ("/manager/hostile-server", test_hostile_server);
   g_test_add ("/manager/auth/wrong-key", Fixture, NULL, fixture_setup, test_auth_wrong_key, fixture_teardown);
+  g_test_add ("/manager/auth/wrong-key-pause", Fixture, NULL, fixture_setup, test_auth_wrong_key_pause, fixture_teardown);
   g_test_add_func ("/manager/auth/custom-key", test_custom_key);
   g_test_add ("/manager/connect", Fixture, NULL, fixture_setup, test_connect, fixture_teardown);
   g_test_add_func ("/manager/tcp/loopback", test_tcp_loopback);
