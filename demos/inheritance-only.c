@@ -14,10 +14,16 @@
  *     the worker is being started, and keeps it for the tasks (the fix the
  *     article missed: max_workers still holds);
  *  3. named shared memory: the task gets only a name and attaches to the
- *     memory itself.
+ *     memory itself. Its creator unlinks the name; if the creator is
+ *     killed first, its resource tracker does (shown with a child that is
+ *     killed with SIGKILL: its name is gone once its tracker has exited).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "demo-common.h"
@@ -142,6 +148,36 @@ square_into_named_memory_task (MpArgs  *args,
   return TRUE;
 }
 MP_TASK_DEFINE ("inheritance-only:square-into-named-memory", square_into_named_memory_task)
+
+/* Fix 3, when the creator dies: args = (name, created event, a 'q' array
+ * for the tracker's pid). Creates the memory, reports, then waits to be
+ * killed: it never unlinks the name itself. */
+static gboolean
+create_then_wait_task (MpArgs  *args,
+                       GValue  *result,
+                       GError **error)
+{
+  MpSharedMemory *memory;
+
+  if (mp_args_get_length (args) != 3 || mp_args_get_string (args, 0) == NULL ||
+      !MP_IS_EVENT (mp_args_get_object (args, 1)) ||
+      !MP_IS_ARRAY (mp_args_get_object (args, 2)))
+    {
+      mp_set_error (error, MP_ERROR_INVALID_ARGUMENT,
+                    "create-then-wait takes (name, event, tracker pid array)");
+      return FALSE;
+    }
+  memory = mp_shared_memory_create (mp_args_get_string (args, 0), 64, error);
+  if (memory == NULL ||
+      !mp_array_set_int (mp_args_get_object (args, 2), 0,
+                         mp_resource_tracker_get_pid (), error))
+    return FALSE;
+  mp_event_set (mp_args_get_object (args, 1));
+  for (;;)
+    pause ();
+  return TRUE;
+}
+MP_TASK_DEFINE ("inheritance-only:create-then-wait", create_then_wait_task)
 
 /* ---- the parent's helpers ----------------------------------------------------- */
 
@@ -426,6 +462,98 @@ fix_named_shared_memory (Demo *demo)
   return TRUE;
 }
 
+/* Waits until @pid (not our child: a grandchild) has exited, at most
+ * @backstop_us; a pidfd is readable then. */
+static gboolean
+wait_until_gone (GPid   pid,
+                 gint64 backstop_us)
+{
+  int pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
+  gint64 deadline = g_get_monotonic_time () + backstop_us;
+  struct pollfd pfd;
+  int n;
+
+  if (pidfd < 0)
+    return errno == ESRCH;
+  pfd = (struct pollfd) { .fd = pidfd, .events = POLLIN };
+  do
+    n = poll (&pfd, 1, (int) ((deadline - g_get_monotonic_time ()) / 1000));
+  while (n < 0 && errno == EINTR && g_get_monotonic_time () < deadline);
+  close (pidfd);
+  return n == 1;
+}
+
+/* Starts the child that creates @name, and gives its tracker's pid. */
+static MpProcess *
+start_creator (Demo        *demo,
+               const char  *name,
+               GPid        *tracker,
+               GError     **error)
+{
+  g_autoptr(MpEvent) created = mp_event_new (error);
+  g_autoptr(MpArray) tracker_pid = NULL;
+  g_autoptr(MpArgs) args = NULL;
+  g_autoptr(MpProcess) process = NULL;
+  gint64 pid = 0;
+
+  if (created == NULL || (tracker_pid = mp_array_create ('q', 1, FALSE, error)) == NULL)
+    return NULL;
+  args = mp_args_new (G_TYPE_STRING, name, MP_TYPE_EVENT, created,
+                      MP_TYPE_ARRAY, tracker_pid, G_TYPE_INVALID);
+  process = mp_process_new ("inheritance-only:create-then-wait", args);
+  mp_process_set_start_method (process, demo_get_start_method (demo));
+  if (!mp_process_start (process, error))
+    return NULL;
+  if (!mp_event_wait (created, RESULT_BACKSTOP, error) ||
+      !mp_array_get_ints (tracker_pid, 0, 1, &pid, error))
+    {
+      mp_process_kill (process, NULL);
+      mp_process_join (process, -1, NULL);
+      return NULL;
+    }
+  *tracker = (GPid) pid;
+  return g_steal_pointer (&process);
+}
+
+static gboolean
+fix_named_memory_creator_killed (Demo *demo)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpProcess) creator = NULL;
+  g_autoptr(MpSharedMemory) left = NULL;
+  g_autofree char *name = g_strdup_printf ("mp-inheritance-only-%d", (int) getpid ());
+  GPid tracker = 0;
+
+  demo_step (demo, "Fix 3, continued: the creator is killed before it unlinks.");
+  creator = start_creator (demo, name, &tracker, &error);
+  if (creator == NULL)
+    return demo_reject_error (demo, error, "the creator did not start");
+  demo_say ("process %d created \"%s\"; its tracker is process %d",
+            (int) mp_process_get_pid (creator), name, (int) tracker);
+  /* said before: the tracker speaks as soon as the creator is dead */
+  demo_say ("killing process %d with SIGKILL: it never unlinks the name",
+            (int) mp_process_get_pid (creator));
+  if (!mp_process_kill (creator, &error) || !mp_process_join (creator, -1, &error))
+    return demo_reject_error (demo, error, "killing the creator failed");
+  if (tracker <= 0 || !wait_until_gone (tracker, RESULT_BACKSTOP))
+    return demo_reject (demo, "the resource tracker (pid %d) did not end with "
+                        "its creator", (int) tracker);
+  left = mp_shared_memory_attach (name, &error);
+  if (left != NULL)
+    {
+      mp_shared_memory_unlink (left, NULL);
+      return demo_reject (demo, "\"%s\" was still there after its tracker "
+                          "ended", name);
+    }
+  if (!g_error_matches (error, MP_ERROR, MP_ERROR_FAILED) ||
+      strstr (error->message, "No shared memory named") == NULL)
+    return demo_reject_error (demo, error, "attaching failed, but not for "
+                              "want of the name");
+  demo_say ("=> the tracker unlinked it when its creator died; attaching "
+            "now fails");
+  return TRUE;
+}
+
 static gboolean
 half_three_fixes (Demo *demo)
 {
@@ -433,6 +561,8 @@ half_three_fixes (Demo *demo)
   gboolean one = fix_one_process_per_task (demo);
   gboolean two = fix_pool_initializer (demo);
   gboolean three = fix_named_shared_memory (demo);
+
+  three = fix_named_memory_creator_killed (demo) && three;
 
   if (one && two && three)
     demo_say ("=> all three fixes verified");

@@ -5,16 +5,17 @@
  *   mpshare tour                     every demo, broken then fixed, a table
  *   mpshare explain [TEXT…|-]        which pitfall an error message shows
  *                                    (--why, --ids, --format=json)
+ *   mpshare check FILE.py…|DIR|-     the pitfalls Python source shows
  *   mpshare trace show FILE.json     the swimlane of a saved trace
  *   mpshare trace summary FILE.json  per process: lifetime, waits, calls
  *
  * Demos are found in $MP_DEMO_DIR when it is set, else next to this binary,
  * else in the directory where they are installed.
  *
- * Exit status: 0 success; 1 a tour row failed or explain matched nothing;
- * 2 bad usage (unknown command or id, demo not built, a trace file that
- * cannot be read); a demo run by `run`
- * exits with its own status.
+ * Exit status: 0 success; 1 a tour row failed, explain matched nothing or
+ * check found a pitfall; 2 bad usage (unknown command or id, demo not
+ * built, a trace file that cannot be read, a file check cannot read as
+ * Python); a demo run by `run` exits with its own status.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -1203,6 +1204,378 @@ cmd_explain (int    argc,
   return print_report (report, why);
 }
 
+/* ---- check -------------------------------------------------------------- */
+
+typedef struct {
+  gboolean    json;
+  gboolean    ids_only;
+  const char *python;
+  guint       n_files;
+  guint       n_findings;
+  guint       n_bad;
+  GPtrArray  *names;     /* queued for the next batch */
+  GPtrArray  *sources;
+  gsize       queued_bytes;
+} CheckRun;
+
+/* Prints @text after @first, wrapped to WIDTH, later lines after @indent
+ * spaces. */
+static void
+print_hanging (const char *first,
+               guint       indent,
+               const char *text)
+{
+  g_autofree char *all = g_strconcat (first, text, NULL);
+  g_auto(GStrv) words = g_strsplit (all, " ", -1);
+  GString *line = g_string_new (NULL);
+  glong used = 0;
+
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      glong len = g_utf8_strlen (words[i], -1);
+
+      if (used > (glong) indent && used + 1 + len > WIDTH)
+        {
+          g_print ("%s\n", line->str);
+          g_string_truncate (line, 0);
+          for (guint s = 0; s < indent; s++)
+            g_string_append_c (line, ' ');
+          used = indent;
+        }
+      else if (i > 0)
+        {
+          g_string_append_c (line, ' ');
+          used++;
+        }
+      g_string_append (line, words[i]);
+      used += len;
+    }
+  g_print ("%s\n", line->str);
+  g_string_free (line, TRUE);
+}
+
+static void
+print_finding (const MpCheckFinding *f)
+{
+  g_autofree char *where = g_strdup_printf ("%s:%u:%u: ", f->file, f->line,
+                                            f->column);
+  g_autofree char *id = paint (BOLD, f->entry->id);
+  g_autofree char *head = g_strconcat (where, id, ":", NULL);
+  g_autofree char *number = g_strdup_printf ("%5u | ", f->line);
+  g_autofree char *code = truncate_to (f->evidence, WIDTH - 8);
+
+  if (use_colour)
+    {
+      /* the escapes take no room on screen but would count in the wrap */
+      g_print ("%s\n", head);
+      print_hanging ("    ", 4, f->message);
+    }
+  else
+    {
+      g_autofree char *first = g_strconcat (where, f->entry->id, ": ", NULL);
+      print_hanging (first, 4, f->message);
+    }
+  g_print ("%s%s\n", number, code);
+  print_hanging ("    fix:  ", 10, f->fix);
+  g_print ("    demo: mpshare run %s\n", f->entry->id);
+}
+
+static gboolean
+read_all_stdin (GBytes **out,
+                GError **error)
+{
+  g_autoptr(GInputStream) in = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+  g_autoptr(GByteArray) bytes = g_byte_array_new ();
+  guint8 buffer[8192];
+
+  for (;;)
+    {
+      gssize got = g_input_stream_read (in, buffer, sizeof buffer, NULL, error);
+
+      if (got < 0)
+        return FALSE;
+      if (got == 0)
+        break;
+      g_byte_array_append (bytes, buffer, got);
+      /* one byte over the limit is enough for the refusal */
+      if (bytes->len > MP_CHECK_MAX_SOURCE)
+        break;
+    }
+  *out = g_byte_array_free_to_bytes (g_steal_pointer (&bytes));
+  return TRUE;
+}
+
+/* Reads @path without reading more than the limit allows. */
+static GBytes *
+read_source (const char *path,
+             GError    **error)
+{
+  g_autoptr(GFile) file = g_file_new_for_commandline_arg (path);
+  g_autoptr(GFileInfo) info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE,
+                                                 G_FILE_QUERY_INFO_NONE, NULL, error);
+  char *data;
+  gsize length;
+
+  if (info == NULL)
+    return NULL;
+  if (g_file_info_get_size (info) > MP_CHECK_MAX_SOURCE)
+    {
+      g_set_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT,
+                   "%" G_GOFFSET_FORMAT " bytes is too large to be a program "
+                   "to check (the limit is %d MiB)", g_file_info_get_size (info),
+                   MP_CHECK_MAX_SOURCE / (1024 * 1024));
+      return NULL;
+    }
+  if (!g_file_load_contents (file, NULL, &data, &length, NULL, error))
+    return NULL;
+  return g_bytes_new_take (data, length);
+}
+
+static void
+print_findings (CheckRun  *run,
+                GPtrArray *findings)
+{
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const MpCheckFinding *f = g_ptr_array_index (findings, i);
+
+      if (run->ids_only)
+        g_print ("%s\n", f->entry->id);
+      else if (run->json)
+        {
+          g_autofree char *line = mp_check_finding_to_json (f);
+          g_print ("%s\n", line);
+        }
+      else
+        {
+          if (run->n_findings > 0)
+            g_print ("\n");
+          print_finding (f);
+        }
+      run->n_findings++;
+    }
+}
+
+/* Checks the files queued so far, with one Python for all of them. */
+static void
+check_queued (CheckRun *run)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) results = NULL;
+
+  if (run->names->len == 0)
+    return;
+  results = mp_check_sources (run->python, (const char *const *) run->names->pdata,
+                              (GBytes *const *) run->sources->pdata,
+                              run->names->len, &error);
+  if (results == NULL)
+    {
+      g_autofree char *text = g_strconcat ("mpshare check: ", error->message, NULL);
+      print_wrapped_to (stderr, "", text);
+      run->n_bad += run->names->len;
+    }
+  for (guint i = 0; results != NULL && i < results->len; i++)
+    {
+      MpCheckResult *r = g_ptr_array_index (results, i);
+
+      if (r->error != NULL)
+        {
+          /* the message names the file already */
+          g_autofree char *text = g_strconcat ("mpshare check: ", r->error->message, NULL);
+          print_wrapped_to (stderr, "", text);
+          run->n_bad++;
+        }
+      else
+        print_findings (run, r->findings);
+    }
+  g_ptr_array_set_size (run->names, 0);
+  g_ptr_array_set_size (run->sources, 0);
+  run->queued_bytes = 0;
+}
+
+/* Files are checked in batches: one Python start for many files, and
+ * never more than a few files' worth of source in memory. */
+static void
+check_one (CheckRun   *run,
+           const char *name,
+           GBytes     *source)
+{
+  run->n_files++;
+  g_ptr_array_add (run->names, g_strdup (name));
+  g_ptr_array_add (run->sources, g_bytes_ref (source));
+  run->queued_bytes += g_bytes_get_size (source);
+  if (run->queued_bytes >= 2 * MP_CHECK_MAX_SOURCE || run->names->len >= 256)
+    check_queued (run);
+}
+
+static void
+check_path (CheckRun   *run,
+            const char *path,
+            gboolean    named);
+
+static gint
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Every *.py under @dir, in name order; hidden and cache directories and
+ * symbolic links to directories are left out (no loops). */
+static void
+check_dir (CheckRun   *run,
+           const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) d = g_dir_open (dir, 0, &error);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  if (d == NULL)
+    {
+      g_printerr ("mpshare check: %s\n", error->message);
+      run->n_bad++;
+      return;
+    }
+  while ((name = g_dir_read_name (d)) != NULL)
+    if (name[0] != '.' && !g_str_equal (name, "__pycache__"))
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *path = g_build_filename (dir, g_ptr_array_index (names, i), NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_SYMLINK) &&
+          g_file_test (path, G_FILE_TEST_IS_DIR))
+        continue;
+      check_path (run, path, FALSE);
+    }
+}
+
+static void
+check_path (CheckRun   *run,
+            const char *path,
+            gboolean    named)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) source = NULL;
+
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      check_dir (run, path);
+      return;
+    }
+  /* in a directory only Python files count; a file named is checked */
+  if (!named && !g_str_has_suffix (path, ".py"))
+    return;
+  source = read_source (path, &error);
+  if (source == NULL)
+    {
+      g_printerr ("mpshare check: %s: %s\n", path, error->message);
+      run->n_files++;
+      run->n_bad++;
+      return;
+    }
+  check_one (run, path, source);
+}
+
+static int
+cmd_check (int    argc,
+           char **argv)
+{
+  g_autofree char *format = NULL;
+  g_autofree char *python_opt = NULL;
+  gboolean ids_only = FALSE;
+  const GOptionEntry options[] = {
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format,
+      "text (the default) or json (one object a line)", "FORMAT" },
+    { "ids", 0, 0, G_OPTION_ARG_NONE, &ids_only,
+      "Print only the id of each finding, one a line", NULL },
+    { "python", 0, 0, G_OPTION_ARG_FILENAME, &python_opt,
+      "The Python that parses (default: python3)", "PATH" },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("FILE.py…|DIR|-");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *python = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) sources =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  CheckRun run = { 0 };
+
+  g_option_context_set_summary (context,
+    "Read Python source and point at the lines that show a pitfall of the\n"
+    "catalog, with the fix and the demo. Nothing is run: Python's own\n"
+    "parser (python3 -m ast's module) reads the file, mpshare follows the\n"
+    "names. A DIR is searched for *.py files; - reads standard input.\n"
+    "A line with \"# mpshare: ignore[ID]\" gives no finding of ID.\n"
+    "Exit 0 nothing found, 1 something found, 2 bad input.");
+  g_option_context_add_main_entries (context, options, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("mpshare check: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (format != NULL && !g_str_equal (format, "text") && !g_str_equal (format, "json"))
+    {
+      g_printerr ("mpshare check: unknown format \"%s\" (text or json)\n", format);
+      return EXIT_USAGE;
+    }
+  if (argc < 2)
+    {
+      g_printerr ("mpshare check: which files? Give FILE.py, a directory, "
+                  "or - for standard input.\n");
+      return EXIT_USAGE;
+    }
+  if (python_opt != NULL)
+    python = g_find_program_in_path (python_opt);
+  else
+    python = mp_check_find_python ();
+  if (python == NULL)
+    {
+      print_wrapped_to (stderr, "mpshare check: ",
+                        "no Python to parse with: check reads source with "
+                        "Python's own parser. Install Python 3 (apt-get "
+                        "install python3) or name one with --python PATH or "
+                        "MPSHARE_PYTHON.");
+      return EXIT_USAGE;
+    }
+  run.names = names;
+  run.sources = sources;
+  run.json = format != NULL && g_str_equal (format, "json");
+  run.ids_only = ids_only;
+  run.python = python;
+
+  for (int i = 1; i < argc; i++)
+    {
+      if (g_str_equal (argv[i], "-"))
+        {
+          g_autoptr(GBytes) source = NULL;
+
+          if (!read_all_stdin (&source, &error))
+            {
+              g_printerr ("mpshare check: reading standard input: %s\n", error->message);
+              return EXIT_USAGE;
+            }
+          check_one (&run, "<stdin>", source);
+        }
+      else
+        check_path (&run, argv[i], TRUE);
+    }
+  check_queued (&run);
+  if (run.n_files == 0)
+    {
+      g_printerr ("mpshare check: no Python file (*.py) found\n");
+      return EXIT_USAGE;
+    }
+  if (!run.json && !run.ids_only && run.n_findings == 0 && run.n_bad == 0)
+    g_print ("No pitfall found (%u file%s checked).\n", run.n_files,
+             run.n_files == 1 ? "" : "s");
+  if (run.n_bad > 0)
+    return EXIT_USAGE;
+  return run.n_findings > 0 ? EXIT_FAILED : EXIT_OK;
+}
+
 /* ---- trace ------------------------------------------------------------- */
 
 static const char trace_help[] =
@@ -1262,6 +1635,7 @@ static const Command commands[] = {
   { "tour", cmd_tour },
   { "explain", cmd_explain },
   { "trace", cmd_trace },
+  { "check", cmd_check },
 };
 
 static const char commands_help[] =
@@ -1271,6 +1645,8 @@ static const char commands_help[] =
   "  tour                     run every demo, broken then fixed; a table\n"
   "  explain [TEXT…|-]        which pitfall an error message or traceback\n"
   "                           shows, its cause, its fix and its demo\n"
+  "  check FILE.py…|DIR|-     the pitfalls a Python program's source shows,\n"
+  "                           line by line, with the fix and the demo\n"
   "  trace show|summary FILE  a saved trace: its swimlane, or per process\n"
   "                           its lifetime, waits, calls and errors\n"
   "\n"

@@ -1173,7 +1173,8 @@ server_run (const char   *address,
 }
 
 /* args: address (NULL: a private Unix socket), auth key, the server's end
- * of the lifeline, the parent's end (to close after a fork) */
+ * of the lifeline. No child keeps the parent's end (it is closed at every
+ * fork, see mp_fd_add_parent_end()): the parent's death ends the lifeline. */
 static gboolean
 manager_server_task (MpArgs  *args,
                      GValue  *result,
@@ -1182,17 +1183,13 @@ manager_server_task (MpArgs  *args,
   const char *address = mp_args_get_string (args, 0);
   GBytes *authkey = g_value_get_boxed (mp_args_get_value (args, 1));
   int lifeline_fd = (int) mp_args_get_int (args, 2);
-  int parent_fd = (int) mp_args_get_int (args, 3);
   g_autoptr(MpConnection) lifeline = NULL;
 
   /* Python's bpo-36368: Ctrl-C in the terminal is for the parent, which
    * then shuts the server down */
   signal (SIGINT, SIG_IGN);
 
-  /* a forked server must not keep the parent's end (it would never see
-   * the parent go) nor the parent's connections to other managers */
-  if (!mp_is_spawned_child ())
-    close (parent_fd);
+  /* nor the parent's connections to other managers */
   mp_client_forget_inherited ();
 
   lifeline = mp_connection_new_for_fd (lifeline_fd, error);

@@ -26,6 +26,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -150,6 +151,16 @@ mp_manager_register_type (const char     *typeid,
 /* the object                                                           */
 /* ------------------------------------------------------------------ */
 
+/* Closes our end of the lifeline (see mp_fd_add_parent_end()). */
+static void
+drop_lifeline (MpManager *self)
+{
+  if (self->lifeline == NULL)
+    return;
+  mp_fd_forget_parent_end (g_socket_get_fd (mp_connection_get_socket (self->lifeline)));
+  g_clear_pointer (&self->lifeline, mp_connection_unref);
+}
+
 static void
 mp_manager_dispose (GObject *object)
 {
@@ -176,7 +187,7 @@ mp_manager_finalize (GObject *object)
   if (self->owner == 0 || self->owner == getpid ())
     {
       g_clear_object (&self->process);
-      g_clear_pointer (&self->lifeline, mp_connection_unref);
+      drop_lifeline (self);
     }
   g_clear_pointer (&self->state, mp_manager_state_unref);
   g_clear_pointer (&self->authkey, g_bytes_unref);
@@ -322,26 +333,33 @@ mp_manager_start (MpManager  *self,
   if (method == MP_START_DEFAULT)
     method = MP_START_FORK;
 
+  /* No child (the server included) keeps our end: our death is the end
+   * of the lifeline for the server. */
+  mp_fd_add_parent_end (fds[0]);
   args = mp_args_new (G_TYPE_STRING, self->requested_address,
                       G_TYPE_BYTES, self->authkey,
                       G_TYPE_INT64, (gint64) fds[1],
-                      G_TYPE_INT64, (gint64) fds[0],
                       G_TYPE_INVALID);
   self->process = mp_process_new (MP_MANAGER_SERVER_TASK, args);
   mp_process_set_start_method (self->process, method);
   mp_process_pass_fd (self->process, fds[1]);
+  /* a server that dies of our death first removes its socket and directory */
+  mp_process_set_parent_death_signal (self->process, SIGTERM);
   ok = mp_process_start (self->process, error);
   close (fds[1]);
   if (!ok)
     {
-      close (fds[0]);
+      mp_fd_close_parent_end (fds[0]);
       g_clear_object (&self->process);
       g_prefix_error (error, "Starting the manager's server: ");
       return FALSE;
     }
   self->owner = getpid ();
 
+  /* the connection owns it now, and closes it on failure too */
   self->lifeline = mp_connection_new_for_fd (fds[0], &local);
+  if (self->lifeline == NULL)
+    mp_fd_forget_parent_end (fds[0]);
   if (self->lifeline != NULL)
     report = mp_connection_recv_variant (self->lifeline, G_VARIANT_TYPE ("(bsus)"),
                                          START_TIMEOUT_US, &local);
@@ -474,7 +492,7 @@ mp_manager_shutdown (MpManager  *self,
   if (started)
     {
       /* our end of the lifeline going away stops the server too */
-      g_clear_pointer (&self->lifeline, mp_connection_unref);
+      drop_lifeline (self);
       kill_server (self);
       remove_leftovers (self);
     }

@@ -45,8 +45,10 @@ G_BEGIN_DECLS
  *   checks it. Dict keys and Namespace attributes are strings.
  * - The server stops when asked (mp_manager_shutdown(), or the last unref
  *   of the manager that started it), when the process that started it
- *   ends, and on SIGTERM or SIGHUP; it ignores SIGINT (Ctrl-C is for its
- *   parent). It removes its socket and private directory when it stops.
+ *   ends (killed with SIGKILL too, whatever children that process left:
+ *   none of them keeps the lifeline open, and the server gets a death
+ *   signal), and on SIGTERM or SIGHUP; it ignores SIGINT (Ctrl-C is for
+ *   its parent). It removes its socket and private directory when it stops.
  * - After that every proxy call fails with MP_ERROR_MANAGER_CLOSED, at
  *   once and without hanging (pitfall closed-manager).
  */

@@ -746,7 +746,7 @@ worker_close (Worker *worker)
 {
   if (worker->fd >= 0)
     {
-      close (worker->fd);
+      mp_fd_close_parent_end (worker->fd);
       worker->fd = -1;
     }
 }
@@ -1102,7 +1102,7 @@ mp_pool_finalize (GObject *object)
   g_free (self->workers);
   g_queue_clear_full (&self->queue, (GDestroyNotify) work_free);
   if (self->queue_fd >= 0)
-    close (self->queue_fd);
+    mp_fd_close_parent_end (self->queue_fd);
   g_clear_pointer (&self->queue_out, g_byte_array_unref);
   g_clear_pointer (&self->in_flight, g_hash_table_unref);
   g_clear_object (&self->queue_lock);
@@ -1177,6 +1177,8 @@ start_worker (MpPool      *self,
       return FALSE;
     }
   worker->fd = pair[0];
+  /* no other child may keep it: the worker's replies would never fail */
+  mp_fd_add_parent_end (worker->fd);
   g_unix_set_fd_nonblocking (worker->fd, TRUE, NULL);
   worker->in = g_byte_array_new ();
   return TRUE;
@@ -1268,6 +1270,10 @@ mp_pool_new_full (guint           max_workers,
       return NULL;
     }
   self->queue_fd = queue[0];
+  /* Workers forked after this one, and any other child, must not keep
+   * the parent's end: the end of the queue is how idle workers see their
+   * parent go (busy ones get the death signal). */
+  mp_fd_add_parent_end (self->queue_fd);
   g_unix_set_fd_nonblocking (self->queue_fd, TRUE, NULL);
   self->queue_lock = mp_lock_new (error);
   self->running = self->queue_lock != NULL ? mp_array_create ('Q', max_workers, FALSE, error) : NULL;

@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include <signal.h>
 #include <unistd.h>
 
 #include "mpshare.h"
@@ -27,9 +28,35 @@ G_BEGIN_DECLS
 /* mp-process.c, for the pool */
 void      mp_process_pass_fd        (MpProcess    *self,
                                      int           fd);
+void      mp_process_set_parent_death_signal (MpProcess *self,
+                                              int        signum);
 int       mp_process_get_sentinel   (MpProcess    *self);
 gboolean  mp_process_get_task_started (MpProcess  *self);
 const char *mp_process_get_name     (MpProcess    *self);
+
+/* mp-process.c: the parent's ends of the channels to its children (the
+ * pool's request queue, a worker's replies, a manager's lifeline). Every
+ * fork() closes them in the new child (a pthread_atfork handler), so no
+ * child, sibling or later one, keeps a parent's end open: when the parent
+ * dies, the other end reads end-of-file. Forget a descriptor before
+ * closing it, or a later child could close whatever reused its number. */
+void      mp_fd_add_parent_end      (int           fd);
+void      mp_fd_forget_parent_end   (int           fd);
+void      mp_fd_close_parent_end    (int           fd);
+
+/* How a child notices that its parent died (mp-spawn.c). The kernel sends
+ * this signal (PR_SET_PDEATHSIG) when the *thread* that forked the child
+ * ends, not only the process: the handler ends the child only when its
+ * parent process is gone (getppid() changed), and then with the child's
+ * death action: SIGKILL by default, SIGTERM for a child that cleans up
+ * (the manager's server removes its socket and directory). */
+#define MP_PARENT_DEATH_SIGNAL (SIGRTMIN + 4)
+/* For a spawned child: "PID:ACTION", set by its parent, read before main() */
+#define MP_SPAWN_PARENT_ENV    "MP_SPAWN_PARENT"
+
+/* Async-signal-safe: runs between fork and exec. */
+void      mp_child_watch_parent     (pid_t         parent,
+                                     int           action);
 
 /* mp-spawn.c, for mp-process.c and mp-pool.c */
 G_GNUC_INTERNAL

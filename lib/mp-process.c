@@ -17,6 +17,12 @@
  *     payload (name, task, auth key, arguments); mp_main_guard() picks it
  *     up there.
  *
+ * A child never outlives this process (Python's children can): the
+ * parent's ends of its channels are closed in every forked child
+ * (mp_fd_add_parent_end()), and each child arms a parent-death signal
+ * (mp_child_watch_parent()) that kills it, or asks the manager's server
+ * to stop (SIGTERM), when the process that started it dies by any means.
+ *
  * join() without a timeout waits for the child itself (waitpid), as
  * Python's Popen.wait(None) does: no wake-up for the status bytes, none
  * for the hang-up before the exit. Timed joins poll the sentinel.
@@ -30,6 +36,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -56,6 +63,9 @@ static GBytes     *auth_key;
 static GMutex      orphan_lock;
 static GArray     *orphans;           /* GPid: disposed before they exited */
 
+static GMutex      parent_end_lock;
+static GArray     *parent_ends;       /* int: closed in every forked child */
+
 /* Held from the creation of a child's fds until the parent closed the
  * child's ends, so a concurrent fork in another thread cannot inherit them
  * (a leaked status socket would keep a sentinel from ever hanging up). */
@@ -72,14 +82,28 @@ atfork_prepare (void)
   g_mutex_lock (&registry_lock);
   g_mutex_lock (&auth_lock);
   g_mutex_lock (&orphan_lock);
+  g_mutex_lock (&parent_end_lock);
 }
 
 static void
 atfork_release (void)
 {
+  g_mutex_unlock (&parent_end_lock);
   g_mutex_unlock (&orphan_lock);
   g_mutex_unlock (&auth_lock);
   g_mutex_unlock (&registry_lock);
+}
+
+/* Whoever forked (mpshare or the program itself, with plain fork()), the
+ * child drops the parent's ends: close() is async-signal-safe. */
+static void
+atfork_child (void)
+{
+  for (guint i = 0; parent_ends != NULL && i < parent_ends->len; i++)
+    close (g_array_index (parent_ends, int, i));
+  if (parent_ends != NULL)
+    g_array_set_size (parent_ends, 0);
+  atfork_release ();
 }
 
 static void
@@ -89,9 +113,44 @@ install_atfork (void)
 
   if (g_once_init_enter (&once))
     {
-      pthread_atfork (atfork_prepare, atfork_release, atfork_release);
+      pthread_atfork (atfork_prepare, atfork_release, atfork_child);
       g_once_init_leave (&once, 1);
     }
+}
+
+/* ---- the parent's ends of its children's channels ------------------------ */
+
+void
+mp_fd_add_parent_end (int fd)
+{
+  g_return_if_fail (fd >= 0);
+
+  install_atfork ();
+  g_mutex_lock (&parent_end_lock);
+  if (parent_ends == NULL)
+    parent_ends = g_array_new (FALSE, FALSE, sizeof (int));
+  g_array_append_val (parent_ends, fd);
+  g_mutex_unlock (&parent_end_lock);
+}
+
+void
+mp_fd_forget_parent_end (int fd)
+{
+  g_mutex_lock (&parent_end_lock);
+  for (guint i = 0; parent_ends != NULL && i < parent_ends->len; i++)
+    if (g_array_index (parent_ends, int, i) == fd)
+      {
+        g_array_remove_index_fast (parent_ends, i);
+        break;
+      }
+  g_mutex_unlock (&parent_end_lock);
+}
+
+void
+mp_fd_close_parent_end (int fd)
+{
+  mp_fd_forget_parent_end (fd);
+  close (fd);
 }
 
 /* ---- task registry ------------------------------------------------------ */
@@ -341,6 +400,7 @@ struct _MpProcess
   MpArgs        *args;
   MpStartMethod  method;        /* as set; resolved by start() */
   GArray        *pass_fds;      /* int: extra fds the child needs */
+  int            death_action;  /* how it ends when this process dies */
 
   GPid           pid;           /* 0 until started */
   int            sentinel;      /* parent's end of the status socket */
@@ -409,6 +469,7 @@ mp_process_init (MpProcess *self)
 {
   self->sentinel = -1;
   self->pass_fds = g_array_new (FALSE, FALSE, sizeof (int));
+  self->death_action = SIGKILL;
 }
 
 /**
@@ -479,6 +540,19 @@ mp_process_pass_fd (MpProcess *self,
   g_array_append_val (self->pass_fds, fd);
 }
 
+/* The signal the child sends itself when this process dies (see
+ * MP_PARENT_DEATH_SIGNAL): SIGKILL unless it has cleaning up to do. */
+void
+mp_process_set_parent_death_signal (MpProcess *self,
+                                    int        signum)
+{
+  g_return_if_fail (MP_IS_PROCESS (self));
+  g_return_if_fail (!self->started);
+  g_return_if_fail (signum == SIGKILL || signum == SIGTERM);
+
+  self->death_action = signum;
+}
+
 /* Readable (data or hang-up) when the child wrote status or exited;
  * -1 before start and after reaping. */
 int
@@ -517,6 +591,7 @@ typedef struct
   char  **envp;
   GArray *keep_fds;   /* int */
   int     max_fd;
+  pid_t   parent;     /* getpid() before fork */
 } ExecPlan;
 
 static void
@@ -571,11 +646,18 @@ G_GNUC_NORETURN static void
 exec_child (const ExecPlan *plan,
             int             status_fd)
 {
-  sigset_t none;
+  sigset_t death;
   char report[2];
 
-  sigemptyset (&none);
-  sigprocmask (SIG_SETMASK, &none, NULL);
+  /* The death signal is armed now, so no death goes unnoticed, but it
+   * stays blocked (pending) across exec until the new image has its
+   * handler (mp-spawn.c, before main()); nothing else is blocked. */
+  sigemptyset (&death);
+  sigaddset (&death, MP_PARENT_DEATH_SIGNAL);
+  sigprocmask (SIG_SETMASK, &death, NULL);
+  prctl (PR_SET_PDEATHSIG, MP_PARENT_DEATH_SIGNAL);
+  if (getppid () != plan->parent)
+    _exit (127);
 
   /* Only the fds the child needs survive exec: mark all close-on-exec,
    * then clear the flag on the chosen ones. */
@@ -643,6 +725,11 @@ payload_memfd_new (GBytes  *payload,
  * only by inheritance (shared memory, locks) are allowed here, and their
  * fds are kept open in the child at the same numbers.
  *
+ * The child ends when this process dies, however it dies (killed with
+ * SIGKILL included): it is sent SIGKILL. A thread of this process that
+ * ends is not its death: a child started from a short-lived thread lives
+ * on. The child's handler for the real-time signal SIGRTMIN+4 is mpshare's.
+ *
  * Returns: %TRUE when the child was started.
  */
 gboolean
@@ -660,6 +747,7 @@ mp_process_start (MpProcess  *self,
   int memfd = -1;
   MpTaskFunc func;
   GPid pid;
+  pid_t parent;
   int fork_errno;
 
   g_return_val_if_fail (MP_IS_PROCESS (self), FALSE);
@@ -747,16 +835,22 @@ mp_process_start (MpProcess  *self,
         }
       marker = g_strdup_printf ("%d", memfd);
       plan.envp = g_environ_setenv (g_get_environ (), MP_SPAWN_ENV, marker, TRUE);
+      g_free (marker);
+      marker = g_strdup_printf ("%d:%d", (int) getpid (), self->death_action);
+      plan.envp = g_environ_setenv (plan.envp, MP_SPAWN_PARENT_ENV, marker, TRUE);
+      plan.parent = getpid ();
       g_array_append_val (plan.keep_fds, memfd);
       g_array_append_val (plan.keep_fds, status[1]);
     }
 
+  parent = getpid ();
   pid = fork ();
   fork_errno = errno;
   if (pid == 0)
     {
       if (method == MP_START_SPAWN)
         exec_child (&plan, status[1]);
+      mp_child_watch_parent (parent, self->death_action);
       /* a forked child may start processes of its own */
       g_mutex_unlock (&fork_lock);
       close (status[0]);

@@ -11,9 +11,10 @@
 #include <unistd.h>
 
 #include "mpshare.h"
+#include "mp-resource-tracker-private.h"
 
 /* "/" + name must fit NAME_MAX (255) */
-#define MP_SHM_NAME_MAX 254
+#define MP_SHM_NAME_MAX MP_RESOURCE_NAME_MAX
 #define MP_SHM_GENERATED_ATTEMPTS 100
 
 struct _MpSharedMemory
@@ -81,10 +82,13 @@ mp_shared_memory_dispose (GObject *object)
    * creating process itself may unlink. */
   if (self->creator_pid == getpid () && !self->unlinked)
     {
-      if (!unlink_named (self->name))
-        {
-          int saved_errno = errno;
+      gboolean unlinked = unlink_named (self->name);
+      int saved_errno = errno;
 
+      /* after the unlink: a death in between must not leak it */
+      mp_resource_tracker_unregister (self->name);
+      if (!unlinked)
+        {
           /* ENOENT: another process unlinked it already, nothing to do */
           if (saved_errno != ENOENT)
             g_warning ("Could not unlink shared memory \"%s\": %s", self->name,
@@ -225,6 +229,13 @@ mp_shared_memory_create (const char  *name,
     }
   /* from here on the name is ours: dispose unlinks it on any failure */
   self->creator_pid = getpid ();
+  /* and should this process die before, its tracker does */
+  if (!mp_resource_tracker_register (self->name, error))
+    {
+      close (fd);
+      g_prefix_error (error, "creating shared memory \"%s\": ", self->name);
+      return NULL;
+    }
 
   if (ftruncate (fd, (off_t) size) < 0)
     {
@@ -376,13 +387,19 @@ gboolean
 mp_shared_memory_unlink (MpSharedMemory *self,
                          GError        **error)
 {
+  gboolean unlinked;
+  int saved_errno;
+
   g_return_val_if_fail (MP_IS_SHARED_MEMORY (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!unlink_named (self->name))
+  unlinked = unlink_named (self->name);
+  saved_errno = errno;
+  /* either way the creator's tracker has nothing left to do for it */
+  if (self->creator_pid == getpid () && !self->unlinked)
+    mp_resource_tracker_unregister (self->name);
+  if (!unlinked)
     {
-      int saved_errno = errno;
-
       /* either way nobody can attach any more: do not try again */
       self->unlinked = TRUE;
       if (saved_errno == ENOENT)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <fcntl.h>
@@ -37,6 +38,78 @@ static int      own_status_fd = -1;
 /* The running task's arguments, kept reachable: a task that ends its
  * process with _exit() must not look like a leak to valgrind. */
 static MpArgs  * volatile task_args;
+
+/* The parent process this child watches, and how it ends when it dies. */
+static volatile sig_atomic_t watched_parent;
+static volatile sig_atomic_t death_action = SIGKILL;
+
+/* ---- the parent's death --------------------------------------------------- */
+
+/* PR_SET_PDEATHSIG fires when the thread that forked us ends: a pool
+ * created by a short-lived thread must outlive that thread. The kernel
+ * has already given us our new parent when it signals, so a parent
+ * process that is still ours means: only a thread ended. */
+static void
+on_parent_death (int signum)
+{
+  int saved_errno = errno;
+
+  if (watched_parent != 0 && getppid () != watched_parent)
+    kill (getpid (), death_action);
+  errno = saved_errno;
+}
+
+/*
+ * mp_child_watch_parent:
+ * @parent: the pid of the process that started this one
+ * @action: SIGKILL, or SIGTERM for a child that handles it
+ *
+ * Makes this child end when @parent dies, whatever else holds the
+ * channels between them. Async-signal-safe: a forked child calls it
+ * first thing, a spawned one before main() (the death signal was armed
+ * and blocked before exec, see exec_child()).
+ */
+void
+mp_child_watch_parent (pid_t parent,
+                       int   action)
+{
+  struct sigaction handler = { .sa_handler = on_parent_death, .sa_flags = SA_RESTART };
+  sigset_t death;
+
+  watched_parent = parent;
+  death_action = action;
+  sigemptyset (&handler.sa_mask);
+  sigaction (MP_PARENT_DEATH_SIGNAL, &handler, NULL);
+  prctl (PR_SET_PDEATHSIG, MP_PARENT_DEATH_SIGNAL);
+  sigemptyset (&death);
+  sigaddset (&death, MP_PARENT_DEATH_SIGNAL);
+  sigprocmask (SIG_UNBLOCK, &death, NULL);
+  /* the parent may have died before prctl(): no signal will come */
+  if (getppid () != parent)
+    kill (getpid (), action);
+}
+
+/* A spawned child: "PID:ACTION" from MP_SPAWN_PARENT_ENV. */
+static void
+watch_parent_of_spawned_child (void)
+{
+  const char *marker = getenv (MP_SPAWN_PARENT_ENV);
+  gint64 parent, action;
+  char *end = NULL;
+
+  if (marker == NULL)
+    return;
+  parent = g_ascii_strtoll (marker, &end, 10);
+  if (end != marker && *end == ':' && parent > 0 && parent <= G_MAXINT)
+    {
+      const char *second = end + 1;
+
+      action = g_ascii_strtoll (second, &end, 10);
+      if (end != second && *end == '\0' && (action == SIGKILL || action == SIGTERM))
+        mp_child_watch_parent ((pid_t) parent, (int) action);
+    }
+  unsetenv (MP_SPAWN_PARENT_ENV);
+}
 
 static void
 write_status (int fd, char byte)
@@ -132,6 +205,7 @@ detect_spawned_child (void)
   gint64 fd;
   char *end = NULL;
 
+  watch_parent_of_spawned_child ();
   if (marker == NULL)
     return;
 

@@ -12,6 +12,7 @@
 #include "mp-pool.h"
 #include "mp-sync.h"
 #include "mp-shared-memory.h"
+#include "mp-resource-tracker.h"
 #include "mp-shared.h"
 #include "mp-connection.h"
 #include "mp-manager.h"
@@ -19,5 +20,6 @@
 #include "mp-catalog.h"
 #include "mp-explain.h"
 #include "mp-timeline.h"
+#include "mp-check.h"
 
 #undef MPSHARE_INSIDE

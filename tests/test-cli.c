@@ -199,7 +199,7 @@ add_fake_demo (Fixture    *f,
 static void
 test_help (void)
 {
-  static const char *const commands[] = { "list", "run", "tour", "explain" };
+  static const char *const commands[] = { "list", "run", "tour", "explain", "check" };
 
   {
     g_auto(Result) r = { 0 };

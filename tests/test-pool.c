@@ -901,6 +901,50 @@ add_pool_test (const char *name,
     }
 }
 
+typedef struct
+{
+  MpStartMethod  method;
+  pid_t          tid;
+} ThreadStart;
+
+static gpointer
+new_pool_in_thread (gpointer data)
+{
+  ThreadStart *start = data;
+  g_autoptr(GError) error = NULL;
+  MpPool *pool;
+
+  start->tid = test_gettid ();
+  pool = mp_pool_new_full (2, start->method, NULL, NULL, &error);
+  g_assert_no_error (error);
+  return pool;
+}
+
+/* A pool made by a short-lived thread (a GThreadPool task, say) outlives
+ * that thread: the death signal its end sends the workers is not their
+ * parent's death. */
+static void
+test_parent_thread_exit (gconstpointer data)
+{
+  ThreadStart start = { .method = TEST_METHOD (data) };
+  g_autoptr(MpPool) pool = NULL;
+  g_autoptr(GPtrArray) args_list = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_args_unref);
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GError) error = NULL;
+
+  pool = g_thread_join (g_thread_new ("starter", new_pool_in_thread, &start));
+  test_wait_thread_gone (start.tid);
+  for (gint64 n = 0; n < 4; n++)
+    g_ptr_array_add (args_list, mp_args_new (G_TYPE_INT64, n, G_TYPE_INVALID));
+  results = mp_pool_map (pool, "pool-square", args_list, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (results->len, ==, 4);
+  g_assert_cmpint (g_value_get_int64 (results->pdata[3]), ==, 9);
+  g_assert_false (mp_pool_is_broken (pool));
+  mp_pool_shutdown (pool, TRUE);
+  test_assert_no_children ();
+}
+
 int
 main (int    argc,
       char **argv)
@@ -923,6 +967,8 @@ main (int    argc,
   add_pool_test ("inheritance-only", test_inheritance_only);
   add_pool_test ("unknown-task", test_unknown_task);
   test_add_both_methods ("/pool/%s/initializer-fails", test_initializer_fails);
+  test_add_both_methods ("/pool/%s/parent-thread-exit", test_parent_thread_exit);
+  test_add_orphan_tests ("/pool/orphans", "pool");
   g_test_add_func ("/pool/max-workers", test_max_workers);
   g_test_add_func ("/pool/worker/protocol", test_worker_protocol);
   g_test_add_func ("/pool/worker/bad-frames", test_worker_bad_frames);

@@ -4,6 +4,8 @@
  */
 #pragma once
 
+#include <sys/types.h>
+
 #include "mpshare.h"
 
 G_BEGIN_DECLS
@@ -42,5 +44,21 @@ void      test_assert_no_children (void);
 
 void      test_add_both_methods (const char *path_format,
                                  GTestDataFunc func);
+
+/* Waits (poll on a pidfd, at most @backstop_ms) until @pid has exited;
+ * a zombie counts. FALSE if it still runs. */
+gboolean  test_wait_process_gone (pid_t pid,
+                                  guint backstop_ms);
+
+/* The calling thread's kernel id; waiting (bounded) until such a thread
+ * has been let go by the kernel, after g_thread_join(). */
+pid_t     test_gettid           (void);
+void      test_wait_thread_gone (pid_t tid);
+
+/* Adds @prefix/{fork,spawn}/{sigkill,sigterm}: helper-orphans @kind is
+ * killed with the signal; every process it started must end and leave
+ * nothing in the temp dir or /dev/shm. */
+void      test_add_orphan_tests (const char *prefix,
+                                 const char *kind);
 
 G_END_DECLS

@@ -603,6 +603,52 @@ test_threads (gconstpointer data)
   test_assert_no_children ();
 }
 
+typedef struct
+{
+  MpStartMethod  method;
+  MpArgs        *args;
+  pid_t          tid;
+} ThreadStart;
+
+static gpointer
+start_in_thread (gpointer data)
+{
+  ThreadStart *start = data;
+
+  start->tid = test_gettid ();
+  return start_process (start->method, "test-block", start->args);
+}
+
+/* The death signal comes when the *thread* that forked a child ends; a
+ * child whose parent process lives on must not take it for its parent's
+ * death. */
+static void
+test_parent_thread_exit (gconstpointer data)
+{
+  TestPipe gate;
+  g_autoptr(TestFd) gate_fd = NULL;
+  g_autoptr(MpArgs) args = NULL;
+  g_autoptr(MpProcess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  ThreadStart start = { .method = TEST_METHOD (data) };
+  int code;
+
+  test_pipe_open (&gate);
+  gate_fd = test_fd_new (gate.read_end);
+  start.args = args = mp_args_new (TEST_TYPE_FD, gate_fd, G_TYPE_INVALID);
+  process = g_thread_join (g_thread_new ("starter", start_in_thread, &start));
+  /* the signal is queued now: the child handles it before its read of
+   * the gate returns */
+  test_wait_thread_gone (start.tid);
+  test_pipe_release (&gate);
+  g_assert_true (mp_process_join (process, -1, &error));
+  g_assert_no_error (error);
+  g_assert_true (mp_process_get_exitcode (process, &code));
+  g_assert_cmpint (code, ==, 0);
+  test_pipe_close (&gate);
+  test_assert_no_children ();
+}
+
 static void
 test_join_timeout (gconstpointer data)
 {
@@ -1146,6 +1192,9 @@ main (int    argc,
   g_test_add_func ("/process/start-method/default", test_start_method_default);
   g_test_add_func ("/process/misuse", test_misuse);
   test_add_both_methods ("/process/%s/unknown-task", test_unknown_task);
+  test_add_both_methods ("/process/%s/parent-thread-exit", test_parent_thread_exit);
+  test_add_orphan_tests ("/process/orphans/process", "process");
+  test_add_orphan_tests ("/process/orphans/manager-server", "manager");
   test_add_both_methods ("/process/%s/exitcode", test_exitcode);
   test_add_both_methods ("/process/%s/task-error", test_task_error);
   test_add_both_methods ("/process/%s/args", test_args);

@@ -11,7 +11,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +21,7 @@
 
 #include "mpshare.h"
 #include "test-common.h"
+#include "test-process-common.h"
 
 #define LEDGER_ENV "MP_TEST_SHM_LEDGER"
 
@@ -121,6 +124,10 @@ fixture_teardown (Fixture       *fixture,
 {
   if (g_test_subprocess ())
     return;
+  /* the trackers of the test's children came to this subreaper when their
+   * creators ended; they end at once, with nothing left to clean */
+  while (waitpid (-1, NULL, 0) > 0)
+    ;
   g_unlink (fixture->ledger);
   g_rmdir (fixture->dir);
   g_unsetenv (LEDGER_ENV);
@@ -487,20 +494,110 @@ static void
 test_failing_test_leaves_nothing (Fixture       *fixture,
                                   gconstpointer  data)
 {
-  MpSharedMemory *shm;
+  g_autofree char *path = NULL;
   Name name;
+  int fd;
 
   if (g_test_subprocess ())
     {
+      /* made behind the library's back: no resource tracker cleans it */
       unique_name (name, "dies");
-      shm = create_noted (name, 64, NULL);
-      g_assert_nonnull (shm);
+      ledger_note (name);
+      path = g_strconcat ("/", name, NULL);
+      fd = shm_open (path, O_RDWR | O_CREAT | O_EXCL, 0600);
+      g_assert_cmpint (fd, >=, 0);
       /* ends as a failing assertion does: before any cleanup */
       _exit (1);
     }
   g_test_trap_subprocess (NULL, 0, 0);
   g_test_trap_assert_failed ();
   g_assert_cmpuint (ledger_sweep (fixture->ledger), ==, 1);
+  g_assert_cmpuint (ledger_sweep (fixture->ledger), ==, 0);
+}
+
+/* ---- the resource tracker ---------------------------------------------------- */
+
+#define TRACKER_WARNING "mpshare: resource_tracker: There appear to be %u leaked shared_memory\n" \
+                        "  objects to clean up at shutdown: process * ended without unlinking\n"
+
+/* A creator that dies without unlinking: its tracker unlinks the name
+ * and says so, in Python's words. The trap reads the child's stderr to
+ * its end, which comes when the tracker (who holds it too) has exited. */
+static void
+test_tracker_killed_creator (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  Name name;
+
+  if (g_test_subprocess ())
+    {
+      MpSharedMemory *shm = create_noted (unique_name (name, "killed"), 64, NULL);
+
+      g_assert_nonnull (shm);
+      kill (getpid (), GPOINTER_TO_INT (data));
+      g_assert_not_reached ();
+    }
+  g_test_trap_subprocess (NULL, 0, 0);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*There appear to be 1 leaked shared_memory*"
+                             "objects to clean up at shutdown*mp-test-*-killed*");
+  g_assert_cmpuint (ledger_sweep (fixture->ledger), ==, 0);
+}
+
+/* Unlinked in time: nothing to say, nothing to do. */
+static void
+test_tracker_clean_exit (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  Name name;
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MpSharedMemory) kept = create_noted (unique_name (name, "kept"), 64, &error);
+      MpSharedMemory *unlinked = create_noted (NULL, 64, &error);
+
+      g_assert_no_error (error);
+      g_assert_true (mp_shared_memory_unlink (unlinked, &error));
+      g_assert_no_error (error);
+      g_object_unref (unlinked);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, 0);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("");
+  g_assert_cmpuint (ledger_sweep (fixture->ledger), ==, 0);
+}
+
+/* A tracker that was killed is replaced at the next registration, and
+ * the new one is told every name the old one knew. */
+static void
+test_tracker_relaunched (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  Name first, second;
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GError) error = NULL;
+      MpSharedMemory *before = create_noted (unique_name (first, "before"), 64, &error);
+      MpSharedMemory *after = NULL;
+      GPid killed = mp_resource_tracker_get_pid ();
+
+      g_assert_no_error (error);
+      g_assert_cmpint (kill (killed, SIGKILL), ==, 0);
+      g_assert_cmpint (waitpid (killed, NULL, 0), ==, killed);
+      after = create_noted (unique_name (second, "after"), 64, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (mp_resource_tracker_get_pid (), >, 0);
+      g_assert_cmpint (mp_resource_tracker_get_pid (), !=, killed);
+      g_assert_nonnull (before);
+      g_assert_nonnull (after);
+      _exit (0);
+    }
+  g_test_trap_subprocess (NULL, 0, 0);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("*There appear to be 2 leaked shared_memory*");
   g_assert_cmpuint (ledger_sweep (fixture->ledger), ==, 0);
 }
 
@@ -523,12 +620,25 @@ main (int argc, char **argv)
   /* a spawned pool worker goes into its task here */
   mp_main_guard (argc, argv);
   g_test_init (&argc, &argv, NULL);
+  /* orphaned trackers come here to be reaped (see fixture_teardown()) */
+  if (!g_test_subprocess ())
+    prctl (PR_SET_CHILD_SUBREAPER, 1);
 
   for (gsize i = 0; i < G_N_ELEMENTS (swept_cases); i++)
     g_test_add (swept_cases[i].path, Fixture, &swept_cases[i],
                 fixture_setup, run_swept, fixture_teardown);
   g_test_add ("/shm/failing-test-leaves-nothing", Fixture, NULL,
               fixture_setup, test_failing_test_leaves_nothing, fixture_teardown);
+  g_test_add ("/shm/tracker/killed-creator/sigkill", Fixture, GINT_TO_POINTER (SIGKILL),
+              fixture_setup, test_tracker_killed_creator, fixture_teardown);
+  g_test_add ("/shm/tracker/killed-creator/sigterm", Fixture, GINT_TO_POINTER (SIGTERM),
+              fixture_setup, test_tracker_killed_creator, fixture_teardown);
+  g_test_add ("/shm/tracker/clean-exit", Fixture, NULL,
+              fixture_setup, test_tracker_clean_exit, fixture_teardown);
+  g_test_add ("/shm/tracker/relaunched", Fixture, NULL,
+              fixture_setup, test_tracker_relaunched, fixture_teardown);
+  /* the tracker (with what it started) must end with its killed creator */
+  test_add_orphan_tests ("/shm/orphans/tracker", "tracker");
 
   return g_test_run ();
 }
