@@ -1,7 +1,8 @@
 /* mpshare.c — the classroom front: list, run, tour and explain the pitfalls
  *
  *   mpshare list                     the catalog, one line per id
- *   mpshare run ID [DEMO OPTION…]    one demo (its options pass through)
+ *   mpshare run ID [DEMO OPTION…]    one demo (its options pass through);
+ *                                    --python runs its Python programs first
  *   mpshare tour                     every demo, broken then fixed, a table
  *   mpshare explain [TEXT…|-]        which pitfall an error message shows
  *                                    (--why, --ids, --format=json)
@@ -10,7 +11,9 @@
  *   mpshare trace summary FILE.json  per process: lifetime, waits, calls
  *
  * Demos are found in $MP_DEMO_DIR when it is set, else next to this binary,
- * else in the directory where they are installed.
+ * else in the directory where they are installed. The Python programs of
+ * `run --python` are found in $MP_PYTHON_DIR when it is set, else in the
+ * source tree this binary was built from, else where they are installed.
  *
  * Exit status: 0 success; 1 a tour row failed, explain matched nothing or
  * check found a pitfall; 2 bad usage (unknown command or id, demo not
@@ -309,22 +312,172 @@ lookup_or_complain (const char *command,
   return entry;
 }
 
+static char *describe_status (int wait_status);
+
+/* Where the Python programs of the demos are looked for, in order. */
+static GPtrArray *
+python_dirs (void)
+{
+  GPtrArray *dirs = g_ptr_array_new_with_free_func (g_free);
+  const char *env = g_getenv ("MP_PYTHON_DIR");
+
+  if (env != NULL && *env != '\0')
+    {
+      g_ptr_array_add (dirs, g_strdup (env));
+      return dirs;
+    }
+  g_ptr_array_add (dirs, g_strdup (MP_PYTHON_SOURCE_DIR));
+  g_ptr_array_add (dirs, g_strdup (MP_PYTHON_INSTALL_DIR));
+  return dirs;
+}
+
+/* Returns: (nullable): the directory holding both Python programs of
+ * @entry, %NULL when none does. */
+static char *
+find_python_programs (const MpCatalogEntry *entry,
+                      GPtrArray            *dirs)
+{
+  for (guint i = 0; i < dirs->len; i++)
+    {
+      const char *dir = g_ptr_array_index (dirs, i);
+      g_autofree char *broken = g_strdup_printf ("%s/%s-broken.py", dir, entry->id);
+      g_autofree char *fixed = g_strdup_printf ("%s/%s-fixed.py", dir, entry->id);
+
+      if (g_file_test (broken, G_FILE_TEST_IS_REGULAR) &&
+          g_file_test (fixed, G_FILE_TEST_IS_REGULAR))
+        return g_strdup (dir);
+    }
+  return NULL;
+}
+
+/* Runs one Python half (@half: "broken" or "fixed") in the foreground,
+ * its output shared with ours. Returns: whether it behaved as that half
+ * must: the broken one fails (exit 1), the fixed one succeeds. */
+static gboolean
+run_python_half (const char *python,
+                 const char *dir,
+                 const char *id,
+                 const char *half,
+                 const char *start_method)
+{
+  g_autofree char *script = g_strdup_printf ("%s/%s-%s.py", dir, id, half);
+  g_autofree char *shown = NULL;
+  g_autofree char *status = NULL;
+  g_autofree char *verdict = NULL;
+  g_auto(GStrv) env = g_get_environ ();
+  g_autoptr(GError) error = NULL;
+  const char *argv[] = { python, script, NULL };
+  gboolean broken = g_str_equal (half, "broken");
+  gboolean behaved;
+  int wait_status;
+
+  if (start_method != NULL)
+    env = g_environ_setenv (env, "MP_START_METHOD", start_method, TRUE);
+  if (start_method != NULL)
+    shown = g_strdup_printf ("MP_START_METHOD=%s python3 %s-%s.py",
+                             start_method, id, half);
+  else
+    shown = g_strdup_printf ("python3 %s-%s.py", id, half);
+  g_print ("$ %s\n", shown);
+  fflush (stdout);
+  if (!g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_CHILD_INHERITS_STDIN,
+                     NULL, NULL, NULL, NULL, &wait_status, &error))
+    {
+      g_printerr ("mpshare run: %s\n", error->message);
+      return FALSE;
+    }
+  status = describe_status (wait_status);
+  behaved = WIFEXITED (wait_status) &&
+            WEXITSTATUS (wait_status) == (broken ? 1 : 0);
+  if (broken)
+    verdict = paint (behaved ? GREEN : RED,
+                     behaved ? "reproduced" : "NOT reproduced");
+  else
+    verdict = paint (behaved ? GREEN : RED, behaved ? "fixed" : "NOT fixed");
+  g_print ("→ %s (%s)\n\n", verdict, status);
+  return behaved;
+}
+
+/* `run ID --python`: both Python programs (or the one half asked for),
+ * then the C demo. Returns: whether every Python half behaved. */
+static gboolean
+run_python_programs (const MpCatalogEntry *entry,
+                     GPtrArray            *demo_args)
+{
+  g_autofree char *python = g_find_program_in_path ("python3");
+  g_autoptr(GPtrArray) dirs = python_dirs ();
+  g_autofree char *dir = NULL;
+  const char *start_method = NULL;
+  gboolean only_broken = FALSE, only_fixed = FALSE;
+  gboolean behaved = TRUE;
+
+  if (python == NULL)
+    {
+      g_print ("No python3 on PATH: the Python programs of %s cannot run; "
+               "the C demo only.\n\n", entry->id);
+      return TRUE;
+    }
+  dir = find_python_programs (entry, dirs);
+  if (dir == NULL)
+    {
+      g_autofree char *where = describe_dirs (dirs);
+      g_autofree char *why = g_strdup_printf ("no Python programs for \"%s\" "
+                                              "(looked in %s); the C demo only.",
+                                              entry->id, where);
+      print_wrapped ("", why);
+      g_print ("\n");
+      return TRUE;
+    }
+  for (guint i = 0; i < demo_args->len; i++)
+    {
+      const char *arg = g_ptr_array_index (demo_args, i);
+
+      if (g_str_equal (arg, "--broken"))
+        only_broken = TRUE;
+      else if (g_str_equal (arg, "--fixed"))
+        only_fixed = TRUE;
+      else if (g_str_equal (arg, "--start-method") && i + 1 < demo_args->len)
+        start_method = g_ptr_array_index (demo_args, i + 1);
+      else if (g_str_has_prefix (arg, "--start-method="))
+        start_method = arg + strlen ("--start-method=");
+    }
+  {
+    g_autofree char *from = g_strdup_printf ("%s, from %s:", entry->id, dir);
+    g_autofree char *title = paint (BOLD, "Python");
+
+    g_print ("%s ", title);
+    print_wrapped ("", from);
+  }
+  if (!only_fixed)
+    behaved &= run_python_half (python, dir, entry->id, "broken", start_method);
+  if (!only_broken)
+    behaved &= run_python_half (python, dir, entry->id, "fixed", start_method);
+  g_print ("%s\n", behaved ? "Now the C demo:" : "Not every Python half "
+           "behaved as it should; now the C demo:");
+  return behaved;
+}
+
 static int
 cmd_run (int    argc,
          char **argv)
 {
   g_autoptr(GOptionContext) context =
-    g_option_context_new ("ID [--broken|--fixed] [DEMO OPTION…]");
+    g_option_context_new ("ID [--python] [--broken|--fixed] [DEMO OPTION…]");
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) dirs = NULL;
   g_autofree char *path = NULL;
   g_autoptr(GPtrArray) demo_argv = NULL;
+  g_autoptr(GPtrArray) demo_args = NULL;
   const MpCatalogEntry *entry;
+  gboolean python = FALSE;
 
   g_option_context_set_summary (context,
     "Run the demo of one pitfall or worked sample. Everything after ID goes\n"
     "to the demo: --broken (reproduce only), --fixed (fix only), neither for\n"
-    "both; --start-method fork|spawn; see mpshare run ID --help.");
+    "both; --start-method fork|spawn; see mpshare run ID --help.\n"
+    "--python (after ID) first runs the pitfall's two Python programs with\n"
+    "the python3 on PATH (the start method goes to them as MP_START_METHOD),\n"
+    "then the C demo.");
   /* options after ID belong to the demo */
   g_option_context_set_strict_posix (context, TRUE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -355,11 +508,32 @@ cmd_run (int    argc,
       return EXIT_USAGE;
     }
 
+  demo_args = g_ptr_array_new ();
+  for (int i = 2; i < argc; i++)
+    {
+      if (g_str_equal (argv[i], "--python"))
+        python = TRUE;
+      else
+        g_ptr_array_add (demo_args, argv[i]);
+    }
   demo_argv = g_ptr_array_new ();
   g_ptr_array_add (demo_argv, path);
-  for (int i = 2; i < argc; i++)
-    g_ptr_array_add (demo_argv, argv[i]);
+  for (guint i = 0; i < demo_args->len; i++)
+    g_ptr_array_add (demo_argv, g_ptr_array_index (demo_args, i));
   g_ptr_array_add (demo_argv, NULL);
+
+  if (python && !run_python_programs (entry, demo_args))
+    {
+      /* the demo still runs; its status cannot hide the Python failure */
+      int wait_status;
+
+      fflush (stdout);
+      if (!g_spawn_sync (NULL, (char **) demo_argv->pdata, NULL,
+                         G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL, NULL, NULL,
+                         &wait_status, &error))
+        g_printerr ("mpshare run: %s\n", error->message);
+      return EXIT_FAILED;
+    }
 
   fflush (stdout);
   execv (path, (char **) demo_argv->pdata);

@@ -92,7 +92,10 @@ static const MpCatalogEntry catalog[] = {
       RULE_MP ("change is lost"),
       RULE_MP ("changes are lost"),
       RULE_MP ("changed a copy"),
-      RULE_MP ("modified a copy")),
+      RULE_MP ("modified a copy"),
+      /* a student's own check, as demos/python/ words it */
+      RULE_MP ("did not stick"),
+      RULE_MP ("does not stick")),
   },
   {
     .id = "unserializable-handle",
@@ -171,7 +174,9 @@ static const MpCatalogEntry catalog[] = {
       RULE ("lost update"),
       RULE ("updates were lost"),
       RULE ("updates lost"),
-      RULE_MP ("race condition")),
+      RULE_MP ("race condition"),
+      /* a student's own check, as demos/python/ words it */
+      RULE_MP ("total is too small")),
   },
   {
     .id = "lock-false",

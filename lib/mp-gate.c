@@ -40,6 +40,10 @@
 /* accepts in a row before the handshakes in progress get their turn */
 #define ACCEPT_BATCH 64
 
+/* without a descriptor to wake it, the gate looks for a shutdown this
+ * often (100 ms) */
+#define CANCEL_CHECK (100 * 1000)
+
 typedef enum {
   STEP_RESPONSE,     /* our challenge is out; waiting for its answer */
   STEP_CHALLENGE,    /* welcomed; waiting for the peer's challenge */
@@ -98,7 +102,8 @@ mp_gate_new (MpListener *listener)
   MpGate *self = g_new0 (MpGate, 1);
 
   self->listener = mp_listener_ref (listener);
-  g_cancellable_make_pollfd (mp_listener_get_cancellable (listener), &self->cancel);
+  if (!g_cancellable_make_pollfd (mp_listener_get_cancellable (listener), &self->cancel))
+    self->cancel = (GPollFD) { -1, 0, 0 };   /* then polled every CANCEL_CHECK */
   self->pending = g_ptr_array_new_with_free_func ((GDestroyNotify) pending_free);
   self->paused = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->reserve_fd = open_reserve ();
@@ -118,7 +123,8 @@ mp_gate_free (MpGate *self)
   g_hash_table_unref (self->paused);
   if (self->reserve_fd >= 0)
     close (self->reserve_fd);
-  g_cancellable_release_fd (mp_listener_get_cancellable (self->listener));
+  if (self->cancel.fd >= 0)
+    g_cancellable_release_fd (mp_listener_get_cancellable (self->listener));
   mp_listener_unref (self->listener);
   g_free (self);
 }
@@ -441,10 +447,20 @@ advance (MpGate  *self,
     }
 }
 
+static gboolean
+pause_is_over (gpointer key,
+               gpointer value,
+               gpointer now)
+{
+  return *(gint64 *) value <= *(gint64 *) now;
+}
+
+/* Drops the peers whose time is up, and the pauses that are over. */
 static void
 drop_late (MpGate *self,
            gint64  now)
 {
+  g_hash_table_foreach_remove (self->paused, pause_is_over, &now);
   for (guint i = 0; i < self->pending->len;)
     {
       Pending *p = g_ptr_array_index (self->pending, i);
@@ -484,7 +500,10 @@ poll_set (MpGate  *self,
   gint64 wake = -1;
   guint n = 0;
 
-  fds[n++] = self->cancel;
+  if (self->cancel.fd >= 0)
+    fds[n++] = self->cancel;
+  else
+    wake = now + CANCEL_CHECK;
   *listen_index = -1;
   if (now >= self->accept_resumes)
     {

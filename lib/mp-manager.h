@@ -25,7 +25,8 @@ G_BEGIN_DECLS
  *   "[code-name] original message" (mp_error_get_remote_code() gives the
  *   code back): pop from an empty list is "[index] pop from empty list".
  *   The documented outcomes keep their own code: MP_ERROR_EMPTY / _FULL
- *   (Queue), _BROKEN_BARRIER, _TIMEOUT, _NOT_EXPOSED and _MANAGER_CLOSED.
+ *   (Queue), _BROKEN_BARRIER, _TIMEOUT, _NOT_EXPOSED, _MANAGER_CLOSED and
+ *   _REFUSED.
  * - References (Python's incref/decref): "create" takes one for the proxy
  *   it returns, a proxy rebuilt in another process takes its own on first
  *   use, a proxy read back from a container comes with one, finalizing a
@@ -51,6 +52,18 @@ G_BEGIN_DECLS
  *   its parent). It removes its socket and private directory when it stops.
  * - After that every proxy call fails with MP_ERROR_MANAGER_CLOSED, at
  *   once and without hanging (pitfall closed-manager).
+ * - Peers that have not proved they hold the key cost the server little
+ *   (CPython gives each a thread and waits for ever): at most 32 are in
+ *   the handshake at once, and when one more comes the oldest connection
+ *   of the address holding the most is dropped (new ones are never
+ *   refused for being new); each has 3 s; after a wrong key the next
+ *   answer from that address waits 100 ms. Out of file descriptors, the
+ *   server tells new peers so and warns once a minute at most. A client
+ *   turned away by a live server gets MP_ERROR_REFUSED saying why, never
+ *   MP_ERROR_MANAGER_CLOSED. See docs/models.md.
+ * - Listening on all interfaces (tcp:0.0.0.0:PORT) or with a key under
+ *   16 bytes works but warns; a socket file left at an explicit
+ *   unix:/path by a killed server is replaced.
  */
 
 typedef struct _MpProxy MpProxy;

@@ -171,10 +171,13 @@ map_and_close (MpSharedMemory *self,
  * not exist yet. The calling process becomes the creator, which unlinks
  * the name when the object is disposed if mp_shared_memory_unlink() was
  * not called before.
+ * Should the creator end first (killed, say), its resource tracker
+ * unlinks the name (see mp_resource_tracker_get_pid()).
  *
  * Returns: (transfer full) (nullable): the block, or %NULL with @error set:
  *   %MP_ERROR_INVALID_ARGUMENT for a bad name or size 0, %MP_ERROR_FAILED
- *   when the name exists or the system refuses.
+ *   when the name exists, the system refuses or no resource tracker can
+ *   be started.
  */
 MpSharedMemory *
 mp_shared_memory_create (const char  *name,

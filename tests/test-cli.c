@@ -556,19 +556,121 @@ test_tour_interrupted (Fixture       *f,
   g_assert_cmpint (g_unlink (fifo), ==, 0);
 }
 
+/* ---- run --python ------------------------------------------------------- */
+
+/* A fake python3 in @f's directory: it says which program it ran under
+ * which start method, then exits with @broken_status for a *-broken.py
+ * and 0 for a *-fixed.py. */
+static void
+add_fake_python (Fixture *f,
+                 int      broken_status)
+{
+  g_autofree char *path = g_build_filename (f->demo_dir, "python3", NULL);
+  g_autofree char *script = g_strdup_printf (
+    "#!/bin/sh\n"
+    "echo \"fake python: ${MP_START_METHOD:-default} ${1##*/}\"\n"
+    "case \"$1\" in\n"
+    "  *-broken.py) exit %d ;;\n"
+    "esac\n"
+    "exit 0\n", broken_status);
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, script, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (path, 0755), ==, 0);
+}
+
+static void
+add_python_programs (Fixture    *f,
+                     const char *id)
+{
+  static const char *const halves[] = { "broken", "fixed" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (halves); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s-%s.py", id, halves[i]);
+      g_autofree char *path = g_build_filename (f->demo_dir, name, NULL);
+      g_autoptr(GError) error = NULL;
+
+      g_file_set_contents (path, "# a program\n", -1, &error);
+      g_assert_no_error (error);
+    }
+}
+
+/* Without a python3 on PATH the C demo still runs, and the output says
+ * why the Python programs did not. */
+static void
+test_run_python_missing (Fixture       *f,
+                         gconstpointer  data)
+{
+  const char *env[] = { "PATH", f->demo_dir, "MP_PYTHON_DIR", f->demo_dir, NULL };
+  g_auto(Result) r = { 0 };
+
+  add_fake_demo (f, "lost-update", "exit 0", "exit 0");
+  add_python_programs (f, "lost-update");
+  run_cli (&r, f->demo_dir, NULL, env, "run", "lost-update", "--python", "--fixed", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "No python3 on PATH"));
+  g_assert_nonnull (strstr (r.out, "fake lost-update: --fixed\n"));
+}
+
+/* Both Python halves run, in order, with the start method given to the
+ * demo; then the demo, without --python. */
+static void
+test_run_python (Fixture       *f,
+                 gconstpointer  data)
+{
+  const char *env[] = { "PATH", f->demo_dir, "MP_PYTHON_DIR", f->demo_dir, NULL };
+  g_auto(Result) r = { 0 };
+  const char *broken, *fixed, *demo;
+
+  add_fake_demo (f, "lost-update", "exit 0", "exit 0");
+  add_fake_python (f, 1);
+  add_python_programs (f, "lost-update");
+  run_cli (&r, f->demo_dir, NULL, env, "run", "lost-update", "--python",
+           "--start-method", "spawn", NULL);
+  broken = strstr (r.out, "fake python: spawn lost-update-broken.py\n→ reproduced (exit 1)");
+  fixed = strstr (r.out, "fake python: spawn lost-update-fixed.py\n→ fixed (exit 0)");
+  demo = strstr (r.out, "fake lost-update: --start-method spawn\n");
+  g_assert_true (broken != NULL && fixed > broken && demo > fixed);
+  /* the demo's own status: the fake exits 7 without --broken or --fixed */
+  g_assert_cmpint (r.status, ==, 7);
+  assert_fits_80_columns (r.out);
+}
+
+/* A broken half that does not fail is reported, and the run fails after
+ * the demo has run. */
+static void
+test_run_python_not_reproduced (Fixture       *f,
+                                gconstpointer  data)
+{
+  const char *env[] = { "PATH", f->demo_dir, "MP_PYTHON_DIR", f->demo_dir, NULL };
+  g_auto(Result) r = { 0 };
+
+  add_fake_demo (f, "lost-update", "exit 0", "exit 0");
+  add_fake_python (f, 0);
+  add_python_programs (f, "lost-update");
+  run_cli (&r, f->demo_dir, NULL, env, "run", "lost-update", "--python", "--broken", NULL);
+  g_assert_nonnull (strstr (r.out, "→ NOT reproduced (exit 0)"));
+  g_assert_null (strstr (r.out, "lost-update-fixed.py"));
+  g_assert_nonnull (strstr (r.out, "fake lost-update: --broken\n"));
+  g_assert_cmpint (r.status, ==, 1);
+}
+
 /* ---- explain ------------------------------------------------------------- */
 
 static void
 test_explain_ids (void)
 {
-  g_autofree char *chained = test_read_capture ("python-3.11", "broken-pool-dead-manager");
+  /* a worker's bootstrapping error, then the pool it broke */
+  g_autofree char *chained = test_read_capture ("python-3.11", "missing-main-guard");
   g_auto(Result) from_stdin = { 0 };
   g_auto(Result) from_dash = { 0 };
   g_auto(Result) from_args = { 0 };
 
   run_cli (&from_stdin, NULL, chained, NULL, "explain", "--ids", NULL);
   g_assert_cmpint (from_stdin.status, ==, 0);
-  g_assert_cmpstr (from_stdin.out, ==, "closed-manager\nbroken-pool\n");
+  g_assert_cmpstr (from_stdin.out, ==, "missing-main-guard\nbroken-pool\n");
 
   run_cli (&from_dash, NULL, chained, NULL, "explain", "--ids", "-", NULL);
   g_assert_cmpint (from_dash.status, ==, 0);
@@ -913,6 +1015,9 @@ main (int    argc,
   g_test_add ("/cli/run/unknown-id", Fixture, NULL, fixture_setup, test_run_unknown, fixture_teardown);
   g_test_add ("/cli/run/not-built", Fixture, NULL, fixture_setup, test_run_not_built, fixture_teardown);
   g_test_add ("/cli/run/passes-through", Fixture, NULL, fixture_setup, test_run_passes_through, fixture_teardown);
+  g_test_add ("/cli/run/python", Fixture, NULL, fixture_setup, test_run_python, fixture_teardown);
+  g_test_add ("/cli/run/python/missing", Fixture, NULL, fixture_setup, test_run_python_missing, fixture_teardown);
+  g_test_add ("/cli/run/python/not-reproduced", Fixture, NULL, fixture_setup, test_run_python_not_reproduced, fixture_teardown);
   g_test_add ("/cli/tour/table", Fixture, NULL, fixture_setup, test_tour_table, fixture_teardown);
   g_test_add ("/cli/tour/built-only", Fixture, NULL, fixture_setup, test_tour_built_only, fixture_teardown);
   g_test_add ("/cli/tour/nothing-built", Fixture, NULL, fixture_setup, test_tour_nothing_built, fixture_teardown);

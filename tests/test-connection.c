@@ -1331,6 +1331,31 @@ test_auth_refused (void)
   g_assert_nonnull (strstr (error->message, "alive but refused the connection: busy: testing?[2J"));
 }
 
+/* A server that drops a peer in the middle of the handshake (crowded
+ * out) says why and hangs up; the peer's next send fails, and it must
+ * still report the refusal, not a server that is gone. */
+static void
+test_auth_refused_mid_handshake (void)
+{
+  g_autoptr(GBytes) key = make_key (3);
+  g_autoptr(GBytes) refusal = bytes_from_string ("#REFUSED#busy: crowded out");
+  g_autoptr(GBytes) challenge = NULL;
+  g_autoptr(MpConnection) client = NULL;
+  g_autoptr(MpConnection) server = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mp_connection_new_pair (&client, &server, &error));
+  challenge = mp_auth_make_challenge (&error);
+  g_assert_no_error (error);
+  g_assert_true (mp_connection_send_bytes (server, challenge, &error));
+  g_assert_true (mp_connection_send_bytes (server, refusal, &error));
+  mp_connection_close (server);
+
+  g_assert_false (mp_connection_authenticate_client (client, key, BACKSTOP_US, &error));
+  g_assert_error (error, MP_ERROR, MP_ERROR_REFUSED);
+  g_assert_nonnull (strstr (error->message, "busy: crowded out"));
+}
+
 /* A short key works, with a warning that says why it is a risk; 16 bytes
  * and more are quiet. */
 static void
@@ -1737,6 +1762,7 @@ main (int    argc,
   g_test_add_func ("/connection/auth/oversize-challenge", test_auth_oversize_challenge);
   g_test_add_func ("/connection/auth/not-a-challenge", test_auth_not_a_challenge);
   g_test_add_func ("/connection/auth/refused", test_auth_refused);
+  g_test_add_func ("/connection/auth/refused-mid-handshake", test_auth_refused_mid_handshake);
   g_test_add_func ("/connection/unix/mode-0600", test_unix_mode_0600);
   g_test_add_func ("/connection/unix/connect-accept", test_unix_connect_accept);
   g_test_add_func ("/connection/unix/wrong-key-keeps-serving", test_unix_wrong_key_keeps_serving);

@@ -7,6 +7,7 @@
  *   <!-- output exit=1: demos/mpshare explain "hi" -->  ... expecting status 1
  *   <!-- pending-output: demos/lost-update --broken -->  demo not built yet
  *   <!-- python: tests/data/python-3.11/broken-pool.txt -->  a captured text
+ *   <!-- program: demos/python/broken-pool-broken.py -->  a whole program
  *   <!-- explain: lost-update -->   `mpshare explain` must name this id first
  *
  * In a checked block every line must appear in the real text, in order
@@ -22,7 +23,11 @@
  * then skipped with the reason, never passed; once the demo is built the
  * pending mark fails until the real output replaces the guess.
  *
- * For every catalog id: a demo binary, a page with its sections, an explain
+ * A program block is compared with its file line for line: a page quotes a
+ * Python program of demos/python/ whole and as it is.
+ *
+ * For every catalog id: a demo binary, a page with its sections and both
+ * of its Python programs (demos/python/ID-broken.py, ID-fixed.py), an explain
  * rule matching the page's quoted Python message (or its explain block for
  * a silent pitfall), and a row in tests/test-demos.c. No python needed.
  *
@@ -46,6 +51,7 @@ typedef enum {
   BLOCK_PENDING,
   BLOCK_PYTHON,
   BLOCK_EXPLAIN,
+  BLOCK_PROGRAM,
 } BlockKind;
 
 typedef struct {
@@ -337,6 +343,7 @@ kind_from_string (const char *kind,
     { "pending-output", BLOCK_PENDING },
     { "python", BLOCK_PYTHON },
     { "explain", BLOCK_EXPLAIN },
+    { "program", BLOCK_PROGRAM },
   };
 
   for (gsize k = 0; k < G_N_ELEMENTS (kinds); k++)
@@ -710,6 +717,37 @@ check_python_block (const Block *b)
   g_assert_null (missing);
 }
 
+/* The block is the program, every line, in order, nothing more. */
+static void
+check_program_block (const Block *b)
+{
+  g_autofree char *path = source_path (b->arg);
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint n;
+
+  g_assert_true (g_str_has_prefix (b->arg, "demos/python/"));
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  lines = g_strsplit (text, "\n", -1);
+  n = g_strv_length (lines);
+  if (n > 0 && lines[n - 1][0] == '\0')
+    n--;                        /* the newline that ends the last line */
+  for (guint i = 0; i < MAX (n, b->lines->len); i++)
+    {
+      const char *want = i < n ? lines[i] : "(the end of the file)";
+      const char *quoted = i < b->lines->len ? g_ptr_array_index (b->lines, i)
+                                             : "(the end of the quote)";
+
+      if (!g_str_equal (want, quoted))
+        g_test_message ("docs/%s:%u: line %u of the quote differs from %s:\n"
+                        "  quoted: %s\n  file:   %s", b->doc->name, b->fence_open + 1 + i,
+                        i + 1, b->arg, quoted, want);
+      g_assert_cmpstr (quoted, ==, want);
+    }
+}
+
 static void
 check_explain_block (const Block *b)
 {
@@ -742,6 +780,9 @@ test_block (gconstpointer data)
       break;
     case BLOCK_EXPLAIN:
       check_explain_block (b);
+      break;
+    case BLOCK_PROGRAM:
+      check_program_block (b);
       break;
     default:
       g_assert_not_reached ();
@@ -984,6 +1025,41 @@ test_catalog_explain (gconstpointer data)
     }
 }
 
+/* The page quotes both Python programs of its id, whole (each quote is
+ * checked against its file as a block). */
+static void
+test_catalog_python (gconstpointer data)
+{
+  const MpCatalogEntry *e = data;
+  g_autofree char *name = page_name (e);
+  const Doc *doc = doc_find (name);
+  static const char *const halves[] = { "broken", "fixed" };
+
+  g_assert_nonnull (doc);
+  for (guint h = 0; h < G_N_ELEMENTS (halves); h++)
+    {
+      g_autofree char *program = g_strdup_printf ("demos/python/%s-%s.py", e->id,
+                                                  halves[h]);
+      g_autofree char *path = source_path (program);
+      gboolean quoted = FALSE;
+
+      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        g_test_message ("%s is missing", program);
+      g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+      for (guint i = 0; i < doc->blocks->len; i++)
+        {
+          const Block *b = g_ptr_array_index (doc->blocks, i);
+
+          if (b->kind == BLOCK_PROGRAM && g_str_equal (b->arg, program))
+            quoted = TRUE;
+        }
+      if (!quoted)
+        g_test_message ("docs/%s does not quote %s (<!-- program: %s -->)", name,
+                        program, program);
+      g_assert_true (quoted);
+    }
+}
+
 static void
 test_catalog_tests (gconstpointer data)
 {
@@ -1040,13 +1116,15 @@ add_words (GHashTable *names,
     }
 }
 
-/* the words of lib/'s public headers, and the test environment's
- * variables (MP_DEMO_DIR) from tests/meson.build */
+/* the words of lib/'s public headers, the test environment's variables
+ * (MP_DEMO_DIR) from tests/meson.build, and the Python programs' own
+ * (MP_START_METHOD) from demos/python/README.md */
 static GHashTable *
 declared_names (void)
 {
   g_autofree char *lib = source_path ("lib");
   g_autofree char *test_build = source_path ("tests/meson.build");
+  g_autofree char *python_readme = source_path ("demos/python/README.md");
   g_autoptr(GDir) dir = g_dir_open (lib, 0, NULL);
   GHashTable *names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   const char *entry;
@@ -1062,7 +1140,27 @@ declared_names (void)
       add_words (names, path);
     }
   add_words (names, test_build);
+  add_words (names, python_readme);
   return names;
+}
+
+/* @doc's text without its quoted Python programs: their names (a
+ * keyword argument mp_context=) are Python's, not mpshare's. */
+static char *
+text_without_programs (const Doc *doc)
+{
+  g_auto(GStrv) lines = g_strsplit (doc->text, "\n", -1);
+
+  for (guint i = 0; i < doc->blocks->len; i++)
+    {
+      const Block *b = g_ptr_array_index (doc->blocks, i);
+
+      if (b->kind != BLOCK_PROGRAM)
+        continue;
+      for (guint l = b->fence_open; l <= b->fence_close && lines[l - 1] != NULL; l++)
+        lines[l - 1][0] = '\0';
+    }
+  return g_strjoinv ("\n", lines);
 }
 
 /* Every mpshare name a page mentions (mp_*, MP_*, Mp*) is declared in a
@@ -1079,8 +1177,9 @@ test_api_names (gconstpointer data)
   g_autoptr(GString) unknown = g_string_new (NULL);
   g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GString) headers_missing = g_string_new (NULL);
+  g_autofree char *text = text_without_programs (doc);
 
-  for (g_regex_match (api, doc->text, 0, &match); g_match_info_matches (match);
+  for (g_regex_match (api, text, 0, &match); g_match_info_matches (match);
        g_match_info_next (match, NULL))
     {
       g_autofree char *name = g_match_info_fetch (match, 0);
@@ -1194,12 +1293,14 @@ main (int    argc,
       g_autofree char *page = g_strdup_printf ("/docs/catalog/%s/page", e->id);
       g_autofree char *explain = g_strdup_printf ("/docs/catalog/%s/explain", e->id);
       g_autofree char *tests = g_strdup_printf ("/docs/catalog/%s/tests", e->id);
+      g_autofree char *python = g_strdup_printf ("/docs/catalog/%s/python", e->id);
 
       g_test_add_data_func (demo, e, test_catalog_demo);
       g_test_add_data_func (page, e, test_catalog_page);
       if (e->kind == MP_CATALOG_PITFALL)
         g_test_add_data_func (explain, e, test_catalog_explain);
       g_test_add_data_func (tests, e, test_catalog_tests);
+      g_test_add_data_func (python, e, test_catalog_python);
     }
 
   for (guint i = 0; i < docs->len; i++)

@@ -901,22 +901,48 @@ add_pool_test (const char *name,
     }
 }
 
+/* An initializer that says the worker runs: args = (write end, TestFd) */
+static gboolean
+task_init_ready (MpArgs  *args,
+                 GValue  *result,
+                 GError **error)
+{
+  if (!test_fd_write_all (test_fd_get_fd (mp_args_get_object (args, 0)), "r", 1))
+    {
+      mp_set_error (error, MP_ERROR_FAILED, "writing the ready byte failed");
+      return FALSE;
+    }
+  return TRUE;
+}
+MP_TASK_DEFINE ("pool-init-ready", task_init_ready)
+
 typedef struct
 {
   MpStartMethod  method;
   pid_t          tid;
 } ThreadStart;
 
+/* Ends only once both workers run their initializer: they had armed
+ * their death signal when this thread ends, so the signal does come. */
 static gpointer
 new_pool_in_thread (gpointer data)
 {
   ThreadStart *start = data;
   g_autoptr(GError) error = NULL;
+  g_autoptr(TestFd) ready_fd = NULL;
+  g_autoptr(MpArgs) initargs = NULL;
+  TestPipe ready;
   MpPool *pool;
 
   start->tid = test_gettid ();
-  pool = mp_pool_new_full (2, start->method, NULL, NULL, &error);
+  test_pipe_open (&ready);
+  ready_fd = test_fd_new (ready.write_end);
+  initargs = mp_args_new (TEST_TYPE_FD, ready_fd, G_TYPE_INVALID);
+  pool = mp_pool_new_full (2, start->method, "pool-init-ready", initargs, &error);
   g_assert_no_error (error);
+  g_assert_true (test_fd_read_byte (ready.read_end));
+  g_assert_true (test_fd_read_byte (ready.read_end));
+  test_pipe_close (&ready);
   return pool;
 }
 

@@ -607,16 +607,23 @@ typedef struct
 {
   MpStartMethod  method;
   MpArgs        *args;
+  int            started;   /* read end: the child's task began */
   pid_t          tid;
 } ThreadStart;
 
+/* Ends only once the child runs its task, so the child had armed its
+ * death signal (first thing after fork, or before exec) when this
+ * thread ends: the signal does come. */
 static gpointer
 start_in_thread (gpointer data)
 {
   ThreadStart *start = data;
+  MpProcess *process;
 
   start->tid = test_gettid ();
-  return start_process (start->method, "test-block", start->args);
+  process = start_process (start->method, "test-block", start->args);
+  g_assert_true (test_fd_read_byte (start->started));
+  return process;
 }
 
 /* The death signal comes when the *thread* that forked a child ends; a
@@ -625,8 +632,9 @@ start_in_thread (gpointer data)
 static void
 test_parent_thread_exit (gconstpointer data)
 {
-  TestPipe gate;
+  TestPipe gate, started;
   g_autoptr(TestFd) gate_fd = NULL;
+  g_autoptr(TestFd) started_fd = NULL;
   g_autoptr(MpArgs) args = NULL;
   g_autoptr(MpProcess) process = NULL;
   g_autoptr(GError) error = NULL;
@@ -634,8 +642,11 @@ test_parent_thread_exit (gconstpointer data)
   int code;
 
   test_pipe_open (&gate);
+  test_pipe_open (&started);
   gate_fd = test_fd_new (gate.read_end);
-  start.args = args = mp_args_new (TEST_TYPE_FD, gate_fd, G_TYPE_INVALID);
+  started_fd = test_fd_new (started.write_end);
+  start.started = started.read_end;
+  start.args = args = mp_args_new (TEST_TYPE_FD, gate_fd, TEST_TYPE_FD, started_fd, G_TYPE_INVALID);
   process = g_thread_join (g_thread_new ("starter", start_in_thread, &start));
   /* the signal is queued now: the child handles it before its read of
    * the gate returns */
@@ -646,6 +657,7 @@ test_parent_thread_exit (gconstpointer data)
   g_assert_true (mp_process_get_exitcode (process, &code));
   g_assert_cmpint (code, ==, 0);
   test_pipe_close (&gate);
+  test_pipe_close (&started);
   test_assert_no_children ();
 }
 
