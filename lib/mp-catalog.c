@@ -94,8 +94,8 @@ static const MpCatalogEntry catalog[] = {
       RULE_MP ("changed a copy"),
       RULE_MP ("modified a copy"),
       /* a student's own check, as demos/python/ words it */
-      RULE_MP ("did not stick"),
-      RULE_MP ("does not stick")),
+      RULE ("did not stick"),
+      RULE ("does not stick")),
   },
   {
     .id = "unserializable-handle",
@@ -176,7 +176,7 @@ static const MpCatalogEntry catalog[] = {
       RULE ("updates lost"),
       RULE_MP ("race condition"),
       /* a student's own check, as demos/python/ words it */
-      RULE_MP ("total is too small")),
+      RULE ("total is too small")),
   },
   {
     .id = "lock-false",
