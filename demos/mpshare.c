@@ -1680,7 +1680,7 @@ cmd_check (int    argc,
   g_option_context_set_summary (context,
     "Read Python source and point at the lines that show a pitfall of the\n"
     "catalog, with the fix and the demo. Nothing is run: Python's own\n"
-    "parser (python3 -m ast's module) reads the file, mpshare follows the\n"
+    "parser (python3's ast module) reads the file, mpshare follows the\n"
     "names. A DIR is searched for *.py files; - reads standard input.\n"
     "A line with \"# mpshare: ignore[ID]\" gives no finding of ID.\n"
     "Exit 0 nothing found, 1 something found, 2 bad input.");

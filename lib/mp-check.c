@@ -30,7 +30,9 @@
 #define PARSE_MEMORY     (2048UL * 1024 * 1024)
 
 /* Runs under python3 -I -S; its argument is the deepest nesting of the
- * JSON tree. Standard input holds the sources, each as its length in
+ * JSON tree. Older trees are given the shape of 3.9's: no Index around a
+ * subscript, Constant for Num/Str/Bytes/NameConstant, and an end line
+ * from the node's last child (3.7 and before). Standard input holds the sources, each as its length in
  * bytes on a line, then its bytes; for each it prints one line: the tree,
  * or an object with an "error" member (never a traceback). One process
  * for many files: a start of Python costs more than most parses. Kept to
@@ -42,10 +44,20 @@ static const char parse_script[] =
   "S={'ctx','type_comment','kind','type_ignores'}\n"
   "def bad(kind,msg,line=0,col=0):\n"
   " return {'error':kind,'message':msg,'line':line or 0,'column':col or 0}\n"
+  "def e(x):\n"
+  " if isinstance(x,list):return max([e(y) for y in x]+[0])\n"
+  " if isinstance(x,dict) and '@' in x:return x['@'][2]\n"
+  " return 0\n"
   "def c(n,d):\n"
   " if d>D:raise RecursionError\n"
   " if isinstance(n,ast.AST):\n"
-  "  o={'_':type(n).__name__}\n"
+  "  k=type(n).__name__\n"
+  "  if k=='Index':return c(n.value,d)\n"
+  "  o={'_':k}\n"
+  "  if k in('Num','Str','Bytes','NameConstant'):\n"
+  "   o['_']='Constant'\n"
+  "   v=getattr(n,'n',getattr(n,'s',getattr(n,'value',None)))\n"
+  "   n=ast.Constant(value=v,lineno=n.lineno,col_offset=n.col_offset)\n"
   "  if hasattr(n,'lineno'):\n"
   "   o['@']=[n.lineno,n.col_offset,\n"
   "    getattr(n,'end_lineno',None) or n.lineno,\n"
@@ -55,6 +67,8 @@ static const char parse_script[] =
   "   v=getattr(n,f,None)\n"
   "   if v is None or v==[]:continue\n"
   "   o[f]=c(v,d+1)\n"
+  "  if '@' in o and not hasattr(n,'end_lineno'):\n"
+  "   o['@'][2]=max([o['@'][0]]+[e(x) for x in o.values()])\n"
   "  return o\n"
   " if isinstance(n,list):return [c(x,d+1) for x in n]\n"
   " if isinstance(n,bool) or n is None:return n\n"
@@ -422,13 +436,28 @@ mp_check_source (const char  *python,
   return g_steal_pointer (&r->findings);
 }
 
+/* Does @path start with "#!" (a launcher script, not the interpreter)? */
+static gboolean
+is_script (const char *path)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileInputStream) in = g_file_read (file, NULL, NULL);
+  char head[2] = { 0, 0 };
+  gsize got = 0;
+
+  if (in == NULL)
+    return FALSE;
+  g_input_stream_read_all (G_INPUT_STREAM (in), head, sizeof head, &got, NULL, NULL);
+  return got == 2 && head[0] == '#' && head[1] == '!';
+}
+
 /**
  * mp_check_find_python:
  *
  * The interpreter mp_check_sources() should use: $MPSHARE_PYTHON when set
  * (a path or a name looked up in $PATH), else `python3` from $PATH. A
- * launcher in between (a pyenv shim costs a second per start) is asked
- * once for the interpreter it runs, which is then used directly.
+ * launcher script in between (a pyenv shim costs a second per start) is
+ * asked once for the interpreter it runs, which is then used directly.
  *
  * Returns: (transfer full) (nullable): its path, %NULL when there is none.
  */
@@ -449,6 +478,8 @@ mp_check_find_python (void)
   found = g_find_program_in_path (chosen);
   if (found == NULL)
     return NULL;
+  if (!is_script (found))
+    return g_steal_pointer (&found);   /* the interpreter itself */
   out = run_python (found, "import sys\nsys.stdout.write(sys.executable)", "",
                     none, PARSE_TIMEOUT_S, &failure, NULL);
   if (out == NULL || failure != NULL)

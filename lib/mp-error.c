@@ -8,6 +8,7 @@
 #include <stdarg.h>
 
 #include "mpshare.h"
+#include "mp-trace-private.h"
 
 G_DEFINE_QUARK (mp-error-quark, mp_error)
 
@@ -153,6 +154,7 @@ set_error_valist (GError    **error,
   if (info->fix != NULL)
     g_string_append_printf (msg, " Fix: %s.", info->fix);
 
+  MP_TRACE (mp_trace_error (code, what));
   g_set_error_literal (error, MP_ERROR, code, msg->str);
   g_string_free (msg, TRUE);
 }

@@ -306,9 +306,9 @@ warn_out_of_fds (MpGate *self)
   if (self->warned_at != 0 && now - self->warned_at < MP_GATE_WARN_INTERVAL)
     return;
   getrlimit (RLIMIT_NOFILE, &limit);
-  g_warning ("%s: out of file descriptors (limit %llu); new clients are"
-             " told so and refused (%u since the last warning); the clients"
-             " being served go on",
+  g_warning ("%s: out of file descriptors (limit %llu);\n"
+             "new clients are told so and refused (%u since the last\n"
+             "warning); the clients being served go on",
              mp_listener_get_address (self->listener),
              (unsigned long long) limit.rlim_cur, self->n_refused);
   self->warned_at = now;

@@ -29,6 +29,7 @@
 #include "mp-manager-private.h"
 #include "mp-connection.h"
 #include "mp-connection-private.h"
+#include "mp-trace-private.h"
 
 /* the request buffer a thread keeps between calls, at most */
 #define REQUEST_KEEP_SIZE 4096
@@ -411,6 +412,7 @@ round_trip (MpConnection  *connection,
   /* room for the frame's header, then the message: one send() */
   g_byte_array_set_size (request, MP_FRAME_HEADER_SIZE);
   mp_message_write_request (request, id, method, args, (guint64) thread_tag ());
+  MP_TRACE (mp_trace_proxy_send (request->len));
   sent = mp_connection_send_frame (connection, request, error);
   if (request->len > REQUEST_KEEP_SIZE)
     g_private_replace (&request_key, g_byte_array_sized_new (REQUEST_KEEP_SIZE));
@@ -420,6 +422,7 @@ round_trip (MpConnection  *connection,
    * the call returns, and nothing it needs points into the frame */
   if (!mp_connection_recv_frame (connection, -1, &reply, error))
     return FALSE;
+  MP_TRACE (mp_trace_proxy_received (reply.len));
   *boxed = NULL;
   /* whatever is not a plain RETURN is built: errors and proxies are read */
   if (!mp_message_decode_reply (&reply, kind, want_value ? boxed : NULL, error))

@@ -36,6 +36,7 @@
 #include "mp-connection.h"
 #include "mp-connection-private.h"
 #include "mp-gate-private.h"
+#include "mp-trace-private.h"
 
 #ifndef POLLRDHUP
 #define POLLRDHUP 0
@@ -783,7 +784,11 @@ server_handle (MpServer        *server,
                       "no object with id %" G_GUINT64_FORMAT " in the manager (it was freed when its last proxy went away)",
                       id);
       else
-        mp_referent_invoke (referent, call, method, args, &result, &error);
+        {
+          MP_TRACE (mp_trace_proxy_handle (TRUE, referent->klass->typeid, id, method));
+          mp_referent_invoke (referent, call, method, args, &result, &error);
+          MP_TRACE (mp_trace_proxy_handle (FALSE, referent->klass->typeid, id, method));
+        }
     }
 
   if (error != NULL)
@@ -907,7 +912,7 @@ refuse_authenticated (MpServer     *server,
   if (server->refused_warned_at == 0 ||
       g_get_monotonic_time () - server->refused_warned_at >= MP_GATE_WARN_INTERVAL)
     {
-      g_warning ("manager at %s: cannot serve a new client: %s", server->address,
+      g_warning ("manager at %s:\ncannot serve a new client: %s", server->address,
                  why->message);
       server->refused_warned_at = g_get_monotonic_time ();
     }
@@ -1188,6 +1193,7 @@ manager_server_task (MpArgs  *args,
   /* Python's bpo-36368: Ctrl-C in the terminal is for the parent, which
    * then shuts the server down */
   signal (SIGINT, SIG_IGN);
+  MP_TRACE (mp_trace_set_role ("manager server"));
 
   /* nor the parent's connections to other managers */
   mp_client_forget_inherited ();

@@ -37,6 +37,8 @@
 #include <glib-unix.h>
 
 #include "mp-deadline-private.h"
+#include "mp-sync-private.h"
+#include "mp-trace-private.h"
 #include "mp-process-private.h"
 
 #define MAX_FRAME        (1u << 30)
@@ -569,7 +571,9 @@ serve_request (int     fd,
       /* a plain store in shared memory: if the task kills us, the parent
        * reads here which one it was */
       mp_array_set_uint (worker_running, worker_slot, id + 1, NULL);
+      MP_TRACE (mp_trace_pool_dispatch (task, id, worker_slot + 1));
       ok = func (args, &result, &error);
+      MP_TRACE (mp_trace_pool_done (id, ok));
       serving_request = NULL;
       serving_args = NULL;
 
@@ -629,6 +633,11 @@ pool_worker_task (MpArgs  *args,
 
   worker_slot = (guint) mp_args_get_int (args, WORKER_ARG_SLOT);
   worker_running = mp_args_get_object (args, WORKER_ARG_RUNNING);
+  if (MP_TRACE_ON)
+    {
+      g_autofree char *role = g_strdup_printf ("worker %u", worker_slot + 1);
+      mp_trace_set_role (role);
+    }
 
   if (initializer != NULL && *initializer != '\0')
     {
@@ -805,6 +814,44 @@ describe_death (MpPool *self,
                             current->task, current->index);
   return g_strdup_printf ("pool worker %s (pid %d) %s while idle",
                           mp_process_get_name (process), (int) mp_process_get_pid (process), how);
+}
+
+static gint
+compare_uint (gconstpointer a,
+              gconstpointer b)
+{
+  guint x = *(const guint *) a, y = *(const guint *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* Called with the lock held, before break_pool(): worker @slot died and
+ * takes down these futures. */
+static void
+trace_worker_died (MpPool *self,
+                   guint   slot)
+{
+  g_autoptr(GArray) broken = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GString) text = g_string_new (NULL);
+  GHashTableIter iter;
+  gpointer key;
+  int code = 0;
+
+  if (self->broken)
+    return;
+  g_hash_table_iter_init (&iter, self->in_flight);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      guint index = GPOINTER_TO_UINT (key);
+      g_array_append_val (broken, index);
+    }
+  for (GList *l = self->queue.head; l != NULL; l = l->next)
+    g_array_append_val (broken, ((Work *) l->data)->future->index);
+  g_array_sort (broken, compare_uint);
+  for (guint i = 0; i < broken->len; i++)
+    g_string_append_printf (text, "%s%u", i > 0 ? "," : "", g_array_index (broken, guint, i));
+  mp_process_get_exitcode (self->workers[slot].process, &code);
+  mp_trace_pool_worker_died (slot + 1, code, text->str);
 }
 
 /* Called with the lock held: every future in flight or queued fails, every
@@ -1073,7 +1120,10 @@ manager_thread (gpointer data)
                   worker_close (worker);
                   g_mutex_lock (&self->lock);
                   if (!worker->closing)
-                    break_pool (self, describe_death (self, worker));
+                    {
+                      MP_TRACE (trace_worker_died (self, i));
+                      break_pool (self, describe_death (self, worker));
+                    }
                   g_mutex_unlock (&self->lock);
                 }
             }
@@ -1276,6 +1326,8 @@ mp_pool_new_full (guint           max_workers,
   mp_fd_add_parent_end (self->queue_fd);
   g_unix_set_fd_nonblocking (self->queue_fd, TRUE, NULL);
   self->queue_lock = mp_lock_new (error);
+  if (self->queue_lock != NULL)
+    mp_sync_set_trace_name (self->queue_lock, "pool queue");
   self->running = self->queue_lock != NULL ? mp_array_create ('Q', max_workers, FALSE, error) : NULL;
   if (self->running == NULL)
     {
@@ -1447,6 +1499,7 @@ mp_pool_submit (MpPool      *self,
   frame = g_byte_array_new ();
   frame_append (frame, g_variant_get_data (request), g_variant_get_size (request));
   future = future_new (index, task);
+  MP_TRACE (mp_trace_pool_submit (task, index));
   work = g_new0 (Work, 1);
   work->future = g_object_ref (future);
   work->request = g_byte_array_free_to_bytes (g_steal_pointer (&frame));

@@ -46,6 +46,7 @@
 #include "mp-deadline-private.h"
 #include "mp-process-private.h"
 #include "mp-serialize-private.h"
+#include "mp-trace-private.h"
 
 #define AUTH_KEY_LENGTH 32
 
@@ -934,6 +935,8 @@ reap (MpProcess *self,
     self->exitcode = -WTERMSIG (status);
   else
     self->exitcode = WEXITSTATUS (status);
+  if (r > 0)
+    MP_TRACE (mp_trace_process_exit (self->pid, self->exitcode));
   self->reaped = TRUE;
   if (self->sentinel >= 0)
     {

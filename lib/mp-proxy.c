@@ -20,6 +20,7 @@
 
 
 #include "mp-manager-private.h"
+#include "mp-trace-private.h"
 
 struct _MpProxy {
   GObject          parent_instance;
@@ -185,6 +186,40 @@ ensure_reference (MpProxy    *self,
   return ok;
 }
 
+/* call_wire()'s call, traced: the reply (and a copy mark) is known only
+ * from its payload, so the payload is always asked for. */
+static G_GNUC_NO_INLINE gboolean
+traced_call (MpProxy      *self,
+             MpEndpoint   *endpoint,
+             const char   *method,
+             MpArgv       *args,
+             MpReplyKind  *kind,
+             GVariant    **payload,
+             GVariant    **result,
+             GError      **error)
+{
+  GError *local = NULL;
+  gboolean ok;
+
+  mp_trace_proxy_target (self->typeid, self->id, method);
+  ok = mp_endpoint_call (endpoint, self->id, method, args, kind, payload, &local);
+  mp_trace_proxy_done (ok, *payload, local);
+  if (!ok)
+    {
+      g_propagate_error (error, local);
+      return FALSE;
+    }
+  if (*kind != MP_REPLY_RETURN)
+    {
+      mp_set_error (error, MP_ERROR_PROTOCOL, "%s.%s() returned an unexpected reply",
+                    self->typeid, method);
+      return FALSE;
+    }
+  if (result != NULL)
+    *result = g_steal_pointer (payload);
+  return TRUE;
+}
+
 /* Calls @method; @args is consumed. The result is a
  * "v" wire that may hold proxies the server referenced for us: decode it
  * with decode_result(), or ignore it only when it cannot hold any. */
@@ -208,6 +243,8 @@ call_wire (MpProxy     *self,
   endpoint = proxy_endpoint (self, error);
   if (endpoint == NULL || !ensure_reference (self, endpoint, error))
     return FALSE;
+  if (MP_TRACE_ON)
+    return traced_call (self, endpoint, method, &owned_args, &kind, &payload, result, error);
   if (!mp_endpoint_call (endpoint, self->id, method, &owned_args, &kind,
                          result != NULL ? &payload : NULL, error))
     return FALSE;

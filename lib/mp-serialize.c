@@ -21,6 +21,7 @@
 
 #include "mpshare.h"
 #include "mp-serialize-private.h"
+#include "mp-trace-private.h"
 
 /* Bound on the GVariant nesting of one value. GLib refuses more than 128
  * levels in untrusted data; staying at 64 leaves room for the envelopes
@@ -527,6 +528,9 @@ set_error_at (GError    **error,
   what = g_strdup_vprintf (format, args);
   va_end (args);
 
+  /* decoding reports malformed input (PROTOCOL); the rest is a refusal */
+  if (code != MP_ERROR_PROTOCOL)
+    MP_TRACE (mp_trace_serialize_refused (path->len > 0 ? path->str : "(the value itself)", what));
   if (path->len > 0)
     mp_set_error (error, code, "%s: %s", path->str, what);
   else
@@ -539,6 +543,8 @@ propagate_error_at (GError  **error,
                     GError   *local,
                     GString  *path)
 {
+  if (local->domain == MP_ERROR && local->code != MP_ERROR_PROTOCOL)
+    MP_TRACE (mp_trace_serialize_refused (path->len > 0 ? path->str : "(the value itself)", local->message));
   if (path->len > 0)
     g_propagate_prefixed_error (error, local, "%s: ", path->str);
   else
@@ -782,6 +788,8 @@ encode_reduced (const TypeEntry *entry,
     }
   if (entry->transfer == MP_TRANSFER_INHERIT_ONLY && !mp_spawning_is_active ())
     {
+      MP_TRACE (mp_trace_serialize_refused (path->len > 0 ? path->str : "(the value itself)",
+                                            "travels only by inheritance, while a process is being started"));
       if (path->len > 0)
         mp_set_error (error, MP_ERROR_INHERITANCE_ONLY,
                       "%s passed as %s while no process is being started",

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "mpshare.h"
 #include "mp-mapping-private.h"
@@ -147,6 +148,7 @@ typedef struct {
   gsize           length;
   MpLockable     *lock;    /* MpLock or MpRLock; NULL when raw */
   guint8         *data;    /* the elements */
+  guint64         trace_key;  /* mp_shared_trace_key(), 0 until asked */
 } MpShared;
 
 struct _MpValue
@@ -268,12 +270,17 @@ shared_leave (MpShared *s,
     mp_sync_lock_leave (s->lock, entered);
 }
 
+static void shared_trace_access (const MpShared *s,
+                                 gsize           index,
+                                 guint64         bits,
+                                 gboolean        write);
+
 /* Raw accesses go through relaxed atomics: unlocked objects race by
  * design (that is the lesson), and a race must lose updates, not be
  * undefined behaviour. */
 static inline guint64
-load_bits (const MpShared *s,
-           gsize           index)
+load_bits_untraced (const MpShared *s,
+                    gsize           index)
 {
   const guint8 *p = (const guint8 *) s->data + index * s->tc->size;
 
@@ -287,6 +294,17 @@ load_bits (const MpShared *s,
     }
 }
 
+static inline guint64
+load_bits (const MpShared *s,
+           gsize           index)
+{
+  guint64 bits = load_bits_untraced (s, index);
+
+  if (MP_TRACE_ON)
+    shared_trace_access (s, index, bits, FALSE);
+  return bits;
+}
+
 static inline void
 store_bits (MpShared *s,
             gsize     index,
@@ -294,6 +312,8 @@ store_bits (MpShared *s,
 {
   guint8 *p = (guint8 *) s->data + index * s->tc->size;
 
+  if (MP_TRACE_ON)
+    shared_trace_access (s, index, bits, TRUE);
   switch (s->tc->size)
     {
     case 1: __atomic_store_n ((guint8 *) p, (guint8) bits, __ATOMIC_RELAXED); break;
@@ -364,6 +384,61 @@ bits_to_double (const Typecode *tc,
       memcpy (&d, &bits, sizeof d);
       return d;
     }
+}
+
+/**
+ * mp_shared_trace_key: (skip)
+ * @object: an #MpValue or #MpArray
+ *
+ * What names @object's memory in every process that shares it, forked or
+ * spawned: the inode of the memfd its elements live in (its own, or its
+ * lock's for a Value that lives next to its mutex).
+ *
+ * Returns: the key, or 0 when @object is neither or has no memory.
+ */
+guint64
+mp_shared_trace_key (gpointer object)
+{
+  MpShared *s;
+  struct stat st;
+  int fd;
+
+  if (!MP_IS_VALUE (object) && !MP_IS_ARRAY (object))
+    return 0;
+  s = shared_of (object);
+  if (s->trace_key != 0)
+    return s->trace_key;
+  fd = s->mapping.fd >= 0 ? s->mapping.fd :
+       s->lock != NULL && mp_sync_is_mutex_lock (s->lock) ? ((MpSyncObject *) s->lock)->mapping.fd : -1;
+  if (fd >= 0 && fstat (fd, &st) == 0)
+    s->trace_key = (guint64) st.st_ino;
+  return s->trace_key;
+}
+
+/* A read or write of a watched object (mp_trace_watch()) is an event. */
+static G_GNUC_NO_INLINE void
+shared_trace_access (const MpShared *s,
+                     gsize           index,
+                     guint64         bits,
+                     gboolean        write)
+{
+  gconstpointer owner = (const guint8 *) s - G_STRUCT_OFFSET (MpValue, shared);
+  const char *name = mp_trace_watched_name (mp_shared_trace_key ((gpointer) owner));
+  gint64 at = MP_TRACE_NONE;
+  gboolean negative;
+  guint64 number;
+
+  if (name == NULL)
+    return;
+  if (G_TYPE_CHECK_INSTANCE_TYPE (owner, MP_TYPE_ARRAY))
+    at = (gint64) index;
+  if (s->tc->kind == KIND_FLOAT)
+    {
+      mp_trace_value_double (write, name, at, bits_to_double (s->tc, bits));
+      return;
+    }
+  bits_to_number (s->tc, bits, &negative, &number);
+  mp_trace_value_int (write, name, at, (gint64) number);
 }
 
 static inline gboolean

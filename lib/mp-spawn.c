@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "mp-process-private.h"
+#include "mp-trace-private.h"
 
 #define PAYLOAD_TYPE "(ssayvi)"
 
@@ -187,6 +188,7 @@ exit_without_guard (int status, void *unused)
     payload = parse_payload (bytes, NULL);
   if (payload != NULL)
     g_variant_get_child (payload, 1, "&s", &task);
+  MP_TRACE (mp_trace_bootstrap_error ("main() ended without calling mp_main_guard()"));
 
   fflush (stdout);
   fprintf (stderr,
@@ -283,6 +285,7 @@ mp_spawn_check_bootstrapped (const char  *what,
   if (!spawned_child || running_task)
     return TRUE;
 
+  MP_TRACE (mp_trace_bootstrap_error (what));
   mp_set_error (error, MP_ERROR_BOOTSTRAPPING,
                 "%s in process %d, a child started by spawn that is still re-running main() "
                 "before its task: main() did not call mp_main_guard() before this point",
@@ -365,8 +368,10 @@ run_task (const char *name,
 
   write_status (status_fd, MP_STATUS_RUNNING);
   task_args = args;
+  MP_TRACE (mp_trace_task (task, TRUE, FALSE));
   if (func (args, &result, &error))
     code = 0;
+  MP_TRACE (mp_trace_task (task, FALSE, code == 0));
   task_args = NULL;
 
   if (code != 0)
@@ -426,6 +431,9 @@ mp_spawn_run_child (GBytes   *payload_bytes,
     goto out;
   g_variant_get (payload, "(&s&s@ayvi)", &name, &task, &key_v, &args_wire, &status_fd);
   become_child (status_fd, spawned);
+  MP_TRACE (mp_trace_child_begin (name, task, spawned));
+  if (spawned)
+    MP_TRACE (mp_trace_process_guard (task));
   fcntl (status_fd, F_SETFD, FD_CLOEXEC);
 
   if (spawned)
@@ -478,5 +486,6 @@ mp_spawn_run_forked_child (const char *name,
                            int         status_fd)
 {
   become_child (status_fd, FALSE);
+  MP_TRACE (mp_trace_child_begin (name, task, FALSE));
   exit_child (run_task (name, task, func, args_wire, no_args, status_fd));
 }

@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "mpshare.h"
+#include "mp-trace-private.h"
 #include "mp-mapping-private.h"
 
 G_BEGIN_DECLS
@@ -92,9 +93,9 @@ gboolean mp_sync_lock_enter_slow (MpLockable *lock,
  * no holder. That keeps the time the lock is held, which the other
  * processes wait out, to the access itself. */
 static inline gboolean
-mp_sync_lock_enter (MpLockable *lock,
-                    gboolean   *entered,
-                    GError    **error)
+mp_sync_lock_enter_untraced (MpLockable *lock,
+                             gboolean   *entered,
+                             GError    **error)
 {
   MpSyncObject *sync = (MpSyncObject *) lock;
   int r;
@@ -109,11 +110,34 @@ mp_sync_lock_enter (MpLockable *lock,
   return TRUE;
 }
 
+void     mp_sync_set_trace_name    (gpointer     object,
+                                    const char  *name);
+
+/* the same, traced (mp-sync.c) */
+gboolean mp_sync_lock_enter_traced (MpLockable  *lock,
+                                    gboolean    *entered,
+                                    GError     **error);
+void     mp_sync_lock_leave_traced (MpLockable  *lock);
+
+static inline gboolean
+mp_sync_lock_enter (MpLockable *lock,
+                    gboolean   *entered,
+                    GError    **error)
+{
+  if (MP_TRACE_ON)
+    return mp_sync_lock_enter_traced (lock, entered, error);
+  return mp_sync_lock_enter_untraced (lock, entered, error);
+}
+
 static inline void
 mp_sync_lock_leave (MpLockable *lock,
                     gboolean    entered)
 {
-  if (entered)
+  if (!entered)
+    return;
+  if (MP_TRACE_ON)
+    mp_sync_lock_leave_traced (lock);
+  else
     pthread_mutex_unlock (((MpSyncObject *) lock)->mutex);
 }
 

@@ -6,12 +6,14 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <string.h>
 #include <time.h>
 
 #include "mpshare.h"
 #include "mp-deadline-private.h"
 #include "mp-mapping-private.h"
 #include "mp-sync-private.h"
+#include "mp-trace-private.h"
 
 /* "mpsy": a mapping we did not initialize is refused on attach */
 #define MP_SYNC_MAGIC 0x7973706du
@@ -71,6 +73,8 @@ typedef struct _MpSyncState {
     } barrier;
   } u;
   pthread_cond_t  cond;    /* process-shared, CLOCK_MONOTONIC */
+  guint32         trace_id;  /* its number in traces: "Lock 3" */
+  char            trace_name[20];  /* or its name there, when given */
 } MpSyncState;
 
 /* A value guarded by this lock alone shares the mutex's cache line: */
@@ -90,6 +94,9 @@ G_STATIC_ASSERT (G_STRUCT_OFFSET (MpSyncState, u.lock.value_cell) + sizeof (guin
  * initialization in another thread.) */
 static GType lock_type_id;
 static GType rlock_type_id;
+
+/* the numbers of the objects this process made, for their trace labels */
+static gint trace_serial;
 
 #define LOCK_TYPE_ID()  __atomic_load_n (&lock_type_id, __ATOMIC_RELAXED)
 #define RLOCK_TYPE_ID() __atomic_load_n (&rlock_type_id, __ATOMIC_RELAXED)
@@ -264,6 +271,7 @@ state_init (MpSyncState *state,
     return mp_set_error_from_errno (error, r, "initializing a process-shared condition variable");
 
   state->kind = kind;
+  state->trace_id = (guint32) g_atomic_int_add (&trace_serial, 1) + 1;
   state->magic = MP_SYNC_MAGIC;
   return TRUE;
 }
@@ -524,6 +532,181 @@ mp_locker_free (MpLocker *locker)
   g_object_unref (lockable);
 }
 
+/* ---- tracing ----------------------------------------------------------- */
+
+/* Each wait is traced once, at the outermost call: the traced path calls
+ * the untraced one with this set. */
+static __thread gboolean trace_inside;
+
+static const char *
+trace_type (gpointer object)
+{
+  static const char *const names[] = {
+    [MP_SYNC_LOCK] = "Lock", [MP_SYNC_RLOCK] = "RLock", [MP_SYNC_SEMAPHORE] = "Semaphore",
+    [MP_SYNC_BOUNDED_SEMAPHORE] = "BoundedSemaphore", [MP_SYNC_CONDITION] = "Condition",
+    [MP_SYNC_EVENT] = "Event", [MP_SYNC_BARRIER] = "Barrier",
+  };
+  guint32 kind = SYNC (object)->state->kind;
+
+  return kind < G_N_ELEMENTS (names) && names[kind] != NULL ? names[kind] : "lock";
+}
+
+/* "Lock 3": the same in every process that shares the object. Written
+ * by hand: printf would cost more than the event itself. */
+static void
+trace_label (gpointer  object,
+             char     *buf,
+             gsize     size)
+{
+  const char *type = trace_type (object);
+  guint32 id = SYNC (object)->state->trace_id;
+  char digits[12];
+  gsize n = 0, at;
+
+  if (SYNC (object)->state->trace_name[0] != '\0')
+    {
+      g_strlcpy (buf, SYNC (object)->state->trace_name, size);
+      return;
+    }
+  do
+    digits[n++] = (char) ('0' + id % 10);
+  while ((id /= 10) != 0);
+  at = MIN (strlen (type), size - n - 2);
+  memcpy (buf, type, at);
+  buf[at++] = ' ';
+  while (n > 0)
+    buf[at++] = digits[--n];
+  buf[at] = '\0';
+}
+
+/* One wait: @func does it (with @flag its own parameter); it gives 0 for
+ * failure. @holds: success opens a hold (locks, semaphores), else the
+ * wait only ends (conditions, events, barriers). */
+typedef int (*TracedWait) (gpointer   object,
+                           gint64     timeout_us,
+                           gboolean   flag,
+                           GError   **error);
+
+static G_GNUC_NO_INLINE int
+trace_wait (gpointer    object,
+            gint64      timeout_us,
+            gboolean    flag,
+            GError    **error,
+            TracedWait  func,
+            gboolean    holds)
+{
+  const char *type = trace_type (object);
+  GError *local = NULL;
+  char label[64];
+  gint64 start;
+  int r;
+
+  trace_label (object, label, sizeof label);
+  mp_trace_lock_wait_begin (type, label);
+  start = mp_trace_now_ns ();
+  trace_inside = TRUE;
+  r = func (object, timeout_us, flag, &local);
+  trace_inside = FALSE;
+  if (r != 0 && holds)
+    mp_trace_lock_acquired (type, label, mp_trace_now_ns () - start);
+  else if (r == 0 && local != NULL && local->domain == MP_ERROR && local->code == MP_ERROR_TIMEOUT)
+    mp_trace_lock_timeout (type, label);
+  else
+    {
+      mp_trace_lock_wait_end (type, label);
+      if (r == 0 && local != NULL && local->domain == MP_ERROR && local->code == MP_ERROR_OWNER_DIED)
+        mp_trace_lock_owner_died (type, label);
+    }
+  if (local != NULL)
+    g_propagate_error (error, local);
+  return r;
+}
+
+typedef gboolean (*TracedRelease) (gpointer   object,
+                                   gboolean   flag,
+                                   GError   **error);
+
+static G_GNUC_NO_INLINE gboolean
+trace_release (gpointer       object,
+               gboolean       flag,
+               GError       **error,
+               TracedRelease  func)
+{
+  char label[64];
+  gboolean ok;
+
+  trace_inside = TRUE;
+  ok = func (object, flag, error);
+  trace_inside = FALSE;
+  if (ok)
+    {
+      trace_label (object, label, sizeof label);
+      mp_trace_lock_released (trace_type (object), label);
+    }
+  return ok;
+}
+
+static int
+traced_lock_acquire (gpointer object, gint64 timeout_us, gboolean recursive, GError **error)
+{
+  return lock_acquire (object, timeout_us, recursive, error);
+}
+
+static gboolean
+traced_lock_release (gpointer object, gboolean recursive, GError **error)
+{
+  return lock_release (object, recursive, error);
+}
+
+/**
+ * mp_sync_set_trace_name: (skip)
+ * @object: a lock, semaphore, condition, event or barrier
+ * @name: what traces call it in every process (cut at 19 bytes)
+ *
+ * For the library's own locks, whose number would say nothing.
+ */
+void
+mp_sync_set_trace_name (gpointer    object,
+                        const char *name)
+{
+  g_strlcpy (SYNC (object)->state->trace_name, name, sizeof SYNC (object)->state->trace_name);
+}
+
+gboolean
+mp_sync_lock_enter_traced (MpLockable  *lock,
+                           gboolean    *entered,
+                           GError     **error)
+{
+  char label[64];
+  gint64 start;
+  gboolean ok;
+
+  *entered = FALSE;
+  if (mp_sync_held_by_self ((MpSyncObject *) lock))
+    return TRUE;
+  trace_label (lock, label, sizeof label);
+  mp_trace_lock_wait_begin (trace_type (lock), label);
+  start = mp_trace_now_ns ();
+  trace_inside = TRUE;
+  ok = mp_sync_lock_enter_untraced (lock, entered, error);
+  trace_inside = FALSE;
+  if (ok && *entered)
+    mp_trace_lock_acquired (trace_type (lock), label, mp_trace_now_ns () - start);
+  else
+    mp_trace_lock_wait_end (trace_type (lock), label);
+  return ok;
+}
+
+void
+mp_sync_lock_leave_traced (MpLockable *lock)
+{
+  char label[64];
+
+  pthread_mutex_unlock (((MpSyncObject *) lock)->mutex);
+  trace_label (lock, label, sizeof label);
+  mp_trace_lock_released (trace_type (lock), label);
+}
+
 /* ---- Lock and RLock ---------------------------------------------------- */
 
 /* Robust mutexes make the dead holder visible: the next locker gets
@@ -643,6 +826,8 @@ lock_acquire (gpointer   object,
   MpSyncObject *sync = SYNC (object);
   int r;
 
+  if (MP_TRACE_ON && !trace_inside)
+    return trace_wait (object, timeout_us, recursive, error, traced_lock_acquire, TRUE);
   if (recursive && holder_is_self (sync))
     return lock_acquire_slow (object, EDEADLK, timeout_us, recursive, error);
   r = pthread_mutex_trylock (sync->mutex);
@@ -719,6 +904,8 @@ lock_release (gpointer   object,
   guint depth;
   int r;
 
+  if (MP_TRACE_ON && !trace_inside)
+    return trace_release (object, recursive, error, traced_lock_release);
   if (!holder_is_self (sync) || (recursive && *sync->depth != 1))
     return lock_release_slow (object, recursive, error);
   /* cleared before the mutex goes to someone else */
@@ -946,6 +1133,11 @@ mp_rlock_release (MpRLock  *self,
 
 /* ---- Semaphore and BoundedSemaphore ------------------------------------ */
 
+static int
+traced_semaphore_acquire (gpointer object, gint64 timeout_us, gboolean unused, GError **error);
+static gboolean
+traced_semaphore_release (gpointer object, gboolean unused, GError **error);
+
 static gboolean
 semaphore_acquire (gpointer   object,
                    gint64     timeout_us,
@@ -955,6 +1147,8 @@ semaphore_acquire (gpointer   object,
   MpDeadline deadline;
   int r;
 
+  if (MP_TRACE_ON && !trace_inside)
+    return trace_wait (object, timeout_us, FALSE, error, traced_semaphore_acquire, TRUE);
   deadline_init (&deadline, timeout_us);
   r = state_lock (state, &deadline);
   if (r == ETIMEDOUT)
@@ -989,6 +1183,8 @@ semaphore_release (gpointer   object,
 {
   MpSyncState *state = SYNC (object)->state;
 
+  if (MP_TRACE_ON && !trace_inside)
+    return trace_release (object, FALSE, error, traced_semaphore_release);
   state_lock_forever (state);
   if (state->u.sem.value >= state->u.sem.max_value)
     {
@@ -1011,6 +1207,18 @@ semaphore_release (gpointer   object,
     pthread_cond_signal (&state->cond);
   state_unlock (state);
   return TRUE;
+}
+
+static int
+traced_semaphore_acquire (gpointer object, gint64 timeout_us, gboolean unused, GError **error)
+{
+  return semaphore_acquire (object, timeout_us, error);
+}
+
+static gboolean
+traced_semaphore_release (gpointer object, gboolean unused, GError **error)
+{
+  return semaphore_release (object, error);
 }
 
 static guint
@@ -1470,6 +1678,12 @@ condition_check_held (MpCondition *self,
  *   lock is consistent again and held by the caller), or with
  *   %MP_ERROR_INVALID_ARGUMENT when the caller does not hold the lock.
  */
+static int
+traced_condition_wait (gpointer object, gint64 timeout_us, gboolean unused, GError **error)
+{
+  return mp_condition_wait (object, timeout_us, error);
+}
+
 gboolean
 mp_condition_wait (MpCondition *self,
                    gint64       timeout_us,
@@ -1488,6 +1702,8 @@ mp_condition_wait (MpCondition *self,
   g_return_val_if_fail (timeout_us >= -1, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  if (MP_TRACE_ON && !trace_inside)
+    return trace_wait (self, timeout_us, FALSE, error, traced_condition_wait, FALSE);
   if (!condition_check_held (self, "wait", error))
     return FALSE;
 
@@ -1762,6 +1978,12 @@ mp_event_is_set (MpEvent *self)
  *
  * Returns: %TRUE when set; %FALSE with %MP_ERROR_TIMEOUT.
  */
+static int
+traced_event_wait (gpointer object, gint64 timeout_us, gboolean unused, GError **error)
+{
+  return mp_event_wait (object, timeout_us, error);
+}
+
 gboolean
 mp_event_wait (MpEvent *self,
                gint64   timeout_us,
@@ -1776,6 +1998,8 @@ mp_event_wait (MpEvent *self,
   g_return_val_if_fail (timeout_us >= -1, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  if (MP_TRACE_ON && !trace_inside)
+    return trace_wait (self, timeout_us, FALSE, error, traced_event_wait, FALSE);
   state = self->sync.state;
   deadline_init (&deadline, timeout_us);
   r = state_lock (state, &deadline);
@@ -1871,6 +2095,13 @@ barrier_set_broken_error (GError **error)
  *   for the waiter whose time ran out (Python raises BrokenBarrierError
  *   there too; the barrier is broken for everyone else).
  */
+/* the arrival index + 1: 0 is failure */
+static int
+traced_barrier_wait (gpointer object, gint64 timeout_us, gboolean unused, GError **error)
+{
+  return mp_barrier_wait (object, timeout_us, error) + 1;
+}
+
 int
 mp_barrier_wait (MpBarrier *self,
                  gint64     timeout_us,
@@ -1887,6 +2118,8 @@ mp_barrier_wait (MpBarrier *self,
   g_return_val_if_fail (timeout_us >= -1, -1);
   g_return_val_if_fail (error == NULL || *error == NULL, -1);
 
+  if (MP_TRACE_ON && !trace_inside)
+    return trace_wait (self, timeout_us, FALSE, error, traced_barrier_wait, FALSE) - 1;
   state = self->sync.state;
   deadline_init (&deadline, timeout_us);
   r = state_lock (state, &deadline);

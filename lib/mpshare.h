@@ -19,6 +19,7 @@
 #include "mp-proxy.h"
 #include "mp-catalog.h"
 #include "mp-explain.h"
+#include "mp-trace.h"
 #include "mp-timeline.h"
 #include "mp-check.h"
 

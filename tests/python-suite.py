@@ -75,11 +75,15 @@ def pyenv_pythons():
         pyenv = os.path.join(root, "bin", "pyenv")
     if pyenv is None:
         return []
+    # pyenv finds its root through $HOME, which CI may not set
+    env = dict(os.environ)
+    if "PYENV_ROOT" not in env and os.path.isdir(root):
+        env["PYENV_ROOT"] = root
     try:
         bare = subprocess.run([pyenv, "versions", "--bare"], text=True,
-                              capture_output=True, timeout=30).stdout
+                              capture_output=True, timeout=30, env=env).stdout
         root = subprocess.run([pyenv, "root"], text=True, capture_output=True,
-                              timeout=30).stdout.strip() or root
+                              timeout=30, env=env).stdout.strip() or root
     except (OSError, subprocess.TimeoutExpired):
         return []
     found = []

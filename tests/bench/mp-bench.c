@@ -29,9 +29,11 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mpshare.h"
+#include "mp-trace-private.h"
 
 typedef enum { PIN_NONE, PIN_SAME, PIN_SPLIT } Pin;
 
@@ -158,7 +160,7 @@ print_row (const char *key,
 
   if (target > 0)
     {
-      g_snprintf (t, sizeof t, "<= %.1fx", target);
+      g_snprintf (t, sizeof t, target * 10 == (int) (target * 10) ? "<= %.1fx" : "<= %.2fx", target);
       met = ratio <= target ? "yes" : "NO";
       targets_missed += ratio > target;
     }
@@ -1001,11 +1003,269 @@ parse_pin (const char *value, GError **error)
   return TRUE;
 }
 
+/* ---- the trace recorder: its cost off and on ---------------------------- */
+
+/* The rows pair this binary (the recorder compiled in, its hooks behind
+ * one flag) with mp-bench-notrace, the same program linked with the
+ * library built with -DMP_TRACE_DISABLED (no hooks at all). The twin runs
+ * one loop per call, in turn with this process's own run of the same
+ * loop, so a slow spell of the machine weighs on both sides alike. */
+
+typedef enum { TWIN_INCREMENT, TWIN_MANAGER_GET } TwinRow;
+
+static const char *const twin_names[] = { "increment", "manager-get" };
+
+/* ns of this thread's CPU time per operation of @loop in this process:
+ * on a machine shared with other work, the time this process was not
+ * running does not count, where a wall-clock figure would add it */
+static double
+time_loop_cpu_once (LoopFunc loop, gpointer data, gint64 n)
+{
+  struct timespec t0, t1;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &t0);
+  loop (data, n);
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &t1);
+  return ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / n;
+}
+
+/* CPU time so far of every thread of process @pid, ns (the scheduler's
+ * own account, /proc/PID/task/TID/schedstat) */
+static gint64
+process_cpu_ns (GPid pid)
+{
+  g_autofree char *tasks = g_strdup_printf ("/proc/%d/task", (int) pid);
+  g_autoptr(GDir) dir = g_dir_open (tasks, 0, NULL);
+  const char *tid;
+  gint64 sum = 0;
+
+  while (dir != NULL && (tid = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *file = g_build_filename (tasks, tid, "schedstat", NULL);
+      g_autofree char *text = NULL;
+
+      if (g_file_get_contents (file, &text, NULL, NULL))
+        sum += g_ascii_strtoll (text, NULL, 10);
+    }
+  return sum;
+}
+
+/* ns of CPU time per manager Value get, the client's and the server's
+ * (@server) together: on a machine shared with other work, a round trip's
+ * wall-clock time is mostly waiting for a turn on a CPU */
+static double
+time_round_trips_cpu_once (MpProxy *proxy, GPid server, gint64 n)
+{
+  int out[2];
+  pid_t client;
+  gint64 server_before = process_cpu_ns (server);
+  double client_ns = 0;
+
+  g_assert (pipe (out) == 0);
+  client = fork ();
+  g_assert (client >= 0);
+  if (client == 0)
+    {
+      struct timespec t0, t1;
+      double ns;
+
+      close (out[0]);
+      pin_to_cpu (cpu_of_second ());
+      manager_get_loop (proxy, 1);   /* connects */
+      clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &t0);
+      manager_get_loop (proxy, n);
+      clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &t1);
+      ns = (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
+      _exit (write (out[1], &ns, sizeof ns) == sizeof ns ? 0 : 2);
+    }
+  close (out[1]);
+  if (read (out[0], &client_ns, sizeof client_ns) != sizeof client_ns)
+    client_ns = 0;
+  close (out[0]);
+  wait_for (client);
+  return (client_ns + (double) (process_cpu_ns (server) - server_before)) / n;
+}
+
+/* One run of @row in this process, ns of CPU time per operation.
+ * @value/@proxy: the counter or manager Value to use; @server: the pid of
+ * the manager's server. */
+static double
+run_row_once (TwinRow row, MpValue *value, MpProxy *proxy, GPid server)
+{
+  if (row == TWIN_INCREMENT)
+    return time_loop_cpu_once (mp_locked_increment_loop, value, iterations);
+  return time_round_trips_cpu_once (proxy, server, round_trips);
+}
+
+/* mp-bench-notrace --twin ROW: prints ns per operation of one run. */
+static int
+twin_main (const char *name)
+{
+  g_autoptr(MpValue) value = new_counter ();
+  g_autoptr(MpManager) manager = NULL;
+  g_autoptr(MpProxy) proxy = NULL;
+  g_autoptr(GError) error = NULL;
+  TwinRow row;
+
+  if (g_strcmp0 (name, twin_names[TWIN_INCREMENT]) == 0)
+    row = TWIN_INCREMENT;
+  else if (g_strcmp0 (name, twin_names[TWIN_MANAGER_GET]) == 0)
+    row = TWIN_MANAGER_GET;
+  else
+    {
+      g_printerr ("mp-bench: --twin takes increment or manager-get, not '%s'\n", name);
+      return 2;
+    }
+  if (row == TWIN_MANAGER_GET)
+    {
+      manager = mp_manager_new (NULL, NULL);
+      check_ok (mp_manager_start (manager, &error), error);
+      proxy = mp_manager_value (manager, 'q', NULL, &error);
+      check_ok (proxy != NULL, error);
+    }
+  g_print ("%.3f\n", run_row_once (row, value, proxy,
+                                   manager != NULL ? mp_manager_get_server_pid (manager) : 0));
+  return 0;
+}
+
+/* The twin's figure for one run of @row, or -1 when there is no twin. */
+static double
+run_twin (const char *twin, TwinRow row)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *n = g_strdup_printf ("%" G_GINT64_FORMAT, iterations);
+  g_autofree char *trips = g_strdup_printf ("%" G_GINT64_FORMAT, round_trips);
+  const char *pin_option = pin == PIN_SAME ? "same" : pin == PIN_SPLIT ? "split" : "none";
+  const char *argv[] = { twin, "--pin", pin_option, "--iterations", n, "--round-trips", trips,
+                         "--twin", twin_names[row], NULL };
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status, &error) ||
+      !g_spawn_check_wait_status (status, &error))
+    g_error ("mp-bench: running %s: %s", twin, error->message);
+  return g_ascii_strtod (out, NULL);
+}
+
+static gchar *
+find_twin (void)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *dir = self != NULL ? g_path_get_dirname (self) : NULL;
+  char *twin = dir != NULL ? g_build_filename (dir, "mp-bench-notrace", NULL) : NULL;
+
+  if (twin != NULL && g_file_test (twin, G_FILE_TEST_IS_EXECUTABLE))
+    return twin;
+  g_free (twin);
+  return NULL;
+}
+
+/* ns per recorded instant event, the shared-memory write alone */
+static void
+trace_emit_loop (gpointer data, gint64 n)
+{
+  for (gint64 i = 0; i < n; i++)
+    mp_trace_value_int (TRUE, "total", MP_TRACE_NONE, i);
+}
+
+static void
+start_tracing (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* every event of the loops is recorded: none is dropped at the limit */
+  mp_trace_set_file_limit (G_MAXUINT);
+
+  check_ok (mp_trace_start (NULL, &error), error);
+}
+
+static void
+bench_trace (void)
+{
+  g_autofree char *twin = find_twin ();
+  g_autoptr(MpValue) value = new_counter ();
+  g_autoptr(MpManager) manager = mp_manager_new (NULL, NULL);
+  g_autoptr(MpManager) traced_manager = mp_manager_new (NULL, NULL);
+  g_autoptr(MpProxy) proxy = NULL;
+  g_autoptr(MpProxy) traced_proxy = NULL;
+  g_autoptr(GError) error = NULL;
+  double off[2] = { G_MAXDOUBLE, G_MAXDOUBLE };
+  double none[2] = { G_MAXDOUBLE, G_MAXDOUBLE };
+  double incr_on = G_MAXDOUBLE, get_on = G_MAXDOUBLE, event_ns = G_MAXDOUBLE;
+  guint64 bytes;
+
+  print_section ("trace recorder: tracing off vs no recorder, the cost of an event "
+                 "(CPU time; a round trip's: client + server)");
+  check_ok (mp_manager_start (manager, &error), error);
+  proxy = mp_manager_value (manager, 'q', NULL, &error);
+  check_ok (proxy != NULL, error);
+
+  for (gint64 r = 0; r < repeats; r++)
+    for (TwinRow row = TWIN_INCREMENT; row <= TWIN_MANAGER_GET; row++)
+      {
+        double ns = run_row_once (row, value, proxy, mp_manager_get_server_pid (manager));
+
+        off[row] = MIN (off[row], ns);
+        if (twin != NULL)
+          {
+            ns = run_twin (twin, row);
+            none[row] = MIN (none[row], ns);
+          }
+      }
+  if (twin != NULL)
+    {
+      print_row ("trace_off_value_locked_incr_1p", "MpValue locked += 1, 1 process, tracing off",
+                 "no recorder", off[TWIN_INCREMENT], none[TWIN_INCREMENT], 1.03);
+      print_row ("trace_off_manager_value_get_1c", "manager Value get, 1 client, tracing off",
+                 "no recorder", off[TWIN_MANAGER_GET], none[TWIN_MANAGER_GET], 1.03);
+    }
+  else
+    print_plain_row ("tracing off vs no recorder: no mp-bench-notrace (sanitizer or coverage build)", "-");
+
+  /* tracing on: a locked increment writes 4 events (wait begin and end,
+   * hold begin and end); a manager get 3 in the client, 2 in the server */
+  start_tracing ();
+  check_ok (mp_manager_start (traced_manager, &error), error);
+  traced_proxy = mp_manager_value (traced_manager, 'q', NULL, &error);
+  check_ok (traced_proxy != NULL, error);
+  for (gint64 r = 0; r < repeats; r++)
+    {
+      double ns = time_loop_cpu_once (trace_emit_loop, NULL, iterations);
+
+      event_ns = MIN (event_ns, ns);
+      ns = time_loop_cpu_once (mp_locked_increment_loop, value, iterations);
+      incr_on = MIN (incr_on, ns);
+      ns = time_round_trips_cpu_once (traced_proxy, mp_manager_get_server_pid (traced_manager), round_trips);
+      get_on = MIN (get_on, ns);
+    }
+  g_clear_object (&traced_proxy);
+  check_ok (mp_manager_shutdown (traced_manager, &error), error);
+  bytes = mp_trace_discard ();
+
+  print_row ("trace_event", "one trace event (value.write), tracing on", "200 ns target",
+             event_ns, 200, 1.0);
+  print_row ("trace_on_value_locked_incr_1p", "MpValue locked += 1 (4 events), tracing on", "tracing off",
+             incr_on, off[TWIN_INCREMENT], 0);
+  print_row ("trace_event_in_incr", "one event of a traced locked += 1", "200 ns target",
+             (incr_on - off[TWIN_INCREMENT]) / 4, 200, 1.0);
+  print_row ("trace_on_manager_value_get_1c", "manager Value get, 1 client (5 events), tracing on",
+             "tracing off", get_on, off[TWIN_MANAGER_GET], 1.05);
+  {
+    char a[32];
+
+    g_snprintf (a, sizeof a, "%.1f MB", bytes / 1e6);
+    print_plain_row ("trace files written by the traced rows (then removed)", a);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
   gboolean quick = FALSE;
+  gboolean no_trace = FALSE;
+  gboolean trace_only = FALSE;
   g_autofree char *pin_text = NULL;
+  g_autofree char *twin_row = NULL;
   GOptionEntry entries[] = {
     { "pin", 0, 0, G_OPTION_ARG_STRING, &pin_text,
       "Where two-process rows run: same (one CPU, the default), split (two CPUs) or none", "same|split|none" },
@@ -1016,6 +1276,9 @@ main (int argc, char **argv)
     { "pool-tasks", 0, 0, G_OPTION_ARG_INT64, &pool_tasks, "Tasks per pool measurement", "N" },
     { "tsv", 0, 0, G_OPTION_ARG_NONE, &tsv, "Print key<TAB>mpshare<TAB>floor<TAB>unit rows for compare.py (the table goes to stderr)", NULL },
     { "quick", 'q', 0, G_OPTION_ARG_NONE, &quick, "A few iterations only (smoke test, figures meaningless)", NULL },
+    { "no-trace-rows", 0, 0, G_OPTION_ARG_NONE, &no_trace, "Leave out the trace recorder's rows", NULL },
+    { "trace-rows-only", 0, 0, G_OPTION_ARG_NONE, &trace_only, "Only the trace recorder's rows", NULL },
+    { "twin", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &twin_row, "Run one loop, print ns per operation (mp-bench-notrace)", "ROW" },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = NULL;
@@ -1055,11 +1318,18 @@ main (int argc, char **argv)
 
   pthread_atfork (steer_before_fork, steer_after_fork, NULL);
   pin_to_cpu (0);
+  if (twin_row != NULL)
+    return twin_main (twin_row);
 
   g_print ("mp-bench: %" G_GINT64_FORMAT " iterations a loop, %" G_GINT64_FORMAT
            " starts a start+join row, best of %" G_GINT64_FORMAT
            ", two-process rows on %s\n\n", iterations, starts, repeats, pin_name ());
   print_header ();
+  if (trace_only)
+    {
+      bench_trace ();
+      return 0;
+    }
   f = floor_new ();
   bench_locked_increment (f);
   bench_array_elements (f);
@@ -1067,6 +1337,8 @@ main (int argc, char **argv)
   bench_process_start ();
   bench_manager ();
   bench_pool ();
+  if (!no_trace)
+    bench_trace ();
   g_print ("\n%u target%s missed%s\n", targets_missed, targets_missed == 1 ? "" : "s",
            quick ? " (--quick: figures are not meaningful)" : "");
   if (tsv && tsv_rows != NULL)
