@@ -92,10 +92,7 @@ static const MpCatalogEntry catalog[] = {
       RULE_MP ("change is lost"),
       RULE_MP ("changes are lost"),
       RULE_MP ("changed a copy"),
-      RULE_MP ("modified a copy"),
-      /* a student's own check, as demos/python/ words it */
-      RULE ("did not stick"),
-      RULE ("does not stick")),
+      RULE_MP ("modified a copy")),
   },
   {
     .id = "unserializable-handle",
@@ -174,9 +171,7 @@ static const MpCatalogEntry catalog[] = {
       RULE ("lost update"),
       RULE ("updates were lost"),
       RULE ("updates lost"),
-      RULE_MP ("race condition"),
-      /* a student's own check, as demos/python/ words it */
-      RULE ("total is too small")),
+      RULE_MP ("race condition")),
   },
   {
     .id = "lock-false",

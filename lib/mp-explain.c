@@ -1,7 +1,7 @@
 /* mp-explain.c — name the pitfall behind an error message, a traceback, a
  * failing test or a description in words
  *
- * Four kinds of evidence, strongest first:
+ * Five kinds of evidence, strongest first:
  *
  * - An mpshare message names its pitfall itself ("[pitfall ID]"): such a
  *   tag outranks every guess. A pitfall's id as a word counts too.
@@ -18,7 +18,10 @@
  *   that shows the cause (`.value +=`, `as_completed`, an element of a
  *   manager list being changed), or a paragraph of prose that says what
  *   goes wrong and names multiprocessing, each word from its own group
- *   (see the symptoms table).
+ *   (see the symptoms table). And a program's own check, the measured
+ *   value beside the expected one in the shape the pitfall gives it (a
+ *   count too small, the expected list reordered, an element's field
+ *   unchanged): the numbers are the evidence there (see the checks table).
  *
  * Python prints a chain of exceptions root first, and a dying worker's
  * traceback before the parent's, so among the rest the earlier evidence
@@ -34,6 +37,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "mpshare.h"
@@ -795,6 +799,333 @@ add_symptom (const Haystack *hay,
     }
 }
 
+/* ---- a program's own check --------------------------------------------- */
+
+/* A program that tests its own result prints the measured value beside
+ * the expected one ("hits is 20, expected 40"). For a silent pitfall that
+ * line is all there is, and its numbers are evidence of the pitfall's own
+ * shape; the words alone ("too small") are not: prose about a spreadsheet
+ * uses them too. Only the first "expected" of a line is read, and every
+ * scan stays inside its line: linear in the text's length. */
+
+typedef enum {
+  CHECK_SMALLER,      /* a count below the expected one */
+  CHECK_REORDERED,    /* the expected list, every item, in another order */
+  CHECK_KEPT_OLD,     /* an element's field, or workers' work, unchanged */
+} CheckShape;
+
+typedef struct {
+  const char        *id;
+  CheckShape         shape;
+  const char *const *words;   /* one of them on the line */
+} Check;
+
+static const Check checks[] = {
+  { "lost-update", CHECK_SMALLER,
+    TERMS ("too small", "too low", "smaller", "fewer", "lost", "missing") },
+  { "as-completed-order", CHECK_REORDERED,
+    TERMS ("order", "ordered") },
+  { "mutate-a-copy", CHECK_KEPT_OLD,
+    TERMS ("did not stick", "does not stick", "didn't stick", "doesn't stick",
+           "not stick", "unchanged", "still the old", "not saved", "not kept",
+           "reverted", "has no effect") },
+};
+
+/* The longest list of a check that is compared, in bytes. */
+#define CHECK_LIST_MAX 2048
+
+/* The whole number ending at or before @at (at most 24 bytes back), or
+ * FALSE: a count, so not part of a name ("python3") nor a fraction. */
+static gboolean
+number_before (const Haystack *hay,
+               gsize           line_start,
+               gsize           at,
+               gint64         *value)
+{
+  gsize end = at, start;
+  g_autofree char *digits = NULL;
+
+  while (end > line_start && at - end < 24 && !g_ascii_isdigit (hay->text[end - 1]))
+    end--;
+  if (end == line_start || !g_ascii_isdigit (hay->text[end - 1]))
+    return FALSE;
+  start = end;
+  while (start > line_start && g_ascii_isdigit (hay->text[start - 1]))
+    start--;
+  if (start > line_start && hay->text[start - 1] == '-')
+    start--;
+  /* a count: not a name's digits ("python3"), not a fraction's */
+  if (start > line_start && (is_id_char (hay->text[start - 1]) ||
+                             hay->text[start - 1] == '.'))
+    return FALSE;
+  if (end < at && hay->text[end] == '.' && g_ascii_isdigit (hay->text[end + 1]))
+    return FALSE;
+  digits = g_strndup (hay->text + start, end - start);
+  *value = g_ascii_strtoll (digits, NULL, 10);
+  return TRUE;
+}
+
+/* The whole number right after "expected" at @at ("expected 40",
+ * "expected at least 40"), or FALSE. */
+static gboolean
+number_after (const Haystack *hay,
+              gsize           at,
+              gsize           line_end,
+              gint64         *value)
+{
+  static const char least[] = "at least ";
+  gsize start = at + strlen ("expected");
+  gsize end;
+  g_autofree char *digits = NULL;
+
+  while (start < line_end && (hay->text[start] == ' ' || hay->text[start] == ':'))
+    start++;
+  if (line_end - start > sizeof least - 1 &&
+      memcmp (hay->text + start, least, sizeof least - 1) == 0)
+    start += sizeof least - 1;
+  end = start;
+  if (end < line_end && hay->text[end] == '-')
+    end++;
+  while (end < line_end && g_ascii_isdigit (hay->text[end]))
+    end++;
+  if (end == start || !g_ascii_isdigit (hay->text[end - 1]) ||
+      (end < line_end && is_id_char (hay->text[end])) ||
+      (end + 1 < line_end && hay->text[end] == '.' && g_ascii_isdigit (hay->text[end + 1])))
+    return FALSE;
+  digits = g_strndup (hay->text + start, end - start);
+  *value = g_ascii_strtoll (digits, NULL, 10);
+  return TRUE;
+}
+
+/* The items of the list "[a, b, c]" spanning [open, close], trimmed. */
+static GStrv
+list_items (const Haystack *hay,
+            gsize           open,
+            gsize           close)
+{
+  g_autofree char *inner = g_strndup (hay->text + open + 1, close - open - 1);
+  GStrv items = g_strsplit (inner, ",", -1);
+
+  for (guint i = 0; items[i] != NULL; i++)
+    g_strstrip (items[i]);
+  return items;
+}
+
+static int
+compare_items (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* Whether @a and @b hold the same items, each as often, in another order. */
+static gboolean
+reordered (GStrv a,
+           GStrv b)
+{
+  guint n = g_strv_length (a);
+  g_autofree char **sa = NULL, **sb = NULL;
+
+  if (n < 2 || n != g_strv_length (b) || g_strv_equal ((const char *const *) a,
+                                                       (const char *const *) b))
+    return FALSE;
+  sa = g_memdup2 (a, n * sizeof (char *));
+  sb = g_memdup2 (b, n * sizeof (char *));
+  qsort (sa, n, sizeof (char *), compare_items);
+  qsort (sb, n, sizeof (char *), compare_items);
+  for (guint i = 0; i < n; i++)
+    if (strcmp (sa[i], sb[i]) != 0)
+      return FALSE;
+  return TRUE;
+}
+
+/* "[...] ... expected [...]" around @at, the measured list a reordering
+ * of the expected one; @list gets where the measured list starts. */
+static gboolean
+lists_reordered (const Haystack *hay,
+                 gsize           line_start,
+                 gsize           at,
+                 gsize           line_end,
+                 gssize         *list)
+{
+  gsize close = at, open, open2, close2;
+  g_auto(GStrv) got = NULL, want = NULL;
+
+  while (close > line_start && at - close < 40 && hay->text[close - 1] != ']')
+    close--;
+  if (close == line_start || hay->text[close - 1] != ']')
+    return FALSE;
+  close--;
+  for (open = close; open > line_start && close - open < CHECK_LIST_MAX &&
+       hay->text[open] != '['; open--)
+    ;
+  if (hay->text[open] != '[')
+    return FALSE;
+  for (open2 = at + strlen ("expected"); open2 < line_end && open2 - at < 20 &&
+       hay->text[open2] != '['; open2++)
+    ;
+  if (open2 >= line_end || hay->text[open2] != '[')
+    return FALSE;
+  for (close2 = open2; close2 < line_end && close2 - open2 < CHECK_LIST_MAX &&
+       hay->text[close2] != ']'; close2++)
+    ;
+  if (close2 >= line_end || hay->text[close2] != ']')
+    return FALSE;
+  got = list_items (hay, open, close);
+  want = list_items (hay, open2, close2);
+  *list = open;
+  return reordered (got, want);
+}
+
+/* A field (or an item) of an element reached by a subscript, as a check
+ * reads it back: "scores[0].points", "rows[0]['n']". */
+static GRegex *
+element_field_regex (void)
+{
+  static gsize once;
+  static GRegex *regex;
+
+  if (g_once_init_enter (&once))
+    {
+      regex = g_regex_new ("[a-z0-9_)]\\[[^]\\n]{1,40}\\](\\.[a-z_][a-z0-9_]*|\\[[^]\\n]{1,40}\\])",
+                           G_REGEX_OPTIMIZE | G_REGEX_RAW, 0, NULL);
+      g_once_init_leave (&once, 1);
+    }
+  return regex;
+}
+
+/* The first element field in [from, to), or -1; @name gets its text. */
+static gssize
+find_element_field (const Haystack *hay,
+                    gsize           from,
+                    gsize           to,
+                    char          **name)
+{
+  g_autoptr(GMatchInfo) info = NULL;
+  int start, end;
+
+  if (!g_regex_match_full (element_field_regex (), hay->text, to, from, 0, &info, NULL))
+    return -1;
+  g_match_info_fetch_pos (info, 0, &start, &end);
+  /* the whole name before the subscript: "scores[0].points" */
+  while (start > 0 && (gsize) start > from &&
+         (is_id_char (hay->text[start - 1]) || hay->text[start - 1] == '.'))
+    start--;
+  *name = g_strndup (hay->clean + start, end - start);
+  return start;
+}
+
+static char *
+check_reason (const Haystack *hay,
+              const char     *what,
+              const char     *word,
+              gboolean        names_workers)
+{
+  g_autofree char *sight = NULL;
+
+  if (hay->mp_at >= 0)
+    sight = g_strdup_printf (", with multiprocessing in sight (\"%s\")", hay->mp_term);
+  else if (!names_workers)
+    sight = g_strdup (", with no multiprocessing in sight");
+  return g_strdup_printf ("the program's own check: %s (\"%s\")%s", what, word,
+                          sight != NULL ? sight : "");
+}
+
+/* Whether @check holds on the line [start, end) whose "expected" is at
+ * @at; adds its candidate. */
+static gboolean
+add_check_on_line (const Haystack *hay,
+                   const Check    *check,
+                   gsize           start,
+                   gssize          at,
+                   gsize           end,
+                   GArray         *candidates)
+{
+  g_autoptr(GError) error = NULL;
+  const MpCatalogEntry *entry = mp_catalog_lookup (check->id, &error);
+  const char *word = NULL;
+  gssize used[3] = { at, -1, -1 };
+  g_autofree char *what = NULL;
+  gboolean names_workers = FALSE;
+
+  g_return_val_if_fail (entry != NULL, FALSE);
+  if ((used[1] = find_any (hay, check->words, start, end, &word)) < 0)
+    return FALSE;
+  switch (check->shape)
+    {
+    case CHECK_SMALLER:
+      {
+        gint64 got, want;
+
+        if (!number_before (hay, start, at, &got) ||
+            !number_after (hay, at, end, &want) || !(got < want))
+          return FALSE;
+        what = g_strdup_printf ("%" G_GINT64_FORMAT " where %" G_GINT64_FORMAT
+                                " was expected", got, want);
+        break;
+      }
+    case CHECK_REORDERED:
+      if (!lists_reordered (hay, start, at, end, &used[2]))
+        return FALSE;
+      what = g_strdup ("every expected item, in another order");
+      break;
+    case CHECK_KEPT_OLD:
+      {
+        g_autofree char *name = NULL;
+        const char *worker = NULL;
+
+        if ((used[2] = find_element_field (hay, start, end, &name)) >= 0)
+          what = g_strdup_printf ("\"%s\", a field of a list's element, kept its "
+                                  "old value", name);
+        else if ((used[2] = find_any (hay, MP_WORDS, start, end, &worker)) >= 0)
+          {
+            what = g_strdup_printf ("what the %s did was not kept", worker);
+            names_workers = TRUE;
+          }
+        else
+          return FALSE;
+        break;
+      }
+    default:
+      g_return_val_if_reached (FALSE);
+    }
+  add_candidate (candidates, entry, MP_EXPLAIN_CHECK,
+                 check_reason (hay, what, word, names_workers),
+                 used, G_N_ELEMENTS (used), FALSE);
+  return TRUE;
+}
+
+/* Every line with the word "expected" is read once, for every check that
+ * has not held yet. */
+static void
+add_checks (const Haystack *hay,
+            GArray         *candidates)
+{
+  gboolean held[G_N_ELEMENTS (checks)] = { FALSE };
+  guint n_held = 0;
+  gsize pos = 0;
+  gssize at;
+
+  while (n_held < G_N_ELEMENTS (checks) &&
+         (at = find_term (hay, "expected", pos, hay->length)) >= 0)
+    {
+      gsize start, end;
+      guint line = last_start_before (hay->lines, at);
+      const char *nl;
+
+      start = g_array_index (hay->lines, gsize, line);
+      nl = memchr (hay->text + at, '\n', hay->length - at);
+      end = nl != NULL ? (gsize) (nl - hay->text) : hay->length;
+      for (guint i = 0; i < G_N_ELEMENTS (checks); i++)
+        if (!held[i] && add_check_on_line (hay, &checks[i], start, at, end, candidates))
+          {
+            held[i] = TRUE;
+            n_held++;
+          }
+      pos = end;
+    }
+}
+
 /* ---- building the answer ----------------------------------------------- */
 
 static gint
@@ -979,7 +1310,7 @@ mp_explain_report_free (MpExplainReport *report)
  * @kind: a kind of evidence
  *
  * A stable lower-case name for @kind ("tag", "id", "message",
- * "description", "test-failure"), as `mpshare explain --format=json`
+ * "description", "test-failure", "check"), as `mpshare explain --format=json`
  * prints it.
  *
  * Returns: a static string, or %NULL for an unknown kind.
@@ -994,6 +1325,7 @@ mp_explain_kind_to_string (MpExplainKind kind)
     case MP_EXPLAIN_MESSAGE: return "message";
     case MP_EXPLAIN_DESCRIPTION: return "description";
     case MP_EXPLAIN_TEST_FAILURE: return "test-failure";
+    case MP_EXPLAIN_CHECK: return "check";
     default: return NULL;
     }
 }
@@ -1082,6 +1414,7 @@ mp_explain_report (const char  *text,
       add_rules (&hay, &entries[i], candidates, general);
   for (gsize i = 0; i < G_N_ELEMENTS (symptoms); i++)
     add_symptom (&hay, &symptoms[i], candidates);
+  add_checks (&hay, candidates);
 
   report = g_new0 (MpExplainReport, 1);
   report->matches = matches_from (&hay, candidates);

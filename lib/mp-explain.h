@@ -35,6 +35,12 @@ G_BEGIN_DECLS
  * @MP_EXPLAIN_TEST_FAILURE: a failing test (pytest, unittest) whose
  *   report shows the cause (`.value +=`, `as_completed`, an element of a
  *   manager list being changed).
+ * @MP_EXPLAIN_CHECK: a program's own check of its result, the measured
+ *   value beside the expected one, in the shape the pitfall gives: a
+ *   count smaller than expected, every expected item in another order, a
+ *   field of a list's element (or work done by workers) that kept its old
+ *   value. The numbers are the evidence; multiprocessing need not be in
+ *   sight (a program without it that fails the same way is named too).
  *
  * What kind of evidence a match rests on.
  */
@@ -44,6 +50,7 @@ typedef enum {
   MP_EXPLAIN_MESSAGE,
   MP_EXPLAIN_DESCRIPTION,
   MP_EXPLAIN_TEST_FAILURE,
+  MP_EXPLAIN_CHECK,
 } MpExplainKind;
 
 /**

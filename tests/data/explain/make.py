@@ -282,6 +282,46 @@ NEGATIVE = {
                          't = threading.Thread(target=work)\nt.start()\nt.join()\n'),
 }
 
+# Programs without multiprocessing that check their own result and exit
+# with what they measured beside what they expected, as the broken halves
+# of demos/python/ do (sys.exit), but for other bugs: a check line shaped
+# like a pitfall's by its words alone must not name it.
+NEGATIVE_CHECKS = {
+    'check-header-counted': ('import csv, io, sys\n'
+                             'rows = list(csv.reader(io.StringIO("name,n\\nada,1\\nbob,2\\n")))\n'
+                             'if len(rows) != 2:\n'
+                             '    sys.exit(f"rows is {len(rows)}, expected 2: the header was counted")\n'),
+    'check-blank-line': ('import sys\nlines = ["10", "20", "", "30"]\ntotal = 0\n'
+                         'for line in lines:\n    if not line:\n        break\n'
+                         '    total += int(line)\n'
+                         'if total != 60:\n'
+                         '    sys.exit(f"total is {total}, expected 60: the rows after the blank line '
+                         'were not read")\n'),
+    'check-config-reload': ('import dataclasses, sys\n'
+                            '@dataclasses.dataclass\nclass Config:\n    port: int\n'
+                            'def load():\n    return Config(8080)\n'
+                            'config = load()\nconfig.port = 9090\nconfig = load()\n'
+                            'if config.port != 9090:\n'
+                            '    sys.exit(f"config.port is {config.port} after load(), expected 9090: '
+                            'the change did not stick")\n'),
+    'check-dict-copy': ('import sys\ndefaults = {"port": 8080}\n'
+                        'settings = dict(defaults)\nsettings["port"] = 9090\n'
+                        'if defaults["port"] != 9090:\n'
+                        '    sys.exit(f"defaults[\'port\'] is {defaults[\'port\']}, expected 9090: '
+                        'the change did not stick")\n'),
+    'check-merge-short': ('import sys\ndef merge(a, b):\n    out, i, j = [], 0, 0\n'
+                          '    while i < len(a) and j < len(b):\n'
+                          '        if a[i] <= b[j]:\n            out.append(a[i])\n            i += 1\n'
+                          '        else:\n            out.append(b[j])\n            j += 1\n'
+                          '    return out\n'
+                          'got = merge([1, 4, 9], [2, 3])\n'
+                          'if got != [1, 2, 3, 4, 9]:\n'
+                          '    sys.exit(f"merge gave {got} in the wrong order, expected [1, 2, 3, 4, 9]")\n'),
+    'check-mean-small': ('import statistics, sys\nmean = statistics.mean([1, 2, 3, 4])\n'
+                         'if mean != 3:\n'
+                         '    sys.exit(f"mean is {mean}, expected 3.0: the sample is too small")\n'),
+}
+
 # Shell pipelines: Python's own output as a shell shows it.
 NEGATIVE_SHELL = {
     'broken-pipe-head': 'python3 -c "for i in range(100000): print(i)" | head -n 1 >/dev/null',
@@ -339,6 +379,12 @@ def negative():
         # a logging error or a thread's exception is printed, not raised
         if 'Traceback' not in err:
             print('no error from %s' % name, file=sys.stderr)
+            continue
+        write(os.path.join(outdir, 'python-%s--%s.txt' % (VERSION, name)), err)
+    for name, code in NEGATIVE_CHECKS.items():
+        rc, out, err = run([sys.executable], code)
+        if rc == 0 or not err:
+            print('no failed check from %s' % name, file=sys.stderr)
             continue
         write(os.path.join(outdir, 'python-%s--%s.txt' % (VERSION, name)), err)
     for name, cmd in NEGATIVE_SHELL.items():
