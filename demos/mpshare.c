@@ -1319,9 +1319,10 @@ cmd_explain (int    argc,
 
   g_option_context_set_summary (context,
     "Name the pitfall behind an error message, a whole pasted Python\n"
-    "traceback, a failing test's report, a description of what goes\n"
-    "wrong, or an mpshare error, with the evidence used, its cause, its\n"
-    "fix and the demo that reproduces it. The text comes from the\n"
+    "traceback, a failing test's report, a program's own failed check\n"
+    "(\"hits is 20, expected 40\"), a description of what goes wrong, or\n"
+    "an mpshare error, with the evidence used, its cause, its fix and the\n"
+    "demo that reproduces it. The text comes from the\n"
     "arguments, or from standard input when there is none or it is \"-\".\n"
     "When a traceback chains exceptions, the root cause comes first.\n"
     "Words that pickle or copy print outside multiprocessing too count\n"
