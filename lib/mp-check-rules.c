@@ -184,6 +184,52 @@ is_block_member (const char *member)
          g_str_equal (member, "cases");
 }
 
+/* Members that hold no code of the node itself: the parser's own
+ * (_type, @line) and the blocks of statements, walked as statements. */
+static gboolean
+is_hidden_or_block_member (const char *member)
+{
+  return member[0] == '_' || member[0] == '@' || is_block_member (member);
+}
+
+/* Calls @func on every object right under @n (a member that is an
+ * object, or an object in a member that is an array) until one returns
+ * TRUE, leaving out the members @skip says yes to (@skip may be NULL).
+ * The one walk over an AST node's children. */
+typedef gboolean (*ChildFunc) (JsonObject *child, gpointer data);
+
+static gboolean
+any_child (JsonObject  *n,
+           gboolean   (*skip) (const char *member),
+           ChildFunc    func,
+           gpointer     data)
+{
+  JsonObjectIter iter;
+  const char *member;
+  JsonNode *value;
+
+  json_object_iter_init (&iter, n);
+  while (json_object_iter_next (&iter, &member, &value))
+    {
+      if (skip != NULL && skip (member))
+        continue;
+      if (JSON_NODE_HOLDS_OBJECT (value))
+        {
+          if (func (json_node_get_object (value), data))
+            return TRUE;
+        }
+      else if (JSON_NODE_HOLDS_ARRAY (value))
+        {
+          JsonArray *a = json_node_get_array (value);
+
+          for (guint i = 0; i < json_array_get_length (a); i++)
+            if (func (item (a, i), data))
+              return TRUE;
+        }
+    }
+  return FALSE;
+}
+
 static gboolean
 is_scope_node (JsonObject *n)
 {
@@ -1160,6 +1206,16 @@ walk_all (Checker *c,
  * comprehensions around the node. */
 typedef void (*NodeFunc) (Checker *c, Scope *s, JsonObject *n, int in_loop, gpointer data);
 
+typedef struct {
+  Checker  *c;
+  Scope    *s;
+  int       in_loop;
+  NodeFunc  visit;
+  gpointer  data;
+} Visit;
+
+static gboolean visit_child (JsonObject *n, gpointer data);
+
 static void
 visit_node (Checker    *c,
             Scope      *s,
@@ -1168,31 +1224,25 @@ visit_node (Checker    *c,
             NodeFunc    visit,
             gpointer    data)
 {
-  JsonObjectIter iter;
-  const char *member;
-  JsonNode *value;
+  Visit v = { c, s, in_loop, visit, data };
 
   if (n == NULL || is_scope_node (n))
     return;
   visit (c, s, n, in_loop, data);
   if (is (n, "ListComp") || is (n, "SetComp") || is (n, "GeneratorExp") ||
       is (n, "DictComp"))
-    in_loop++;
-  json_object_iter_init (&iter, n);
-  while (json_object_iter_next (&iter, &member, &value))
-    {
-      if (member[0] == '_' || member[0] == '@' || is_block_member (member))
-        continue;
-      if (JSON_NODE_HOLDS_OBJECT (value))
-        visit_node (c, s, json_node_get_object (value), in_loop, visit, data);
-      else if (JSON_NODE_HOLDS_ARRAY (value))
-        {
-          JsonArray *a = json_node_get_array (value);
+    v.in_loop++;
+  any_child (n, is_hidden_or_block_member, visit_child, &v);
+}
 
-          for (guint i = 0; i < json_array_get_length (a); i++)
-            visit_node (c, s, item (a, i), in_loop, visit, data);
-        }
-    }
+static gboolean
+visit_child (JsonObject *n,
+             gpointer    data)
+{
+  Visit *v = data;
+
+  visit_node (v->c, v->s, n, v->in_loop, v->visit, v->data);
+  return FALSE;
 }
 
 static void
@@ -2184,33 +2234,24 @@ typedef struct {
   GPtrArray *write_proxies;
 } Copies;
 
+static gboolean mentions_child (JsonObject *e, gpointer name);
+
 static gboolean
 mentions (JsonObject *e,
           const char *name)
 {
-  JsonObjectIter iter;
-  const char *member;
-  JsonNode *value;
-
   if (e == NULL)
     return FALSE;
   if (g_strcmp0 (name_of (e), name) == 0)
     return TRUE;
-  json_object_iter_init (&iter, e);
-  while (json_object_iter_next (&iter, &member, &value))
-    {
-      if (JSON_NODE_HOLDS_OBJECT (value) && mentions (json_node_get_object (value), name))
-        return TRUE;
-      if (JSON_NODE_HOLDS_ARRAY (value))
-        {
-          JsonArray *a = json_node_get_array (value);
+  return any_child (e, NULL, mentions_child, (gpointer) name);
+}
 
-          for (guint i = 0; i < json_array_get_length (a); i++)
-            if (mentions (item (a, i), name))
-              return TRUE;
-        }
-    }
-  return FALSE;
+static gboolean
+mentions_child (JsonObject *e,
+                gpointer    name)
+{
+  return mentions (e, name);
 }
 
 /* The object changed in place by @target (x.a = .., x[k] = ..): x. */
@@ -2383,15 +2424,14 @@ shared_written (JsonObject *target)
 }
 
 /* Does @value read what @target writes? (v.value = v.value + 1) */
+static gboolean reads_back_child (JsonObject *value, gpointer target);
+
 static gboolean
 reads_back (JsonObject *value,
             JsonObject *target)
 {
   const char *whole = path_of (target);
   const char *obj = path_of (field (target, "value"));
-  JsonObjectIter iter;
-  const char *member;
-  JsonNode *m;
 
   if (value == NULL)
     return FALSE;
@@ -2400,21 +2440,14 @@ reads_back (JsonObject *value,
   if (is (target, "Subscript") && is (value, "Subscript") && obj != NULL &&
       path_of (field (value, "value")) == obj)
     return TRUE;
-  json_object_iter_init (&iter, value);
-  while (json_object_iter_next (&iter, &member, &m))
-    {
-      if (JSON_NODE_HOLDS_OBJECT (m) && reads_back (json_node_get_object (m), target))
-        return TRUE;
-      if (JSON_NODE_HOLDS_ARRAY (m))
-        {
-          JsonArray *a = json_node_get_array (m);
+  return any_child (value, NULL, reads_back_child, target);
+}
 
-          for (guint i = 0; i < json_array_get_length (a); i++)
-            if (reads_back (item (a, i), target))
-              return TRUE;
-        }
-    }
-  return FALSE;
+static gboolean
+reads_back_child (JsonObject *value,
+                  gpointer    target)
+{
+  return reads_back (value, target);
 }
 
 static void
@@ -2818,46 +2851,27 @@ exits_stmt (Checker    *c,
   visit_stmt (c, s, stmt, 0, find_exit, NULL);
 }
 
-static void
-find_broken_pool_handler (JsonObject *n,
-                          gboolean   *found)
+/* Does @n name BrokenProcessPool or BrokenExecutor anywhere? */
+static gboolean
+handles_broken_pool (JsonObject *n,
+                     gpointer    unused)
 {
-  JsonObjectIter iter;
-  const char *member;
-  JsonNode *value;
-
-  if (n == NULL || *found)
-    return;
+  if (n == NULL)
+    return FALSE;
   if (g_strcmp0 (name_of (n), "BrokenProcessPool") == 0 ||
       g_strcmp0 (name_of (n), "BrokenExecutor") == 0 ||
       (is (n, "Attribute") && (g_strcmp0 (str (n, "attr"), "BrokenProcessPool") == 0 ||
                                g_strcmp0 (str (n, "attr"), "BrokenExecutor") == 0)))
-    {
-      *found = TRUE;
-      return;
-    }
-  json_object_iter_init (&iter, n);
-  while (json_object_iter_next (&iter, &member, &value))
-    {
-      if (JSON_NODE_HOLDS_OBJECT (value))
-        find_broken_pool_handler (json_node_get_object (value), found);
-      else if (JSON_NODE_HOLDS_ARRAY (value))
-        {
-          JsonArray *a = json_node_get_array (value);
-
-          for (guint i = 0; i < json_array_get_length (a); i++)
-            find_broken_pool_handler (item (a, i), found);
-        }
-    }
+    return TRUE;
+  return any_child (n, NULL, handles_broken_pool, NULL);
 }
 
 static void
 rule_broken_pool (Checker    *c,
                   JsonObject *module)
 {
-  gboolean handled = FALSE;
+  gboolean handled = handles_broken_pool (module, NULL);
 
-  find_broken_pool_handler (module, &handled);
   for (guint i = 1; i < c->scopes->len; i++)
     {
       Scope *s = g_ptr_array_index (c->scopes, i);
