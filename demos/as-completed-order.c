@@ -254,6 +254,7 @@ attempt_in_completion_order (Demo     *demo,
   demo_say ("=> position %d holds %" G_GINT64_FORMAT ", not %d*%d = %d: it is "
             "the result of job %u", wrong, appended[wrong], wrong, wrong,
             wrong * wrong, run.arrival[wrong]);
+  demo_show_timeline (demo, "each job is done when its worker finishes it");
   return TRUE;
 }
 
@@ -391,6 +392,7 @@ half_index_or_map (Demo *demo)
 
 static const DemoInfo demo_info = {
   .name = "as-completed-order",
+  .tells_a_story = TRUE,
   .summary = summary,
   .uses_workers = TRUE,
   .default_workers = 3,

@@ -393,6 +393,7 @@ half_worker_dies (Demo *demo)
   ok = check_pool_broke (demo, pool, &outcome, crash_reported_us) &&
        check_pool_refuses_work (demo, pool);
   mp_pool_shutdown (pool, TRUE);
+  demo_show_timeline (demo, "a worker dies, the pending jobs break");
   return ok;
 }
 
@@ -520,6 +521,7 @@ half_fresh_pool_and_resubmit (Demo *demo)
 
 static const DemoInfo demo_info = {
   .name = "broken-pool",
+  .tells_a_story = TRUE,
   .summary = summary,
   .uses_workers = TRUE,
   .default_workers = 3,

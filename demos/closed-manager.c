@@ -147,6 +147,7 @@ half_proxy_outlives_manager (Demo *demo)
     return demo_reject (demo, "the error took %.1f s to arrive", elapsed / 1e6);
   demo_say ("=> reading after the scope failed with manager-closed in %.2f ms",
             elapsed / 1e3);
+  demo_show_timeline (demo, "the manager ends with its scope, the proxy lives on");
   return TRUE;
 }
 
@@ -174,6 +175,7 @@ half_copy_out_in_scope (Demo *demo)
 
 static const DemoInfo demo_info = {
   .name = "closed-manager",
+  .tells_a_story = TRUE,
   .summary = summary,
   .broken = half_proxy_outlives_manager,
   .fixed = half_copy_out_in_scope,

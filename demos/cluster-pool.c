@@ -270,6 +270,7 @@ half_borrow_by_reading (Demo *demo)
     return demo_reject (demo, "no cluster was used by two jobs at once");
   demo_say ("=> %u of the %d jobs ran on a cluster that another job was using "
             "at the same time", shared, N_JOBS);
+  demo_show_timeline (demo, "every job reads the same last cluster");
   return TRUE;
 }
 
@@ -301,6 +302,7 @@ half_pop_and_append (Demo *demo)
 
 static const DemoInfo demo_info = {
   .name = "cluster-pool",
+  .tells_a_story = TRUE,
   .summary = summary,
   .broken = half_borrow_by_reading,
   .fixed = half_pop_and_append,

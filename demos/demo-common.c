@@ -19,7 +19,18 @@ struct _Demo {
   guint           workers;
   guint           step;
   char           *reason;   /* why the running half did not succeed */
+  gboolean        timeline;     /* --timeline */
+  char           *trace_path;   /* --trace FILE.json */
+  gboolean        recording;
+  GPtrArray      *recorded;     /* JsonNode: each stretch recorded, in order */
+  GArray         *offsets;      /* double: µs from the first stretch's start */
+  gint64          first_begin;  /* when the first stretch began, monotonic µs */
+  gint64          begin;        /* when this stretch began */
+  gboolean        shown;        /* a timeline was shown in this half */
 };
+
+/* The longest swimlane a demo prints; `mpshare trace show` prints all. */
+#define DEMO_TIMELINE_ROWS 60
 
 #define DEMO_MAX_WORKERS 64
 
@@ -288,6 +299,28 @@ demo_run_processes (Demo        *demo,
  * Returns: %TRUE when a run lost updates; otherwise %FALSE, the half
  *   rejected with the reason.
  */
+/**
+ * demo_race_iterations:
+ * @demo: the running demo
+ * @n: the additions per process asked for
+ * @recorded_max: the most while recording
+ *
+ * Returns: @n, or @recorded_max when the demo records and @n is more
+ *   (said in the output).
+ */
+gint64
+demo_race_iterations (Demo   *demo,
+                      gint64  n,
+                      gint64  recorded_max)
+{
+  if (!demo->recording || n <= recorded_max)
+    return n;
+  demo_say ("(recording the trace: %" G_GINT64_FORMAT " additions per process "
+            "instead of %" G_GINT64_FORMAT ", so the trace stays small)",
+            recorded_max, n);
+  return recorded_max;
+}
+
 gboolean
 demo_race_until_lost (Demo           *demo,
                       const DemoRace *race,
@@ -296,6 +329,8 @@ demo_race_until_lost (Demo           *demo,
 {
   g_return_val_if_fail (race != NULL && race->run != NULL, FALSE);
 
+  n = demo_race_iterations (demo, n, race->recorded_max > 0 ? race->recorded_max
+                                                         : DEMO_RACE_MAX_RECORDED);
   for (guint attempt = 1; attempt <= DEMO_RACE_ATTEMPTS; attempt++)
     {
       gint64 expected = n * demo->workers, final, lost;
@@ -314,7 +349,10 @@ demo_race_until_lost (Demo           *demo,
         }
       if (attempt == DEMO_RACE_ATTEMPTS || n * 10 > DEMO_RACE_MAX_ITERATIONS)
         break;
-      n *= 10;
+      /* while recording, the same short run again: a chance, not a trace
+       * ten times the size */
+      if (!demo->recording)
+        n *= 10;
       demo_say ("this run happened to lose nothing (the processes rarely "
                 "overlapped); trying again with %" G_GINT64_FORMAT " additions "
                 "each", n);
@@ -582,6 +620,184 @@ demo_run_self (const char * const *args,
   return TRUE;
 }
 
+/* ---- recording ------------------------------------------------------------ */
+
+static gboolean
+recording_wanted (Demo *demo)
+{
+  const DemoInfo *info = demo->info;
+
+  return demo->timeline || demo->trace_path != NULL ||
+         (info->tells_a_story && (info->untold_if == NULL || !*info->untold_if));
+}
+
+gboolean
+demo_is_recording (Demo *demo)
+{
+  return demo->recording;
+}
+
+/* A demo that cannot record still teaches: it says so and goes on. */
+static void
+record_begin (Demo *demo)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (demo->recording || !recording_wanted (demo))
+    return;
+  /* the recorder counts from its start: this says where each stretch
+   * sits on one clock when --trace joins them */
+  demo->begin = g_get_monotonic_time ();
+  if (demo->recorded->len == 0)
+    demo->first_begin = demo->begin;
+  if (!mp_trace_start (NULL, &error))
+    {
+      g_printerr ("%s: cannot record a trace: %s\n", demo->info->name, error->message);
+      return;
+    }
+  demo->recording = TRUE;
+}
+
+/* Stops recording; the stretch is kept for --trace and returned. */
+static JsonNode *
+record_end (Demo *demo)
+{
+  g_autoptr(GError) error = NULL;
+  JsonNode *stretch;
+
+  if (!demo->recording)
+    return NULL;
+  demo->recording = FALSE;
+  stretch = mp_trace_stop (&error);
+  if (stretch == NULL)
+    {
+      g_printerr ("%s: the trace was lost: %s\n", demo->info->name, error->message);
+      return NULL;
+    }
+  g_ptr_array_add (demo->recorded, stretch);
+  g_array_append_val (demo->offsets, (double) { (double) (demo->begin - demo->first_begin) });
+  return stretch;
+}
+
+static void
+print_timeline (Demo       *demo,
+                JsonNode   *stretch,
+                const char *what)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = mp_timeline_render (stretch, DEMO_TIMELINE_ROWS, &error);
+
+  g_print ("\n--- Timeline: %s (recorded) ---\n", what);
+  if (text == NULL)
+    g_print ("   (cannot be drawn: %s)\n", error->message);
+  else
+    g_print ("%s", text);
+}
+
+/**
+ * demo_show_timeline:
+ * @demo: the running demo
+ * @what: what the timeline shows, e.g. "the broken half"
+ *
+ * Prints the swimlane of what the processes did since the half began, or
+ * since the last timeline shown, and records on. Only processes joined by
+ * now have all their events in it; one still running stops reporting.
+ * Does nothing when the demo does not record.
+ */
+void
+demo_show_timeline (Demo       *demo,
+                    const char *what)
+{
+  JsonNode *stretch;
+
+  g_return_if_fail (what != NULL);
+
+  if ((stretch = record_end (demo)) == NULL)
+    return;
+  print_timeline (demo, stretch, what);
+  demo->shown = TRUE;
+  record_begin (demo);
+}
+
+static gboolean
+has_events (JsonNode *stretch)
+{
+  JsonArray *events = json_object_get_array_member (json_node_get_object (stretch),
+                                                    "traceEvents");
+
+  for (guint i = 0; i < json_array_get_length (events); i++)
+    if (!g_str_equal (json_object_get_string_member_with_default (
+                        json_array_get_object_element (events, i), "ph", "M"), "M"))
+      return TRUE;
+  return FALSE;
+}
+
+/* Every stretch recorded, as one document: one track per process. */
+static JsonNode *
+recorded_document (Demo *demo)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GHashTable) named = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "displayTimeUnit");
+  json_builder_add_string_value (builder, "ns");
+  json_builder_set_member_name (builder, "traceEvents");
+  json_builder_begin_array (builder);
+  for (guint s = 0; s < demo->recorded->len; s++)
+    {
+      JsonObject *root = json_node_get_object (demo->recorded->pdata[s]);
+      JsonArray *events = json_object_get_array_member (root, "traceEvents");
+      double offset = g_array_index (demo->offsets, double, s);
+
+      for (guint i = 0; i < json_array_get_length (events); i++)
+        {
+          JsonNode *event = json_node_copy (json_array_get_element (events, i));
+          JsonObject *object = json_node_get_object (event);
+          const char *ph = json_object_get_string_member_with_default (object, "ph", "");
+
+          /* the parent is in every stretch: name its track once */
+          if (g_str_equal (ph, "M"))
+            {
+              g_autofree char *key = json_to_string (event, FALSE);
+
+              if (!g_hash_table_add (named, g_steal_pointer (&key)))
+                {
+                  json_node_unref (event);
+                  continue;
+                }
+            }
+          else if (json_object_has_member (object, "ts"))
+            json_object_set_double_member (object, "ts",
+                                           json_object_get_double_member (object, "ts") + offset);
+          json_builder_add_value (builder, event);
+        }
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+static gboolean
+write_recorded (Demo *demo)
+{
+  g_autoptr(JsonNode) document = recorded_document (demo);
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(GError) error = NULL;
+
+  json_generator_set_root (generator, document);
+  if (!json_generator_to_file (generator, demo->trace_path, &error))
+    {
+      g_printerr ("%s: writing the trace to %s: %s\n", demo->info->name,
+                  demo->trace_path, error->message);
+      return FALSE;
+    }
+  /* the path on lines of its own: it may be long */
+  g_print ("\nTrace written to\n  %s\nOpen it in https://ui.perfetto.dev, or "
+           "run: mpshare trace show FILE\n", demo->trace_path);
+  return TRUE;
+}
+
 /* ---- the frame ----------------------------------------------------------- */
 
 static gboolean
@@ -595,7 +811,22 @@ run_half (Demo         *demo,
   g_print ("\n=== The %s half ===\n", label);
   g_clear_pointer (&demo->reason, g_free);
   demo->step = 0;
+  demo->shown = FALSE;
+  record_begin (demo);
   ok = half (demo);
+  if (demo->timeline)
+    {
+      g_autofree char *what = g_strdup_printf ("the %s half", label);
+      JsonNode *stretch = record_end (demo);
+
+      if (stretch != NULL && demo->shown && !has_events (stretch))
+        g_print ("\n--- Timeline: %s (recorded) ---\n"
+                 "(all of it is in the timeline above)\n", what);
+      else if (stretch != NULL)
+        print_timeline (demo, stretch, what);
+    }
+  else
+    record_end (demo);
   if (ok)
     *verdict = g_strdup_printf ("%s: %s", label,
                                 half == demo->info->broken ? "reproduced"
@@ -609,6 +840,20 @@ run_half (Demo         *demo,
   /* a verdict without its reason would be a bug in the demo itself */
   g_warn_if_fail (ok || demo->reason != NULL);
   return ok;
+}
+
+/* Said before the run, not after it: the trace goes into a directory
+ * that exists, and never over a directory. Returns why not, or NULL. */
+static char *
+trace_path_refused (const char *path)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  if (!g_str_has_suffix (path, ".json") || g_file_test (path, G_FILE_TEST_IS_DIR))
+    return g_strdup_printf ("--trace wants a file name ending in .json, not \"%s\"", path);
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    return g_strdup_printf ("--trace %s: the directory %s does not exist", path, dir);
+  return NULL;
 }
 
 /* Bad options: what is wrong, the usage line, exit status 2. */
@@ -646,7 +891,11 @@ demo_run (const DemoInfo *info,
   g_autoptr(GError) error = NULL;
   g_autofree char *broken_verdict = NULL, *fixed_verdict = NULL;
   gboolean ok = TRUE;
-  Demo demo = { info, MP_START_FORK, 0, 0, NULL };
+  g_autoptr(GPtrArray) recorded = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  g_autoptr(GArray) offsets = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autofree char *trace_path = NULL;
+  g_autofree char *refused = NULL;
+  Demo demo = { info, MP_START_FORK, 0, 0, NULL, FALSE, NULL, FALSE, recorded, offsets, 0, 0, FALSE };
   GOptionEntry entries[] = {
     { "broken", 0, 0, G_OPTION_ARG_NONE, &want_broken,
       "Run only the half that reproduces the pitfall", NULL },
@@ -654,6 +903,11 @@ demo_run (const DemoInfo *info,
       "Run only the half that shows the fix", NULL },
     { "start-method", 0, 0, G_OPTION_ARG_STRING, &method_text,
       "How child processes start: fork (default) or spawn", "fork|spawn" },
+    { "timeline", 0, 0, G_OPTION_ARG_NONE, &demo.timeline,
+      "After each half, draw what the processes did (recorded)", NULL },
+    { "trace", 0, 0, G_OPTION_ARG_FILENAME, &trace_path,
+      "Write the run's trace as Chrome trace JSON (Perfetto opens it)",
+      "FILE.json" },
     { "workers", 0, 0, G_OPTION_ARG_INT, &workers,
       "Number of pool workers", "N" },
     G_OPTION_ENTRY_NULL
@@ -664,7 +918,7 @@ demo_run (const DemoInfo *info,
   setvbuf (stdout, NULL, _IOLBF, 0);
 
   if (!info->uses_workers)
-    entries[3] = (GOptionEntry) G_OPTION_ENTRY_NULL;
+    entries[5] = (GOptionEntry) G_OPTION_ENTRY_NULL;
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context, info->summary);
   g_option_context_add_main_entries (context, entries, NULL);
@@ -694,6 +948,9 @@ demo_run (const DemoInfo *info,
       return 2;
     }
   demo.workers = (guint) workers;
+  if (trace_path != NULL && (refused = trace_path_refused (trace_path)) != NULL)
+    return usage_error (info, refused);
+  demo.trace_path = trace_path;
   if (!want_broken && !want_fixed)
     want_broken = want_fixed = TRUE;
   mp_set_start_method (demo.method);
@@ -715,5 +972,7 @@ demo_run (const DemoInfo *info,
   if (fixed_verdict != NULL)
     g_print ("%s\n", fixed_verdict);
   g_free (demo.reason);
+  if (demo.trace_path != NULL && !write_recorded (&demo))
+    return 1;
   return ok ? 0 : 1;
 }

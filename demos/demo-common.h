@@ -35,6 +35,9 @@ typedef struct {
   DemoHalfFunc  broken;
   DemoHalfFunc  fixed;
   const GOptionEntry *extra_options;  /* the demo's own, or NULL */
+  gboolean      tells_a_story;   /* records always: its halves call
+                                  * demo_show_timeline() where they explain */
+  const gboolean *untold_if;     /* an option that turns the story off, or NULL */
 } DemoInfo;
 
 int            demo_run            (const DemoInfo *info,
@@ -59,6 +62,14 @@ gboolean       demo_reject_error   (Demo         *demo,
                                     const GError *error,
                                     const char   *format,
                                     ...) G_GNUC_PRINTF (3, 4);
+
+/* Showing what was recorded (--timeline, --trace FILE.json, or always for
+ * a demo that tells a story): the swimlane of the processes since the half
+ * began or since the last timeline shown. Recording goes on afterwards,
+ * for the processes started from then on. */
+gboolean       demo_is_recording   (Demo       *demo);
+void           demo_show_timeline  (Demo       *demo,
+                                    const char *what);
 
 /* small checks */
 char          *demo_format_ints    (const gint64 *values,
@@ -103,8 +114,18 @@ typedef struct {
   const char  *counted;   /* what the output calls the result: "count" */
   const char  *silently;  /* how the loss went unnoticed: "with no error" */
   const char  *hint;      /* added when nothing was ever lost, or NULL */
+  gint64       recorded_max;  /* additions per process while recording;
+                               * 0: DEMO_RACE_MAX_RECORDED */
 } DemoRace;
 
+/* Recording every addition of a long race would make a trace of
+ * gigabytes: while recording, a race adds at most this many times per
+ * process (when each addition takes a lock: some ten events), and says so. */
+#define DEMO_RACE_MAX_RECORDED 1000
+
+gint64         demo_race_iterations (Demo           *demo,
+                                     gint64          n,
+                                     gint64          recorded_max);
 gboolean       demo_race_until_lost (Demo           *demo,
                                      const DemoRace *race,
                                      gint64          n,

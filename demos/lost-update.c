@@ -9,9 +9,11 @@
  * Deterministic mode (the default): two processes, A and B, walk through
  * the losing order step by step, held in line by a process-shared barrier
  * between steps: A reads, B reads, A writes, B writes. Every pair of
- * updates loses exactly one, on any machine. Each step is logged into a
- * shared array by the process that did it, and the parent prints the log
- * as a two-column timeline.
+ * updates loses exactly one, on any machine. The recorder (lib/mp-trace)
+ * watches the total, and the parent prints what it recorded as a
+ * swimlane: the losing reads and writes come out marked. Each step is also
+ * logged into a shared array by the process that did it, and the verdict
+ * rests on that log and on the final count.
  *
  * Free-running mode (--race): several processes add 1 many times with the
  * plain read-then-write and nothing holds them in line; the updates lost
@@ -101,6 +103,7 @@ walker_from_args (MpArgs  *args,
       return FALSE;
     }
   walker->role = (int) mp_args_get_int (args, 0);
+  mp_trace_set_role (walker->role == ROLE_A ? "process A" : "process B");
   walker->total = mp_args_get_object (args, 1);
   walker->log = mp_args_get_object (args, 2);
   walker->barrier = mp_args_get_object (args, 3);
@@ -299,6 +302,7 @@ walk_two_processes (Demo       *demo,
       (log = mp_array_create ('q', LOG_SLOTS, FALSE, error)) == NULL ||
       (barrier = mp_barrier_new (2, error)) == NULL)
     return FALSE;
+  mp_trace_watch (total, "total");
   for (int role = ROLE_A; role <= ROLE_B; role++)
     g_ptr_array_add (args_list, mp_args_new (G_TYPE_INT64, (gint64) role,
                                              MP_TYPE_VALUE, total,
@@ -319,72 +323,6 @@ logged (const Walk *walk,
         guint       step)
 {
   return walk->log[round * FIXED_STEPS + step];
-}
-
-static void
-print_timeline_header (void)
-{
-  demo_say ("%-5s| %-30s| %s", "step", "process A", "process B");
-  demo_say ("%-5s+-%-30s+-%s", "-----", "------------------------------",
-            "------------------------------");
-}
-
-static void
-print_timeline_line (guint       *line,
-                     gboolean     by_a,
-                     const char  *what)
-{
-  ++*line;
-  if (by_a)
-    demo_say ("%4u | %-30s|", *line, what);
-  else
-    demo_say ("%4u | %-30s| %s", *line, "", what);
-}
-
-static void
-print_losing_timeline (const Walk *walk)
-{
-  guint line = 0;
-
-  print_timeline_header ();
-  for (guint r = 0; r < ROUNDS; r++)
-    {
-      g_autofree char *a_read = g_strdup_printf ("read  total -> %" G_GINT64_FORMAT, logged (walk, r, BROKEN_A_READ));
-      g_autofree char *b_read = g_strdup_printf ("read  total -> %" G_GINT64_FORMAT, logged (walk, r, BROKEN_B_READ));
-      g_autofree char *a_write = g_strdup_printf ("write total <- %" G_GINT64_FORMAT, logged (walk, r, BROKEN_A_WRITE));
-      g_autofree char *b_write = g_strdup_printf ("write total <- %" G_GINT64_FORMAT "%s",
-                                                  logged (walk, r, BROKEN_B_WRITE),
-                                                  logged (walk, r, BROKEN_B_WRITE) == logged (walk, r, BROKEN_A_WRITE)
-                                                    ? "  (A's +1 is gone)" : "");
-
-      print_timeline_line (&line, TRUE, a_read);
-      print_timeline_line (&line, FALSE, b_read);
-      print_timeline_line (&line, TRUE, a_write);
-      print_timeline_line (&line, FALSE, b_write);
-    }
-}
-
-static void
-print_fixed_timeline (const Walk *walk)
-{
-  guint line = 0;
-
-  print_timeline_header ();
-  for (guint r = 0; r < ROUNDS; r++)
-    {
-      g_autofree char *a_read = g_strdup_printf ("lock; read total -> %" G_GINT64_FORMAT, logged (walk, r, FIXED_A_READ));
-      g_autofree char *a_write = g_strdup_printf ("write total <- %" G_GINT64_FORMAT "; unlock", logged (walk, r, FIXED_A_WRITE));
-      g_autofree char *b_read = g_strdup_printf ("lock; read total -> %" G_GINT64_FORMAT, logged (walk, r, FIXED_B_READ));
-      g_autofree char *b_write = g_strdup_printf ("write total <- %" G_GINT64_FORMAT "; unlock", logged (walk, r, FIXED_B_WRITE));
-
-      print_timeline_line (&line, TRUE, a_read);
-      print_timeline_line (&line, FALSE, logged (walk, r, FIXED_B_TRIES) == 1
-                                           ? "lock? busy (A holds it): waits"
-                                           : "lock? free (A did not hold it!)");
-      print_timeline_line (&line, TRUE, a_write);
-      print_timeline_line (&line, FALSE, b_read);
-      print_timeline_line (&line, FALSE, b_write);
-    }
 }
 
 /* The verdict rests on the counts and on what each process logged. */
@@ -438,19 +376,18 @@ check_waiting_log (Demo       *demo,
   return TRUE;
 }
 
-/* Walks A and B through @task, then prints the timeline they logged. */
+/* Walks A and B through @task, then prints the timeline recorded. */
 static gboolean
 walk_and_show_the_timeline (Demo        *demo,
                             const char  *task,
-                            void       (*print_timeline) (const Walk *walk),
                             Walk        *walk)
 {
   g_autoptr(GError) error = NULL;
 
   if (!walk_two_processes (demo, task, walk, &error))
     return demo_reject_error (demo, error, "the walk could not run");
-  demo_step (demo, "The timeline, as the two processes logged it.");
-  print_timeline (walk);
+  demo_step (demo, "The timeline, as the recorder saw A and B.");
+  demo_show_timeline (demo, "A and B, step by step");
   return TRUE;
 }
 
@@ -462,8 +399,7 @@ half_losing_order (Demo *demo)
   demo_step (demo, "A and B each add 1 to a locked total, %d times, with "
              "`v = get (); set (v + 1)`.", ROUNDS);
   demo_say ("a barrier holds them to the order A reads, B reads, A writes, B writes");
-  if (!walk_and_show_the_timeline (demo, "lost-update:walk-losing-order",
-                                   print_losing_timeline, &walk))
+  if (!walk_and_show_the_timeline (demo, "lost-update:walk-losing-order", &walk))
     return FALSE;
   demo_step (demo, "Count what was lost.");
   if (!check_updates_lost (demo, walk.total, 2 * ROUNDS, ROUNDS) ||
@@ -482,8 +418,7 @@ half_waiting_order (Demo *demo)
   demo_step (demo, "A and B each add 1 to the total, %d times, holding the "
              "lock from the read to the write.", ROUNDS);
   demo_say ("B asks for the lock right after A has read");
-  if (!walk_and_show_the_timeline (demo, "lost-update:walk-fixed-order",
-                                   print_fixed_timeline, &walk))
+  if (!walk_and_show_the_timeline (demo, "lost-update:walk-fixed-order", &walk))
     return FALSE;
   demo_step (demo, "Count what was lost.");
   return check_updates_lost (demo, walk.total, 2 * ROUNDS, 0) &&
@@ -538,6 +473,7 @@ count_up_together (Demo     *demo,
 
   if (total == NULL || (start_line = mp_barrier_new (workers, error)) == NULL)
     return -1;
+  mp_trace_watch (total, "total");
   for (guint w = 0; w < workers; w++)
     g_ptr_array_add (args_list, mp_args_new (MP_TYPE_VALUE, total,
                                              MP_TYPE_BARRIER, start_line,
@@ -585,11 +521,12 @@ half_free_race_fixed (Demo *demo)
 {
   g_autoptr(GError) error = NULL;
   guint workers = demo_get_workers (demo);
-  gint64 expected = iterations * workers, final_total;
+  gint64 n = demo_race_iterations (demo, iterations, DEMO_RACE_MAX_RECORDED);
+  gint64 expected = n * workers, final_total;
 
   demo_step (demo, "%u processes each add 1, %" G_GINT64_FORMAT " times, "
-             "holding the lock across read-modify-write.", workers, iterations);
-  final_total = count_up_together (demo, iterations, TRUE, &error);
+             "holding the lock across read-modify-write.", workers, n);
+  final_total = count_up_together (demo, n, TRUE, &error);
   if (final_total < 0)
     return demo_reject_error (demo, error, "the count could not run");
   return check_updates_lost (demo, final_total, expected, 0);
@@ -633,6 +570,8 @@ static const DemoInfo demo_info = {
   .broken = half_broken,
   .fixed = half_fixed,
   .extra_options = extra_options,
+  .tells_a_story = TRUE,
+  .untold_if = &race_mode,   /* the race: --timeline draws it when asked */
 };
 
 int

@@ -120,6 +120,8 @@ run_script (const char *log_path)
       return 4;
     }
   g_setenv (SCRIPT_DEPTH_ENV, next_depth, TRUE);
+  /* in the timeline: the script, and its children re-running it */
+  mp_trace_set_role (depth == 0 ? "script" : "script again");
 
   load_the_dataset (log_path);
 
@@ -386,10 +388,12 @@ half_without_guard (Demo *demo)
   g_auto(Evidence) evidence = { 0 };
 
   explain_why_spawn (demo);
-  return run_the_script_and_read_its_log (demo, SCRIPT_WITHOUT_GUARD,
-                                          "WITHOUT mp_main_guard() in main()",
-                                          &evidence) &&
-         judge_unguarded_run (demo, &evidence);
+  if (!run_the_script_and_read_its_log (demo, SCRIPT_WITHOUT_GUARD,
+                                        "WITHOUT mp_main_guard() in main()",
+                                        &evidence))
+    return FALSE;
+  demo_show_timeline (demo, "each spawned child runs the script again");
+  return judge_unguarded_run (demo, &evidence);
 }
 
 static gboolean
@@ -443,6 +447,7 @@ half_with_guard (Demo *demo)
 
 static const DemoInfo demo_info = {
   .name = "missing-main-guard",
+  .tells_a_story = TRUE,
   .summary = summary,
   .broken = half_without_guard,
   .fixed = half_with_guard,

@@ -429,6 +429,7 @@ half_change_the_copy (Demo *demo)
     return demo_reject (demo, "the change reached the server");
   demo_say ("=> the worker's copy said %d, the list still says %d: the change "
             "never left the worker", WANTED, BEFORE);
+  demo_show_timeline (demo, "the worker gets a copy and changes only that");
   return TRUE;
 }
 
@@ -471,6 +472,7 @@ half_four_ways (Demo *demo)
 
 static const DemoInfo demo_info = {
   .name = "mutate-a-copy",
+  .tells_a_story = TRUE,
   .summary = summary,
   .broken = half_change_the_copy,
   .fixed = half_four_ways,

@@ -31,6 +31,10 @@
 #define FOLD_HEAD  3
 #define FOLD_TAIL  2
 
+/* Choosing the busiest lanes, an error counts as this many events: the
+ * process that met the pitfall is the one to see. */
+#define BUSY_ERROR 100
+
 #define TIME_WIDTH 7          /* "123.456" milliseconds */
 #define MAX_CELL   34         /* a lane no wider than this, even alone */
 
@@ -45,14 +49,19 @@ typedef struct {
   guint       order;      /* position in the file, for a stable sort */
   gint        other_end;  /* a B's E or an E's B, -1 when unmatched */
   gboolean    lost;       /* the read or the write of a lost update */
+  const char *label;      /* what its object is called here, or NULL */
+  gboolean    ok_known;   /* an end that carries args.ok ... */
+  gboolean    ok;         /* ... and its value */
 } Event;
 
 typedef struct {
   gint64  pid;
   char   *role;
   guint   n_events;
+  guint   n_errors;       /* error events: a lane with one is worth showing */
   double  first_ts;
   double  last_ts;
+  gboolean started;       /* its start is recorded: someone started it */
   gint    column;         /* -1 when not shown */
 } Lane;
 
@@ -201,6 +210,16 @@ read_event (JsonNode *node,
     event.name = "";
   event.order = out->len;
   event.other_end = -1;
+  if (event.args != NULL && json_object_has_member (event.args, "ok"))
+    {
+      JsonNode *ok = json_object_get_member (event.args, "ok");
+
+      event.ok_known = JSON_NODE_HOLDS_VALUE (ok);
+      event.ok = event.ok_known && json_node_get_value_type (ok) == G_TYPE_BOOLEAN
+                   ? json_node_get_boolean (ok)
+                   : event.ok_known && json_node_get_value_type (ok) == G_TYPE_INT64
+                       ? json_node_get_int (ok) != 0 : TRUE;
+    }
   if (event.ph != 'X')
     {
       g_array_append_val (out, event);
@@ -291,9 +310,14 @@ compare_lanes_by_start (gconstpointer a,
 {
   const Lane *x = *(Lane **) a, *y = *(Lane **) b;
 
-  if (x->first_ts != y->first_ts)
-    return x->first_ts < y->first_ts ? -1 : 1;
-  return x->pid < y->pid ? -1 : x->pid > y->pid;
+  /* the process that started the others comes first */
+  if (x->started != y->started)
+    return x->started ? 1 : -1;
+  /* then in the order they were made: a child reports its own start,
+   * when the scheduler lets it, but gets its pid when it is forked */
+  if (x->pid != y->pid)
+    return x->pid < y->pid ? -1 : 1;
+  return 0;
 }
 
 static void
@@ -316,6 +340,8 @@ collect_lanes (Trace *trace)
           continue;
         }
       lane->n_events++;
+      lane->n_errors += g_str_equal (event->kind, "error");
+      lane->started |= g_str_equal (event->kind, "process.start");
       lane->first_ts = MIN (lane->first_ts, event->ts);
       lane->last_ts = MAX (lane->last_ts, event->ts);
     }
@@ -385,6 +411,44 @@ mark_lost_updates (GArray *events)
     }
 }
 
+/* A locked Value's lock has a label of its own ("RLock 1"); the value a
+ * hold reads or writes names it better ("total"), in every process. */
+static void
+name_locks_after_values (GArray *events)
+{
+  g_autoptr(GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      const Event *hold = &g_array_index (events, Event, i);
+      const char *lock = member_string (hold->args, "object");
+
+      if (hold->ph != 'B' || !g_str_equal (hold->kind, "lock.hold") || lock == NULL ||
+          hold->other_end < 0 || g_hash_table_contains (names, lock))
+        continue;
+      for (guint k = i + 1; k < (guint) hold->other_end; k++)
+        {
+          const Event *e = &g_array_index (events, Event, k);
+          const char *value = member_string (e->args, "object");
+
+          if (e->pid == hold->pid && e->tid == hold->tid && value != NULL &&
+              (g_str_equal (e->kind, "value.read") || g_str_equal (e->kind, "value.write")))
+            {
+              g_hash_table_insert (names, (gpointer) lock, (gpointer) value);
+              break;
+            }
+        }
+    }
+  for (guint i = 0; i < events->len; i++)
+    {
+      Event *event = &g_array_index (events, Event, i);
+      const char *object = member_string (event->args, "object");
+
+      if (g_str_has_prefix (event->kind, "lock.") && object != NULL)
+        event->label = g_hash_table_lookup (names, object);
+    }
+}
+
 static Trace *
 trace_read (JsonNode *document,
             GError  **error)
@@ -402,6 +466,7 @@ trace_read (JsonNode *document,
       return NULL;
   g_array_sort (trace->events, compare_events);
   match_slices (trace->events);
+  name_locks_after_values (trace->events);
   collect_lanes (trace);
   mark_lost_updates (trace->events);
   trace->t0 = G_MAXDOUBLE;
@@ -568,6 +633,8 @@ object_of (const Event *event)
 {
   const char *object = member_string (event->args, "object");
 
+  if (event->label != NULL)
+    return event->label;
   return object != NULL ? object : event->name;
 }
 
@@ -667,6 +734,9 @@ describe_slice_begin (const GArray *events,
       *notable = wait_was_contended_before (events, i);
       return g_strdup_printf ("%s %s", *notable ? "got" : "lock", object_of (event));
     }
+  /* the task runs from the process's start to its exit: those rows say it */
+  if (is_kind (event, "process.task"))
+    return NULL;
   *notable = TRUE;
   if (is_kind (event, "proxy.call"))
     return g_strdup_printf ("call %s", method);
@@ -689,9 +759,9 @@ describe_instant (const Event *event,
 
       *notable = event->lost;
       value = describe_value (event->args, "value");
-      return g_strdup_printf ("%s %s %s%s", key,
-                              is_kind (event, "value.read") ? "->" : "<-", value,
-                              event->lost ? " *" : "");
+      /* the mark first: a narrow lane cuts the end of a cell */
+      return g_strdup_printf ("%s%s %s %s", event->lost ? "*" : "", key,
+                              is_kind (event, "value.read") ? "->" : "<-", value);
     }
   if (is_kind (event, "process.start"))
     {
@@ -755,13 +825,61 @@ describe_instant (const Event *event,
   return event->name[0] != '\0' ? g_strdup (event->name) : NULL;
 }
 
+/* The end of a task slice says whether it succeeded (args.ok, kept on the
+ * end event itself). */
+static gboolean
+task_failed (const Event *end)
+{
+  return end->ok_known && !end->ok;
+}
+
+/* Is there a @kind event among the few before (@step -1) or after (+1)
+ * event @i on its track? */
+static gboolean
+near_on_track (const GArray *events,
+               guint         i,
+               int           step,
+               const char   *kind)
+{
+  const Event *event = &g_array_index (events, Event, i);
+  guint seen = 0;
+
+  for (gint64 k = (gint64) i + step; k >= 0 && k < events->len && seen < 4; k += step)
+    {
+      const Event *e = &g_array_index (events, Event, k);
+
+      if (e->pid != event->pid || e->tid != event->tid)
+        continue;
+      if (is_kind (e, kind))
+        return TRUE;
+      seen++;
+    }
+  return FALSE;
+}
+
+/* An error whose row would only repeat the row beside it: a wait that
+ * timed out (a try-lock that finds the lock busy is no error of the
+ * program) or the bootstrapping check that just refused a start. */
+static gboolean
+error_said_already (const GArray *events,
+                    guint         i)
+{
+  const char *code = member_string (g_array_index (events, Event, i).args, "code");
+
+  if (g_strcmp0 (code, "timeout") == 0)
+    return near_on_track (events, i, 1, "lock.timeout");
+  if (g_strcmp0 (code, "bootstrapping") == 0)
+    return near_on_track (events, i, -1, "process.bootstrap-error");
+  return FALSE;
+}
+
 /* ---- the swimlane ------------------------------------------------------- */
 
 typedef struct {
   double  ts;
   gint    column;
   char   *text;
-  char    fills[MP_TIMELINE_MAX_LANES];
+  char    fills[MP_TIMELINE_MAX_LANES][2];
   gboolean notable;
   guint   folded;        /* > 0: this row stands for that many rows */
 } Row;
@@ -780,16 +898,14 @@ typedef struct {
   gint calls;
 } LaneState;
 
-static char
-state_fill (const LaneState *state)
+/* Two marks: the first says a lock is held, the second that the lane
+ * waits (or is inside a proxy call): " |:" holds one lock, waits for more. */
+static void
+state_fill (const LaneState *state,
+            char             fill[2])
 {
-  if (state->waits > 0)
-    return ':';
-  if (state->holds > 0)
-    return '|';
-  if (state->calls > 0)
-    return '~';
-  return ' ';
+  fill[0] = state->holds > 0 ? '|' : ' ';
+  fill[1] = state->waits > 0 ? ':' : state->calls > 0 ? '~' : ' ';
 }
 
 static void
@@ -814,9 +930,11 @@ compare_lanes_by_events (gconstpointer a,
                          gconstpointer b)
 {
   const Lane *x = *(Lane **) a, *y = *(Lane **) b;
+  guint64 busy_x = x->n_events + (guint64) x->n_errors * BUSY_ERROR;
+  guint64 busy_y = y->n_events + (guint64) y->n_errors * BUSY_ERROR;
 
-  if (x->n_events != y->n_events)
-    return x->n_events > y->n_events ? -1 : 1;
+  if (busy_x != busy_y)
+    return busy_x > busy_y ? -1 : 1;
   return compare_lanes_by_start (a, b);
 }
 
@@ -849,31 +967,113 @@ choose_columns (Trace *trace)
   return shown;
 }
 
+/* A lock taken at once around one read or write of its own track, and
+ * nobody else waiting for it meanwhile: drawn as one row. (Other
+ * processes may act meanwhile: their rows come before or after it.) */
+static gboolean
+is_brief_hold (const GArray *events,
+               guint         i)
+{
+  const Event *hold = &g_array_index (events, Event, i);
+  const Event *inner = NULL;
+
+  if (hold->ph != 'B' || !is_kind (hold, "lock.hold") || hold->other_end < 0 ||
+      wait_was_contended_before (events, i))
+    return FALSE;
+  for (guint k = i + 1; k < (guint) hold->other_end; k++)
+    {
+      const Event *e = &g_array_index (events, Event, k);
+
+      if (e->pid == hold->pid && e->tid == hold->tid)
+        {
+          if (inner != NULL || (e->ph != 'i' && e->ph != 'I'))
+            return FALSE;
+          inner = e;
+        }
+      else if (g_str_has_prefix (e->kind, "lock.") &&
+               g_strcmp0 (object_of (e), object_of (hold)) == 0)
+        return FALSE;
+    }
+  return inner != NULL;
+}
+
+static guint
+inner_of_brief_hold (const GArray *events,
+                     guint         i)
+{
+  const Event *hold = &g_array_index (events, Event, i);
+
+  for (guint k = i + 1;; k++)
+    {
+      const Event *e = &g_array_index (events, Event, k);
+
+      if (e->pid == hold->pid && e->tid == hold->tid)
+        return k;
+    }
+}
+
+/* "[total -> 0]": the brackets are the lock, taken and released. */
+static char *
+describe_brief_hold (const Event *inner,
+                     gboolean    *notable)
+{
+  g_autofree char *text = describe_instant (inner, notable);
+
+  if (text == NULL)
+    return g_strdup ("[]");
+  if (text[0] == '*')
+    return g_strdup_printf ("*[%s]", text + 1);
+  return g_strdup_printf ("[%s]", text);
+}
+
 static GArray *
 build_rows (Trace *trace,
             guint  n_columns)
 {
   GArray *rows = g_array_new (FALSE, TRUE, sizeof (Row));
   LaneState states[MP_TIMELINE_MAX_LANES] = { { 0 } };
+  /* events already drawn in a brief hold's row */
+  g_autofree gboolean *skip = g_new0 (gboolean, trace->events->len + 1);
 
   g_array_set_clear_func (rows, row_clear);
   for (guint i = 0; i < trace->events->len; i++)
     {
       const Event *event = &g_array_index (trace->events, Event, i);
       Lane *lane = g_hash_table_lookup (trace->by_pid, &event->pid);
-      gboolean notable = FALSE;
+      gboolean notable = FALSE, brief = FALSE;
       char *text = NULL;
       Row row = { 0 };
 
       if (lane == NULL || lane->column < 0 || event->ph == 'M')
         continue;
-      if (event->ph == 'B')
+      if (skip[i])
+        continue;
+      if (is_brief_hold (trace->events, i))
+        {
+          guint inner = inner_of_brief_hold (trace->events, i);
+
+          /* at the time the lock was taken; the lane holds nothing after */
+          text = describe_brief_hold (&g_array_index (trace->events, Event, inner),
+                                      &notable);
+          skip[inner] = TRUE;
+          skip[event->other_end] = TRUE;
+          brief = TRUE;
+        }
+      else if (event->ph == 'B')
         text = describe_slice_begin (trace->events, i, &notable);
       else if (event->ph == 'E' && is_kind (event, "lock.hold"))
         text = g_strdup_printf ("unlock %s", object_of (event));
+      else if (event->ph == 'E' && is_kind (event, "process.task") && task_failed (event))
+        {
+          text = g_strdup ("!! task failed");
+          notable = TRUE;
+        }
+      else if (is_kind (event, "error") && error_said_already (trace->events, i))
+        text = NULL;
       else if (event->ph == 'i' || event->ph == 'I')
         text = describe_instant (event, &notable);
-      state_update (&states[lane->column], event);
+      if (!brief)
+        state_update (&states[lane->column], event);
       if (text == NULL)
         continue;
       row.ts = event->ts;
@@ -881,7 +1081,7 @@ build_rows (Trace *trace,
       row.text = text;
       row.notable = notable;
       for (guint c = 0; c < n_columns; c++)
-        row.fills[c] = state_fill (&states[c]);
+        state_fill (&states[c], row.fills[c]);
       g_array_append_val (rows, row);
     }
   return rows;
@@ -1025,7 +1225,7 @@ append_row (GString   *out,
         append_cell (out, row->text, width);
       else
         {
-          char fill[3] = { ' ', row->fills[c], '\0' };
+          char fill[4] = { ' ', row->fills[c][0], row->fills[c][1], '\0' };
           append_cell (out, fill, width);
         }
     }
@@ -1086,8 +1286,8 @@ append_hidden_lanes (GString *out,
   if (hidden > 0)
     {
       g_autofree char *line = g_strdup_printf (
-        "%u more processes, not shown (the %d busiest are): %s", hidden,
-        MP_TIMELINE_MAX_LANES, names->str);
+        "%u more %s, not shown (the %d busiest, errors first, are): %s", hidden,
+        hidden == 1 ? "process" : "processes", MP_TIMELINE_MAX_LANES, names->str);
       append_wrapped (out, line, 2);
     }
 }
@@ -1100,19 +1300,46 @@ append_legend (GString *out,
 
   for (guint i = 0; i < rows->len && !lost; i++)
     lost = g_array_index (rows, Row, i).text != NULL &&
-           g_str_has_suffix (g_array_index (rows, Row, i).text, " *");
-  g_string_append (out, "':' waits for a lock  '|' holds it  '~' in a proxy call  "
-                        "'!!' an error\n");
+           g_array_index (rows, Row, i).text[0] == '*';
+  g_string_append (out, "':' waits for a lock  '|' holds it  '[...]' under a lock "
+                        "taken at once\n'~' in a proxy call  '!!' an error\n");
   if (lost)
     g_string_append (out, "'*' a write over another process's write that the "
                           "writer never read:\n    that update is lost, with "
                           "the read it was computed from\n");
 }
 
+/* Which rows to print when there are more than @max_rows: the first and
+ * the last stay; of the others, routine rows go first, then the earliest
+ * ones (a failure shows late), until @max_rows are left. */
+static gboolean *
+choose_rows (GArray *rows,
+             guint   max_rows)
+{
+  gboolean *keep = g_new (gboolean, MAX (rows->len, 1));
+  guint left = rows->len;
+
+  for (guint i = 0; i < rows->len; i++)
+    keep[i] = TRUE;
+  for (int pass = 0; pass < 2 && max_rows > 0 && left > max_rows; pass++)
+    for (guint i = 1; i + 1 < rows->len && left > max_rows; i++)
+      {
+        const Row *row = &g_array_index (rows, Row, i);
+
+        if (keep[i] && (pass == 1 || !row->notable || row->folded > 0))
+          {
+            keep[i] = FALSE;
+            left--;
+          }
+      }
+  return keep;
+}
+
 /**
  * mp_timeline_render:
  * @trace: a Chrome trace document (mp_trace_stop(), mp_timeline_load())
- * @max_rows: the most rows to print (the rest are counted), 0 for all
+ * @max_rows: the most rows to print, 0 for all; routine rows are left
+ *   out first, and every run left out is counted
  * @error: return location for a #GError
  *
  * Draws the swimlane of @trace: one column per process headed by its
@@ -1135,7 +1362,8 @@ mp_timeline_render (JsonNode  *trace,
   g_autoptr(GArray) rows = NULL;
   g_autoptr(GArray) folded = NULL;
   g_autoptr(GString) out = g_string_new (NULL);
-  guint n_columns, width, shown;
+  g_autofree gboolean *keep = NULL;
+  guint n_columns, width;
 
   g_return_val_if_fail (trace != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -1149,12 +1377,22 @@ mp_timeline_render (JsonNode  *trace,
   rows = build_rows (read, n_columns);
   folded = fold_rows (rows);
   append_header (out, read, n_columns, width);
-  shown = max_rows > 0 ? MIN (max_rows, folded->len) : folded->len;
-  for (guint i = 0; i < shown; i++)
-    append_row (out, &g_array_index (folded, Row, i), read->t0, n_columns, width);
-  if (shown < folded->len)
-    g_string_append_printf (out, "%*s  ... %u more lines not shown ...\n",
-                            TIME_WIDTH, "", folded->len - shown);
+  keep = choose_rows (folded, max_rows);
+  for (guint i = 0; i < folded->len; i++)
+    {
+      guint dropped = 0;
+
+      while (i + dropped < folded->len && !keep[i + dropped])
+        dropped++;
+      if (dropped > 0)
+        {
+          g_string_append_printf (out, "%*s  ... %u %s not shown ...\n",
+                                  TIME_WIDTH, "", dropped, dropped == 1 ? "line" : "lines");
+          i += dropped - 1;
+          continue;
+        }
+      append_row (out, &g_array_index (folded, Row, i), read->t0, n_columns, width);
+    }
   append_hidden_lanes (out, read);
   append_legend (out, folded);
   return g_string_free (g_steal_pointer (&out), FALSE);

@@ -180,7 +180,10 @@ lost_update_trace (gboolean holding_the_lock)
   doc_role (&doc, 100, "parent");
   doc_role (&doc, 101, "process A");
   doc_role (&doc, 102, "process B");
-  doc_event (&doc, "i", 0, 100, "process.start", "{\"method\": \"fork\"}");
+  /* the parent sets the total; it started the others, so it comes first */
+  doc_value (&doc, 0, 100, "value.write", 0);
+  doc_event (&doc, "i", 5, 102, "process.start", "{\"method\": \"fork\"}");
+  doc_event (&doc, "i", 6, 101, "process.start", "{\"method\": \"fork\"}");
   if (!holding_the_lock)
     {
       doc_value (&doc, 10, 101, "value.read", 0);
@@ -203,7 +206,7 @@ lost_update_trace (gboolean holding_the_lock)
       doc_value (&doc, 40, 102, "value.write", 2);
       doc_event (&doc, "E", 41, 102, "lock.hold", "{}");
     }
-  doc_event (&doc, "i", 50, 100, "process.exit", "{\"code\": 0}");
+  doc_event (&doc, "i", 50, 101, "process.exit", "{\"code\": 0}");
   return doc_end (&doc);
 }
 
@@ -213,20 +216,22 @@ test_render_lost_update (void)
   g_autoptr(JsonNode) trace = lost_update_trace (FALSE);
   g_autofree char *text = render (trace, 0);
   g_autofree char *header = line_with (text, "parent");
-  g_autofree char *b_read = line_with (text, "total -> 0 *");
-  g_autofree char *b_write = line_with (text, "total <- 1 *");
+  g_autofree char *b_read = line_with (text, "*total -> 0");
+  g_autofree char *b_write = line_with (text, "*total <- 1");
 
-  /* one column per process, named by its role, in the order they started */
+  /* one column per process, named by its role: the parent first, then
+   * the others in the order they were made (B reported its start first,
+   * but A has the lower pid) */
   g_assert_nonnull (header);
   g_assert_cmpuint (position_of (header, "parent"), <, position_of (header, "process A"));
   g_assert_cmpuint (position_of (header, "process A"), <, position_of (header, "process B"));
   /* time goes down: A reads, B reads, A writes, B writes */
-  g_assert_cmpuint (position_of (text, "total -> 0"), <, position_of (text, "total -> 0 *"));
-  g_assert_cmpuint (position_of (text, "total -> 0 *"), <, position_of (text, "total <- 1"));
-  g_assert_cmpuint (position_of (text, "total <- 1"), <, position_of (text, "total <- 1 *"));
+  g_assert_cmpuint (position_of (text, "total -> 0"), <, position_of (text, "*total -> 0"));
+  g_assert_cmpuint (position_of (text, "*total -> 0"), <, position_of (text, "total <- 1"));
+  g_assert_cmpuint (position_of (text, "total <- 1"), <, position_of (text, "*total <- 1"));
   /* B's read and write are the losing pair, in B's column; A's are not marked */
-  g_assert_cmpuint (position_of (b_read, "total"), ==, position_of (header, "process B"));
-  g_assert_cmpuint (position_of (b_write, "total"), ==, position_of (header, "process B"));
+  g_assert_cmpuint (position_of (b_read, "*total"), ==, position_of (header, "process B"));
+  g_assert_cmpuint (position_of (b_write, "*total"), ==, position_of (header, "process B"));
   g_assert_nonnull (strstr (text, "that update is lost"));
   g_assert_nonnull (strstr (text, "exit 0"));
   g_assert_nonnull (strstr (text, "start (fork)"));
@@ -240,13 +245,16 @@ test_render_lock_held (void)
   g_autofree char *header = line_with (text, "parent");
   g_autofree char *a_write = line_with (text, "total <- 1");
   g_autofree char *b_lock = line_with (text, "got total");
+  g_autofree char *b_wait = line_with (text, "wait total");
 
   /* nothing is lost when the lock is held across the read and the write */
-  g_assert_null (strstr (text, " *"));
+  g_assert_null (strstr (text, "*total"));
   /* B waited while A held the lock: B's column shows ':' beside A's write */
   g_assert_nonnull (strstr (text, "wait total"));
   g_assert_nonnull (a_write);
-  g_assert_cmpint (a_write[position_of (header, "process B") + 1], ==, ':');
+  g_assert_cmpint (a_write[position_of (header, "process B") + 2], ==, ':');
+  /* and beside B's wait, A's column shows that A holds the lock */
+  g_assert_cmpint (b_wait[position_of (header, "process A") + 1], ==, '|');
   /* A took the lock at once; B got it after waiting */
   g_assert_nonnull (strstr (text, "lock total"));
   g_assert_nonnull (b_lock);
@@ -277,8 +285,25 @@ test_render_vocabulary (void)
   doc_event (&doc, "i", 7, 1, "pool.worker-died", "{\"worker\": 1, \"signal\": 9, \"broken\": [0, 1]}");
   doc_event (&doc, "i", 8, 1, "error", "{\"code\": \"broken-pool\", \"pitfall\": \"broken-pool\", \"message\": \"a worker died\"}");
   doc_event (&doc, "i", 9, 1, "pool.done", "{\"future\": 0, \"ok\": false}");
+  /* a lock taken at once around one read: one row, in brackets */
+  doc_event (&doc, "B", 10, 1, "lock.hold", "{\"object\": \"RLock 1\"}");
+  doc_event (&doc, "i", 11, 1, "value.read", "{\"object\": \"v\", \"value\": 3}");
+  doc_event (&doc, "E", 12, 1, "lock.hold", NULL);
+  /* a try-lock that finds the lock busy: a timeout, not an error row */
+  doc_event (&doc, "i", 13, 1, "error", "{\"code\": \"timeout\"}");
+  doc_event (&doc, "i", 14, 1, "lock.timeout", "{\"object\": \"RLock 1\"}");
+  /* a task that failed says so when it ends */
+  doc_event (&doc, "B", 15, 2, "process.task", "{\"task\": \"t\"}");
+  doc_event (&doc, "E", 16, 2, "process.task", "{\"ok\": false}");
   trace = doc_end (&doc);
   text = render (trace, 0);
+
+  g_assert_nonnull (strstr (text, "|[v -> 3]"));
+  g_assert_null (strstr (text, "lock RLock 1"));
+  /* the lock held around the watched value is named after it */
+  g_assert_nonnull (strstr (text, "|timeout v "));
+  g_assert_null (strstr (text, "!! timeout"));
+  g_assert_nonnull (strstr (text, "|!! task failed"));
 
   g_assert_cmpuint (position_of (text, "submit #0"), <, position_of (text, "run #0"));
   g_assert_cmpuint (position_of (text, "call get"), <, position_of (text, "serve get"));
@@ -355,13 +380,18 @@ test_render_fold (void)
   g_assert_nonnull (strstr (text, "... 36 routine lines ..."));
   g_assert_nonnull (strstr (text, "total -> 0"));
   g_assert_null (strstr (text, "total -> 5\n"));
-  g_assert_nonnull (strstr (text, "total -> 20 *"));
-  g_assert_nonnull (strstr (text, "total <- 21 *"));
+  g_assert_nonnull (strstr (text, "*total -> 20"));
+  g_assert_nonnull (strstr (text, "*total <- 21"));
 
-  /* and a limit on the rows says how many it left out */
-  short_text = render (trace, 2);
-  g_assert_nonnull (strstr (short_text, "more lines not shown"));
-  g_assert_null (strstr (short_text, "total <- 21 *"));
+  /* a limit on the rows drops routine rows first, keeps the first and
+   * the marked ones, and says how many it left out */
+  short_text = render (trace, 3);
+  g_assert_nonnull (strstr (short_text, "... 5 lines not shown ..."));
+  g_assert_nonnull (strstr (short_text, "... 1 line not shown ..."));
+  g_assert_nonnull (strstr (short_text, "total -> 0"));
+  g_assert_null (strstr (short_text, "routine lines"));
+  g_assert_nonnull (strstr (short_text, "*total -> 20"));
+  g_assert_nonnull (strstr (short_text, "*total <- 21"));
 }
 
 /* A complete slice (X, with dur) counts as its begin and its end. */
