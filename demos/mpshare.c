@@ -25,6 +25,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,10 +36,12 @@
 
 #include <gio/gio.h>
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 #include <gio/gunixinputstream.h>
 #include <json-glib/json-glib.h>
 
 #include "mpshare.h"
+#include "tour-html.h"
 
 #define WIDTH 79          /* stay inside an 80-column terminal */
 #define ID_COLUMN 21      /* the longest id, "unserializable-handle" */
@@ -568,7 +571,14 @@ typedef struct {
   gboolean   timed_out;
 } Waiter;
 
+/* With --html: where a half's output and trace go. */
+typedef struct {
+  char *output_path;
+  char *trace_path;
+} TourCapture;
+
 static Waiter *current_waiter;
+static int last_wait_status;     /* of the half run_half() ran last */
 static int tour_interrupted;     /* the signal that stopped the tour, or 0 */
 
 static void
@@ -633,40 +643,62 @@ run_half (const char   *path,
           const char   *half,
           const char   *start_method,
           guint         timeout_s,
+          TourCapture  *capture,
           gint64       *elapsed_us)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autofree char *status = NULL;
   g_autofree char *verdict = NULL;
-  const char *argv[5] = { path, half, NULL, NULL, NULL };
+  const char *argv[7] = { path, half, NULL, NULL, NULL, NULL, NULL };
+  guint argc = 2;
   Waiter waiter = { 0 };
   guint timer;
   gint64 start;
   HalfResult result;
+  int out_fd = -1;
 
   if (start_method != NULL)
     {
-      argv[2] = "--start-method";
-      argv[3] = start_method;
+      argv[argc++] = "--start-method";
+      argv[argc++] = start_method;
+    }
+  if (capture != NULL)
+    {
+      argv[argc++] = "--trace";
+      argv[argc++] = capture->trace_path;
     }
   g_print ("$ %s %s%s%s\n", name, half, start_method ? " --start-method " : "",
            start_method ? start_method : "");
   fflush (stdout);
+  /* the page shows what the demo printed: it goes to a file, not here */
+  if (capture != NULL &&
+      (out_fd = g_open (capture->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+    {
+      int saved = errno;
+
+      g_printerr ("mpshare tour: %s: %s\n", capture->output_path, g_strerror (saved));
+      return HALF_FAILED;
+    }
 
   start = g_get_monotonic_time ();
   /* g_spawn, not GSubprocess: the pid must stay known after the exit, to
    * stop the workers the demo may leave in its group */
   /* stdin from /dev/null: in a group of its own a demo reading the
    * terminal would be stopped, not served */
-  if (!g_spawn_async (NULL, (char **) argv, NULL,
-                      G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL,
-                      child_new_group, NULL, &waiter.pid, &error))
+  if (!g_spawn_async_with_pipes_and_fds (NULL, argv, NULL,
+                                         G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL,
+                                         child_new_group, NULL, -1, out_fd, out_fd,
+                                         NULL, NULL, 0, &waiter.pid, NULL, NULL, NULL, &error))
     {
       g_printerr ("mpshare tour: %s\n", error->message);
+      if (out_fd >= 0)
+        close (out_fd);
       *elapsed_us += g_get_monotonic_time () - start;
       return HALF_FAILED;
     }
+  if (out_fd >= 0)
+    close (out_fd);
 
   waiter.loop = loop;
   current_waiter = &waiter;
@@ -684,6 +716,7 @@ run_half (const char   *path,
   g_spawn_close_pid (waiter.pid);
   *elapsed_us += g_get_monotonic_time () - start;
 
+  last_wait_status = waiter.wait_status;
   status = describe_status (waiter.wait_status);
   if (waiter.timed_out)
     result = HALF_TIMED_OUT;
@@ -768,12 +801,79 @@ print_table (const TourRow *rows,
     }
 }
 
+/* One half of a tour row; with --html its output and trace are kept in
+ * @html_dir for the page, and @half says what came of it. */
+static HalfResult
+run_tour_half (const char           *path,
+               const MpCatalogEntry *entry,
+               const char           *name,
+               const char           *start_method,
+               guint                 timeout_s,
+               const char           *html_dir,
+               TourHalf             *half,
+               gint64               *elapsed_us)
+{
+  g_autofree char *flag = g_strconcat ("--", name, NULL);
+  TourCapture capture = { NULL, NULL };
+  HalfResult result;
+
+  if (html_dir == NULL)
+    return run_half (path, entry->id, flag, start_method, timeout_s, NULL, elapsed_us);
+
+  half->output_file = g_strdup_printf ("%s-%s.txt", entry->id, name);
+  half->trace_file = g_strdup_printf ("%s-%s.json", entry->id, name);
+  capture.output_path = g_build_filename (html_dir, half->output_file, NULL);
+  capture.trace_path = g_build_filename (html_dir, half->trace_file, NULL);
+  result = run_half (path, entry->id, flag, start_method, timeout_s, &capture, elapsed_us);
+  half->ran = TRUE;
+  half->passed = result == HALF_PASSED;
+  half->timed_out = result == HALF_TIMED_OUT;
+  half->wait_status = last_wait_status;
+  g_free (capture.output_path);
+  g_free (capture.trace_path);
+  return result;
+}
+
+/* The doc pages: in the source tree the tour was built from, or where
+ * they are installed. */
+static char *
+docs_dir (void)
+{
+  const char *const dirs[] = { MP_DOCS_SOURCE_DIR, MP_DOCS_INSTALL_DIR };
+
+  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
+    {
+      g_autofree char *probe = g_build_filename (dirs[i], "pitfalls", NULL);
+
+      if (g_file_test (probe, G_FILE_TEST_IS_DIR))
+        return g_strdup (dirs[i]);
+    }
+  return NULL;
+}
+
+/* The per-demo coverage page of `meson compile -C BUILD coverage-demos`,
+ * when this mpshare is BUILD/demos/mpshare and the page exists. */
+static char *
+coverage_page (void)
+{
+  g_autofree char *dir = self_dir ();
+  g_autofree char *path = NULL;
+
+  if (dir == NULL)
+    return NULL;
+  path = g_build_filename (dir, "..", "coverage-demos", "index.html", NULL);
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    return NULL;
+  return g_filename_to_uri (path, NULL, NULL);
+}
+
 static int
 cmd_tour (int    argc,
           char **argv)
 {
   gboolean built_only = FALSE;
   g_autofree char *start_method = NULL;
+  g_autofree char *html_dir = NULL;
   int timeout_s = 300;
   const GOptionEntry options[] = {
     { "built-only", 0, 0, G_OPTION_ARG_NONE, &built_only,
@@ -782,8 +882,11 @@ cmd_tour (int    argc,
       "Pass --start-method to every demo", "fork|spawn" },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s,
       "Stop a demo half after SECONDS (default 300)", "SECONDS" },
+    { "html", 0, 0, G_OPTION_ARG_FILENAME, &html_dir,
+      "Write DIR/index.html: a page for the class", "DIR" },
     G_OPTION_ENTRY_NULL
   };
+  g_autofree TourDemo *page = NULL;
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) dirs = NULL;
@@ -826,8 +929,17 @@ cmd_tour (int    argc,
       return EXIT_USAGE;
     }
 
+  if (html_dir != NULL && g_mkdir_with_parents (html_dir, 0755) != 0)
+    {
+      int saved = errno;
+
+      g_printerr ("mpshare tour: cannot create %s: %s\n", html_dir, g_strerror (saved));
+      return EXIT_USAGE;
+    }
+
   entries = mp_catalog_get_entries (&n);
   rows = g_new0 (TourRow, n);
+  page = g_new0 (TourDemo, n);
   dirs = demo_dirs ();
   paths = g_ptr_array_new_with_free_func (g_free);
   for (gsize i = 0; i < n; i++)
@@ -861,11 +973,12 @@ cmd_tour (int    argc,
       title = paint (BOLD, marker);
       g_print ("\n%s\n%s\n", title, entries[i].summary);
       print_rule ();
-      rows[i].broken = run_half (path, entries[i].id, "--broken", start_method,
-                                 timeout_s, &rows[i].elapsed_us);
+      page[i].entry = &entries[i];
+      rows[i].broken = run_tour_half (path, &entries[i], "broken", start_method, timeout_s,
+                                      html_dir, &page[i].broken, &rows[i].elapsed_us);
       if (!tour_interrupted)
-        rows[i].fixed = run_half (path, entries[i].id, "--fixed", start_method,
-                                  timeout_s, &rows[i].elapsed_us);
+        rows[i].fixed = run_tour_half (path, &entries[i], "fixed", start_method, timeout_s,
+                                       html_dir, &page[i].fixed, &rows[i].elapsed_us);
     }
   for (guint i = 0; i < G_N_ELEMENTS (stop_signals); i++)
     g_source_remove (signal_ids[i]);
@@ -894,6 +1007,33 @@ cmd_tour (int    argc,
       g_autofree char *verdict = paint (all_yes ? GREEN : RED,
                                         all_yes ? "every row says yes" : "not every row says yes");
       g_print ("\nTour done: %s.\n", verdict);
+    }
+
+  if (html_dir != NULL && !tour_interrupted)
+    {
+      g_autofree char *coverage = coverage_page ();
+      g_autofree char *docs = docs_dir ();
+      g_autofree char *index = g_build_filename (html_dir, "index.html", NULL);
+      g_autoptr(GArray) built = g_array_new (FALSE, FALSE, sizeof (TourDemo));
+
+      for (gsize i = 0; i < n; i++)
+        if (rows[i].built)
+          g_array_append_val (built, page[i]);
+      if (!tour_html_write (html_dir, (TourDemo *) built->data, built->len, start_method,
+                            docs, coverage, &error))
+        {
+          g_printerr ("mpshare tour: %s\n", error->message);
+          all_yes = FALSE;
+        }
+      else
+        {
+          g_print ("\nThe page for the class:\n  %s\n", index);
+        }
+    }
+  for (gsize i = 0; i < n; i++)
+    {
+      tour_half_clear (&page[i].broken);
+      tour_half_clear (&page[i].fixed);
     }
 
   if (tour_interrupted)
