@@ -668,6 +668,13 @@ record_end (Demo *demo)
   if (!demo->recording)
     return NULL;
   demo->recording = FALSE;
+  /* a forkserver started in this half ends with it, its exit recorded;
+   * the next half that needs one starts its own */
+  if (!mp_forkserver_stop (&error))
+    {
+      g_printerr ("%s: the forkserver ended badly: %s\n", demo->info->name, error->message);
+      g_clear_error (&error);
+    }
   stretch = mp_trace_stop (&error);
   if (stretch == NULL)
     {
@@ -862,8 +869,9 @@ usage_error (const DemoInfo *info,
              const char     *why)
 {
   g_printerr ("%s: %s\n", info->name, why);
-  g_printerr ("Usage: %s [--broken | --fixed] [--start-method fork|spawn]"
-              " [OPTION...]\n(see %s --help)\n", info->name, info->name);
+  g_printerr ("Usage: %s [--broken | --fixed] [OPTION...]\n"
+              "  [--start-method fork|spawn|forkserver]\n"
+              "(see %s --help)\n", info->name, info->name);
   return 2;
 }
 
@@ -902,7 +910,7 @@ demo_run (const DemoInfo *info,
     { "fixed", 0, 0, G_OPTION_ARG_NONE, &want_fixed,
       "Run only the half that shows the fix", NULL },
     { "start-method", 0, 0, G_OPTION_ARG_STRING, &method_text,
-      "How child processes start: fork (default) or spawn", "fork|spawn" },
+      "How children start: fork (default), spawn or forkserver", "METHOD" },
     { "timeline", 0, 0, G_OPTION_ARG_NONE, &demo.timeline,
       "After each half, draw what the processes did (recorded)", NULL },
     { "trace", 0, 0, G_OPTION_ARG_FILENAME, &trace_path,
@@ -953,7 +961,12 @@ demo_run (const DemoInfo *info,
   demo.trace_path = trace_path;
   if (!want_broken && !want_fixed)
     want_broken = want_fixed = TRUE;
-  mp_set_start_method (demo.method);
+  /* set once, as a Python program would, before the first process */
+  if (method_text != NULL && !mp_set_start_method (demo.method, FALSE, &error))
+    {
+      g_printerr ("%s: %s\n", info->name, error->message);
+      return 2;
+    }
 
   g_print ("mpshare demo: %s (start method: %s", info->name,
            mp_start_method_to_string (demo.method));

@@ -105,7 +105,8 @@ log_start_failure (const char   *log_path,
 }
 
 static int
-run_script (const char *log_path)
+run_script (const char    *log_path,
+            MpStartMethod  method)
 {
   const char *depth_text = g_getenv (SCRIPT_DEPTH_ENV);
   int depth = depth_text != NULL ? atoi (depth_text) : 0;
@@ -132,8 +133,8 @@ run_script (const char *log_path)
       g_autoptr(MpProcess) child = mp_process_new ("square-into-log", args);
       g_autoptr(GError) error = NULL;
 
-      /* always spawn: the pitfall does not exist under fork */
-      mp_process_set_start_method (child, MP_START_SPAWN);
+      /* spawn or forkserver: the pitfall does not exist under fork */
+      mp_process_set_start_method (child, method);
       if (!mp_process_start (child, &error))
         {
           log_start_failure (log_path, error);
@@ -267,13 +268,29 @@ workspace_init (Workspace *ws,
   return TRUE;
 }
 
+/* The script's method: forkserver when asked for, else spawn. */
+static MpStartMethod
+script_method (Demo *demo)
+{
+  return demo_get_start_method (demo) == MP_START_FORKSERVER ? MP_START_FORKSERVER
+                                                              : MP_START_SPAWN;
+}
+
 static void
 explain_why_spawn (Demo *demo)
 {
+  if (script_method (demo) == MP_START_FORKSERVER)
+    {
+      demo_step (demo, "Use the forkserver start method for the script's "
+                 "children.");
+      demo_say ("forkserver runs main() again once, in its server (a spawned");
+      demo_say ("process), not in each child: the server forks the children.");
+      return;
+    }
   demo_step (demo, "Use the spawn start method for the script's children.");
-  demo_say ("Only spawn re-runs main() in the child; under fork the child is a");
-  demo_say ("copy of the parent that never runs main() again, so this pitfall");
-  demo_say ("cannot happen there. The script forces spawn whatever");
+  demo_say ("Only spawn and forkserver re-run main(); under fork the child is");
+  demo_say ("a copy of the parent that never runs main() again, so this");
+  demo_say ("pitfall cannot happen there. The script uses spawn whatever");
   demo_say ("--start-method says (it was: %s).",
             mp_start_method_to_string (demo_get_start_method (demo)));
 }
@@ -284,12 +301,13 @@ run_the_script (Demo       *demo,
                 const char *log_path,
                 const char *what)
 {
-  const char *args[] = { mode, log_path, NULL };
+  const char *method = mp_start_method_to_string (script_method (demo));
+  const char *args[] = { mode, log_path, method, NULL };
   g_autoptr(GError) error = NULL;
   int status = -1;
 
   demo_step (demo, "Run the script %s: it loads the dataset, then starts %d "
-             "children (spawn) to square 0..%d.", what, SCRIPT_NUMBERS,
+             "children (%s) to square 0..%d.", what, SCRIPT_NUMBERS, method,
              SCRIPT_NUMBERS - 1);
   if (!demo_run_self (args, SCRIPT_TIMEOUT_S, &status, &error))
     return demo_reject (demo, "the script could not be run: %s", error->message);
@@ -373,8 +391,18 @@ judge_unguarded_run (Demo     *demo,
                         evidence->children_started - evidence->children_failed,
                         evidence->children_started);
 
-  demo_say ("=> the side effect ran %u times (once in the script, once more in "
-            "each re-run child)", evidence->loads);
+  if (script_method (demo) == MP_START_FORKSERVER)
+    {
+      if (evidence->loads != 2)
+        return demo_reject (demo, "under forkserver the dataset was loaded %u "
+                            "times, not twice", evidence->loads);
+      demo_say ("=> the side effect ran twice: once in the script, once in the");
+      demo_say ("   forkserver, which re-ran main() once (not once per child) and");
+      demo_say ("   failed there, so no child was ever forked");
+    }
+  else
+    demo_say ("=> the side effect ran %u times (once in the script, once more "
+              "in each re-run child)", evidence->loads);
   demo_say ("=> %u re-run child(ren) failed with the bootstrapping error, "
             "before any square was computed", bootstrapping);
   demo_say ("=> joining them, the script was told %u time(s) that a child "
@@ -458,7 +486,18 @@ script_requested (int         argc,
                   char      **argv,
                   const char *mode)
 {
-  return argc >= 3 && g_str_equal (argv[1], mode);
+  return argc >= 4 && g_str_equal (argv[1], mode);
+}
+
+/* the script's third argument: its children's start method */
+static MpStartMethod
+script_method_arg (char **argv)
+{
+  MpStartMethod method = MP_START_SPAWN;
+
+  if (!mp_start_method_from_string (argv[3], &method, NULL) || method == MP_START_FORK)
+    method = MP_START_SPAWN;
+  return method;
 }
 
 int
@@ -468,11 +507,11 @@ main (int    argc,
   /* The script without the guard, on purpose: under spawn its children run
    * this line again and take the same path, side effects and all. */
   if (script_requested (argc, argv, SCRIPT_WITHOUT_GUARD))
-    return run_script (argv[2]);
+    return run_script (argv[2], script_method_arg (argv));
 
   mp_main_guard (argc, argv);
 
   if (script_requested (argc, argv, SCRIPT_WITH_GUARD))
-    return run_script (argv[2]);
+    return run_script (argv[2], script_method_arg (argv));
   return demo_run (&demo_info, argc, argv);
 }

@@ -477,7 +477,7 @@ cmd_run (int    argc,
   g_option_context_set_summary (context,
     "Run the demo of one pitfall or worked sample. Everything after ID goes\n"
     "to the demo: --broken (reproduce only), --fixed (fix only), neither for\n"
-    "both; --start-method fork|spawn; see mpshare run ID --help.\n"
+    "both; --start-method fork|spawn|forkserver; see mpshare run ID --help.\n"
     "--python (after ID) first runs the pitfall's two Python programs with\n"
     "the python3 on PATH (the start method goes to them as MP_START_METHOD),\n"
     "then the C demo.");
@@ -879,7 +879,8 @@ cmd_tour (int    argc,
     { "built-only", 0, 0, G_OPTION_ARG_NONE, &built_only,
       "Skip demos not built yet instead of failing", NULL },
     { "start-method", 0, 0, G_OPTION_ARG_STRING, &start_method,
-      "Pass --start-method to every demo", "fork|spawn" },
+      "Every demo's start method: fork, spawn or forkserver",
+      "METHOD" },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s,
       "Stop a demo half after SECONDS (default 300)", "SECONDS" },
     { "html", 0, 0, G_OPTION_ARG_FILENAME, &html_dir,

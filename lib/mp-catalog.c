@@ -265,6 +265,55 @@ static const MpCatalogEntry catalog[] = {
       RULE ("TerminatedWorkerError")),
   },
   {
+    .id = "global-not-inherited",
+    .kind = MP_CATALOG_PITFALL,
+    .summary = "a global set in main() unseen by forkserver workers",
+    .demo = "global-not-inherited",
+    .cause =
+      "A global (a module-level variable) that main() sets at run time is "
+      "in a fork worker, a copy of the parent made after main() set it. A "
+      "spawn or forkserver worker is no such copy: it has the value the "
+      "program starts with. Nothing fails; the results are wrong. Python "
+      "3.14 made forkserver the default on Linux, and programs that were "
+      "right under fork for years went silently wrong.",
+    .fix =
+      "Pass the state to the workers as data: as task arguments, or once "
+      "per worker through a pool initializer (initializer=, initargs=). Or "
+      "set it at load time (import time), which every process runs.",
+    .python = NULL,
+    .rules = RULES (
+      /* a student's own check, as demos/python/ words it */
+      { "module's initial", { NULL, NULL } },
+      { "not the one main() set", { NULL, NULL } },
+      { "global not inherited", { NULL, NULL } },
+      { "global variable not inherited", { NULL, NULL } },
+      { "global is not set in the worker", { NULL, NULL } }),
+  },
+  {
+    .id = "fork-with-threads",
+    .kind = MP_CATALOG_PITFALL,
+    .summary = "fork while a thread holds a lock: the child deadlocks",
+    .demo = "fork-with-threads",
+    .cause =
+      "fork() copies the parent's memory but only the thread that called "
+      "it. A lock another thread held at that moment (a logger's, the "
+      "allocator's, the program's own) is held in the child too, by a "
+      "thread that does not exist there: the child's first use of it "
+      "blocks forever. Python 3.12 warns at every fork of a multi-threaded "
+      "process.",
+    .fix =
+      "Start the children with forkserver or spawn (Python 3.14's default "
+      "on Linux is forkserver), or start them before any thread.",
+    .python = "is multi-threaded, use of fork() may lead to deadlocks in the child",
+    .rules = RULES (
+      { "use of fork() may lead to deadlocks in the child", { NULL, NULL } },
+      { "is multi-threaded, use of fork()", { NULL, NULL } },
+      /* a student's own check, as demos/python/ words it */
+      { "held by a thread that does not exist", { NULL, NULL } },
+      { "deadlock after fork", { NULL, NULL } },
+      { "deadlocks after fork", { NULL, NULL } }),
+  },
+  {
     .id = "shared-squares",
     .kind = MP_CATALOG_SAMPLE,
     .summary = "squares of 0..5 into a shared Array, total in a Value",

@@ -349,6 +349,8 @@ static const RuleFix rule_fixes[] = {
   { "as-completed-order", "keep each input with its result (return (i, r)), or use map" },
   { "unserializable-handle", "send the recipe (path, address) and open the handle where used" },
   { "broken-pool", "raise instead of exiting, or catch BrokenProcessPool and resubmit" },
+  { "global-not-inherited", "pass the value as an argument or through the pool's initializer" },
+  { "fork-with-threads", "start processes before threads, or use forkserver or spawn" },
 };
 
 static const char *
@@ -2900,6 +2902,243 @@ finding_order (gconstpointer a,
   return g_strcmp0 (x->entry->id, y->entry->id);
 }
 
+/* ---- rule: global-not-inherited ------------------------------------------- */
+
+/* Calls @func on every node of a function's body, not entering nested
+ * defs, classes or lambdas (their code runs elsewhere, or later). */
+typedef struct {
+  gboolean  (*func) (JsonObject *n, gpointer data);
+  gpointer    data;
+} BodyWalk;
+
+static gboolean
+body_node (JsonObject *n,
+           gpointer    data)
+{
+  BodyWalk *w = data;
+
+  if (n == NULL || is_scope_node (n) || is (n, "Lambda"))
+    return FALSE;
+  if (w->func (n, w->data))
+    return TRUE;
+  return any_child (n, NULL, body_node, w);
+}
+
+static gboolean
+walk_body (JsonArray *body,
+           gboolean (*func) (JsonObject *n, gpointer data),
+           gpointer   data)
+{
+  BodyWalk w = { func, data };
+
+  for (guint i = 0; i < list_len (body); i++)
+    if (body_node (item (body, i), &w))
+      return TRUE;
+  return FALSE;
+}
+
+typedef struct {
+  const char *name;
+  JsonObject *found;
+} NameSearch;
+
+/* an assignment whose target is the bare name */
+static gboolean
+assigns_name (JsonObject *n,
+              gpointer    data)
+{
+  NameSearch *search = data;
+  JsonArray *targets = list (n, "targets");
+
+  if (is (n, "AugAssign") || is (n, "AnnAssign"))
+    {
+      JsonObject *t = field (n, "target");
+      if (is (t, "Name") && g_strcmp0 (str (t, "id"), search->name) == 0)
+        return (search->found = n) != NULL;
+    }
+  for (guint i = 0; is (n, "Assign") && i < list_len (targets); i++)
+    if (is (item (targets, i), "Name") && g_strcmp0 (str (item (targets, i), "id"), search->name) == 0)
+      return (search->found = n) != NULL;
+  return FALSE;
+}
+
+/* The function of this file that sets global @name at run time (declares
+ * it global and assigns it), other than @worker, or NULL. */
+static Scope *
+global_setter (Checker    *c,
+               const char *name,
+               Scope      *worker)
+{
+  for (guint i = 0; i < c->scopes->len; i++)
+    {
+      Scope *s = g_ptr_array_index (c->scopes, i);
+      NameSearch search = { name, NULL };
+
+      if (!s->is_function || s == worker || s->globals == NULL ||
+          !g_hash_table_contains (s->globals, name))
+        continue;
+      if (walk_body (s->body, assigns_name, &search))
+        return s;
+    }
+  return NULL;
+}
+
+typedef struct {
+  const char *name;
+  gboolean    found;
+} InitializerSearch;
+
+/* initializer=NAME anywhere: that function runs in every worker */
+static gboolean
+names_initializer (JsonObject *n,
+                   gpointer    data)
+{
+  InitializerSearch *search = data;
+  JsonObject *init;
+
+  if (n == NULL)
+    return FALSE;
+  if (is (n, "Call") && (init = keyword (n, "initializer")) != NULL &&
+      is (init, "Name") && g_strcmp0 (str (init, "id"), search->name) == 0)
+    search->found = TRUE;
+  return search->found || any_child (n, NULL, names_initializer, data);
+}
+
+static gboolean
+runs_in_each_worker (Checker    *c,
+                     JsonObject *module,
+                     Scope      *fn)
+{
+  InitializerSearch search = { str (fn->node, "name"), FALSE };
+
+  (void) c;
+  names_initializer (module, &search);
+  return search.found;
+}
+
+typedef struct {
+  Checker    *c;
+  Scope      *worker;
+  const char *global;     /* what it reads that a function sets */
+  Scope      *setter;
+} GlobalRead;
+
+static gboolean
+reads_set_global (JsonObject *n,
+                  gpointer    data)
+{
+  GlobalRead *read = data;
+  const char *id;
+
+  /* (the tree has no ctx: a name the worker binds is its own anyway) */
+  if (!is (n, "Name") || (id = str (n, "id")) == NULL)
+    return FALSE;
+  /* its own local, or a global it sets itself: not the parent's */
+  if (g_hash_table_contains (read->worker->bindings, id) ||
+      (read->worker->globals != NULL && g_hash_table_contains (read->worker->globals, id)))
+    return FALSE;
+  read->setter = global_setter (read->c, id, read->worker);
+  read->global = id;
+
+  return read->setter != NULL;
+}
+
+static void
+rule_global_not_inherited (Checker    *c,
+                           JsonObject *module)
+{
+  for (guint i = 0; i < c->sites->len; i++)
+    {
+      Site *site = g_ptr_array_index (c->sites, i);
+      Scope *fn = function_of (c, site->scope, site->func);
+      GlobalRead read = { c, fn, NULL, NULL };
+
+      /* fork copies the parent, globals included: only a file that
+       * chooses fork is safe (the default is forkserver from 3.14) */
+      if (fn == NULL || g_strcmp0 (site->start, "fork") == 0 ||
+          !walk_body (fn->body, reads_set_global, &read) ||
+          runs_in_each_worker (c, module, read.setter))
+        continue;
+      report (c, "global-not-inherited", site->call,
+              "%s() reads the global %s, which %s() sets at run time; %s "
+              "runs it in a worker that under spawn and forkserver (Linux "
+              "from Python 3.14) has the value the module starts with, "
+              "silently", str (fn->node, "name"), read.global,
+              str (read.setter->node, "name"),
+              site->is_pool ? "the pool" : "Process");
+    }
+}
+
+/* ---- rule: fork-with-threads ---------------------------------------------- */
+
+typedef struct {
+  Checker *c;
+  Scope   *s;
+  GArray  *starts;   /* int lines of thread.start() */
+  GArray  *joins;    /* int lines of thread.join() */
+} ThreadCalls;
+
+/* NAME.start() / NAME.join() on a threading.Thread of this scope */
+static gboolean
+thread_call (JsonObject *n,
+             gpointer    data)
+{
+  ThreadCalls *calls = data;
+  JsonObject *func = field (n, "func");
+  const char *attr;
+  int line;
+  Kind k;
+
+  if (!is (n, "Call") || !is (func, "Attribute") || (attr = str (func, "attr")) == NULL)
+    return FALSE;
+  k = expr_kind (calls->c, calls->s, field (func, "value"));
+  if (k.tag != K_HANDLE || g_strcmp0 (k.detail, "threading.Thread") != 0)
+    return FALSE;
+  line = LINE (n);
+  if (g_str_equal (attr, "start"))
+    g_array_append_val (calls->starts, line);
+  else if (g_str_equal (attr, "join"))
+    g_array_append_val (calls->joins, line);
+  return FALSE;
+}
+
+static void
+rule_fork_with_threads (Checker *c)
+{
+  for (guint i = 0; i < c->sites->len; i++)
+    {
+      Site *site = g_ptr_array_index (c->sites, i);
+      g_autoptr(GArray) starts = g_array_new (FALSE, FALSE, sizeof (int));
+      g_autoptr(GArray) joins = g_array_new (FALSE, FALSE, sizeof (int));
+      ThreadCalls calls = { c, site->scope, starts, joins };
+      int at = LINE (site->call), running = 0;
+
+      /* spawn and forkserver children are no copies of this process */
+      if (spawns (site->start))
+        continue;
+      walk_body (site->scope->body, thread_call, &calls);
+      /* a thread started before this process, and not joined since */
+      for (guint s = 0; s < starts->len; s++)
+        {
+          int started = g_array_index (starts, int, s);
+          gboolean joined = FALSE;
+
+          for (guint j = 0; j < joins->len; j++)
+            joined |= g_array_index (joins, int, j) > started &&
+                      g_array_index (joins, int, j) < at;
+          if (started < at && !joined)
+            running = started;
+        }
+      if (running == 0)
+        continue;
+      report (c, "fork-with-threads", site->call,
+              "a process is forked while the thread started on line %d runs "
+              "(%s under fork, the default up to Python 3.13): a lock that "
+              "thread holds at that moment stays held in the child forever",
+              running, site->is_pool ? "a pool worker" : "a Process");
+    }
+}
+
 GPtrArray *
 mp_check_tree (const char *file,
                const char *source,
@@ -2939,6 +3178,8 @@ mp_check_tree (const char *file,
   rule_mutate_a_copy (&c);
   rule_updates (&c);
   rule_as_completed_order (&c);
+  rule_global_not_inherited (&c, module);
+  rule_fork_with_threads (&c);
   walk_all (&c, stores_stmt, NULL);
   rule_broken_pool (&c, module);
 

@@ -246,7 +246,7 @@ mp_manager_set_start_method (MpManager     *self,
                              MpStartMethod  method)
 {
   g_return_if_fail (MP_IS_MANAGER (self));
-  g_return_if_fail (method == MP_START_DEFAULT || method == MP_START_FORK || method == MP_START_SPAWN);
+  g_return_if_fail (MP_START_METHOD_IS_VALID (method));
   g_return_if_fail (self->phase == PHASE_INITIAL);
 
   self->method = method;

@@ -1282,7 +1282,7 @@ mp_pool_new_full (guint           max_workers,
   g_autoptr(GError) local_error = NULL;
   int queue[2];
 
-  g_return_val_if_fail (method == MP_START_DEFAULT || method == MP_START_FORK || method == MP_START_SPAWN, NULL);
+  g_return_val_if_fail (MP_START_METHOD_IS_VALID (method), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (!mp_spawn_check_bootstrapped ("creating a process pool", error))

@@ -58,6 +58,9 @@ void      mp_fd_close_parent_end    (int           fd);
 void      mp_child_watch_parent     (pid_t         parent,
                                      int           action);
 
+/* mp-process.c: a child's process-wide method is the one that started it */
+void      mp_start_method_inherit   (MpStartMethod method);
+
 /* mp-spawn.c, for mp-process.c and mp-pool.c */
 G_GNUC_INTERNAL
 void      mp_flush_stdio            (void);
@@ -68,9 +71,10 @@ GBytes   *mp_spawn_payload_new      (const char   *name,
                                      GBytes       *auth_key,
                                      GVariant     *args_wire,
                                      int           status_fd);
+void      mp_spawn_forget_status_fd (void);
 G_GNUC_NORETURN
 void      mp_spawn_run_child        (GBytes       *payload,
-                                     gboolean      spawned);
+                                     MpStartMethod method);
 G_GNUC_NORETURN
 void      mp_spawn_run_forked_child (const char   *name,
                                      const char   *task,
@@ -78,6 +82,18 @@ void      mp_spawn_run_forked_child (const char   *name,
                                      GVariant     *args_wire,
                                      MpArgs       *no_args,
                                      int           status_fd);
+
+/* mp-forkserver.c, for mp-process.c */
+gboolean  mp_forkserver_ensure      (GError      **error);
+gboolean  mp_forkserver_request     (GBytes       *payload,
+                                     GArray       *fds,
+                                     int           death_action,
+                                     GPid         *pid,
+                                     int          *reply,
+                                     GError      **error);
+int       mp_forkserver_read_status (int           reply,
+                                     gboolean      block,
+                                     int          *status);
 
 /* mp-pool.c: the task every pool worker runs */
 #define MP_POOL_WORKER_TASK "mpshare:pool-worker"

@@ -72,7 +72,6 @@ static GArray     *parent_ends;       /* int: closed in every forked child */
  * (a leaked status socket would keep a sentinel from ever hanging up). */
 static GMutex      fork_lock;
 
-static gint        default_method = MP_START_FORK;
 static guint       process_counter;
 
 /* Our own locks must not be copied into a forked child while another thread
@@ -279,34 +278,106 @@ mp_set_auth_key (GBytes *key)
 
 /* ---- start methods ------------------------------------------------------- */
 
+/* Python's DefaultContext._actual_context: MP_START_DEFAULT until the
+ * method is set, or fixed by its first use (mp_get_start_method(), a
+ * process started with the default method). A child starts with the
+ * method that started it already set (mp_start_method_inherit()). */
+static gint        actual_method = MP_START_DEFAULT;
+
 /**
  * mp_set_start_method:
- * @method: the process-wide start method; %MP_START_DEFAULT restores fork
+ * @method: the process-wide start method; %MP_START_DEFAULT (with @force)
+ *   makes it unset again, so its next use fixes it to fork
+ * @force: %FALSE: refuse when the method is already set or was already
+ *   used, as Python's `set_start_method(method)`; %TRUE: replace it, as
+ *   `set_start_method(method, force=True)`
+ * @error: return location for a #GError
+ *
+ * Sets how processes, pools and managers started without a method of
+ * their own start. The method is "set" from the first call, from the
+ * first mp_get_start_method() and from the first process started with the
+ * default method on (as in Python), and in every child: a child starts
+ * with the method that started it. Libraries that must not touch the
+ * process-wide method take an #MpContext (mp_get_context()) instead.
+ *
+ * Returns: %TRUE when set; %FALSE with %MP_ERROR_INVALID_ARGUMENT and
+ *   Python's words "context has already been set" when it was set before
+ *   and @force is %FALSE.
  */
-void
-mp_set_start_method (MpStartMethod method)
+gboolean
+mp_set_start_method (MpStartMethod   method,
+                     gboolean        force,
+                     GError        **error)
 {
-  g_return_if_fail (method == MP_START_DEFAULT || method == MP_START_FORK || method == MP_START_SPAWN);
+  int current;
 
-  g_atomic_int_set (&default_method, method == MP_START_DEFAULT ? MP_START_FORK : method);
+  g_return_val_if_fail (MP_START_METHOD_IS_VALID (method), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  current = g_atomic_int_get (&actual_method);
+  if (force)
+    g_atomic_int_set (&actual_method, method);
+  else if (current != MP_START_DEFAULT ||
+           !g_atomic_int_compare_and_exchange (&actual_method, MP_START_DEFAULT, method))
+    {
+      current = g_atomic_int_get (&actual_method);
+      mp_set_error (error, MP_ERROR_INVALID_ARGUMENT,
+                    "context has already been set: the start method is %s; set it once, "
+                    "before the first process, or pass force=TRUE",
+                    mp_start_method_to_string ((MpStartMethod) current));
+      return FALSE;
+    }
+  if (method == MP_START_DEFAULT)
+    g_atomic_int_set (&actual_method, MP_START_DEFAULT);
+  return TRUE;
 }
 
 /**
  * mp_get_start_method:
  *
- * Returns: the process-wide start method, %MP_START_FORK or %MP_START_SPAWN.
+ * The process-wide start method. As Python's `get_start_method()`, asking
+ * fixes it: when none was set, it becomes fork (the default on Linux up to
+ * Python 3.13) and a later mp_set_start_method() without force fails. In a
+ * child it is the method that started the child.
+ *
+ * Returns: %MP_START_FORK, %MP_START_SPAWN or %MP_START_FORKSERVER.
  */
 MpStartMethod
 mp_get_start_method (void)
 {
-  return (MpStartMethod) g_atomic_int_get (&default_method);
+  g_atomic_int_compare_and_exchange (&actual_method, MP_START_DEFAULT, MP_START_FORK);
+  return (MpStartMethod) g_atomic_int_get (&actual_method);
+}
+
+/**
+ * mp_start_method_is_set:
+ *
+ * Python's `get_start_method(allow_none=True) is not None`, without fixing
+ * anything.
+ *
+ * Returns: %TRUE when the process-wide method is set (or was used).
+ */
+gboolean
+mp_start_method_is_set (void)
+{
+  return g_atomic_int_get (&actual_method) != MP_START_DEFAULT;
+}
+
+/* A child's first step: the method that started it is its own. */
+void
+mp_start_method_inherit (MpStartMethod method)
+{
+  /* a forked child's method is mostly its parent's already: not writing
+   * it spares a copied page */
+  if (g_atomic_int_get (&actual_method) != (int) method)
+    g_atomic_int_set (&actual_method, method);
 }
 
 /**
  * mp_start_method_to_string:
  * @method: an #MpStartMethod
  *
- * Returns: "default", "fork" or "spawn".
+ * Returns: "default", "fork", "spawn" or "forkserver".
  */
 const char *
 mp_start_method_to_string (MpStartMethod method)
@@ -319,6 +390,8 @@ mp_start_method_to_string (MpStartMethod method)
       return "fork";
     case MP_START_SPAWN:
       return "spawn";
+    case MP_START_FORKSERVER:
+      return "forkserver";
     default:
       return "invalid";
     }
@@ -326,7 +399,7 @@ mp_start_method_to_string (MpStartMethod method)
 
 /**
  * mp_start_method_from_string:
- * @text: "fork" or "spawn"
+ * @text: "fork", "spawn" or "forkserver"
  * @method: (out): the method
  * @error: return location for a #GError
  *
@@ -346,10 +419,12 @@ mp_start_method_from_string (const char     *text,
     *method = MP_START_FORK;
   else if (g_str_equal (text, "spawn"))
     *method = MP_START_SPAWN;
+  else if (g_str_equal (text, "forkserver"))
+    *method = MP_START_FORKSERVER;
   else
     {
       mp_set_error (error, MP_ERROR_INVALID_ARGUMENT,
-                    "unknown start method '%s': use 'fork' or 'spawn'", text);
+                    "unknown start method '%s': use 'fork', 'spawn' or 'forkserver'", text);
       return FALSE;
     }
   return TRUE;
@@ -405,9 +480,11 @@ struct _MpProcess
 
   GPid           pid;           /* 0 until started */
   int            sentinel;      /* parent's end of the status socket */
+  int            server_reply;  /* forkserver: where its wait status comes */
   gboolean       started;
   gboolean       reaped;
   gboolean       lost;          /* someone else reaped it */
+  gboolean       server_gone;   /* its forkserver ended before telling */
   int            exitcode;
 
   /* what the child said on its status socket */
@@ -430,9 +507,16 @@ mp_process_dispose (GObject *object)
    * start reaps it (reap_orphans) — dispose never blocks on a child. */
   if (self->started && !self->reaped && !reap (self, FALSE))
     {
-      adopt_orphan (self->pid);
+      /* the forkserver reaps its own children */
+      if (self->server_reply < 0)
+        adopt_orphan (self->pid);
       self->reaped = TRUE;
       self->lost = TRUE;
+    }
+  if (self->server_reply >= 0)
+    {
+      mp_fd_close_parent_end (self->server_reply);
+      self->server_reply = -1;
     }
   if (self->sentinel >= 0)
     {
@@ -469,6 +553,7 @@ static void
 mp_process_init (MpProcess *self)
 {
   self->sentinel = -1;
+  self->server_reply = -1;
   self->pass_fds = g_array_new (FALSE, FALSE, sizeof (int));
   self->death_action = SIGKILL;
 }
@@ -509,7 +594,7 @@ mp_process_set_start_method (MpProcess     *self,
 {
   g_return_if_fail (MP_IS_PROCESS (self));
   g_return_if_fail (!self->started);
-  g_return_if_fail (method == MP_START_DEFAULT || method == MP_START_FORK || method == MP_START_SPAWN);
+  g_return_if_fail (MP_START_METHOD_IS_VALID (method));
 
   self->method = method;
 }
@@ -711,6 +796,63 @@ payload_memfd_new (GBytes  *payload,
   return fd;
 }
 
+/* The forkserver forks the child: it gets the payload a spawned child
+ * would read, and the fds it must inherit (@inherited, the pass-fds, the
+ * status socket), passed with SCM_RIGHTS to the same numbers. */
+static gboolean
+start_by_forkserver (MpProcess  *self,
+                     GBytes     *key,
+                     GVariant   *wire,
+                     GArray     *inherited,
+                     GError    **error)
+{
+  g_autoptr(GBytes) payload = NULL;
+  g_autoptr(GArray) fds = g_array_new (FALSE, FALSE, sizeof (int));
+  int status[2] = { -1, -1 };
+  int reply = -1;
+  GPid pid = 0;
+  gboolean ok;
+
+  /* started outside the fork lock: starting it starts a process */
+  if (!mp_forkserver_ensure (error))
+    {
+      g_prefix_error (error, "starting %s: ", self->name);
+      return FALSE;
+    }
+  if (inherited != NULL)
+    g_array_append_vals (fds, inherited->data, inherited->len);
+  g_array_append_vals (fds, self->pass_fds->data, self->pass_fds->len);
+
+  mp_flush_stdio ();
+  g_mutex_lock (&fork_lock);
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, status) != 0)
+    {
+      int saved = errno;
+      g_mutex_unlock (&fork_lock);
+      mp_set_error (error, MP_ERROR_PROCESS_FAILED, "starting %s: socketpair: %s", self->name, g_strerror (saved));
+      return FALSE;
+    }
+  g_array_append_val (fds, status[1]);
+  payload = mp_spawn_payload_new (self->name, self->task, key, wire, status[1]);
+  ok = mp_forkserver_request (payload, fds, self->death_action, &pid, &reply, error);
+  close (status[1]);
+  g_mutex_unlock (&fork_lock);
+  if (!ok)
+    {
+      close (status[0]);
+      g_prefix_error (error, "starting %s: ", self->name);
+      return FALSE;
+    }
+  /* no other child may keep it open */
+  mp_fd_add_parent_end (reply);
+  self->server_reply = reply;
+  self->sentinel = status[0];
+  self->pid = pid;
+  self->method = MP_START_FORKSERVER;
+  self->started = TRUE;
+  return TRUE;
+}
+
 /**
  * mp_process_start:
  * @self: a new #MpProcess
@@ -777,14 +919,14 @@ mp_process_start (MpProcess  *self,
   method = self->method != MP_START_DEFAULT ? self->method : mp_get_start_method ();
   /* made now, before fork, so every child shares the parent's key (a
    * spawned child reads it from its payload) */
-  if (method == MP_START_SPAWN)
+  if (method != MP_START_FORK)
     key = mp_get_auth_key ();
   else
     ensure_auth_key ();
 
   /* A forked child without arguments has nothing to decode, and nothing
    * here needs checking: it gets no wire at all. */
-  if (method == MP_START_SPAWN || mp_args_get_length (self->args) > 0)
+  if (method != MP_START_FORK || mp_args_get_length (self->args) > 0)
     {
       mp_spawning_begin (&context);
       wire = mp_args_serialize (self->args, &local_error);
@@ -797,15 +939,23 @@ mp_process_start (MpProcess  *self,
           g_array_append_vals (plan.keep_fds, self->pass_fds->data, self->pass_fds->len);
         }
       mp_spawning_end (&context);
-      g_clear_pointer (&context.fds, g_array_unref);
     }
   if (local_error != NULL)
     {
       g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
                                   "starting %s (task '%s'): ", self->name, self->task);
+      g_clear_pointer (&context.fds, g_array_unref);
       exec_plan_clear (&plan);
       return FALSE;
     }
+  if (method == MP_START_FORKSERVER)
+    {
+      gboolean ok = start_by_forkserver (self, key, wire, context.fds, error);
+
+      g_clear_pointer (&context.fds, g_array_unref);
+      return ok;
+    }
+  g_clear_pointer (&context.fds, g_array_unref);
 
   /* What the child inherits of stdio buffers must not be printed twice. */
   mp_flush_stdio ();
@@ -922,9 +1072,22 @@ reap (MpProcess *self,
   int status = 0;
   pid_t r;
 
-  do
-    r = waitpid (self->pid, &status, block ? 0 : WNOHANG);
-  while (r < 0 && errno == EINTR);
+  if (self->server_reply >= 0)
+    {
+      /* the forkserver reaped it and sends its status */
+      int got = mp_forkserver_read_status (self->server_reply, block, &status);
+
+      if (got == 0)
+        return FALSE;
+      r = got > 0 && status >= 0 ? self->pid : -1;
+      self->server_gone = got < 0;
+      mp_fd_close_parent_end (self->server_reply);
+      self->server_reply = -1;
+    }
+  else
+    do
+      r = waitpid (self->pid, &status, block ? 0 : WNOHANG);
+    while (r < 0 && errno == EINTR);
   if (r == 0)
     return FALSE;
 
@@ -951,6 +1114,14 @@ static gboolean
 check_outcome (MpProcess  *self,
                GError    **error)
 {
+  if (self->lost && self->server_gone)
+    {
+      mp_set_error (error, MP_ERROR_PROCESS_FAILED,
+                    "%s (pid %d) was started by the forkserver, which ended before it reported "
+                    "the child's exit: its exit code is unknown",
+                    self->name, (int) self->pid);
+      return FALSE;
+    }
   if (self->lost)
     {
       mp_set_error (error, MP_ERROR_FAILED,

@@ -19,12 +19,23 @@ G_BEGIN_DECLS
  * @MP_START_FORK: the child is a copy of the parent.
  * @MP_START_SPAWN: fork + exec of the running binary; the child runs main()
  *   from the top and mp_main_guard() diverts it into the task.
+ * @MP_START_FORKSERVER: the first process started this way spawns one
+ *   server (main() runs again there, once, up to mp_main_guard()); the
+ *   server forks every child on request. Arguments are serialized as under
+ *   spawn, and shared objects travel by inheritance as under spawn (their
+ *   memory is passed to the server with SCM_RIGHTS).
  */
 typedef enum {
   MP_START_DEFAULT = 0,
   MP_START_FORK,
   MP_START_SPAWN,
+  MP_START_FORKSERVER,
 } MpStartMethod;
+
+/* TRUE for a method a caller may name (%MP_START_DEFAULT included) */
+#define MP_START_METHOD_IS_VALID(m) \
+  ((m) == MP_START_DEFAULT || (m) == MP_START_FORK || \
+   (m) == MP_START_SPAWN || (m) == MP_START_FORKSERVER)
 
 /**
  * MpTaskFunc:
@@ -78,8 +89,11 @@ gboolean       mp_is_spawned_child     (void);
 GBytes        *mp_get_auth_key         (void);
 void           mp_set_auth_key         (GBytes       *key);
 
-void           mp_set_start_method     (MpStartMethod method);
+gboolean       mp_set_start_method     (MpStartMethod method,
+                                        gboolean      force,
+                                        GError      **error);
 MpStartMethod  mp_get_start_method     (void);
+gboolean       mp_start_method_is_set  (void);
 const char    *mp_start_method_to_string   (MpStartMethod method);
 gboolean       mp_start_method_from_string (const char   *text,
                                             MpStartMethod *method,

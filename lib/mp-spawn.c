@@ -221,6 +221,8 @@ detect_spawned_child (void)
   payload_fd = (int) fd;
   fcntl (payload_fd, F_SETFD, FD_CLOEXEC);
   spawned_child = TRUE;
+  /* as Python's spawn.prepare(): main() runs again with the method set */
+  mp_start_method_inherit (MP_START_SPAWN);
   on_exit (exit_without_guard, NULL);
 }
 
@@ -267,7 +269,7 @@ mp_main_guard (int    argc,
       fprintf (stderr, "mpshare: spawned child %d cannot bootstrap: %s\n", (int) getpid (), error->message);
       mp_child_exit (MP_PROCESS_EXIT_FAILED);
     }
-  mp_spawn_run_child (payload, TRUE);
+  mp_spawn_run_child (payload, MP_START_SPAWN);
 }
 
 /*
@@ -324,15 +326,26 @@ print_task_error (const char *name,
   fflush (stderr);
 }
 
+/* The forkserver's child closes the server's status socket before it
+ * puts its inherited fds in place: one may take that number. */
+void
+mp_spawn_forget_status_fd (void)
+{
+  if (own_status_fd >= 0)
+    close (own_status_fd);
+  own_status_fd = -1;
+}
+
 /* A child's first steps, whatever started it. */
 static void
-become_child (int      status_fd,
-              gboolean spawned)
+become_child (int           status_fd,
+              MpStartMethod method)
 {
   guard_reached = TRUE;
   running_task = TRUE;
   /* a child forked by a spawned child was started by fork */
-  spawned_child = spawned;
+  spawned_child = method == MP_START_SPAWN;
+  mp_start_method_inherit (method);
 
   if (own_status_fd >= 0 && own_status_fd != status_fd)
     close (own_status_fd);
@@ -406,16 +419,18 @@ exit_child (int code)
 /*
  * mp_spawn_run_child:
  * @payload: (transfer full): the bootstrap payload
- * @spawned: whether this child was exec'd (spawn) or only forked
+ * @method: how this child was started: exec'd (spawn) or forked by the
+ *   forkserver
  *
  * Runs the task described by @payload and exits: 0 on success, 1 when the
  * task or its bootstrap failed. Everything is freed first so a child
  * under valgrind exits clean.
  */
 void
-mp_spawn_run_child (GBytes   *payload_bytes,
-                    gboolean  spawned)
+mp_spawn_run_child (GBytes        *payload_bytes,
+                    MpStartMethod  method)
 {
+  gboolean spawned = method == MP_START_SPAWN;
   g_autoptr(GError) error = NULL;
   GVariant *payload = NULL;
   GVariant *key_v = NULL;
@@ -430,16 +445,17 @@ mp_spawn_run_child (GBytes   *payload_bytes,
   if (payload == NULL)
     goto out;
   g_variant_get (payload, "(&s&s@ayvi)", &name, &task, &key_v, &args_wire, &status_fd);
-  become_child (status_fd, spawned);
-  MP_TRACE (mp_trace_child_begin (name, task, spawned));
+  become_child (status_fd, method);
+  MP_TRACE (mp_trace_child_begin (name, task, mp_start_method_to_string (method)));
   if (spawned)
     MP_TRACE (mp_trace_process_guard (task));
   fcntl (status_fd, F_SETFD, FD_CLOEXEC);
 
   if (spawned)
+    write_status (status_fd, MP_STATUS_GUARD);
+  if (method != MP_START_FORK)
     {
       g_autoptr(GBytes) key = g_variant_get_data_as_bytes (key_v);
-      write_status (status_fd, MP_STATUS_GUARD);
       mp_set_auth_key (key);
     }
 
@@ -485,7 +501,7 @@ mp_spawn_run_forked_child (const char *name,
                            MpArgs     *no_args,
                            int         status_fd)
 {
-  become_child (status_fd, FALSE);
-  MP_TRACE (mp_trace_child_begin (name, task, FALSE));
+  become_child (status_fd, MP_START_FORK);
+  MP_TRACE (mp_trace_child_begin (name, task, "fork"));
   exit_child (run_task (name, task, func, args_wire, no_args, status_fd));
 }

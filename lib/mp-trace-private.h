@@ -84,7 +84,7 @@ guint64   mp_trace_flow_new           (void);
 /* process life: mp-spawn.c (in the child), mp-process.c (the reaper) */
 void      mp_trace_child_begin        (const char *process_name,
                                        const char *task,
-                                       gboolean    spawned);
+                                       const char *method);
 void      mp_trace_process_exit       (GPid        pid,
                                        int         exitcode);
 void      mp_trace_process_guard      (const char *task);

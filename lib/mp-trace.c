@@ -468,14 +468,14 @@ mp_trace_set_role (const char *role)
 void
 mp_trace_child_begin (const char *process_name,
                       const char *task,
-                      gboolean    spawned)
+                      const char *method)
 {
   g_mutex_lock (&state_lock);
   g_free (self_role);
   self_role = g_strdup (process_name);
   g_mutex_unlock (&state_lock);
   emit_role (process_name);
-  emit_simple (MP_TRACE_PROCESS_START, 'i', NULL, spawned ? "spawn" : "fork", task, MP_TRACE_NONE);
+  emit_simple (MP_TRACE_PROCESS_START, 'i', NULL, method, task, MP_TRACE_NONE);
 }
 
 void
@@ -900,6 +900,11 @@ atfork_child (void)
 {
   self_pid = getpid ();
   tls_tid = 0;
+  /* the parent's file is closed now, not at the first event: the
+   * forkserver's child puts inherited fds at numbers of its choosing
+   * before that, and a late close would hit one of them */
+  if (tls_writer != NULL && tls_writer->pid != self_pid)
+    writer_unmap (tls_writer);
 }
 
 /* Turns recording on in this process, writing into @dir. */

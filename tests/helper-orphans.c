@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Usage: helper-orphans pool|process|manager|tracker fork|spawn
+ * Usage: helper-orphans pool|process|manager|tracker fork|spawn|forkserver
  *
  * Starts what the first argument names under the given start method:
  *   pool     a pool of 2 workers, one of them given a task that never ends;
@@ -145,7 +145,7 @@ main (int    argc,
   mp_main_guard (argc, argv);
   if (argc != 3 || !mp_start_method_from_string (argv[2], &method, &error))
     {
-      fprintf (stderr, "usage: helper-orphans pool|process|manager|tracker fork|spawn\n");
+      fprintf (stderr, "usage: helper-orphans pool|process|manager|tracker fork|spawn|forkserver\n");
       return 2;
     }
   kind = argv[1];

@@ -13,6 +13,8 @@ static const char *const design_pitfalls[] = {
   "unserializable-handle", "manager-as-argument", "missing-main-guard",
   "lost-update", "lock-false", "as-completed-order", "local-function",
   "broken-pool",
+  /* issue 14: the pitfalls of forkserver, Linux's default from Python 3.14 */
+  "global-not-inherited", "fork-with-threads",
 };
 static const char *const design_samples[] = {
   "shared-squares", "manager-squares", "cluster-pool", "cluster-pool-lock",

@@ -216,6 +216,8 @@ static const struct {
   { "broken-pool", "os._exit(" },
   { "closed-manager", "sorted(results)" },
   { "closed-manager-broken-pipe", "clusters[0]" },
+  { "fork-with-threads", "ctx.Process(target=log_line" },
+  { "global-not-inherited", "pool.map(scaled" },
   { "cluster-pool", "executor.submit(parallel_func" },
   { "cluster-pool-lock", "cluster.is_available = False" },
   { "inheritance-only", "pool.starmap(square_into" },

@@ -892,7 +892,7 @@ static void
 add_pool_test (const char *name,
                void (*func) (Fixture *, gconstpointer))
 {
-  static const MpStartMethod methods[] = { MP_START_FORK, MP_START_SPAWN };
+  static const MpStartMethod methods[] = { MP_START_FORK, MP_START_SPAWN, MP_START_FORKSERVER };
 
   for (gsize i = 0; i < G_N_ELEMENTS (methods); i++)
     {

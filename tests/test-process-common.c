@@ -196,8 +196,16 @@ test_fd_read_message (int fd)
 void
 test_assert_no_children (void)
 {
-  pid_t r = waitpid (-1, NULL, WNOHANG);
-  int saved = errno;
+  pid_t r;
+  int saved;
+  g_autoptr(GError) error = NULL;
+
+  /* the forkserver lives on between processes, as it should: stopped
+   * here it must reap every child it forked, and be reaped */
+  g_assert_true (mp_forkserver_stop (&error));
+  g_assert_no_error (error);
+  r = waitpid (-1, NULL, WNOHANG);
+  saved = errno;
 
   g_assert_cmpint (r, ==, -1);
   g_assert_cmpint (saved, ==, ECHILD);
@@ -207,7 +215,7 @@ void
 test_add_both_methods (const char    *path_format,
                        GTestDataFunc  func)
 {
-  static const MpStartMethod methods[] = { MP_START_FORK, MP_START_SPAWN };
+  static const MpStartMethod methods[] = { MP_START_FORK, MP_START_SPAWN, MP_START_FORKSERVER };
 
   for (gsize i = 0; i < G_N_ELEMENTS (methods); i++)
     {
@@ -373,7 +381,7 @@ void
 test_add_orphan_tests (const char *prefix,
                        const char *kind)
 {
-  static const MpStartMethod methods[] = { MP_START_FORK, MP_START_SPAWN };
+  static const MpStartMethod methods[] = { MP_START_FORK, MP_START_SPAWN, MP_START_FORKSERVER };
   static const int signals[] = { SIGKILL, SIGTERM };
   /* static: a trap subprocess exits without freeing the test data */
   static OrphanCase cases[4 * G_N_ELEMENTS (methods) * G_N_ELEMENTS (signals)];

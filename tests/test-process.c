@@ -268,6 +268,16 @@ task_block (MpArgs  *args,
 }
 MP_TASK_DEFINE ("test-block", task_block)
 
+/* Set by a forkserver preload, in the server: its children inherit it. */
+static int preloaded;
+
+static void
+preload_count (void)
+{
+  preloaded++;
+}
+MP_PRELOAD_DEFINE ("test-preload", preload_count)
+
 /* Writes what the test asks about into the pipe. */
 static gboolean
 task_report (MpArgs  *args,
@@ -282,6 +292,23 @@ task_report (MpArgs  *args,
     answer = mp_get_auth_key ();
   else if (g_str_equal (what, "spawned"))
     answer = g_bytes_new_static (mp_is_spawned_child () ? "yes" : "no", mp_is_spawned_child () ? 3 : 2);
+  else if (g_str_equal (what, "parent-and-preload"))
+    {
+      g_autofree char *text = g_strdup_printf ("%d %d", (int) getppid (), preloaded);
+      gsize length = strlen (text);
+
+      answer = g_bytes_new_take (g_steal_pointer (&text), length);
+    }
+  else if (g_str_equal (what, "start-method"))
+    {
+      /* set from the start: setting it again needs force, as in Python */
+      const char *set = mp_start_method_is_set () ? "set" : "unset";
+      g_autofree char *text = g_strdup_printf ("%s %s", set,
+                                               mp_start_method_to_string (mp_get_start_method ()));
+      gsize length = strlen (text);
+
+      answer = g_bytes_new_take (g_steal_pointer (&text), length);
+    }
   else
     {
       mp_set_error (error, MP_ERROR_INVALID_ARGUMENT, "nothing to report about '%s'", what);
@@ -401,42 +428,145 @@ test_start_method_strings (void)
 
   g_assert_true (mp_start_method_from_string ("fork", &method, &error));
   g_assert_cmpint (method, ==, MP_START_FORK);
+  g_assert_true (mp_start_method_from_string ("forkserver", &method, &error));
+  g_assert_cmpint (method, ==, MP_START_FORKSERVER);
   g_assert_true (mp_start_method_from_string ("spawn", &method, &error));
   g_assert_cmpint (method, ==, MP_START_SPAWN);
   g_assert_no_error (error);
-  g_assert_false (mp_start_method_from_string ("forkserver", &method, &error));
+  g_assert_false (mp_start_method_from_string ("fork-server", &method, &error));
   g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
-  g_assert_nonnull (strstr (error->message, "forkserver"));
+  g_assert_nonnull (strstr (error->message, "fork-server"));
+  g_assert_nonnull (strstr (error->message, "'forkserver'"));
   g_assert_cmpint (method, ==, MP_START_SPAWN);
 
   g_assert_cmpstr (mp_start_method_to_string (MP_START_FORK), ==, "fork");
   g_assert_cmpstr (mp_start_method_to_string (MP_START_SPAWN), ==, "spawn");
+  g_assert_cmpstr (mp_start_method_to_string (MP_START_FORKSERVER), ==, "forkserver");
   g_assert_cmpstr (mp_start_method_to_string (MP_START_DEFAULT), ==, "default");
 }
 
 static void
 test_start_method_default (void)
 {
-  g_autoptr(MpProcess) process = NULL;
-  g_autoptr(MpArgs) args = mp_args_new (G_TYPE_INT64, (gint64) 0, G_TYPE_INVALID);
-  g_autoptr(GError) error = NULL;
+  if (g_test_subprocess ())
+    {
+      g_autoptr(MpProcess) process = NULL;
+      g_autoptr(MpArgs) args = mp_args_new (G_TYPE_INT64, (gint64) 0, G_TYPE_INVALID);
+      g_autoptr(GError) error = NULL;
 
-  g_assert_cmpint (mp_get_start_method (), ==, MP_START_FORK);
-  mp_set_start_method (MP_START_SPAWN);
-  g_assert_cmpint (mp_get_start_method (), ==, MP_START_SPAWN);
+      g_assert_false (mp_start_method_is_set ());
+      g_assert_true (mp_set_start_method (MP_START_SPAWN, FALSE, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (mp_get_start_method (), ==, MP_START_SPAWN);
 
-  /* a process without its own method follows the process-wide one */
-  process = mp_process_new ("test-exit", args);
-  g_assert_cmpint (mp_process_get_start_method (process), ==, MP_START_DEFAULT);
-  mp_process_start (process, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (mp_process_get_start_method (process), ==, MP_START_SPAWN);
-  mp_process_join (process, -1, &error);
-  g_assert_no_error (error);
+      /* a process without its own method follows the process-wide one */
+      process = mp_process_new ("test-exit", args);
+      g_assert_cmpint (mp_process_get_start_method (process), ==, MP_START_DEFAULT);
+      mp_process_start (process, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (mp_process_get_start_method (process), ==, MP_START_SPAWN);
+      mp_process_join (process, -1, &error);
+      g_assert_no_error (error);
 
-  mp_set_start_method (MP_START_DEFAULT);
-  g_assert_cmpint (mp_get_start_method (), ==, MP_START_FORK);
-  test_assert_no_children ();
+      /* forced back to unset, the next use fixes it to fork */
+      g_assert_true (mp_set_start_method (MP_START_DEFAULT, TRUE, &error));
+      g_assert_false (mp_start_method_is_set ());
+      g_assert_cmpint (mp_get_start_method (), ==, MP_START_FORK);
+      g_assert_true (mp_start_method_is_set ());
+      test_assert_no_children ();
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
+/* Python: set_start_method() a second time raises RuntimeError("context
+ * has already been set") unless force=True; get_start_method() fixes it. */
+static void
+test_start_method_set_twice (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (mp_set_start_method (MP_START_FORKSERVER, FALSE, &error));
+      g_assert_false (mp_set_start_method (MP_START_SPAWN, FALSE, &error));
+      g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+      g_assert_true (g_str_has_prefix (error->message, "context has already been set"));
+      g_assert_nonnull (strstr (error->message, "forkserver"));
+      g_assert_nonnull (strstr (error->message, "force"));
+      g_clear_error (&error);
+      /* the same method again is refused too, as in Python */
+      g_assert_false (mp_set_start_method (MP_START_FORKSERVER, FALSE, &error));
+      g_clear_error (&error);
+      g_assert_cmpint (mp_get_start_method (), ==, MP_START_FORKSERVER);
+      g_assert_true (mp_set_start_method (MP_START_SPAWN, TRUE, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (mp_get_start_method (), ==, MP_START_SPAWN);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
+static void
+test_start_method_get_fixes (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_false (mp_start_method_is_set ());
+      g_assert_cmpint (mp_get_start_method (), ==, MP_START_FORK);
+      g_assert_false (mp_set_start_method (MP_START_SPAWN, FALSE, &error));
+      g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+      g_assert_cmpint (mp_get_start_method (), ==, MP_START_FORK);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
+/* A context carries its method into what it makes, and leaves the
+ * process-wide one alone (a library's choice is not the program's). */
+static void
+test_context (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MpProcess) process = NULL;
+      g_autoptr(MpArgs) args = mp_args_new (G_TYPE_INT64, (gint64) 3, G_TYPE_INVALID);
+      MpContext *spawn = mp_get_context (MP_START_SPAWN);
+      int code = -1;
+
+      g_assert_nonnull (spawn);
+      g_assert_true (mp_get_context (MP_START_SPAWN) == spawn);
+      g_assert_cmpint (mp_context_get_start_method (spawn), ==, MP_START_SPAWN);
+      g_assert_cmpint (mp_context_get_start_method (mp_get_context (MP_START_FORKSERVER)), ==,
+                       MP_START_FORKSERVER);
+      g_assert_false (mp_start_method_is_set ());
+
+      process = mp_context_process_new (spawn, "test-exit", args);
+      g_assert_true (mp_process_start (process, &error));
+      g_assert_no_error (error);
+      g_assert_true (mp_process_join (process, -1, &error));
+      g_assert_no_error (error);
+      g_assert_true (mp_process_get_exitcode (process, &code));
+      g_assert_cmpint (code, ==, 3);
+      g_assert_cmpint (mp_process_get_start_method (process), ==, MP_START_SPAWN);
+      /* the process-wide method was neither set nor used */
+      g_assert_false (mp_start_method_is_set ());
+
+      /* the default context is the process-wide method, fixed by asking */
+      g_assert_cmpint (mp_context_get_start_method (mp_get_context (MP_START_DEFAULT)), ==,
+                       MP_START_FORK);
+      g_assert_true (mp_start_method_is_set ());
+      test_assert_no_children ();
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
 }
 
 static void
@@ -830,6 +960,76 @@ test_spawned_flag (gconstpointer data)
   test_assert_no_children ();
 }
 
+/* A child's process-wide method is the one that started it, already set;
+ * the parent's is another, so a fork child cannot pass by inheriting it. */
+static void
+test_child_start_method (gconstpointer data)
+{
+  MpStartMethod method = TEST_METHOD (data);
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GBytes) answer = NULL;
+      g_autofree char *expected = g_strdup_printf ("set %s", mp_start_method_to_string (method));
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (mp_set_start_method (method == MP_START_SPAWN ? MP_START_FORK : MP_START_SPAWN,
+                                          FALSE, &error));
+      answer = report (method, "start-method");
+      g_assert_cmpmem (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer),
+                       expected, strlen (expected));
+      test_assert_no_children ();
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
+/* One server forks every child; a preload runs there once, before it
+ * forks, and every child inherits its work; stop ends the server. */
+static void
+test_forkserver_server (void)
+{
+  if (g_test_subprocess ())
+    {
+      const char *names[] = { "test-preload", NULL };
+      const char *unknown[] = { "test-preload", "no-such-preload", NULL };
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GBytes) first = NULL;
+      g_autoptr(GBytes) second = NULL;
+      g_autofree char *expected = NULL;
+      GPid server;
+
+      g_assert_false (mp_set_forkserver_preload (unknown, &error));
+      g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, "'no-such-preload' is not registered"));
+      g_clear_error (&error);
+      g_assert_true (mp_set_forkserver_preload (names, &error));
+      g_assert_cmpint (mp_forkserver_get_pid (), ==, 0);
+
+      first = report (MP_START_FORKSERVER, "parent-and-preload");
+      server = mp_forkserver_get_pid ();
+      g_assert_cmpint (server, >, 0);
+      g_assert_cmpint (server, !=, getpid ());
+      second = report (MP_START_FORKSERVER, "parent-and-preload");
+      g_assert_cmpint (mp_forkserver_get_pid (), ==, server);
+      /* forked by the server, after one preload; none ran here */
+      expected = g_strdup_printf ("%d 1", (int) server);
+      g_assert_cmpmem (g_bytes_get_data (first, NULL), g_bytes_get_size (first), expected, strlen (expected));
+      g_assert_true (g_bytes_equal (first, second));
+      g_assert_cmpint (preloaded, ==, 0);
+
+      g_assert_true (mp_forkserver_stop (&error));
+      g_assert_no_error (error);
+      g_assert_cmpint (mp_forkserver_get_pid (), ==, 0);
+      g_assert_cmpint (kill (server, 0), ==, -1);
+      test_assert_no_children ();
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
 static void
 test_nested (gconstpointer data)
 {
@@ -861,6 +1061,20 @@ test_inherit_only_allowed (gconstpointer data)
   test_assert_no_children ();
 }
 
+/* Until @pid has exited: a child of ours stays a zombie; a forkserver's
+ * child is not ours to wait for, its end is seen through a pidfd. */
+static void
+wait_exited (MpStartMethod method,
+             GPid          pid)
+{
+  siginfo_t info;
+
+  if (method == MP_START_FORKSERVER)
+    g_assert_true (test_wait_process_gone (pid, 60 * 1000));
+  else
+    g_assert_cmpint (waitid (P_PID, pid, &info, WEXITED | WNOWAIT), ==, 0);
+}
+
 static void
 test_dispose_unjoined (gconstpointer data)
 {
@@ -870,13 +1084,12 @@ test_dispose_unjoined (gconstpointer data)
   g_autoptr(MpArgs) args = NULL;
   g_autoptr(MpArgs) zero = mp_args_new (G_TYPE_INT64, (gint64) 0, G_TYPE_INVALID);
   MpProcess *process;
-  siginfo_t info;
   GPid pid;
 
   /* exited but never joined: dispose reaps it */
   process = start_process (method, "test-exit", zero);
   pid = mp_process_get_pid (process);
-  g_assert_cmpint (waitid (P_PID, pid, &info, WEXITED | WNOWAIT), ==, 0);
+  wait_exited (method, pid);
   g_object_unref (process);
   test_assert_no_children ();
 
@@ -888,7 +1101,7 @@ test_dispose_unjoined (gconstpointer data)
   pid = mp_process_get_pid (process);
   g_object_unref (process);
   test_pipe_release (&gate);
-  g_assert_cmpint (waitid (P_PID, pid, &info, WEXITED | WNOWAIT), ==, 0);
+  wait_exited (method, pid);
   g_assert_cmpint (run_to_exit (method, "test-exit", zero), ==, 0);
   test_pipe_close (&gate);
   test_assert_no_children ();
@@ -1202,6 +1415,10 @@ main (int    argc,
 
   g_test_add_func ("/process/start-method/strings", test_start_method_strings);
   g_test_add_func ("/process/start-method/default", test_start_method_default);
+  g_test_add_func ("/process/start-method/set-twice", test_start_method_set_twice);
+  g_test_add_func ("/process/start-method/get-fixes", test_start_method_get_fixes);
+  g_test_add_func ("/process/start-method/context", test_context);
+  g_test_add_func ("/process/forkserver/server", test_forkserver_server);
   g_test_add_func ("/process/misuse", test_misuse);
   test_add_both_methods ("/process/%s/unknown-task", test_unknown_task);
   test_add_both_methods ("/process/%s/parent-thread-exit", test_parent_thread_exit);
@@ -1219,10 +1436,15 @@ main (int    argc,
   test_add_both_methods ("/process/%s/auth-key-first-child", test_auth_key_first_child);
   test_add_both_methods ("/process/%s/no-args", test_no_args);
   test_add_both_methods ("/process/%s/spawned-flag", test_spawned_flag);
+  test_add_both_methods ("/process/%s/child-start-method", test_child_start_method);
   test_add_both_methods ("/process/%s/nested", test_nested);
   test_add_both_methods ("/process/%s/inherit-only", test_inherit_only_allowed);
   test_add_both_methods ("/process/%s/dispose-unjoined", test_dispose_unjoined);
-  test_add_both_methods ("/process/%s/reaped-elsewhere", test_reaped_elsewhere);
+  /* a forkserver's child cannot be reaped by its requester */
+  g_test_add_data_func ("/process/fork/reaped-elsewhere", GINT_TO_POINTER (MP_START_FORK),
+                        test_reaped_elsewhere);
+  g_test_add_data_func ("/process/spawn/reaped-elsewhere", GINT_TO_POINTER (MP_START_SPAWN),
+                        test_reaped_elsewhere);
   g_test_add_func ("/process/spawn/guard", test_spawn_with_guard);
   g_test_add_func ("/process/spawn/no-guard", test_spawn_without_guard);
   g_test_add_func ("/process/spawn/no-guard-pool", test_spawn_pool_without_guard);

@@ -1108,7 +1108,7 @@ static void
 add_both_methods (const char    *path_format,
                   GTestDataFunc  func)
 {
-  static const MpStartMethod methods[] = { MP_START_FORK, MP_START_SPAWN };
+  static const MpStartMethod methods[] = { MP_START_FORK, MP_START_SPAWN, MP_START_FORKSERVER };
 
   for (gsize i = 0; i < G_N_ELEMENTS (methods); i++)
     {

@@ -201,6 +201,9 @@ start_trace (void)
 {
   g_autoptr(GError) error = NULL;
 
+  /* a forkserver left from an earlier test would be a process outside
+   * the trace: each trace starts its own */
+  g_assert_true (mp_forkserver_stop (&error));
   g_assert_true (mp_trace_start (NULL, &error));
   g_assert_no_error (error);
   g_assert_true (mp_trace_is_active ());
@@ -341,6 +344,14 @@ test_start_stop_misuse (void)
   g_assert_cmpstr (role_of (doc, getpid ()), ==, "parent");
 }
 
+/* @n processes, and the forkserver's server under forkserver */
+static guint
+processes_under (MpStartMethod method,
+                 guint         n)
+{
+  return n + (method == MP_START_FORKSERVER);
+}
+
 static void
 test_child (gconstpointer data)
 {
@@ -358,7 +369,11 @@ test_child (gconstpointer data)
   pid = mp_process_get_pid (p);
   doc = stop_trace ();
 
-  g_assert_cmpuint (assert_well_formed (doc), ==, 2);
+  /* under forkserver the server is a process of the trace too */
+  g_assert_cmpuint (assert_well_formed (doc), ==, processes_under (method, 2));
+  if (method == MP_START_FORKSERVER)
+    g_assert_cmpstr (role_of (doc, mp_forkserver_get_pid ()), ==,
+                     "forkserver");
   seq = sequence_of (doc, pid, NULL);
   if (method == MP_START_SPAWN)
     g_assert_cmpstr (seq, ==,
@@ -367,7 +382,7 @@ test_child (gconstpointer data)
     g_assert_cmpstr (seq, ==, "process.start/i process.task/B process.task/E process.exit/i");
   start = find_event (doc, pid, "process.start", "i");
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (start, "args"), "method"), ==,
-                   method == MP_START_SPAWN ? "spawn" : "fork");
+                   mp_start_method_to_string (method));
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (start, "args"), "task"), ==,
                    "trace-noop");
   exit_event = find_event (doc, pid, "process.exit", "i");
@@ -393,7 +408,7 @@ test_killed (gconstpointer data)
   pid = mp_process_get_pid (p);
   doc = stop_trace ();
 
-  g_assert_cmpuint (assert_well_formed (doc), ==, 2);
+  g_assert_cmpuint (assert_well_formed (doc), ==, processes_under (method, 2));
   g_assert_cmpstr (role_of (doc, pid), ==, "doomed");
   /* what it wrote before the kill is there; what it left open is closed */
   seq = sequence_of (doc, pid, NULL);
@@ -512,7 +527,7 @@ test_lock_two_processes (gconstpointer data)
   pid = mp_process_get_pid (p);
   doc = stop_trace ();
 
-  g_assert_cmpuint (assert_well_formed (doc), ==, 2);
+  g_assert_cmpuint (assert_well_formed (doc), ==, processes_under (method, 2));
   mine = sequence_of (doc, getpid (), "lock.");
   theirs = sequence_of (doc, pid, "lock.");
   g_assert_cmpstr (mine, ==, "lock.wait/B lock.wait/E lock.hold/B lock.hold/E");

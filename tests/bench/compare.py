@@ -22,7 +22,7 @@ The contract with mp-bench: `mp-bench --tsv` prints, one per row,
 unit is `ns` (lower is better) or `tasks/s` (higher is better); floor_value
 is `-` when the row has no floor. Keys are the ones python_baseline.py
 prints, for the rows mpshare has (value_locked_incr_1p/_2p,
-fork_start_join, spawn_start_join, manager_{list_append,value_get,
+fork_start_join, spawn_start_join, forkserver_start_join, manager_{list_append,value_get,
 value_set}_{1c,2c}, socket_pingpong, pool_trivial_tasks_per_s); other
 keys are shown without a CPython figure. Blank lines and lines starting
 with `#` are ignored.
@@ -44,6 +44,7 @@ LABELS = {
     "value_locked_incr_2p": "locked Value increment, 2 processes",
     "fork_start_join": "process start+join, fork",
     "spawn_start_join": "process start+join, spawn",
+    "forkserver_start_join": "process start+join, forkserver",
     "manager_list_append_1c": "manager list append, 1 client",
     "manager_value_get_1c": "manager Value get, 1 client",
     "manager_value_set_1c": "manager Value set, 1 client",

@@ -548,6 +548,7 @@ bench_process_start (void)
 {
   g_autofree char *fork_label = g_strdup_printf ("MpProcess fork start+join [%s]", pin_name ());
   g_autofree char *spawn_label = g_strdup_printf ("MpProcess spawn start+join [%s]", pin_name ());
+  g_autofree char *server_label = g_strdup_printf ("MpProcess forkserver start+join [%s]", pin_name ());
   /* the real path: valgrind, for one, refuses to exec /proc/self/exe */
   g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
   double bare_fork, bare_exec;
@@ -561,6 +562,13 @@ bench_process_start (void)
   bare_exec = time_starts (bare_fork_exec_join, self);
   print_row ("spawn_start_join", spawn_label, "fork+exec+waitpid", time_starts (mp_start_join, GINT_TO_POINTER (MP_START_SPAWN)),
              bare_exec, 2.0);
+  /* the server is started once, outside the timing (Python's first
+   * forkserver start does the same); each start is then a request, a
+   * fork in the server and the status coming back from it */
+  mp_start_join (GINT_TO_POINTER (MP_START_FORKSERVER));
+  print_row ("forkserver_start_join", server_label, "fork+waitpid",
+             time_starts (mp_start_join, GINT_TO_POINTER (MP_START_FORKSERVER)), bare_fork, 0);
+  mp_forkserver_stop (NULL);
 }
 
 /* ---- the manager, beside a bare socket ping-pong ------------------------ */

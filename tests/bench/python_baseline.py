@@ -35,6 +35,7 @@ import time
 
 FORK = multiprocessing.get_context("fork")
 SPAWN = multiprocessing.get_context("spawn")
+FORKSERVER = multiprocessing.get_context("forkserver")
 
 # Work per measurement: (full, --quick). Slow rows get few iterations so a
 # full run stays well under two minutes.
@@ -42,6 +43,7 @@ SIZES = {
     "incr": (200_000, 2_000),
     "fork_starts": (100, 3),
     "spawn_starts": (8, 1),
+    "forkserver_starts": (30, 1),
     "manager_ops": (10_000, 200),
     "pingpong": (30_000, 500),
     "pool_tasks": (10_000, 200),
@@ -167,7 +169,7 @@ def start_join(context, starts):
     global _steering
     # the fork hooks steer a fork start; spawn's fork+exec runs no Python
     # fork hooks, so it is steered around start()
-    by_hand = context is SPAWN
+    by_hand = context is not FORK
     _steering = True
     t0 = time.perf_counter_ns()
     for _ in range(starts):
@@ -187,8 +189,10 @@ def start_join(context, starts):
 
 def bench_start_join(results, repeats, quick):
     for key, context, size in (("fork_start_join", FORK, "fork_starts"),
-                               ("spawn_start_join", SPAWN, "spawn_starts")):
-        start_join(context, 1)   # warm-up: spawn starts its resource tracker once
+                               ("spawn_start_join", SPAWN, "spawn_starts"),
+                               ("forkserver_start_join", FORKSERVER, "forkserver_starts")):
+        # warm-up: spawn starts its resource tracker once, forkserver its server
+        start_join(context, 1)
         results[key] = min(start_join(context, SIZES[size][quick])
                            for _ in range(repeats))
 
@@ -297,6 +301,7 @@ ROWS = [
     ("value_locked_incr_2p", "ns", "locked Value('i') increment, 2 processes"),
     ("fork_start_join", "ns", "Process start+join, fork"),
     ("spawn_start_join", "ns", "Process start+join, spawn"),
+    ("forkserver_start_join", "ns", "Process start+join, forkserver"),
     ("manager_list_append_1c", "ns", "manager list.append, 1 client"),
     ("manager_value_get_1c", "ns", "manager Value.get, 1 client"),
     ("manager_value_set_1c", "ns", "manager Value.set, 1 client"),
