@@ -283,11 +283,11 @@ static const MpCatalogEntry catalog[] = {
     .python = NULL,
     .rules = RULES (
       /* a student's own check, as demos/python/ words it */
-      { "module's initial", { NULL, NULL } },
-      { "not the one main() set", { NULL, NULL } },
-      { "global not inherited", { NULL, NULL } },
-      { "global variable not inherited", { NULL, NULL } },
-      { "global is not set in the worker", { NULL, NULL } }),
+      RULE ("module's initial"),
+      RULE ("not the one main() set"),
+      RULE ("global not inherited"),
+      RULE ("global variable not inherited"),
+      RULE ("global is not set in the worker")),
   },
   {
     .id = "fork-with-threads",
@@ -306,12 +306,12 @@ static const MpCatalogEntry catalog[] = {
       "on Linux is forkserver), or start them before any thread.",
     .python = "is multi-threaded, use of fork() may lead to deadlocks in the child",
     .rules = RULES (
-      { "use of fork() may lead to deadlocks in the child", { NULL, NULL } },
-      { "is multi-threaded, use of fork()", { NULL, NULL } },
+      RULE ("use of fork() may lead to deadlocks in the child"),
+      RULE ("is multi-threaded, use of fork()"),
       /* a student's own check, as demos/python/ words it */
-      { "held by a thread that does not exist", { NULL, NULL } },
-      { "deadlock after fork", { NULL, NULL } },
-      { "deadlocks after fork", { NULL, NULL } }),
+      RULE ("held by a thread that does not exist"),
+      RULE ("deadlock after fork"),
+      RULE ("deadlocks after fork")),
   },
   {
     .id = "shared-squares",
