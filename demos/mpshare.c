@@ -5,6 +5,7 @@
  *                                    --python runs its Python programs first
  *   mpshare tour                     every demo, broken then fixed, a table
  *   mpshare explain [TEXT…|-]        which pitfall an error message shows
+ *                                    (--why, --ids, --format=json)
  *   mpshare check FILE.py…|DIR|-     the pitfalls Python source shows
  *   mpshare trace show FILE.json     the swimlane of a saved trace
  *   mpshare trace summary FILE.json  per process: lifetime, waits, calls
@@ -37,6 +38,7 @@
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <gio/gunixinputstream.h>
+#include <json-glib/json-glib.h>
 
 #include "mpshare.h"
 #include "demo-text.h"
@@ -1220,9 +1222,17 @@ input_report_skipped (const Input *in)
     print_wrapped_to (stderr, "mpshare explain: ", note);
 }
 
+/* What explain read of standard input, for --format=json. */
+typedef struct {
+  guint64  total;     /* the input's size, or what was read of it */
+  gsize    examined;
+  gboolean stopped;   /* the input went on past EXPLAIN_MAX_READ */
+} InputSummary;
+
 static char *
-read_stdin (gsize   *length,
-            GError **error)
+read_stdin (gsize         *length,
+            InputSummary  *summary,
+            GError       **error)
 {
   g_autoptr(GInputStream) stream = g_unix_input_stream_new (STDIN_FILENO, FALSE);
   g_auto(Input) in = { g_byte_array_new (), g_malloc (EXPLAIN_HALF), 0, 0, 0, FALSE };
@@ -1251,13 +1261,37 @@ read_stdin (gsize   *length,
       return NULL;
     }
   input_report_skipped (&in);
+  summary->total = in.total;
+  summary->examined = in.head->len + in.tail_len;
+  summary->stopped = in.stopped;
   return input_text (&in, length);
+}
+
+/* "   Why:   the reason", then with --why each line it used, numbered. */
+static void
+print_evidence (const MpExplainMatch *match,
+                gboolean              why)
+{
+  print_wrapped ("   Why:   ", match->reason);
+  if (!why)
+    return;
+  for (guint i = 0; i < match->lines->len; i++)
+    {
+      const MpExplainLine *line = g_ptr_array_index (match->lines, i);
+      g_autofree char *number = g_strdup_printf ("%" G_GSIZE_FORMAT ":", line->number);
+      g_autofree char *row = g_strdup_printf ("%s %-7s %s", i == 0 ? "   Lines:" : "         ",
+                                              number, line->text);
+      g_autofree char *fitted = truncate_to (row, WIDTH);
+
+      g_print ("%s\n", fitted);
+    }
 }
 
 static void
 print_match (guint                 rank,
              const MpExplainMatch *match,
-             GPtrArray            *dirs)
+             GPtrArray            *dirs,
+             gboolean              why)
 {
   const MpCatalogEntry *entry = match->entry;
   g_autofree char *title = g_strdup_printf ("%u. %s", rank, entry->id);
@@ -1270,6 +1304,7 @@ print_match (guint                 rank,
   g_print ("   Seen:  %s\n", seen);
   if (match->tagged)
     g_print ("          (the mpshare message names this pitfall itself)\n");
+  print_evidence (match, why);
   print_wrapped ("   Cause: ", entry->cause);
   print_wrapped ("   Fix:   ", entry->fix);
   command = g_strdup_printf ("mpshare run %s%s", entry->id,
@@ -1278,29 +1313,200 @@ print_match (guint                 rank,
   print_wrapped ("   Demo:  ", command);
 }
 
+#define GENERAL_PROBLEM \
+  "a general pickling or copying problem, not a " \
+  "multiprocessing pitfall: nothing in the text shows multiprocessing " \
+  "(a frame of multiprocessing/ or concurrent/futures/, a pool, a " \
+  "manager, a Process)."
+
+/* A rule's words without multiprocessing in sight: what they resemble. */
+static void
+print_general (GPtrArray *general,
+               gboolean   why)
+{
+  g_print ("No pitfall of the catalog matches this text.\n");
+  print_wrapped ("", "It looks like " GENERAL_PROBLEM);
+  for (guint i = 0; i < general->len; i++)
+    {
+      const MpExplainMatch *match = g_ptr_array_index (general, i);
+      g_autofree char *seen = truncate_to (match->evidence, WIDTH - 10);
+      g_autofree char *like = g_strdup_printf (
+        "%s (%s), if it came from a pool, a manager or a Process: paste "
+        "the whole traceback then.", match->entry->id, match->entry->summary);
+
+      g_print ("\n   Seen:  %s\n", seen);
+      print_evidence (match, why);
+      print_wrapped ("   Like:  ", like);
+    }
+}
+
+static JsonNode *
+match_to_json (const MpExplainMatch *match)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "id");
+  json_builder_add_string_value (b, match->entry->id);
+  json_builder_set_member_name (b, "summary");
+  json_builder_add_string_value (b, match->entry->summary);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, mp_explain_kind_to_string (match->kind));
+  json_builder_set_member_name (b, "reason");
+  json_builder_add_string_value (b, match->reason);
+  json_builder_set_member_name (b, "evidence");
+  json_builder_add_string_value (b, match->evidence);
+  json_builder_set_member_name (b, "offset");
+  json_builder_add_int_value (b, match->offset);
+  json_builder_set_member_name (b, "lines");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < match->lines->len; i++)
+    {
+      const MpExplainLine *line = g_ptr_array_index (match->lines, i);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "number");
+      json_builder_add_int_value (b, line->number);
+      json_builder_set_member_name (b, "text");
+      json_builder_add_string_value (b, line->text);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+static void
+add_matches_json (JsonBuilder *b,
+                  const char  *name,
+                  GPtrArray   *matches)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_begin_array (b);
+  for (guint i = 0; i < matches->len; i++)
+    json_builder_add_value (b, match_to_json (g_ptr_array_index (matches, i)));
+  json_builder_end_array (b);
+}
+
+/* The report as one JSON object on standard output, for scripts:
+ * {"verdict": "pitfall"|"general"|"none", "matches": [...],
+ *  "general": [...], "input": {"bytes", "examined", "skipped", "complete"}}. */
+static void
+print_json (const MpExplainReport *report,
+            const InputSummary    *input)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *out = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "verdict");
+  json_builder_add_string_value (b, report->matches->len > 0 ? "pitfall"
+                                    : report->general->len > 0 ? "general" : "none");
+  add_matches_json (b, "matches", report->matches);
+  add_matches_json (b, "general", report->general);
+  json_builder_set_member_name (b, "input");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "bytes");
+  json_builder_add_int_value (b, input->total);
+  json_builder_set_member_name (b, "examined");
+  json_builder_add_int_value (b, input->examined);
+  json_builder_set_member_name (b, "skipped");
+  json_builder_add_int_value (b, input->total - input->examined);
+  json_builder_set_member_name (b, "complete");
+  json_builder_add_boolean_value (b, !input->stopped);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  out = json_generator_to_data (gen, NULL);
+  g_print ("%s\n", out);
+}
+
+static int
+print_report (const MpExplainReport *report,
+              gboolean               why)
+{
+  g_autoptr(GPtrArray) dirs = NULL;
+
+  if (report->matches->len == 0 && report->general->len > 0)
+    {
+      print_general (report->general, why);
+      return EXIT_FAILED;
+    }
+  if (report->matches->len == 0)
+    {
+      g_print ("No pitfall of the catalog matches this text. The catalog:\n\n");
+      print_catalog ();
+      return EXIT_FAILED;
+    }
+  dirs = demo_dirs ();
+  if (report->matches->len > 1)
+    g_print ("This text shows %u pitfalls, the root cause first.\n\n",
+             report->matches->len);
+  for (guint i = 0; i < report->matches->len; i++)
+    {
+      if (i > 0)
+        g_print ("\n");
+      print_match (i + 1, g_ptr_array_index (report->matches, i), dirs, why);
+    }
+  return EXIT_OK;
+}
+
+static int
+print_ids (const MpExplainReport *report)
+{
+  if (report->matches->len == 0)
+    {
+      if (report->general->len > 0)
+        print_wrapped_to (stderr, "mpshare explain: ", "no pitfall of the "
+                          "catalog matches this text; it looks like "
+                          GENERAL_PROBLEM);
+      else
+        g_printerr ("mpshare explain: no pitfall of the catalog matches this text\n");
+      return EXIT_FAILED;
+    }
+  for (guint i = 0; i < report->matches->len; i++)
+    g_print ("%s\n", ((MpExplainMatch *) g_ptr_array_index (report->matches, i))->entry->id);
+  return EXIT_OK;
+}
+
 static int
 cmd_explain (int    argc,
              char **argv)
 {
   gboolean ids_only = FALSE;
+  gboolean why = FALSE;
+  g_autofree char *format = NULL;
   const GOptionEntry options[] = {
     { "ids", 0, 0, G_OPTION_ARG_NONE, &ids_only,
       "Print only the matched ids, best first", NULL },
+    { "why", 0, 0, G_OPTION_ARG_NONE, &why,
+      "Also show the input lines each match used", NULL },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format,
+      "text (the default) or json, for scripts", "FORMAT" },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("[TEXT…|-]");
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) matches = NULL;
-  g_autoptr(GPtrArray) dirs = NULL;
+  g_autoptr(MpExplainReport) report = NULL;
   g_autofree char *text = NULL;
+  InputSummary input = { 0 };
   gsize length;
 
   g_option_context_set_summary (context,
     "Name the pitfall behind an error message, a whole pasted Python\n"
-    "traceback or an mpshare error, with its cause, its fix and the demo\n"
-    "that reproduces it. The text comes from the arguments, or from\n"
-    "standard input when there is none or it is \"-\". When a traceback\n"
-    "chains exceptions, the root cause comes first. Exit 1 when nothing\n"
+    "traceback, a failing test's report, a program's own failed check\n"
+    "(\"hits is 20, expected 40\"), a description of what goes wrong, or\n"
+    "an mpshare error, with the evidence used, its cause, its fix and the\n"
+    "demo that reproduces it. The text comes from the\n"
+    "arguments, or from standard input when there is none or it is \"-\".\n"
+    "When a traceback chains exceptions, the root cause comes first.\n"
+    "Words that pickle or copy print outside multiprocessing too count\n"
+    "only when the text shows multiprocessing. Exit 1 when nothing\n"
     "matches.\n"
     "\n"
     "Standard input may be any size: explain examines its first and last\n"
@@ -1314,10 +1520,15 @@ cmd_explain (int    argc,
       print_wrapped_to (stderr, "mpshare explain: ", error->message);
       return EXIT_USAGE;
     }
+  if (format != NULL && !g_str_equal (format, "text") && !g_str_equal (format, "json"))
+    {
+      g_printerr ("mpshare explain: --format is text or json, not \"%s\"\n", format);
+      return EXIT_USAGE;
+    }
 
   if (argc < 2 || (argc == 2 && g_str_equal (argv[1], "-")))
     {
-      text = read_stdin (&length, &error);
+      text = read_stdin (&length, &input, &error);
       if (text == NULL)
         {
           print_wrapped_to (stderr, "mpshare explain: ", error->message);
@@ -1328,44 +1539,24 @@ cmd_explain (int    argc,
     {
       text = g_strjoinv (" ", argv + 1);
       length = strlen (text);
+      input.total = input.examined = length;
     }
 
-  matches = mp_explain (text, length, &error);
-  if (matches == NULL)
+  report = mp_explain_report (text, length, &error);
+  if (report == NULL)
     {
       print_wrapped_to (stderr, "mpshare explain: ", error->message);
       return EXIT_USAGE;
     }
 
-  if (matches->len == 0)
+  if (format != NULL && g_str_equal (format, "json"))
     {
-      if (ids_only)
-        {
-          g_printerr ("mpshare explain: no pitfall of the catalog matches this text\n");
-          return EXIT_FAILED;
-        }
-      g_print ("No pitfall of the catalog matches this text. The catalog:\n\n");
-      print_catalog ();
-      return EXIT_FAILED;
+      print_json (report, &input);
+      return report->matches->len > 0 ? EXIT_OK : EXIT_FAILED;
     }
-
   if (ids_only)
-    {
-      for (guint i = 0; i < matches->len; i++)
-        g_print ("%s\n", ((MpExplainMatch *) g_ptr_array_index (matches, i))->entry->id);
-      return EXIT_OK;
-    }
-
-  dirs = demo_dirs ();
-  if (matches->len > 1)
-    g_print ("This text shows %u pitfalls, the root cause first.\n\n", matches->len);
-  for (guint i = 0; i < matches->len; i++)
-    {
-      if (i > 0)
-        g_print ("\n");
-      print_match (i + 1, g_ptr_array_index (matches, i), dirs);
-    }
-  return EXIT_OK;
+    return print_ids (report);
+  return print_report (report, why);
 }
 
 /* ---- check -------------------------------------------------------------- */

@@ -12,9 +12,16 @@
 /* Needles are compared ignoring ASCII case. A bare exception name that many
  * failures share (FileNotFoundError, BrokenPipeError ...) only counts with a
  * context that ties it to the pitfall, in the same traceback block. */
-#define RULES(...) ((const MpCatalogRule[]) { __VA_ARGS__, { NULL, { NULL, NULL } } })
-#define NO_RULES ((const MpCatalogRule[]) { { NULL, { NULL, NULL } } })
-#define MANAGER_CALL { "managers.py", "connection.py" }
+#define RULES(...) ((const MpCatalogRule[]) { __VA_ARGS__, { NULL, { NULL, NULL }, 0 } })
+#define NO_RULES ((const MpCatalogRule[]) { { NULL, { NULL, NULL }, 0 } })
+/* words that name the pitfall wherever they occur */
+#define RULE(needle) { needle, { NULL, NULL }, MP_CATALOG_RULE_PLAIN }
+/* words that pickle, copy or threads print too: they count only when the
+ * text shows multiprocessing (mp-explain.c says what shows it) */
+#define RULE_MP(needle) { needle, { NULL, NULL }, MP_CATALOG_RULE_NEEDS_MP }
+/* words that count with both context words in the same traceback block */
+#define RULE_IN(needle, ...) { needle, { __VA_ARGS__ }, MP_CATALOG_RULE_PLAIN }
+#define MANAGER_CALL "managers.py", "connection.py"
 
 static const MpCatalogEntry catalog[] = {
   {
@@ -35,7 +42,7 @@ static const MpCatalogEntry catalog[] = {
       "memory and let each task attach to it by name.",
     .python = "objects should only be shared between processes through inheritance",
     .rules = RULES (
-      { "shared between processes through inheritance", { NULL, NULL } }),
+      RULE ("shared between processes through inheritance")),
   },
   {
     .id = "closed-manager",
@@ -54,13 +61,16 @@ static const MpCatalogEntry catalog[] = {
       "keep the manager alive until the last proxy has been used.",
     .python = "'ForkAwareLocal' object has no attribute 'connection'",
     .rules = RULES (
-      { "'ForkAwareLocal' object has no attribute 'connection'", { NULL, NULL } },
-      { "FileNotFoundError", MANAGER_CALL },
-      { "ConnectionRefusedError", MANAGER_CALL },
-      { "BrokenPipeError", MANAGER_CALL },
-      { "ConnectionResetError", MANAGER_CALL },
-      { "EOFError", MANAGER_CALL },
-      { "manager is closed", { NULL, NULL } }),
+      RULE ("'ForkAwareLocal' object has no attribute 'connection'"),
+      RULE_IN ("FileNotFoundError", MANAGER_CALL),
+      RULE_IN ("ConnectionRefusedError", MANAGER_CALL),
+      RULE_IN ("BrokenPipeError", MANAGER_CALL),
+      RULE_IN ("ConnectionResetError", MANAGER_CALL),
+      RULE_IN ("EOFError", MANAGER_CALL),
+      /* only the last frames of the chain: the proxy's reconnection */
+      RULE_IN ("FileNotFoundError", "connection.py", "in SocketClient"),
+      RULE_IN ("ConnectionRefusedError", "connection.py", "in SocketClient"),
+      RULE ("manager is closed")),
   },
   {
     .id = "mutate-a-copy",
@@ -79,13 +89,10 @@ static const MpCatalogEntry catalog[] = {
       "makes the change inside the manager.",
     .python = NULL,
     .rules = RULES (
-      { "change is lost", { NULL, NULL } },
-      { "changes are lost", { NULL, NULL } },
-      { "changed a copy", { NULL, NULL } },
-      { "modified a copy", { NULL, NULL } },
-      /* a student's own check, as demos/python/ words it */
-      { "did not stick", { NULL, NULL } },
-      { "does not stick", { NULL, NULL } }),
+      RULE_MP ("change is lost"),
+      RULE_MP ("changes are lost"),
+      RULE_MP ("changed a copy"),
+      RULE_MP ("modified a copy")),
   },
   {
     .id = "unserializable-handle",
@@ -103,8 +110,8 @@ static const MpCatalogEntry catalog[] = {
       "uses it.",
     .python = "cannot pickle '...' object",
     .rules = RULES (
-      { "cannot pickle '", { NULL, NULL } },
-      { "holds a live OS handle", { NULL, NULL } }),
+      RULE_MP ("cannot pickle '"),
+      RULE ("holds a live OS handle")),
   },
   {
     .id = "manager-as-argument",
@@ -121,7 +128,7 @@ static const MpCatalogEntry catalog[] = {
       "auth key it inherited.",
     .python = "Pickling an AuthenticationString object is disallowed for security reasons",
     .rules = RULES (
-      { "Pickling an AuthenticationString object is disallowed", { NULL, NULL } }),
+      RULE ("Pickling an AuthenticationString object is disallowed")),
   },
   {
     .id = "missing-main-guard",
@@ -141,8 +148,8 @@ static const MpCatalogEntry catalog[] = {
     .python = "An attempt has been made to start a new process before the "
               "current process has finished its bootstrapping phase",
     .rules = RULES (
-      { "bootstrapping phase", { NULL, NULL } },
-      { "context has already been set", { NULL, NULL } }),
+      RULE ("bootstrapping phase"),
+      RULE ("context has already been set")),
   },
   {
     .id = "lost-update",
@@ -161,12 +168,10 @@ static const MpCatalogEntry catalog[] = {
       "part and add the parts up in the parent.",
     .python = NULL,
     .rules = RULES (
-      { "lost update", { NULL, NULL } },
-      { "updates were lost", { NULL, NULL } },
-      { "updates lost", { NULL, NULL } },
-      { "race condition", { NULL, NULL } },
-      /* a student's own check, as demos/python/ words it */
-      { "total is too small", { NULL, NULL } }),
+      RULE ("lost update"),
+      RULE ("updates were lost"),
+      RULE ("updates lost"),
+      RULE_MP ("race condition")),
   },
   {
     .id = "lock-false",
@@ -182,8 +187,12 @@ static const MpCatalogEntry catalog[] = {
       "with an explicit process-shared lock handed over with it.",
     .python = "object has no attribute 'get_lock'",
     .rules = RULES (
-      { "object has no attribute 'get_lock'", { NULL, NULL } },
-      { "lock=False", { NULL, NULL } }),
+      RULE ("object has no attribute 'get_lock'"),
+      /* the raw ctypes object used as a lock: `with v:`, v.acquire() */
+      RULE_IN ("object does not support the context manager protocol", "'c_", NULL),
+      RULE_IN ("object has no attribute '__enter__'", "'c_", NULL),
+      RULE_IN ("object has no attribute 'acquire'", "'c_", NULL),
+      RULE_MP ("lock=False")),
   },
   {
     .id = "as-completed-order",
@@ -199,9 +208,9 @@ static const MpCatalogEntry catalog[] = {
       "future to its index), or use map, which keeps submission order.",
     .python = NULL,
     .rules = RULES (
-      { "completion order", { NULL, NULL } },
-      { "out of order", { NULL, NULL } },
-      { "wrong order", { NULL, NULL } }),
+      RULE ("completion order"),
+      RULE_MP ("out of order"),
+      RULE_MP ("wrong order")),
   },
   {
     .id = "local-function",
@@ -220,12 +229,19 @@ static const MpCatalogEntry catalog[] = {
       "passing the data it needs as arguments.",
     .python = "Can't pickle local object",
     .rules = RULES (
-      { "Can't pickle local object", { NULL, NULL } },
-      { "Can't get local object", { NULL, NULL } },
-      { "Can't get local attribute", { NULL, NULL } },
-      { "Can't pickle <function <lambda>", { NULL, NULL } },
-      { "attribute lookup <lambda> on", { NULL, NULL } },
-      { "Can't get attribute '", { "__mp_main__", NULL } }),
+      RULE_MP ("Can't pickle local object"),
+      RULE_MP ("Can't get local object"),
+      RULE_MP ("Can't get local attribute"),
+      RULE_MP ("Can't pickle <function <lambda>"),
+      RULE_MP ("attribute lookup <lambda> on"),
+      /* 3.14's pickler (Lib/pickle.py whichmodule()) */
+      RULE_MP ("it's not found as __main__."),
+      RULE_IN ("Can't get attribute '", "__mp_main__", NULL),
+      /* a worker of a notebook or an interactive session: __main__ is
+       * no file it can import ("(built-in)", 3.12+: "(<class
+       * '_frozen_importlib.BuiltinImporter'>)") */
+      RULE_MP ("on <module '__main__' ("),
+      RULE_IN ("FileNotFoundError", "_fixup_main_from_path", "<stdin>")),
   },
   {
     .id = "broken-pool",
@@ -243,10 +259,10 @@ static const MpCatalogEntry catalog[] = {
     .python = "A process in the process pool was terminated abruptly while "
               "the future was running or pending",
     .rules = RULES (
-      { "BrokenProcessPool", { NULL, NULL } },
-      { "terminated abruptly", { NULL, NULL } },
-      { "process pool is not usable anymore", { NULL, NULL } },
-      { "TerminatedWorkerError", { NULL, NULL } }),
+      RULE ("BrokenProcessPool"),
+      RULE ("terminated abruptly"),
+      RULE ("process pool is not usable anymore"),
+      RULE ("TerminatedWorkerError")),
   },
   {
     .id = "global-not-inherited",
@@ -267,11 +283,11 @@ static const MpCatalogEntry catalog[] = {
     .python = NULL,
     .rules = RULES (
       /* a student's own check, as demos/python/ words it */
-      { "module's initial", { NULL, NULL } },
-      { "not the one main() set", { NULL, NULL } },
-      { "global not inherited", { NULL, NULL } },
-      { "global variable not inherited", { NULL, NULL } },
-      { "global is not set in the worker", { NULL, NULL } }),
+      RULE ("module's initial"),
+      RULE ("not the one main() set"),
+      RULE ("global not inherited"),
+      RULE ("global variable not inherited"),
+      RULE ("global is not set in the worker")),
   },
   {
     .id = "fork-with-threads",
@@ -290,12 +306,12 @@ static const MpCatalogEntry catalog[] = {
       "on Linux is forkserver), or start them before any thread.",
     .python = "is multi-threaded, use of fork() may lead to deadlocks in the child",
     .rules = RULES (
-      { "use of fork() may lead to deadlocks in the child", { NULL, NULL } },
-      { "is multi-threaded, use of fork()", { NULL, NULL } },
+      RULE ("use of fork() may lead to deadlocks in the child"),
+      RULE ("is multi-threaded, use of fork()"),
       /* a student's own check, as demos/python/ words it */
-      { "held by a thread that does not exist", { NULL, NULL } },
-      { "deadlock after fork", { NULL, NULL } },
-      { "deadlocks after fork", { NULL, NULL } }),
+      RULE ("held by a thread that does not exist"),
+      RULE ("deadlock after fork"),
+      RULE ("deadlocks after fork")),
   },
   {
     .id = "shared-squares",

@@ -23,6 +23,21 @@ typedef enum {
 } MpCatalogKind;
 
 /**
+ * MpCatalogRuleFlags:
+ * @MP_CATALOG_RULE_PLAIN: the needle names the pitfall wherever it occurs.
+ * @MP_CATALOG_RULE_NEEDS_MP: the needle also occurs outside
+ *   multiprocessing (pickle, copy, threads): it counts only when the text
+ *   shows multiprocessing too (a frame of `multiprocessing/` or
+ *   `concurrent/futures/process.py`, a pool, a manager, a process).
+ *
+ * How far a rule's needle can be trusted on its own.
+ */
+typedef enum {
+  MP_CATALOG_RULE_PLAIN = 0,
+  MP_CATALOG_RULE_NEEDS_MP = 1 << 0,
+} MpCatalogRuleFlags;
+
+/**
  * MpCatalogRule:
  * @needle: text whose presence names the pitfall (compared ignoring ASCII
  *   case), e.g. a key phrase of Python's message.
@@ -30,12 +45,15 @@ typedef enum {
  *   block (one traceback between chain separators) for @needle to count,
  *   e.g. `managers.py` and `connection.py` for a bare `BrokenPipeError`;
  *   unused slots are %NULL.
+ * @flags: #MpCatalogRuleFlags; 0 (%MP_CATALOG_RULE_PLAIN) when left out
+ *   of an initializer.
  *
  * One "explain" rule: how to recognise a pitfall in an error text.
  */
 typedef struct {
-  const char *needle;
-  const char *context[2];
+  const char         *needle;
+  const char         *context[2];
+  MpCatalogRuleFlags  flags;
 } MpCatalogRule;
 
 /**

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 #include <glib/gstdio.h>
 
 #include "mpshare.h"
@@ -765,7 +766,7 @@ large_input (gsize *length)
   GString *text = g_string_sized_new (LARGE_INPUT);
 
   while (text->len < LARGE_INPUT - strlen (last))
-    g_string_append (text, "INFO worker 3 finished a task\n");
+    g_string_append (text, "INFO pool worker 3 finished a task\n");
   g_string_append (text, last);
   *length = text->len;
   return g_string_free (text, FALSE);
@@ -837,7 +838,8 @@ test_explain_escapes (void)
   g_auto(Result) r = { 0 };
 
   run_cli (&r, NULL, "\033]0;owned\007\033[2J\033[0;31mTypeError\033[0m: "
-           "cannot pickle '_io.\033[5ABufferedReader\x01' object\n",
+           "cannot pickle '_io.\033[5ABufferedReader\x01' object\n"
+           "(from pool.apply)\n",
            NULL, "explain", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "Seen:  TypeError: cannot pickle "
@@ -845,6 +847,107 @@ test_explain_escapes (void)
   g_assert_null (strchr (r.out, '\033'));
   g_assert_null (strchr (r.out, '\007'));
   g_assert_null (strchr (r.out, '\001'));
+}
+
+/* Words that pickle prints outside multiprocessing too, with none in
+ * sight: a general problem, exit 1, in each format. */
+static void
+test_explain_general (void)
+{
+  const char *text = "Traceback (most recent call last):\n"
+                     "  File \"/usr/lib/python3.12/copy.py\", line 151, in deepcopy\n"
+                     "TypeError: cannot pickle '_thread.lock' object\n";
+  g_auto(Result) r = { 0 };
+  g_auto(Result) ids = { 0 };
+
+  run_cli (&r, NULL, text, NULL, "explain", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.out, "general pickling or copying problem"));
+  g_assert_nonnull (strstr (r.out, "Seen:  TypeError: cannot pickle '_thread.lock' object"));
+  g_assert_nonnull (strstr (r.out, "Like:  unserializable-handle"));
+  assert_fits_80_columns (r.out);
+
+  run_cli (&ids, NULL, text, NULL, "explain", "--ids", NULL);
+  g_assert_cmpint (ids.status, ==, 1);
+  g_assert_cmpstr (ids.out, ==, "");
+  g_assert_nonnull (strstr (ids.err, "general pickling"));
+  assert_fits_80_columns (ids.err);
+}
+
+/* --why shows each match's reason and the numbered lines it used. */
+static void
+test_explain_why (void)
+{
+  const char *text =
+    "Traceback (most recent call last):\n"
+    "  File \"/usr/lib/python3.13/multiprocessing/managers.py\", line 817, in _callmethod\n"
+    "  File \"/usr/lib/python3.13/multiprocessing/connection.py\", line 206, in send\n"
+    "BrokenPipeError: [Errno 32] Broken pipe\n";
+  g_auto(Result) r = { 0 };
+  g_auto(Result) plain = { 0 };
+
+  run_cli (&r, NULL, text, NULL, "explain", "--why", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "Why:   the words \"BrokenPipeError\" with \"managers.py\""));
+  g_assert_nonnull (strstr (r.out, "Lines: 2:"));
+  g_assert_nonnull (strstr (r.out, "3:      File \"/usr/lib/python3.13/multiprocessing/conn"));
+  g_assert_nonnull (strstr (r.out, "4:      BrokenPipeError: [Errno 32] Broken pipe"));
+  assert_fits_80_columns (r.out);
+
+  run_cli (&plain, NULL, text, NULL, "explain", NULL);
+  g_assert_nonnull (strstr (plain.out, "Why:   "));
+  g_assert_null (strstr (plain.out, "Lines:"));
+}
+
+/* --format=json: one object for scripts, whatever the verdict. */
+static void
+test_explain_json (void)
+{
+  static const struct {
+    const char *text;
+    const char *verdict;
+    int         status;
+  } cases[] = {
+    { "my counter is too small with four processes", "pitfall", 0 },
+    { "TypeError: cannot pickle '_thread.lock' object", "general", 1 },
+    { "ZeroDivisionError: division by zero", "none", 1 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto(Result) r = { 0 };
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_autoptr(GError) error = NULL;
+      JsonObject *root, *input;
+
+      run_cli (&r, NULL, cases[i].text, NULL, "explain", "--format=json", NULL);
+      g_assert_cmpint (r.status, ==, cases[i].status);
+      json_parser_load_from_data (parser, r.out, -1, &error);
+      g_assert_no_error (error);
+      root = json_node_get_object (json_parser_get_root (parser));
+      g_assert_cmpstr (json_object_get_string_member (root, "verdict"), ==, cases[i].verdict);
+      input = json_object_get_object_member (root, "input");
+      g_assert_cmpint (json_object_get_int_member (input, "bytes"), ==, strlen (cases[i].text));
+      g_assert_cmpint (json_object_get_int_member (input, "skipped"), ==, 0);
+      if (g_str_equal (cases[i].verdict, "pitfall"))
+        {
+          JsonArray *matches = json_object_get_array_member (root, "matches");
+          JsonObject *m = json_array_get_object_element (matches, 0);
+
+          g_assert_cmpstr (json_object_get_string_member (m, "id"), ==, "lost-update");
+          g_assert_cmpstr (json_object_get_string_member (m, "kind"), ==, "description");
+          g_assert_nonnull (strstr (json_object_get_string_member (m, "reason"), "\"too small\""));
+          g_assert_cmpuint (json_array_get_length (json_object_get_array_member (m, "lines")), ==, 1);
+        }
+    }
+
+  {
+    g_auto(Result) bad = { 0 };
+
+    run_cli (&bad, NULL, NULL, NULL, "explain", "--format=xml", "x", NULL);
+    g_assert_cmpint (bad.status, ==, 2);
+    g_assert_nonnull (strstr (bad.err, "text or json"));
+  }
 }
 
 /* ---- colour -------------------------------------------------------------- */
@@ -929,6 +1032,9 @@ main (int    argc,
   g_test_add ("/cli/explain/large-file", Fixture, NULL, fixture_setup,
               test_explain_large_file, fixture_teardown);
   g_test_add_func ("/cli/explain/escapes", test_explain_escapes);
+  g_test_add_func ("/cli/explain/general", test_explain_general);
+  g_test_add_func ("/cli/explain/why", test_explain_why);
+  g_test_add_func ("/cli/explain/json", test_explain_json);
   g_test_add_func ("/cli/colour", test_colour);
 
   return g_test_run ();

@@ -1198,8 +1198,16 @@ test_catalog_explain (gconstpointer data)
 
       if (b->kind == BLOCK_PYTHON)
         {
+          /* the block is an excerpt (check_python_block() says of what):
+           * explain is given the whole text, as a student pastes it */
+          g_autofree char *path = source_path (b->arg);
+          g_autofree char *whole = NULL;
           g_autoptr(GError) error = NULL;
-          g_auto(GStrv) ids = mp_explain_ids (text, -1, &error);
+          g_auto(GStrv) ids = NULL;
+
+          g_file_get_contents (path, &whole, NULL, &error);
+          g_assert_no_error (error);
+          ids = mp_explain_ids (whole, -1, &error);
           g_autofree char *pattern = e->python ? g_strdup_printf ("...%s...", e->python) : NULL;
 
           g_assert_no_error (error);
