@@ -480,11 +480,16 @@ run_python_programs (const MpCatalogEntry *entry,
         start_method = arg + strlen ("--start-method=");
     }
   {
-    g_autofree char *from = g_strdup_printf ("%s, from %s:", entry->id, dir);
+    /* a path does not wrap: shown from the current directory when it is
+     * below it, and on a line of its own */
+    g_autofree char *cwd = g_get_current_dir ();
+    g_autoptr(GFile) here = g_file_new_for_path (cwd);
+    g_autoptr(GFile) there = g_file_new_for_path (dir);
+    g_autofree char *relative = g_file_get_relative_path (here, there);
     g_autofree char *title = paint (BOLD, "Python");
 
-    g_print ("%s ", title);
-    print_wrapped ("", from);
+    g_print ("%s %s, from\n  %s:\n", title, entry->id,
+             relative != NULL ? relative : dir);
   }
   if (!only_fixed)
     behaved &= run_python_half (python, dir, entry->id, "broken", start_method);
