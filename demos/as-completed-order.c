@@ -65,7 +65,7 @@ MP_TASK_DEFINE ("square", square)
 static GValue *
 int_value (gint64 v)
 {
-  GValue *value = mp_value_new (G_TYPE_INT64);
+  GValue *value = mp_gvalue_new (G_TYPE_INT64);
 
   g_value_set_int64 (value, v);
   return value;
@@ -83,10 +83,10 @@ square_with_index (MpArgs  *args,
   if (!check_args (args, "square-with-index", error) || !wait_if_gated (args, error))
     return FALSE;
   n = mp_args_get_int (args, 0);
-  pair = mp_value_list_new ();
+  pair = mp_gvalue_list_new ();
   g_ptr_array_add (pair, int_value (n));
   g_ptr_array_add (pair, int_value (n * n));
-  g_value_init (result, MP_TYPE_VALUE_LIST);
+  g_value_init (result, MP_TYPE_GVALUE_LIST);
   g_value_take_boxed (result, pair);
   return TRUE;
 }
@@ -205,7 +205,7 @@ collect_as_completed (Demo    *demo,
         }
       run->arrival[k] = job;
       run->n_arrived++;
-      shown = mp_value_to_string (value);
+      shown = mp_gvalue_to_string (value);
       demo_say ("arrived #%u: job %u -> %s", k, job, shown);
       /* another result is in: the slow jobs may finish now */
       if (!demo_gate_open (run->gate, error))
@@ -302,7 +302,7 @@ place_by_travelling_index (Demo  *demo,
       GPtrArray *pair = NULL;
       gint64 index, square;
 
-      if (G_VALUE_HOLDS (&run->results[k], MP_TYPE_VALUE_LIST))
+      if (G_VALUE_HOLDS (&run->results[k], MP_TYPE_GVALUE_LIST))
         pair = g_value_get_boxed (&run->results[k]);
       if (pair == NULL || pair->len != 2 ||
           !demo_value_get_int (pair->pdata[0], &index) ||

@@ -84,9 +84,9 @@ list_to_string (GPtrArray *items)
 {
   g_auto(GValue) list = G_VALUE_INIT;
 
-  g_value_init (&list, MP_TYPE_VALUE_LIST);
+  g_value_init (&list, MP_TYPE_GVALUE_LIST);
   g_value_set_boxed (&list, items);
-  return mp_value_to_string (&list);
+  return mp_gvalue_to_string (&list);
 }
 
 /* TRUE when @items are the squares of 0..5, in any order. */

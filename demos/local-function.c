@@ -202,7 +202,7 @@ try_case (Demo       *demo,
   error = submit_and_wait (pool, c, &where, &result);
   if (error == NULL)
     {
-      g_autofree char *shown = mp_value_to_string (&result);
+      g_autofree char *shown = mp_gvalue_to_string (&result);
 
       demo_say ("it ran and returned %s", shown);
       return demo_reject (demo, "%s was accepted and ran under %s", c->story,

@@ -300,9 +300,9 @@ print_the_results (SquaresRun *run)
   g_auto(GValue) list = G_VALUE_INIT;
   g_autofree char *text = NULL;
 
-  g_value_init (&list, MP_TYPE_VALUE_LIST);
+  g_value_init (&list, MP_TYPE_GVALUE_LIST);
   g_value_set_boxed (&list, run->squared_nums);
-  text = mp_value_to_string (&list);
+  text = mp_gvalue_to_string (&list);
   demo_say ("squared_nums (completion order): %s", text);
   demo_say ("squared_nums_total: %" G_GINT64_FORMAT, run->total);
 }

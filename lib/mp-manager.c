@@ -627,7 +627,7 @@ mp_manager_list (MpManager  *self,
   CHECK_MANAGER (self, error);
   if (initial == NULL)
     return create (self, "list", NULL, error);
-  g_value_init (&value, MP_TYPE_VALUE_LIST);
+  g_value_init (&value, MP_TYPE_GVALUE_LIST);
   g_value_set_boxed (&value, initial);
   wire = mp_serialize_value (&value, error);
   return wire != NULL ? create (self, "list", one_arg (wire), error) : NULL;
@@ -652,7 +652,7 @@ mp_manager_dict (MpManager   *self,
   CHECK_MANAGER (self, error);
   if (initial == NULL)
     return create (self, "dict", NULL, error);
-  g_value_init (&value, MP_TYPE_VALUE_DICT);
+  g_value_init (&value, MP_TYPE_GVALUE_DICT);
   g_value_set_boxed (&value, initial);
   wire = mp_serialize_value (&value, error);
   return wire != NULL ? create (self, "dict", one_arg (wire), error) : NULL;
@@ -731,8 +731,8 @@ mp_manager_array (MpManager  *self,
   GVariant *children[2];
 
   CHECK_MANAGER (self, error);
-  g_value_init (&value, MP_TYPE_VALUE_LIST);
-  g_value_take_boxed (&value, initial != NULL ? g_ptr_array_ref (initial) : mp_value_list_new ());
+  g_value_init (&value, MP_TYPE_GVALUE_LIST);
+  g_value_take_boxed (&value, initial != NULL ? g_ptr_array_ref (initial) : mp_gvalue_list_new ());
   wire = mp_serialize_value (&value, error);
   if (wire == NULL)
     return NULL;

@@ -1556,7 +1556,7 @@ mp_pool_map (MpPool      *self,
       g_ptr_array_add (futures, future);
     }
 
-  results = g_ptr_array_new_full (futures->len, (GDestroyNotify) mp_value_free);
+  results = g_ptr_array_new_full (futures->len, (GDestroyNotify) mp_gvalue_free);
   for (guint i = 0; i < futures->len; i++)
     {
       GValue *value = g_new0 (GValue, 1);

@@ -352,7 +352,7 @@ call_list (MpProxy    *self,
 
   if (!call_value (self, method, args, &value, error))
     return NULL;
-  if (!G_VALUE_HOLDS (&value, MP_TYPE_VALUE_LIST))
+  if (!G_VALUE_HOLDS (&value, MP_TYPE_GVALUE_LIST))
     {
       mp_set_error (error, MP_ERROR_PROTOCOL, "%s.%s() should return a list",
                     self->typeid, method);
@@ -589,7 +589,7 @@ list_wire (GPtrArray *items,
 {
   g_auto(GValue) value = G_VALUE_INIT;
 
-  g_value_init (&value, MP_TYPE_VALUE_LIST);
+  g_value_init (&value, MP_TYPE_GVALUE_LIST);
   g_value_set_boxed (&value, items);
   return mp_serialize_value (&value, error);
 }
@@ -600,7 +600,7 @@ dict_wire (GHashTable *items,
 {
   g_auto(GValue) value = G_VALUE_INIT;
 
-  g_value_init (&value, MP_TYPE_VALUE_DICT);
+  g_value_init (&value, MP_TYPE_GVALUE_DICT);
   g_value_set_boxed (&value, items);
   return mp_serialize_value (&value, error);
 }
@@ -1102,7 +1102,7 @@ mp_dict_proxy_values (MpProxy  *self,
  * @self: a dict proxy
  * @error: return location for a #GError
  *
- * Returns: (transfer full) (element-type GValue): one %MP_TYPE_VALUE_LIST
+ * Returns: (transfer full) (element-type GValue): one %MP_TYPE_GVALUE_LIST
  *   GValue [key, value] per item, in insertion order, or %NULL
  */
 GPtrArray *
@@ -1291,7 +1291,7 @@ mp_dict_proxy_clear (MpProxy  *self,
  * @error: return location for a #GError
  *
  * Returns: (transfer full) (element-type utf8 GValue): a copy of the whole
- *   dict (see mp_value_dict_new()), or %NULL with @error set
+ *   dict (see mp_gvalue_dict_new()), or %NULL with @error set
  */
 GHashTable *
 mp_dict_proxy_copy (MpProxy  *self,
@@ -1302,7 +1302,7 @@ mp_dict_proxy_copy (MpProxy  *self,
   CHECK_PROXY (self, error, NULL);
   if (!call_value (self, "copy", NO_ARGS, &value, error))
     return NULL;
-  if (!G_VALUE_HOLDS (&value, MP_TYPE_VALUE_DICT))
+  if (!G_VALUE_HOLDS (&value, MP_TYPE_GVALUE_DICT))
     {
       mp_set_error (error, MP_ERROR_PROTOCOL, "dict.copy() should return a dict");
       return NULL;

@@ -34,8 +34,8 @@ gboolean    mp_proxy_call           (MpProxy      *self,
 
 /* Values go in as (nullable: None) GValues and come out as copies in
  * unset GValues the caller provides. Lists come out as GPtrArrays of
- * GValue* (MP_TYPE_VALUE_LIST); dict keys() as string GValues, items() as
- * [key, value] MP_TYPE_VALUE_LIST GValues; copy() as mp_value_dict_new().
+ * GValue* (MP_TYPE_GVALUE_LIST); dict keys() as string GValues, items() as
+ * [key, value] MP_TYPE_GVALUE_LIST GValues; copy() as mp_gvalue_dict_new().
  * Indexes follow Python: negative counts from the end; slices are clamped
  * and G_MAXINT64 as stop means "to the end". */
 

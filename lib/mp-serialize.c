@@ -44,22 +44,22 @@
 /* value containers                                                    */
 
 /**
- * mp_value_list_get_type:
+ * mp_gvalue_list_get_type:
  *
  * The boxed type of a list of values: a #GPtrArray of `GValue *` whose
- * free function is mp_value_free(). Copying the boxed value takes a
+ * free function is mp_gvalue_free(). Copying the boxed value takes a
  * reference; it does not copy the elements.
  *
  * Returns: the #GType
  */
 GType
-mp_value_list_get_type (void)
+mp_gvalue_list_get_type (void)
 {
   static gsize type_id = 0;
 
   if (g_once_init_enter (&type_id))
     {
-      GType type = g_boxed_type_register_static (g_intern_static_string ("MpValueList"),
+      GType type = g_boxed_type_register_static (g_intern_static_string ("MpGValueList"),
                                                  (GBoxedCopyFunc) g_ptr_array_ref,
                                                  (GBoxedFreeFunc) g_ptr_array_unref);
       g_once_init_leave (&type_id, type);
@@ -68,22 +68,22 @@ mp_value_list_get_type (void)
 }
 
 /**
- * mp_value_dict_get_type:
+ * mp_gvalue_dict_get_type:
  *
  * The boxed type of a string-keyed dict of values: a #GHashTable of
- * `char *` to `GValue *` (see mp_value_dict_new()). Copying the boxed
+ * `char *` to `GValue *` (see mp_gvalue_dict_new()). Copying the boxed
  * value takes a reference.
  *
  * Returns: the #GType
  */
 GType
-mp_value_dict_get_type (void)
+mp_gvalue_dict_get_type (void)
 {
   static gsize type_id = 0;
 
   if (g_once_init_enter (&type_id))
     {
-      GType type = g_boxed_type_register_static (g_intern_static_string ("MpValueDict"),
+      GType type = g_boxed_type_register_static (g_intern_static_string ("MpGValueDict"),
                                                  (GBoxedCopyFunc) g_hash_table_ref,
                                                  (GBoxedFreeFunc) g_hash_table_unref);
       g_once_init_leave (&type_id, type);
@@ -92,14 +92,14 @@ mp_value_dict_get_type (void)
 }
 
 /**
- * mp_value_new:
+ * mp_gvalue_new:
  * @type: a value type, or %G_TYPE_INVALID for None
  *
  * Returns: (transfer full): a newly allocated #GValue initialised to @type
- *   (left unset for %G_TYPE_INVALID); free with mp_value_free().
+ *   (left unset for %G_TYPE_INVALID); free with mp_gvalue_free().
  */
 GValue *
-mp_value_new (GType type)
+mp_gvalue_new (GType type)
 {
   GValue *value;
 
@@ -112,16 +112,16 @@ mp_value_new (GType type)
 }
 
 /**
- * mp_value_copy:
+ * mp_gvalue_copy:
  * @value: a #GValue, possibly unset (None)
  *
  * Copies @value with g_value_copy(): strings are duplicated, objects and
  * boxed containers get a new reference.
  *
- * Returns: (transfer full): the copy; free with mp_value_free().
+ * Returns: (transfer full): the copy; free with mp_gvalue_free().
  */
 GValue *
-mp_value_copy (const GValue *value)
+mp_gvalue_copy (const GValue *value)
 {
   GValue *copy;
 
@@ -137,13 +137,13 @@ mp_value_copy (const GValue *value)
 }
 
 /**
- * mp_value_free:
- * @value: (nullable): a #GValue from mp_value_new() or mp_value_copy()
+ * mp_gvalue_free:
+ * @value: (nullable): a #GValue from mp_gvalue_new() or mp_gvalue_copy()
  *
  * Unsets and frees @value.
  */
 void
-mp_value_free (GValue *value)
+mp_gvalue_free (GValue *value)
 {
   if (value == NULL)
     return;
@@ -153,28 +153,28 @@ mp_value_free (GValue *value)
 }
 
 /**
- * mp_value_list_new:
+ * mp_gvalue_list_new:
  *
- * Returns: (transfer full): an empty list for %MP_TYPE_VALUE_LIST values;
+ * Returns: (transfer full): an empty list for %MP_TYPE_GVALUE_LIST values;
  *   elements are `GValue *` owned by the list.
  */
 GPtrArray *
-mp_value_list_new (void)
+mp_gvalue_list_new (void)
 {
-  return g_ptr_array_new_with_free_func ((GDestroyNotify) mp_value_free);
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) mp_gvalue_free);
 }
 
 /**
- * mp_value_dict_new:
+ * mp_gvalue_dict_new:
  *
- * Returns: (transfer full): an empty dict for %MP_TYPE_VALUE_DICT values;
+ * Returns: (transfer full): an empty dict for %MP_TYPE_GVALUE_DICT values;
  *   keys are g_strdup()ed strings, values `GValue *`, both owned.
  */
 GHashTable *
-mp_value_dict_new (void)
+mp_gvalue_dict_new (void)
 {
   return g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                (GDestroyNotify) mp_value_free);
+                                (GDestroyNotify) mp_gvalue_free);
 }
 
 /* ------------------------------------------------------------------ */
@@ -883,9 +883,9 @@ encode_boxed (const GValue *value,
     return wire_none ();
   if (type == G_TYPE_BYTES)
     return g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, boxed, TRUE);
-  if (type == MP_TYPE_VALUE_LIST)
+  if (type == MP_TYPE_GVALUE_LIST)
     return encode_list (boxed, path, depth, error);
-  if (type == MP_TYPE_VALUE_DICT)
+  if (type == MP_TYPE_GVALUE_DICT)
     return encode_dict (boxed, path, depth, error);
   if (type == G_TYPE_STRV)
     return encode_strv (boxed, path, depth, error);
@@ -1201,14 +1201,14 @@ decode_list (GVariant *wire,
              guint     depth,
              GError  **error)
 {
-  g_autoptr(GPtrArray) list = mp_value_list_new ();
+  g_autoptr(GPtrArray) list = mp_gvalue_list_new ();
   gsize n = g_variant_n_children (wire);
   gsize path_len = path->len;
 
   for (gsize i = 0; i < n; i++)
     {
       g_autoptr(GVariant) child = child_unboxed (wire, i);
-      GValue *element = mp_value_new (G_TYPE_INVALID);
+      GValue *element = mp_gvalue_new (G_TYPE_INVALID);
       gboolean ok;
 
       g_ptr_array_add (list, element);
@@ -1218,7 +1218,7 @@ decode_list (GVariant *wire,
       if (!ok)
         return FALSE;
     }
-  g_value_init (out, MP_TYPE_VALUE_LIST);
+  g_value_init (out, MP_TYPE_GVALUE_LIST);
   g_value_take_boxed (out, g_steal_pointer (&list));
   return TRUE;
 }
@@ -1230,7 +1230,7 @@ decode_dict (GVariant *wire,
              guint     depth,
              GError  **error)
 {
-  g_autoptr(GHashTable) dict = mp_value_dict_new ();
+  g_autoptr(GHashTable) dict = mp_gvalue_dict_new ();
   gsize n = g_variant_n_children (wire);
   gsize path_len = path->len;
 
@@ -1250,14 +1250,14 @@ decode_dict (GVariant *wire,
           g_string_truncate (path, path_len);
           return FALSE;
         }
-      element = mp_value_new (G_TYPE_INVALID);
+      element = mp_gvalue_new (G_TYPE_INVALID);
       g_hash_table_insert (dict, g_strdup (name), element);
       ok = decode_value (child, element, path, depth + DICT_CHILD_DEPTH, error);
       g_string_truncate (path, path_len);
       if (!ok)
         return FALSE;
     }
-  g_value_init (out, MP_TYPE_VALUE_DICT);
+  g_value_init (out, MP_TYPE_GVALUE_DICT);
   g_value_take_boxed (out, g_steal_pointer (&dict));
   return TRUE;
 }
@@ -1300,9 +1300,9 @@ wire_type_for (GType     type,
       *none_allowed = TRUE;
       if (type == G_TYPE_BYTES)
         return "ay";
-      if (type == MP_TYPE_VALUE_LIST || type == G_TYPE_STRV)
+      if (type == MP_TYPE_GVALUE_LIST || type == G_TYPE_STRV)
         return WIRE_LIST;
-      if (type == MP_TYPE_VALUE_DICT)
+      if (type == MP_TYPE_GVALUE_DICT)
         return WIRE_DICT;
       return NULL;
     default:
@@ -1485,7 +1485,7 @@ decode_property (GParamSpec *pspec,
   g_value_init (out, pspec->value_type);
   if (!coerce_value (&decoded, out))
     {
-      g_autofree char *shown = mp_value_to_string (&decoded);
+      g_autofree char *shown = mp_gvalue_to_string (&decoded);
 
       set_error_at (error, MP_ERROR_PROTOCOL, path, "%s does not fit a %s property",
                     shown, g_type_name (pspec->value_type));
@@ -1493,7 +1493,7 @@ decode_property (GParamSpec *pspec,
     }
   if (g_param_value_validate (pspec, out))
     {
-      g_autofree char *shown = mp_value_to_string (&decoded);
+      g_autofree char *shown = mp_gvalue_to_string (&decoded);
 
       set_error_at (error, MP_ERROR_PROTOCOL, path,
                     "%s is not a valid value for this property", shown);
@@ -1868,11 +1868,11 @@ unpack (const GValue *value)
         u.kind = KIND_NONE;
       else if (type == G_TYPE_BYTES)
         u.kind = KIND_BYTES;
-      else if (type == MP_TYPE_VALUE_LIST)
+      else if (type == MP_TYPE_GVALUE_LIST)
         u.kind = KIND_LIST;
       else if (type == G_TYPE_STRV)
         u.kind = KIND_STRV;
-      else if (type == MP_TYPE_VALUE_DICT)
+      else if (type == MP_TYPE_GVALUE_DICT)
         u.kind = KIND_DICT;
       else
         u.kind = KIND_OTHER;
@@ -1946,11 +1946,11 @@ static gboolean values_equal (const GValue *a,
 static GPtrArray *
 strv_to_list (const char * const *strv)
 {
-  GPtrArray *list = mp_value_list_new ();
+  GPtrArray *list = mp_gvalue_list_new ();
 
   for (gsize i = 0; strv[i] != NULL; i++)
     {
-      GValue *element = mp_value_new (G_TYPE_STRING);
+      GValue *element = mp_gvalue_new (G_TYPE_STRING);
 
       g_value_set_string (element, strv[i]);
       g_ptr_array_add (list, element);
@@ -2119,7 +2119,7 @@ values_equal (const GValue *a,
 }
 
 /**
- * mp_value_equal:
+ * mp_gvalue_equal:
  * @a: a #GValue, possibly unset (None)
  * @b: a #GValue, possibly unset (None)
  *
@@ -2131,7 +2131,7 @@ values_equal (const GValue *a,
  * Returns: %TRUE if equal
  */
 gboolean
-mp_value_equal (const GValue *a,
+mp_gvalue_equal (const GValue *a,
                 const GValue *b)
 {
   g_return_val_if_fail (a != NULL, FALSE);
@@ -2309,7 +2309,7 @@ wire_equal (GVariant *a,
  * @a: a wire value ("v" or unboxed)
  * @b: a wire value ("v" or unboxed)
  *
- * Compares two serialized values as mp_value_equal() compares live ones,
+ * Compares two serialized values as mp_gvalue_equal() compares live ones,
  * without decoding them: registered objects by their key properties.
  * Safe on any well-typed input.
  *
@@ -2608,7 +2608,7 @@ append_repr (GString      *out,
 }
 
 /**
- * mp_value_to_string:
+ * mp_gvalue_to_string:
  * @value: a #GValue, possibly unset (None)
  *
  * Formats @value as Python's repr() would: `None`, `True`, `42`, `1.5`,
@@ -2618,7 +2618,7 @@ append_repr (GString      *out,
  * Returns: (transfer full): the text
  */
 char *
-mp_value_to_string (const GValue *value)
+mp_gvalue_to_string (const GValue *value)
 {
   GString *out;
 
@@ -2664,7 +2664,7 @@ args_alloc (void)
   MpArgs *args = g_new0 (MpArgs, 1);
 
   g_atomic_ref_count_init (&args->ref_count);
-  args->values = mp_value_list_new ();
+  args->values = mp_gvalue_list_new ();
   return args;
 }
 
@@ -2674,7 +2674,7 @@ static GValue *
 args_append_new (MpArgs *args,
                  GType   type)
 {
-  GValue *value = mp_value_new (type);
+  GValue *value = mp_gvalue_new (type);
 
   g_ptr_array_add (args->values, value);
   return value;
@@ -2774,7 +2774,7 @@ mp_args_add_value (MpArgs       *args,
   g_return_if_fail (args != NULL);
   g_return_if_fail (value != NULL);
 
-  g_ptr_array_add (args->values, mp_value_copy (value));
+  g_ptr_array_add (args->values, mp_gvalue_copy (value));
 }
 
 /**

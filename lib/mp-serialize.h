@@ -24,12 +24,12 @@ G_BEGIN_DECLS
  *   G_TYPE_STRING (NULL allowed)                      ms
  *   G_TYPE_BYTES                                      ay
  *   G_TYPE_VARIANT (opaque plain data)                (v)
- *   MP_TYPE_VALUE_LIST  (GPtrArray of GValue*)         av
- *   MP_TYPE_VALUE_DICT  (GHashTable str -> GValue*)    a{sv}
+ *   MP_TYPE_GVALUE_LIST  (GPtrArray of GValue*)         av
+ *   MP_TYPE_GVALUE_DICT  (GHashTable str -> GValue*)    a{sv}
  *   a GObject of a registered type                    (sv): type name + state
  *   G_TYPE_ENUM (decoded as INT64)                    x
  *   G_TYPE_FLAGS (decoded as UINT64)                  t
- *   G_TYPE_STRV (decoded as MP_TYPE_VALUE_LIST)       av of ms
+ *   G_TYPE_STRV (decoded as MP_TYPE_GVALUE_LIST)       av of ms
  *   a NULL object, boxed or GVariant                  () (None)
  *
  * Property-based types (mp_serialize_register_type()) have state a{sv}
@@ -80,22 +80,22 @@ typedef GObject  *(*MpRebuildFunc) (GVariant  *state,
                                     GError   **error);
 
 /* value containers */
-#define MP_TYPE_VALUE_LIST (mp_value_list_get_type ())
-#define MP_TYPE_VALUE_DICT (mp_value_dict_get_type ())
-GType       mp_value_list_get_type (void) G_GNUC_CONST;
-GType       mp_value_dict_get_type (void) G_GNUC_CONST;
+#define MP_TYPE_GVALUE_LIST (mp_gvalue_list_get_type ())
+#define MP_TYPE_GVALUE_DICT (mp_gvalue_dict_get_type ())
+GType       mp_gvalue_list_get_type (void) G_GNUC_CONST;
+GType       mp_gvalue_dict_get_type (void) G_GNUC_CONST;
 
-GValue     *mp_value_new           (GType         type);
-GValue     *mp_value_copy          (const GValue *value);
-void        mp_value_free          (GValue       *value);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GValue, mp_value_free)
+GValue     *mp_gvalue_new           (GType         type);
+GValue     *mp_gvalue_copy          (const GValue *value);
+void        mp_gvalue_free          (GValue       *value);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GValue, mp_gvalue_free)
 
-GPtrArray  *mp_value_list_new      (void);
-GHashTable *mp_value_dict_new      (void);
+GPtrArray  *mp_gvalue_list_new      (void);
+GHashTable *mp_gvalue_dict_new      (void);
 
-gboolean    mp_value_equal         (const GValue *a,
+gboolean    mp_gvalue_equal         (const GValue *a,
                                     const GValue *b);
-char       *mp_value_to_string     (const GValue *value);
+char       *mp_gvalue_to_string     (const GValue *value);
 
 /* type registry */
 void        mp_serialize_register_type      (GType               type,

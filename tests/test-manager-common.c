@@ -80,7 +80,7 @@ fixture_teardown (Fixture       *fixture,
 GValue *
 value_int (gint64 v)
 {
-  GValue *value = mp_value_new (G_TYPE_INT64);
+  GValue *value = mp_gvalue_new (G_TYPE_INT64);
 
   g_value_set_int64 (value, v);
   return value;
@@ -89,7 +89,7 @@ value_int (gint64 v)
 GValue *
 value_double (double v)
 {
-  GValue *value = mp_value_new (G_TYPE_DOUBLE);
+  GValue *value = mp_gvalue_new (G_TYPE_DOUBLE);
 
   g_value_set_double (value, v);
   return value;
@@ -98,7 +98,7 @@ value_double (double v)
 GValue *
 value_string (const char *v)
 {
-  GValue *value = mp_value_new (G_TYPE_STRING);
+  GValue *value = mp_gvalue_new (G_TYPE_STRING);
 
   g_value_set_string (value, v);
   return value;
@@ -107,7 +107,7 @@ value_string (const char *v)
 GValue *
 value_proxy (MpProxy *proxy)
 {
-  GValue *value = mp_value_new (MP_TYPE_PROXY);
+  GValue *value = mp_gvalue_new (MP_TYPE_PROXY);
 
   g_value_set_object (value, proxy);
   return value;
@@ -124,7 +124,7 @@ static GPtrArray *
 int_list_valist (int     first,
                  va_list ap)
 {
-  GPtrArray *list = mp_value_list_new ();
+  GPtrArray *list = mp_gvalue_list_new ();
 
   for (int v = first; v != G_MININT; v = va_arg (ap, int))
     g_ptr_array_add (list, value_int (v));
@@ -271,7 +271,7 @@ GValue *
 value_cluster (const char *name,
                gboolean    available)
 {
-  GValue *value = mp_value_new (TEST_TYPE_CLUSTER);
+  GValue *value = mp_gvalue_new (TEST_TYPE_CLUSTER);
 
   g_value_take_object (value, test_cluster_new (name, available));
   return value;

@@ -711,7 +711,7 @@ test_nested_proxy (Fixture       *f,
 
   g_assert_no_error (error);
   g_assert_true (mp_list_proxy_append (list, stored, &error));
-  g_clear_pointer (&stored, mp_value_free);
+  g_clear_pointer (&stored, mp_gvalue_free);
 
   /* read back, it is still a proxy of the same object, not a copy */
   g_assert_true (mp_list_proxy_get_item (list, 0, &out, &error));
@@ -747,12 +747,12 @@ test_nested_proxy (Fixture       *f,
 
   /* a freed container releases what it held, nested at any depth */
   dict = mp_manager_dict (f->manager, NULL, &error);
-  stored = mp_value_new (MP_TYPE_VALUE_LIST);
-  g_value_take_boxed (stored, mp_value_list_new ());
+  stored = mp_gvalue_new (MP_TYPE_GVALUE_LIST);
+  g_value_take_boxed (stored, mp_gvalue_list_new ());
   g_ptr_array_add (g_value_get_boxed (stored), value_proxy (dict));
   g_assert_true (mp_list_proxy_append (list, stored, &error));
   g_assert_no_error (error);
-  g_clear_pointer (&stored, mp_value_free);
+  g_clear_pointer (&stored, mp_gvalue_free);
   g_clear_object (&dict);
   assert_counts (f->manager, 2, 2);
   g_clear_pointer (&args, mp_args_unref);

@@ -287,7 +287,7 @@ test_large (Fixture       *fixture,
     {
       gsize size = (2u << 20) + k;
       guint8 *bytes = g_malloc (size);
-      g_autoptr(GValue) value = mp_value_new (G_TYPE_BYTES);
+      g_autoptr(GValue) value = mp_gvalue_new (G_TYPE_BYTES);
       g_autoptr(MpArgs) args = mp_args_new (G_TYPE_INVALID);
       g_autoptr(GError) error = NULL;
 

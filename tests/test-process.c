@@ -104,7 +104,7 @@ register_test_point (void)
 static GValue *
 value_take (GType type, gpointer boxed)
 {
-  GValue *value = mp_value_new (type);
+  GValue *value = mp_gvalue_new (type);
 
   g_value_take_boxed (value, boxed);
   return value;
@@ -113,7 +113,7 @@ value_take (GType type, gpointer boxed)
 static GValue *
 value_int (gint64 v)
 {
-  GValue *value = mp_value_new (G_TYPE_INT64);
+  GValue *value = mp_gvalue_new (G_TYPE_INT64);
 
   g_value_set_int64 (value, v);
   return value;
@@ -125,45 +125,45 @@ static void
 add_all_kinds (MpArgs *args,
                gint64  variant)
 {
-  g_autoptr(GPtrArray) inner = mp_value_list_new ();
-  g_autoptr(GPtrArray) list = mp_value_list_new ();
-  g_autoptr(GHashTable) dict = mp_value_dict_new ();
-  g_autoptr(GPtrArray) flags = mp_value_list_new ();
+  g_autoptr(GPtrArray) inner = mp_gvalue_list_new ();
+  g_autoptr(GPtrArray) list = mp_gvalue_list_new ();
+  g_autoptr(GHashTable) dict = mp_gvalue_dict_new ();
+  g_autoptr(GPtrArray) flags = mp_gvalue_list_new ();
   g_autoptr(TestPoint) point = g_object_new (TEST_TYPE_POINT, "x", 3, "y", -4, "label", "p", NULL);
   g_autoptr(GValue) value = NULL;
   GValue *element;
 
   mp_args_add_boolean (args, TRUE);
   mp_args_add_int (args, G_GINT64_CONSTANT (-1234567890123) + variant);
-  value = mp_value_new (G_TYPE_UINT64);
+  value = mp_gvalue_new (G_TYPE_UINT64);
   g_value_set_uint64 (value, G_MAXUINT64);
   mp_args_add_value (args, value);
   mp_args_add_double (args, 3.25);
   mp_args_add_string (args, "h\xc3\xa9llo w\xc3\xb6rld");
   mp_args_add_string (args, NULL);
-  g_clear_pointer (&value, mp_value_free);
+  g_clear_pointer (&value, mp_gvalue_free);
   value = value_take (G_TYPE_BYTES, g_bytes_new ("\0\1\2\xff", 4));
   mp_args_add_value (args, value);
 
-  element = mp_value_new (G_TYPE_DOUBLE);
+  element = mp_gvalue_new (G_TYPE_DOUBLE);
   g_value_set_double (element, 3.0);
   g_ptr_array_add (inner, element);
   g_ptr_array_add (list, value_int (1));
-  element = mp_value_new (G_TYPE_STRING);
+  element = mp_gvalue_new (G_TYPE_STRING);
   g_value_set_string (element, "two");
   g_ptr_array_add (list, element);
-  g_ptr_array_add (list, value_take (MP_TYPE_VALUE_LIST, g_steal_pointer (&inner)));
-  g_clear_pointer (&value, mp_value_free);
-  value = value_take (MP_TYPE_VALUE_LIST, g_steal_pointer (&list));
+  g_ptr_array_add (list, value_take (MP_TYPE_GVALUE_LIST, g_steal_pointer (&inner)));
+  g_clear_pointer (&value, mp_gvalue_free);
+  value = value_take (MP_TYPE_GVALUE_LIST, g_steal_pointer (&list));
   mp_args_add_value (args, value);
 
-  element = mp_value_new (G_TYPE_BOOLEAN);
+  element = mp_gvalue_new (G_TYPE_BOOLEAN);
   g_value_set_boolean (element, FALSE);
   g_ptr_array_add (flags, element);
   g_hash_table_insert (dict, g_strdup ("a"), value_int (1));
-  g_hash_table_insert (dict, g_strdup ("b"), value_take (MP_TYPE_VALUE_LIST, g_steal_pointer (&flags)));
-  g_clear_pointer (&value, mp_value_free);
-  value = value_take (MP_TYPE_VALUE_DICT, g_steal_pointer (&dict));
+  g_hash_table_insert (dict, g_strdup ("b"), value_take (MP_TYPE_GVALUE_LIST, g_steal_pointer (&flags)));
+  g_clear_pointer (&value, mp_gvalue_free);
+  value = value_take (MP_TYPE_GVALUE_DICT, g_steal_pointer (&dict));
   mp_args_add_value (args, value);
 
   mp_args_add_object (args, point);
@@ -185,10 +185,10 @@ task_check_args (MpArgs  *args,
       return FALSE;
     }
   for (guint i = 0; i < n; i++)
-    if (!mp_value_equal (mp_args_get_value (args, i), mp_args_get_value (expected, i)))
+    if (!mp_gvalue_equal (mp_args_get_value (args, i), mp_args_get_value (expected, i)))
       {
-        g_autofree char *got = mp_value_to_string (mp_args_get_value (args, i));
-        g_autofree char *want = mp_value_to_string (mp_args_get_value (expected, i));
+        g_autofree char *got = mp_gvalue_to_string (mp_args_get_value (args, i));
+        g_autofree char *want = mp_gvalue_to_string (mp_args_get_value (expected, i));
         mp_set_error (error, MP_ERROR_INVALID_ARGUMENT, "argument %u is %s, expected %s", i, got, want);
         return FALSE;
       }
@@ -669,7 +669,7 @@ test_large_args (gconstpointer data)
 {
   gsize size = 3 * 1024 * 1024 + 17;
   g_autofree guint8 *data_bytes = g_malloc (size);
-  g_autoptr(GValue) value = mp_value_new (G_TYPE_BYTES);
+  g_autoptr(GValue) value = mp_gvalue_new (G_TYPE_BYTES);
   g_autoptr(MpArgs) args = mp_args_new (G_TYPE_INVALID);
   guint64 sum = 0;
 

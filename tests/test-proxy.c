@@ -33,7 +33,7 @@ new_list (Fixture *f,
           ...)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) items = mp_value_list_new ();
+  g_autoptr(GPtrArray) items = mp_gvalue_list_new ();
   MpProxy *proxy;
   va_list ap;
 
@@ -113,7 +113,7 @@ test_list_extend (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(MpProxy) list = new_list (f, 1, END);
   g_autoptr(GPtrArray) more = int_list (2, 3, END);
-  g_autoptr(GPtrArray) none = mp_value_list_new ();
+  g_autoptr(GPtrArray) none = mp_gvalue_list_new ();
 
   g_assert_true (mp_list_proxy_extend (list, more, &error));
   g_assert_true (mp_list_proxy_extend (list, none, &error));
@@ -238,7 +238,7 @@ test_list_slice (Fixture       *f,
   g_autoptr(MpProxy) list = new_list (f, 0, 1, 2, 3, 4, 5, END);
   g_autoptr(GPtrArray) slice = NULL;
   g_autoptr(GPtrArray) three = int_list (7, 8, 9, END);
-  g_autoptr(GPtrArray) none = mp_value_list_new ();
+  g_autoptr(GPtrArray) none = mp_gvalue_list_new ();
 
   slice = mp_list_proxy_get_slice (list, 1, 3, &error);
   g_assert_no_error (error);
@@ -413,9 +413,9 @@ test_list_unserializable (Fixture       *f,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(MpProxy) list = mp_manager_list (f->manager, NULL, &error);
-  g_autoptr(GValue) pointer = mp_value_new (G_TYPE_POINTER);
+  g_autoptr(GValue) pointer = mp_gvalue_new (G_TYPE_POINTER);
   g_autoptr(MpValue) shared = mp_value_create ('i', TRUE, &error);
-  g_autoptr(GValue) synchronized = mp_value_new (MP_TYPE_VALUE);
+  g_autoptr(GValue) synchronized = mp_gvalue_new (MP_TYPE_VALUE);
 
   g_assert_no_error (error);
   /* refused in the client, before anything is sent */
@@ -440,9 +440,9 @@ test_unserializable_everywhere (Fixture       *f,
                                 gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GValue) pointer = mp_value_new (G_TYPE_POINTER);
-  g_autoptr(GPtrArray) bad_list = mp_value_list_new ();
-  g_autoptr(GHashTable) bad_dict = mp_value_dict_new ();
+  g_autoptr(GValue) pointer = mp_gvalue_new (G_TYPE_POINTER);
+  g_autoptr(GPtrArray) bad_list = mp_gvalue_list_new ();
+  g_autoptr(GHashTable) bad_dict = mp_gvalue_dict_new ();
   g_autoptr(MpProxy) list = new_list (f, 1, 2, END);
   g_autoptr(MpProxy) dict = mp_manager_dict (f->manager, NULL, &error);
   g_autoptr(MpProxy) ns = mp_manager_namespace (f->manager, &error);
@@ -455,8 +455,8 @@ test_unserializable_everywhere (Fixture       *f,
   guint n_objects = 0, n_refs = 0;
 
   g_assert_no_error (error);
-  g_ptr_array_add (bad_list, mp_value_copy (pointer));
-  g_hash_table_insert (bad_dict, g_strdup ("p"), mp_value_copy (pointer));
+  g_ptr_array_add (bad_list, mp_gvalue_copy (pointer));
+  g_hash_table_insert (bad_dict, g_strdup ("p"), mp_gvalue_copy (pointer));
 
 #define REFUSED(call) \
   G_STMT_START { \
@@ -696,9 +696,9 @@ test_dict_update (Fixture       *f,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(MpProxy) dict = new_dict (f, "a", G_GINT64_CONSTANT (1), NULL);
-  g_autoptr(GHashTable) more = mp_value_dict_new ();
+  g_autoptr(GHashTable) more = mp_gvalue_dict_new ();
   g_autoptr(GHashTable) copy = NULL;
-  g_autoptr(GHashTable) initial = mp_value_dict_new ();
+  g_autoptr(GHashTable) initial = mp_gvalue_dict_new ();
   g_autoptr(MpProxy) second = NULL;
 
   g_hash_table_insert (more, g_strdup ("a"), value_int (10));
@@ -837,7 +837,7 @@ test_array_typecodes (Fixture       *f,
   g_autoptr(MpProxy) floats = mp_manager_array (f->manager, 'f', NULL, &error);
   g_autoptr(MpProxy) bad = NULL;
   g_autoptr(GValue) tenth = value_double (0.1);
-  g_autoptr(GPtrArray) tenths = mp_value_list_new ();
+  g_autoptr(GPtrArray) tenths = mp_gvalue_list_new ();
   g_auto(GValue) out = G_VALUE_INIT;
 
   g_assert_no_error (error);
@@ -849,7 +849,7 @@ test_array_typecodes (Fixture       *f,
   g_assert_no_error (error);
 
   g_clear_object (&floats);
-  g_ptr_array_add (tenths, mp_value_copy (tenth));
+  g_ptr_array_add (tenths, mp_gvalue_copy (tenth));
   floats = mp_manager_array (f->manager, 'f', tenths, &error);
   g_assert_no_error (error);
   /* 'f' is a C float: 0.1 comes back rounded, as from array('f') */

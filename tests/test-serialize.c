@@ -137,7 +137,7 @@ test_cluster_class_init (TestClusterClass *klass)
   g_object_class_install_property (object_class, CLUSTER_PROP_PEER,
     g_param_spec_object ("peer", NULL, NULL, TEST_TYPE_CLUSTER, rw));
   g_object_class_install_property (object_class, CLUSTER_PROP_TAGS,
-    g_param_spec_boxed ("tags", NULL, NULL, MP_TYPE_VALUE_LIST, rw));
+    g_param_spec_boxed ("tags", NULL, NULL, MP_TYPE_GVALUE_LIST, rw));
   g_object_class_install_property (object_class, CLUSTER_PROP_DERIVED,
     g_param_spec_string ("derived", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 }
@@ -598,8 +598,8 @@ round_trip (const GValue *value,
   wire_again = mp_serialize_value (out, &error);
   g_assert_no_error (error);
   g_assert_true (mp_serialize_wire_equal (wire, wire_again));
-  g_assert_true (mp_value_equal (value, out));
-  g_assert_true (mp_value_equal (out, value));
+  g_assert_true (mp_gvalue_equal (value, out));
+  g_assert_true (mp_gvalue_equal (out, value));
 }
 
 static void
@@ -676,7 +676,7 @@ assert_value_refused (const GValue *value,
 static GValue *
 int_value (gint64 v)
 {
-  GValue *value = mp_value_new (G_TYPE_INT64);
+  GValue *value = mp_gvalue_new (G_TYPE_INT64);
 
   g_value_set_int64 (value, v);
   return value;
@@ -685,7 +685,7 @@ int_value (gint64 v)
 static GValue *
 string_value (const char *v)
 {
-  GValue *value = mp_value_new (G_TYPE_STRING);
+  GValue *value = mp_gvalue_new (G_TYPE_STRING);
 
   g_value_set_string (value, v);
   return value;
@@ -694,7 +694,7 @@ string_value (const char *v)
 static GValue *
 object_value (gpointer object)
 {
-  GValue *value = mp_value_new (G_OBJECT_TYPE (object));
+  GValue *value = mp_gvalue_new (G_OBJECT_TYPE (object));
 
   g_value_set_object (value, object);
   return value;
@@ -703,7 +703,7 @@ object_value (gpointer object)
 static GValue *
 list_value (GPtrArray *list)
 {
-  GValue *value = mp_value_new (MP_TYPE_VALUE_LIST);
+  GValue *value = mp_gvalue_new (MP_TYPE_GVALUE_LIST);
 
   g_value_take_boxed (value, list);
   return value;
@@ -712,7 +712,7 @@ list_value (GPtrArray *list)
 static GValue *
 dict_value (GHashTable *dict)
 {
-  GValue *value = mp_value_new (MP_TYPE_VALUE_DICT);
+  GValue *value = mp_gvalue_new (MP_TYPE_GVALUE_DICT);
 
   g_value_take_boxed (value, dict);
   return value;
@@ -723,7 +723,7 @@ make_cluster (const char *name,
               int         port,
               gboolean    available)
 {
-  g_autoptr(GPtrArray) tags = mp_value_list_new ();
+  g_autoptr(GPtrArray) tags = mp_gvalue_list_new ();
 
   g_ptr_array_add (tags, string_value ("gpu"));
   g_ptr_array_add (tags, int_value (7));
@@ -736,7 +736,7 @@ make_cluster (const char *name,
 static char *
 to_string (const GValue *value)
 {
-  return mp_value_to_string (value);
+  return mp_gvalue_to_string (value);
 }
 
 /* ------------------------------------------------------------------ */
@@ -918,22 +918,22 @@ test_roundtrip_variant (void)
 static void
 test_roundtrip_list (void)
 {
-  g_autoptr(GPtrArray) inner = mp_value_list_new ();
-  g_autoptr(GPtrArray) outer = mp_value_list_new ();
-  g_autoptr(GValue) empty = list_value (mp_value_list_new ());
+  g_autoptr(GPtrArray) inner = mp_gvalue_list_new ();
+  g_autoptr(GPtrArray) outer = mp_gvalue_list_new ();
+  g_autoptr(GValue) empty = list_value (mp_gvalue_list_new ());
   g_autoptr(GValue) value = NULL;
   g_auto(GValue) out = G_VALUE_INIT;
   g_autofree char *text = NULL;
   GPtrArray *copy;
 
-  assert_round_trip_as (empty, MP_TYPE_VALUE_LIST);
+  assert_round_trip_as (empty, MP_TYPE_GVALUE_LIST);
 
   for (int i = 0; i < 3; i++)
     g_ptr_array_add (inner, int_value (i * i));
   g_ptr_array_add (outer, list_value (g_ptr_array_ref (inner)));
-  g_ptr_array_add (outer, mp_value_new (G_TYPE_INVALID));
+  g_ptr_array_add (outer, mp_gvalue_new (G_TYPE_INVALID));
   g_ptr_array_add (outer, string_value ("x"));
-  g_ptr_array_add (outer, list_value (mp_value_list_new ()));
+  g_ptr_array_add (outer, list_value (mp_gvalue_list_new ()));
   value = list_value (g_ptr_array_ref (outer));
 
   round_trip (value, &out);
@@ -945,22 +945,22 @@ test_roundtrip_list (void)
 
   /* a changed element makes the lists differ */
   g_value_set_int64 (inner->pdata[2], 5);
-  g_assert_false (mp_value_equal (value, &out));
+  g_assert_false (mp_gvalue_equal (value, &out));
 }
 
 static void
 test_roundtrip_dict (void)
 {
-  g_autoptr(GHashTable) dict = mp_value_dict_new ();
-  g_autoptr(GHashTable) nested = mp_value_dict_new ();
-  g_autoptr(GValue) empty = dict_value (mp_value_dict_new ());
+  g_autoptr(GHashTable) dict = mp_gvalue_dict_new ();
+  g_autoptr(GHashTable) nested = mp_gvalue_dict_new ();
+  g_autoptr(GValue) empty = dict_value (mp_gvalue_dict_new ());
   g_autoptr(GValue) value = NULL;
   g_auto(GValue) out = G_VALUE_INIT;
   g_autofree char *text = NULL;
 
-  assert_round_trip_as (empty, MP_TYPE_VALUE_DICT);
+  assert_round_trip_as (empty, MP_TYPE_GVALUE_DICT);
 
-  g_hash_table_insert (nested, g_strdup ("deep"), list_value (mp_value_list_new ()));
+  g_hash_table_insert (nested, g_strdup ("deep"), list_value (mp_gvalue_list_new ()));
   g_hash_table_insert (dict, g_strdup ("b"), int_value (2));
   g_hash_table_insert (dict, g_strdup ("a"), int_value (1));
   g_hash_table_insert (dict, g_strdup ("ключ"), dict_value (g_hash_table_ref (nested)));
@@ -972,7 +972,7 @@ test_roundtrip_dict (void)
   g_assert_cmpstr (text, ==, "{'a': 1, 'b': 2, 'ключ': {'deep': []}}");
 
   g_hash_table_insert (nested, g_strdup ("more"), int_value (0));
-  g_assert_false (mp_value_equal (value, &out));
+  g_assert_false (mp_gvalue_equal (value, &out));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1065,7 +1065,7 @@ test_equal_key_properties (void)
 
   /* availability is no key: the copy is still "the same cluster" */
   g_object_set (copy, "available", FALSE, "port", 1, NULL);
-  g_assert_true (mp_value_equal (value, &out));
+  g_assert_true (mp_gvalue_equal (value, &out));
   wire = mp_serialize_value (value, &error);
   g_assert_no_error (error);
   wire_copy = mp_serialize_value (&out, &error);
@@ -1075,7 +1075,7 @@ test_equal_key_properties (void)
 
   /* the name is the key */
   g_object_set (copy, "name", "beta", NULL);
-  g_assert_false (mp_value_equal (value, &out));
+  g_assert_false (mp_gvalue_equal (value, &out));
   wire_renamed = mp_serialize_value (&out, &error);
   g_assert_no_error (error);
   g_assert_false (mp_serialize_wire_equal (wire, wire_renamed));
@@ -1099,14 +1099,14 @@ test_equal_all_properties (void)
   g_autoptr(GValue) vu1_again = object_value (u1);
   g_autoptr(GValue) vu2 = object_value (u2);
 
-  g_assert_true (mp_value_equal (va, vb));
-  g_assert_false (mp_value_equal (va, vc));
+  g_assert_true (mp_gvalue_equal (va, vb));
+  g_assert_false (mp_gvalue_equal (va, vc));
   g_assert_true (mp_serialize_wire_equal (wa, wb));
   g_assert_false (mp_serialize_wire_equal (wa, wc));
 
   /* unregistered objects compare by identity, as Python's default == */
-  g_assert_true (mp_value_equal (vu1, vu1_again));
-  g_assert_false (mp_value_equal (vu1, vu2));
+  g_assert_true (mp_gvalue_equal (vu1, vu1_again));
+  g_assert_false (mp_gvalue_equal (vu1, vu2));
 }
 
 static void
@@ -1132,21 +1132,21 @@ test_equal_numbers (void)
   g_value_init (&null_string, G_TYPE_STRING);
 
   /* as Python: 1 == 1.0, widths do not matter; here True is no number */
-  g_assert_true (mp_value_equal (&i, &u));
-  g_assert_true (mp_value_equal (&i, &d));
-  g_assert_true (mp_value_equal (&u, &d));
+  g_assert_true (mp_gvalue_equal (&i, &u));
+  g_assert_true (mp_gvalue_equal (&i, &d));
+  g_assert_true (mp_gvalue_equal (&u, &d));
   /* equality is symmetric */
-  g_assert_true (mp_value_equal (&u, &i));
-  g_assert_true (mp_value_equal (&d, &i));
-  g_assert_true (mp_value_equal (&d, &u));
-  g_assert_false (mp_value_equal (&i, &b));
+  g_assert_true (mp_gvalue_equal (&u, &i));
+  g_assert_true (mp_gvalue_equal (&d, &i));
+  g_assert_true (mp_gvalue_equal (&d, &u));
+  g_assert_false (mp_gvalue_equal (&i, &b));
   g_value_set_double (&d, 1.5);
-  g_assert_false (mp_value_equal (&i, &d));
+  g_assert_false (mp_gvalue_equal (&i, &d));
   g_value_set_int (&i, -1);
   g_value_set_uint64 (&u, G_MAXUINT64);
-  g_assert_false (mp_value_equal (&i, &u));
-  g_assert_true (mp_value_equal (&none, &null_string));
-  g_assert_false (mp_value_equal (&none, &i));
+  g_assert_false (mp_gvalue_equal (&i, &u));
+  g_assert_true (mp_gvalue_equal (&none, &null_string));
+  g_assert_false (mp_gvalue_equal (&none, &i));
 
   wi = mp_serialize_value (&i, NULL);
   g_value_set_double (&d, -1.0);
@@ -1242,8 +1242,8 @@ assert_pair (GVariant  *wa,
   g_assert_true (mp_deserialize_value (wa, &va, &error));
   g_assert_true (mp_deserialize_value (wb, &vb, &error));
   g_assert_no_error (error);
-  g_assert_cmpint (mp_value_equal (&va, &vb), ==, equal);
-  g_assert_cmpint (mp_value_equal (&vb, &va), ==, equal);
+  g_assert_cmpint (mp_gvalue_equal (&va, &vb), ==, equal);
+  g_assert_cmpint (mp_gvalue_equal (&vb, &va), ==, equal);
 }
 
 static void
@@ -1285,8 +1285,8 @@ test_equal_local_values (void)
   g_auto(GValue) b = G_VALUE_INIT;
   g_autoptr(GObject) one = g_object_new (TEST_TYPE_UNREGISTERED, NULL);
   g_autoptr(GObject) two = g_object_new (TEST_TYPE_UNREGISTERED, NULL);
-  g_autoptr(GHashTable) da = mp_value_dict_new ();
-  g_autoptr(GHashTable) db = mp_value_dict_new ();
+  g_autoptr(GHashTable) da = mp_gvalue_dict_new ();
+  g_autoptr(GHashTable) db = mp_gvalue_dict_new ();
   int x = 0, y = 0;
 
   /* an unregistered object equals only itself (Python's default __eq__) */
@@ -1294,9 +1294,9 @@ test_equal_local_values (void)
   g_value_init (&b, TEST_TYPE_UNREGISTERED);
   g_value_set_object (&a, one);
   g_value_set_object (&b, two);
-  g_assert_false (mp_value_equal (&a, &b));
+  g_assert_false (mp_gvalue_equal (&a, &b));
   g_value_set_object (&b, one);
-  g_assert_true (mp_value_equal (&a, &b));
+  g_assert_true (mp_gvalue_equal (&a, &b));
   g_value_unset (&a);
   g_value_unset (&b);
 
@@ -1305,9 +1305,9 @@ test_equal_local_values (void)
   g_value_init (&b, G_TYPE_POINTER);
   g_value_set_pointer (&a, &x);
   g_value_set_pointer (&b, &y);
-  g_assert_false (mp_value_equal (&a, &b));
+  g_assert_false (mp_gvalue_equal (&a, &b));
   g_value_set_pointer (&b, &x);
-  g_assert_true (mp_value_equal (&a, &b));
+  g_assert_true (mp_gvalue_equal (&a, &b));
   g_value_unset (&a);
   g_value_unset (&b);
 
@@ -1316,20 +1316,20 @@ test_equal_local_values (void)
   g_value_set_schar (&a, -3);
   g_value_init (&b, G_TYPE_FLOAT);
   g_value_set_float (&b, -3.0f);
-  g_assert_true (mp_value_equal (&a, &b));
+  g_assert_true (mp_gvalue_equal (&a, &b));
   g_value_set_float (&b, -3.5f);
-  g_assert_false (mp_value_equal (&a, &b));
+  g_assert_false (mp_gvalue_equal (&a, &b));
   g_value_unset (&a);
   g_value_unset (&b);
 
   /* dicts with the same keys and different values */
-  g_hash_table_insert (da, g_strdup ("k"), mp_value_new (G_TYPE_INT64));
-  g_hash_table_insert (db, g_strdup ("other"), mp_value_new (G_TYPE_INT64));
-  g_value_init (&a, MP_TYPE_VALUE_DICT);
-  g_value_init (&b, MP_TYPE_VALUE_DICT);
+  g_hash_table_insert (da, g_strdup ("k"), mp_gvalue_new (G_TYPE_INT64));
+  g_hash_table_insert (db, g_strdup ("other"), mp_gvalue_new (G_TYPE_INT64));
+  g_value_init (&a, MP_TYPE_GVALUE_DICT);
+  g_value_init (&b, MP_TYPE_GVALUE_DICT);
   g_value_set_boxed (&a, da);
   g_value_set_boxed (&b, db);
-  g_assert_false (mp_value_equal (&a, &b));
+  g_assert_false (mp_gvalue_equal (&a, &b));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1414,8 +1414,8 @@ test_equal_reduced (void)
   g_autoptr(GValue) vc = object_value (c);
 
   /* equal when they name the same block; no spawning context needed */
-  g_assert_true (mp_value_equal (va, vb));
-  g_assert_false (mp_value_equal (va, vc));
+  g_assert_true (mp_gvalue_equal (va, vb));
+  g_assert_false (mp_gvalue_equal (va, vc));
 }
 
 static void
@@ -1423,7 +1423,7 @@ test_equal_strv_list (void)
 {
   const char *strings[] = { "a", "b", NULL };
   g_auto(GValue) strv = G_VALUE_INIT;
-  g_autoptr(GPtrArray) list = mp_value_list_new ();
+  g_autoptr(GPtrArray) list = mp_gvalue_list_new ();
   g_autoptr(GValue) list_v = NULL;
   g_autofree char *text = NULL;
 
@@ -1433,13 +1433,13 @@ test_equal_strv_list (void)
   g_ptr_array_add (list, string_value ("b"));
   list_v = list_value (g_ptr_array_ref (list));
 
-  g_assert_true (mp_value_equal (&strv, list_v));
-  g_assert_true (mp_value_equal (list_v, &strv));
-  assert_round_trip_as (&strv, MP_TYPE_VALUE_LIST);
+  g_assert_true (mp_gvalue_equal (&strv, list_v));
+  g_assert_true (mp_gvalue_equal (list_v, &strv));
+  assert_round_trip_as (&strv, MP_TYPE_GVALUE_LIST);
   text = to_string (&strv);
   g_assert_cmpstr (text, ==, "['a', 'b']");
   g_value_set_string (list->pdata[1], "c");
-  g_assert_false (mp_value_equal (&strv, list_v));
+  g_assert_false (mp_gvalue_equal (&strv, list_v));
 }
 
 static void
@@ -1495,7 +1495,7 @@ test_refuse_socket_client (void)
 
   /* without the client it travels */
   g_object_set (holder, "client", NULL, NULL);
-  g_clear_pointer (&value, mp_value_free);
+  g_clear_pointer (&value, mp_gvalue_free);
   value = object_value (holder);
   assert_round_trip_as (value, TEST_TYPE_HOLDER);
 }
@@ -1505,9 +1505,9 @@ test_refuse_stream_in_list (void)
 {
   int fds[2];
   g_autoptr(GInputStream) stream = NULL;
-  g_autoptr(GPtrArray) list = mp_value_list_new ();
+  g_autoptr(GPtrArray) list = mp_gvalue_list_new ();
   g_autoptr(GValue) value = NULL;
-  g_autoptr(GHashTable) dict = mp_value_dict_new ();
+  g_autoptr(GHashTable) dict = mp_gvalue_dict_new ();
   g_autoptr(GValue) dict_v = NULL;
 
   g_assert_no_errno (pipe (fds));
@@ -1532,7 +1532,7 @@ test_refuse_pointer (void)
 {
   g_autoptr(TestPointerHolder) holder = g_object_new (TEST_TYPE_POINTER_HOLDER, "data", &holder, NULL);
   g_autoptr(GValue) value = object_value (holder);
-  g_autoptr(GValue) raw = mp_value_new (G_TYPE_POINTER);
+  g_autoptr(GValue) raw = mp_gvalue_new (G_TYPE_POINTER);
 
   assert_value_refused (value, MP_ERROR_UNSERIALIZABLE,
                         "TestPointerHolder.data: gpointer is a raw pointer");
@@ -1543,7 +1543,7 @@ static void
 test_refuse_unregistered (void)
 {
   g_autoptr(TestUnregistered) object = g_object_new (TEST_TYPE_UNREGISTERED, NULL);
-  g_autoptr(GHashTable) dict = mp_value_dict_new ();
+  g_autoptr(GHashTable) dict = mp_gvalue_dict_new ();
   g_autoptr(GValue) value = NULL;
 
   g_hash_table_insert (dict, g_strdup ("it's"), object_value (object));
@@ -1606,14 +1606,14 @@ test_refuse_too_deep (void)
   /* 40 nested lists are too deep for the wire; 20 travel */
   for (int level = 0; level < 40; level++)
     {
-      GPtrArray *list = mp_value_list_new ();
+      GPtrArray *list = mp_gvalue_list_new ();
 
       g_ptr_array_add (list, g_steal_pointer (&value));
       value = list_value (list);
       if (level == 19)
-        ok_value = mp_value_copy (value);
+        ok_value = mp_gvalue_copy (value);
     }
-  assert_round_trip_as (ok_value, MP_TYPE_VALUE_LIST);
+  assert_round_trip_as (ok_value, MP_TYPE_GVALUE_LIST);
   assert_value_refused (value, MP_ERROR_UNSERIALIZABLE, "[0][0][0]");
 }
 
@@ -1663,7 +1663,7 @@ test_reducer_keeps_fd (void)
 {
   g_autoptr(TestShared) shared = test_shared_new (1, 0);
   g_autoptr(TestShared) shared_too = test_shared_new (2, 0);
-  g_autoptr(GPtrArray) list = mp_value_list_new ();
+  g_autoptr(GPtrArray) list = mp_gvalue_list_new ();
   g_autoptr(GValue) value = NULL;
   g_autoptr(GVariant) wire = NULL;
   g_autoptr(GError) error = NULL;
@@ -1763,7 +1763,7 @@ serialized_sample (void)
 {
   g_autoptr(TestCluster) peer = make_cluster ("peer", 2, FALSE);
   g_autoptr(TestCluster) cluster = make_cluster ("alpha", 8080, TRUE);
-  g_autoptr(GHashTable) dict = mp_value_dict_new ();
+  g_autoptr(GHashTable) dict = mp_gvalue_dict_new ();
   g_autoptr(GValue) value = NULL;
   g_autoptr(GError) error = NULL;
   GBytes *bytes;
@@ -2031,7 +2031,7 @@ test_args_varargs (void)
   g_assert_true (mp_args_get_object (copy, 7) != point);
   g_assert_cmpint (TEST_POINT (mp_args_get_object (copy, 7))->x, ==, 5);
   for (guint i = 0; i < mp_args_get_length (args); i++)
-    g_assert_true (mp_value_equal (mp_args_get_value (args, i), mp_args_get_value (copy, i)));
+    g_assert_true (mp_gvalue_equal (mp_args_get_value (args, i), mp_args_get_value (copy, i)));
 
   g_clear_pointer (&wire, g_variant_unref);
   wire = mp_args_serialize (none, &error);

@@ -779,7 +779,7 @@ test_serialize_refused (void)
   g_value_init (item, MP_TYPE_VALUE);
   g_value_set_object (item, value);
   g_ptr_array_add (list, item);
-  g_value_init (&boxed, MP_TYPE_VALUE_LIST);
+  g_value_init (&boxed, MP_TYPE_GVALUE_LIST);
   g_value_set_boxed (&boxed, list);
 
   start_trace ();

@@ -273,8 +273,8 @@ fuzz_cluster_class_init (FuzzClusterClass *klass)
   cluster_props[CLUSTER_PROP_POINT] = g_param_spec_object ("point", NULL, NULL, FUZZ_TYPE_POINT, rw);
   cluster_props[CLUSTER_PROP_PEER] = g_param_spec_object ("peer", NULL, NULL, FUZZ_TYPE_CLUSTER, rw);
   cluster_props[CLUSTER_PROP_ANY] = g_param_spec_object ("any", NULL, NULL, G_TYPE_OBJECT, rw);
-  cluster_props[CLUSTER_PROP_ITEMS] = g_param_spec_boxed ("items", NULL, NULL, MP_TYPE_VALUE_LIST, rw);
-  cluster_props[CLUSTER_PROP_ATTRS] = g_param_spec_boxed ("attrs", NULL, NULL, MP_TYPE_VALUE_DICT, rw);
+  cluster_props[CLUSTER_PROP_ITEMS] = g_param_spec_boxed ("items", NULL, NULL, MP_TYPE_GVALUE_LIST, rw);
+  cluster_props[CLUSTER_PROP_ATTRS] = g_param_spec_boxed ("attrs", NULL, NULL, MP_TYPE_GVALUE_DICT, rw);
   cluster_props[CLUSTER_PROP_TAGS] = g_param_spec_boxed ("tags", NULL, NULL, G_TYPE_STRV, rw);
   cluster_props[CLUSTER_PROP_DATA] = g_param_spec_boxed ("data", NULL, NULL, G_TYPE_BYTES, rw);
   cluster_props[CLUSTER_PROP_EXTRA] = g_param_spec_variant ("extra", NULL, NULL, G_VARIANT_TYPE_ANY,
@@ -435,7 +435,7 @@ check_round_trip (const GValue *value)
   g_autoptr(GBytes) first = NULL;
   g_autoptr(GBytes) second = NULL;
   g_auto(GValue) again = G_VALUE_INIT;
-  g_autofree char *text = mp_value_to_string (value);
+  g_autofree char *text = mp_gvalue_to_string (value);
 
   g_assert_nonnull (text);
   first = mp_serialize_to_bytes (value, &error);
@@ -447,8 +447,8 @@ check_round_trip (const GValue *value)
   g_assert_true (g_bytes_equal (first, second));
 
   /* equal, unless a NaN inside makes the copy unequal to itself */
-  if (mp_value_equal (&again, &again))
-    g_assert_true (mp_value_equal (value, &again));
+  if (mp_gvalue_equal (&again, &again))
+    g_assert_true (mp_gvalue_equal (value, &again));
 }
 
 static void
@@ -490,7 +490,7 @@ fuzz_unboxed (GBytes     *bytes,
       g_assert_nonnull (fresh);
       g_assert_true (mp_serialize_wire_equal (wire, fresh) ==
                      mp_serialize_wire_equal (fresh, wire));
-      if (mp_value_equal (&value, &value))
+      if (mp_gvalue_equal (&value, &value))
         g_assert_true (mp_serialize_wire_equal (fresh, fresh));
     }
 }
@@ -609,7 +609,7 @@ write_wire (const char *dir,
 static GValue *
 string_value (const char *text)
 {
-  GValue *value = mp_value_new (G_TYPE_STRING);
+  GValue *value = mp_gvalue_new (G_TYPE_STRING);
 
   g_value_set_string (value, text);
   return value;
@@ -618,7 +618,7 @@ string_value (const char *text)
 static GValue *
 int_value (gint64 v)
 {
-  GValue *value = mp_value_new (G_TYPE_INT64);
+  GValue *value = mp_gvalue_new (G_TYPE_INT64);
 
   g_value_set_int64 (value, v);
   return value;
@@ -663,9 +663,9 @@ write_scalars (const char *dir)
 static void
 write_containers (const char *dir)
 {
-  g_autoptr(GPtrArray) list = mp_value_list_new ();
-  g_autoptr(GPtrArray) inner = mp_value_list_new ();
-  g_autoptr(GHashTable) dict = mp_value_dict_new ();
+  g_autoptr(GPtrArray) list = mp_gvalue_list_new ();
+  g_autoptr(GPtrArray) inner = mp_gvalue_list_new ();
+  g_autoptr(GHashTable) dict = mp_gvalue_dict_new ();
   g_auto(GValue) list_value = G_VALUE_INIT;
   g_auto(GValue) dict_value = G_VALUE_INIT;
   GValue *inner_value;
@@ -673,18 +673,18 @@ write_containers (const char *dir)
   g_ptr_array_add (inner, int_value (0));
   g_ptr_array_add (inner, int_value (1));
   g_ptr_array_add (inner, int_value (4));
-  inner_value = mp_value_new (MP_TYPE_VALUE_LIST);
+  inner_value = mp_gvalue_new (MP_TYPE_GVALUE_LIST);
   g_value_set_boxed (inner_value, inner);
   g_ptr_array_add (list, string_value ("a"));
   g_ptr_array_add (list, inner_value);
-  g_ptr_array_add (list, mp_value_new (G_TYPE_INVALID));
-  g_value_set_boxed (g_value_init (&list_value, MP_TYPE_VALUE_LIST), list);
+  g_ptr_array_add (list, mp_gvalue_new (G_TYPE_INVALID));
+  g_value_set_boxed (g_value_init (&list_value, MP_TYPE_GVALUE_LIST), list);
   write_value (dir, "list", &list_value);
 
   g_hash_table_insert (dict, g_strdup ("total"), int_value (55));
-  g_hash_table_insert (dict, g_strdup ("names"), mp_value_copy (&list_value));
+  g_hash_table_insert (dict, g_strdup ("names"), mp_gvalue_copy (&list_value));
   g_hash_table_insert (dict, g_strdup ("it's"), string_value ("quoted"));
-  g_value_set_boxed (g_value_init (&dict_value, MP_TYPE_VALUE_DICT), dict);
+  g_value_set_boxed (g_value_init (&dict_value, MP_TYPE_GVALUE_DICT), dict);
   write_value (dir, "dict", &dict_value);
   write_unboxed (dir, "dict-unboxed", &dict_value);
 }
@@ -700,8 +700,8 @@ write_objects (const char *dir)
                                              "mask", FUZZ_MASK_A | FUZZ_MASK_B, NULL);
   g_autoptr(FuzzCluster) peer = g_object_new (FUZZ_TYPE_CLUSTER, "name", "peer", NULL);
   g_autoptr(FuzzHandle) handle = fuzz_handle_new ("/tmp/socket", 3);
-  g_autoptr(GPtrArray) items = mp_value_list_new ();
-  g_autoptr(GHashTable) attrs = mp_value_dict_new ();
+  g_autoptr(GPtrArray) items = mp_gvalue_list_new ();
+  g_autoptr(GHashTable) attrs = mp_gvalue_dict_new ();
   g_autoptr(GBytes) data = g_bytes_new ("xyz", 3);
   g_autoptr(FuzzCluster) cluster = NULL;
   g_auto(GValue) value = G_VALUE_INIT;
