@@ -10,8 +10,9 @@
  *   mpshare trace show FILE.json     the swimlane of a saved trace
  *   mpshare trace summary FILE.json  per process: lifetime, waits, calls
  *
- * Demos are found in $MP_DEMO_DIR when it is set, else next to this binary,
- * else in the directory where they are installed. The Python programs of
+ * Demos are found in $MP_DEMO_DIR when it is set, else next to this binary
+ * when it runs from the build tree, else in libexecdir/mpshare where they
+ * are installed (found from this binary's place first). The Python programs of
  * `run --python` are found in $MP_PYTHON_DIR when it is set, else in the
  * source tree this binary was built from, else where they are installed.
  *
@@ -194,22 +195,51 @@ self_dir (void)
   return exe != NULL ? g_path_get_dirname (exe) : NULL;
 }
 
+static gboolean
+same_file (const char *a,
+           const char *b)
+{
+  struct stat sa, sb;
+
+  return stat (a, &sa) == 0 && stat (b, &sb) == 0 &&
+         sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 /* Where demos are looked for, in order. $MP_DEMO_DIR, when set, is the only
- * place: it lets tests and classrooms point at one set of demos. */
+ * place: it lets tests and classrooms point at one set of demos. Run from
+ * the build tree, mpshare finds the demos built beside it; installed, in
+ * libexecdir/mpshare, found from where the binary is (so an install moved
+ * as a whole, or made into a DESTDIR, still works) and then where it was
+ * configured to go. */
 static GPtrArray *
 demo_dirs (void)
 {
   GPtrArray *dirs = g_ptr_array_new_with_free_func (g_free);
   const char *env = g_getenv ("MP_DEMO_DIR");
-  char *dir;
+  g_autofree char *self = self_dir ();
 
   if (env != NULL && *env != '\0')
     {
       g_ptr_array_add (dirs, g_strdup (env));
       return dirs;
     }
-  if ((dir = self_dir ()) != NULL)
-    g_ptr_array_add (dirs, dir);
+  if (self != NULL && same_file (self, MP_DEMO_BUILD_DIR))
+    {
+      g_ptr_array_add (dirs, g_steal_pointer (&self));
+      return dirs;
+    }
+#ifdef MP_DEMO_RELATIVE_DIR
+  if (self != NULL)
+    {
+      g_autofree char *near = g_build_filename (self, MP_DEMO_RELATIVE_DIR, NULL);
+      char *dir = g_canonicalize_filename (near, NULL);
+
+      if (!g_str_equal (dir, MP_DEMO_INSTALL_DIR))
+        g_ptr_array_add (dirs, dir);
+      else
+        g_free (dir);
+    }
+#endif
   g_ptr_array_add (dirs, g_strdup (MP_DEMO_INSTALL_DIR));
   return dirs;
 }
@@ -239,6 +269,92 @@ describe_dirs (GPtrArray *dirs)
     g_string_append_printf (text, "%s%s", i > 0 ? ", " : "",
                             (const char *) g_ptr_array_index (dirs, i));
   return g_string_free (text, FALSE);
+}
+
+/* ---- did you mean ------------------------------------------------------ */
+
+/* The edit distance of @a and @b: insertions, deletions, substitutions
+ * and swaps of two neighbours ("tuor") each count 1 (optimal string
+ * alignment). Words longer than 64 bytes are never typos of ours. */
+static guint
+edit_distance (const char *a,
+               const char *b)
+{
+  enum { MAX = 64 };
+  gsize la = strlen (a), lb = strlen (b);
+  guint d[MAX + 1][MAX + 1];
+
+  if (la > MAX || lb > MAX)
+    return G_MAXUINT;
+  for (gsize i = 0; i <= la; i++)
+    d[i][0] = i;
+  for (gsize j = 0; j <= lb; j++)
+    d[0][j] = j;
+  for (gsize i = 1; i <= la; i++)
+    for (gsize j = 1; j <= lb; j++)
+      {
+        guint cost = g_ascii_tolower (a[i - 1]) != g_ascii_tolower (b[j - 1]);
+
+        d[i][j] = MIN (MIN (d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
+        if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+          d[i][j] = MIN (d[i][j], d[i - 2][j - 2] + 1);
+      }
+  return d[la][lb];
+}
+
+/* The one of @candidates (NULL-terminated) that @word is most likely a
+ * typo of, or NULL when none is close: one edit in a word of up to four
+ * letters, two up to eight, three beyond. */
+static const char *
+did_you_mean (const char         *word,
+              const char *const  *candidates)
+{
+  gsize len = strlen (word);
+  guint allowed = len <= 4 ? 1 : (len <= 8 ? 2 : 3);
+  const char *best = NULL;
+  guint best_distance = G_MAXUINT;
+
+  for (guint i = 0; candidates[i] != NULL; i++)
+    {
+      guint distance = edit_distance (word, candidates[i]);
+
+      if (distance <= allowed && distance < best_distance)
+        {
+          best = candidates[i];
+          best_distance = distance;
+        }
+    }
+  return best;
+}
+
+/* Every catalog id, NULL-terminated (the strings are the catalog's). */
+static const char **
+catalog_ids (void)
+{
+  gsize n;
+  const MpCatalogEntry *entries = mp_catalog_get_entries (&n);
+  const char **ids = g_new0 (const char *, n + 1);
+
+  for (gsize i = 0; i < n; i++)
+    ids[i] = entries[i].id;
+  return ids;
+}
+
+/* Says that @id is no catalog id, which one it may be a typo of, and the
+ * valid ones. */
+static void
+complain_unknown_id (const char *command,
+                     const char *id)
+{
+  g_autofree const char **ids = catalog_ids ();
+  g_autofree char *valid = mp_catalog_dup_ids (", ");
+  const char *guess = did_you_mean (id, ids);
+
+  g_printerr ("mpshare %s: unknown id \"%s\".", command, id);
+  if (guess != NULL)
+    g_printerr (" Did you mean \"%s\"?", guess);
+  g_printerr ("\n");
+  print_wrapped_to (stderr, "Valid ids: ", valid);
 }
 
 /* ---- list --------------------------------------------------------------- */
@@ -342,11 +458,7 @@ lookup_or_complain (const char *command,
   const MpCatalogEntry *entry = mp_catalog_lookup (id, &error);
 
   if (entry == NULL)
-    {
-      g_autofree char *ids = mp_catalog_dup_ids (", ");
-      g_printerr ("mpshare %s: unknown id \"%s\".\n", command, id);
-      print_wrapped_to (stderr, "Valid ids: ", ids);
-    }
+    complain_unknown_id (command, id);
   return entry;
 }
 
@@ -617,6 +729,14 @@ typedef struct {
   char *trace_path;
 } TourCapture;
 
+/* How tour runs each demo. */
+typedef struct {
+  const char *start_method;   /* passed on, or NULL */
+  gboolean    timeline;       /* --timeline passed on */
+  gboolean    quiet;          /* the demos' output goes to /dev/null */
+  guint       timeout_s;
+} TourOptions;
+
 static Waiter *current_waiter;
 static int last_wait_status;     /* of the half run_half() ran last */
 static int tour_interrupted;     /* the signal that stopped the tour, or 0 */
@@ -656,13 +776,54 @@ on_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static GMainLoop *pause_loop;    /* while waiting for Enter */
+
 static gboolean
 on_interrupt (gpointer user_data)
 {
   tour_interrupted = GPOINTER_TO_INT (user_data);
   if (current_waiter != NULL)
     kill_group (current_waiter->pid);
+  if (pause_loop != NULL)
+    g_main_loop_quit (pause_loop);
   return G_SOURCE_CONTINUE;
+}
+
+/* A line (or the end) has come on standard input. */
+static gboolean
+on_enter (int          fd,
+          GIOCondition condition,
+          gpointer     user_data)
+{
+  char buffer[256];
+  ssize_t got = read (fd, buffer, sizeof buffer);
+
+  if (got < 0 && errno == EINTR)
+    return G_SOURCE_CONTINUE;
+  /* a terminal in canonical mode hands over whole lines */
+  if (got > 0 && memchr (buffer, '\n', got) == NULL)
+    return G_SOURCE_CONTINUE;
+  g_main_loop_quit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Waits for Enter on the terminal, in the main loop so that ^C still stops
+ * the tour. */
+static void
+wait_for_enter (const char *id)
+{
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  guint source;
+
+  g_print ("Press Enter to run %s (^C stops the tour)… ", id);
+  fflush (stdout);
+  source = g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, on_enter, loop);
+  pause_loop = loop;
+  if (!tour_interrupted)
+    g_main_loop_run (loop);
+  pause_loop = NULL;
+  if (g_main_context_find_source_by_id (NULL, source) != NULL)
+    g_source_remove (source);
 }
 
 static char *
@@ -678,41 +839,55 @@ describe_status (int wait_status)
 /* Runs the demo at @path with @half ("--broken" or "--fixed"), its
  * output shared with ours, and says what came of it. */
 static HalfResult
-run_half (const char   *path,
-          const char   *name,
-          const char   *half,
-          const char   *start_method,
-          guint         timeout_s,
-          TourCapture  *capture,
-          gint64       *elapsed_us)
+run_half (const char        *path,
+          const char        *name,
+          const char        *half,
+          const TourOptions *opts,
+          TourCapture       *capture,
+          gint64            *elapsed_us)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autofree char *status = NULL;
   g_autofree char *verdict = NULL;
-  const char *argv[7] = { path, half, NULL, NULL, NULL, NULL, NULL };
+  const char *argv[8] = { path, half, NULL, NULL, NULL, NULL, NULL, NULL };
   g_auto(GStrv) env = NULL;
   guint argc = 2;
+  g_autofree char *args = NULL;
   Waiter waiter = { 0 };
   guint timer;
   gint64 start;
   HalfResult result;
   int out_fd = -1;
 
-  if (start_method != NULL)
+  if (opts->start_method != NULL)
     {
       argv[argc++] = "--start-method";
-      argv[argc++] = start_method;
+      argv[argc++] = opts->start_method;
+    }
+  if (opts->timeline)
+    argv[argc++] = "--timeline";
+  if (!opts->quiet)
+    {
+      args = g_strjoinv (" ", (char **) argv + 1);
+      g_print ("$ %s %s\n", name, args);
+      fflush (stdout);
     }
   if (capture != NULL)
     {
       argv[argc++] = "--trace";
       argv[argc++] = capture->trace_path;
     }
-  g_print ("$ %s %s%s%s\n", name, half, start_method ? " --start-method " : "",
-           start_method ? start_method : "");
-  fflush (stdout);
-  /* the page shows what the demo printed: it goes to a file, not here */
+  /* the page shows what the demo printed: it goes to a file, not here;
+   * --quiet shows none of it */
+  if (capture == NULL && opts->quiet &&
+      (out_fd = g_open ("/dev/null", O_WRONLY | O_CLOEXEC, 0)) < 0)
+    {
+      int saved = errno;
+
+      g_printerr ("mpshare tour: /dev/null: %s\n", g_strerror (saved));
+      return HALF_FAILED;
+    }
   if (capture != NULL &&
       (out_fd = g_open (capture->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
     {
@@ -748,7 +923,7 @@ run_half (const char   *path,
   current_waiter = &waiter;
   /* a child watch is one-shot: it is gone once it has reported the exit */
   g_child_watch_add (waiter.pid, on_child_exit, &waiter);
-  timer = g_timeout_add_seconds (timeout_s, on_timeout, &waiter);
+  timer = g_timeout_add_seconds (opts->timeout_s, on_timeout, &waiter);
   if (tour_interrupted)
     kill_group (waiter.pid);
   g_main_loop_run (loop);
@@ -775,8 +950,10 @@ run_half (const char   *path,
   else
     verdict = paint (result == HALF_PASSED ? GREEN : RED,
                      result == HALF_PASSED ? "fixed" : "NOT fixed");
-  if (waiter.timed_out)
-    g_print ("→ %s: timed out after %u s, stopped\n", verdict, timeout_s);
+  if (opts->quiet)
+    ;
+  else if (waiter.timed_out)
+    g_print ("→ %s: timed out after %u s, stopped\n", verdict, opts->timeout_s);
   else
     g_print ("→ %s (%s)\n", verdict, status);
   return result;
@@ -813,9 +990,10 @@ print_cell (const char *word,
 }
 
 static void
-print_table (const TourRow *rows,
-             guint          n_rows,
-             gboolean       built_only)
+print_table (const TourRow  *rows,
+             const gboolean *selected,
+             guint           n_rows,
+             gboolean        built_only)
 {
   g_autofree char *header = NULL;
 
@@ -829,7 +1007,7 @@ print_table (const TourRow *rows,
     {
       const TourRow *row = &rows[i];
 
-      if (!row->built && built_only)
+      if (!selected[i] || (!row->built && built_only))
         continue;
       g_print ("%-*s  ", ID_COLUMN, row->entry->id);
       if (!row->built)
@@ -851,8 +1029,7 @@ static HalfResult
 run_tour_half (const char           *path,
                const MpCatalogEntry *entry,
                const char           *name,
-               const char           *start_method,
-               guint                 timeout_s,
+               const TourOptions    *opts,
                const char           *html_dir,
                TourHalf             *half,
                gint64               *elapsed_us)
@@ -862,13 +1039,13 @@ run_tour_half (const char           *path,
   HalfResult result;
 
   if (html_dir == NULL)
-    return run_half (path, entry->id, flag, start_method, timeout_s, NULL, elapsed_us);
+    return run_half (path, entry->id, flag, opts, NULL, elapsed_us);
 
   half->output_file = g_strdup_printf ("%s-%s.txt", entry->id, name);
   half->trace_file = g_strdup_printf ("%s-%s.json", entry->id, name);
   capture.output_path = g_build_filename (html_dir, half->output_file, NULL);
   capture.trace_path = g_build_filename (html_dir, half->trace_file, NULL);
-  result = run_half (path, entry->id, flag, start_method, timeout_s, &capture, elapsed_us);
+  result = run_half (path, entry->id, flag, opts, &capture, elapsed_us);
   half->ran = TRUE;
   half->passed = result == HALF_PASSED;
   half->timed_out = result == HALF_TIMED_OUT;
@@ -911,20 +1088,83 @@ coverage_page (void)
   return g_filename_to_uri (path, NULL, NULL);
 }
 
+/* The rows @only (ids, commas allowed inside each) names, or every row when
+ * @only is NULL; FALSE, after saying so, when an id is unknown. */
+static gboolean
+select_rows (char     **only,
+             gboolean  *selected,
+             gsize      n)
+{
+  gsize n_entries;
+  const MpCatalogEntry *entries = mp_catalog_get_entries (&n_entries);
+
+  g_return_val_if_fail (n == n_entries, FALSE);
+  for (gsize i = 0; i < n; i++)
+    selected[i] = only == NULL;
+  for (guint i = 0; only != NULL && only[i] != NULL; i++)
+    {
+      g_auto(GStrv) ids = g_strsplit (only[i], ",", -1);
+
+      for (guint j = 0; ids[j] != NULL; j++)
+        {
+          const char *id = g_strstrip (ids[j]);
+          g_autoptr(GError) error = NULL;
+          const MpCatalogEntry *entry;
+
+          if (*id == '\0')
+            continue;
+          entry = mp_catalog_lookup (id, &error);
+          if (entry == NULL)
+            {
+              complain_unknown_id ("tour", id);
+              return FALSE;
+            }
+          selected[entry - entries] = TRUE;
+        }
+    }
+  return TRUE;
+}
+
+/* --quiet's one line for a demo that ran. */
+static void
+print_progress (guint          k,
+                guint          n,
+                const TourRow *row)
+{
+  g_autofree char *broken = paint (row->broken == HALF_PASSED ? GREEN : RED,
+                                   half_word (row->broken));
+  g_autofree char *fixed = paint (row->fixed == HALF_PASSED ? GREEN : RED,
+                                  half_word (row->fixed));
+
+  g_print ("[%u/%u] %-*s reproduced: %s, fixed: %s (%.2f s)\n", k, n, ID_COLUMN,
+           row->entry->id, broken, fixed, row->elapsed_us / 1e6);
+  fflush (stdout);
+}
+
 static int
 cmd_tour (int    argc,
           char **argv)
 {
-  gboolean built_only = FALSE;
+  gboolean built_only = FALSE, pause = FALSE;
   g_autofree char *start_method = NULL;
   g_autofree char *html_dir = NULL;
+  g_auto(GStrv) only = NULL;
   int timeout_s = 300;
+  TourOptions opts = { 0 };
   const GOptionEntry options[] = {
+    { "only", 0, 0, G_OPTION_ARG_STRING_ARRAY, &only,
+      "Run only these demos, in catalog order", "ID[,ID…]" },
+    { "pause", 0, 0, G_OPTION_ARG_NONE, &pause,
+      "Wait for Enter before each demo (stdin a terminal)", NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opts.quiet,
+      "One line per demo, then the table", NULL },
     { "built-only", 0, 0, G_OPTION_ARG_NONE, &built_only,
       "Skip demos not built yet instead of failing", NULL },
     { "start-method", 0, 0, G_OPTION_ARG_STRING, &start_method,
       "Every demo's start method: fork, spawn or forkserver",
       "METHOD" },
+    { "timeline", 0, 0, G_OPTION_ARG_NONE, &opts.timeline,
+      "Pass --timeline to every demo", NULL },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s,
       "Stop a demo half after SECONDS (default 300)", "SECONDS" },
     { "html", 0, 0, G_OPTION_ARG_FILENAME, &html_dir,
@@ -937,6 +1177,7 @@ cmd_tour (int    argc,
   g_autoptr(GPtrArray) dirs = NULL;
   g_autoptr(GPtrArray) paths = NULL;
   g_autofree TourRow *rows = NULL;
+  g_autofree gboolean *selected = NULL;
   g_autoptr(GPtrArray) missing = g_ptr_array_new ();
   const MpCatalogEntry *entries;
   gsize n;
@@ -950,7 +1191,9 @@ cmd_tour (int    argc,
     "Run every demo in catalog order, each once with --broken (it must\n"
     "reproduce its pitfall) and once with --fixed (the fix must work), then\n"
     "print a table. Exit 0 only when every row says yes; a demo not built\n"
-    "yet is a \"not built\" row and fails the tour unless --built-only.");
+    "yet is a \"not built\" row and fails the tour unless --built-only.\n"
+    "For a class: --only some ids, --pause before each, --quiet for one\n"
+    "line per demo, --html DIR for one page.");
   g_option_context_add_main_entries (context, options, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -983,13 +1226,20 @@ cmd_tour (int    argc,
     }
 
   entries = mp_catalog_get_entries (&n);
+  selected = g_new0 (gboolean, n);
+  if (!select_rows (only, selected, n))
+    return EXIT_USAGE;
+  opts.start_method = start_method;
+  opts.timeout_s = timeout_s;
+  /* pausing needs someone at a terminal to press Enter */
+  pause = pause && isatty (STDIN_FILENO);
   rows = g_new0 (TourRow, n);
   page = g_new0 (TourDemo, n);
   dirs = demo_dirs ();
   paths = g_ptr_array_new_with_free_func (g_free);
   for (gsize i = 0; i < n; i++)
     {
-      char *path = find_demo (&entries[i], dirs);
+      char *path = selected[i] ? find_demo (&entries[i], dirs) : NULL;
 
       rows[i].entry = &entries[i];
       rows[i].built = path != NULL;
@@ -997,7 +1247,7 @@ cmd_tour (int    argc,
       g_ptr_array_add (paths, path);
       if (path != NULL)
         n_built++;
-      else
+      else if (selected[i])
         g_ptr_array_add (missing, (gpointer) entries[i].id);
     }
 
@@ -1008,32 +1258,45 @@ cmd_tour (int    argc,
   for (gsize i = 0; i < n && !tour_interrupted; i++)
     {
       const char *path = g_ptr_array_index (paths, i);
-      g_autofree char *marker = NULL;
-      g_autofree char *title = NULL;
 
       if (path == NULL)
         continue;
       k++;
-      marker = g_strdup_printf ("[%u/%u] %s…", k, n_built, entries[i].id);
-      title = paint (BOLD, marker);
-      g_print ("\n%s\n%s\n", title, entries[i].summary);
-      print_rule ();
+      if (pause)
+        {
+          wait_for_enter (entries[i].id);
+          if (tour_interrupted)
+            break;
+        }
+      if (!opts.quiet)
+        {
+          g_autofree char *marker = g_strdup_printf ("[%u/%u] %s…", k, n_built,
+                                                     entries[i].id);
+          g_autofree char *title = paint (BOLD, marker);
+
+          g_print ("\n%s\n%s\n", title, entries[i].summary);
+          print_rule ();
+        }
       page[i].entry = &entries[i];
-      rows[i].broken = run_tour_half (path, &entries[i], "broken", start_method, timeout_s,
+      rows[i].broken = run_tour_half (path, &entries[i], "broken", &opts,
                                       html_dir, &page[i].broken, &rows[i].elapsed_us);
       if (!tour_interrupted)
-        rows[i].fixed = run_tour_half (path, &entries[i], "fixed", start_method, timeout_s,
+        rows[i].fixed = run_tour_half (path, &entries[i], "fixed", &opts,
                                        html_dir, &page[i].fixed, &rows[i].elapsed_us);
+      if (opts.quiet)
+        print_progress (k, n_built, &rows[i]);
     }
   for (guint i = 0; i < G_N_ELEMENTS (stop_signals); i++)
     g_source_remove (signal_ids[i]);
 
   for (gsize i = 0; i < n; i++)
-    if (rows[i].built ? (rows[i].broken != HALF_PASSED || rows[i].fixed != HALF_PASSED)
-                      : !built_only)
+    if (!selected[i])
+      continue;
+    else if (rows[i].built ? (rows[i].broken != HALF_PASSED || rows[i].fixed != HALF_PASSED)
+                           : !built_only)
       all_yes = FALSE;
 
-  print_table (rows, n, built_only);
+  print_table (rows, selected, n, built_only);
   if (missing->len > 0)
     {
       g_autofree char *ids = NULL;
@@ -1989,7 +2252,10 @@ typedef struct {
   int       (*func) (int argc, char **argv);
 } Command;
 
+static int cmd_help (int argc, char **argv);
+
 static const Command commands[] = {
+  { "help", cmd_help },
   { "list", cmd_list },
   { "run", cmd_run },
   { "tour", cmd_tour },
@@ -2009,8 +2275,10 @@ static const char commands_help[] =
   "                           line by line, with the fix and the demo\n"
   "  trace show|summary FILE  a saved trace: its swimlane, or per process\n"
   "                           its lifetime, waits, calls and errors\n"
+  "  help [COMMAND]           this help, or the options of COMMAND\n"
   "\n"
-  "mpshare COMMAND --help shows the options of a command.";
+  "mpshare help COMMAND (or mpshare COMMAND --help) shows the options of a\n"
+  "command; man mpshare says more.";
 
 static GOptionContext *
 top_context_new (void)
@@ -2062,6 +2330,80 @@ top_level (int    argc,
   return EXIT_USAGE;
 }
 
+static const Command *
+find_command (const char *name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (g_str_equal (name, commands[i].name))
+      return &commands[i];
+  return NULL;
+}
+
+/* "mpshare: unknown command", with the command @name may be a typo of. */
+static void
+complain_unknown_command (const char *who,
+                          const char *name)
+{
+  const char *names[G_N_ELEMENTS (commands) + 1] = { NULL };
+  const char *guess;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    names[i] = commands[i].name;
+  guess = did_you_mean (name, names);
+  g_printerr ("%s: unknown command \"%s\".", who, name);
+  if (guess != NULL)
+    g_printerr (" Did you mean \"%s\"?", guess);
+  g_printerr ("\n\n");
+  print_top_help (stderr);
+}
+
+/* Runs @command: the program's name is set once, before any
+ * GOptionContext, so that its help says "mpshare run". */
+static int
+run_command (const Command *command,
+             int            argc,
+             char         **argv)
+{
+  g_autofree char *prgname = g_strconcat ("mpshare ", command->name, NULL);
+
+  g_set_prgname (prgname);
+  return command->func (argc, argv);
+}
+
+/* mpshare help [COMMAND]: the help of mpshare, or of one command (which
+ * its own option parser prints, exiting 0). */
+static int
+cmd_help (int    argc,
+          char **argv)
+{
+  const Command *command;
+  char *help_argv[3] = { NULL, (char *) "--help", NULL };
+
+  if (argc == 1)
+    {
+      g_set_prgname ("mpshare");
+      print_top_help (stdout);
+      return EXIT_OK;
+    }
+  if (argc > 2)
+    {
+      g_set_prgname ("mpshare");
+      g_printerr ("mpshare help: one command at a time: mpshare help COMMAND\n");
+      return EXIT_USAGE;
+    }
+  command = find_command (argv[1]);
+  if (command == NULL)
+    {
+      g_set_prgname ("mpshare");
+      complain_unknown_command ("mpshare help", argv[1]);
+      return EXIT_USAGE;
+    }
+  if (command->func == cmd_help)
+    return cmd_help (1, argv);
+  help_argv[0] = argv[1];
+  return run_command (command, 2, help_argv);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -2074,17 +2416,14 @@ main (int    argc,
 
   if (argc > 1 && argv[1][0] != '-')
     {
-      for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-        if (g_str_equal (argv[1], commands[i].name))
-          {
-            /* set once, before any GOptionContext, so help says "mpshare run" */
-            g_autofree char *prgname = g_strconcat ("mpshare ", argv[1], NULL);
-            g_set_prgname (prgname);
-            return commands[i].func (argc - 1, argv + 1);
-          }
+      const Command *command = find_command (argv[1]);
+
+      if (command != NULL && command->func == cmd_help)
+        return cmd_help (argc - 1, argv + 1);
+      if (command != NULL)
+        return run_command (command, argc - 1, argv + 1);
       g_set_prgname ("mpshare");
-      g_printerr ("mpshare: unknown command \"%s\".\n\n", argv[1]);
-      print_top_help (stderr);
+      complain_unknown_command ("mpshare", argv[1]);
       return EXIT_USAGE;
     }
   g_set_prgname ("mpshare");

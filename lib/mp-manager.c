@@ -119,7 +119,7 @@ mp_error_get_remote_code (const GError *error)
 
 /**
  * mp_manager_register_type:
- * @typeid: the name proxies and mp_manager_create() use
+ * @type_id: the name proxies and mp_manager_create() use
  * @type: a GObject type, created in the server with g_object_new (type, NULL)
  * @methods: the methods its proxies may call, ended by { NULL, NULL }
  *
@@ -130,21 +130,21 @@ mp_error_get_remote_code (const GError *error)
  * object ("#GETVALUE") works when @type is registered with the serializer.
  */
 void
-mp_manager_register_type (const char     *typeid,
+mp_manager_register_type (const char     *type_id,
                           GType           type,
                           const MpMethod *methods)
 {
-  g_return_if_fail (typeid != NULL && *typeid != '\0');
+  g_return_if_fail (type_id != NULL && *type_id != '\0');
   g_return_if_fail (g_type_is_a (type, G_TYPE_OBJECT) && !G_TYPE_IS_ABSTRACT (type));
   g_return_if_fail (methods != NULL);
 
   /* the built-in types cannot be replaced */
-  g_return_if_fail (mp_referent_class_lookup (typeid) == NULL ||
-                    mp_referent_class_lookup (typeid)->gtype != G_TYPE_INVALID);
+  g_return_if_fail (mp_referent_class_lookup (type_id) == NULL ||
+                    mp_referent_class_lookup (type_id)->gtype != G_TYPE_INVALID);
   for (const MpMethod *m = methods; m->name != NULL; m++)
     g_return_if_fail (m->func != NULL);
 
-  mp_referent_register_custom (typeid, type, methods);
+  mp_referent_register_custom (type_id, type, methods);
 }
 
 /* ------------------------------------------------------------------ */
@@ -884,21 +884,21 @@ mp_manager_queue (MpManager  *self,
 /**
  * mp_manager_create:
  * @self: a running manager
- * @typeid: a type registered with mp_manager_register_type() (or a
+ * @type_id: a type registered with mp_manager_register_type() (or a
  *   built-in one that takes no arguments, e.g. "list")
  * @error: return location for a #GError
  *
- * Returns: (transfer full): a proxy of a new object of @typeid, or %NULL
+ * Returns: (transfer full): a proxy of a new object of @type_id, or %NULL
  *   ("[key]" for a type the server does not know)
  */
 MpProxy *
 mp_manager_create (MpManager   *self,
-                   const char  *typeid,
+                   const char  *type_id,
                    GError     **error)
 {
   CHECK_MANAGER (self, error);
-  g_return_val_if_fail (typeid != NULL, NULL);
-  return create (self, typeid, NULL, error);
+  g_return_val_if_fail (type_id != NULL, NULL);
+  return create (self, type_id, NULL, error);
 }
 
 /**

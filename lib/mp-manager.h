@@ -95,7 +95,7 @@ typedef struct {
  * the methods listed in @methods (ended by { NULL, NULL }) may be called
  * through their proxies. Register before mp_main_guard() (MP_INITIALIZER)
  * so a spawned server knows the type too. */
-void          mp_manager_register_type   (const char     *typeid,
+void          mp_manager_register_type   (const char     *type_id,
                                           GType           type,
                                           const MpMethod *methods);
 
@@ -153,7 +153,7 @@ MpProxy      *mp_manager_queue           (MpManager      *self,
                                           guint           maxsize,
                                           GError        **error);
 MpProxy      *mp_manager_create          (MpManager      *self,
-                                          const char     *typeid,
+                                          const char     *type_id,
                                           GError        **error);
 
 /* An error raised inside the server comes back as MP_ERROR_REMOTE with a

@@ -10,6 +10,7 @@
 
 #include <glib-object.h>
 #include "mp-manager.h"
+#include "mp-sync.h"
 
 G_BEGIN_DECLS
 
@@ -97,7 +98,7 @@ gboolean    mp_lock_proxy_release   (MpProxy *self, GError **error);
 gboolean    mp_condition_proxy_wait       (MpProxy *self, gint64 timeout_us, gboolean *notified, GError **error);
 gboolean    mp_condition_proxy_notify     (MpProxy *self, guint n, GError **error);
 gboolean    mp_condition_proxy_notify_all (MpProxy *self, GError **error);
-typedef gboolean (*MpPredicate) (gpointer user_data);
+/* MpPredicate: see mp-sync.h */
 gboolean    mp_condition_proxy_wait_for   (MpProxy *self, MpPredicate predicate, gpointer user_data,
                                            gint64 timeout_us, gboolean *satisfied, GError **error);
 

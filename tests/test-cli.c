@@ -950,6 +950,389 @@ test_explain_json (void)
   }
 }
 
+/* ---- help, did you mean -------------------------------------------------- */
+
+/* The commands `mpshare help` lists, from its "Commands:" section. */
+static GStrv
+listed_commands (void)
+{
+  g_auto(Result) r = { 0 };
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) lines = NULL;
+  gboolean in_section = FALSE;
+
+  run_cli (&r, NULL, NULL, NULL, "help", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  lines = g_strsplit (r.out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (g_str_equal (lines[i], "Commands:"))
+        in_section = TRUE;
+      else if (in_section && lines[i][0] == '\0')
+        break;
+      else if (in_section && g_str_has_prefix (lines[i], "  ") &&
+               g_ascii_isalpha (lines[i][2]))
+        {
+          g_auto(GStrv) words = g_strsplit (lines[i] + 2, " ", 2);
+          g_strv_builder_add (builder, words[0]);
+        }
+    }
+  return g_strv_builder_end (builder);
+}
+
+static void
+test_help_command (void)
+{
+  g_auto(GStrv) commands = listed_commands ();
+  g_auto(Result) typo = { 0 };
+  g_auto(Result) two = { 0 };
+
+  g_assert_cmpuint (g_strv_length (commands), >=, 7);
+  g_assert_true (g_strv_contains ((const char *const *) commands, "help"));
+  for (guint i = 0; commands[i] != NULL; i++)
+    {
+      g_auto(Result) r = { 0 };
+      g_autofree char *usage = g_strconcat ("mpshare ", commands[i], NULL);
+
+      run_cli (&r, NULL, NULL, NULL, "help", commands[i], NULL);
+      g_assert_cmpint (r.status, ==, 0);
+      g_assert_nonnull (strstr (r.out, usage));
+      assert_fits_80_columns (r.out);
+    }
+
+  run_cli (&typo, NULL, NULL, NULL, "help", "tuor", NULL);
+  g_assert_cmpint (typo.status, ==, 2);
+  g_assert_nonnull (strstr (typo.err, "unknown command \"tuor\". Did you mean \"tour\"?"));
+  run_cli (&two, NULL, NULL, NULL, "help", "run", "tour", NULL);
+  g_assert_cmpint (two.status, ==, 2);
+}
+
+/* A typo gets the nearest command or id; a word far from all gets none. */
+static void
+test_did_you_mean (Fixture       *f,
+                   gconstpointer  data)
+{
+  static const struct {
+    const char *args[3];
+    const char *guess;    /* NULL: no guess */
+  } cases[] = {
+    { { "tuor", NULL }, "tour" },
+    { { "lst", NULL }, "list" },
+    { { "explian", NULL }, "explain" },
+    { { "chekc", NULL }, "check" },
+    { { "frobnicate", NULL }, NULL },
+    { { "run", "lost-updte", NULL }, "lost-update" },
+    { { "run", "broken-pol", NULL }, "broken-pool" },
+    { { "run", "Lost-Update", NULL }, "lost-update" },
+    { { "run", "closed", NULL }, NULL },
+    { { "tour", "--only=mutate-a-cpy", NULL }, "mutate-a-copy" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto(Result) r = { 0 };
+
+      run_cli (&r, f->demo_dir, NULL, NULL, cases[i].args[0], cases[i].args[1],
+               cases[i].args[2], NULL);
+      g_assert_cmpint (r.status, ==, 2);
+      if (cases[i].guess != NULL)
+        {
+          g_autofree char *want = g_strdup_printf ("Did you mean \"%s\"?", cases[i].guess);
+          g_assert_nonnull (strstr (r.err, want));
+        }
+      else
+        g_assert_null (strstr (r.err, "Did you mean"));
+      assert_fits_80_columns (r.err);
+    }
+}
+
+/* ---- tour modes ----------------------------------------------------------- */
+
+static void
+test_tour_only (Fixture       *f,
+                gconstpointer  data)
+{
+  g_auto(Result) r = { 0 };
+  g_auto(Result) repeated = { 0 };
+  g_auto(Result) unbuilt = { 0 };
+  g_auto(Result) unknown = { 0 };
+  const char *p1, *p2;
+
+  add_fake_demo (f, "closed-manager", "exit 0", "exit 0");
+  add_fake_demo (f, "lost-update", "exit 0", "exit 0");
+  add_fake_demo (f, "broken-pool", "exit 0", "exit 0");
+
+  /* in catalog order, whatever the order asked; the others not run */
+  run_cli (&r, f->demo_dir, NULL, NULL, "tour", "--only", "broken-pool, lost-update", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  p1 = strstr (r.out, "[1/2] lost-update…");
+  p2 = strstr (r.out, "[2/2] broken-pool…");
+  g_assert_true (p1 != NULL && p2 > p1);
+  g_assert_null (strstr (r.out, "fake closed-manager"));
+  g_assert_false (has_row (r.out, "closed-manager"));
+  g_assert_false (has_row (r.out, "mutate-a-copy"));
+  g_assert_true (has_row (r.out, "lost-update"));
+  g_assert_null (strstr (r.out, "not built"));
+
+  run_cli (&repeated, f->demo_dir, NULL, NULL, "tour", "--only", "lost-update",
+           "--only", "closed-manager", NULL);
+  g_assert_cmpint (repeated.status, ==, 0);
+  g_assert_nonnull (strstr (repeated.out, "[1/2] closed-manager…"));
+
+  /* an id asked for but not built fails the tour */
+  run_cli (&unbuilt, f->demo_dir, NULL, NULL, "tour", "--only", "lost-update,lock-false", NULL);
+  g_assert_cmpint (unbuilt.status, ==, 1);
+  g_assert_true (has_row (unbuilt.out, "lock-false"));
+
+  run_cli (&unknown, f->demo_dir, NULL, NULL, "tour", "--only", "lost-update,nope", NULL);
+  g_assert_cmpint (unknown.status, ==, 2);
+  g_assert_nonnull (strstr (unknown.err, "unknown id \"nope\""));
+  g_assert_nonnull (strstr (unknown.err, "Valid ids:"));
+  g_assert_null (strstr (unknown.out, "fake lost-update"));
+}
+
+static void
+test_tour_quiet (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_auto(Result) r = { 0 };
+  g_auto(GStrv) lines = NULL;
+  g_auto(GStrv) row = NULL;
+  guint n_progress = 0;
+
+  add_fake_demo (f, "lost-update", "exit 0", "exit 0");
+  add_fake_demo (f, "broken-pool", "exit 0", "exit 3");
+  run_cli (&r, f->demo_dir, NULL, NULL, "tour", "--quiet", "--built-only", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  /* nothing of the demos' own output, no commands, one line each */
+  g_assert_null (strstr (r.out, "fake "));
+  g_assert_null (strstr (r.out, "$ "));
+  lines = g_strsplit (r.out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "["))
+      n_progress++;
+  g_assert_cmpuint (n_progress, ==, 2);
+  g_assert_nonnull (strstr (r.out, "[1/2] lost-update"));
+  g_assert_nonnull (strstr (r.out, "reproduced: yes, fixed: yes"));
+  g_assert_nonnull (strstr (r.out, "[2/2] broken-pool"));
+  g_assert_nonnull (strstr (r.out, "reproduced: yes, fixed: no"));
+  /* and the table */
+  row = row_of (r.out, "broken-pool");
+  g_assert_nonnull (row);
+  g_assert_cmpstr (row[2], ==, "no");
+  assert_fits_80_columns (r.out);
+}
+
+/* --start-method and --timeline reach every demo, both halves. */
+static void
+test_tour_passes_through (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_auto(Result) r = { 0 };
+
+  add_fake_demo (f, "lock-false", "exit 0", "exit 0");
+  run_cli (&r, f->demo_dir, NULL, NULL, "tour", "--built-only", "--start-method",
+           "spawn", "--timeline", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "fake lock-false: --broken --start-method spawn --timeline\n"));
+  g_assert_nonnull (strstr (r.out, "fake lock-false: --fixed --start-method spawn --timeline\n"));
+}
+
+/* Reads @master until @text has come (or the terminal closes); returns
+ * everything read so far. */
+static void
+read_until (int         master,
+            GString    *out,
+            const char *text)
+{
+  char buffer[1024];
+  ssize_t got;
+
+  while (text == NULL || strstr (out->str, text) == NULL)
+    {
+      got = read (master, buffer, sizeof buffer);
+      if (got < 0 && errno == EINTR)
+        continue;
+      if (got <= 0)
+        break;      /* EIO: the terminal's last holder is gone */
+      g_string_append_len (out, buffer, got);
+    }
+}
+
+static guint
+count_of (const char *text,
+          const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = strstr (text, needle); p != NULL; p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
+/* On a terminal, --pause waits for Enter before each demo: the demo has
+ * not run when the prompt shows, and runs once Enter is pressed. Without
+ * a terminal it does not wait. */
+static void
+test_tour_pause (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autofree char *path = mpshare_path ();
+  g_autofree char *ran_lost = g_build_filename (f->demo_dir, "ran-lost-update", NULL);
+  g_autofree char *ran_pool = g_build_filename (f->demo_dir, "ran-broken-pool", NULL);
+  g_autofree char *touch_lost = g_strdup_printf ("touch '%s'; exit 0", ran_lost);
+  g_autofree char *touch_pool = g_strdup_printf ("touch '%s'; exit 0", ran_pool);
+  const char *argv[] = { path, "tour", "--built-only", "--pause", NULL };
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) child = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_auto(Result) piped = { 0 };
+  int master, slave;
+
+  add_fake_demo (f, "lost-update", touch_lost, "exit 0");
+  add_fake_demo (f, "broken-pool", touch_pool, "exit 0");
+
+  g_assert_cmpint (openpty (&master, &slave, NULL, NULL, NULL), ==, 0);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_subprocess_launcher_take_stdin_fd (launcher, slave);
+  g_subprocess_launcher_take_stdout_fd (launcher, dup (slave));
+  g_subprocess_launcher_setenv (launcher, "MP_DEMO_DIR", f->demo_dir, TRUE);
+  g_subprocess_launcher_setenv (launcher, "NO_COLOR", "1", TRUE);
+  child = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  g_clear_object (&launcher);   /* closes our copies of the slave */
+
+  read_until (master, out, "Press Enter to run lost-update");
+  g_assert_false (g_file_test (ran_lost, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (write (master, "\n", 1), ==, 1);
+  read_until (master, out, "Press Enter to run broken-pool");
+  g_assert_true (g_file_test (ran_lost, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (ran_pool, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (write (master, "\n", 1), ==, 1);
+  read_until (master, out, NULL);
+  close (master);
+  g_subprocess_wait (child, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s", out->str);
+  g_assert_true (g_subprocess_get_if_exited (child));
+  g_assert_cmpint (g_subprocess_get_exit_status (child), ==, 0);
+  g_assert_true (g_file_test (ran_pool, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (count_of (out->str, "Press Enter"), ==, 2);
+  g_assert_cmpint (g_unlink (ran_lost), ==, 0);
+  g_assert_cmpint (g_unlink (ran_pool), ==, 0);
+
+  /* standard input a pipe: nobody to press Enter, no wait */
+  run_cli (&piped, f->demo_dir, NULL, NULL, "tour", "--built-only", "--pause", NULL);
+  g_assert_cmpint (piped.status, ==, 0);
+  g_assert_null (strstr (piped.out, "Press Enter"));
+  g_assert_cmpint (g_unlink (ran_lost), ==, 0);
+  g_assert_cmpint (g_unlink (ran_pool), ==, 0);
+}
+
+/* ---- man page and completion ---------------------------------------------- */
+
+static void
+test_man_page (void)
+{
+  g_auto(GStrv) commands = listed_commands ();
+  g_autofree char *path = g_test_build_filename (G_TEST_BUILT, "..", "demos", "mpshare.1", NULL);
+  g_autofree char *page = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_file_get_contents (path, &page, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (page, ".\\\" mpshare(1)"));
+  g_assert_nonnull (strstr (page, ".TH MPSHARE 1"));
+  g_assert_null (strstr (page, "@"));     /* every path filled in */
+  for (guint i = 0; commands[i] != NULL; i++)
+    {
+      /* each command opens an entry of COMMANDS: ".BR run " or ".B tour" */
+      g_autofree char *br = g_strdup_printf ("\n.BR %s ", commands[i]);
+      g_autofree char *b = g_strdup_printf ("\n.B %s\n", commands[i]);
+      g_autofree char *bi = g_strdup_printf ("\n.BI \"%s ", commands[i]);
+
+      if (strstr (page, br) == NULL && strstr (page, b) == NULL && strstr (page, bi) == NULL)
+        g_error ("mpshare.1 has no entry for the command \"%s\"", commands[i]);
+    }
+  for (const char *const *o = (const char *const[]) { "\\-\\-only", "\\-\\-pause",
+         "\\-\\-quiet", "\\-\\-timeline", "\\-\\-why", NULL }; *o != NULL; o++)
+    g_assert_nonnull (strstr (page, *o));
+}
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b,
+                 gpointer      user_data)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* What the completion offers after @words (the last is being typed). */
+static char *
+complete (const char *const *words)
+{
+  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "..", "demos",
+                                                   "mpshare.bash-completion", NULL);
+  g_autofree char *exe = mpshare_path ();
+  g_autoptr(GString) code = g_string_new (NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *argv[] = { "bash", "--norc", "--noprofile", "-c", NULL, NULL };
+  guint n = g_strv_length ((char **) words);
+  int status;
+
+  g_string_append_printf (code, ". '%s'\nCOMP_WORDS=('%s'", script, exe);
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (code, " '%s'", words[i]);
+  g_string_append_printf (code, ")\nCOMP_CWORD=%u\n_mpshare\n"
+                          "printf '%%s\\n' \"${COMPREPLY[@]}\" | LC_ALL=C sort\n", n);
+  argv[4] = code->str;
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                &out, &err, &status, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s", err);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  return g_strdup (g_strstrip (out));
+}
+
+static void
+test_completion (void)
+{
+  g_autofree char *bash = g_find_program_in_path ("bash");
+  g_auto(GStrv) commands = NULL;
+  g_autofree char *all = NULL, *listed = NULL;
+  g_autofree char *ids = NULL, *lo = NULL, *only = NULL, *help = NULL, *method = NULL;
+
+  if (bash == NULL)
+    {
+      g_test_skip ("no bash to run the completion in (apt-get install bash)");
+      return;
+    }
+  /* every command of `mpshare help`, no more */
+  commands = listed_commands ();
+  g_qsort_with_data (commands, g_strv_length (commands), sizeof (char *),
+                     compare_strings, NULL);
+  listed = g_strjoinv ("\n", commands);
+  all = complete ((const char *const[]) { "", NULL });
+  /* sorted bytewise: the options --help and --version, then the commands */
+  g_assert_true (g_str_has_prefix (all, "--help\n--version\n"));
+  g_assert_cmpstr (all + strlen ("--help\n--version\n"), ==, listed);
+
+  /* ids come from the catalog, through mpshare itself */
+  ids = complete ((const char *const[]) { "run", "lost", NULL });
+  g_assert_cmpstr (ids, ==, "lost-update");
+  lo = complete ((const char *const[]) { "run", "lo", NULL });
+  g_assert_cmpstr (lo, ==, "local-function\nlock-false\nlost-update");
+  only = complete ((const char *const[]) { "tour", "--only", "broken-pool,lock", NULL });
+  g_assert_cmpstr (only, ==, "broken-pool,lock-false");
+  help = complete ((const char *const[]) { "help", "ex", NULL });
+  g_assert_cmpstr (help, ==, "explain");
+  method = complete ((const char *const[]) { "tour", "--start-method", "", NULL });
+  g_assert_cmpstr (method, ==, "fork\nforkserver\nspawn");
+}
+
 /* ---- colour -------------------------------------------------------------- */
 
 /* Runs `mpshare list` with its stdout on a pseudo-terminal. */
@@ -1036,6 +1419,14 @@ main (int    argc,
   g_test_add_func ("/cli/explain/why", test_explain_why);
   g_test_add_func ("/cli/explain/json", test_explain_json);
   g_test_add_func ("/cli/colour", test_colour);
+  g_test_add_func ("/cli/help/command", test_help_command);
+  g_test_add ("/cli/did-you-mean", Fixture, NULL, fixture_setup, test_did_you_mean, fixture_teardown);
+  g_test_add ("/cli/tour/only", Fixture, NULL, fixture_setup, test_tour_only, fixture_teardown);
+  g_test_add ("/cli/tour/quiet", Fixture, NULL, fixture_setup, test_tour_quiet, fixture_teardown);
+  g_test_add ("/cli/tour/passes-through", Fixture, NULL, fixture_setup, test_tour_passes_through, fixture_teardown);
+  g_test_add ("/cli/tour/pause", Fixture, NULL, fixture_setup, test_tour_pause, fixture_teardown);
+  g_test_add_func ("/cli/man-page", test_man_page);
+  g_test_add_func ("/cli/completion", test_completion);
 
   return g_test_run ();
 }
