@@ -43,7 +43,8 @@ struct _Demo {
   gboolean        shown;        /* a timeline was shown in this half */
 };
 
-/* --verbose: GLib's internals too (the error domain's quark) */
+/* --verbose: GLib's internals too (classes private to GLib, the error
+ * domain's quark) */
 static gboolean verbose;
 
 /* What Python says for the pitfall an error reproduces, shown first in an
@@ -137,10 +138,19 @@ demo_print_error (const GError *error)
              mp_error_code_name ((MpError) error->code), error->code);
   else
     g_print ("   | code   : %d\n", error->code);
-  g_print ("   | message: %s\n", error->message);
-  /* GLib's own name for the error domain: for those who debug mpshare */
+  /* GLib's own names (a class private to GLib, the error domain's
+   * quark): for those who debug mpshare */
   if (verbose)
-    g_print ("   | domain : %s\n", g_quark_to_string (error->domain));
+    {
+      g_print ("   | message: %s\n", error->message);
+      g_print ("   | domain : %s\n", g_quark_to_string (error->domain));
+    }
+  else
+    {
+      g_autofree char *message = demo_text_public_types (error->message);
+
+      g_print ("   | message: %s\n", message);
+    }
 }
 
 /**
@@ -186,14 +196,16 @@ demo_reject_error (Demo         *demo,
 {
   va_list args;
   g_autofree char *what = NULL;
+  g_autofree char *message = NULL;
 
   g_return_val_if_fail (error != NULL, FALSE);
 
   va_start (args, format);
   what = g_strdup_vprintf (format, args);
   va_end (args);
+  message = verbose ? g_strdup (error->message) : demo_text_public_types (error->message);
   demo_print_error (error);
-  return demo_reject (demo, "%s: %s", what, error->message);
+  return demo_reject (demo, "%s: %s", what, message);
 }
 
 char *
@@ -966,7 +978,7 @@ demo_run (const DemoInfo *info,
       "Write the run's trace as Chrome trace JSON (Perfetto opens it)",
       "FILE.json" },
     { "verbose", 0, 0, G_OPTION_ARG_NONE, &verbose,
-      "Also show GLib's internals (the error domain)", NULL },
+      "Also show GLib's internals (its classes' names, the error domain)", NULL },
     { "workers", 0, 0, G_OPTION_ARG_INT, &workers,
       "Number of pool workers", "N" },
     G_OPTION_ENTRY_NULL

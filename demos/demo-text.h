@@ -39,4 +39,11 @@ char    *demo_text_wrap      (const char *line,
  * the rest of its line is not wrapped. */
 void     demo_text_install   (void);
 
+/* @message (a library error's) as a student reads it: a GLib class's
+ * private name gives way to the public class the library names beside
+ * it. "GLocalFileInputStream holds a live OS handle (it is a
+ * GInputStream)" reads "a GInputStream holds a live OS handle". The
+ * error boxes show it so unless --verbose asks for GLib's internals. */
+char    *demo_text_public_types (const char *message);
+
 G_END_DECLS

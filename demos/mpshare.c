@@ -734,6 +734,7 @@ typedef struct {
   const char *start_method;   /* passed on, or NULL */
   gboolean    timeline;       /* --timeline passed on */
   gboolean    quiet;          /* the demos' output goes to /dev/null */
+  gboolean    verbose;        /* --verbose passed on */
   guint       timeout_s;
 } TourOptions;
 
@@ -850,7 +851,7 @@ run_half (const char        *path,
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autofree char *status = NULL;
   g_autofree char *verdict = NULL;
-  const char *argv[8] = { path, half, NULL, NULL, NULL, NULL, NULL, NULL };
+  const char *argv[9] = { path, half, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
   g_auto(GStrv) env = NULL;
   guint argc = 2;
   g_autofree char *args = NULL;
@@ -867,6 +868,8 @@ run_half (const char        *path,
     }
   if (opts->timeline)
     argv[argc++] = "--timeline";
+  if (opts->verbose)
+    argv[argc++] = "--verbose";
   if (!opts->quiet)
     {
       args = g_strjoinv (" ", (char **) argv + 1);
@@ -1165,6 +1168,8 @@ cmd_tour (int    argc,
       "METHOD" },
     { "timeline", 0, 0, G_OPTION_ARG_NONE, &opts.timeline,
       "Pass --timeline to every demo", NULL },
+    { "verbose", 0, 0, G_OPTION_ARG_NONE, &opts.verbose,
+      "Pass --verbose to every demo (GLib's own names)", NULL },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s,
       "Stop a demo half after SECONDS (default 300)", "SECONDS" },
     { "html", 0, 0, G_OPTION_ARG_FILENAME, &html_dir,
@@ -2218,8 +2223,15 @@ cmd_trace (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) trace = NULL;
   g_autofree char *text = NULL;
+  gboolean verbose = FALSE;
+  const GOptionEntry options[] = {
+    { "verbose", 0, 0, G_OPTION_ARG_NONE, &verbose,
+      "Name GLib's own classes as the trace recorded them", NULL },
+    G_OPTION_ENTRY_NULL
+  };
 
   g_option_context_set_summary (context, trace_help);
+  g_option_context_add_main_entries (context, options, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("mpshare trace: %s\n", error->message);
@@ -2240,6 +2252,14 @@ cmd_trace (int    argc,
     {
       g_printerr ("mpshare trace %s: %s\n", argv[1], error->message);
       return EXIT_USAGE;
+    }
+  /* a class private to GLib (GLocalFileInputStream) only when asked */
+  if (!verbose)
+    {
+      char *plain = demo_text_public_types (text);
+
+      g_free (text);
+      text = plain;
     }
   g_print ("%s", text);
   return EXIT_OK;
@@ -2280,6 +2300,19 @@ static const char commands_help[] =
   "mpshare help COMMAND (or mpshare COMMAND --help) shows the options of a\n"
   "command; man mpshare says more.";
 
+/* mpshare's own options. --color is taken out of the command line by
+ * decide_colour() before any parser sees it: its entry is here so that
+ * the help lists it. */
+static gboolean version_asked;
+static char *colour_listed;
+
+static const GOptionEntry top_options[] = {
+  { "color", 0, 0, G_OPTION_ARG_STRING, &colour_listed,
+    "auto (colour on a terminal), always or never", "WHEN" },
+  { "version", 0, 0, G_OPTION_ARG_NONE, &version_asked, "Print the version", NULL },
+  G_OPTION_ENTRY_NULL
+};
+
 static GOptionContext *
 top_context_new (void)
 {
@@ -2289,6 +2322,7 @@ top_context_new (void)
     "Reproduce, explain and fix the pitfalls of sharing state between\n"
     "processes, as Python's multiprocessing shows them.");
   g_option_context_set_description (context, commands_help);
+  g_option_context_add_main_entries (context, top_options, NULL);
   return context;
 }
 
@@ -2306,21 +2340,15 @@ static int
 top_level (int    argc,
            char **argv)
 {
-  gboolean version = FALSE;
-  const GOptionEntry options[] = {
-    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL },
-    G_OPTION_ENTRY_NULL
-  };
   g_autoptr(GOptionContext) context = top_context_new ();
   g_autoptr(GError) error = NULL;
 
-  g_option_context_add_main_entries (context, options, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("mpshare: %s\n", error->message);
       return EXIT_USAGE;
     }
-  if (version)
+  if (version_asked)
     {
       g_print ("mpshare %s\n", PACKAGE_VERSION);
       return EXIT_OK;

@@ -208,7 +208,16 @@ test_help (void)
     g_assert_nonnull (strstr (r.out, "Usage:"));
     for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
       g_assert_nonnull (strstr (r.out, commands[i]));
+    /* the options mpshare itself takes, --color among them */
+    g_assert_nonnull (strstr (r.out, "--color=WHEN"));
+    g_assert_nonnull (strstr (r.out, "--version"));
     assert_fits_80_columns (r.out);
+  }
+  {
+    g_auto(Result) r = { 0 };
+    run_cli (&r, NULL, NULL, NULL, "help", NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.out, "--color=WHEN"));
   }
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     {
@@ -1230,6 +1239,56 @@ test_tour_pause (Fixture       *f,
   g_assert_cmpint (g_unlink (ran_pool), ==, 0);
 }
 
+/* GLib's own name for a class (GLocalFileInputStream, private to GIO) is
+ * in the library's message; the demo's error box, its verdict line and
+ * `mpshare trace` show the public class instead, unless --verbose. The
+ * real demo runs: the message is the library's. */
+static void
+test_verbose_types (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *trace = g_build_filename (f->demo_dir, "handle.json", NULL);
+  g_auto(Result) plain = { 0 };
+  g_auto(Result) verbose = { 0 };
+  g_auto(Result) summary = { 0 };
+  g_auto(Result) summary_verbose = { 0 };
+  g_auto(Result) tour = { 0 };
+
+  run_cli (&plain, NULL, NULL, NULL, "run", "unserializable-handle", "--broken",
+           "--trace", trace, NULL);
+  g_assert_cmpint (plain.status, ==, 0);
+  g_assert_nonnull (strstr (plain.out, "| message: Cluster.credentials: a GInputStream "
+                                       "holds a live OS handle (Python:"));
+  g_assert_null (strstr (plain.out, "GLocalFileInputStream"));
+  g_assert_null (strstr (plain.out, "| domain"));
+
+  run_cli (&verbose, NULL, NULL, NULL, "run", "unserializable-handle", "--broken",
+           "--verbose", NULL);
+  g_assert_cmpint (verbose.status, ==, 0);
+  g_assert_nonnull (strstr (verbose.out, "Cluster.credentials: GLocalFileInputStream "
+                                         "holds a live OS handle (it is a GInputStream)"));
+  g_assert_nonnull (strstr (verbose.out, "| domain : "));
+
+  /* the trace recorded the library's words; summary shows them plainly,
+   * reflowed within 80 columns */
+  run_cli (&summary, NULL, NULL, (const char *const[]) { "COLUMNS", "80", NULL },
+           "trace", "summary", trace, NULL);
+  g_assert_cmpint (summary.status, ==, 0);
+  g_assert_nonnull (strstr (summary.out, "a GInputStream holds a live OS handle"));
+  g_assert_null (strstr (summary.out, "GLocalFileInputStream"));
+  assert_fits_80_columns (summary.out);
+  run_cli (&summary_verbose, NULL, NULL, NULL, "trace", "summary", "--verbose", trace, NULL);
+  g_assert_cmpint (summary_verbose.status, ==, 0);
+  g_assert_nonnull (strstr (summary_verbose.out, "GLocalFileInputStream"));
+
+  /* tour passes --verbose on to both halves */
+  add_fake_demo (f, "lock-false", "exit 0", "exit 0");
+  run_cli (&tour, f->demo_dir, NULL, NULL, "tour", "--built-only", "--verbose", NULL);
+  g_assert_cmpint (tour.status, ==, 0);
+  g_assert_nonnull (strstr (tour.out, "fake lock-false: --broken --verbose\n"));
+  g_assert_nonnull (strstr (tour.out, "fake lock-false: --fixed --verbose\n"));
+}
+
 /* ---- man page and completion ---------------------------------------------- */
 
 static void
@@ -1255,7 +1314,7 @@ test_man_page (void)
       if (strstr (page, br) == NULL && strstr (page, b) == NULL && strstr (page, bi) == NULL)
         g_error ("mpshare.1 has no entry for the command \"%s\"", commands[i]);
     }
-  for (const char *const *o = (const char *const[]) { "\\-\\-only", "\\-\\-pause",
+  for (const char *const *o = (const char *const[]) { "\\-\\-color", "\\-\\-only", "\\-\\-pause",
          "\\-\\-quiet", "\\-\\-timeline", "\\-\\-why", NULL }; *o != NULL; o++)
     g_assert_nonnull (strstr (page, *o));
 }
@@ -1425,6 +1484,8 @@ main (int    argc,
   g_test_add ("/cli/tour/quiet", Fixture, NULL, fixture_setup, test_tour_quiet, fixture_teardown);
   g_test_add ("/cli/tour/passes-through", Fixture, NULL, fixture_setup, test_tour_passes_through, fixture_teardown);
   g_test_add ("/cli/tour/pause", Fixture, NULL, fixture_setup, test_tour_pause, fixture_teardown);
+  g_test_add ("/cli/verbose-types", Fixture, NULL, fixture_setup, test_verbose_types,
+              fixture_teardown);
   g_test_add_func ("/cli/man-page", test_man_page);
   g_test_add_func ("/cli/completion", test_completion);
 
