@@ -192,6 +192,12 @@ half_shared_memory (Demo *demo)
     return demo_reject_error (demo, error, "creating shared memory failed");
   demo_say ("each child gets both as start arguments and adds to the total "
             "holding its lock");
+  /* what a start argument carries when nothing of the parent's memory
+   * survives: the lab sheet asks it */
+  if (demo_get_start_method (demo) == MP_START_SPAWN)
+    demo_say ("under spawn a child keeps nothing of this memory but each "
+              "object's file descriptor, held open across exec: it maps the "
+              "same pages again");
   if (!one_process_per_number (demo, "shared-squares:square-into-shared",
                                squares, total, &error))
     return demo_reject_error (demo, error, "the processes did not run");
