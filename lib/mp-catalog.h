@@ -9,6 +9,7 @@
 #endif
 
 #include <glib.h>
+#include "mp-visibility.h"
 
 G_BEGIN_DECLS
 
@@ -83,10 +84,14 @@ typedef struct {
   const MpCatalogRule *rules;
 } MpCatalogEntry;
 
+MP_AVAILABLE_IN_ALL
 const MpCatalogEntry *mp_catalog_get_entries (gsize         *n_entries);
+MP_AVAILABLE_IN_ALL
 const MpCatalogEntry *mp_catalog_lookup      (const char    *id,
                                               GError       **error);
+MP_AVAILABLE_IN_ALL
 char                 *mp_catalog_dup_ids     (const char    *separator);
+MP_AVAILABLE_IN_ALL
 const char           *mp_catalog_kind_to_string (MpCatalogKind kind);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 
 #include <glib.h>
 #include "mp-catalog.h"
+#include "mp-visibility.h"
 
 G_BEGIN_DECLS
 
@@ -72,19 +73,25 @@ typedef struct {
   GError    *error;
 } MpCheckResult;
 
+MP_AVAILABLE_IN_ALL
 char       *mp_check_find_python      (void);
+MP_AVAILABLE_IN_ALL
 GPtrArray  *mp_check_sources          (const char        *python,
                                        const char *const *files,
                                        GBytes     *const *sources,
                                        guint              n_files,
                                        GError           **error);
+MP_AVAILABLE_IN_ALL
 GPtrArray  *mp_check_source           (const char      *python,
                                        const char      *file,
                                        const char      *source,
                                        gsize            length,
                                        GError         **error);
+MP_AVAILABLE_IN_ALL
 char       *mp_check_finding_to_json  (const MpCheckFinding *finding);
+MP_AVAILABLE_IN_ALL
 void        mp_check_finding_free     (MpCheckFinding *finding);
+MP_AVAILABLE_IN_ALL
 void        mp_check_result_free      (MpCheckResult  *result);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpCheckFinding, mp_check_finding_free)

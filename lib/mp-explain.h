@@ -10,6 +10,7 @@
 
 #include <glib.h>
 #include "mp-catalog.h"
+#include "mp-visibility.h"
 
 G_BEGIN_DECLS
 
@@ -114,17 +115,23 @@ typedef struct {
   guint      escapes;
 } MpExplainReport;
 
+MP_AVAILABLE_IN_ALL
 GPtrArray       *mp_explain              (const char      *text,
                                           gssize           length,
                                           GError         **error);
+MP_AVAILABLE_IN_ALL
 MpExplainReport *mp_explain_report       (const char      *text,
                                           gssize           length,
                                           GError         **error);
+MP_AVAILABLE_IN_ALL
 char           **mp_explain_ids          (const char      *text,
                                           gssize           length,
                                           GError         **error);
+MP_AVAILABLE_IN_ALL
 const char      *mp_explain_kind_to_string (MpExplainKind  kind);
+MP_AVAILABLE_IN_ALL
 void             mp_explain_match_free   (MpExplainMatch  *match);
+MP_AVAILABLE_IN_ALL
 void             mp_explain_report_free  (MpExplainReport *report);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpExplainMatch, mp_explain_match_free)

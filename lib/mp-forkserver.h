@@ -9,6 +9,7 @@
 #endif
 
 #include <glib.h>
+#include "mp-visibility.h"
 
 G_BEGIN_DECLS
 
@@ -34,11 +35,15 @@ typedef void (*MpPreloadFunc) (void);
   __attribute__((constructor)) static void \
   G_PASTE (mp__preload_register_, __LINE__) (void) { mp_preload_register ((name), (func)); }
 
+MP_AVAILABLE_IN_ALL
 void      mp_preload_register        (const char         *name,
                                       MpPreloadFunc       func);
+MP_AVAILABLE_IN_ALL
 gboolean  mp_set_forkserver_preload  (const char * const *names,
                                       GError            **error);
+MP_AVAILABLE_IN_ALL
 GPid      mp_forkserver_get_pid      (void);
+MP_AVAILABLE_IN_ALL
 gboolean  mp_forkserver_stop         (GError            **error);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 
 #include <glib-object.h>
 #include "mp-serialize.h"
+#include "mp-visibility.h"
 
 G_BEGIN_DECLS
 
@@ -76,48 +77,70 @@ typedef gboolean (*MpTaskFunc) (MpArgs   *args,
   __attribute__((constructor)) static void \
   G_PASTE (mp__initializer_, __LINE__) (void) { func (); }
 
+MP_AVAILABLE_IN_ALL
 void           mp_task_register        (const char   *name,
                                         MpTaskFunc    func);
+MP_AVAILABLE_IN_ALL
 MpTaskFunc     mp_task_lookup          (const char   *name);
 
+MP_AVAILABLE_IN_ALL
 void           mp_main_guard           (int           argc,
                                         char        **argv);
+MP_AVAILABLE_IN_ALL
 gboolean       mp_is_spawned_child     (void);
 
 /* the process-wide auth key (Python's current_process().authkey): 32
  * random bytes made on first use, inherited by every child, fork or spawn */
+MP_AVAILABLE_IN_ALL
 GBytes        *mp_get_auth_key         (void);
+MP_AVAILABLE_IN_ALL
 void           mp_set_auth_key         (GBytes       *key);
 
+MP_AVAILABLE_IN_ALL
 gboolean       mp_set_start_method     (MpStartMethod method,
                                         gboolean      force,
                                         GError      **error);
+MP_AVAILABLE_IN_ALL
 MpStartMethod  mp_get_start_method     (void);
+MP_AVAILABLE_IN_ALL
 gboolean       mp_start_method_is_set  (void);
+MP_AVAILABLE_IN_ALL
 const char    *mp_start_method_to_string   (MpStartMethod method);
+MP_AVAILABLE_IN_ALL
 gboolean       mp_start_method_from_string (const char   *text,
                                             MpStartMethod *method,
                                             GError      **error);
 
 #define MP_TYPE_PROCESS (mp_process_get_type ())
+MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpProcess, mp_process, MP, PROCESS, GObject)
 
+MP_AVAILABLE_IN_ALL
 MpProcess     *mp_process_new          (const char   *task,
                                         MpArgs       *args);
+MP_AVAILABLE_IN_ALL
 void           mp_process_set_start_method (MpProcess *self,
                                             MpStartMethod method);
+MP_AVAILABLE_IN_ALL
 MpStartMethod  mp_process_get_start_method (MpProcess *self);
+MP_AVAILABLE_IN_ALL
 gboolean       mp_process_start        (MpProcess    *self,
                                         GError      **error);
+MP_AVAILABLE_IN_ALL
 gboolean       mp_process_join         (MpProcess    *self,
                                         gint64        timeout_us,
                                         GError      **error);
+MP_AVAILABLE_IN_ALL
 gboolean       mp_process_is_alive     (MpProcess    *self);
+MP_AVAILABLE_IN_ALL
 gboolean       mp_process_get_exitcode (MpProcess    *self,
                                         int          *exitcode);
+MP_AVAILABLE_IN_ALL
 GPid           mp_process_get_pid      (MpProcess    *self);
+MP_AVAILABLE_IN_ALL
 gboolean       mp_process_terminate    (MpProcess    *self,
                                         GError      **error);
+MP_AVAILABLE_IN_ALL
 gboolean       mp_process_kill         (MpProcess    *self,
                                         GError      **error);
 

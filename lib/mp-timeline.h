@@ -11,6 +11,7 @@
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
+#include "mp-visibility.h"
 
 G_BEGIN_DECLS
 
@@ -41,13 +42,17 @@ G_BEGIN_DECLS
  */
 #define MP_TIMELINE_WIDTH 79
 
+MP_AVAILABLE_IN_ALL
 JsonNode *mp_timeline_load    (const char  *path,
                                GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean  mp_timeline_check   (JsonNode    *trace,
                                GError     **error);
+MP_AVAILABLE_IN_ALL
 char     *mp_timeline_render  (JsonNode    *trace,
                                guint        max_rows,
                                GError     **error);
+MP_AVAILABLE_IN_ALL
 char     *mp_timeline_summary (JsonNode    *trace,
                                GError     **error);
 
