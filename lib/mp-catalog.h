@@ -17,6 +17,8 @@ G_BEGIN_DECLS
  * MpCatalogKind:
  * @MP_CATALOG_PITFALL: a classic mistake, reproduced and fixed by its demo.
  * @MP_CATALOG_SAMPLE: a worked sample of the article, run by its demo.
+ *
+ * Since: 0.1
  */
 typedef enum {
   MP_CATALOG_PITFALL,
@@ -32,6 +34,8 @@ typedef enum {
  *   `concurrent/futures/process.py`, a pool, a manager, a process).
  *
  * How far a rule's needle can be trusted on its own.
+ *
+ * Since: 0.1
  */
 typedef enum {
   MP_CATALOG_RULE_PLAIN = 0,
@@ -50,6 +54,8 @@ typedef enum {
  *   of an initializer.
  *
  * One "explain" rule: how to recognise a pitfall in an error text.
+ *
+ * Since: 0.1
  */
 typedef struct {
   const char         *needle;
@@ -72,6 +78,8 @@ typedef struct {
  *   empty for a sample.
  *
  * One row of the catalog. All strings are static.
+ *
+ * Since: 0.1
  */
 typedef struct {
   const char          *id;

@@ -21,6 +21,8 @@ G_BEGIN_DECLS
  * the largest module of CPython's standard library, small enough that the
  * syntax tree of a wrong file (a data dump, a generated table) stays a few
  * hundred megabytes at most.
+ *
+ * Since: 0.1
  */
 #define MP_CHECK_MAX_SOURCE (2 * 1024 * 1024)
 
@@ -29,6 +31,8 @@ G_BEGIN_DECLS
  *
  * The deepest syntax tree accepted: far deeper than code a person writes,
  * shallow enough that no recursion (Python's or ours) runs out of stack.
+ *
+ * Since: 0.1
  */
 #define MP_CHECK_MAX_DEPTH 120
 
@@ -45,6 +49,8 @@ G_BEGIN_DECLS
  * @evidence: the source line, trimmed
  *
  * One pitfall found in Python source.
+ *
+ * Since: 0.1
  */
 typedef struct {
   const MpCatalogEntry *entry;
@@ -66,6 +72,8 @@ typedef struct {
  * @error: (nullable): why it could not be checked
  *
  * What mp_check_sources() found in one file.
+ *
+ * Since: 0.1
  */
 typedef struct {
   char      *file;

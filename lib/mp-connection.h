@@ -34,6 +34,8 @@ G_BEGIN_DECLS
  *
  * The largest payload a new connection accepts (64 MiB): a peer that
  * announces more is cut off before anything is allocated.
+ *
+ * Since: 0.1
  */
 #define MP_CONNECTION_DEFAULT_MAX_FRAME ((gsize) 64 * 1024 * 1024)
 
@@ -42,6 +44,8 @@ G_BEGIN_DECLS
  *
  * The upper bound of any frame-size limit: the length prefix is a signed
  * 32-bit number on CPython's side.
+ *
+ * Since: 0.1
  */
 #define MP_CONNECTION_MAX_FRAME_LIMIT ((gsize) G_MAXINT32)
 
@@ -50,6 +54,8 @@ G_BEGIN_DECLS
  *
  * How long a listener waits for a new peer to finish the handshake
  * (10 s): a silent peer must not stall the accept loop for ever.
+ *
+ * Since: 0.1
  */
 #define MP_CONNECTION_DEFAULT_HANDSHAKE_TIMEOUT (10 * G_USEC_PER_SEC)
 

@@ -22,6 +22,8 @@ G_BEGIN_DECLS
  * processes, pools and managers made through it start with its method,
  * whatever the process-wide one (mp_set_start_method()) is. Contexts are
  * static: never freed, valid in every thread.
+ *
+ * Since: 0.1
  */
 typedef struct _MpContext MpContext;
 

@@ -19,6 +19,8 @@ G_BEGIN_DECLS
  * Error domain of mpshare. Errors in this domain are from the #MpError
  * enumeration. Every message says what happened, names the pitfall id of
  * the catalog (see docs/pitfalls/) and the fix in one sentence.
+ *
+ * Since: 0.1
  */
 #define MP_ERROR (mp_error_quark ())
 
@@ -63,6 +65,8 @@ G_BEGIN_DECLS
  *   says which. Trying again later may succeed.
  *
  * Error codes of the %MP_ERROR domain. The list only grows.
+ *
+ * Since: 0.1
  */
 typedef enum {
   MP_ERROR_FAILED = 0,

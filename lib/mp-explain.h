@@ -21,6 +21,8 @@ G_BEGIN_DECLS
  * traceback, small enough to be answered in well under a second (the
  * time is linear in the length; tests/bench/explain-bench measures it).
  * `mpshare explain` examines the two ends of a longer input.
+ *
+ * Since: 0.1
  */
 #define MP_EXPLAIN_MAX_TEXT (8 * 1024 * 1024)
 
@@ -44,6 +46,8 @@ G_BEGIN_DECLS
  *   sight (a program without it that fails the same way is named too).
  *
  * What kind of evidence a match rests on.
+ *
+ * Since: 0.1
  */
 typedef enum {
   MP_EXPLAIN_TAG,
@@ -61,6 +65,8 @@ typedef enum {
  * @text: the line, trimmed and printable as #MpExplainMatch's @evidence
  *
  * One line of the text that a match used.
+ *
+ * Since: 0.1
  */
 typedef struct {
   gsize  number;
@@ -84,6 +90,8 @@ typedef struct {
  *   used, in text order (what `mpshare explain --why` shows)
  *
  * One pitfall found in a text, with the evidence that gave it away.
+ *
+ * Since: 0.1
  */
 typedef struct {
   const MpCatalogEntry *entry;
@@ -107,6 +115,8 @@ typedef struct {
  * @escapes: how many escape sequences of the text were left out
  *
  * Everything mp_explain_report() found in a text.
+ *
+ * Since: 0.1
  */
 typedef struct {
   GPtrArray *matches;

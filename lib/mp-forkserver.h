@@ -20,6 +20,8 @@ G_BEGIN_DECLS
  * counterpart of a module Python's forkserver imports
  * (`set_forkserver_preload(["numpy"])`): tables built, files read,
  * libraries initialised, all inherited by every child it forks.
+ *
+ * Since: 0.1
  */
 typedef void (*MpPreloadFunc) (void);
 
@@ -30,6 +32,8 @@ typedef void (*MpPreloadFunc) (void);
  *
  * Registers @func under @name when the program loads, so the server (a
  * fresh run of the program) knows it too.
+ *
+ * Since: 0.1
  */
 #define MP_PRELOAD_DEFINE(name, func) \
   __attribute__((constructor)) static void \

@@ -81,6 +81,8 @@ G_DECLARE_FINAL_TYPE (MpManager, mp_manager, MP, MANAGER, GObject)
  * @error: return location for a #GError
  *
  * A method of a registered server-side type; it runs in the server.
+ *
+ * Since: 0.1
  */
 typedef gboolean (*MpMethodFunc) (GObject  *self,
                                   MpArgs   *args,

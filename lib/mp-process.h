@@ -25,6 +25,8 @@ G_BEGIN_DECLS
  *   server forks every child on request. Arguments are serialized as under
  *   spawn, and shared objects travel by inheritance as under spawn (their
  *   memory is passed to the server with SCM_RIGHTS).
+ *
+ * Since: 0.1
  */
 typedef enum {
   MP_START_DEFAULT = 0,
@@ -48,6 +50,8 @@ typedef enum {
  * function pointers mean nothing after exec.
  *
  * Returns: %TRUE on success, %FALSE with @error set.
+ *
+ * Since: 0.1
  */
 typedef gboolean (*MpTaskFunc) (MpArgs   *args,
                                 GValue   *result,
@@ -60,6 +64,8 @@ typedef gboolean (*MpTaskFunc) (MpArgs   *args,
  *
  * Registers @func under @name when the program loads — the C counterpart
  * of a module-level `def` that a spawned child can find again.
+ *
+ * Since: 0.1
  */
 #define MP_TASK_DEFINE(name, func) \
   __attribute__((constructor)) static void \
@@ -71,6 +77,8 @@ typedef gboolean (*MpTaskFunc) (MpArgs   *args,
  *
  * Runs @func at load time, before main(): the place to register types so
  * spawned children know them too.
+ *
+ * Since: 0.1
  */
 #define MP_INITIALIZER(func) \
   static void func (void); \

@@ -48,6 +48,8 @@ G_BEGIN_DECLS
  *   (mp_spawning_is_active()); elsewhere %MP_ERROR_INHERITANCE_ONLY.
  * @MP_TRANSFER_NEVER: never; the reducer is not called and the registered
  *   error code is returned.
+ *
+ * Since: 0.1
  */
 typedef enum {
   MP_TRANSFER_ALWAYS,
@@ -63,6 +65,8 @@ typedef enum {
  *
  * Returns: (transfer full): a floating or full GVariant holding enough
  *   state to rebuild @object in another process, or %NULL with @error set.
+ *
+ * Since: 0.1
  */
 typedef GVariant *(*MpReduceFunc)  (GObject   *object,
                                     gpointer   user_data,
@@ -75,6 +79,8 @@ typedef GVariant *(*MpReduceFunc)  (GObject   *object,
  * @error: return location for a #GError
  *
  * Returns: (transfer full): a new object, or %NULL with @error set.
+ *
+ * Since: 0.1
  */
 typedef GObject  *(*MpRebuildFunc) (GVariant  *state,
                                     gpointer   user_data,
@@ -156,6 +162,8 @@ gboolean    mp_spawning_keep_fd     (int            fd,
  * A reference-counted tuple of #GValues: the arguments of a task. Built
  * with mp_args_new() like g_object_new()'s varargs (a GType then a value,
  * ended by %G_TYPE_INVALID), or one value at a time with mp_args_add_*().
+ *
+ * Since: 0.1
  */
 typedef struct _MpArgs MpArgs;
 

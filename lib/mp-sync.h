@@ -35,6 +35,8 @@ G_BEGIN_DECLS
  * MP_WAIT_FOREVER:
  *
  * The timeout meaning "no timeout".
+ *
+ * Since: 0.1
  */
 #define MP_WAIT_FOREVER ((gint64) -1)
 
@@ -43,6 +45,8 @@ G_BEGIN_DECLS
  *
  * Anything that can be acquired and released: #MpLock, #MpRLock,
  * #MpSemaphore, #MpBoundedSemaphore, #MpCondition.
+ *
+ * Since: 0.1
  */
 #define MP_TYPE_LOCKABLE (mp_lockable_get_type ())
 MP_AVAILABLE_IN_ALL
@@ -77,6 +81,8 @@ gboolean      mp_lockable_release     (MpLockable  *self,
  *     return FALSE;
  *   ... // released when locker goes out of scope
  * ]|
+ *
+ * Since: 0.1
  */
 typedef struct _MpLocker MpLocker;
 
@@ -163,6 +169,8 @@ G_DECLARE_FINAL_TYPE (MpCondition, mp_condition, MP, CONDITION, GObject)
  * @user_data: data given to mp_condition_wait_for()
  *
  * Returns: %TRUE when the awaited state is reached.
+ *
+ * Since: 0.1
  */
 typedef gboolean (*MpPredicate) (gpointer user_data);
 

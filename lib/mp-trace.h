@@ -35,6 +35,8 @@ G_BEGIN_DECLS
  *
  * The environment variable that switches the recorder on at library start;
  * its value is the path of the JSON file written at exit.
+ *
+ * Since: 0.1
  */
 #define MP_TRACE_ENV "MP_TRACE"
 
