@@ -19,6 +19,15 @@ G_BEGIN_DECLS
  * id); every operation is a round trip to the server, so every read
  * returns a copy. It serializes as its token and reconnects in the
  * receiving process with that process's auth key. */
+/**
+ * MpProxy:
+ *
+ * The client side of an object owned by an #MpManager's server: every
+ * call is a request to the server, and every read returns a copy (Python's
+ * `BaseProxy` and its subclasses).
+ *
+ * Since: 0.1
+ */
 #define MP_TYPE_PROXY (mp_proxy_get_type ())
 MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpProxy, mp_proxy, MP, PROXY, GObject)
