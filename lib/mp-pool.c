@@ -64,6 +64,44 @@ enum {
   WORKER_N_ARGS
 };
 
+/* ---- frames (both sides) ------------------------------------------------- */
+
+/* @message as a frame of the connection layer, header included (the
+ * layout mp_connection_send_frame() takes) */
+static GByteArray *
+variant_frame (GVariant *message)
+{
+  gsize size = g_variant_get_size (message);
+  GByteArray *frame = g_byte_array_sized_new (MP_FRAME_HEADER_SIZE + size);
+
+  /* not g_variant_store() at frame->data + 4: GVariant serializes only
+   * to memory aligned for its type */
+  g_byte_array_set_size (frame, MP_FRAME_HEADER_SIZE);
+  mp_frame_encode_header (frame->data, size);
+  g_byte_array_append (frame, g_variant_get_data (message), size);
+  return frame;
+}
+
+/* GLib computes a container type's layout when the first value of that
+ * type is made and frees it with the last one; without a value that
+ * stays, every request and every reply would pay for both. */
+static GVariant *message_type_keepers[2];
+
+static void
+keep_message_types (void)
+{
+  static gsize kept = 0;
+
+  if (g_once_init_enter (&kept))
+    {
+      message_type_keepers[0] = g_variant_ref_sink (g_variant_new (REQUEST_TYPE, G_GUINT64_CONSTANT (0), "",
+                                                                   g_variant_new_boolean (FALSE)));
+      message_type_keepers[1] = g_variant_ref_sink (g_variant_new (REPLY_TYPE, G_GUINT64_CONSTANT (0), FALSE,
+                                                                   g_variant_new_boolean (FALSE)));
+      g_once_init_leave (&kept, 1);
+    }
+}
+
 /* ---- futures -------------------------------------------------------------- */
 
 typedef enum {
@@ -208,6 +246,20 @@ mp_future_get_index (MpFuture *self)
   return self->index;
 }
 
+/* The body of a reply, unboxed; @ok says whether it is a result or an
+ * error. Children, not g_variant_get(): no format string to scan for
+ * every task. */
+static GVariant *
+reply_get_body (GVariant *reply,
+                gboolean *ok)
+{
+  g_autoptr(GVariant) flag = g_variant_get_child_value (reply, 1);
+  g_autoptr(GVariant) boxed = g_variant_get_child_value (reply, 2);
+
+  *ok = g_variant_get_boolean (flag);
+  return g_variant_get_variant (boxed);
+}
+
 static gboolean
 decode_reply (MpFuture  *self,
               GBytes    *reply,
@@ -220,7 +272,7 @@ decode_reply (MpFuture  *self,
 
   if (message == NULL)
     goto malformed;
-  g_variant_get (message, "(tbv)", NULL, &ok, &body);
+  body = reply_get_body (message, &ok);
   if (ok)
     {
       GValue ignored = G_VALUE_INIT;
@@ -427,17 +479,26 @@ send_reply (MpConnection *replies,
             GVariant     *result_wire,
             const GError *error)
 {
-  GVariant *body = result_wire;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GByteArray) frame = NULL;
+  GVariant *fields[3];
 
+  fields[0] = g_variant_new_uint64 (id);
+  fields[1] = g_variant_new_boolean (error == NULL);
   if (error != NULL)
     {
       /* a task's message may hold any bytes; a GVariant string may not */
       g_autofree char *domain = g_utf8_make_valid (g_quark_to_string (error->domain), -1);
       g_autofree char *text = g_utf8_make_valid (error->message, -1);
 
-      body = g_variant_new (ERROR_TYPE, domain, error->code, text);
+      fields[2] = g_variant_new_variant (g_variant_new (ERROR_TYPE, domain, error->code, text));
     }
-  return mp_connection_send_variant (replies, g_variant_new (REPLY_TYPE, id, error == NULL, body), NULL);
+  else
+    fields[2] = g_variant_new_variant (result_wire);
+  reply = g_variant_ref_sink (g_variant_new_tuple (fields, G_N_ELEMENTS (fields)));
+  /* header and reply in one send() */
+  frame = variant_frame (reply);
+  return mp_connection_send_frame (replies, frame, NULL);
 }
 
 /* The request being served, kept reachable: a task that kills its worker
@@ -451,8 +512,10 @@ serve_request (MpConnection *replies,
                GBytes       *request)
 {
   g_autoptr(GVariant) message = mp_connection_variant_from_frame (request, G_VARIANT_TYPE (REQUEST_TYPE), NULL);
+  g_autoptr(GVariant) task_field = NULL;
   g_autoptr(GVariant) args_wire = NULL;
   g_autoptr(MpArgs) args = NULL;
+  GVariant *field;
   g_autoptr(GVariant) result_wire = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(GValue) result = G_VALUE_INIT;
@@ -462,7 +525,14 @@ serve_request (MpConnection *replies,
 
   if (message == NULL)
     return FALSE;
-  g_variant_get (message, "(t&sv)", &id, &task, &args_wire);
+  field = g_variant_get_child_value (message, 0);
+  id = g_variant_get_uint64 (field);
+  g_variant_unref (field);
+  task_field = g_variant_get_child_value (message, 1);
+  task = g_variant_get_string (task_field, NULL);
+  field = g_variant_get_child_value (message, 2);
+  args_wire = g_variant_get_variant (field);
+  g_variant_unref (field);
 
   func = mp_task_lookup (task);
   if (func == NULL)
@@ -559,6 +629,7 @@ pool_worker_task (MpArgs  *args,
 
   if (!worker_connect (fd, queue_fd, &replies, &queue, error))
     return FALSE;
+  keep_message_types ();
 
   worker_slot = (guint) mp_args_get_int (args, WORKER_ARG_SLOT);
   worker_running = mp_args_get_object (args, WORKER_ARG_RUNNING);
@@ -830,10 +901,9 @@ reply_get_index (GBytes *reply)
 {
   g_autoptr(GVariant) message = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (REPLY_TYPE),
                                                                               reply, FALSE));
-  guint64 id;
+  g_autoptr(GVariant) id = g_variant_get_child_value (message, 0);
 
-  g_variant_get_child (message, 0, "t", &id);
-  return id;
+  return g_variant_get_uint64 (id);
 }
 
 /* The message of an initializer's error reply, or NULL when @reply is
@@ -1252,6 +1322,7 @@ mp_pool_new_full (guint           max_workers,
       return NULL;
     }
 
+  keep_message_types ();
   self = g_object_new (MP_TYPE_POOL, NULL);
   self->max_workers = max_workers;
   self->method = method != MP_START_DEFAULT ? method : mp_get_start_method ();
@@ -1357,20 +1428,6 @@ mp_pool_is_broken (MpPool *self)
   return broken;
 }
 
-/* @request as a frame of the connection layer, for the shared queue */
-static GBytes *
-request_frame (GVariant *request)
-{
-  gsize size = g_variant_get_size (request);
-  GByteArray *frame = g_byte_array_sized_new (MP_FRAME_HEADER_SIZE + size);
-
-  /* not g_variant_store() at frame->data + 4: GVariant serializes only
-   * to memory aligned for its type */
-  g_byte_array_set_size (frame, MP_FRAME_HEADER_SIZE);
-  mp_frame_encode_header (frame->data, size);
-  g_byte_array_append (frame, g_variant_get_data (request), size);
-  return g_byte_array_free_to_bytes (frame);
-}
 
 static gboolean
 check_accepting (MpPool  *self,
@@ -1473,7 +1530,7 @@ mp_pool_submit (MpPool      *self,
   MP_TRACE (mp_trace_pool_submit (task, index));
   work = g_new0 (Work, 1);
   work->future = g_object_ref (future);
-  work->request = request_frame (request);
+  work->request = g_byte_array_free_to_bytes (variant_frame (request));
   /* work already queued has the manager's attention: it is awake and
    * about to move it, or its wake byte is on the way */
   wake = g_queue_is_empty (&self->queue);
