@@ -418,6 +418,25 @@ test_frame_timeout_resumes (void)
   close (raw);
 }
 
+/* Writes a frame of patterned bytes of each size; returns the payloads. */
+static GPtrArray *
+write_frames (int          raw,
+              const gsize *sizes,
+              gsize        n)
+{
+  GPtrArray *payloads = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      GBytes *payload = patterned_bytes (sizes[i]);
+
+      g_ptr_array_add (payloads, payload);
+      write_header (raw, sizes[i]);
+      write_all (raw, g_bytes_get_data (payload, NULL), sizes[i]);
+    }
+  return payloads;
+}
+
 /* Frames that arrive whole in one read are lent, in order, with nothing
  * allocated; one bigger than the read-ahead buffer, or completed by a
  * later read, is held by its own bytes. */
@@ -427,18 +446,11 @@ test_frame_lent (void)
   static const gsize sizes[] = { 0, 1, 30, 200, 40000, 5 };
   g_autoptr(MpConnection) connection = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) payloads = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(GPtrArray) payloads = NULL;
   int raw;
 
   make_raw_pair (&connection, &raw);
-  for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
-    {
-      GBytes *payload = patterned_bytes (sizes[i]);
-
-      g_ptr_array_add (payloads, payload);
-      write_header (raw, sizes[i]);
-      write_all (raw, g_bytes_get_data (payload, NULL), sizes[i]);
-    }
+  payloads = write_frames (raw, sizes, G_N_ELEMENTS (sizes));
   for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
     {
       g_auto(MpFrame) frame = MP_FRAME_INIT;
@@ -509,7 +521,7 @@ test_frame_no_read_ahead (void)
   g_autoptr(MpConnection) second = NULL;
   MpConnection *readers[2];
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) payloads = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(GPtrArray) payloads = NULL;
   int raw;
 
   make_raw_pair (&first, &raw);
@@ -519,14 +531,7 @@ test_frame_no_read_ahead (void)
   readers[1] = second;
   for (guint r = 0; r < 2; r++)
     mp_connection_set_read_ahead (readers[r], FALSE);
-  for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
-    {
-      GBytes *payload = patterned_bytes (sizes[i]);
-
-      g_ptr_array_add (payloads, payload);
-      write_header (raw, sizes[i]);
-      write_all (raw, g_bytes_get_data (payload, NULL), sizes[i]);
-    }
+  payloads = write_frames (raw, sizes, G_N_ELEMENTS (sizes));
   for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
     {
       g_autoptr(GBytes) got = mp_connection_recv_bytes (readers[i % 2], BACKSTOP_US, &error);
