@@ -85,7 +85,8 @@ variant_frame (GVariant *message)
 /* GLib computes a container type's layout when the first value of that
  * type is made and frees it with the last one; without a value that
  * stays, every request and every reply would pay for both. */
-static GVariant *message_type_keepers[2];
+/* volatile: written once and never read, the stores must still stay */
+static GVariant * volatile message_type_keepers[2];
 
 static void
 keep_message_types (void)
