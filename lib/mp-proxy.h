@@ -10,6 +10,7 @@
 
 #include <glib-object.h>
 #include "mp-manager.h"
+#include "mp-sync.h"
 #include "mp-visibility.h"
 
 G_BEGIN_DECLS
@@ -156,7 +157,7 @@ MP_AVAILABLE_IN_ALL
 gboolean    mp_condition_proxy_notify     (MpProxy *self, guint n, GError **error);
 MP_AVAILABLE_IN_ALL
 gboolean    mp_condition_proxy_notify_all (MpProxy *self, GError **error);
-typedef gboolean (*MpPredicate) (gpointer user_data);
+/* MpPredicate: see mp-sync.h */
 MP_AVAILABLE_IN_ALL
 gboolean    mp_condition_proxy_wait_for   (MpProxy *self, MpPredicate predicate, gpointer user_data,
                                            gint64 timeout_us, gboolean *satisfied, GError **error);

@@ -165,8 +165,9 @@ mp_gvalue_free (GValue *value)
 /**
  * mp_gvalue_list_new:
  *
- * Returns: (transfer full): an empty list for %MP_TYPE_GVALUE_LIST values;
- *   elements are `GValue *` owned by the list.
+ * Returns: (transfer full) (element-type GValue): an empty list for
+ *   %MP_TYPE_GVALUE_LIST values; elements are `GValue *` owned by the
+ *   list.
  *
  * Since: 0.1
  */
@@ -338,8 +339,8 @@ mp_serialize_register_type (GType               type,
  * mp_serialize_register_reducer:
  * @type: a #GObject type; subclasses use it too unless registered themselves
  * @transfer: where objects of @type may be serialized
- * @reduce: turns an object into a #GVariant state
- * @rebuild: turns the state back into an object
+ * @reduce: (scope forever): turns an object into a #GVariant state
+ * @rebuild: (scope forever): turns the state back into an object
  * @user_data: passed to @reduce and @rebuild
  *
  * Lets a library type choose its own state, e.g. the name of a shared
