@@ -16,37 +16,34 @@
 /* deeper than any value a program builds on purpose; GVariant bounds it too */
 #define WIRE_MAX_DEPTH 64
 
-/* the plain ones straight from their bytes (see mp_wire_new_plain()) */
 GVariant *
 mp_wire_none (void)
 {
-  return mp_wire_new_plain ("()", "", 1);
+  return g_variant_new_variant (g_variant_new_tuple (NULL, 0));
 }
 
 GVariant *
 mp_wire_bool (gboolean v)
 {
-  guint8 byte = v != FALSE;
-
-  return mp_wire_new_plain ("b", &byte, 1);
+  return g_variant_new_variant (g_variant_new_boolean (v));
 }
 
 GVariant *
 mp_wire_int (gint64 v)
 {
-  return mp_wire_new_plain ("x", &v, sizeof v);
+  return g_variant_new_variant (g_variant_new_int64 (v));
 }
 
 GVariant *
 mp_wire_uint (guint64 v)
 {
-  return mp_wire_new_plain ("t", &v, sizeof v);
+  return g_variant_new_variant (g_variant_new_uint64 (v));
 }
 
 GVariant *
 mp_wire_double (double v)
 {
-  return mp_wire_new_plain ("d", &v, sizeof v);
+  return g_variant_new_variant (g_variant_new_double (v));
 }
 
 GVariant *
@@ -68,7 +65,7 @@ mp_wire_list (GPtrArray *wires)
 }
 
 static const char *const pinned_types[] = {
-  MP_MSG_REQUEST, MP_MSG_REPLY, MP_MSG_ERROR, MP_MSG_PROXY,
+  MP_MSG_ERROR, MP_MSG_PROXY,
   "av", "a{sv}", "(sv)", "ms", "()", "(v)", "ay",
 };
 /* volatile: written only, yet it must stay, or the references look lost */
@@ -109,15 +106,24 @@ mp_wire_none_shared (void)
 gboolean
 mp_wire_is_plain (GVariant *wire)
 {
-  gsize size;
+  g_autoptr(GVariant) inner = NULL;
 
-  /* small enough to read as bytes at once (a value built here, not yet
-   * serialized, is serialized now: cheap at this size, and nothing this
-   * small nests deep enough for GLib to cut it short) */
   /* "v" is the only type of its class: no type string to compare */
-  return g_variant_classify (wire) == G_VARIANT_CLASS_VARIANT &&
-         (size = g_variant_get_size (wire)) <= 8 + 1 + 2 &&
-         mp_wire_bytes_are_plain (g_variant_get_data (wire), size);
+  if (g_variant_classify (wire) != G_VARIANT_CLASS_VARIANT)
+    return FALSE;
+  inner = g_variant_get_variant (wire);
+  switch (g_variant_classify (inner))
+    {
+    case G_VARIANT_CLASS_BOOLEAN:
+    case G_VARIANT_CLASS_INT64:
+    case G_VARIANT_CLASS_UINT64:
+    case G_VARIANT_CLASS_DOUBLE:
+      return TRUE;
+    case G_VARIANT_CLASS_TUPLE:
+      return g_variant_n_children (inner) == 0;   /* None */
+    default:
+      return FALSE;
+    }
 }
 
 gboolean

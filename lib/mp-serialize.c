@@ -982,142 +982,6 @@ encode_value (const GValue *value,
   return NULL;
 }
 
-/* ------------------------------------------------------------------ */
-/* plain values, straight from and to their bytes                       */
-
-/* the bytes of a plain "v": the value, a NUL, the type string */
-static gsize
-plain_bytes (guint8      *out,
-             const char  *type,
-             const void  *value,
-             gsize        size)
-{
-  gsize type_len = strlen (type);
-
-  memcpy (out, value, size);
-  out[size] = '\0';
-  memcpy (out + size + 1, type, type_len);
-  return size + 1 + type_len;
-}
-
-GVariant *
-mp_wire_from_plain_bytes (const guint8 *data,
-                          gsize         size)
-{
-  g_autoptr(GBytes) bytes = g_bytes_new (data, size);
-
-  /* trusted: these bytes are the normal form by construction */
-  return g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, bytes, TRUE);
-}
-
-GVariant *
-mp_wire_new_plain (const char *type,
-                   const void *value,
-                   gsize       size)
-{
-  guint8 data[MP_WIRE_PLAIN_MAX];
-
-  g_assert (size + 1 + strlen (type) <= sizeof data);
-  return mp_wire_from_plain_bytes (data, plain_bytes (data, type, value, size));
-}
-
-gboolean
-mp_wire_bytes_are_plain (const guint8 *data,
-                         gsize         size)
-{
-  if (size == 8 + 2 && data[8] == '\0')
-    return data[9] == 'x' || data[9] == 't' || data[9] == 'd';
-  if (size == 1 + 2 && data[1] == '\0' && data[2] == 'b')
-    return data[0] == 0 || data[0] == 1;
-  return size == 1 + 3 && memcmp (data, "\0\0()", 4) == 0;
-}
-
-gsize
-mp_wire_plain_encode (const GValue *value,
-                      guint8       *out)
-{
-  gint64 i;
-  guint64 u;
-  double d;
-  gboolean b;
-
-  if (value == NULL || !G_IS_VALUE (value))
-    return plain_bytes (out, "()", "", 1);
-  switch (G_TYPE_FUNDAMENTAL (G_VALUE_TYPE (value)))
-    {
-    case G_TYPE_BOOLEAN:
-      b = g_value_get_boolean (value) != FALSE;
-      return plain_bytes (out, "b", &(guint8) { (guint8) b }, 1);
-    case G_TYPE_INT:
-      i = g_value_get_int (value);
-      return plain_bytes (out, "x", &i, 8);
-    case G_TYPE_INT64:
-      i = g_value_get_int64 (value);
-      return plain_bytes (out, "x", &i, 8);
-    case G_TYPE_UINT64:
-      u = g_value_get_uint64 (value);
-      return plain_bytes (out, "t", &u, 8);
-    case G_TYPE_DOUBLE:
-      d = g_value_get_double (value);
-      return plain_bytes (out, "d", &d, 8);
-    default:
-      return 0;
-    }
-}
-
-/* @value as a plain "v" wire, or NULL when it is no plain value */
-static GVariant *
-serialize_plain (const GValue *value)
-{
-  guint8 data[MP_WIRE_PLAIN_MAX];
-  gsize size = mp_wire_plain_encode (value, data);
-
-  return size > 0 ? mp_wire_from_plain_bytes (data, size) : NULL;
-}
-
-/* Reads a plain value or None out of a "v" in normal form, without
- * unboxing it; FALSE (and @out untouched) for anything else. */
-static gboolean
-deserialize_plain (GVariant *wire,
-                   GValue   *out)
-{
-  const guint8 *data;
-  gsize size;
-  gint64 i;
-  guint64 u;
-  double d;
-
-  if (!g_variant_is_of_type (wire, G_VARIANT_TYPE_VARIANT) ||
-      (size = g_variant_get_size (wire)) > MP_WIRE_PLAIN_MAX ||
-      (data = g_variant_get_data (wire)) == NULL || !mp_wire_bytes_are_plain (data, size))
-    return FALSE;
-  switch (data[size - 1])
-    {
-    case 'x':
-      memcpy (&i, data, 8);
-      g_value_init (out, G_TYPE_INT64);
-      g_value_set_int64 (out, i);
-      break;
-    case 't':
-      memcpy (&u, data, 8);
-      g_value_init (out, G_TYPE_UINT64);
-      g_value_set_uint64 (out, u);
-      break;
-    case 'd':
-      memcpy (&d, data, 8);
-      g_value_init (out, G_TYPE_DOUBLE);
-      g_value_set_double (out, d);
-      break;
-    case 'b':
-      g_value_init (out, G_TYPE_BOOLEAN);
-      g_value_set_boolean (out, data[0]);
-      break;
-    default:
-      break;   /* None: @out stays unset */
-    }
-  return TRUE;
-}
-
 /**
  * mp_serialize_value:
  * @value: a #GValue, possibly unset (None)
@@ -1141,9 +1005,6 @@ mp_serialize_value (const GValue  *value,
   g_return_val_if_fail (value != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  inner = serialize_plain (value);
-  if (inner != NULL)
-    return g_variant_ref_sink (inner);
   path = g_string_new (NULL);
   inner = encode_value (value, path, 1, error);
   if (inner == NULL)
@@ -1762,8 +1623,6 @@ mp_deserialize_value (GVariant  *wire,
                     "received data is not a well-formed serialized value (not in normal form)");
       return FALSE;
     }
-  if (deserialize_plain (wire, out))
-    return TRUE;
   path = g_string_new (NULL);
   if (g_variant_is_of_type (wire, G_VARIANT_TYPE_VARIANT))
     inner = g_variant_get_variant (wire);
