@@ -22,8 +22,9 @@ G_BEGIN_DECLS
  * a fixed header of the manager's own, then GVariant values: each value a
  * "v" (a wire value, mp_serialize_value()), serialized by GLib and, when
  * received, accepted only in normal form (g_variant_is_normal_form()).
- * This table is the one description of the layout (mp-manager-message.c
- * writes and reads it; docs/manager-protocol.md points here).
+ * The table below is the one description of the layout:
+ * mp-manager-message.c writes and reads it, docs/manager-protocol.md
+ * shows it, and test-manager-message checks that both say the same.
  *
  * All integers are unsigned and little-endian (GUINT32_TO_LE() and
  * friends); offsets count from the start of the frame's payload. Every
@@ -31,23 +32,23 @@ G_BEGIN_DECLS
  * the last field.
  *
  * Request
- *   offset  width   field           limits
- *   0       8       object id       0 (MP_SERVER_ID) is the server
- *   8       8       client thread   opaque, names a lock's owner
- *   16      4       method length   m: the name's bytes without its NUL
- *   20      4       argument count  n: each takes 8 bytes or more, so
- *                                   the frame's size bounds it
- *   24      m + 1   method name     UTF-8 without NUL, then one NUL
+ *   offset  width  field           order   limits
+ *   0       8      object id       LE u64  0: the server itself
+ *   8       8      client thread   LE u64  opaque; names a lock's owner
+ *   16      4      method length   LE u32  m: the name's bytes, no NUL
+ *   20      4      argument count  LE u32  n: bounded by the frame
+ *                                          (each takes 8 bytes or more)
+ *   24      m + 1  method name     bytes   UTF-8 without NUL, then NUL
  *   then n times, each at the next multiple of 8 (zero padding first):
- *   +0      4       value size      s, within the frame
- *   +4      4       zero
- *   +8      s       the value       a "v" GVariant in normal form
+ *   +0      4      value size      LE u32  s: within the frame
+ *   +4      4      zero            -       0
+ *   +8      s      the value       GLib's  a "v" in normal form
  *
  * Reply
- *   offset  width   field           limits
- *   0       1       kind            an MpReplyKind
- *   1       7       zero
- *   8       rest    payload         a "v" GVariant in normal form
+ *   offset  width  field           order   limits
+ *   0       1      kind            u8      0 RETURN, 1 ERROR, 2 PROXY
+ *   1       7      zero            -       0
+ *   8       rest   payload         GLib's  a "v" in normal form
  *
  * The widths bound nothing a frame can carry: a frame is at most
  * MP_CONNECTION_MAX_FRAME_LIMIT (2^31 - 1) bytes. Values start at

@@ -703,6 +703,49 @@ test_reply_like_glib (void)
   g_assert_cmpuint (tally.refused, >, 100);
 }
 
+/* The table of mp-manager-private.h, as docs/manager-protocol.md shows
+ * it: the header's lines from "Request" to the reply's payload, without
+ * their comment prefix, appear in the page in one piece. */
+static void
+test_table_in_docs (void)
+{
+  g_autofree char *header_path = g_test_build_filename (G_TEST_DIST, "..", "lib",
+                                                        "mp-manager-private.h", NULL);
+  g_autofree char *doc_path = g_test_build_filename (G_TEST_DIST, "..", "docs",
+                                                     "manager-protocol.md", NULL);
+  g_autofree char *header = NULL;
+  g_autofree char *doc = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GString) table = g_string_new (NULL);
+  gboolean inside = FALSE;
+
+  g_assert_true (g_file_get_contents (header_path, &header, NULL, NULL));
+  g_assert_true (g_file_get_contents (doc_path, &doc, NULL, NULL));
+  lines = g_strsplit (header, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *text = lines[i];
+
+      if (g_str_has_prefix (text, " * "))
+        text += 3;
+      else if (strcmp (text, " *") == 0)
+        text = "";
+      else
+        continue;
+      if (strcmp (text, "Request") == 0)
+        inside = TRUE;
+      if (!inside)
+        continue;
+      g_string_append_printf (table, "%s\n", text);
+      if (g_str_has_prefix (text, "  8       rest   payload"))
+        break;
+    }
+  g_assert_cmpuint (table->len, >, 500);
+  if (strstr (doc, table->str) == NULL)
+    g_error ("docs/manager-protocol.md does not show the table of"
+             " lib/mp-manager-private.h as it is now:\n%s", table->str);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -718,6 +761,7 @@ main (int    argc,
   g_test_add_func ("/manager/message/args/values", test_args_values);
   g_test_add_func ("/manager/message/reply/bytes", test_reply_bytes);
   g_test_add_func ("/manager/message/reply/like-glib", test_reply_like_glib);
+  g_test_add_func ("/manager/message/table-in-docs", test_table_in_docs);
 
   return g_test_run ();
 }
