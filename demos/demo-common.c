@@ -81,6 +81,15 @@ demo_get_start_method (Demo *demo)
   return demo->method;
 }
 
+/* The method whose children are no copy of the parent: the demo's,
+ * unless that is fork, then forkserver. For the pitfalls that only such
+ * children show. */
+MpStartMethod
+demo_get_start_method_without_copy (Demo *demo)
+{
+  return demo->method == MP_START_FORK ? MP_START_FORKSERVER : demo->method;
+}
+
 guint
 demo_get_workers (Demo *demo)
 {

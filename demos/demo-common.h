@@ -46,6 +46,7 @@ int            demo_run            (const DemoInfo *info,
 
 /* what the options asked for */
 MpStartMethod  demo_get_start_method (Demo *demo);
+MpStartMethod  demo_get_start_method_without_copy (Demo *demo);
 guint          demo_get_workers      (Demo *demo);
 
 /* printing the story */

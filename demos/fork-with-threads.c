@@ -218,14 +218,6 @@ run_child (Demo          *demo,
   return what;
 }
 
-static MpStartMethod
-method_without_copy (Demo *demo)
-{
-  MpStartMethod method = demo_get_start_method (demo);
-
-  return method == MP_START_FORK ? MP_START_FORKSERVER : method;
-}
-
 static gboolean
 half_fork_while_held (Demo *demo)
 {
@@ -260,7 +252,7 @@ static gboolean
 half_no_copy (Demo *demo)
 {
   g_autoptr(GError) error = NULL;
-  MpStartMethod other = method_without_copy (demo);
+  MpStartMethod other = demo_get_start_method_without_copy (demo);
   Logger logger;
   GThread *thread;
   g_autoptr(MpProcess) early = NULL;

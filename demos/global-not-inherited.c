@@ -128,15 +128,6 @@ count_wrong_results (Demo          *demo,
   return wrong;
 }
 
-/* The method that shows the pitfall: the demo's, unless that is fork. */
-static MpStartMethod
-method_without_copy (Demo *demo)
-{
-  MpStartMethod method = demo_get_start_method (demo);
-
-  return method == MP_START_FORK ? MP_START_FORKSERVER : method;
-}
-
 static void
 set_scale_at_run_time (Demo *demo)
 {
@@ -148,7 +139,7 @@ set_scale_at_run_time (Demo *demo)
 static gboolean
 half_global (Demo *demo)
 {
-  MpStartMethod other = method_without_copy (demo);
+  MpStartMethod other = demo_get_start_method_without_copy (demo);
   gint wrong;
 
   set_scale_at_run_time (demo);
@@ -178,7 +169,7 @@ half_global (Demo *demo)
 static gboolean
 half_initializer (Demo *demo)
 {
-  MpStartMethod other = method_without_copy (demo);
+  MpStartMethod other = demo_get_start_method_without_copy (demo);
   gint wrong;
 
   set_scale_at_run_time (demo);

@@ -40,6 +40,11 @@ static const MpCatalogEntry catalog[] = {
       "with the object as a start argument, or a pool initializer that gives "
       "it to each worker once (keeps max_workers). Or use named shared "
       "memory and let each task attach to it by name.",
+    .fix_short =
+      "pass it when the process starts (process arguments or a pool "
+      "initializer), or use named shared memory and attach by name",
+    .fix_python =
+      "pass it in Process args or the pool's initializer, not to a task",
     .python = "objects should only be shared between processes through inheritance",
     .rules = RULES (
       RULE ("shared between processes through inheritance")),
@@ -59,6 +64,9 @@ static const MpCatalogEntry catalog[] = {
     .fix =
       "Copy the results out of the proxies while the manager still runs, or "
       "keep the manager alive until the last proxy has been used.",
+    .fix_short = "copy the results out while the manager is still running",
+    .fix_python =
+      "copy the data out (list(p), dict(p)) before the manager ends",
     .python = "'ForkAwareLocal' object has no attribute 'connection'",
     .rules = RULES (
       RULE ("'ForkAwareLocal' object has no attribute 'connection'"),
@@ -87,6 +95,8 @@ static const MpCatalogEntry catalog[] = {
       "under a manager lock get it, change it and set it back in place; or "
       "store a nested proxy; or register a server-side type whose method "
       "makes the change inside the manager.",
+    .fix_python =
+      "write the element back (p[i] = item), or pop, change and append",
     .python = NULL,
     .rules = RULES (
       RULE_MP ("change is lost"),
@@ -108,6 +118,11 @@ static const MpCatalogEntry catalog[] = {
       "Store the recipe instead of the handle (a path, a host and port, a "
       "project name) and rebuild the client or stream in the process that "
       "uses it.",
+    .fix_short =
+      "store the recipe (path, name, address) and rebuild the handle in "
+      "the process that uses it",
+    .fix_python =
+      "send the recipe (path, address) and open the handle where used",
     .python = "cannot pickle '...' object",
     .rules = RULES (
       RULE_MP ("cannot pickle '"),
@@ -126,6 +141,11 @@ static const MpCatalogEntry catalog[] = {
       "Create the manager in the parent and pass only its proxies: a proxy "
       "travels as a token, and the receiving process reconnects with the "
       "auth key it inherited.",
+    .fix_short =
+      "create the manager in the parent and pass only its proxies to "
+      "tasks",
+    .fix_python =
+      "keep the manager in the parent; pass only its proxies to tasks",
     .python = "Pickling an AuthenticationString object is disallowed for security reasons",
     .rules = RULES (
       RULE ("Pickling an AuthenticationString object is disallowed")),
@@ -145,6 +165,8 @@ static const MpCatalogEntry catalog[] = {
       "Call mp_main_guard (argc, argv) first thing in main() (Python: put "
       "the start-up code under if __name__ == '__main__':), and choose the "
       "start method inside that guarded part.",
+    .fix_short = "call mp_main_guard (argc, argv) first thing in main()",
+    .fix_python = "start processes only under if __name__ == \"__main__\":",
     .python = "An attempt has been made to start a new process before the "
               "current process has finished its bootstrapping phase",
     .rules = RULES (
@@ -166,6 +188,8 @@ static const MpCatalogEntry catalog[] = {
       "v.get_lock(): v.value += x; mpshare: mp_value_add_int(), or an "
       "MpLocker around the get and the set), or let each task return its "
       "part and add the parts up in the parent.",
+    .fix_python =
+      "hold a lock around the update: with v.get_lock(): v.value += 1",
     .python = NULL,
     .rules = RULES (
       RULE ("lost update"),
@@ -185,6 +209,10 @@ static const MpCatalogEntry catalog[] = {
     .fix =
       "Create it with a lock (the default), or guard every read-modify-write "
       "with an explicit process-shared lock handed over with it.",
+    .fix_short =
+      "create the object with a lock, or guard it with an explicit MpLock",
+    .fix_python =
+      "drop lock=False, or guard every access with one explicit Lock",
     .python = "object has no attribute 'get_lock'",
     .rules = RULES (
       RULE ("object has no attribute 'get_lock'"),
@@ -206,6 +234,7 @@ static const MpCatalogEntry catalog[] = {
     .fix =
       "Keep the index with the result (return it from the task, or map each "
       "future to its index), or use map, which keeps submission order.",
+    .fix_python = "keep each input with its result (return (i, r)), or use map",
     .python = NULL,
     .rules = RULES (
       RULE ("completion order"),
@@ -227,6 +256,11 @@ static const MpCatalogEntry catalog[] = {
       "Register the task by name at start-up (MP_TASK_DEFINE; Python: a "
       "module-level def, outside the main guard) and submit it by name, "
       "passing the data it needs as arguments.",
+    .fix_short =
+      "register the task by name before mp_main_guard() and submit it by "
+      "name",
+    .fix_python =
+      "define the task with def at module level and pass it by name",
     .python = "Can't pickle local object",
     .rules = RULES (
       RULE_MP ("Can't pickle local object"),
@@ -256,6 +290,11 @@ static const MpCatalogEntry catalog[] = {
       "Report a task's failure as an error instead of exiting; or catch the "
       "broken pool, start a fresh pool and resubmit only the tasks that did "
       "not finish.",
+    .fix_short =
+      "report task failures as errors instead of exiting, or start a "
+      "fresh pool and resubmit the unfinished tasks",
+    .fix_python =
+      "raise instead of exiting, or catch BrokenProcessPool and resubmit",
     .python = "A process in the process pool was terminated abruptly while "
               "the future was running or pending",
     .rules = RULES (
@@ -280,6 +319,8 @@ static const MpCatalogEntry catalog[] = {
       "Pass the state to the workers as data: as task arguments, or once "
       "per worker through a pool initializer (initializer=, initargs=). Or "
       "set it at load time (import time), which every process runs.",
+    .fix_python =
+      "pass the value as an argument or through the pool's initializer",
     .python = NULL,
     .rules = RULES (
       /* a student's own check, as demos/python/ words it */
@@ -304,6 +345,7 @@ static const MpCatalogEntry catalog[] = {
     .fix =
       "Start the children with forkserver or spawn (Python 3.14's default "
       "on Linux is forkserver), or start them before any thread.",
+    .fix_python = "start processes before threads, or use forkserver or spawn",
     .python = "is multi-threaded, use of fork() may lead to deadlocks in the child",
     .rules = RULES (
       RULE ("use of fork() may lead to deadlocks in the child"),

@@ -65,12 +65,22 @@ typedef struct {
  * @demo: the name of the demo binary.
  * @cause: why it happens, a short paragraph.
  * @fix: how to fix it, a short paragraph.
+ * @fix_short: (nullable): the fix in one sentence, in mpshare's terms,
+ *   lower case, no full stop: the "Fix:" of every error of this pitfall's
+ *   #MpError code. %NULL for a silent pitfall (no error reports it) and
+ *   for a sample.
+ * @fix_python: (nullable): the fix in Python's terms, one line of at most
+ *   70 characters (it follows "    fix:  " in `mpshare check`'s output).
+ *   %NULL for a sample.
  * @python: (nullable): the key words of Python's message, %NULL for a
  *   silent pitfall or a sample.
  * @rules: the explain rules, ended by a rule whose needle is %NULL;
  *   empty for a sample.
  *
- * One row of the catalog. All strings are static.
+ * One row of the catalog, the one source of a pitfall's prose: errors
+ * (mp-error.c), `mpshare check` and the summary block of each page in
+ * `docs/` are taken from it or checked against it. All strings are
+ * static.
  */
 typedef struct {
   const char          *id;
@@ -79,6 +89,8 @@ typedef struct {
   const char          *demo;
   const char          *cause;
   const char          *fix;
+  const char          *fix_short;
+  const char          *fix_python;
   const char          *python;
   const MpCatalogRule *rules;
 } MpCatalogEntry;

@@ -331,35 +331,14 @@ make (KindTag     tag,
 
 /* ---- findings ------------------------------------------------------------ */
 
-typedef struct {
-  const char *id;
-  const char *fix;
-} RuleFix;
-
-/* Each fits one line after "    fix:  " in 80 columns. */
-static const RuleFix rule_fixes[] = {
-  { "missing-main-guard", "start processes only under if __name__ == \"__main__\":" },
-  { "inheritance-only", "pass it in Process args or the pool's initializer, not to a task" },
-  { "local-function", "define the task with def at module level and pass it by name" },
-  { "manager-as-argument", "keep the manager in the parent; pass only its proxies to tasks" },
-  { "closed-manager", "copy the data out (list(p), dict(p)) before the manager ends" },
-  { "mutate-a-copy", "write the element back (p[i] = item), or pop, change and append" },
-  { "lost-update", "hold a lock around the update: with v.get_lock(): v.value += 1" },
-  { "lock-false", "drop lock=False, or guard every access with one explicit Lock" },
-  { "as-completed-order", "keep each input with its result (return (i, r)), or use map" },
-  { "unserializable-handle", "send the recipe (path, address) and open the handle where used" },
-  { "broken-pool", "raise instead of exiting, or catch BrokenProcessPool and resubmit" },
-  { "global-not-inherited", "pass the value as an argument or through the pool's initializer" },
-  { "fork-with-threads", "start processes before threads, or use forkserver or spawn" },
-};
-
+/* The one-line fix of the catalog: check names only catalog pitfalls. */
 static const char *
 fix_for (const char *id)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (rule_fixes); i++)
-    if (g_str_equal (rule_fixes[i].id, id))
-      return rule_fixes[i].fix;
-  g_assert_not_reached ();
+  const MpCatalogEntry *entry = mp_catalog_lookup (id, NULL);
+
+  g_assert (entry != NULL && entry->fix_python != NULL);
+  return entry->fix_python;
 }
 
 /* 1-based column, in characters, of UTF-8 byte offset @byte on @line. */

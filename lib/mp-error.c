@@ -15,6 +15,8 @@ G_DEFINE_QUARK (mp-error-quark, mp_error)
 typedef struct {
   const char *name;
   const char *pitfall;      /* catalog id, NULL when the code is no pitfall */
+  /* For a code that is no pitfall; a pitfall's words are its catalog
+   * entry's (python, fix_short), so its prose is written once. */
   const char *python_words; /* the key words of Python's message, if famous */
   const char *fix;          /* one sentence, NULL when the caller knows best */
 } MpErrorInfo;
@@ -24,26 +26,11 @@ typedef struct {
 static const MpErrorInfo error_info[MP_ERROR_N_CODES] = {
   [MP_ERROR_FAILED] = { "failed", NULL, NULL, NULL },
   [MP_ERROR_INVALID_ARGUMENT] = { "invalid-argument", NULL, NULL, NULL },
-  [MP_ERROR_INHERITANCE_ONLY] = {
-    "inheritance-only", "inheritance-only",
-    "objects should only be shared between processes through inheritance",
-    "pass it when the process starts (process arguments or a pool initializer), or use named shared memory and attach by name" },
-  [MP_ERROR_MANAGER_CLOSED] = {
-    "manager-closed", "closed-manager",
-    "'ForkAwareLocal' object has no attribute 'connection'",
-    "copy the results out while the manager is still running" },
-  [MP_ERROR_UNSERIALIZABLE] = {
-    "unserializable", "unserializable-handle",
-    "cannot pickle",
-    "store the recipe (path, name, address) and rebuild the handle in the process that uses it" },
-  [MP_ERROR_AUTH_KEY_REFUSED] = {
-    "auth-key-refused", "manager-as-argument",
-    "Pickling an AuthenticationString object is disallowed for security reasons",
-    "create the manager in the parent and pass only its proxies to tasks" },
-  [MP_ERROR_BOOTSTRAPPING] = {
-    "bootstrapping", "missing-main-guard",
-    "An attempt has been made to start a new process before the current process has finished its bootstrapping phase",
-    "call mp_main_guard (argc, argv) first thing in main()" },
+  [MP_ERROR_INHERITANCE_ONLY] = { "inheritance-only", "inheritance-only", NULL, NULL },
+  [MP_ERROR_MANAGER_CLOSED] = { "manager-closed", "closed-manager", NULL, NULL },
+  [MP_ERROR_UNSERIALIZABLE] = { "unserializable", "unserializable-handle", NULL, NULL },
+  [MP_ERROR_AUTH_KEY_REFUSED] = { "auth-key-refused", "manager-as-argument", NULL, NULL },
+  [MP_ERROR_BOOTSTRAPPING] = { "bootstrapping", "missing-main-guard", NULL, NULL },
   [MP_ERROR_REMOTE] = { "remote", NULL, NULL, NULL },
   [MP_ERROR_TIMEOUT] = { "timeout", NULL, NULL, NULL },
   [MP_ERROR_BROKEN_BARRIER] = {
@@ -56,18 +43,9 @@ static const MpErrorInfo error_info[MP_ERROR_N_CODES] = {
     "auth-failed", NULL, "AuthenticationError: digest received was wrong",
     "connect with the auth key of the manager you are talking to" },
   [MP_ERROR_PROCESS_FAILED] = { "process-failed", NULL, NULL, NULL },
-  [MP_ERROR_BROKEN_POOL] = {
-    "broken-pool", "broken-pool",
-    "A process in the process pool was terminated abruptly while the future was running or pending",
-    "report task failures as errors instead of exiting, or start a fresh pool and resubmit the unfinished tasks" },
-  [MP_ERROR_LOCAL_FUNCTION] = {
-    "local-function", "local-function",
-    "Can't pickle local object",
-    "register the task by name before mp_main_guard() and submit it by name" },
-  [MP_ERROR_NO_LOCK] = {
-    "no-lock", "lock-false",
-    "object has no attribute 'get_lock'",
-    "create the object with a lock, or guard it with an explicit MpLock" },
+  [MP_ERROR_BROKEN_POOL] = { "broken-pool", "broken-pool", NULL, NULL },
+  [MP_ERROR_LOCAL_FUNCTION] = { "local-function", "local-function", NULL, NULL },
+  [MP_ERROR_NO_LOCK] = { "no-lock", "lock-false", NULL, NULL },
   [MP_ERROR_OWNER_DIED] = {
     "owner-died", NULL, NULL,
     "check the protected data for consistency; the lock is usable again" },
@@ -86,6 +64,23 @@ info_for (MpError code)
   if ((guint) code >= G_N_ELEMENTS (error_info))
     return &error_info[MP_ERROR_FAILED];
   return &error_info[code];
+}
+
+/* The catalog entry of a pitfall code, NULL for any other code. */
+static const MpCatalogEntry *
+pitfall_for (MpError code)
+{
+  const char *id = info_for (code)->pitfall;
+  const MpCatalogEntry *entries;
+  gsize n;
+
+  if (id == NULL)
+    return NULL;
+  entries = mp_catalog_get_entries (&n);
+  for (gsize i = 0; i < n; i++)
+    if (g_str_equal (entries[i].id, id))
+      return &entries[i];
+  g_return_val_if_reached (NULL);
 }
 
 /**
@@ -122,7 +117,9 @@ mp_error_pitfall_id (MpError code)
 const char *
 mp_error_python_words (MpError code)
 {
-  return info_for (code)->python_words;
+  const MpCatalogEntry *entry = pitfall_for (code);
+
+  return entry != NULL ? entry->python : info_for (code)->python_words;
 }
 
 /**
@@ -134,7 +131,9 @@ mp_error_python_words (MpError code)
 const char *
 mp_error_fix (MpError code)
 {
-  return info_for (code)->fix;
+  const MpCatalogEntry *entry = pitfall_for (code);
+
+  return entry != NULL ? entry->fix_short : info_for (code)->fix;
 }
 
 static void
@@ -143,16 +142,18 @@ set_error_valist (GError    **error,
                   const char *format,
                   va_list     args)
 {
-  const MpErrorInfo *info = info_for (code);
+  const char *python_words = mp_error_python_words (code);
+  const char *pitfall = mp_error_pitfall_id (code);
+  const char *fix = mp_error_fix (code);
   g_autofree char *what = g_strdup_vprintf (format, args);
   GString *msg = g_string_new (what);
 
-  if (info->python_words != NULL)
-    g_string_append_printf (msg, " (Python: \"%s\")", info->python_words);
-  if (info->pitfall != NULL)
-    g_string_append_printf (msg, " [pitfall %s]", info->pitfall);
-  if (info->fix != NULL)
-    g_string_append_printf (msg, " Fix: %s.", info->fix);
+  if (python_words != NULL)
+    g_string_append_printf (msg, " (Python: \"%s\")", python_words);
+  if (pitfall != NULL)
+    g_string_append_printf (msg, " [pitfall %s]", pitfall);
+  if (fix != NULL)
+    g_string_append_printf (msg, " Fix: %s.", fix);
 
   MP_TRACE (mp_trace_error (code, what));
   g_set_error_literal (error, MP_ERROR, code, msg->str);

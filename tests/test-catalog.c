@@ -67,11 +67,26 @@ test_entries_complete (void)
           g_assert_cmpstr (r->needle, !=, "");
           n_rules++;
         }
-      /* every pitfall can be explained; a sample is no error */
+      /* every pitfall can be explained and checked; a sample is no
+       * error, so it has no rules and no one-line fixes */
       if (e->kind == MP_CATALOG_PITFALL)
-        g_assert_cmpuint (n_rules, >=, 1);
+        {
+          g_assert_cmpuint (n_rules, >=, 1);
+          g_assert_nonnull (e->fix_python);
+          g_assert_cmpuint (g_utf8_strlen (e->fix_python, -1), <=, 70);
+        }
       else
-        g_assert_cmpuint (n_rules, ==, 0);
+        {
+          g_assert_cmpuint (n_rules, ==, 0);
+          g_assert_null (e->fix_python);
+          g_assert_null (e->fix_short);
+        }
+      /* fix_short ends an error message's "Fix: %s." */
+      if (e->fix_short != NULL)
+        {
+          g_assert_false (g_str_has_suffix (e->fix_short, "."));
+          g_assert_false (g_ascii_isupper (e->fix_short[0]));
+        }
     }
 }
 
@@ -102,22 +117,38 @@ test_python_words_explained (void)
     }
 }
 
-/* mp-error.c names pitfalls by id: each must be a pitfall of the catalog. */
+/* mp-error.c names pitfalls by id: each must be a pitfall of the
+ * catalog, and its errors carry the catalog's words and fix, so the prose
+ * is written once. A pitfall reported by an error has both. */
 static void
 test_error_codes_in_catalog (void)
 {
+  guint n_pitfall_codes = 0;
+
   for (MpError code = 0; code < MP_ERROR_N_CODES; code++)
     {
       const char *id = mp_error_pitfall_id (code);
       g_autoptr(GError) error = NULL;
+      g_autoptr(GError) made = NULL;
       const MpCatalogEntry *entry;
 
       if (id == NULL)
         continue;
+      n_pitfall_codes++;
       entry = mp_catalog_lookup (id, &error);
       g_assert_no_error (error);
       g_assert_cmpint (entry->kind, ==, MP_CATALOG_PITFALL);
+      g_assert_nonnull (entry->python);
+      g_assert_nonnull (entry->fix_short);
+      g_assert_true (mp_error_python_words (code) == entry->python);
+      g_assert_true (mp_error_fix (code) == entry->fix_short);
+
+      mp_set_error (&made, code, "doing %s", "something");
+      g_assert_true (g_str_has_prefix (made->message, "doing something"));
+      g_assert_nonnull (strstr (made->message, entry->python));
+      g_assert_nonnull (strstr (made->message, entry->fix_short));
     }
+  g_assert_cmpuint (n_pitfall_codes, >=, 8);
 }
 
 static void

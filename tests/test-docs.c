@@ -511,6 +511,9 @@ doc_load (const char *docs_dir,
             g_ptr_array_add (doc->pending_api, g_strdup (arg));
           continue;
         }
+      /* the catalog block of a page: test_catalog_summary() reads it */
+      if (g_str_equal (kind, "catalog") || g_str_equal (kind, "/catalog"))
+        continue;
       if (!kind_from_string (kind, &block_kind))
         {
           add_problem (doc, marker_line, "unknown marker '%s'", kind);
@@ -1170,6 +1173,76 @@ test_catalog_page (gconstpointer data)
   }
 }
 
+/* Text of a page's catalog block as a reader sees it: quote marks,
+ * emphasis, code marks and escapes dropped, white space collapsed. */
+static char *
+plain_words (const char *markdown)
+{
+  GString *out = g_string_new (NULL);
+  g_auto(GStrv) lines = g_strsplit (markdown, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *line = lines[i];
+
+      if (g_str_has_prefix (line, ">"))
+        line++;
+      for (const char *c = line; ; c++)
+        {
+          gboolean space = *c == '\0' || g_ascii_isspace (*c);
+
+          if (space && out->len > 0 && out->str[out->len - 1] != ' ')
+            g_string_append_c (out, ' ');
+          else if (!space && *c != '*' && *c != '`' && *c != '\\')
+            g_string_append_c (out, *c);
+          if (*c == '\0')
+            break;
+        }
+    }
+  if (out->len > 0 && out->str[out->len - 1] == ' ')
+    g_string_truncate (out, out->len - 1);
+  return g_string_free (out, FALSE);
+}
+
+/* The catalog (lib/mp-catalog.c) is the one source of a pitfall's prose:
+ * the page opens with its summary, cause, fix and Python's words in a
+ * block between <!-- catalog --> and <!-- /catalog -->, word for word. */
+static void
+test_catalog_summary (gconstpointer data)
+{
+  const MpCatalogEntry *e = data;
+  g_autofree char *name = page_name (e);
+  const Doc *doc = doc_find (name);
+  const char *open, *close;
+  g_autofree char *block = NULL;
+  g_autofree char *found = NULL;
+  g_autofree char *wanted = NULL;
+  g_autofree char *wanted_raw = NULL;
+  gboolean pitfall = e->kind == MP_CATALOG_PITFALL;
+
+  g_assert_nonnull (doc);
+  open = strstr (doc->text, "<!-- catalog -->\n");
+  close = open != NULL ? strstr (open, "<!-- /catalog -->") : NULL;
+  if (close == NULL)
+    g_test_message ("docs/%s has no <!-- catalog --> ... <!-- /catalog -->"
+                    " block", name);
+  g_assert_nonnull (close);
+  open += strlen ("<!-- catalog -->\n");
+  block = g_strndup (open, close - open);
+  found = plain_words (block);
+  wanted_raw = g_strdup_printf ("In short: %s. %s: %s %s: %s%s%s",
+                                e->summary,
+                                pitfall ? "Why" : "What it does", e->cause,
+                                pitfall ? "Fix" : "Notice", e->fix,
+                                e->python != NULL ? " Python says: " : "",
+                                e->python != NULL ? e->python : "");
+  wanted = plain_words (wanted_raw);
+  if (!g_str_equal (found, wanted))
+    g_test_message ("docs/%s: the catalog block differs from lib/mp-catalog.c"
+                    "\n  page:    %s\n  catalog: %s", name, found, wanted);
+  g_assert_cmpstr (found, ==, wanted);
+}
+
 /* The page's Python quotes name its pitfall; a silent pitfall (no Python
  * message) has an explain block instead. A pitfall with an MpError code
  * quotes the mpshare message, checked against the program. */
@@ -1521,12 +1594,14 @@ main (int    argc,
       const MpCatalogEntry *e = &entries[i];
       g_autofree char *demo = g_strdup_printf ("/docs/catalog/%s/demo", e->id);
       g_autofree char *page = g_strdup_printf ("/docs/catalog/%s/page", e->id);
+      g_autofree char *summary = g_strdup_printf ("/docs/catalog/%s/summary", e->id);
       g_autofree char *explain = g_strdup_printf ("/docs/catalog/%s/explain", e->id);
       g_autofree char *tests = g_strdup_printf ("/docs/catalog/%s/tests", e->id);
       g_autofree char *python = g_strdup_printf ("/docs/catalog/%s/python", e->id);
 
       g_test_add_data_func (demo, e, test_catalog_demo);
       g_test_add_data_func (page, e, test_catalog_page);
+      g_test_add_data_func (summary, e, test_catalog_summary);
       if (e->kind == MP_CATALOG_PITFALL)
         g_test_add_data_func (explain, e, test_catalog_explain);
       g_test_add_data_func (tests, e, test_catalog_tests);
