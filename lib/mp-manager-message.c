@@ -238,6 +238,28 @@ pad8 (GByteArray *out,
   append_zeros (out, align8 (len) - len);
 }
 
+/* Appends the @size bytes GLib serializes @wire to. A small value built
+ * here is still a tree of GVariants: it is serialized straight into an
+ * aligned buffer (g_variant_get_data() would first allocate a serialized
+ * copy inside @wire). Either way the bytes are copied, not stored in
+ * place: after the frame's 4-byte header the place is not aligned as
+ * GLib's serializer insists. */
+static void
+append_value (GByteArray *out,
+              GVariant   *wire,
+              gsize       size)
+{
+  guint64 small[8];
+
+  if (size <= sizeof small)
+    {
+      g_variant_store (wire, small);
+      g_byte_array_append (out, (const guint8 *) small, (guint) size);
+    }
+  else
+    g_byte_array_append (out, g_variant_get_data (wire), (guint) size);
+}
+
 /**
  * mp_message_write_request:
  * @out: the bytes to append to (e.g. a frame with room for its header)
@@ -272,9 +294,7 @@ mp_message_write_request (GByteArray   *out,
 
       pad8 (out, start);
       put_u32 (append_zeros (out, MP_MSG_ARG_HEAD), size_field (size));
-      /* copied, not g_variant_store()d: after the frame's 4-byte header
-       * the place is not aligned as GLib's serializer insists */
-      g_byte_array_append (out, g_variant_get_data (wire), (guint) size);
+      append_value (out, wire, size);
     }
 }
 
@@ -403,8 +423,8 @@ mp_message_decode_request (const MpFrame  *frame,
           return request_error (frame, "an argument is not a GVariant \"v\" in normal form",
                                 error);
         }
+      /* whether it is plain is asked where it matters (store_arg()) */
       mp_argv_add (&request->args, wire);
-      ((MpArg *) mp_argv_index (&request->args, i))->is_plain = mp_wire_is_plain (wire);
       g_variant_unref (wire);
       pos += size;
     }
@@ -442,8 +462,7 @@ mp_message_write_reply (GByteArray  *out,
   guint8 *head = append_zeros (out, MP_MSG_REPLY_HEAD);
 
   head[MP_MSG_REPLY_KIND] = (guint8) kind;
-  /* copied, not stored (see mp_message_write_request()) */
-  g_byte_array_append (out, g_variant_get_data (owned), (guint) g_variant_get_size (owned));
+  append_value (out, owned, g_variant_get_size (owned));
 }
 
 /**
@@ -468,7 +487,23 @@ mp_message_decode_reply (const MpFrame  *frame,
 
   if (frame->len > MP_MSG_REPLY_HEAD &&
       all_zero (frame->data + MP_MSG_REPLY_KIND + 1, MP_MSG_REPLY_HEAD - 1))
-    value = read_value (frame, MP_MSG_REPLY_HEAD, frame->len - MP_MSG_REPLY_HEAD);
+    {
+      if (payload != NULL)
+        value = read_value (frame, MP_MSG_REPLY_HEAD, frame->len - MP_MSG_REPLY_HEAD);
+      else
+        {
+          /* only judged, then dropped: GLib may read the frame in place
+           * (it copies what is not aligned) */
+          g_autoptr(GVariant) judged = NULL;
+
+          judged = g_variant_ref_sink (g_variant_new_from_data (G_VARIANT_TYPE_VARIANT,
+                                                                frame->data + MP_MSG_REPLY_HEAD,
+                                                                frame->len - MP_MSG_REPLY_HEAD,
+                                                                FALSE, NULL, NULL));
+          if (g_variant_is_normal_form (judged))
+            value = g_steal_pointer (&judged);
+        }
+    }
   if (value == NULL)
     {
       mp_set_error (error, MP_ERROR_PROTOCOL,

@@ -982,6 +982,34 @@ encode_value (const GValue *value,
   return NULL;
 }
 
+/* None, a boolean or a number: encode_value() cannot fail on it and
+ * never looks at the field path */
+static gboolean
+is_plain (const GValue *value)
+{
+  if (!G_IS_VALUE (value))
+    return TRUE;
+  switch (G_TYPE_FUNDAMENTAL (G_VALUE_TYPE (value)))
+    {
+    case G_TYPE_BOOLEAN:
+    case G_TYPE_CHAR:
+    case G_TYPE_INT:
+    case G_TYPE_LONG:
+    case G_TYPE_INT64:
+    case G_TYPE_ENUM:
+    case G_TYPE_UCHAR:
+    case G_TYPE_UINT:
+    case G_TYPE_ULONG:
+    case G_TYPE_UINT64:
+    case G_TYPE_FLAGS:
+    case G_TYPE_FLOAT:
+    case G_TYPE_DOUBLE:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
 /**
  * mp_serialize_value:
  * @value: a #GValue, possibly unset (None)
@@ -1005,6 +1033,10 @@ mp_serialize_value (const GValue  *value,
   g_return_val_if_fail (value != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  /* the common case, on every manager call: nothing that can fail, so
+   * no field path to build */
+  if (is_plain (value))
+    return g_variant_ref_sink (g_variant_new_variant (encode_value (value, NULL, 1, NULL)));
   path = g_string_new (NULL);
   inner = encode_value (value, path, 1, error);
   if (inner == NULL)
