@@ -419,6 +419,8 @@ static const MpCatalogEntry catalog[] = {
  * notes, then the worked samples.
  *
  * Returns: (array length=n_entries): the entries; static, do not free.
+ *
+ * Since: 0.1
  */
 const MpCatalogEntry *
 mp_catalog_get_entries (gsize *n_entries)
@@ -434,6 +436,8 @@ mp_catalog_get_entries (gsize *n_entries)
  * @separator: put between two ids, e.g. ", "
  *
  * Returns: (transfer full): every id in catalog order, joined.
+ *
+ * Since: 0.1
  */
 char *
 mp_catalog_dup_ids (const char *separator)
@@ -461,6 +465,8 @@ mp_catalog_dup_ids (const char *separator)
  * whose message lists every valid id.
  *
  * Returns: (nullable): the entry; static, do not free.
+ *
+ * Since: 0.1
  */
 const MpCatalogEntry *
 mp_catalog_lookup (const char  *id,
@@ -486,6 +492,8 @@ mp_catalog_lookup (const char  *id,
  * @kind: an #MpCatalogKind
  *
  * Returns: "pitfall" or "sample".
+ *
+ * Since: 0.1
  */
 const char *
 mp_catalog_kind_to_string (MpCatalogKind kind)

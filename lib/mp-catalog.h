@@ -9,6 +9,7 @@
 #endif
 
 #include <glib.h>
+#include "mp-visibility.h"
 
 G_BEGIN_DECLS
 
@@ -16,6 +17,8 @@ G_BEGIN_DECLS
  * MpCatalogKind:
  * @MP_CATALOG_PITFALL: a classic mistake, reproduced and fixed by its demo.
  * @MP_CATALOG_SAMPLE: a worked sample of the article, run by its demo.
+ *
+ * Since: 0.1
  */
 typedef enum {
   MP_CATALOG_PITFALL,
@@ -31,6 +34,8 @@ typedef enum {
  *   `concurrent/futures/process.py`, a pool, a manager, a process).
  *
  * How far a rule's needle can be trusted on its own.
+ *
+ * Since: 0.1
  */
 typedef enum {
   MP_CATALOG_RULE_PLAIN = 0,
@@ -49,6 +54,8 @@ typedef enum {
  *   of an initializer.
  *
  * One "explain" rule: how to recognise a pitfall in an error text.
+ *
+ * Since: 0.1
  */
 typedef struct {
   const char         *needle;
@@ -81,6 +88,8 @@ typedef struct {
  * (mp-error.c), `mpshare check` and the summary block of each page in
  * `docs/` are taken from it or checked against it. All strings are
  * static.
+ *
+ * Since: 0.1
  */
 typedef struct {
   const char          *id;
@@ -95,10 +104,14 @@ typedef struct {
   const MpCatalogRule *rules;
 } MpCatalogEntry;
 
+MP_AVAILABLE_IN_ALL
 const MpCatalogEntry *mp_catalog_get_entries (gsize         *n_entries);
+MP_AVAILABLE_IN_ALL
 const MpCatalogEntry *mp_catalog_lookup      (const char    *id,
                                               GError       **error);
+MP_AVAILABLE_IN_ALL
 char                 *mp_catalog_dup_ids     (const char    *separator);
+MP_AVAILABLE_IN_ALL
 const char           *mp_catalog_kind_to_string (MpCatalogKind kind);
 
 G_END_DECLS

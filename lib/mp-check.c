@@ -320,6 +320,8 @@ check_result_free (gpointer data)
  *
  * Returns: (transfer full) (element-type MpCheckResult): one result per
  *   file, in order; %NULL with @error set when @python cannot be run.
+ *
+ * Since: 0.1
  */
 GPtrArray *
 mp_check_sources (const char        *python,
@@ -406,6 +408,8 @@ mp_check_sources (const char        *python,
  * Returns: (transfer full) (element-type MpCheckFinding): the findings,
  *   in source order (empty when there is none), or %NULL with the error of
  *   mp_check_sources() or of the file's result.
+ *
+ * Since: 0.1
  */
 GPtrArray *
 mp_check_source (const char  *python,
@@ -460,6 +464,8 @@ is_script (const char *path)
  * asked once for the interpreter it runs, which is then used directly.
  *
  * Returns: (transfer full) (nullable): its path, %NULL when there is none.
+ *
+ * Since: 0.1
  */
 char *
 mp_check_find_python (void)
@@ -496,6 +502,8 @@ mp_check_find_python (void)
  * @result: (nullable): a result of mp_check_sources()
  *
  * Frees @result.
+ *
+ * Since: 0.1
  */
 void
 mp_check_result_free (MpCheckResult *result)
@@ -516,6 +524,8 @@ mp_check_result_free (MpCheckResult *result)
  * (`[line, column]`), id, message, fix, evidence.
  *
  * Returns: (transfer full): the JSON text.
+ *
+ * Since: 0.1
  */
 char *
 mp_check_finding_to_json (const MpCheckFinding *finding)
@@ -555,6 +565,8 @@ mp_check_finding_to_json (const MpCheckFinding *finding)
  * @finding: (nullable): a finding
  *
  * Frees @finding.
+ *
+ * Since: 0.1
  */
 void
 mp_check_finding_free (MpCheckFinding *finding)

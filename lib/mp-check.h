@@ -10,6 +10,7 @@
 
 #include <glib.h>
 #include "mp-catalog.h"
+#include "mp-visibility.h"
 
 G_BEGIN_DECLS
 
@@ -20,6 +21,8 @@ G_BEGIN_DECLS
  * the largest module of CPython's standard library, small enough that the
  * syntax tree of a wrong file (a data dump, a generated table) stays a few
  * hundred megabytes at most.
+ *
+ * Since: 0.1
  */
 #define MP_CHECK_MAX_SOURCE (2 * 1024 * 1024)
 
@@ -28,6 +31,8 @@ G_BEGIN_DECLS
  *
  * The deepest syntax tree accepted: far deeper than code a person writes,
  * shallow enough that no recursion (Python's or ours) runs out of stack.
+ *
+ * Since: 0.1
  */
 #define MP_CHECK_MAX_DEPTH 120
 
@@ -44,6 +49,8 @@ G_BEGIN_DECLS
  * @evidence: the source line, trimmed
  *
  * One pitfall found in Python source.
+ *
+ * Since: 0.1
  */
 typedef struct {
   const MpCatalogEntry *entry;
@@ -65,6 +72,8 @@ typedef struct {
  * @error: (nullable): why it could not be checked
  *
  * What mp_check_sources() found in one file.
+ *
+ * Since: 0.1
  */
 typedef struct {
   char      *file;
@@ -72,19 +81,25 @@ typedef struct {
   GError    *error;
 } MpCheckResult;
 
+MP_AVAILABLE_IN_ALL
 char       *mp_check_find_python      (void);
+MP_AVAILABLE_IN_ALL
 GPtrArray  *mp_check_sources          (const char        *python,
                                        const char *const *files,
                                        GBytes     *const *sources,
                                        guint              n_files,
                                        GError           **error);
+MP_AVAILABLE_IN_ALL
 GPtrArray  *mp_check_source           (const char      *python,
                                        const char      *file,
                                        const char      *source,
                                        gsize            length,
                                        GError         **error);
+MP_AVAILABLE_IN_ALL
 char       *mp_check_finding_to_json  (const MpCheckFinding *finding);
+MP_AVAILABLE_IN_ALL
 void        mp_check_finding_free     (MpCheckFinding *finding);
+MP_AVAILABLE_IN_ALL
 void        mp_check_result_free      (MpCheckResult  *result);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpCheckFinding, mp_check_finding_free)

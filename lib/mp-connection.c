@@ -558,6 +558,8 @@ set_nodelay_if_tcp (GSocket *socket)
  * when it is closed or its last reference goes.
  *
  * Returns: (transfer full): a new connection
+ *
+ * Since: 0.1
  */
 MpConnection *
 mp_connection_new_for_socket (GSocket *socket)
@@ -593,6 +595,8 @@ mp_connection_new_for_socket (GSocket *socket)
  *
  * Returns: (transfer full): a new connection, or %NULL with @error set.
  *   On failure @fd is closed as well, so the caller never leaks it.
+ *
+ * Since: 0.1
  */
 MpConnection *
 mp_connection_new_for_fd (int      fd,
@@ -631,6 +635,8 @@ mp_connection_new_for_fd (int      fd,
  * `Pipe(duplex=True)`. No handshake: both ends are trusted by birth.
  *
  * Returns: %TRUE, or %FALSE with @error set.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_connection_new_pair (MpConnection **out_first,
@@ -668,6 +674,8 @@ mp_connection_new_pair (MpConnection **out_first,
  * @self: a connection
  *
  * Returns: (transfer full): @self
+ *
+ * Since: 0.1
  */
 MpConnection *
 mp_connection_ref (MpConnection *self)
@@ -692,6 +700,8 @@ connection_free (MpConnection *self)
  * @self: (transfer full): a connection
  *
  * Drops a reference; the last one closes the connection.
+ *
+ * Since: 0.1
  */
 void
 mp_connection_unref (MpConnection *self)
@@ -706,6 +716,8 @@ mp_connection_unref (MpConnection *self)
  *
  * Returns: (transfer none): the socket, e.g. to poll its fd; do not read
  *   or write it directly, that would break the framing.
+ *
+ * Since: 0.1
  */
 GSocket *
 mp_connection_get_socket (MpConnection *self)
@@ -719,6 +731,8 @@ mp_connection_get_socket (MpConnection *self)
  * @self: a connection
  *
  * Returns: the largest payload @self sends or accepts.
+ *
+ * Since: 0.1
  */
 gsize
 mp_connection_get_max_frame_size (MpConnection *self)
@@ -734,6 +748,8 @@ mp_connection_get_max_frame_size (MpConnection *self)
  *
  * Sets the largest payload @self sends or accepts. A peer announcing more
  * is cut off with %MP_ERROR_PROTOCOL before anything is allocated.
+ *
+ * Since: 0.1
  */
 void
 mp_connection_set_max_frame_size (MpConnection *self,
@@ -947,6 +963,8 @@ mp_connection_send_frame (MpConnection  *self,
  * Returns: %TRUE, or %FALSE with @error set: %MP_ERROR_INVALID_ARGUMENT
  *   when @payload is above the frame-size limit (nothing was sent),
  *   %MP_ERROR_CONNECTION_CLOSED when the peer is gone.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_connection_send_bytes (MpConnection *self,
@@ -1251,6 +1269,8 @@ mp_connection_recv_frame (MpConnection  *self,
  * short by the end of the stream.
  *
  * Returns: (transfer full): the payload, or %NULL with @error set.
+ *
+ * Since: 0.1
  */
 GBytes *
 mp_connection_recv_bytes (MpConnection *self,
@@ -1272,6 +1292,8 @@ mp_connection_recv_bytes (MpConnection *self,
  * Returns: %TRUE when mp_connection_recv_bytes() would not wait: data has
  *   arrived, or the stream ended (recv then reports why). %FALSE when
  *   nothing came in time or the connection is closed.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_connection_poll (MpConnection *self,
@@ -1304,6 +1326,8 @@ mp_connection_poll (MpConnection *self,
  * travel: the receiver names the type it expects.
  *
  * Returns: %TRUE, or %FALSE with @error set.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_connection_send_variant (MpConnection *self,
@@ -1364,6 +1388,8 @@ mp_connection_variant_from_frame (GBytes             *frame,
  * framing is intact, so the connection stays open and the caller decides.
  *
  * Returns: (transfer full): the value, or %NULL with @error set.
+ *
+ * Since: 0.1
  */
 GVariant *
 mp_connection_recv_variant (MpConnection       *self,
@@ -1392,6 +1418,8 @@ mp_connection_recv_variant (MpConnection       *self,
  * send or recv on @self return with %MP_ERROR_CONNECTION_CLOSED, and the
  * peer sees the end of the stream. The socket stays allocated until
  * mp_connection_close() or the last unref.
+ *
+ * Since: 0.1
  */
 void
 mp_connection_shutdown (MpConnection *self)
@@ -1412,6 +1440,8 @@ mp_connection_shutdown (MpConnection *self)
  * in progress in another thread is waited for: call
  * mp_connection_shutdown() first to make it return. Idempotent; later
  * calls fail with %MP_ERROR_CONNECTION_CLOSED.
+ *
+ * Since: 0.1
  */
 void
 mp_connection_close (MpConnection *self)
@@ -1437,6 +1467,8 @@ mp_connection_close (MpConnection *self)
  *
  * Returns: %TRUE once @self can carry no more messages: closed, shut
  *   down, or cut off after an error.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_connection_is_closed (MpConnection *self)
@@ -1455,6 +1487,8 @@ mp_connection_is_closed (MpConnection *self)
  * a refused connection or a missing socket file all count.
  *
  * Returns: %TRUE when @error says the peer is gone.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_connection_error_is_peer_gone (const GError *error)
@@ -1651,6 +1685,8 @@ run_handshake (MpConnection  *self,
  * Returns: %TRUE when the peer holds @authkey; otherwise %FALSE with
  *   %MP_ERROR_AUTH_FAILED (wrong key), %MP_ERROR_TIMEOUT, or a
  *   connection error.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_connection_deliver_challenge (MpConnection *self,
@@ -1676,6 +1712,8 @@ mp_connection_deliver_challenge (MpConnection *self,
  *
  * Returns: %TRUE when the peer accepted; otherwise %FALSE with
  *   %MP_ERROR_AUTH_FAILED, %MP_ERROR_TIMEOUT or a connection error.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_connection_answer_challenge (MpConnection *self,
@@ -1701,6 +1739,8 @@ mp_connection_answer_challenge (MpConnection *self,
  * then answer its challenge.
  *
  * Returns: %TRUE when both sides proved they hold @authkey.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_connection_authenticate_server (MpConnection *self,
@@ -1727,6 +1767,8 @@ mp_connection_authenticate_server (MpConnection *self,
  *
  * Returns: %TRUE when both sides proved they hold @authkey; a wrong key
  *   gives %MP_ERROR_AUTH_FAILED.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_connection_authenticate_client (MpConnection *self,
@@ -2053,6 +2095,8 @@ connect_tcp (const char *address_text,
  *   %MP_ERROR_CONNECTION_CLOSED when nothing listens there,
  *   %MP_ERROR_AUTH_FAILED when the keys differ, %MP_ERROR_REFUSED when a
  *   live server turned us away (busy, out of resources), %MP_ERROR_TIMEOUT.
+ *
+ * Since: 0.1
  */
 MpConnection *
 mp_connection_connect (const char *address,
@@ -2259,6 +2303,8 @@ listen_tcp (MpListener *self,
  *
  * Returns: (transfer full): a listening socket, or %NULL with @error set.
  *   mp_listener_get_address() tells clients where to connect.
+ *
+ * Since: 0.1
  */
 MpListener *
 mp_listener_new (const char *address,
@@ -2350,6 +2396,8 @@ mp_listener_new (const char *address,
  * @self: a listener
  *
  * Returns: (transfer full): @self
+ *
+ * Since: 0.1
  */
 MpListener *
 mp_listener_ref (MpListener *self)
@@ -2376,6 +2424,8 @@ listener_free (MpListener *self)
  * @self: (transfer full): a listener
  *
  * Drops a reference; the last one closes the listener.
+ *
+ * Since: 0.1
  */
 void
 mp_listener_unref (MpListener *self)
@@ -2390,6 +2440,8 @@ mp_listener_unref (MpListener *self)
  *
  * Returns: where clients connect: "unix:/path" or "tcp:IP:PORT" with the
  *   port actually bound.
+ *
+ * Since: 0.1
  */
 const char *
 mp_listener_get_address (MpListener *self)
@@ -2407,6 +2459,8 @@ mp_listener_get_address (MpListener *self)
  * finish the handshake (default %MP_CONNECTION_DEFAULT_HANDSHAKE_TIMEOUT).
  * Set it before accepting; like mp_listener_set_max_frame_size() it is
  * not meant to change while another thread accepts.
+ *
+ * Since: 0.1
  */
 void
 mp_listener_set_handshake_timeout (MpListener *self,
@@ -2422,6 +2476,8 @@ mp_listener_set_handshake_timeout (MpListener *self,
  * @max_frame: 1 to %MP_CONNECTION_MAX_FRAME_LIMIT bytes
  *
  * The frame-size limit given to connections accepted from now on.
+ *
+ * Since: 0.1
  */
 void
 mp_listener_set_max_frame_size (MpListener *self,
@@ -2510,6 +2566,8 @@ accept_socket (MpListener *self,
  * Returns: (transfer full): the connection, or %NULL with @error set:
  *   %MP_ERROR_TIMEOUT, or %MP_ERROR_CONNECTION_CLOSED once the listener
  *   was shut down.
+ *
+ * Since: 0.1
  */
 MpConnection *
 mp_listener_accept_unauthenticated (MpListener *self,
@@ -2551,6 +2609,8 @@ mp_listener_accept_unauthenticated (MpListener *self,
  *   @error set (%MP_ERROR_AUTH_FAILED for a client with a wrong key).
  *   Use mp_listener_is_shut_down() to tell "stop accepting" from errors
  *   that concern one client.
+ *
+ * Since: 0.1
  */
 MpConnection *
 mp_listener_accept (MpListener *self,
@@ -2582,6 +2642,8 @@ mp_listener_accept (MpListener *self,
  * Stops accepting. Safe from any thread: a thread blocked in
  * mp_listener_accept() returns with %MP_ERROR_CONNECTION_CLOSED, and so
  * does every later call. Connections already accepted are not touched.
+ *
+ * Since: 0.1
  */
 void
 mp_listener_shutdown (MpListener *self)
@@ -2599,6 +2661,8 @@ mp_listener_shutdown (MpListener *self)
  * client gone during the handshake — also %MP_ERROR_CONNECTION_CLOSED).
  *
  * Returns: %TRUE after mp_listener_shutdown() or mp_listener_close().
+ *
+ * Since: 0.1
  */
 gboolean
 mp_listener_is_shut_down (MpListener *self)
@@ -2614,6 +2678,8 @@ mp_listener_is_shut_down (MpListener *self)
  * Shuts the listener down, closes its socket and removes the socket file
  * and private directory it created (only in the process that created
  * them: a forked child closing its copy leaves them alone). Idempotent.
+ *
+ * Since: 0.1
  */
 void
 mp_listener_close (MpListener *self)

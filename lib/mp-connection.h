@@ -9,6 +9,7 @@
 #endif
 
 #include <gio/gio.h>
+#include "mp-visibility.h"
 
 G_BEGIN_DECLS
 
@@ -33,6 +34,8 @@ G_BEGIN_DECLS
  *
  * The largest payload a new connection accepts (64 MiB): a peer that
  * announces more is cut off before anything is allocated.
+ *
+ * Since: 0.1
  */
 #define MP_CONNECTION_DEFAULT_MAX_FRAME ((gsize) 64 * 1024 * 1024)
 
@@ -41,6 +44,8 @@ G_BEGIN_DECLS
  *
  * The upper bound of any frame-size limit: the length prefix is a signed
  * 32-bit number on CPython's side.
+ *
+ * Since: 0.1
  */
 #define MP_CONNECTION_MAX_FRAME_LIMIT ((gsize) G_MAXINT32)
 
@@ -49,6 +54,8 @@ G_BEGIN_DECLS
  *
  * How long a listener waits for a new peer to finish the handshake
  * (10 s): a silent peer must not stall the accept loop for ever.
+ *
+ * Since: 0.1
  */
 #define MP_CONNECTION_DEFAULT_HANDSHAKE_TIMEOUT (10 * G_USEC_PER_SEC)
 
@@ -56,87 +63,120 @@ typedef struct _MpConnection MpConnection;
 typedef struct _MpListener   MpListener;
 
 /* connections */
+MP_AVAILABLE_IN_ALL
 MpConnection *mp_connection_new_for_socket    (GSocket       *socket);
+MP_AVAILABLE_IN_ALL
 MpConnection *mp_connection_new_for_fd        (int            fd,
                                                GError       **error);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_connection_new_pair          (MpConnection **out_first,
                                                MpConnection **out_second,
                                                GError       **error);
+MP_AVAILABLE_IN_ALL
 MpConnection *mp_connection_connect           (const char    *address,
                                                GBytes        *authkey,
                                                gint64         timeout_us,
                                                GError       **error);
 
+MP_AVAILABLE_IN_ALL
 MpConnection *mp_connection_ref               (MpConnection  *self);
+MP_AVAILABLE_IN_ALL
 void          mp_connection_unref             (MpConnection  *self);
 
+MP_AVAILABLE_IN_ALL
 GSocket      *mp_connection_get_socket        (MpConnection  *self);
+MP_AVAILABLE_IN_ALL
 gsize         mp_connection_get_max_frame_size (MpConnection *self);
+MP_AVAILABLE_IN_ALL
 void          mp_connection_set_max_frame_size (MpConnection *self,
                                                 gsize         max_frame);
 
+MP_AVAILABLE_IN_ALL
 gboolean      mp_connection_send_bytes        (MpConnection  *self,
                                                GBytes        *payload,
                                                GError       **error);
+MP_AVAILABLE_IN_ALL
 GBytes       *mp_connection_recv_bytes        (MpConnection  *self,
                                                gint64         timeout_us,
                                                GError       **error);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_connection_poll              (MpConnection  *self,
                                                gint64         timeout_us);
 
+MP_AVAILABLE_IN_ALL
 gboolean      mp_connection_send_variant      (MpConnection  *self,
                                                GVariant      *value,
                                                GError       **error);
+MP_AVAILABLE_IN_ALL
 GVariant     *mp_connection_recv_variant      (MpConnection  *self,
                                                const GVariantType *type,
                                                gint64         timeout_us,
                                                GError       **error);
 
+MP_AVAILABLE_IN_ALL
 void          mp_connection_shutdown          (MpConnection  *self);
+MP_AVAILABLE_IN_ALL
 void          mp_connection_close             (MpConnection  *self);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_connection_is_closed         (MpConnection  *self);
 
 /* the handshake */
+MP_AVAILABLE_IN_ALL
 gboolean      mp_connection_deliver_challenge (MpConnection  *self,
                                                GBytes        *authkey,
                                                gint64         timeout_us,
                                                GError       **error);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_connection_answer_challenge  (MpConnection  *self,
                                                GBytes        *authkey,
                                                gint64         timeout_us,
                                                GError       **error);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_connection_authenticate_server (MpConnection *self,
                                                  GBytes       *authkey,
                                                  gint64        timeout_us,
                                                  GError      **error);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_connection_authenticate_client (MpConnection *self,
                                                  GBytes       *authkey,
                                                  gint64        timeout_us,
                                                  GError      **error);
 
+MP_AVAILABLE_IN_ALL
 gboolean      mp_connection_error_is_peer_gone (const GError *error);
 
 /* listeners */
+MP_AVAILABLE_IN_ALL
 MpListener   *mp_listener_new                 (const char    *address,
                                                GBytes        *authkey,
                                                GError       **error);
+MP_AVAILABLE_IN_ALL
 MpListener   *mp_listener_ref                 (MpListener    *self);
+MP_AVAILABLE_IN_ALL
 void          mp_listener_unref               (MpListener    *self);
 
+MP_AVAILABLE_IN_ALL
 const char   *mp_listener_get_address         (MpListener    *self);
+MP_AVAILABLE_IN_ALL
 void          mp_listener_set_handshake_timeout (MpListener  *self,
                                                  gint64       timeout_us);
+MP_AVAILABLE_IN_ALL
 void          mp_listener_set_max_frame_size  (MpListener    *self,
                                                gsize          max_frame);
 
+MP_AVAILABLE_IN_ALL
 MpConnection *mp_listener_accept              (MpListener    *self,
                                                gint64         timeout_us,
                                                GError       **error);
+MP_AVAILABLE_IN_ALL
 MpConnection *mp_listener_accept_unauthenticated (MpListener *self,
                                                   gint64      timeout_us,
                                                   GError    **error);
+MP_AVAILABLE_IN_ALL
 void          mp_listener_shutdown            (MpListener    *self);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_listener_is_shut_down        (MpListener    *self);
+MP_AVAILABLE_IN_ALL
 void          mp_listener_close               (MpListener    *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpConnection, mp_connection_unref)

@@ -33,6 +33,8 @@ static MpContext contexts[] = {
  * (which that fixes, as mp_get_start_method() does).
  *
  * Returns: (transfer none): the context of @method, static
+ *
+ * Since: 0.1
  */
 MpContext *
 mp_get_context (MpStartMethod method)
@@ -50,6 +52,8 @@ mp_get_context (MpStartMethod method)
  *
  * Returns: its method: %MP_START_FORK, %MP_START_SPAWN or
  *   %MP_START_FORKSERVER
+ *
+ * Since: 0.1
  */
 MpStartMethod
 mp_context_get_start_method (const MpContext *self)
@@ -69,6 +73,8 @@ mp_context_get_start_method (const MpContext *self)
  * context's start method.
  *
  * Returns: (transfer full): a new #MpProcess
+ *
+ * Since: 0.1
  */
 MpProcess *
 mp_context_process_new (const MpContext *self,
@@ -97,6 +103,8 @@ mp_context_process_new (const MpContext *self,
  * mp_pool_new_full() with the context's start method.
  *
  * Returns: (transfer full) (nullable): a pool, or %NULL with @error set.
+ *
+ * Since: 0.1
  */
 MpPool *
 mp_context_pool_new (const MpContext *self,
@@ -121,6 +129,8 @@ mp_context_pool_new (const MpContext *self,
  * starts with the context's method.
  *
  * Returns: (transfer full): a new #MpManager, not started
+ *
+ * Since: 0.1
  */
 MpManager *
 mp_context_manager_new (const MpContext *self,

@@ -11,6 +11,7 @@
 #include "mp-process.h"
 #include "mp-pool.h"
 #include "mp-manager.h"
+#include "mp-visibility.h"
 
 G_BEGIN_DECLS
 
@@ -21,19 +22,26 @@ G_BEGIN_DECLS
  * processes, pools and managers made through it start with its method,
  * whatever the process-wide one (mp_set_start_method()) is. Contexts are
  * static: never freed, valid in every thread.
+ *
+ * Since: 0.1
  */
 typedef struct _MpContext MpContext;
 
+MP_AVAILABLE_IN_ALL
 MpContext     *mp_get_context               (MpStartMethod  method);
+MP_AVAILABLE_IN_ALL
 MpStartMethod  mp_context_get_start_method  (const MpContext *self);
+MP_AVAILABLE_IN_ALL
 MpProcess     *mp_context_process_new       (const MpContext *self,
                                              const char     *task,
                                              MpArgs         *args);
+MP_AVAILABLE_IN_ALL
 MpPool        *mp_context_pool_new          (const MpContext *self,
                                              guint           max_workers,
                                              const char     *initializer,
                                              MpArgs         *initargs,
                                              GError        **error);
+MP_AVAILABLE_IN_ALL
 MpManager     *mp_context_manager_new       (const MpContext *self,
                                              const char     *address,
                                              GBytes         *authkey);

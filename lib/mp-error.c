@@ -88,6 +88,8 @@ pitfall_for (MpError code)
  * @code: an #MpError
  *
  * Returns: a short stable name for @code, e.g. "inheritance-only".
+ *
+ * Since: 0.1
  */
 const char *
 mp_error_code_name (MpError code)
@@ -100,6 +102,8 @@ mp_error_code_name (MpError code)
  * @code: an #MpError
  *
  * Returns: (nullable): the catalog id of the pitfall behind @code, or %NULL.
+ *
+ * Since: 0.1
  */
 const char *
 mp_error_pitfall_id (MpError code)
@@ -113,6 +117,8 @@ mp_error_pitfall_id (MpError code)
  *
  * Returns: (nullable): the key words of Python's message for the same
  *   failure, so a student recognizes it, or %NULL.
+ *
+ * Since: 0.1
  */
 const char *
 mp_error_python_words (MpError code)
@@ -127,6 +133,8 @@ mp_error_python_words (MpError code)
  * @code: an #MpError
  *
  * Returns: (nullable): the fix in one sentence, or %NULL.
+ *
+ * Since: 0.1
  */
 const char *
 mp_error_fix (MpError code)
@@ -169,6 +177,8 @@ set_error_valist (GError    **error,
  * Sets @error in the %MP_ERROR domain. The message is @format followed by
  * Python's words for the same failure, the pitfall id and the fix, all
  * taken from the code's row so every error of a kind reads the same.
+ *
+ * Since: 0.1
  */
 void
 mp_set_error (GError    **error,
@@ -191,6 +201,8 @@ mp_set_error (GError    **error,
  * @err_no: an errno value
  *
  * Returns: the #MpError code that best matches @err_no.
+ *
+ * Since: 0.1
  */
 MpError
 mp_error_from_errno (int err_no)
@@ -219,6 +231,8 @@ mp_error_from_errno (int err_no)
  * Sets @error to "@format: strerror(@err_no)" with the matching code.
  *
  * Returns: %FALSE, so callers can `return mp_set_error_from_errno (...)`.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_set_error_from_errno (GError    **error,

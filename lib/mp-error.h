@@ -9,6 +9,7 @@
 #endif
 
 #include <glib.h>
+#include "mp-visibility.h"
 
 G_BEGIN_DECLS
 
@@ -18,6 +19,8 @@ G_BEGIN_DECLS
  * Error domain of mpshare. Errors in this domain are from the #MpError
  * enumeration. Every message says what happened, names the pitfall id of
  * the catalog (see docs/pitfalls/) and the fix in one sentence.
+ *
+ * Since: 0.1
  */
 #define MP_ERROR (mp_error_quark ())
 
@@ -62,6 +65,8 @@ G_BEGIN_DECLS
  *   says which. Trying again later may succeed.
  *
  * Error codes of the %MP_ERROR domain. The list only grows.
+ *
+ * Since: 0.1
  */
 typedef enum {
   MP_ERROR_FAILED = 0,
@@ -92,18 +97,26 @@ typedef enum {
 
 #define MP_ERROR_N_CODES (MP_ERROR_REFUSED + 1)
 
+MP_AVAILABLE_IN_ALL
 GQuark       mp_error_quark        (void);
 
+MP_AVAILABLE_IN_ALL
 const char  *mp_error_code_name    (MpError code);
+MP_AVAILABLE_IN_ALL
 const char  *mp_error_pitfall_id   (MpError code);
+MP_AVAILABLE_IN_ALL
 const char  *mp_error_python_words (MpError code);
+MP_AVAILABLE_IN_ALL
 const char  *mp_error_fix          (MpError code);
 
+MP_AVAILABLE_IN_ALL
 void         mp_set_error          (GError    **error,
                                     MpError     code,
                                     const char *format,
                                     ...) G_GNUC_PRINTF (3, 4);
+MP_AVAILABLE_IN_ALL
 MpError      mp_error_from_errno   (int         err_no);
+MP_AVAILABLE_IN_ALL
 gboolean     mp_set_error_from_errno (GError   **error,
                                       int        err_no,
                                       const char *format,

@@ -1277,6 +1277,8 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Haystack, haystack_clear)
  * @match: (transfer full) (nullable): a match
  *
  * Frees @match.
+ *
+ * Since: 0.1
  */
 void
 mp_explain_match_free (MpExplainMatch *match)
@@ -1294,6 +1296,8 @@ mp_explain_match_free (MpExplainMatch *match)
  * @report: (transfer full) (nullable): a report
  *
  * Frees @report and its matches.
+ *
+ * Since: 0.1
  */
 void
 mp_explain_report_free (MpExplainReport *report)
@@ -1314,6 +1318,8 @@ mp_explain_report_free (MpExplainReport *report)
  * prints it.
  *
  * Returns: a static string, or %NULL for an unknown kind.
+ *
+ * Since: 0.1
  */
 const char *
 mp_explain_kind_to_string (MpExplainKind kind)
@@ -1357,6 +1363,8 @@ mp_explain_kind_to_string (MpExplainKind kind)
  *
  * Returns: (transfer full) (nullable): the report, or %NULL with @error
  *   set.
+ *
+ * Since: 0.1
  */
 MpExplainReport *
 mp_explain_report (const char  *text,
@@ -1434,6 +1442,8 @@ mp_explain_report (const char  *text,
  *
  * Returns: (transfer full) (element-type MpExplainMatch) (nullable): the
  *   matches, empty when nothing matches, or %NULL with @error set.
+ *
+ * Since: 0.1
  */
 GPtrArray *
 mp_explain (const char  *text,
@@ -1461,6 +1471,8 @@ mp_explain (const char  *text,
  *
  * Returns: (transfer full) (nullable): a %NULL-terminated array of ids,
  *   empty when nothing matches, or %NULL with @error set.
+ *
+ * Since: 0.1
  */
 char **
 mp_explain_ids (const char  *text,

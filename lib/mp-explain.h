@@ -10,6 +10,7 @@
 
 #include <glib.h>
 #include "mp-catalog.h"
+#include "mp-visibility.h"
 
 G_BEGIN_DECLS
 
@@ -20,6 +21,8 @@ G_BEGIN_DECLS
  * traceback, small enough to be answered in well under a second (the
  * time is linear in the length; tests/bench/explain-bench measures it).
  * `mpshare explain` examines the two ends of a longer input.
+ *
+ * Since: 0.1
  */
 #define MP_EXPLAIN_MAX_TEXT (8 * 1024 * 1024)
 
@@ -43,6 +46,8 @@ G_BEGIN_DECLS
  *   sight (a program without it that fails the same way is named too).
  *
  * What kind of evidence a match rests on.
+ *
+ * Since: 0.1
  */
 typedef enum {
   MP_EXPLAIN_TAG,
@@ -60,6 +65,8 @@ typedef enum {
  * @text: the line, trimmed and printable as #MpExplainMatch's @evidence
  *
  * One line of the text that a match used.
+ *
+ * Since: 0.1
  */
 typedef struct {
   gsize  number;
@@ -83,6 +90,8 @@ typedef struct {
  *   used, in text order (what `mpshare explain --why` shows)
  *
  * One pitfall found in a text, with the evidence that gave it away.
+ *
+ * Since: 0.1
  */
 typedef struct {
   const MpCatalogEntry *entry;
@@ -106,6 +115,8 @@ typedef struct {
  * @escapes: how many escape sequences of the text were left out
  *
  * Everything mp_explain_report() found in a text.
+ *
+ * Since: 0.1
  */
 typedef struct {
   GPtrArray *matches;
@@ -114,17 +125,23 @@ typedef struct {
   guint      escapes;
 } MpExplainReport;
 
+MP_AVAILABLE_IN_ALL
 GPtrArray       *mp_explain              (const char      *text,
                                           gssize           length,
                                           GError         **error);
+MP_AVAILABLE_IN_ALL
 MpExplainReport *mp_explain_report       (const char      *text,
                                           gssize           length,
                                           GError         **error);
+MP_AVAILABLE_IN_ALL
 char           **mp_explain_ids          (const char      *text,
                                           gssize           length,
                                           GError         **error);
+MP_AVAILABLE_IN_ALL
 const char      *mp_explain_kind_to_string (MpExplainKind  kind);
+MP_AVAILABLE_IN_ALL
 void             mp_explain_match_free   (MpExplainMatch  *match);
+MP_AVAILABLE_IN_ALL
 void             mp_explain_report_free  (MpExplainReport *report);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpExplainMatch, mp_explain_match_free)

@@ -66,6 +66,8 @@ typedef struct { MpPreloadFunc func; } PreloadEntry;
  * Registers @func under @name, at load time (MP_PRELOAD_DEFINE) or in
  * main() before mp_main_guard(), so that the server, which runs main()
  * again up to the guard, knows it too.
+ *
+ * Since: 0.1
  */
 void
 mp_preload_register (const char    *name,
@@ -112,6 +114,8 @@ preload_lookup (const char *name)
  *
  * Returns: %TRUE; %FALSE with %MP_ERROR_INVALID_ARGUMENT naming the first
  *   unknown name (nothing changed).
+ *
+ * Since: 0.1
  */
 gboolean
 mp_set_forkserver_preload (const char * const *names,
@@ -757,6 +761,8 @@ mp_forkserver_read_status (int       reply,
  * mp_forkserver_get_pid:
  *
  * Returns: the pid of this process's forkserver, 0 when none runs.
+ *
+ * Since: 0.1
  */
 GPid
 mp_forkserver_get_pid (void)
@@ -781,6 +787,8 @@ mp_forkserver_get_pid (void)
  * preloads set then). Done at exit too.
  *
  * Returns: %TRUE; %FALSE with @error set when the server ended badly.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_forkserver_stop (GError **error)

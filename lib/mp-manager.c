@@ -88,6 +88,8 @@ MP_INITIALIZER (manager_register_refusal)
  *
  * Returns: the original code for %MP_ERROR_REMOTE, the code itself for
  *   other %MP_ERROR errors, %MP_ERROR_FAILED otherwise.
+ *
+ * Since: 0.1
  */
 MpError
 mp_error_get_remote_code (const GError *error)
@@ -128,6 +130,8 @@ mp_error_get_remote_code (const GError *error)
  * started by spawn knows the type too. Calling any other method through a
  * proxy fails with %MP_ERROR_NOT_EXPOSED naming these. A copy of the whole
  * object ("#GETVALUE") works when @type is registered with the serializer.
+ *
+ * Since: 0.1
  */
 void
 mp_manager_register_type (const char     *typeid,
@@ -221,6 +225,8 @@ mp_manager_init (MpManager *self)
  *   the process key (mp_get_auth_key()), which children inherit
  *
  * Returns: (transfer full): a manager, not started yet (mp_manager_start())
+ *
+ * Since: 0.1
  */
 MpManager *
 mp_manager_new (const char *address,
@@ -240,6 +246,8 @@ mp_manager_new (const char *address,
  * mp_manager_set_start_method:
  * @self: a manager, not started yet
  * @method: how to start the server process
+ *
+ * Since: 0.1
  */
 void
 mp_manager_set_start_method (MpManager     *self,
@@ -304,6 +312,8 @@ remove_leftovers (MpManager *self)
  * mp_manager_set_start_method()) and waits until it listens.
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_manager_start (MpManager  *self,
@@ -412,6 +422,8 @@ mp_manager_start (MpManager  *self,
  * Returns: (transfer full): a manager, or %NULL with @error set:
  *   %MP_ERROR_MANAGER_CLOSED when nothing listens at @address,
  *   %MP_ERROR_AUTH_FAILED for a wrong key
+ *
+ * Since: 0.1
  */
 MpManager *
 mp_manager_connect (const char *address,
@@ -449,6 +461,8 @@ mp_manager_connect (const char *address,
  * mp_manager_connect() it asks the server to shut down as well.
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_manager_shutdown (MpManager  *self,
@@ -505,6 +519,8 @@ mp_manager_shutdown (MpManager  *self,
  *
  * Returns: (nullable): where the server listens ("unix:/path" or
  *   "tcp:IP:PORT"), or %NULL before it started
+ *
+ * Since: 0.1
  */
 const char *
 mp_manager_get_address (MpManager *self)
@@ -519,6 +535,8 @@ mp_manager_get_address (MpManager *self)
  *
  * Returns: %TRUE while started or connected and not shut down (for a
  *   server started here: while its process lives)
+ *
+ * Since: 0.1
  */
 gboolean
 mp_manager_is_running (MpManager *self)
@@ -535,6 +553,8 @@ mp_manager_is_running (MpManager *self)
  * @self: a manager
  *
  * Returns: the pid of the server process it started, or 0
+ *
+ * Since: 0.1
  */
 GPid
 mp_manager_get_server_pid (MpManager *self)
@@ -615,6 +635,8 @@ one_arg (GVariant *wire)
  * @error: return location for a #GError
  *
  * Returns: (transfer full): a proxy of a new list in the server, or %NULL
+ *
+ * Since: 0.1
  */
 MpProxy *
 mp_manager_list (MpManager  *self,
@@ -640,6 +662,8 @@ mp_manager_list (MpManager  *self,
  * @error: return location for a #GError
  *
  * Returns: (transfer full): a proxy of a new dict (string keys), or %NULL
+ *
+ * Since: 0.1
  */
 MpProxy *
 mp_manager_dict (MpManager   *self,
@@ -664,6 +688,8 @@ mp_manager_dict (MpManager   *self,
  * @error: return location for a #GError
  *
  * Returns: (transfer full): a proxy of a new, empty Namespace, or %NULL
+ *
+ * Since: 0.1
  */
 MpProxy *
 mp_manager_namespace (MpManager  *self,
@@ -689,6 +715,8 @@ typecode_wire (char typecode)
  * @error: return location for a #GError
  *
  * Returns: (transfer full): a proxy of a new Value, or %NULL
+ *
+ * Since: 0.1
  */
 MpProxy *
 mp_manager_value (MpManager     *self,
@@ -719,6 +747,8 @@ mp_manager_value (MpManager     *self,
  *
  * Returns: (transfer full): a proxy of a new Array, or %NULL with @error
  *   set ("[invalid-argument]" for a bad typecode or item)
+ *
+ * Since: 0.1
  */
 MpProxy *
 mp_manager_array (MpManager  *self,
@@ -747,6 +777,8 @@ mp_manager_array (MpManager  *self,
  * @error: return location for a #GError
  *
  * Returns: (transfer full): a proxy of a new Lock, or %NULL
+ *
+ * Since: 0.1
  */
 MpProxy *
 mp_manager_lock (MpManager  *self,
@@ -762,6 +794,8 @@ mp_manager_lock (MpManager  *self,
  * @error: return location for a #GError
  *
  * Returns: (transfer full): a proxy of a new RLock, or %NULL
+ *
+ * Since: 0.1
  */
 MpProxy *
 mp_manager_rlock (MpManager  *self,
@@ -778,6 +812,8 @@ mp_manager_rlock (MpManager  *self,
  * @error: return location for a #GError
  *
  * Returns: (transfer full): a proxy of a new Semaphore, or %NULL
+ *
+ * Since: 0.1
  */
 MpProxy *
 mp_manager_semaphore (MpManager  *self,
@@ -795,6 +831,8 @@ mp_manager_semaphore (MpManager  *self,
  * @error: return location for a #GError
  *
  * Returns: (transfer full): a proxy of a new BoundedSemaphore, or %NULL
+ *
+ * Since: 0.1
  */
 MpProxy *
 mp_manager_bounded_semaphore (MpManager  *self,
@@ -813,6 +851,8 @@ mp_manager_bounded_semaphore (MpManager  *self,
  * @error: return location for a #GError
  *
  * Returns: (transfer full): a proxy of a new Condition, or %NULL
+ *
+ * Since: 0.1
  */
 MpProxy *
 mp_manager_condition (MpManager  *self,
@@ -838,6 +878,8 @@ mp_manager_condition (MpManager  *self,
  * @error: return location for a #GError
  *
  * Returns: (transfer full): a proxy of a new Event, or %NULL
+ *
+ * Since: 0.1
  */
 MpProxy *
 mp_manager_event (MpManager  *self,
@@ -854,6 +896,8 @@ mp_manager_event (MpManager  *self,
  * @error: return location for a #GError
  *
  * Returns: (transfer full): a proxy of a new Barrier, or %NULL
+ *
+ * Since: 0.1
  */
 MpProxy *
 mp_manager_barrier (MpManager  *self,
@@ -871,6 +915,8 @@ mp_manager_barrier (MpManager  *self,
  * @error: return location for a #GError
  *
  * Returns: (transfer full): a proxy of a new Queue, or %NULL
+ *
+ * Since: 0.1
  */
 MpProxy *
 mp_manager_queue (MpManager  *self,
@@ -890,6 +936,8 @@ mp_manager_queue (MpManager  *self,
  *
  * Returns: (transfer full): a proxy of a new object of @typeid, or %NULL
  *   ("[key]" for a type the server does not know)
+ *
+ * Since: 0.1
  */
 MpProxy *
 mp_manager_create (MpManager   *self,
@@ -911,6 +959,8 @@ mp_manager_create (MpManager   *self,
  * For tests and teaching: after every proxy is gone, both are 0.
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_manager_debug_info (MpManager  *self,

@@ -10,6 +10,7 @@
 
 #include <glib-object.h>
 #include "mp-process.h"
+#include "mp-visibility.h"
 
 G_BEGIN_DECLS
 
@@ -69,6 +70,7 @@ G_BEGIN_DECLS
 typedef struct _MpProxy MpProxy;
 
 #define MP_TYPE_MANAGER (mp_manager_get_type ())
+MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpManager, mp_manager, MP, MANAGER, GObject)
 
 /**
@@ -79,6 +81,8 @@ G_DECLARE_FINAL_TYPE (MpManager, mp_manager, MP, MANAGER, GObject)
  * @error: return location for a #GError
  *
  * A method of a registered server-side type; it runs in the server.
+ *
+ * Since: 0.1
  */
 typedef gboolean (*MpMethodFunc) (GObject  *self,
                                   MpArgs   *args,
@@ -95,63 +99,86 @@ typedef struct {
  * the methods listed in @methods (ended by { NULL, NULL }) may be called
  * through their proxies. Register before mp_main_guard() (MP_INITIALIZER)
  * so a spawned server knows the type too. */
+MP_AVAILABLE_IN_ALL
 void          mp_manager_register_type   (const char     *typeid,
                                           GType           type,
                                           const MpMethod *methods);
 
+MP_AVAILABLE_IN_ALL
 MpManager    *mp_manager_new             (const char     *address,
                                           GBytes         *authkey);
+MP_AVAILABLE_IN_ALL
 void          mp_manager_set_start_method (MpManager     *self,
                                            MpStartMethod  method);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_manager_start           (MpManager      *self,
                                           GError        **error);
+MP_AVAILABLE_IN_ALL
 MpManager    *mp_manager_connect         (const char     *address,
                                           GBytes         *authkey,
                                           GError        **error);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_manager_shutdown        (MpManager      *self,
                                           GError        **error);
+MP_AVAILABLE_IN_ALL
 const char   *mp_manager_get_address     (MpManager      *self);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_manager_is_running      (MpManager      *self);
+MP_AVAILABLE_IN_ALL
 GPid          mp_manager_get_server_pid  (MpManager      *self);
 
 /* factories (Python's SyncManager methods) */
+MP_AVAILABLE_IN_ALL
 MpProxy      *mp_manager_list            (MpManager      *self,
                                           GPtrArray      *initial,
                                           GError        **error);
+MP_AVAILABLE_IN_ALL
 MpProxy      *mp_manager_dict            (MpManager      *self,
                                           GHashTable     *initial,
                                           GError        **error);
+MP_AVAILABLE_IN_ALL
 MpProxy      *mp_manager_namespace       (MpManager      *self,
                                           GError        **error);
+MP_AVAILABLE_IN_ALL
 MpProxy      *mp_manager_value           (MpManager      *self,
                                           char            typecode,
                                           const GValue   *initial,
                                           GError        **error);
+MP_AVAILABLE_IN_ALL
 MpProxy      *mp_manager_array           (MpManager      *self,
                                           char            typecode,
                                           GPtrArray      *initial,
                                           GError        **error);
+MP_AVAILABLE_IN_ALL
 MpProxy      *mp_manager_lock            (MpManager      *self,
                                           GError        **error);
+MP_AVAILABLE_IN_ALL
 MpProxy      *mp_manager_rlock           (MpManager      *self,
                                           GError        **error);
+MP_AVAILABLE_IN_ALL
 MpProxy      *mp_manager_semaphore       (MpManager      *self,
                                           guint           value,
                                           GError        **error);
+MP_AVAILABLE_IN_ALL
 MpProxy      *mp_manager_bounded_semaphore (MpManager    *self,
                                             guint         value,
                                             GError      **error);
+MP_AVAILABLE_IN_ALL
 MpProxy      *mp_manager_condition       (MpManager      *self,
                                           MpProxy        *lock,
                                           GError        **error);
+MP_AVAILABLE_IN_ALL
 MpProxy      *mp_manager_event           (MpManager      *self,
                                           GError        **error);
+MP_AVAILABLE_IN_ALL
 MpProxy      *mp_manager_barrier         (MpManager      *self,
                                           guint           parties,
                                           GError        **error);
+MP_AVAILABLE_IN_ALL
 MpProxy      *mp_manager_queue           (MpManager      *self,
                                           guint           maxsize,
                                           GError        **error);
+MP_AVAILABLE_IN_ALL
 MpProxy      *mp_manager_create          (MpManager      *self,
                                           const char     *typeid,
                                           GError        **error);
@@ -161,9 +188,11 @@ MpProxy      *mp_manager_create          (MpManager      *self,
  * (e.g. MP_ERROR_INDEX for a pop from an empty list). Queue Empty/Full, a
  * broken barrier, a timeout, a method that is not exposed and a closing
  * server keep their own code instead. */
+MP_AVAILABLE_IN_ALL
 MpError       mp_error_get_remote_code   (const GError   *error);
 
 /* introspection for tests and teaching: live objects in the server */
+MP_AVAILABLE_IN_ALL
 gboolean      mp_manager_debug_info      (MpManager      *self,
                                           guint          *n_objects,
                                           guint          *n_refs,

@@ -198,6 +198,8 @@ future_finish (MpFuture *self,
  * @self: an #MpFuture
  *
  * Returns: %TRUE when the task finished, failed or was lost to a broken pool.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_future_done (MpFuture *self)
@@ -217,6 +219,8 @@ mp_future_done (MpFuture *self)
  * @self: an #MpFuture
  *
  * Returns: the position of this task in its pool's submission order, from 0.
+ *
+ * Since: 0.1
  */
 guint
 mp_future_get_index (MpFuture *self)
@@ -288,6 +292,8 @@ malformed:
  * %MP_ERROR_BROKEN_POOL; a wait that runs out gives %MP_ERROR_TIMEOUT.
  *
  * Returns: %TRUE with @result set when the task succeeded.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_future_result (MpFuture  *self,
@@ -345,6 +351,8 @@ struct _MpAsCompleted
  * Returns: (transfer full): an iterator that yields each future of
  *   @futures once, in the order they complete (Python's as_completed()).
  *   Duplicates are yielded once.
+ *
+ * Since: 0.1
  */
 MpAsCompleted *
 mp_as_completed_new (GPtrArray *futures)
@@ -377,6 +385,8 @@ mp_as_completed_new (GPtrArray *futures)
  *   mp_future_result() will not block), valid as long as @self; %NULL
  *   without error when all were yielded; %NULL with %MP_ERROR_TIMEOUT when
  *   none completed in time.
+ *
+ * Since: 0.1
  */
 MpFuture *
 mp_as_completed_next (MpAsCompleted  *self,
@@ -430,6 +440,8 @@ mp_as_completed_next (MpAsCompleted  *self,
 /**
  * mp_as_completed_free:
  * @self: (transfer full): an #MpAsCompleted
+ *
+ * Since: 0.1
  */
 void
 mp_as_completed_free (MpAsCompleted *self)
@@ -1243,6 +1255,8 @@ start_worker (MpPool      *self,
  * initializer.
  *
  * Returns: (transfer full) (nullable): a pool, or %NULL with @error set.
+ *
+ * Since: 0.1
  */
 MpPool *
 mp_pool_new (guint    max_workers,
@@ -1270,6 +1284,8 @@ mp_pool_new (guint    max_workers,
  * then fails with %MP_ERROR_BROKEN_POOL naming the initializer's error.
  *
  * Returns: (transfer full) (nullable): a pool, or %NULL with @error set.
+ *
+ * Since: 0.1
  */
 MpPool *
 mp_pool_new_full (guint           max_workers,
@@ -1380,6 +1396,8 @@ mp_pool_new_full (guint           max_workers,
  * @self: an #MpPool
  *
  * Returns: the number of workers.
+ *
+ * Since: 0.1
  */
 guint
 mp_pool_get_max_workers (MpPool *self)
@@ -1394,6 +1412,8 @@ mp_pool_get_max_workers (MpPool *self)
  * @self: an #MpPool
  *
  * Returns: %TRUE once a worker died unexpectedly (Python's BrokenProcessPool).
+ *
+ * Since: 0.1
  */
 gboolean
 mp_pool_is_broken (MpPool *self)
@@ -1441,6 +1461,8 @@ check_accepting (MpPool  *self,
  * after shutdown.
  *
  * Returns: (transfer full) (nullable): the task's future
+ *
+ * Since: 0.1
  */
 MpFuture *
 mp_pool_submit (MpPool      *self,
@@ -1528,6 +1550,8 @@ mp_pool_submit (MpPool      *self,
  * Returns: (transfer full) (element-type GValue) (nullable): the results
  *   (free with g_ptr_array_unref()), or %NULL with the first error in
  *   submission order.
+ *
+ * Since: 0.1
  */
 GPtrArray *
 mp_pool_map (MpPool      *self,
@@ -1577,6 +1601,8 @@ mp_pool_map (MpPool      *self,
  * Refuses new tasks from now on. The queued ones still run; with @wait the
  * call returns when they are done and every worker has exited and been
  * reaped. Disposing the pool shuts it down with @wait = %TRUE.
+ *
+ * Since: 0.1
  */
 void
 mp_pool_shutdown (MpPool   *self,

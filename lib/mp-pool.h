@@ -10,48 +10,64 @@
 
 #include <glib-object.h>
 #include "mp-process.h"
+#include "mp-visibility.h"
 
 G_BEGIN_DECLS
 
 #define MP_TYPE_FUTURE (mp_future_get_type ())
+MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpFuture, mp_future, MP, FUTURE, GObject)
 
 #define MP_TYPE_POOL (mp_pool_get_type ())
+MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpPool, mp_pool, MP, POOL, GObject)
 
+MP_AVAILABLE_IN_ALL
 MpPool     *mp_pool_new          (guint          max_workers,
                                   GError       **error);
+MP_AVAILABLE_IN_ALL
 MpPool     *mp_pool_new_full     (guint          max_workers,
                                   MpStartMethod  method,
                                   const char    *initializer,
                                   MpArgs        *initargs,
                                   GError       **error);
+MP_AVAILABLE_IN_ALL
 guint       mp_pool_get_max_workers (MpPool     *self);
+MP_AVAILABLE_IN_ALL
 MpFuture   *mp_pool_submit       (MpPool        *self,
                                   const char    *task,
                                   MpArgs        *args,
                                   GError       **error);
+MP_AVAILABLE_IN_ALL
 GPtrArray  *mp_pool_map          (MpPool        *self,
                                   const char    *task,
                                   GPtrArray     *args_list,
                                   gint64         timeout_us,
                                   GError       **error);
+MP_AVAILABLE_IN_ALL
 void        mp_pool_shutdown     (MpPool        *self,
                                   gboolean       wait);
+MP_AVAILABLE_IN_ALL
 gboolean    mp_pool_is_broken    (MpPool        *self);
 
+MP_AVAILABLE_IN_ALL
 gboolean    mp_future_done       (MpFuture      *self);
+MP_AVAILABLE_IN_ALL
 gboolean    mp_future_result     (MpFuture      *self,
                                   gint64         timeout_us,
                                   GValue        *result,
                                   GError       **error);
+MP_AVAILABLE_IN_ALL
 guint       mp_future_get_index  (MpFuture      *self);
 
 typedef struct _MpAsCompleted MpAsCompleted;
+MP_AVAILABLE_IN_ALL
 MpAsCompleted *mp_as_completed_new  (GPtrArray     *futures);
+MP_AVAILABLE_IN_ALL
 MpFuture      *mp_as_completed_next (MpAsCompleted *self,
                                      gint64         timeout_us,
                                      GError       **error);
+MP_AVAILABLE_IN_ALL
 void           mp_as_completed_free (MpAsCompleted *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpAsCompleted, mp_as_completed_free)
 

@@ -163,6 +163,8 @@ mp_fd_close_parent_end (int fd)
  * Registers @func under @name. Do it at load time (MP_TASK_DEFINE) or in
  * main() before mp_main_guard(), so a spawned child, which runs main()
  * again, registers it too. Registering a name again replaces the task.
+ *
+ * Since: 0.1
  */
 void
 mp_task_register (const char *name,
@@ -187,6 +189,8 @@ mp_task_register (const char *name,
  * @name: a task name
  *
  * Returns: (nullable): the task registered under @name, or %NULL.
+ *
+ * Since: 0.1
  */
 MpTaskFunc
 mp_task_lookup (const char *name)
@@ -232,6 +236,8 @@ make_auth_key (void)
  * authenticate their clients.
  *
  * Returns: (transfer full): the key; g_bytes_unref() it.
+ *
+ * Since: 0.1
  */
 GBytes *
 mp_get_auth_key (void)
@@ -261,6 +267,8 @@ ensure_auth_key (void)
  *
  * Replaces the process-wide auth key; children started afterwards inherit
  * the new one.
+ *
+ * Since: 0.1
  */
 void
 mp_set_auth_key (GBytes *key)
@@ -303,6 +311,8 @@ static gint        actual_method = MP_START_DEFAULT;
  * Returns: %TRUE when set; %FALSE with %MP_ERROR_INVALID_ARGUMENT and
  *   Python's words "context has already been set" when it was set before
  *   and @force is %FALSE.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_set_start_method (MpStartMethod   method,
@@ -341,6 +351,8 @@ mp_set_start_method (MpStartMethod   method,
  * child it is the method that started the child.
  *
  * Returns: %MP_START_FORK, %MP_START_SPAWN or %MP_START_FORKSERVER.
+ *
+ * Since: 0.1
  */
 MpStartMethod
 mp_get_start_method (void)
@@ -356,6 +368,8 @@ mp_get_start_method (void)
  * anything.
  *
  * Returns: %TRUE when the process-wide method is set (or was used).
+ *
+ * Since: 0.1
  */
 gboolean
 mp_start_method_is_set (void)
@@ -378,6 +392,8 @@ mp_start_method_inherit (MpStartMethod method)
  * @method: an #MpStartMethod
  *
  * Returns: "default", "fork", "spawn" or "forkserver".
+ *
+ * Since: 0.1
  */
 const char *
 mp_start_method_to_string (MpStartMethod method)
@@ -405,6 +421,8 @@ mp_start_method_to_string (MpStartMethod method)
  *
  * Returns: %TRUE on success; %FALSE with %MP_ERROR_INVALID_ARGUMENT for
  *   any other text.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_start_method_from_string (const char     *text,
@@ -567,6 +585,8 @@ mp_process_init (MpProcess *self)
  * task name is checked at start, in the parent.
  *
  * Returns: (transfer full): a new #MpProcess
+ *
+ * Since: 0.1
  */
 MpProcess *
 mp_process_new (const char *task,
@@ -587,6 +607,8 @@ mp_process_new (const char *task,
  * mp_process_set_start_method:
  * @self: a not yet started #MpProcess
  * @method: how to start it; %MP_START_DEFAULT follows mp_get_start_method()
+ *
+ * Since: 0.1
  */
 void
 mp_process_set_start_method (MpProcess     *self,
@@ -605,6 +627,8 @@ mp_process_set_start_method (MpProcess     *self,
  *
  * Returns: the method set on @self (possibly %MP_START_DEFAULT) before it
  *   starts; the method actually used once it has started.
+ *
+ * Since: 0.1
  */
 MpStartMethod
 mp_process_get_start_method (MpProcess *self)
@@ -874,6 +898,8 @@ start_by_forkserver (MpProcess  *self,
  * on. The child's handler for the real-time signal SIGRTMIN+4 is mpshare's.
  *
  * Returns: %TRUE when the child was started.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_process_start (MpProcess  *self,
@@ -1160,6 +1186,8 @@ check_outcome (MpProcess  *self,
  *   %FALSE with %MP_ERROR_TIMEOUT when it still runs after @timeout_us.
  *   %FALSE with %MP_ERROR_BOOTSTRAPPING (child reaped, exit code set) when
  *   a spawned child exited without its guard ever running its task.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_process_join (MpProcess  *self,
@@ -1220,6 +1248,8 @@ mp_process_join (MpProcess  *self,
  * @self: an #MpProcess
  *
  * Returns: %TRUE when the child was started and has not exited yet.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_process_is_alive (MpProcess *self)
@@ -1237,6 +1267,8 @@ mp_process_is_alive (MpProcess *self)
  *
  * Returns: %TRUE when the child has exited and @exitcode is set, %FALSE
  *   while it runs or before it started (Python's `None`).
+ *
+ * Since: 0.1
  */
 gboolean
 mp_process_get_exitcode (MpProcess *self,
@@ -1260,6 +1292,8 @@ mp_process_get_exitcode (MpProcess *self,
  * @self: an #MpProcess
  *
  * Returns: the child's pid, 0 before start.
+ *
+ * Since: 0.1
  */
 GPid
 mp_process_get_pid (MpProcess *self)
@@ -1298,6 +1332,8 @@ send_signal (MpProcess   *self,
  * child already exited.
  *
  * Returns: %TRUE on success.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_process_terminate (MpProcess  *self,
@@ -1317,6 +1353,8 @@ mp_process_terminate (MpProcess  *self,
  * Sends SIGKILL; join() then reports exit code -9.
  *
  * Returns: %TRUE on success.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_process_kill (MpProcess  *self,

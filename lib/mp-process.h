@@ -10,6 +10,7 @@
 
 #include <glib-object.h>
 #include "mp-serialize.h"
+#include "mp-visibility.h"
 
 G_BEGIN_DECLS
 
@@ -24,6 +25,8 @@ G_BEGIN_DECLS
  *   server forks every child on request. Arguments are serialized as under
  *   spawn, and shared objects travel by inheritance as under spawn (their
  *   memory is passed to the server with SCM_RIGHTS).
+ *
+ * Since: 0.1
  */
 typedef enum {
   MP_START_DEFAULT = 0,
@@ -47,6 +50,8 @@ typedef enum {
  * function pointers mean nothing after exec.
  *
  * Returns: %TRUE on success, %FALSE with @error set.
+ *
+ * Since: 0.1
  */
 typedef gboolean (*MpTaskFunc) (MpArgs   *args,
                                 GValue   *result,
@@ -59,6 +64,8 @@ typedef gboolean (*MpTaskFunc) (MpArgs   *args,
  *
  * Registers @func under @name when the program loads — the C counterpart
  * of a module-level `def` that a spawned child can find again.
+ *
+ * Since: 0.1
  */
 #define MP_TASK_DEFINE(name, func) \
   __attribute__((constructor)) static void \
@@ -70,54 +77,78 @@ typedef gboolean (*MpTaskFunc) (MpArgs   *args,
  *
  * Runs @func at load time, before main(): the place to register types so
  * spawned children know them too.
+ *
+ * Since: 0.1
  */
 #define MP_INITIALIZER(func) \
   static void func (void); \
   __attribute__((constructor)) static void \
   G_PASTE (mp__initializer_, __LINE__) (void) { func (); }
 
+MP_AVAILABLE_IN_ALL
 void           mp_task_register        (const char   *name,
                                         MpTaskFunc    func);
+MP_AVAILABLE_IN_ALL
 MpTaskFunc     mp_task_lookup          (const char   *name);
 
+MP_AVAILABLE_IN_ALL
 void           mp_main_guard           (int           argc,
                                         char        **argv);
+MP_AVAILABLE_IN_ALL
 gboolean       mp_is_spawned_child     (void);
 
 /* the process-wide auth key (Python's current_process().authkey): 32
  * random bytes made on first use, inherited by every child, fork or spawn */
+MP_AVAILABLE_IN_ALL
 GBytes        *mp_get_auth_key         (void);
+MP_AVAILABLE_IN_ALL
 void           mp_set_auth_key         (GBytes       *key);
 
+MP_AVAILABLE_IN_ALL
 gboolean       mp_set_start_method     (MpStartMethod method,
                                         gboolean      force,
                                         GError      **error);
+MP_AVAILABLE_IN_ALL
 MpStartMethod  mp_get_start_method     (void);
+MP_AVAILABLE_IN_ALL
 gboolean       mp_start_method_is_set  (void);
+MP_AVAILABLE_IN_ALL
 const char    *mp_start_method_to_string   (MpStartMethod method);
+MP_AVAILABLE_IN_ALL
 gboolean       mp_start_method_from_string (const char   *text,
                                             MpStartMethod *method,
                                             GError      **error);
 
 #define MP_TYPE_PROCESS (mp_process_get_type ())
+MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpProcess, mp_process, MP, PROCESS, GObject)
 
+MP_AVAILABLE_IN_ALL
 MpProcess     *mp_process_new          (const char   *task,
                                         MpArgs       *args);
+MP_AVAILABLE_IN_ALL
 void           mp_process_set_start_method (MpProcess *self,
                                             MpStartMethod method);
+MP_AVAILABLE_IN_ALL
 MpStartMethod  mp_process_get_start_method (MpProcess *self);
+MP_AVAILABLE_IN_ALL
 gboolean       mp_process_start        (MpProcess    *self,
                                         GError      **error);
+MP_AVAILABLE_IN_ALL
 gboolean       mp_process_join         (MpProcess    *self,
                                         gint64        timeout_us,
                                         GError      **error);
+MP_AVAILABLE_IN_ALL
 gboolean       mp_process_is_alive     (MpProcess    *self);
+MP_AVAILABLE_IN_ALL
 gboolean       mp_process_get_exitcode (MpProcess    *self,
                                         int          *exitcode);
+MP_AVAILABLE_IN_ALL
 GPid           mp_process_get_pid      (MpProcess    *self);
+MP_AVAILABLE_IN_ALL
 gboolean       mp_process_terminate    (MpProcess    *self,
                                         GError      **error);
+MP_AVAILABLE_IN_ALL
 gboolean       mp_process_kill         (MpProcess    *self,
                                         GError      **error);
 

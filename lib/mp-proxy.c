@@ -504,6 +504,8 @@ MP_INITIALIZER (proxy_register_reducer)
  * @self: a proxy
  *
  * Returns: the type id of its object, e.g. "list" or a registered one
+ *
+ * Since: 0.1
  */
 const char *
 mp_proxy_get_typeid (MpProxy *self)
@@ -517,6 +519,8 @@ mp_proxy_get_typeid (MpProxy *self)
  * @self: a proxy
  *
  * Returns: the address of its manager
+ *
+ * Since: 0.1
  */
 const char *
 mp_proxy_get_address (MpProxy *self)
@@ -530,6 +534,8 @@ mp_proxy_get_address (MpProxy *self)
  * @self: a proxy
  *
  * Returns: the id of its object in the manager
+ *
+ * Since: 0.1
  */
 guint64
 mp_proxy_get_id (MpProxy *self)
@@ -553,6 +559,8 @@ mp_proxy_get_id (MpProxy *self)
  * Returns: %TRUE, or %FALSE with @error set: %MP_ERROR_NOT_EXPOSED naming
  *   the exposed methods, %MP_ERROR_REMOTE for a failure in the server
  *   (see mp_error_get_remote_code()), %MP_ERROR_MANAGER_CLOSED ...
+ *
+ * Since: 0.1
  */
 gboolean
 mp_proxy_call (MpProxy     *self,
@@ -625,6 +633,8 @@ dict_wire (GHashTable *items,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_list_proxy_append (MpProxy      *self,
@@ -646,6 +656,8 @@ mp_list_proxy_append (MpProxy      *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_list_proxy_extend (MpProxy   *self,
@@ -668,6 +680,8 @@ mp_list_proxy_extend (MpProxy   *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_list_proxy_insert (MpProxy      *self,
@@ -693,6 +707,8 @@ mp_list_proxy_insert (MpProxy      *self,
  *
  * Returns: %TRUE, or %FALSE with @error set (%MP_ERROR_REMOTE "[index]"
  *   for an empty list or a bad index)
+ *
+ * Since: 0.1
  */
 gboolean
 mp_list_proxy_pop (MpProxy  *self,
@@ -715,6 +731,8 @@ mp_list_proxy_pop (MpProxy  *self,
  * properties.
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_list_proxy_remove (MpProxy      *self,
@@ -736,6 +754,8 @@ mp_list_proxy_remove (MpProxy      *self,
  * @error: return location for a #GError
  *
  * Returns: the index of the first equal item, or -1 with @error set
+ *
+ * Since: 0.1
  */
 gint64
 mp_list_proxy_index (MpProxy      *self,
@@ -763,6 +783,8 @@ mp_list_proxy_index (MpProxy      *self,
  * @error: return location for a #GError
  *
  * Returns: how many items equal @item, or -1 with @error set
+ *
+ * Since: 0.1
  */
 gint64
 mp_list_proxy_count (MpProxy      *self,
@@ -789,6 +811,8 @@ mp_list_proxy_count (MpProxy      *self,
  * @error: return location for a #GError
  *
  * Returns: the length, or -1 with @error set
+ *
+ * Since: 0.1
  */
 gint64
 mp_list_proxy_len (MpProxy  *self,
@@ -808,6 +832,8 @@ mp_list_proxy_len (MpProxy  *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_list_proxy_get_item (MpProxy  *self,
@@ -828,6 +854,8 @@ mp_list_proxy_get_item (MpProxy  *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_list_proxy_set_item (MpProxy      *self,
@@ -853,6 +881,8 @@ mp_list_proxy_set_item (MpProxy      *self,
  *
  * Returns: (transfer full) (element-type GValue): copies of the items
  *   [start:stop], or %NULL with @error set
+ *
+ * Since: 0.1
  */
 GPtrArray *
 mp_list_proxy_get_slice (MpProxy  *self,
@@ -873,6 +903,8 @@ mp_list_proxy_get_slice (MpProxy  *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_list_proxy_set_slice (MpProxy   *self,
@@ -897,6 +929,8 @@ mp_list_proxy_set_slice (MpProxy   *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_list_proxy_reverse (MpProxy  *self,
@@ -916,6 +950,8 @@ mp_list_proxy_reverse (MpProxy  *self,
  * stays as it was.
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_list_proxy_sort (MpProxy  *self,
@@ -933,6 +969,8 @@ mp_list_proxy_sort (MpProxy  *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_list_proxy_contains (MpProxy      *self,
@@ -957,6 +995,8 @@ mp_list_proxy_contains (MpProxy      *self,
  * Copies the whole list out (Python's `list(proxy)` / `_getvalue()`).
  *
  * Returns: (transfer full) (element-type GValue): the copy, or %NULL
+ *
+ * Since: 0.1
  */
 GPtrArray *
 mp_list_proxy_copy (MpProxy  *self,
@@ -981,6 +1021,8 @@ mp_list_proxy_copy (MpProxy  *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set ("[key]" for a missing key)
+ *
+ * Since: 0.1
  */
 gboolean
 mp_dict_proxy_get_item (MpProxy    *self,
@@ -1002,6 +1044,8 @@ mp_dict_proxy_get_item (MpProxy    *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_dict_proxy_set_item (MpProxy      *self,
@@ -1026,6 +1070,8 @@ mp_dict_proxy_set_item (MpProxy      *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set ("[key]" for a missing key)
+ *
+ * Since: 0.1
  */
 gboolean
 mp_dict_proxy_del_item (MpProxy    *self,
@@ -1046,6 +1092,8 @@ mp_dict_proxy_del_item (MpProxy    *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_dict_proxy_get (MpProxy      *self,
@@ -1072,6 +1120,8 @@ mp_dict_proxy_get (MpProxy      *self,
  *
  * Returns: (transfer full) (element-type GValue): the keys as string
  *   GValues, in insertion order, or %NULL with @error set
+ *
+ * Since: 0.1
  */
 GPtrArray *
 mp_dict_proxy_keys (MpProxy  *self,
@@ -1088,6 +1138,8 @@ mp_dict_proxy_keys (MpProxy  *self,
  *
  * Returns: (transfer full) (element-type GValue): copies of the values,
  *   in insertion order, or %NULL with @error set
+ *
+ * Since: 0.1
  */
 GPtrArray *
 mp_dict_proxy_values (MpProxy  *self,
@@ -1104,6 +1156,8 @@ mp_dict_proxy_values (MpProxy  *self,
  *
  * Returns: (transfer full) (element-type GValue): one %MP_TYPE_GVALUE_LIST
  *   GValue [key, value] per item, in insertion order, or %NULL
+ *
+ * Since: 0.1
  */
 GPtrArray *
 mp_dict_proxy_items (MpProxy  *self,
@@ -1119,6 +1173,8 @@ mp_dict_proxy_items (MpProxy  *self,
  * @error: return location for a #GError
  *
  * Returns: the number of items, or -1 with @error set
+ *
+ * Since: 0.1
  */
 gint64
 mp_dict_proxy_len (MpProxy  *self,
@@ -1138,6 +1194,8 @@ mp_dict_proxy_len (MpProxy  *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_dict_proxy_contains (MpProxy    *self,
@@ -1161,6 +1219,8 @@ mp_dict_proxy_contains (MpProxy    *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_dict_proxy_pop (MpProxy      *self,
@@ -1189,6 +1249,8 @@ mp_dict_proxy_pop (MpProxy      *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set ("[key]" when empty)
+ *
+ * Since: 0.1
  */
 gboolean
 mp_dict_proxy_popitem (MpProxy  *self,
@@ -1230,6 +1292,8 @@ mp_dict_proxy_popitem (MpProxy  *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_dict_proxy_setdefault (MpProxy      *self,
@@ -1256,6 +1320,8 @@ mp_dict_proxy_setdefault (MpProxy      *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_dict_proxy_update (MpProxy    *self,
@@ -1276,6 +1342,8 @@ mp_dict_proxy_update (MpProxy    *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_dict_proxy_clear (MpProxy  *self,
@@ -1292,6 +1360,8 @@ mp_dict_proxy_clear (MpProxy  *self,
  *
  * Returns: (transfer full) (element-type utf8 GValue): a copy of the whole
  *   dict (see mp_gvalue_dict_new()), or %NULL with @error set
+ *
+ * Since: 0.1
  */
 GHashTable *
 mp_dict_proxy_copy (MpProxy  *self,
@@ -1322,6 +1392,8 @@ mp_dict_proxy_copy (MpProxy  *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set ("[key]" for a missing one)
+ *
+ * Since: 0.1
  */
 gboolean
 mp_namespace_proxy_get (MpProxy    *self,
@@ -1343,6 +1415,8 @@ mp_namespace_proxy_get (MpProxy    *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_namespace_proxy_set (MpProxy      *self,
@@ -1367,6 +1441,8 @@ mp_namespace_proxy_set (MpProxy      *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_namespace_proxy_del (MpProxy    *self,
@@ -1389,6 +1465,8 @@ mp_namespace_proxy_del (MpProxy    *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_value_proxy_get (MpProxy  *self,
@@ -1408,6 +1486,8 @@ mp_value_proxy_get (MpProxy  *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_value_proxy_set (MpProxy      *self,
@@ -1430,6 +1510,8 @@ mp_value_proxy_set (MpProxy      *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_array_proxy_get_item (MpProxy  *self,
@@ -1451,6 +1533,8 @@ mp_array_proxy_get_item (MpProxy  *self,
  *
  * Returns: %TRUE, or %FALSE with @error set ("[invalid-argument]" for a
  *   value of the wrong type or out of the typecode's range)
+ *
+ * Since: 0.1
  */
 gboolean
 mp_array_proxy_set_item (MpProxy      *self,
@@ -1473,6 +1557,8 @@ mp_array_proxy_set_item (MpProxy      *self,
  * @error: return location for a #GError
  *
  * Returns: the length, or -1 with @error set
+ *
+ * Since: 0.1
  */
 gint64
 mp_array_proxy_len (MpProxy  *self,
@@ -1503,6 +1589,8 @@ mp_array_proxy_len (MpProxy  *self,
  *
  * Returns: %TRUE when acquired; %FALSE with %MP_ERROR_TIMEOUT when it was
  *   not acquired in time, with another code on failure
+ *
+ * Since: 0.1
  */
 gboolean
 mp_lock_proxy_acquire (MpProxy  *self,
@@ -1535,6 +1623,8 @@ mp_lock_proxy_acquire (MpProxy  *self,
  *
  * Returns: %TRUE, or %FALSE with @error set (releasing an unlocked lock, an
  *   RLock of another thread, a BoundedSemaphore too often)
+ *
+ * Since: 0.1
  */
 gboolean
 mp_lock_proxy_release (MpProxy  *self,
@@ -1556,6 +1646,8 @@ mp_lock_proxy_release (MpProxy  *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_condition_proxy_wait (MpProxy   *self,
@@ -1575,6 +1667,8 @@ mp_condition_proxy_wait (MpProxy   *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_condition_proxy_notify (MpProxy  *self,
@@ -1591,6 +1685,8 @@ mp_condition_proxy_notify (MpProxy  *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_condition_proxy_notify_all (MpProxy  *self,
@@ -1612,6 +1708,8 @@ mp_condition_proxy_notify_all (MpProxy  *self,
  * Python's ConditionProxy.wait_for(): waits until @predicate holds.
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_condition_proxy_wait_for (MpProxy     *self,
@@ -1657,6 +1755,8 @@ mp_condition_proxy_wait_for (MpProxy     *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_event_proxy_set (MpProxy  *self,
@@ -1672,6 +1772,8 @@ mp_event_proxy_set (MpProxy  *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_event_proxy_clear (MpProxy  *self,
@@ -1688,6 +1790,8 @@ mp_event_proxy_clear (MpProxy  *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_event_proxy_is_set (MpProxy   *self,
@@ -1707,6 +1811,8 @@ mp_event_proxy_is_set (MpProxy   *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_event_proxy_wait (MpProxy   *self,
@@ -1731,6 +1837,8 @@ mp_event_proxy_wait (MpProxy   *self,
  *
  * Returns: the arrival index (0 .. parties-1), or -1 with @error set
  *   (%MP_ERROR_BROKEN_BARRIER when aborted, reset or timed out)
+ *
+ * Since: 0.1
  */
 gint64
 mp_barrier_proxy_wait (MpProxy  *self,
@@ -1750,6 +1858,8 @@ mp_barrier_proxy_wait (MpProxy  *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_barrier_proxy_abort (MpProxy  *self,
@@ -1765,6 +1875,8 @@ mp_barrier_proxy_abort (MpProxy  *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_barrier_proxy_reset (MpProxy  *self,
@@ -1787,6 +1899,8 @@ mp_barrier_proxy_reset (MpProxy  *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set (%MP_ERROR_FULL)
+ *
+ * Since: 0.1
  */
 gboolean
 mp_queue_proxy_put (MpProxy      *self,
@@ -1816,6 +1930,8 @@ mp_queue_proxy_put (MpProxy      *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set (%MP_ERROR_EMPTY)
+ *
+ * Since: 0.1
  */
 gboolean
 mp_queue_proxy_get (MpProxy  *self,
@@ -1837,6 +1953,8 @@ mp_queue_proxy_get (MpProxy  *self,
  * @error: return location for a #GError
  *
  * Returns: the number of items, or -1 with @error set
+ *
+ * Since: 0.1
  */
 gint64
 mp_queue_proxy_qsize (MpProxy  *self,
@@ -1855,6 +1973,8 @@ mp_queue_proxy_qsize (MpProxy  *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_queue_proxy_empty (MpProxy   *self,
@@ -1873,6 +1993,8 @@ mp_queue_proxy_empty (MpProxy   *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 0.1
  */
 gboolean
 mp_queue_proxy_full (MpProxy   *self,

@@ -432,6 +432,8 @@ mp_resource_tracker_unregister (const char *name)
  *
  * Returns: the pid of this process's resource tracker, or 0 when this
  *   process has none (it created no shared memory).
+ *
+ * Since: 0.1
  */
 GPid
 mp_resource_tracker_get_pid (void)

@@ -9,6 +9,7 @@
 #endif
 
 #include <glib.h>
+#include "mp-visibility.h"
 
 G_BEGIN_DECLS
 
@@ -25,6 +26,7 @@ G_BEGIN_DECLS
  * creator by more than that clean-up.
  */
 
+MP_AVAILABLE_IN_ALL
 GPid            mp_resource_tracker_get_pid (void);
 
 G_END_DECLS

@@ -51,6 +51,8 @@
  * reference; it does not copy the elements.
  *
  * Returns: the #GType
+ *
+ * Since: 0.1
  */
 GType
 mp_gvalue_list_get_type (void)
@@ -75,6 +77,8 @@ mp_gvalue_list_get_type (void)
  * value takes a reference.
  *
  * Returns: the #GType
+ *
+ * Since: 0.1
  */
 GType
 mp_gvalue_dict_get_type (void)
@@ -97,6 +101,8 @@ mp_gvalue_dict_get_type (void)
  *
  * Returns: (transfer full): a newly allocated #GValue initialised to @type
  *   (left unset for %G_TYPE_INVALID); free with mp_gvalue_free().
+ *
+ * Since: 0.1
  */
 GValue *
 mp_gvalue_new (GType type)
@@ -119,6 +125,8 @@ mp_gvalue_new (GType type)
  * boxed containers get a new reference.
  *
  * Returns: (transfer full): the copy; free with mp_gvalue_free().
+ *
+ * Since: 0.1
  */
 GValue *
 mp_gvalue_copy (const GValue *value)
@@ -141,6 +149,8 @@ mp_gvalue_copy (const GValue *value)
  * @value: (nullable): a #GValue from mp_gvalue_new() or mp_gvalue_copy()
  *
  * Unsets and frees @value.
+ *
+ * Since: 0.1
  */
 void
 mp_gvalue_free (GValue *value)
@@ -157,6 +167,8 @@ mp_gvalue_free (GValue *value)
  *
  * Returns: (transfer full): an empty list for %MP_TYPE_GVALUE_LIST values;
  *   elements are `GValue *` owned by the list.
+ *
+ * Since: 0.1
  */
 GPtrArray *
 mp_gvalue_list_new (void)
@@ -169,6 +181,8 @@ mp_gvalue_list_new (void)
  *
  * Returns: (transfer full): an empty dict for %MP_TYPE_GVALUE_DICT values;
  *   keys are g_strdup()ed strings, values `GValue *`, both owned.
+ *
+ * Since: 0.1
  */
 GHashTable *
 mp_gvalue_dict_new (void)
@@ -285,6 +299,8 @@ property_travels (GParamSpec *pspec)
  * and writable property is encoded by name together with the type name,
  * and decoding builds a fresh object. Both sides must register the type
  * (before mp_main_guard(), so spawned children know it too).
+ *
+ * Since: 0.1
  */
 void
 mp_serialize_register_type (GType               type,
@@ -328,6 +344,8 @@ mp_serialize_register_type (GType               type,
  *
  * Lets a library type choose its own state, e.g. the name of a shared
  * memory block instead of its contents.
+ *
+ * Since: 0.1
  */
 void
 mp_serialize_register_reducer (GType         type,
@@ -359,6 +377,8 @@ mp_serialize_register_reducer (GType         type,
  * @reason: why, in plain words (e.g. "the manager holds the auth key")
  *
  * Marks @type as never crossing a process boundary.
+ *
+ * Since: 0.1
  */
 void
 mp_serialize_register_refusal (GType       type,
@@ -386,6 +406,8 @@ mp_serialize_register_refusal (GType       type,
  *
  * Returns: %TRUE if objects of @type have a registration that decides how
  *   they travel (their own, or a reducer/refusal of an ancestor).
+ *
+ * Since: 0.1
  */
 gboolean
 mp_serialize_type_is_registered (GType type)
@@ -460,6 +482,8 @@ mp_spawning_end (MpSpawningContext *context)
  *
  * Returns: %TRUE while the calling thread is starting a process (between
  *   mp_spawning_begin() and mp_spawning_end()).
+ *
+ * Since: 0.1
  */
 gboolean
 mp_spawning_is_active (void)
@@ -477,6 +501,8 @@ mp_spawning_is_active (void)
  *
  * Returns: %TRUE, or %FALSE with %MP_ERROR_INHERITANCE_ONLY when no
  *   process is being started.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_spawning_keep_fd (int      fd,
@@ -1022,6 +1048,8 @@ is_plain (const GValue *value)
  * outside process start, or the code a refusal was registered with.
  *
  * Returns: (transfer full): a new "v" #GVariant (not floating), or %NULL.
+ *
+ * Since: 0.1
  */
 GVariant *
 mp_serialize_value (const GValue  *value,
@@ -1052,6 +1080,8 @@ mp_serialize_value (const GValue  *value,
  * Like mp_serialize_value(), as the bytes of the "v" GVariant.
  *
  * Returns: (transfer full): the bytes, or %NULL with @error set.
+ *
+ * Since: 0.1
  */
 GBytes *
 mp_serialize_to_bytes (const GValue  *value,
@@ -1636,6 +1666,8 @@ decode_value (GVariant  *wire,
  * type, nesting too deep) fails with %MP_ERROR_PROTOCOL naming the path.
  *
  * Returns: %TRUE with @out set (left unset for None), or %FALSE.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_deserialize_value (GVariant  *wire,
@@ -1673,6 +1705,8 @@ mp_deserialize_value (GVariant  *wire,
  * Loads untrusted bytes and decodes them as mp_deserialize_value() does.
  *
  * Returns: %TRUE with @out set, or %FALSE with %MP_ERROR_PROTOCOL.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_deserialize_from_bytes (GBytes  *bytes,
@@ -2020,6 +2054,8 @@ values_equal (const GValue *a,
  * the type named none), other objects by identity.
  *
  * Returns: %TRUE if equal
+ *
+ * Since: 0.1
  */
 gboolean
 mp_gvalue_equal (const GValue *a,
@@ -2205,6 +2241,8 @@ wire_equal (GVariant *a,
  * Safe on any well-typed input.
  *
  * Returns: %TRUE if equal
+ *
+ * Since: 0.1
  */
 gboolean
 mp_serialize_wire_equal (GVariant *a,
@@ -2507,6 +2545,8 @@ append_repr (GString      *out,
  * registered objects as `TypeName(prop=value, ...)` in property order.
  *
  * Returns: (transfer full): the text
+ *
+ * Since: 0.1
  */
 char *
 mp_gvalue_to_string (const GValue *value)
@@ -2532,6 +2572,8 @@ struct _MpArgs {
  * mp_args_get_type:
  *
  * Returns: the boxed #GType of #MpArgs (copy = ref)
+ *
+ * Since: 0.1
  */
 GType
 mp_args_get_type (void)
@@ -2585,6 +2627,8 @@ args_append_new (MpArgs *args,
  * #GValue.
  *
  * Returns: (transfer full): the arguments
+ *
+ * Since: 0.1
  */
 MpArgs *
 mp_args_new (GType first_type,
@@ -2627,6 +2671,8 @@ mp_args_new (GType first_type,
  * @args: an #MpArgs
  *
  * Returns: (transfer full): @args
+ *
+ * Since: 0.1
  */
 MpArgs *
 mp_args_ref (MpArgs *args)
@@ -2640,6 +2686,8 @@ mp_args_ref (MpArgs *args)
 /**
  * mp_args_unref:
  * @args: (transfer full): an #MpArgs
+ *
+ * Since: 0.1
  */
 void
 mp_args_unref (MpArgs *args)
@@ -2657,6 +2705,8 @@ mp_args_unref (MpArgs *args)
  * mp_args_add_value:
  * @args: an #MpArgs
  * @value: a #GValue to copy; unset means None
+ *
+ * Since: 0.1
  */
 void
 mp_args_add_value (MpArgs       *args,
@@ -2672,6 +2722,8 @@ mp_args_add_value (MpArgs       *args,
  * mp_args_add_boolean:
  * @args: an #MpArgs
  * @v: the value
+ *
+ * Since: 0.1
  */
 void
 mp_args_add_boolean (MpArgs   *args,
@@ -2686,6 +2738,8 @@ mp_args_add_boolean (MpArgs   *args,
  * mp_args_add_int:
  * @args: an #MpArgs
  * @v: the value, added as a %G_TYPE_INT64
+ *
+ * Since: 0.1
  */
 void
 mp_args_add_int (MpArgs *args,
@@ -2700,6 +2754,8 @@ mp_args_add_int (MpArgs *args,
  * mp_args_add_double:
  * @args: an #MpArgs
  * @v: the value
+ *
+ * Since: 0.1
  */
 void
 mp_args_add_double (MpArgs *args,
@@ -2714,6 +2770,8 @@ mp_args_add_double (MpArgs *args,
  * mp_args_add_string:
  * @args: an #MpArgs
  * @v: (nullable): the string, copied
+ *
+ * Since: 0.1
  */
 void
 mp_args_add_string (MpArgs     *args,
@@ -2728,6 +2786,8 @@ mp_args_add_string (MpArgs     *args,
  * mp_args_add_object:
  * @args: an #MpArgs
  * @object: (type GObject) (nullable): the object, referenced
+ *
+ * Since: 0.1
  */
 void
 mp_args_add_object (MpArgs   *args,
@@ -2746,6 +2806,8 @@ mp_args_add_object (MpArgs   *args,
  * @args: an #MpArgs
  *
  * Returns: the number of arguments
+ *
+ * Since: 0.1
  */
 guint
 mp_args_get_length (MpArgs *args)
@@ -2761,6 +2823,8 @@ mp_args_get_length (MpArgs *args)
  * @index: an index below mp_args_get_length()
  *
  * Returns: (transfer none): the argument; unset for None
+ *
+ * Since: 0.1
  */
 const GValue *
 mp_args_get_value (MpArgs *args,
@@ -2778,6 +2842,8 @@ mp_args_get_value (MpArgs *args,
  * @index: the index of a boolean argument
  *
  * Returns: the value
+ *
+ * Since: 0.1
  */
 gboolean
 mp_args_get_boolean (MpArgs *args,
@@ -2800,6 +2866,8 @@ mp_args_get_boolean (MpArgs *args,
  *   must fit in a gint64)
  *
  * Returns: the value
+ *
+ * Since: 0.1
  */
 gint64
 mp_args_get_int (MpArgs *args,
@@ -2824,6 +2892,8 @@ mp_args_get_int (MpArgs *args,
  * @index: the index of a float or double argument
  *
  * Returns: the value
+ *
+ * Since: 0.1
  */
 double
 mp_args_get_double (MpArgs *args,
@@ -2845,6 +2915,8 @@ mp_args_get_double (MpArgs *args,
  * @index: the index of a string argument (or None)
  *
  * Returns: (transfer none) (nullable): the string; %NULL for None
+ *
+ * Since: 0.1
  */
 const char *
 mp_args_get_string (MpArgs *args,
@@ -2868,6 +2940,8 @@ mp_args_get_string (MpArgs *args,
  * @index: the index of an object argument (or None)
  *
  * Returns: (transfer none) (type GObject) (nullable): the object
+ *
+ * Since: 0.1
  */
 gpointer
 mp_args_get_object (MpArgs *args,
@@ -2894,6 +2968,8 @@ mp_args_get_object (MpArgs *args,
  * `args[0].client: GSocketClient holds a live OS handle`.
  *
  * Returns: (transfer full): a new "av" #GVariant (not floating), or %NULL.
+ *
+ * Since: 0.1
  */
 GVariant *
 mp_args_serialize (MpArgs  *args,
@@ -2925,6 +3001,8 @@ mp_args_serialize (MpArgs  *args,
  *
  * Returns: (transfer full): fresh arguments, or %NULL with
  *   %MP_ERROR_PROTOCOL naming the argument.
+ *
+ * Since: 0.1
  */
 MpArgs *
 mp_args_deserialize (GVariant  *wire,

@@ -178,6 +178,8 @@ map_and_close (MpSharedMemory *self,
  *   %MP_ERROR_INVALID_ARGUMENT for a bad name or size 0, %MP_ERROR_FAILED
  *   when the name exists, the system refuses or no resource tracker can
  *   be started.
+ *
+ * Since: 0.1
  */
 MpSharedMemory *
 mp_shared_memory_create (const char  *name,
@@ -264,6 +266,8 @@ mp_shared_memory_create (const char  *name,
  * Returns: (transfer full) (nullable): the block, or %NULL with @error set:
  *   %MP_ERROR_INVALID_ARGUMENT for a bad name, %MP_ERROR_FAILED when no
  *   such block exists.
+ *
+ * Since: 0.1
  */
 MpSharedMemory *
 mp_shared_memory_attach (const char  *name,
@@ -306,6 +310,8 @@ mp_shared_memory_attach (const char  *name,
  *
  * Returns: the name, without a leading '/': what mp_shared_memory_attach()
  *   takes.
+ *
+ * Since: 0.1
  */
 const char *
 mp_shared_memory_get_name (MpSharedMemory *self)
@@ -320,6 +326,8 @@ mp_shared_memory_get_name (MpSharedMemory *self)
  * @self: an #MpSharedMemory
  *
  * Returns: the size in bytes (kept after close).
+ *
+ * Since: 0.1
  */
 gsize
 mp_shared_memory_get_size (MpSharedMemory *self)
@@ -335,6 +343,8 @@ mp_shared_memory_get_size (MpSharedMemory *self)
  *
  * Returns: (nullable): the first byte of the block, mp_shared_memory_get_size()
  *   bytes long; %NULL once closed.
+ *
+ * Since: 0.1
  */
 gpointer
 mp_shared_memory_get_data (MpSharedMemory *self)
@@ -349,6 +359,8 @@ mp_shared_memory_get_data (MpSharedMemory *self)
  * @self: an #MpSharedMemory
  *
  * Returns: whether this process created the block (and so unlinks it).
+ *
+ * Since: 0.1
  */
 gboolean
 mp_shared_memory_is_creator (MpSharedMemory *self)
@@ -364,6 +376,8 @@ mp_shared_memory_is_creator (MpSharedMemory *self)
  *
  * Unmaps the block from this process. Others keep theirs; the name stays
  * until unlinked. Closing twice is harmless.
+ *
+ * Since: 0.1
  */
 void
 mp_shared_memory_close (MpSharedMemory *self)
@@ -385,6 +399,8 @@ mp_shared_memory_close (MpSharedMemory *self)
  * process may do it, once.
  *
  * Returns: %TRUE; %FALSE with %MP_ERROR_FAILED when the name is gone.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_shared_memory_unlink (MpSharedMemory *self,

@@ -9,6 +9,7 @@
 #endif
 
 #include <glib-object.h>
+#include "mp-visibility.h"
 
 G_BEGIN_DECLS
 
@@ -26,20 +27,29 @@ G_BEGIN_DECLS
  */
 
 #define MP_TYPE_SHARED_MEMORY (mp_shared_memory_get_type ())
+MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpSharedMemory, mp_shared_memory, MP, SHARED_MEMORY, GObject)
 
+MP_AVAILABLE_IN_ALL
 MpSharedMemory *mp_shared_memory_create   (const char     *name,
                                            gsize           size,
                                            GError        **error);
+MP_AVAILABLE_IN_ALL
 MpSharedMemory *mp_shared_memory_attach   (const char     *name,
                                            GError        **error);
 
+MP_AVAILABLE_IN_ALL
 const char     *mp_shared_memory_get_name (MpSharedMemory *self);
+MP_AVAILABLE_IN_ALL
 gsize           mp_shared_memory_get_size (MpSharedMemory *self);
+MP_AVAILABLE_IN_ALL
 gpointer        mp_shared_memory_get_data (MpSharedMemory *self);
+MP_AVAILABLE_IN_ALL
 gboolean        mp_shared_memory_is_creator (MpSharedMemory *self);
 
+MP_AVAILABLE_IN_ALL
 void            mp_shared_memory_close    (MpSharedMemory *self);
+MP_AVAILABLE_IN_ALL
 gboolean        mp_shared_memory_unlink   (MpSharedMemory *self,
                                            GError        **error);
 

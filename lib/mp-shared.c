@@ -65,6 +65,8 @@ typecode_lookup (char code)
  * @typecode: a character
  *
  * Returns: whether @typecode is one of "bBhHiIlLqQfdc?".
+ *
+ * Since: 0.1
  */
 gboolean
 mp_typecode_is_valid (char typecode)
@@ -77,6 +79,8 @@ mp_typecode_is_valid (char typecode)
  * @typecode: a typecode
  *
  * Returns: the size in bytes of one element, or 0 for an invalid typecode.
+ *
+ * Since: 0.1
  */
 gsize
 mp_typecode_get_size (char typecode)
@@ -834,6 +838,8 @@ mp_value_init (MpValue *self)
  *
  * Returns: (transfer full) (nullable): the value, or %NULL with @error set
  *   (%MP_ERROR_INVALID_ARGUMENT for an unknown typecode).
+ *
+ * Since: 0.1
  */
 MpValue *
 mp_value_create (char      typecode,
@@ -860,6 +866,8 @@ mp_value_create (char      typecode,
  * other objects too (Python's `Value (typecode, lock=lock)`).
  *
  * Returns: (transfer full) (nullable): the value, or %NULL with @error set.
+ *
+ * Since: 0.1
  */
 MpValue *
 mp_value_create_with_lock (char         typecode,
@@ -882,6 +890,8 @@ mp_value_create_with_lock (char         typecode,
  * @self: an #MpValue
  *
  * Returns: the typecode.
+ *
+ * Since: 0.1
  */
 char
 mp_value_get_typecode (MpValue *self)
@@ -898,6 +908,8 @@ mp_value_get_typecode (MpValue *self)
  *
  * Returns: (transfer none) (nullable): the lock guarding @self, or %NULL
  *   with %MP_ERROR_NO_LOCK when it was created with `lock = FALSE`.
+ *
+ * Since: 0.1
  */
 MpLockable *
 mp_value_get_lock (MpValue  *self,
@@ -918,6 +930,8 @@ mp_value_get_lock (MpValue  *self,
  *
  * Returns: the value; 0 with @error set for a float typecode, a 'Q' value
  *   above %G_MAXINT64, or %MP_ERROR_OWNER_DIED from the lock.
+ *
+ * Since: 0.1
  */
 gint64
 mp_value_get_int (MpValue  *self,
@@ -943,6 +957,8 @@ mp_value_get_int (MpValue  *self,
  *
  * Returns: %TRUE; %FALSE with %MP_ERROR_INVALID_ARGUMENT when @v does not
  *   fit the typecode (nothing is written).
+ *
+ * Since: 0.1
  */
 gboolean
 mp_value_set_int (MpValue  *self,
@@ -971,6 +987,8 @@ mp_value_set_int (MpValue  *self,
  * Returns: %TRUE; %FALSE with %MP_ERROR_INVALID_ARGUMENT when the sum does
  *   not fit the typecode or the typecode is 'f' or 'd' (nothing is
  *   written), or %MP_ERROR_OWNER_DIED from the lock.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_value_add_int (MpValue  *self,
@@ -989,6 +1007,8 @@ mp_value_add_int (MpValue  *self,
  * @error: return location for a #GError
  *
  * Returns: the value; 0 with @error set when it is negative.
+ *
+ * Since: 0.1
  */
 guint64
 mp_value_get_uint (MpValue  *self,
@@ -1011,6 +1031,8 @@ mp_value_get_uint (MpValue  *self,
  * @error: return location for a #GError
  *
  * Returns: as mp_value_set_int().
+ *
+ * Since: 0.1
  */
 gboolean
 mp_value_set_uint (MpValue  *self,
@@ -1029,6 +1051,8 @@ mp_value_set_uint (MpValue  *self,
  * @error: return location for a #GError
  *
  * Returns: the value; 0 with @error set for other typecodes.
+ *
+ * Since: 0.1
  */
 double
 mp_value_get_double (MpValue  *self,
@@ -1051,6 +1075,8 @@ mp_value_get_double (MpValue  *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE; %FALSE with @error set for other typecodes.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_value_set_double (MpValue  *self,
@@ -1074,6 +1100,8 @@ mp_value_set_double (MpValue  *self,
  * q: gint64, Q: guint64, f: gfloat, d: gdouble, ?: gboolean).
  *
  * Returns: %TRUE; %FALSE with @error set (then @out stays unset).
+ *
+ * Since: 0.1
  */
 gboolean
 mp_value_get (MpValue  *self,
@@ -1097,6 +1125,8 @@ mp_value_get (MpValue  *self,
  * and 'd', as Python refuses a float for an int).
  *
  * Returns: %TRUE; %FALSE with %MP_ERROR_INVALID_ARGUMENT.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_value_set (MpValue      *self,
@@ -1148,6 +1178,8 @@ mp_array_init (MpArray *self)
  * `multiprocessing.Array (typecode, length)`).
  *
  * Returns: (transfer full) (nullable): the array, or %NULL with @error set.
+ *
+ * Since: 0.1
  */
 MpArray *
 mp_array_create (char      typecode,
@@ -1173,6 +1205,8 @@ mp_array_create (char      typecode,
  * @error: return location for a #GError
  *
  * Returns: (transfer full) (nullable): the array, or %NULL with @error set.
+ *
+ * Since: 0.1
  */
 MpArray *
 mp_array_create_with_lock (char         typecode,
@@ -1203,6 +1237,8 @@ mp_array_create_with_lock (char         typecode,
  *
  * Returns: (transfer full) (nullable): the array, or %NULL with @error set
  *   (also when a value does not fit the typecode).
+ *
+ * Since: 0.1
  */
 MpArray *
 mp_array_create_from_ints (char          typecode,
@@ -1231,6 +1267,8 @@ mp_array_create_from_ints (char          typecode,
  * @error: return location for a #GError
  *
  * Returns: (transfer full) (nullable): the array, or %NULL with @error set.
+ *
+ * Since: 0.1
  */
 MpArray *
 mp_array_create_from_doubles (char          typecode,
@@ -1255,6 +1293,8 @@ mp_array_create_from_doubles (char          typecode,
  * @self: an #MpArray
  *
  * Returns: the typecode.
+ *
+ * Since: 0.1
  */
 char
 mp_array_get_typecode (MpArray *self)
@@ -1269,6 +1309,8 @@ mp_array_get_typecode (MpArray *self)
  * @self: an #MpArray
  *
  * Returns: the number of elements.
+ *
+ * Since: 0.1
  */
 gsize
 mp_array_get_length (MpArray *self)
@@ -1285,6 +1327,8 @@ mp_array_get_length (MpArray *self)
  *
  * Returns: (transfer none) (nullable): the lock guarding @self, or %NULL
  *   with %MP_ERROR_NO_LOCK when it was created with `lock = FALSE`.
+ *
+ * Since: 0.1
  */
 MpLockable *
 mp_array_get_lock (MpArray  *self,
@@ -1346,6 +1390,8 @@ check_slice (MpArray  *self,
  *
  * Returns: the element; 0 with %MP_ERROR_INDEX for an index out of range,
  *   or an error as for mp_value_get_int().
+ *
+ * Since: 0.1
  */
 gint64
 mp_array_get_int (MpArray  *self,
@@ -1373,6 +1419,8 @@ mp_array_get_int (MpArray  *self,
  *
  * Returns: %TRUE; %FALSE with %MP_ERROR_INDEX or
  *   %MP_ERROR_INVALID_ARGUMENT (nothing is written).
+ *
+ * Since: 0.1
  */
 gboolean
 mp_array_set_int (MpArray  *self,
@@ -1396,6 +1444,8 @@ mp_array_set_int (MpArray  *self,
  * @error: return location for a #GError
  *
  * Returns: the element; 0 with @error set.
+ *
+ * Since: 0.1
  */
 guint64
 mp_array_get_uint (MpArray  *self,
@@ -1422,6 +1472,8 @@ mp_array_get_uint (MpArray  *self,
  * @error: return location for a #GError
  *
  * Returns: as mp_array_set_int().
+ *
+ * Since: 0.1
  */
 gboolean
 mp_array_set_uint (MpArray  *self,
@@ -1445,6 +1497,8 @@ mp_array_set_uint (MpArray  *self,
  * @error: return location for a #GError
  *
  * Returns: the element; 0 with @error set.
+ *
+ * Since: 0.1
  */
 double
 mp_array_get_double (MpArray  *self,
@@ -1471,6 +1525,8 @@ mp_array_get_double (MpArray  *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE; %FALSE with @error set.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_array_set_double (MpArray  *self,
@@ -1497,6 +1553,8 @@ mp_array_set_double (MpArray  *self,
  * Reads an element as mp_value_get() does.
  *
  * Returns: %TRUE; %FALSE with @error set.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_array_get (MpArray  *self,
@@ -1524,6 +1582,8 @@ mp_array_get (MpArray  *self,
  * Writes an element as mp_value_set() does.
  *
  * Returns: %TRUE; %FALSE with @error set.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_array_set (MpArray      *self,
@@ -1554,6 +1614,8 @@ mp_array_set (MpArray      *self,
  *
  * Returns: %TRUE; %FALSE with %MP_ERROR_INDEX when the slice does not lie
  *   inside the array, or another error as for mp_array_get_int().
+ *
+ * Since: 0.1
  */
 gboolean
 mp_array_get_ints (MpArray  *self,
@@ -1601,6 +1663,8 @@ mp_array_get_ints (MpArray  *self,
  * first: on error nothing is written.
  *
  * Returns: %TRUE; %FALSE with %MP_ERROR_INDEX or %MP_ERROR_INVALID_ARGUMENT.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_array_set_ints (MpArray      *self,
@@ -1644,6 +1708,8 @@ mp_array_set_ints (MpArray      *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE; %FALSE with @error set.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_array_get_doubles (MpArray  *self,
@@ -1679,6 +1745,8 @@ mp_array_get_doubles (MpArray  *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE; %FALSE with @error set (nothing is written).
+ *
+ * Since: 0.1
  */
 gboolean
 mp_array_set_doubles (MpArray      *self,
@@ -1762,6 +1830,8 @@ append_element (GString        *out,
  *
  * Returns: (transfer full) (nullable): the text, or %NULL with
  *   %MP_ERROR_OWNER_DIED from the lock.
+ *
+ * Since: 0.1
  */
 char *
 mp_array_to_string (MpArray  *self,

@@ -10,6 +10,7 @@
 
 #include <glib-object.h>
 #include "mp-sync.h"
+#include "mp-visibility.h"
 
 G_BEGIN_DECLS
 
@@ -54,126 +55,163 @@ G_BEGIN_DECLS
  * read, the add and the write in one call (and costs the least).
  */
 
+MP_AVAILABLE_IN_ALL
 gboolean     mp_typecode_is_valid      (char         typecode);
+MP_AVAILABLE_IN_ALL
 gsize        mp_typecode_get_size      (char         typecode);
 
 #define MP_TYPE_VALUE (mp_value_get_type ())
+MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpValue, mp_value, MP, VALUE, GObject)
 
+MP_AVAILABLE_IN_ALL
 MpValue     *mp_value_create           (char         typecode,
                                         gboolean     lock,
                                         GError     **error);
+MP_AVAILABLE_IN_ALL
 MpValue     *mp_value_create_with_lock (char         typecode,
                                         MpLockable  *lock,
                                         GError     **error);
+MP_AVAILABLE_IN_ALL
 char         mp_value_get_typecode     (MpValue     *self);
+MP_AVAILABLE_IN_ALL
 MpLockable  *mp_value_get_lock         (MpValue     *self,
                                         GError     **error);
 
+MP_AVAILABLE_IN_ALL
 gint64       mp_value_get_int          (MpValue     *self,
                                         GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean     mp_value_set_int          (MpValue     *self,
                                         gint64       v,
                                         GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean     mp_value_add_int          (MpValue     *self,
                                         gint64       delta,
                                         GError     **error);
+MP_AVAILABLE_IN_ALL
 guint64      mp_value_get_uint         (MpValue     *self,
                                         GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean     mp_value_set_uint         (MpValue     *self,
                                         guint64      v,
                                         GError     **error);
+MP_AVAILABLE_IN_ALL
 double       mp_value_get_double       (MpValue     *self,
                                         GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean     mp_value_set_double       (MpValue     *self,
                                         double       v,
                                         GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean     mp_value_get              (MpValue     *self,
                                         GValue      *out,
                                         GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean     mp_value_set              (MpValue     *self,
                                         const GValue *v,
                                         GError     **error);
 
 #define MP_TYPE_ARRAY (mp_array_get_type ())
+MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpArray, mp_array, MP, ARRAY, GObject)
 
+MP_AVAILABLE_IN_ALL
 MpArray     *mp_array_create           (char         typecode,
                                         gsize        length,
                                         gboolean     lock,
                                         GError     **error);
+MP_AVAILABLE_IN_ALL
 MpArray     *mp_array_create_with_lock (char         typecode,
                                         gsize        length,
                                         MpLockable  *lock,
                                         GError     **error);
+MP_AVAILABLE_IN_ALL
 MpArray     *mp_array_create_from_ints (char         typecode,
                                         const gint64 *values,
                                         gsize        n_values,
                                         gboolean     lock,
                                         GError     **error);
+MP_AVAILABLE_IN_ALL
 MpArray     *mp_array_create_from_doubles (char         typecode,
                                            const double *values,
                                            gsize        n_values,
                                            gboolean     lock,
                                            GError     **error);
+MP_AVAILABLE_IN_ALL
 char         mp_array_get_typecode     (MpArray     *self);
+MP_AVAILABLE_IN_ALL
 gsize        mp_array_get_length       (MpArray     *self);
+MP_AVAILABLE_IN_ALL
 MpLockable  *mp_array_get_lock         (MpArray     *self,
                                         GError     **error);
 
 /* one element; a negative index counts from the end, as in Python */
+MP_AVAILABLE_IN_ALL
 gint64       mp_array_get_int          (MpArray     *self,
                                         gssize       index,
                                         GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean     mp_array_set_int          (MpArray     *self,
                                         gssize       index,
                                         gint64       v,
                                         GError     **error);
+MP_AVAILABLE_IN_ALL
 guint64      mp_array_get_uint         (MpArray     *self,
                                         gssize       index,
                                         GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean     mp_array_set_uint         (MpArray     *self,
                                         gssize       index,
                                         guint64      v,
                                         GError     **error);
+MP_AVAILABLE_IN_ALL
 double       mp_array_get_double       (MpArray     *self,
                                         gssize       index,
                                         GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean     mp_array_set_double       (MpArray     *self,
                                         gssize       index,
                                         double       v,
                                         GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean     mp_array_get              (MpArray     *self,
                                         gssize       index,
                                         GValue      *out,
                                         GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean     mp_array_set              (MpArray     *self,
                                         gssize       index,
                                         const GValue *v,
                                         GError     **error);
 
 /* slices [start, start + n), under one lock acquisition */
+MP_AVAILABLE_IN_ALL
 gboolean     mp_array_get_ints         (MpArray     *self,
                                         gsize        start,
                                         gsize        n,
                                         gint64      *out,
                                         GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean     mp_array_set_ints         (MpArray     *self,
                                         gsize        start,
                                         const gint64 *values,
                                         gsize        n,
                                         GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean     mp_array_get_doubles      (MpArray     *self,
                                         gsize        start,
                                         gsize        n,
                                         double      *out,
                                         GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean     mp_array_set_doubles      (MpArray     *self,
                                         gsize        start,
                                         const double *values,
                                         gsize        n,
                                         GError     **error);
 
+MP_AVAILABLE_IN_ALL
 char        *mp_array_to_string        (MpArray     *self,
                                         GError     **error);
 

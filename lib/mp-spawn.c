@@ -232,6 +232,8 @@ detect_spawned_child (void)
  *
  * Returns: %TRUE when this process was started by the spawn method (it
  *   runs main() again from the top), whether or not the guard ran yet.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_is_spawned_child (void)
@@ -250,6 +252,8 @@ mp_is_spawned_child (void)
  * spawn it never returns: it reads the bootstrap payload, runs the task and
  * exits with 0 on success, 1 when the task failed (the error is printed on
  * stderr under a "Process Process-N" header, as Python prints it).
+ *
+ * Since: 0.1
  */
 void
 mp_main_guard (int    argc,

@@ -448,6 +448,8 @@ is_lockable (gpointer object)
  *
  * Returns: %TRUE when acquired; %FALSE with %MP_ERROR_TIMEOUT,
  *   %MP_ERROR_OWNER_DIED or %MP_ERROR_INVALID_ARGUMENT.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_lockable_acquire (MpLockable *self,
@@ -473,6 +475,8 @@ mp_lockable_acquire (MpLockable *self,
  *
  * Returns: %TRUE when released; %FALSE with %MP_ERROR_INVALID_ARGUMENT
  *   when the caller may not release @self.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_lockable_release (MpLockable *self,
@@ -499,6 +503,8 @@ mp_lockable_release (MpLockable *self,
  *
  * Returns: (transfer full) (nullable): a locker, or %NULL with @error set
  *   (then nothing is held).
+ *
+ * Since: 0.1
  */
 MpLocker *
 mp_locker_new (gpointer   lockable,
@@ -518,6 +524,8 @@ mp_locker_new (gpointer   lockable,
  * @locker: (transfer full): a locker from mp_locker_new()
  *
  * Releases the lock the locker holds.
+ *
+ * Since: 0.1
  */
 void
 mp_locker_free (MpLocker *locker)
@@ -956,6 +964,8 @@ mp_lock_init (MpLock *self)
  * Creates a process-shared lock (Python's `multiprocessing.Lock`).
  *
  * Returns: (transfer full) (nullable): a new lock, or %NULL with @error set.
+ *
+ * Since: 0.1
  */
 MpLock *
 mp_lock_new (GError **error)
@@ -980,6 +990,8 @@ mp_lock_new (GError **error)
  *   time ran out, %MP_ERROR_OWNER_DIED when the previous holder died
  *   holding it (the lock is then free again: retry),
  *   %MP_ERROR_INVALID_ARGUMENT when this thread already holds it.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_lock_acquire (MpLock  *self,
@@ -1000,6 +1012,8 @@ mp_lock_acquire (MpLock  *self,
  *
  * Returns: %TRUE when released; %FALSE with %MP_ERROR_INVALID_ARGUMENT
  *   when the calling thread does not hold @self.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_lock_release (MpLock  *self,
@@ -1062,6 +1076,8 @@ mp_rlock_init (MpRLock *self)
  * the holding thread may acquire it again and must release it as often.
  *
  * Returns: (transfer full) (nullable): a new lock, or %NULL with @error set.
+ *
+ * Since: 0.1
  */
 MpRLock *
 mp_rlock_new (GError **error)
@@ -1084,6 +1100,8 @@ mp_rlock_new (GError **error)
  *
  * Returns: %TRUE when acquired (again); %FALSE with %MP_ERROR_TIMEOUT or
  *   %MP_ERROR_OWNER_DIED (the lock is then free again: retry).
+ *
+ * Since: 0.1
  */
 gboolean
 mp_rlock_acquire (MpRLock  *self,
@@ -1106,6 +1124,8 @@ mp_rlock_acquire (MpRLock  *self,
  *
  * Returns: %TRUE; %FALSE with %MP_ERROR_INVALID_ARGUMENT when the calling
  *   thread does not hold @self.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_rlock_release (MpRLock  *self,
@@ -1288,6 +1308,8 @@ mp_semaphore_init (MpSemaphore *self)
  *
  * Returns: (transfer full) (nullable): a new semaphore, or %NULL with
  *   @error set.
+ *
+ * Since: 0.1
  */
 MpSemaphore *
 mp_semaphore_new (guint     value,
@@ -1312,6 +1334,8 @@ mp_semaphore_new (guint     value,
  * Waits until the value is above zero, then decrements it.
  *
  * Returns: %TRUE; %FALSE with %MP_ERROR_TIMEOUT.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_semaphore_acquire (MpSemaphore *self,
@@ -1333,6 +1357,8 @@ mp_semaphore_acquire (MpSemaphore *self,
  * Increments the value, waking one waiter. Anyone may release.
  *
  * Returns: %TRUE; %FALSE with %MP_ERROR_INVALID_ARGUMENT on overflow.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_semaphore_release (MpSemaphore *self,
@@ -1349,6 +1375,8 @@ mp_semaphore_release (MpSemaphore *self,
  * @self: an #MpSemaphore
  *
  * Returns: the current value (already stale when other processes use it).
+ *
+ * Since: 0.1
  */
 guint
 mp_semaphore_get_value (MpSemaphore *self)
@@ -1411,6 +1439,8 @@ mp_bounded_semaphore_init (MpBoundedSemaphore *self)
  *
  * Returns: (transfer full) (nullable): a new semaphore, or %NULL with
  *   @error set.
+ *
+ * Since: 0.1
  */
 MpBoundedSemaphore *
 mp_bounded_semaphore_new (guint     value,
@@ -1433,6 +1463,8 @@ mp_bounded_semaphore_new (guint     value,
  * @error: return location for a #GError
  *
  * Returns: %TRUE; %FALSE with %MP_ERROR_TIMEOUT.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_bounded_semaphore_acquire (MpBoundedSemaphore *self,
@@ -1453,6 +1485,8 @@ mp_bounded_semaphore_acquire (MpBoundedSemaphore *self,
  *
  * Returns: %TRUE; %FALSE with %MP_ERROR_INVALID_ARGUMENT when the value
  *   would exceed the initial value (the value is then unchanged).
+ *
+ * Since: 0.1
  */
 gboolean
 mp_bounded_semaphore_release (MpBoundedSemaphore *self,
@@ -1469,6 +1503,8 @@ mp_bounded_semaphore_release (MpBoundedSemaphore *self,
  * @self: an #MpBoundedSemaphore
  *
  * Returns: the current value.
+ *
+ * Since: 0.1
  */
 guint
 mp_bounded_semaphore_get_value (MpBoundedSemaphore *self)
@@ -1554,6 +1590,8 @@ condition_check_lock (MpLockable  *lock,
  *
  * Returns: (transfer full) (nullable): a new condition, or %NULL with
  *   @error set.
+ *
+ * Since: 0.1
  */
 MpCondition *
 mp_condition_new (MpLockable  *lock,
@@ -1586,6 +1624,8 @@ mp_condition_new (MpLockable  *lock,
  * @self: an #MpCondition
  *
  * Returns: (transfer none): the lock the condition waits on.
+ *
+ * Since: 0.1
  */
 MpLockable *
 mp_condition_get_lock (MpCondition *self)
@@ -1604,6 +1644,8 @@ mp_condition_get_lock (MpCondition *self)
  * Acquires the condition's lock.
  *
  * Returns: as mp_lockable_acquire().
+ *
+ * Since: 0.1
  */
 gboolean
 mp_condition_acquire (MpCondition *self,
@@ -1625,6 +1667,8 @@ mp_condition_acquire (MpCondition *self,
  * Releases the condition's lock.
  *
  * Returns: as mp_lockable_release().
+ *
+ * Since: 0.1
  */
 gboolean
 mp_condition_release (MpCondition *self,
@@ -1663,6 +1707,8 @@ condition_check_held (MpCondition *self,
  *   %MP_ERROR_OWNER_DIED (another holder of the lock died holding it; the
  *   lock is consistent again and held by the caller), or with
  *   %MP_ERROR_INVALID_ARGUMENT when the caller does not hold the lock.
+ *
+ * Since: 0.1
  */
 static int
 traced_condition_wait (gpointer object, gint64 timeout_us, gboolean unused, GError **error)
@@ -1756,6 +1802,8 @@ mp_condition_wait (MpCondition *self,
  *
  * Returns: %TRUE when @predicate holds; %FALSE with @error set as for
  *   mp_condition_wait() when it still does not at the deadline.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_condition_wait_for (MpCondition *self,
@@ -1804,6 +1852,8 @@ mp_condition_wait_for (MpCondition *self,
  *
  * Returns: %TRUE; %FALSE with %MP_ERROR_INVALID_ARGUMENT when the caller
  *   does not hold the lock.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_condition_notify (MpCondition *self,
@@ -1840,6 +1890,8 @@ mp_condition_notify (MpCondition *self,
  * Wakes every waiter. The caller must hold the lock.
  *
  * Returns: as mp_condition_notify().
+ *
+ * Since: 0.1
  */
 gboolean
 mp_condition_notify_all (MpCondition *self,
@@ -1880,6 +1932,8 @@ mp_event_init (MpEvent *self)
  * `multiprocessing.Event`).
  *
  * Returns: (transfer full) (nullable): a new event, or %NULL with @error set.
+ *
+ * Since: 0.1
  */
 MpEvent *
 mp_event_new (GError **error)
@@ -1899,6 +1953,8 @@ mp_event_new (GError **error)
  * @self: an #MpEvent
  *
  * Sets the flag and wakes every waiter.
+ *
+ * Since: 0.1
  */
 void
 mp_event_set (MpEvent *self)
@@ -1919,6 +1975,8 @@ mp_event_set (MpEvent *self)
  * @self: an #MpEvent
  *
  * Clears the flag.
+ *
+ * Since: 0.1
  */
 void
 mp_event_clear (MpEvent *self)
@@ -1938,6 +1996,8 @@ mp_event_clear (MpEvent *self)
  * @self: an #MpEvent
  *
  * Returns: whether the flag is set.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_event_is_set (MpEvent *self)
@@ -1963,6 +2023,8 @@ mp_event_is_set (MpEvent *self)
  * Waits until the flag is set.
  *
  * Returns: %TRUE when set; %FALSE with %MP_ERROR_TIMEOUT.
+ *
+ * Since: 0.1
  */
 static int
 traced_event_wait (gpointer object, gint64 timeout_us, gboolean unused, GError **error)
@@ -2035,6 +2097,8 @@ mp_barrier_init (MpBarrier *self)
  *
  * Returns: (transfer full) (nullable): a new barrier, or %NULL with @error
  *   set (%MP_ERROR_INVALID_ARGUMENT when @parties is 0).
+ *
+ * Since: 0.1
  */
 MpBarrier *
 mp_barrier_new (guint     parties,
@@ -2080,6 +2144,8 @@ barrier_set_broken_error (GError **error)
  *   (aborted, reset, another waiter timed out), or with %MP_ERROR_TIMEOUT
  *   for the waiter whose time ran out (Python raises BrokenBarrierError
  *   there too; the barrier is broken for everyone else).
+ *
+ * Since: 0.1
  */
 /* the arrival index + 1: 0 is failure */
 static int
@@ -2197,6 +2263,8 @@ mp_barrier_wait (MpBarrier *self,
  *
  * Breaks the barrier: current and later waiters get
  * %MP_ERROR_BROKEN_BARRIER until mp_barrier_reset().
+ *
+ * Since: 0.1
  */
 void
 mp_barrier_abort (MpBarrier *self)
@@ -2218,6 +2286,8 @@ mp_barrier_abort (MpBarrier *self)
  *
  * Returns the barrier to its empty, unbroken state. Current waiters get
  * %MP_ERROR_BROKEN_BARRIER.
+ *
+ * Since: 0.1
  */
 void
 mp_barrier_reset (MpBarrier *self)
@@ -2246,6 +2316,8 @@ mp_barrier_reset (MpBarrier *self)
  * @self: an #MpBarrier
  *
  * Returns: how many must arrive.
+ *
+ * Since: 0.1
  */
 guint
 mp_barrier_get_parties (MpBarrier *self)
@@ -2261,6 +2333,8 @@ mp_barrier_get_parties (MpBarrier *self)
  * @self: an #MpBarrier
  *
  * Returns: how many are waiting in the current round.
+ *
+ * Since: 0.1
  */
 guint
 mp_barrier_get_n_waiting (MpBarrier *self)
@@ -2282,6 +2356,8 @@ mp_barrier_get_n_waiting (MpBarrier *self)
  * @self: an #MpBarrier
  *
  * Returns: whether the barrier is broken.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_barrier_is_broken (MpBarrier *self)

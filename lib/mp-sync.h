@@ -9,6 +9,7 @@
 #endif
 
 #include <glib-object.h>
+#include "mp-visibility.h"
 
 G_BEGIN_DECLS
 
@@ -34,6 +35,8 @@ G_BEGIN_DECLS
  * MP_WAIT_FOREVER:
  *
  * The timeout meaning "no timeout".
+ *
+ * Since: 0.1
  */
 #define MP_WAIT_FOREVER ((gint64) -1)
 
@@ -42,8 +45,11 @@ G_BEGIN_DECLS
  *
  * Anything that can be acquired and released: #MpLock, #MpRLock,
  * #MpSemaphore, #MpBoundedSemaphore, #MpCondition.
+ *
+ * Since: 0.1
  */
 #define MP_TYPE_LOCKABLE (mp_lockable_get_type ())
+MP_AVAILABLE_IN_ALL
 G_DECLARE_INTERFACE (MpLockable, mp_lockable, MP, LOCKABLE, GObject)
 
 struct _MpLockableInterface
@@ -57,9 +63,11 @@ struct _MpLockableInterface
                        GError    **error);
 };
 
+MP_AVAILABLE_IN_ALL
 gboolean      mp_lockable_acquire     (MpLockable  *self,
                                        gint64       timeout_us,
                                        GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_lockable_release     (MpLockable  *self,
                                        GError     **error);
 
@@ -73,64 +81,87 @@ gboolean      mp_lockable_release     (MpLockable  *self,
  *     return FALSE;
  *   ... // released when locker goes out of scope
  * ]|
+ *
+ * Since: 0.1
  */
 typedef struct _MpLocker MpLocker;
 
+MP_AVAILABLE_IN_ALL
 MpLocker     *mp_locker_new           (gpointer     lockable,
                                        GError     **error);
+MP_AVAILABLE_IN_ALL
 void          mp_locker_free          (MpLocker    *locker);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpLocker, mp_locker_free)
 
 /* Lock: one holder at a time, not recursive */
 #define MP_TYPE_LOCK (mp_lock_get_type ())
+MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpLock, mp_lock, MP, LOCK, GObject)
 
+MP_AVAILABLE_IN_ALL
 MpLock       *mp_lock_new             (GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_lock_acquire         (MpLock      *self,
                                        gint64       timeout_us,
                                        GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_lock_release         (MpLock      *self,
                                        GError     **error);
 
 /* RLock: the holding thread may acquire again; release as often */
 #define MP_TYPE_RLOCK (mp_rlock_get_type ())
+MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpRLock, mp_rlock, MP, RLOCK, GObject)
 
+MP_AVAILABLE_IN_ALL
 MpRLock      *mp_rlock_new            (GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_rlock_acquire        (MpRLock     *self,
                                        gint64       timeout_us,
                                        GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_rlock_release        (MpRLock     *self,
                                        GError     **error);
 
 /* Semaphore: a counter; acquire waits while it is zero */
 #define MP_TYPE_SEMAPHORE (mp_semaphore_get_type ())
+MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpSemaphore, mp_semaphore, MP, SEMAPHORE, GObject)
 
+MP_AVAILABLE_IN_ALL
 MpSemaphore  *mp_semaphore_new        (guint        value,
                                        GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_semaphore_acquire    (MpSemaphore *self,
                                        gint64       timeout_us,
                                        GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_semaphore_release    (MpSemaphore *self,
                                        GError     **error);
+MP_AVAILABLE_IN_ALL
 guint         mp_semaphore_get_value  (MpSemaphore *self);
 
 /* BoundedSemaphore: releasing beyond the initial value is an error */
 #define MP_TYPE_BOUNDED_SEMAPHORE (mp_bounded_semaphore_get_type ())
+MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpBoundedSemaphore, mp_bounded_semaphore, MP, BOUNDED_SEMAPHORE, GObject)
 
+MP_AVAILABLE_IN_ALL
 MpBoundedSemaphore *mp_bounded_semaphore_new     (guint               value,
                                                   GError            **error);
+MP_AVAILABLE_IN_ALL
 gboolean            mp_bounded_semaphore_acquire (MpBoundedSemaphore *self,
                                                   gint64              timeout_us,
                                                   GError            **error);
+MP_AVAILABLE_IN_ALL
 gboolean            mp_bounded_semaphore_release (MpBoundedSemaphore *self,
                                                   GError            **error);
+MP_AVAILABLE_IN_ALL
 guint               mp_bounded_semaphore_get_value (MpBoundedSemaphore *self);
 
 /* Condition: wait until notified, on an MpLock or MpRLock */
 #define MP_TYPE_CONDITION (mp_condition_get_type ())
+MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpCondition, mp_condition, MP, CONDITION, GObject)
 
 /**
@@ -138,56 +169,80 @@ G_DECLARE_FINAL_TYPE (MpCondition, mp_condition, MP, CONDITION, GObject)
  * @user_data: data given to mp_condition_wait_for()
  *
  * Returns: %TRUE when the awaited state is reached.
+ *
+ * Since: 0.1
  */
 typedef gboolean (*MpPredicate) (gpointer user_data);
 
+MP_AVAILABLE_IN_ALL
 MpCondition  *mp_condition_new        (MpLockable  *lock,
                                        GError     **error);
+MP_AVAILABLE_IN_ALL
 MpLockable   *mp_condition_get_lock   (MpCondition *self);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_condition_acquire    (MpCondition *self,
                                        gint64       timeout_us,
                                        GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_condition_release    (MpCondition *self,
                                        GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_condition_wait       (MpCondition *self,
                                        gint64       timeout_us,
                                        GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_condition_wait_for   (MpCondition *self,
                                        MpPredicate  predicate,
                                        gpointer     user_data,
                                        gint64       timeout_us,
                                        GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_condition_notify     (MpCondition *self,
                                        guint        n,
                                        GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_condition_notify_all (MpCondition *self,
                                        GError     **error);
 
 /* Event: a flag others can wait for */
 #define MP_TYPE_EVENT (mp_event_get_type ())
+MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpEvent, mp_event, MP, EVENT, GObject)
 
+MP_AVAILABLE_IN_ALL
 MpEvent      *mp_event_new            (GError     **error);
+MP_AVAILABLE_IN_ALL
 void          mp_event_set            (MpEvent     *self);
+MP_AVAILABLE_IN_ALL
 void          mp_event_clear          (MpEvent     *self);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_event_is_set         (MpEvent     *self);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_event_wait           (MpEvent     *self,
                                        gint64       timeout_us,
                                        GError     **error);
 
 /* Barrier: @parties wait until all have arrived */
 #define MP_TYPE_BARRIER (mp_barrier_get_type ())
+MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpBarrier, mp_barrier, MP, BARRIER, GObject)
 
+MP_AVAILABLE_IN_ALL
 MpBarrier    *mp_barrier_new          (guint        parties,
                                        GError     **error);
+MP_AVAILABLE_IN_ALL
 int           mp_barrier_wait         (MpBarrier   *self,
                                        gint64       timeout_us,
                                        GError     **error);
+MP_AVAILABLE_IN_ALL
 void          mp_barrier_abort        (MpBarrier   *self);
+MP_AVAILABLE_IN_ALL
 void          mp_barrier_reset        (MpBarrier   *self);
+MP_AVAILABLE_IN_ALL
 guint         mp_barrier_get_parties  (MpBarrier   *self);
+MP_AVAILABLE_IN_ALL
 guint         mp_barrier_get_n_waiting (MpBarrier  *self);
+MP_AVAILABLE_IN_ALL
 gboolean      mp_barrier_is_broken    (MpBarrier   *self);
 
 G_END_DECLS

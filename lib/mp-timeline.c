@@ -487,6 +487,8 @@ trace_read (JsonNode *document,
  * Returns: %TRUE when mp_timeline_render() and mp_timeline_summary() can
  *   read it; otherwise %FALSE with %MP_ERROR_INVALID_ARGUMENT naming the
  *   first event that is wrong.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_timeline_check (JsonNode  *trace,
@@ -513,6 +515,8 @@ mp_timeline_check (JsonNode  *trace,
  *   errno's code when the file cannot be read, %MP_ERROR_INVALID_ARGUMENT
  *   when it is not a regular file, too large, not JSON, or JSON of
  *   another shape.
+ *
+ * Since: 0.1
  */
 JsonNode *
 mp_timeline_load (const char  *path,
@@ -1352,6 +1356,8 @@ choose_rows (GArray *rows,
  *
  * Returns: (transfer full): the text, or %NULL with
  *   %MP_ERROR_INVALID_ARGUMENT when @trace has not the recorder's shape.
+ *
+ * Since: 0.1
  */
 char *
 mp_timeline_render (JsonNode  *trace,
@@ -1552,6 +1558,8 @@ append_tallies (GString    *out,
  *
  * Returns: (transfer full): the text, or %NULL with
  *   %MP_ERROR_INVALID_ARGUMENT when @trace has not the recorder's shape.
+ *
+ * Since: 0.1
  */
 char *
 mp_timeline_summary (JsonNode  *trace,

@@ -11,6 +11,7 @@
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
+#include "mp-visibility.h"
 
 G_BEGIN_DECLS
 
@@ -22,6 +23,8 @@ G_BEGIN_DECLS
  * text; a bound keeps a wrong or runaway file from eating the machine.
  * A demo's trace is a few hundred kilobytes. Larger traces open in
  * Perfetto (https://ui.perfetto.dev), which streams.
+ *
+ * Since: 0.1
  */
 #define MP_TIMELINE_MAX_FILE_SIZE (32 * 1000 * 1000)
 
@@ -30,6 +33,8 @@ G_BEGIN_DECLS
  *
  * The most processes a swimlane shows side by side and still fits 80
  * columns; the busiest ones are shown and the others named below it.
+ *
+ * Since: 0.1
  */
 #define MP_TIMELINE_MAX_LANES 4
 
@@ -38,16 +43,22 @@ G_BEGIN_DECLS
  *
  * The widest line mp_timeline_render() and mp_timeline_summary() write,
  * in columns (an 80-column terminal, its last column left free).
+ *
+ * Since: 0.1
  */
 #define MP_TIMELINE_WIDTH 79
 
+MP_AVAILABLE_IN_ALL
 JsonNode *mp_timeline_load    (const char  *path,
                                GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean  mp_timeline_check   (JsonNode    *trace,
                                GError     **error);
+MP_AVAILABLE_IN_ALL
 char     *mp_timeline_render  (JsonNode    *trace,
                                guint        max_rows,
                                GError     **error);
+MP_AVAILABLE_IN_ALL
 char     *mp_timeline_summary (JsonNode    *trace,
                                GError     **error);
 

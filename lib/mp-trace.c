@@ -579,6 +579,8 @@ emit_role (const char *role)
  * Names this process's track in the trace. The library names the processes
  * it starts (the process name, "worker N", "manager server"); a program
  * may rename them, e.g. in its task. Harmless when tracing is off.
+ *
+ * Since: 0.1
  */
 void
 mp_trace_set_role (const char *role)
@@ -747,6 +749,8 @@ watch_import (const char *text)
  * with the object's memory, not with this pointer). Objects not watched
  * cost nothing more than with tracing off. Call it before starting the
  * children that should report.
+ *
+ * Since: 0.1
  */
 void
 mp_trace_watch (gpointer    shared_object,
@@ -1132,6 +1136,8 @@ make_trace_dir (GError **error)
  * Returns: %TRUE when recording; %FALSE with %MP_ERROR_INVALID_ARGUMENT
  *   when a trace is already running in this process, or an OS error when
  *   the directory cannot be made.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_trace_start (const char  *path,
@@ -1179,6 +1185,8 @@ mp_trace_start (const char  *path,
  * mp_trace_is_active:
  *
  * Returns: %TRUE while this process records.
+ *
+ * Since: 0.1
  */
 gboolean
 mp_trace_is_active (void)
@@ -1756,6 +1764,8 @@ write_document (JsonNode    *document,
  *   %MP_ERROR_INVALID_ARGUMENT when this process started no trace, or an
  *   OS error when the file cannot be written (the document is lost then,
  *   but nothing is left behind).
+ *
+ * Since: 0.1
  */
 JsonNode *
 mp_trace_stop (GError **error)

@@ -10,6 +10,7 @@
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
+#include "mp-visibility.h"
 
 G_BEGIN_DECLS
 
@@ -34,14 +35,21 @@ G_BEGIN_DECLS
  *
  * The environment variable that switches the recorder on at library start;
  * its value is the path of the JSON file written at exit.
+ *
+ * Since: 0.1
  */
 #define MP_TRACE_ENV "MP_TRACE"
 
+MP_AVAILABLE_IN_ALL
 gboolean   mp_trace_start     (const char  *path,
                                GError     **error);
+MP_AVAILABLE_IN_ALL
 JsonNode  *mp_trace_stop      (GError     **error);
+MP_AVAILABLE_IN_ALL
 gboolean   mp_trace_is_active (void);
+MP_AVAILABLE_IN_ALL
 void       mp_trace_set_role  (const char  *role);
+MP_AVAILABLE_IN_ALL
 void       mp_trace_watch     (gpointer     shared_object,
                                const char  *name);
 
