@@ -132,18 +132,10 @@ mp_wire_may_hold_tokens (GVariant *wire)
   return !mp_wire_is_plain (wire);
 }
 
-static GVariant *
-unbox (GVariant *wire)
-{
-  if (g_variant_is_of_type (wire, G_VARIANT_TYPE_VARIANT))
-    return g_variant_get_variant (wire);
-  return g_variant_ref (wire);
-}
-
 gboolean
 mp_wire_is_none (GVariant *wire)
 {
-  g_autoptr(GVariant) inner = unbox (wire);
+  g_autoptr(GVariant) inner = mp_wire_unbox (wire);
 
   return g_variant_is_of_type (inner, G_VARIANT_TYPE_UNIT);
 }
@@ -153,7 +145,7 @@ gboolean
 mp_wire_get_int (GVariant *wire,
                  gint64   *out)
 {
-  g_autoptr(GVariant) inner = unbox (wire);
+  g_autoptr(GVariant) inner = mp_wire_unbox (wire);
 
   if (g_variant_is_of_type (inner, G_VARIANT_TYPE_INT64))
     *out = g_variant_get_int64 (inner);
@@ -171,7 +163,7 @@ gboolean
 mp_wire_get_bool (GVariant *wire,
                   gboolean *out)
 {
-  g_autoptr(GVariant) inner = unbox (wire);
+  g_autoptr(GVariant) inner = mp_wire_unbox (wire);
   gint64 i;
 
   if (g_variant_is_of_type (inner, G_VARIANT_TYPE_BOOLEAN))
@@ -191,7 +183,7 @@ gboolean
 mp_wire_get_double (GVariant *wire,
                     double   *out)
 {
-  g_autoptr(GVariant) inner = unbox (wire);
+  g_autoptr(GVariant) inner = mp_wire_unbox (wire);
   gint64 i;
 
   if (g_variant_is_of_type (inner, G_VARIANT_TYPE_DOUBLE))
@@ -209,7 +201,7 @@ mp_wire_get_double (GVariant *wire,
 const char *
 mp_wire_peek_string (GVariant *wire)
 {
-  g_autoptr(GVariant) inner = unbox (wire);
+  g_autoptr(GVariant) inner = mp_wire_unbox (wire);
   g_autoptr(GVariant) text = NULL;
   const char *result;
 
@@ -327,7 +319,7 @@ gboolean
 mp_wire_get_token (GVariant *wire,
                    MpToken  *token)
 {
-  g_autoptr(GVariant) inner = unbox (wire);
+  g_autoptr(GVariant) inner = mp_wire_unbox (wire);
   g_autoptr(GVariant) name = NULL;
   g_autoptr(GVariant) boxed = NULL;
   g_autoptr(GVariant) state = NULL;
@@ -424,6 +416,6 @@ mp_wire_foreach_token (GVariant   *wire,
 
   if (!mp_wire_may_hold_tokens (wire))
     return TRUE;
-  inner = unbox (wire);
+  inner = mp_wire_unbox (wire);
   return foreach_token (inner, func, user_data, 0);
 }
