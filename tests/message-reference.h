@@ -81,6 +81,7 @@ reference_read_request (const guint8 *data,
     {
       guint32 size, zero;
       g_autoptr(GVariant) value = NULL;
+      g_autoptr(GBytes) bytes = NULL;
 
       for (; pos % 8 != 0; pos++)
         if (pos >= len || data[pos] != 0)
@@ -93,9 +94,8 @@ reference_read_request (const guint8 *data,
       pos += 8;
       if (zero != 0 || size > len - pos)
         return NULL;
-      value = g_variant_ref_sink (g_variant_new_from_data (G_VARIANT_TYPE_VARIANT,
-                                                           g_memdup2 (data + pos, size), size,
-                                                           FALSE, g_free, NULL));
+      bytes = g_bytes_new (data + pos, size);
+      value = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, bytes, FALSE));
       if (!g_variant_is_normal_form (value))
         return NULL;
       g_variant_builder_add_value (&args, value);
