@@ -551,7 +551,7 @@ set_nodelay_if_tcp (GSocket *socket)
 }
 
 /**
- * mp_connection_new_for_socket:
+ * mp_connection_new_for_socket: (skip)
  * @socket: a connected stream #GSocket
  *
  * Wraps @socket (a reference is taken). The connection closes the socket
@@ -589,7 +589,7 @@ mp_connection_new_for_socket (GSocket *socket)
 }
 
 /**
- * mp_connection_new_for_fd:
+ * mp_connection_new_for_fd: (skip)
  * @fd: a connected stream socket; the connection owns it from now on
  * @error: return location for a #GError
  *
@@ -670,7 +670,7 @@ mp_connection_new_pair (MpConnection **out_first,
 }
 
 /**
- * mp_connection_ref:
+ * mp_connection_ref: (skip)
  * @self: a connection
  *
  * Returns: (transfer full): @self
@@ -2082,7 +2082,7 @@ connect_tcp (const char *address_text,
 }
 
 /**
- * mp_connection_connect:
+ * mp_connection_connect: (skip)
  * @address: "unix:/path", "tcp:HOST:PORT" or "HOST:PORT"
  * @authkey: the key the listener was made with (not empty)
  * @timeout_us: for connecting and the handshake; negative waits for ever
@@ -2290,7 +2290,7 @@ listen_tcp (MpListener *self,
 }
 
 /**
- * mp_listener_new:
+ * mp_listener_new: (skip)
  * @address: (nullable): %NULL for a Unix socket in a fresh private
  *   directory (mode 0700, socket 0600), "unix:/path" for a socket at that
  *   path (a socket file left there by a listener that was killed is
@@ -2392,7 +2392,7 @@ mp_listener_new (const char *address,
 }
 
 /**
- * mp_listener_ref:
+ * mp_listener_ref: (skip)
  * @self: a listener
  *
  * Returns: (transfer full): @self
@@ -2554,7 +2554,7 @@ accept_socket (MpListener *self,
 }
 
 /**
- * mp_listener_accept_unauthenticated:
+ * mp_listener_accept_unauthenticated: (skip)
  * @self: a listener
  * @timeout_us: how long to wait for a client; negative waits for ever
  * @error: return location for a #GError
@@ -2593,7 +2593,7 @@ mp_listener_accept_unauthenticated (MpListener *self,
 }
 
 /**
- * mp_listener_accept:
+ * mp_listener_accept: (skip)
  * @self: a listener
  * @timeout_us: how long to wait for a client to connect; negative: for
  *   ever, 0: only take one already waiting

@@ -59,7 +59,25 @@ G_BEGIN_DECLS
  */
 #define MP_CONNECTION_DEFAULT_HANDSHAKE_TIMEOUT (10 * G_USEC_PER_SEC)
 
+/**
+ * MpConnection:
+ *
+ * A connection between two processes carrying framed messages over a
+ * socket, after an HMAC challenge on the auth key (Python's
+ * `multiprocessing.connection.Connection`). Reference counted; created
+ * and used from C only (not available to language bindings).
+ *
+ * Since: 0.1
+ */
 typedef struct _MpConnection MpConnection;
+/**
+ * MpListener:
+ *
+ * Accepts #MpConnection peers on a Unix-domain or TCP address (Python's
+ * `multiprocessing.connection.Listener`). Reference counted; C only.
+ *
+ * Since: 0.1
+ */
 typedef struct _MpListener   MpListener;
 
 /* connections */

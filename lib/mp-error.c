@@ -10,6 +10,15 @@
 #include "mpshare.h"
 #include "mp-trace-private.h"
 
+/**
+ * mp_error_quark:
+ *
+ * The quark of the %MP_ERROR domain.
+ *
+ * Returns: the quark
+ *
+ * Since: 0.1
+ */
 G_DEFINE_QUARK (mp-error-quark, mp_error)
 
 typedef struct {

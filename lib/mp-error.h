@@ -95,6 +95,13 @@ typedef enum {
   MP_ERROR_REFUSED,
 } MpError;
 
+/**
+ * MP_ERROR_N_CODES:
+ *
+ * The number of #MpError codes (one more than the last).
+ *
+ * Since: 0.1
+ */
 #define MP_ERROR_N_CODES (MP_ERROR_REFUSED + 1)
 
 MP_AVAILABLE_IN_ALL

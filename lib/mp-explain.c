@@ -1337,7 +1337,7 @@ mp_explain_kind_to_string (MpExplainKind kind)
 }
 
 /**
- * mp_explain_report:
+ * mp_explain_report: (skip)
  * @text: an error message, a whole pasted Python traceback, a failing
  *   test's report, a description in words, or an mpshare error message
  * @length: the length of @text in bytes, or -1 if it is nul-terminated

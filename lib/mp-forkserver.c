@@ -61,7 +61,7 @@ typedef struct { MpPreloadFunc func; } PreloadEntry;
 /**
  * mp_preload_register:
  * @name: the "module" name
- * @func: the work to do once in the server
+ * @func: (scope forever): the work to do once in the server
  *
  * Registers @func under @name, at load time (MP_PRELOAD_DEFINE) or in
  * main() before mp_main_guard(), so that the server, which runs main()

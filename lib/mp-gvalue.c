@@ -133,8 +133,9 @@ mp_gvalue_free (GValue *value)
 /**
  * mp_gvalue_list_new:
  *
- * Returns: (transfer full): an empty list for %MP_TYPE_GVALUE_LIST values;
- *   elements are `GValue *` owned by the list.
+ * Returns: (transfer full) (element-type GValue): an empty list for
+ *   %MP_TYPE_GVALUE_LIST values; elements are `GValue *` owned by the
+ *   list.
  *
  * Since: 0.1
  */

@@ -69,6 +69,14 @@ G_BEGIN_DECLS
 
 typedef struct _MpProxy MpProxy;
 
+/**
+ * MpManager:
+ *
+ * A server process that owns shared objects and hands out #MpProxy
+ * objects for them (Python's `multiprocessing.Manager()`).
+ *
+ * Since: 0.1
+ */
 #define MP_TYPE_MANAGER (mp_manager_get_type ())
 MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpManager, mp_manager, MP, MANAGER, GObject)
@@ -89,6 +97,16 @@ typedef gboolean (*MpMethodFunc) (GObject  *self,
                                   GValue   *result,
                                   GError  **error);
 
+/**
+ * MpMethod:
+ * @name: the method's name, as a proxy calls it
+ * @func: (scope forever): the method
+ *
+ * One method a registered server-side type exposes; a list of them ends
+ * with `{ NULL, NULL }` (see mp_manager_register_type()).
+ *
+ * Since: 0.1
+ */
 typedef struct {
   const char   *name;
   MpMethodFunc  func;

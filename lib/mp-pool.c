@@ -345,7 +345,7 @@ struct _MpAsCompleted
 };
 
 /**
- * mp_as_completed_new:
+ * mp_as_completed_new: (skip)
  * @futures: (element-type MpFuture): futures, of one pool or several
  *
  * Returns: (transfer full): an iterator that yields each future of

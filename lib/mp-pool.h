@@ -14,10 +14,26 @@
 
 G_BEGIN_DECLS
 
+/**
+ * MpFuture:
+ *
+ * The pending result of a task submitted to an #MpPool (Python's
+ * `concurrent.futures.Future`).
+ *
+ * Since: 0.1
+ */
 #define MP_TYPE_FUTURE (mp_future_get_type ())
 MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpFuture, mp_future, MP, FUTURE, GObject)
 
+/**
+ * MpPool:
+ *
+ * A pool of worker processes running registered tasks (Python's
+ * `concurrent.futures.ProcessPoolExecutor`).
+ *
+ * Since: 0.1
+ */
 #define MP_TYPE_POOL (mp_pool_get_type ())
 MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpPool, mp_pool, MP, POOL, GObject)
@@ -60,6 +76,15 @@ gboolean    mp_future_result     (MpFuture      *self,
 MP_AVAILABLE_IN_ALL
 guint       mp_future_get_index  (MpFuture      *self);
 
+/**
+ * MpAsCompleted:
+ *
+ * Yields the futures of a list as they finish, in completion order, not
+ * submission order (Python's `concurrent.futures.as_completed()`). A C
+ * iterator: not available to language bindings.
+ *
+ * Since: 0.1
+ */
 typedef struct _MpAsCompleted MpAsCompleted;
 MP_AVAILABLE_IN_ALL
 MpAsCompleted *mp_as_completed_new  (GPtrArray     *futures);

@@ -158,7 +158,7 @@ mp_fd_close_parent_end (int fd)
 /**
  * mp_task_register:
  * @name: the task's name
- * @func: the task
+ * @func: (scope forever): the task
  *
  * Registers @func under @name. Do it at load time (MP_TASK_DEFINE) or in
  * main() before mp_main_guard(), so a spawned child, which runs main()
@@ -185,7 +185,7 @@ mp_task_register (const char *name,
 }
 
 /**
- * mp_task_lookup:
+ * mp_task_lookup: (skip)
  * @name: a task name
  *
  * Returns: (nullable): the task registered under @name, or %NULL.

@@ -35,7 +35,14 @@ typedef enum {
   MP_START_FORKSERVER,
 } MpStartMethod;
 
-/* TRUE for a method a caller may name (%MP_START_DEFAULT included) */
+/**
+ * MP_START_METHOD_IS_VALID:
+ * @m: an #MpStartMethod
+ *
+ * %TRUE for a method a caller may name (%MP_START_DEFAULT included).
+ *
+ * Since: 0.1
+ */
 #define MP_START_METHOD_IS_VALID(m) \
   ((m) == MP_START_DEFAULT || (m) == MP_START_FORK || \
    (m) == MP_START_SPAWN || (m) == MP_START_FORKSERVER)
@@ -119,6 +126,14 @@ gboolean       mp_start_method_from_string (const char   *text,
                                             MpStartMethod *method,
                                             GError      **error);
 
+/**
+ * MpProcess:
+ *
+ * A child process running a registered task (Python's
+ * `multiprocessing.Process`), started by fork, spawn or the fork server.
+ *
+ * Since: 0.1
+ */
 #define MP_TYPE_PROCESS (mp_process_get_type ())
 MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpProcess, mp_process, MP, PROCESS, GObject)

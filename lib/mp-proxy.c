@@ -1699,7 +1699,8 @@ mp_condition_proxy_notify_all (MpProxy  *self,
 /**
  * mp_condition_proxy_wait_for:
  * @self: a Condition proxy, acquired by this thread
- * @predicate: evaluated here, in the client, with the lock held
+ * @predicate: (scope call): evaluated here, in the client, with the lock
+ *   held
  * @user_data: data for @predicate
  * @timeout_us: -1 for ever
  * @satisfied: (out) (optional): the last value of @predicate

@@ -10,6 +10,7 @@
 
 #include <glib-object.h>
 #include "mp-manager.h"
+#include "mp-sync.h"
 #include "mp-visibility.h"
 
 G_BEGIN_DECLS
@@ -18,6 +19,15 @@ G_BEGIN_DECLS
  * id); every operation is a round trip to the server, so every read
  * returns a copy. It serializes as its token and reconnects in the
  * receiving process with that process's auth key. */
+/**
+ * MpProxy:
+ *
+ * The client side of an object owned by an #MpManager's server: every
+ * call is a request to the server, and every read returns a copy (Python's
+ * `BaseProxy` and its subclasses).
+ *
+ * Since: 0.1
+ */
 #define MP_TYPE_PROXY (mp_proxy_get_type ())
 MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpProxy, mp_proxy, MP, PROXY, GObject)
@@ -147,7 +157,7 @@ MP_AVAILABLE_IN_ALL
 gboolean    mp_condition_proxy_notify     (MpProxy *self, guint n, GError **error);
 MP_AVAILABLE_IN_ALL
 gboolean    mp_condition_proxy_notify_all (MpProxy *self, GError **error);
-typedef gboolean (*MpPredicate) (gpointer user_data);
+/* MpPredicate: see mp-sync.h */
 MP_AVAILABLE_IN_ALL
 gboolean    mp_condition_proxy_wait_for   (MpProxy *self, MpPredicate predicate, gpointer user_data,
                                            gint64 timeout_us, gboolean *satisfied, GError **error);

@@ -138,8 +138,8 @@ mp_serialize_register_type (GType               type,
  * mp_serialize_register_reducer:
  * @type: a #GObject type; subclasses use it too unless registered themselves
  * @transfer: where objects of @type may be serialized
- * @reduce: turns an object into a #GVariant state
- * @rebuild: turns the state back into an object
+ * @reduce: (scope forever): turns an object into a #GVariant state
+ * @rebuild: (scope forever): turns the state back into an object
  * @user_data: passed to @reduce and @rebuild
  *
  * Lets a library type choose its own state, e.g. the name of a shared

@@ -26,6 +26,14 @@ G_BEGIN_DECLS
  * Python, an attaching process never unlinks the block when it exits.
  */
 
+/**
+ * MpSharedMemory:
+ *
+ * A named block of shared memory that any process can attach to by
+ * name (Python's `multiprocessing.shared_memory.SharedMemory`).
+ *
+ * Since: 0.1
+ */
 #define MP_TYPE_SHARED_MEMORY (mp_shared_memory_get_type ())
 MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpSharedMemory, mp_shared_memory, MP, SHARED_MEMORY, GObject)

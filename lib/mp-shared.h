@@ -60,6 +60,14 @@ gboolean     mp_typecode_is_valid      (char         typecode);
 MP_AVAILABLE_IN_ALL
 gsize        mp_typecode_get_size      (char         typecode);
 
+/**
+ * MpValue:
+ *
+ * One number of a C type, named by a typecode, in memory shared with
+ * the children that inherit it (Python's `multiprocessing.Value`).
+ *
+ * Since: 0.1
+ */
 #define MP_TYPE_VALUE (mp_value_get_type ())
 MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpValue, mp_value, MP, VALUE, GObject)
@@ -112,6 +120,14 @@ gboolean     mp_value_set              (MpValue     *self,
                                         const GValue *v,
                                         GError     **error);
 
+/**
+ * MpArray:
+ *
+ * A fixed-length array of numbers of one C type, in memory shared with
+ * the children that inherit it (Python's `multiprocessing.Array`).
+ *
+ * Since: 0.1
+ */
 #define MP_TYPE_ARRAY (mp_array_get_type ())
 MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpArray, mp_array, MP, ARRAY, GObject)

@@ -494,7 +494,7 @@ mp_lockable_release (MpLockable *self,
 }
 
 /**
- * mp_locker_new:
+ * mp_locker_new: (skip)
  * @lockable: (type MpLockable): any #MpLockable
  * @error: return location for a #GError
  *

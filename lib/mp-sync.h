@@ -94,6 +94,14 @@ void          mp_locker_free          (MpLocker    *locker);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpLocker, mp_locker_free)
 
 /* Lock: one holder at a time, not recursive */
+/**
+ * MpLock:
+ *
+ * A process-shared, non-recursive lock on a robust mutex (Python's
+ * `multiprocessing.Lock`).
+ *
+ * Since: 0.1
+ */
 #define MP_TYPE_LOCK (mp_lock_get_type ())
 MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpLock, mp_lock, MP, LOCK, GObject)
@@ -109,6 +117,13 @@ gboolean      mp_lock_release         (MpLock      *self,
                                        GError     **error);
 
 /* RLock: the holding thread may acquire again; release as often */
+/**
+ * MpRLock:
+ *
+ * A process-shared recursive lock (Python's `multiprocessing.RLock`).
+ *
+ * Since: 0.1
+ */
 #define MP_TYPE_RLOCK (mp_rlock_get_type ())
 MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpRLock, mp_rlock, MP, RLOCK, GObject)
@@ -124,6 +139,14 @@ gboolean      mp_rlock_release        (MpRLock     *self,
                                        GError     **error);
 
 /* Semaphore: a counter; acquire waits while it is zero */
+/**
+ * MpSemaphore:
+ *
+ * A process-shared counting semaphore (Python's
+ * `multiprocessing.Semaphore`).
+ *
+ * Since: 0.1
+ */
 #define MP_TYPE_SEMAPHORE (mp_semaphore_get_type ())
 MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpSemaphore, mp_semaphore, MP, SEMAPHORE, GObject)
@@ -142,6 +165,14 @@ MP_AVAILABLE_IN_ALL
 guint         mp_semaphore_get_value  (MpSemaphore *self);
 
 /* BoundedSemaphore: releasing beyond the initial value is an error */
+/**
+ * MpBoundedSemaphore:
+ *
+ * A process-shared semaphore that refuses to be released above its
+ * initial value (Python's `multiprocessing.BoundedSemaphore`).
+ *
+ * Since: 0.1
+ */
 #define MP_TYPE_BOUNDED_SEMAPHORE (mp_bounded_semaphore_get_type ())
 MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpBoundedSemaphore, mp_bounded_semaphore, MP, BOUNDED_SEMAPHORE, GObject)
@@ -160,6 +191,14 @@ MP_AVAILABLE_IN_ALL
 guint               mp_bounded_semaphore_get_value (MpBoundedSemaphore *self);
 
 /* Condition: wait until notified, on an MpLock or MpRLock */
+/**
+ * MpCondition:
+ *
+ * A process-shared condition variable over an #MpLockable (Python's
+ * `multiprocessing.Condition`).
+ *
+ * Since: 0.1
+ */
 #define MP_TYPE_CONDITION (mp_condition_get_type ())
 MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpCondition, mp_condition, MP, CONDITION, GObject)
@@ -205,6 +244,14 @@ gboolean      mp_condition_notify_all (MpCondition *self,
                                        GError     **error);
 
 /* Event: a flag others can wait for */
+/**
+ * MpEvent:
+ *
+ * A process-shared flag that processes can wait for (Python's
+ * `multiprocessing.Event`).
+ *
+ * Since: 0.1
+ */
 #define MP_TYPE_EVENT (mp_event_get_type ())
 MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpEvent, mp_event, MP, EVENT, GObject)
@@ -223,6 +270,14 @@ gboolean      mp_event_wait           (MpEvent     *self,
                                        GError     **error);
 
 /* Barrier: @parties wait until all have arrived */
+/**
+ * MpBarrier:
+ *
+ * A process-shared barrier for a fixed number of parties (Python's
+ * `multiprocessing.Barrier`).
+ *
+ * Since: 0.1
+ */
 #define MP_TYPE_BARRIER (mp_barrier_get_type ())
 MP_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MpBarrier, mp_barrier, MP, BARRIER, GObject)

@@ -84,14 +84,16 @@ def main():
     print('# %d exported, %d declared in the public headers'
           % (len(exp), len(pub)))
     if private:
-        print('# exported but declared in no public header (mark them static'
-              ' or move them to a *-private.h without MP_AVAILABLE_IN_ALL):')
+        print('# exported, but no public header declares them (make them'
+              ' static, or\n# declare them in a *-private.h, without'
+              ' MP_AVAILABLE_IN_ALL):')
         for s in private:
             print('#   %s' % s)
     print('%s 1 - /abi/exports/nothing-private' % ('not ok' if private else 'ok'))
     if missing:
-        print('# declared in a public header but not exported (add'
-              ' MP_AVAILABLE_IN_ALL before the declaration, or define it):')
+        print('# declared in a public header, not exported (put'
+              ' MP_AVAILABLE_IN_ALL\n# before the declaration, or define'
+              ' the function):')
         for s in missing:
             print('#   %s (%s)' % (s, decls[s]))
     print('%s 2 - /abi/exports/every-public' % ('not ok' if missing else 'ok'))
