@@ -101,6 +101,9 @@ gboolean mp_connection_send_frame        (MpConnection   *self,
                                           GByteArray     *frame,
                                           GError        **error);
 
+void     mp_connection_set_read_ahead    (MpConnection   *self,
+                                          gboolean        read_ahead);
+
 GSocket      *mp_listener_get_socket         (MpListener *self);
 GCancellable *mp_listener_get_cancellable    (MpListener *self);
 GBytes       *mp_listener_get_authkey        (MpListener *self);

@@ -494,6 +494,10 @@ struct _MpConnection {
   gsize           read_start;
   gsize           read_end;
 
+  /* FALSE when other processes read the same stream: no byte past the
+   * current frame may be taken (see mp_connection_set_read_ahead()) */
+  gboolean        reads_ahead;
+
   gint            shut_down;      /* atomic: no further use */
   gint            broken;         /* atomic: the stream lost its framing */
   gint            closed;         /* atomic; set under both locks */
@@ -585,6 +589,7 @@ mp_connection_new_for_socket (GSocket *socket)
   g_mutex_init (&self->recv_lock);
   mp_frame_decoder_init (&self->decoder, MP_CONNECTION_DEFAULT_MAX_FRAME);
   self->read_ahead = g_malloc (READ_AHEAD_SIZE);
+  self->reads_ahead = TRUE;
   return self;
 }
 
@@ -1107,16 +1112,18 @@ recv_frame (MpConnection *self,
             goto out;
         }
 
-      /* The rest of a large payload goes straight into the frame. */
+      /* The rest of a large payload goes straight into the frame; so
+       * does any payload when nothing past the frame may be read. */
       target = mp_frame_decoder_payload_space (&self->decoder, &space);
-      direct = target != NULL && space >= READ_AHEAD_SIZE;
+      direct = target != NULL && (space >= READ_AHEAD_SIZE || !self->reads_ahead);
       if (!direct)
         {
           /* the buffer is used up; a frame lent from it is done with,
            * as its caller is receiving again */
           self->read_start = self->read_end = 0;
           target = self->read_ahead;
-          space = READ_AHEAD_SIZE;
+          space = self->reads_ahead ? READ_AHEAD_SIZE
+                                    : MP_FRAME_HEADER_SIZE - self->decoder.header_got;
         }
 
       n = socket_read (self, target, space, deadline, &local_error);
@@ -1254,6 +1261,29 @@ mp_connection_recv_frame (MpConnection  *self,
 
   return recv_frame (self, mp_connection_get_max_frame_size (self),
                      mp_deadline_from_timeout (timeout_us), TRUE, frame, error);
+}
+
+/**
+ * mp_connection_set_read_ahead:
+ * @self: a connection
+ * @read_ahead: whether a receive may read past the frame it returns
+ *
+ * A connection reads ahead by default: bytes of the next frame come in
+ * with this one, saving a system call per small frame. A stream that
+ * several processes read in turn (a pool's request queue, each reader
+ * taking one whole frame under a lock) must not: bytes read ahead would
+ * be lost to the others. Without read-ahead a frame costs two reads, its
+ * length and its payload, and nothing more leaves the socket.
+ */
+void
+mp_connection_set_read_ahead (MpConnection *self,
+                              gboolean      read_ahead)
+{
+  g_return_if_fail (self != NULL);
+
+  g_mutex_lock (&self->recv_lock);
+  self->reads_ahead = read_ahead;
+  g_mutex_unlock (&self->recv_lock);
 }
 
 /**

@@ -11,18 +11,22 @@
  * requests ahead and a busy worker goes from one task to the next without
  * waiting for the parent. Each worker answers on a socket of its own and
  * notes the task it runs in a shared array, so a worker's death can name
- * its task. Frames are a 4-byte big-endian length and a body:
+ * its task. Requests and replies are the connection layer's frames
+ * (mp-connection.c), each holding one GVariant:
  *
- *   request (parent -> worker): GVariant "(tsv)" = (future index, task, args)
- *   reply   (worker -> parent): u64 index (big-endian), u8 kind, then
- *            kind 0 (ok):    the result, GVariant "v" boxing the wire value
- *            kind 1 (error): u32 code, u32 domain length, domain, message
+ *   request (parent -> worker): "(tsv)" = (future index, task, arguments)
+ *   reply   (worker -> parent): "(tbv)" = (future index, ok, body), the
+ *            body being the result's wire value when ok, else "(sis)" =
+ *            the error's domain, code and message
  *
  * One manager thread per pool (Python's executor management thread) sends
- * queued work, collects replies and watches the workers' sentinels. It only moves bytes: replies are decoded by whoever asks the
- * future for its result, so the thread never touches GType or GVariant
- * state that a concurrent fork could copy half-locked. A worker that dies
- * while the pool is not closing breaks the pool (BrokenProcessPool).
+ * queued work, collects replies and watches the workers' sentinels. It
+ * only routes replies: it reads a reply's future index and leaves the
+ * rest to whoever asks the future for its result, so the thread never
+ * touches GType. It reads that index holding future_lock, which a fork
+ * waits for: GVariant's type cache has a lock of its own that a child
+ * must not inherit held. A worker that dies while the pool is not
+ * closing breaks the pool (BrokenProcessPool).
  */
 #include "config.h"
 
@@ -30,12 +34,12 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
 
+#include "mp-connection-private.h"
 #include "mp-deadline-private.h"
 #include "mp-sync-private.h"
 #include "mp-trace-private.h"
@@ -45,6 +49,8 @@
 #define MAX_WORKERS      1024
 #define INIT_FAILED_ID   G_MAXUINT64   /* reply id: the initializer failed */
 #define REQUEST_TYPE     "(tsv)"
+#define REPLY_TYPE       "(tbv)"
+#define ERROR_TYPE       "(sis)"
 #define READ_CHUNK       65536
 
 /* the arguments of MP_POOL_WORKER_TASK, before the initializer's */
@@ -58,28 +64,43 @@ enum {
   WORKER_N_ARGS
 };
 
-enum { REPLY_OK = 0, REPLY_ERROR = 1 };
+/* ---- frames (both sides) ------------------------------------------------- */
 
-/* ---- frames (shared by both sides) -------------------------------------- */
-
-static void
-frame_append (GByteArray   *out,
-              const guint8 *body,
-              gsize         length)
+/* @message as a frame of the connection layer, header included (the
+ * layout mp_connection_send_frame() takes) */
+static GByteArray *
+variant_frame (GVariant *message)
 {
-  guint32 be = GUINT32_TO_BE ((guint32) length);
+  gsize size = g_variant_get_size (message);
+  GByteArray *frame = g_byte_array_sized_new (MP_FRAME_HEADER_SIZE + size);
 
-  g_byte_array_append (out, (const guint8 *) &be, 4);
-  g_byte_array_append (out, body, length);
+  /* not g_variant_store() at frame->data + 4: GVariant serializes only
+   * to memory aligned for its type */
+  g_byte_array_set_size (frame, MP_FRAME_HEADER_SIZE);
+  mp_frame_encode_header (frame->data, size);
+  g_byte_array_append (frame, g_variant_get_data (message), size);
+  return frame;
 }
 
-static guint64
-frame_id (const guint8 *body)
-{
-  guint64 be;
+/* GLib computes a container type's layout when the first value of that
+ * type is made and frees it with the last one; without a value that
+ * stays, every request and every reply would pay for both. */
+/* volatile: written once and never read, the stores must still stay */
+static GVariant * volatile message_type_keepers[2];
 
-  memcpy (&be, body, 8);
-  return GUINT64_FROM_BE (be);
+static void
+keep_message_types (void)
+{
+  static gsize kept = 0;
+
+  if (g_once_init_enter (&kept))
+    {
+      message_type_keepers[0] = g_variant_ref_sink (g_variant_new (REQUEST_TYPE, G_GUINT64_CONSTANT (0), "",
+                                                                   g_variant_new_boolean (FALSE)));
+      message_type_keepers[1] = g_variant_ref_sink (g_variant_new (REPLY_TYPE, G_GUINT64_CONSTANT (0), FALSE,
+                                                                   g_variant_new_boolean (FALSE)));
+      g_once_init_leave (&kept, 1);
+    }
 }
 
 /* ---- futures -------------------------------------------------------------- */
@@ -230,46 +251,51 @@ mp_future_get_index (MpFuture *self)
   return self->index;
 }
 
+/* The body of a reply, unboxed; @ok says whether it is a result or an
+ * error. Children, not g_variant_get(): no format string to scan for
+ * every task. */
+static GVariant *
+reply_get_body (GVariant *reply,
+                gboolean *ok)
+{
+  g_autoptr(GVariant) flag = g_variant_get_child_value (reply, 1);
+  g_autoptr(GVariant) boxed = g_variant_get_child_value (reply, 2);
+
+  *ok = g_variant_get_boolean (flag);
+  return g_variant_get_variant (boxed);
+}
+
 static gboolean
 decode_reply (MpFuture  *self,
               GBytes    *reply,
               GValue    *result,
               GError   **error)
 {
-  gsize size;
-  const guint8 *body = g_bytes_get_data (reply, &size);
+  g_autoptr(GVariant) message = mp_connection_variant_from_frame (reply, G_VARIANT_TYPE (REPLY_TYPE), NULL);
+  g_autoptr(GVariant) body = NULL;
+  gboolean ok;
 
-  if (size >= 9 && body[8] == REPLY_OK)
+  if (message == NULL)
+    goto malformed;
+  body = reply_get_body (message, &ok);
+  if (ok)
     {
-      g_autoptr(GBytes) data = g_bytes_new_from_bytes (reply, 9, size - 9);
-      g_autoptr(GVariant) boxed = g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, data, FALSE);
-      g_autoptr(GVariant) wire = NULL;
       GValue ignored = G_VALUE_INIT;
-      gboolean ok;
 
-      if (!g_variant_is_normal_form (boxed))
-        goto malformed;
-      wire = g_variant_get_variant (boxed);
-      ok = mp_deserialize_value (wire, result != NULL ? result : &ignored, error);
+      ok = mp_deserialize_value (body, result != NULL ? result : &ignored, error);
       if (G_IS_VALUE (&ignored))
         g_value_unset (&ignored);
       return ok;
     }
-  if (size >= 17 && body[8] == REPLY_ERROR)
+  if (g_variant_is_of_type (body, G_VARIANT_TYPE (ERROR_TYPE)))
     {
-      guint32 code, domain_length;
-      g_autofree char *domain = NULL;
-      g_autofree char *message = NULL;
+      const char *domain, *text;
+      gint32 code;
 
-      memcpy (&code, body + 9, 4);
-      memcpy (&domain_length, body + 13, 4);
-      code = GUINT32_FROM_BE (code);
-      domain_length = GUINT32_FROM_BE (domain_length);
-      if (domain_length == 0 || domain_length > size - 17)
+      g_variant_get (body, "(&si&s)", &domain, &code, &text);
+      if (*domain == '\0')
         goto malformed;
-      domain = g_strndup ((const char *) body + 17, domain_length);
-      message = g_utf8_make_valid ((const char *) body + 17 + domain_length, size - 17 - domain_length);
-      g_set_error_literal (error, g_quark_from_string (domain), (int) code, message);
+      g_set_error_literal (error, g_quark_from_string (domain), code, text);
       return FALSE;
     }
 
@@ -459,89 +485,33 @@ mp_as_completed_free (MpAsCompleted *self)
 static MpArray * volatile worker_running;
 static guint worker_slot;
 
+/* Answers request @id with the result's wire value, or with @error. */
 static gboolean
-read_exact (int       fd,
-            guint8   *data,
-            gsize     length,
-            gboolean *eof)
+send_reply (MpConnection *replies,
+            guint64       id,
+            GVariant     *result_wire,
+            const GError *error)
 {
-  gsize done = 0;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GByteArray) frame = NULL;
+  GVariant *fields[3];
 
-  *eof = FALSE;
-  while (done < length)
+  fields[0] = g_variant_new_uint64 (id);
+  fields[1] = g_variant_new_boolean (error == NULL);
+  if (error != NULL)
     {
-      ssize_t n = read (fd, data + done, length - done);
+      /* a task's message may hold any bytes; a GVariant string may not */
+      g_autofree char *domain = g_utf8_make_valid (g_quark_to_string (error->domain), -1);
+      g_autofree char *text = g_utf8_make_valid (error->message, -1);
 
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        {
-          *eof = n == 0 && done == 0;
-          return FALSE;
-        }
-      done += n;
+      fields[2] = g_variant_new_variant (g_variant_new (ERROR_TYPE, domain, error->code, text));
     }
-  return TRUE;
-}
-
-static gboolean
-write_all (int           fd,
-           const guint8 *data,
-           gsize         length)
-{
-  while (length > 0)
-    {
-      ssize_t n = send (fd, data, length, MSG_NOSIGNAL);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return FALSE;
-      data += n;
-      length -= n;
-    }
-  return TRUE;
-}
-
-static gboolean
-send_error_reply (int           fd,
-                  guint64       id,
-                  const GError *error)
-{
-  g_autoptr(GByteArray) body = g_byte_array_new ();
-  g_autoptr(GByteArray) frame = g_byte_array_new ();
-  const char *domain = g_quark_to_string (error->domain);
-  guint64 id_be = GUINT64_TO_BE (id);
-  guint8 kind = REPLY_ERROR;
-  guint32 code_be = GUINT32_TO_BE ((guint32) error->code);
-  guint32 length_be = GUINT32_TO_BE ((guint32) strlen (domain));
-
-  g_byte_array_append (body, (const guint8 *) &id_be, 8);
-  g_byte_array_append (body, &kind, 1);
-  g_byte_array_append (body, (const guint8 *) &code_be, 4);
-  g_byte_array_append (body, (const guint8 *) &length_be, 4);
-  g_byte_array_append (body, (const guint8 *) domain, strlen (domain));
-  g_byte_array_append (body, (const guint8 *) error->message, strlen (error->message));
-  frame_append (frame, body->data, body->len);
-  return write_all (fd, frame->data, frame->len);
-}
-
-static gboolean
-send_ok_reply (int       fd,
-               guint64   id,
-               GVariant *wire)
-{
-  g_autoptr(GVariant) boxed = g_variant_ref_sink (g_variant_new_variant (wire));
-  g_autoptr(GByteArray) body = g_byte_array_new ();
-  g_autoptr(GByteArray) frame = g_byte_array_new ();
-  guint64 id_be = GUINT64_TO_BE (id);
-  guint8 kind = REPLY_OK;
-
-  g_byte_array_append (body, (const guint8 *) &id_be, 8);
-  g_byte_array_append (body, &kind, 1);
-  g_byte_array_append (body, g_variant_get_data (boxed), g_variant_get_size (boxed));
-  frame_append (frame, body->data, body->len);
-  return write_all (fd, frame->data, frame->len);
+  else
+    fields[2] = g_variant_new_variant (result_wire);
+  reply = g_variant_ref_sink (g_variant_new_tuple (fields, G_N_ELEMENTS (fields)));
+  /* header and reply in one send() */
+  frame = variant_frame (reply);
+  return mp_connection_send_frame (replies, frame, NULL);
 }
 
 /* The request being served, kept reachable: a task that kills its worker
@@ -551,12 +521,14 @@ static MpArgs   * volatile serving_args;
 
 /* Runs one request; only a lost connection makes it return FALSE. */
 static gboolean
-serve_request (int     fd,
-               GBytes *request)
+serve_request (MpConnection *replies,
+               GBytes       *request)
 {
-  g_autoptr(GVariant) message = g_variant_new_from_bytes (G_VARIANT_TYPE (REQUEST_TYPE), request, FALSE);
+  g_autoptr(GVariant) message = mp_connection_variant_from_frame (request, G_VARIANT_TYPE (REQUEST_TYPE), NULL);
+  g_autoptr(GVariant) task_field = NULL;
   g_autoptr(GVariant) args_wire = NULL;
   g_autoptr(MpArgs) args = NULL;
+  GVariant *field;
   g_autoptr(GVariant) result_wire = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(GValue) result = G_VALUE_INIT;
@@ -564,9 +536,16 @@ serve_request (int     fd,
   guint64 id;
   MpTaskFunc func;
 
-  if (!g_variant_is_normal_form (message))
+  if (message == NULL)
     return FALSE;
-  g_variant_get (message, "(t&sv)", &id, &task, &args_wire);
+  field = g_variant_get_child_value (message, 0);
+  id = g_variant_get_uint64 (field);
+  g_variant_unref (field);
+  task_field = g_variant_get_child_value (message, 1);
+  task = g_variant_get_string (task_field, NULL);
+  field = g_variant_get_child_value (message, 2);
+  args_wire = g_variant_get_variant (field);
+  g_variant_unref (field);
 
   func = mp_task_lookup (task);
   if (func == NULL)
@@ -597,38 +576,54 @@ serve_request (int     fd,
         result_wire = g_variant_take_ref (result_wire);
     }
 
-  if (error != NULL)
-    return send_error_reply (fd, id, error);
-  return send_ok_reply (fd, id, result_wire);
+  return send_reply (replies, id, result_wire, error);
 }
 
 /* The next request from the shared queue, taken whole under the queue
  * lock. Returns NULL at the end of the queue (shutdown) or when the lock
  * was left by a worker that died holding it (the pool is going down). */
 static GBytes *
-take_request (int         queue_fd,
-              MpLockable *lock)
+take_request (MpConnection *queue,
+              MpLockable   *lock)
 {
-  g_autofree guint8 *body = NULL;
-  guint32 length_be;
-  gsize length = 0;
-  gboolean eof, ok;
+  GBytes *request;
 
   if (!mp_lockable_acquire (lock, MP_WAIT_FOREVER, NULL))
     return NULL;
-  ok = read_exact (queue_fd, (guint8 *) &length_be, 4, &eof);
-  if (ok)
-    {
-      length = GUINT32_FROM_BE (length_be);
-      ok = length <= MAX_FRAME;
-    }
-  if (ok)
-    {
-      body = g_malloc (MAX (length, 1));
-      ok = read_exact (queue_fd, body, length, &eof);
-    }
+  request = mp_connection_recv_bytes (queue, -1, NULL);
   mp_lockable_release (lock, NULL);
-  return ok ? g_bytes_new_take (g_steal_pointer (&body), length) : NULL;
+  return request;
+}
+
+/* The worker's ends of the queue and of its replies (one connection when
+ * both are the same socket); FALSE with @error set when one is no socket. */
+static gboolean
+worker_connect (int             reply_fd,
+                int             queue_fd,
+                MpConnection  **out_replies,
+                MpConnection  **out_queue,
+                GError        **error)
+{
+  g_autoptr(MpConnection) replies = NULL;
+  g_autoptr(MpConnection) queue = NULL;
+
+  replies = mp_connection_new_for_fd (reply_fd, error);
+  if (replies == NULL)
+    {
+      if (queue_fd != reply_fd)
+        close (queue_fd);
+      return FALSE;
+    }
+  queue = queue_fd == reply_fd ? mp_connection_ref (replies) : mp_connection_new_for_fd (queue_fd, error);
+  if (queue == NULL)
+    return FALSE;
+  /* the other workers read the same queue: take one request, no more */
+  mp_connection_set_read_ahead (queue, FALSE);
+  mp_connection_set_max_frame_size (queue, MAX_FRAME);
+  mp_connection_set_max_frame_size (replies, MAX_FRAME);
+  *out_replies = g_steal_pointer (&replies);
+  *out_queue = g_steal_pointer (&queue);
+  return TRUE;
 }
 
 /* The task of every worker: args = (reply fd, queue fd, slot, queue lock,
@@ -642,6 +637,12 @@ pool_worker_task (MpArgs  *args,
   int queue_fd = (int) mp_args_get_int (args, WORKER_ARG_QUEUE_FD);
   MpLockable *lock = mp_args_get_object (args, WORKER_ARG_QUEUE_LOCK);
   const char *initializer = mp_args_get_string (args, WORKER_ARG_INITIALIZER);
+  g_autoptr(MpConnection) replies = NULL;
+  g_autoptr(MpConnection) queue = NULL;
+
+  if (!worker_connect (fd, queue_fd, &replies, &queue, error))
+    return FALSE;
+  keep_message_types ();
 
   worker_slot = (guint) mp_args_get_int (args, WORKER_ARG_SLOT);
   worker_running = mp_args_get_object (args, WORKER_ARG_RUNNING);
@@ -667,25 +668,19 @@ pool_worker_task (MpArgs  *args,
       if (*error != NULL)
         {
           /* as Python's worker: report, then exit; the pool breaks */
-          send_error_reply (fd, INIT_FAILED_ID, *error);
-          close (fd);
-          if (queue_fd != fd)
-            close (queue_fd);
+          send_reply (replies, INIT_FAILED_ID, NULL, *error);
           return FALSE;
         }
     }
 
   for (;;)
     {
-      g_autoptr(GBytes) request = take_request (queue_fd, lock);
+      g_autoptr(GBytes) request = take_request (queue, lock);
 
       /* the end of the queue is the pool's shutdown */
-      if (request == NULL || !serve_request (fd, request))
+      if (request == NULL || !serve_request (replies, request))
         break;
     }
-  close (fd);
-  if (queue_fd != fd)
-    close (queue_fd);
   return TRUE;
 }
 
@@ -716,7 +711,7 @@ typedef struct
 {
   MpProcess  *process;
   int         fd;          /* parent's end of its replies, non-blocking; -1 once closed */
-  GByteArray *in;          /* bytes of a reply not complete yet */
+  MpFrameDecoder decoder;  /* a reply not complete yet */
   char       *init_error;  /* its initializer's error message */
   gboolean    closing;     /* told to exit (shutdown or broken) */
   gboolean    exited;      /* reaped */
@@ -777,7 +772,7 @@ worker_clear (Worker *worker)
 {
   worker_close (worker);
   g_clear_object (&worker->process);
-  g_clear_pointer (&worker->in, g_byte_array_unref);
+  mp_frame_decoder_clear (&worker->decoder);
   g_clear_pointer (&worker->init_error, g_free);
 }
 
@@ -910,16 +905,90 @@ break_pool (MpPool *self,
     }
 }
 
-/* Reads what @worker sent; completes its future when a reply is whole. */
+/* The future index @reply answers, read with GVariant's API (a reply
+ * that is not a valid one is found out when its result is asked for).
+ * Called with future_lock held, as every use of GVariant in the manager
+ * thread: see the file comment. */
+static guint64
+reply_get_index (GBytes *reply)
+{
+  g_autoptr(GVariant) message = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (REPLY_TYPE),
+                                                                              reply, FALSE));
+  g_autoptr(GVariant) id = g_variant_get_child_value (message, 0);
+
+  return g_variant_get_uint64 (id);
+}
+
+/* The message of an initializer's error reply, or NULL when @reply is
+ * none. Called with future_lock held (see reply_get_index()). */
+static char *
+reply_dup_error_message (GBytes *reply)
+{
+  g_autoptr(GVariant) message = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (REPLY_TYPE),
+                                                                              reply, FALSE));
+  g_autoptr(GVariant) body = NULL;
+  const char *text = NULL;
+  gboolean ok;
+
+  if (!g_variant_is_normal_form (message))
+    return NULL;
+  g_variant_get (message, "(tbv)", NULL, &ok, &body);
+  if (!ok && g_variant_is_of_type (body, G_VARIANT_TYPE (ERROR_TYPE)))
+    g_variant_get (body, "(&si&s)", NULL, NULL, &text);
+  return g_strdup (text);
+}
+
+/* Completes the futures @replies answer, all at once: one wakeup for
+ * the waiters. Returns FALSE at a reply that answers no task in flight:
+ * not our worker talking. */
+static gboolean
+worker_complete (MpPool    *self,
+                 Worker    *worker,
+                 GPtrArray *replies)
+{
+  g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func (g_object_unref);
+  gboolean ok = TRUE;
+
+  g_mutex_lock (&self->lock);
+  g_mutex_lock (&future_lock);
+  for (guint i = 0; ok && i < replies->len; i++)
+    {
+      GBytes *reply = g_ptr_array_index (replies, i);
+      guint64 id = reply_get_index (reply);
+      gpointer future = NULL;
+
+      if (id == INIT_FAILED_ID)
+        {
+          g_free (worker->init_error);
+          worker->init_error = reply_dup_error_message (reply);
+          continue;
+        }
+      if (id <= G_MAXUINT)
+        g_hash_table_steal_extended (self->in_flight, GUINT_TO_POINTER ((guint) id), NULL, &future);
+      ok = future != NULL;
+      if (ok)
+        {
+          future_finish_locked (future, g_bytes_ref (reply), NULL);
+          g_ptr_array_add (done, future);
+        }
+    }
+  if (done->len > 0)
+    g_cond_broadcast (&future_cond);
+  g_mutex_unlock (&future_lock);
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+/* Reads what @worker sent; completes its futures when replies are whole. */
 static void
 worker_read (MpPool *self,
              Worker *worker)
 {
   guint8 buf[READ_CHUNK];
-  g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GPtrArray) replies = g_ptr_array_new ();
+  g_autoptr(GPtrArray) replies = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  gboolean framed = TRUE;
 
-  for (;;)
+  while (framed)
     {
       ssize_t n = read (worker->fd, buf, sizeof buf);
 
@@ -933,72 +1002,23 @@ worker_read (MpPool *self,
           worker_close (worker);
           break;
         }
-      g_byte_array_append (worker->in, buf, n);
-    }
-
-  while (worker->in->len >= 4)
-    {
-      guint32 length;
-      g_autoptr(GBytes) body = NULL;
-      guint64 id;
-
-      memcpy (&length, worker->in->data, 4);
-      length = GUINT32_FROM_BE (length);
-      if (length < 9 || length > MAX_FRAME)
+      for (gsize used = 0; framed && used < (gsize) n;)
         {
-          /* not our worker talking: stop listening, the pool breaks */
-          worker_close (worker);
-          mp_process_kill (worker->process, NULL);
-          break;
-        }
-      if (worker->in->len < 4 + length)
-        break;
-      body = g_bytes_new (worker->in->data + 4, length);
-      g_byte_array_remove_range (worker->in, 0, 4 + length);
-      id = frame_id (g_bytes_get_data (body, NULL));
+          GBytes *reply = NULL;
+          gssize took = mp_frame_decoder_feed (&worker->decoder, buf + used, n - used, &reply, NULL);
 
-      if (id == INIT_FAILED_ID)
-        {
-          const guint8 *data = g_bytes_get_data (body, NULL);
-          guint32 domain_length;
-
-          if (length >= 17)
-            {
-              memcpy (&domain_length, data + 13, 4);
-              domain_length = GUINT32_FROM_BE (domain_length);
-              if (domain_length <= length - 17)
-                worker->init_error = g_strndup ((const char *) data + 17 + domain_length,
-                                                length - 17 - domain_length);
-            }
-        }
-      else
-        {
-          gpointer future = NULL;
-
-          g_mutex_lock (&self->lock);
-          if (id <= G_MAXUINT)
-            g_hash_table_steal_extended (self->in_flight, GUINT_TO_POINTER ((guint) id), NULL, &future);
-          g_mutex_unlock (&self->lock);
-          if (future == NULL)
-            {
-              /* a task nobody is waiting for: not our worker talking */
-              worker_close (worker);
-              mp_process_kill (worker->process, NULL);
-              break;
-            }
-          g_ptr_array_add (done, future);
-          g_ptr_array_add (replies, g_steal_pointer (&body));
+          framed = took >= 0;
+          used += MAX (took, 0);
+          if (reply != NULL)
+            g_ptr_array_add (replies, reply);
         }
     }
 
-  /* the replies read at once complete at once: one wakeup for waiters */
-  if (done->len > 0)
+  if (!worker_complete (self, worker, replies) || !framed)
     {
-      g_mutex_lock (&future_lock);
-      for (guint i = 0; i < done->len; i++)
-        future_finish_locked (g_ptr_array_index (done, i), g_ptr_array_index (replies, i), NULL);
-      g_cond_broadcast (&future_cond);
-      g_mutex_unlock (&future_lock);
+      /* not our worker talking: stop listening, the pool breaks */
+      worker_close (worker);
+      mp_process_kill (worker->process, NULL);
     }
 }
 
@@ -1242,7 +1262,7 @@ start_worker (MpPool      *self,
   /* no other child may keep it: the worker's replies would never fail */
   mp_fd_add_parent_end (worker->fd);
   g_unix_set_fd_nonblocking (worker->fd, TRUE, NULL);
-  worker->in = g_byte_array_new ();
+  mp_frame_decoder_init (&worker->decoder, MAX_FRAME);
   return TRUE;
 }
 
@@ -1319,6 +1339,7 @@ mp_pool_new_full (guint           max_workers,
       return NULL;
     }
 
+  keep_message_types ();
   self = g_object_new (MP_TYPE_POOL, NULL);
   self->max_workers = max_workers;
   self->method = method != MP_START_DEFAULT ? method : mp_get_start_method ();
@@ -1428,6 +1449,7 @@ mp_pool_is_broken (MpPool *self)
   return broken;
 }
 
+
 static gboolean
 check_accepting (MpPool  *self,
                  GError **error)
@@ -1473,7 +1495,6 @@ mp_pool_submit (MpPool      *self,
   g_autoptr(MpArgs) no_args = NULL;
   g_autoptr(GVariant) wire = NULL;
   g_autoptr(GVariant) request = NULL;
-  g_autoptr(GByteArray) frame = NULL;
   MpFuture *future;
   Work *work;
   guint index;
@@ -1516,15 +1537,23 @@ mp_pool_submit (MpPool      *self,
       g_mutex_unlock (&self->lock);
       return NULL;
     }
-  index = self->next_index++;
+  index = self->next_index;
   request = g_variant_ref_sink (g_variant_new (REQUEST_TYPE, (guint64) index, task, wire));
-  frame = g_byte_array_new ();
-  frame_append (frame, g_variant_get_data (request), g_variant_get_size (request));
+  if (g_variant_get_size (request) > MAX_FRAME)
+    {
+      g_mutex_unlock (&self->lock);
+      mp_set_error (error, MP_ERROR_INVALID_ARGUMENT,
+                    "submitting task '%s': its arguments take %" G_GSIZE_FORMAT " bytes, more than a pool"
+                    " request may carry (%u); share large data by name (named shared memory) instead",
+                    task, g_variant_get_size (request), MAX_FRAME);
+      return NULL;
+    }
+  self->next_index++;
   future = future_new (index, task);
   MP_TRACE (mp_trace_pool_submit (task, index));
   work = g_new0 (Work, 1);
   work->future = g_object_ref (future);
-  work->request = g_byte_array_free_to_bytes (g_steal_pointer (&frame));
+  work->request = g_byte_array_free_to_bytes (variant_frame (request));
   /* work already queued has the manager's attention: it is awake and
    * about to move it, or its wake byte is on the way */
   wake = g_queue_is_empty (&self->queue);

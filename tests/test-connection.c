@@ -418,6 +418,25 @@ test_frame_timeout_resumes (void)
   close (raw);
 }
 
+/* Writes a frame of patterned bytes of each size; returns the payloads. */
+static GPtrArray *
+write_frames (int          raw,
+              const gsize *sizes,
+              gsize        n)
+{
+  GPtrArray *payloads = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      GBytes *payload = patterned_bytes (sizes[i]);
+
+      g_ptr_array_add (payloads, payload);
+      write_header (raw, sizes[i]);
+      write_all (raw, g_bytes_get_data (payload, NULL), sizes[i]);
+    }
+  return payloads;
+}
+
 /* Frames that arrive whole in one read are lent, in order, with nothing
  * allocated; one bigger than the read-ahead buffer, or completed by a
  * later read, is held by its own bytes. */
@@ -427,18 +446,11 @@ test_frame_lent (void)
   static const gsize sizes[] = { 0, 1, 30, 200, 40000, 5 };
   g_autoptr(MpConnection) connection = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) payloads = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(GPtrArray) payloads = NULL;
   int raw;
 
   make_raw_pair (&connection, &raw);
-  for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
-    {
-      GBytes *payload = patterned_bytes (sizes[i]);
-
-      g_ptr_array_add (payloads, payload);
-      write_header (raw, sizes[i]);
-      write_all (raw, g_bytes_get_data (payload, NULL), sizes[i]);
-    }
+  payloads = write_frames (raw, sizes, G_N_ELEMENTS (sizes));
   for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
     {
       g_auto(MpFrame) frame = MP_FRAME_INIT;
@@ -496,6 +508,38 @@ recv_thread (gpointer data)
 
   job->got = mp_connection_recv_bytes (job->connection, BACKSTOP_US, &job->error);
   return NULL;
+}
+
+/* Two readers of one stream (a pool's workers on its request queue), each
+ * without read-ahead, take whole frames in turn: what one receives never
+ * holds bytes of the frame the other one is due. */
+static void
+test_frame_no_read_ahead (void)
+{
+  static const gsize sizes[] = { 0, 5, 300, 40000, 7, 1 };
+  g_autoptr(MpConnection) first = NULL;
+  g_autoptr(MpConnection) second = NULL;
+  MpConnection *readers[2];
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) payloads = NULL;
+  int raw;
+
+  make_raw_pair (&first, &raw);
+  second = mp_connection_new_for_fd (dup (g_socket_get_fd (mp_connection_get_socket (first))), &error);
+  g_assert_no_error (error);
+  readers[0] = first;
+  readers[1] = second;
+  for (guint r = 0; r < 2; r++)
+    mp_connection_set_read_ahead (readers[r], FALSE);
+  payloads = write_frames (raw, sizes, G_N_ELEMENTS (sizes));
+  for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autoptr(GBytes) got = mp_connection_recv_bytes (readers[i % 2], BACKSTOP_US, &error);
+
+      g_assert_no_error (error);
+      g_assert_true (g_bytes_equal (got, payloads->pdata[i]));
+    }
+  close (raw);
 }
 
 static void
@@ -1748,6 +1792,7 @@ main (int    argc,
   g_test_add_func ("/connection/frame/send-to-gone-peer", test_frame_send_to_gone_peer);
   g_test_add_func ("/connection/frame/timeout-resumes", test_frame_timeout_resumes);
   g_test_add_func ("/connection/frame/lent", test_frame_lent);
+  g_test_add_func ("/connection/frame/no-read-ahead", test_frame_no_read_ahead);
   g_test_add_func ("/connection/frame/shutdown-wakes-reader", test_frame_shutdown_wakes_reader);
   g_test_add_func ("/connection/frame/close-inherited-copy", test_frame_close_inherited_copy);
   g_test_add_func ("/connection/fd/not-a-stream-socket", test_fd_not_a_stream_socket);

@@ -694,9 +694,10 @@ test_max_workers (void)
  * at once; the test plays the pool on the other end. */
 typedef struct
 {
-  int      ours;
-  GThread *thread;
-  gboolean returned;
+  MpConnection *ours;
+  int           fd;        /* the socket of @ours, for bytes no pool sends */
+  GThread      *thread;
+  gboolean      returned;
 } Worker;
 
 static gpointer
@@ -719,10 +720,13 @@ worker_thread (gpointer data)
 static void
 worker_start (Worker *worker)
 {
+  g_autoptr(GError) error = NULL;
   int pair[2];
 
   g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), ==, 0);
-  worker->ours = pair[0];
+  worker->ours = mp_connection_new_for_fd (pair[0], &error);
+  g_assert_no_error (error);
+  worker->fd = g_socket_get_fd (mp_connection_get_socket (worker->ours));
   worker->thread = g_thread_new ("worker", worker_thread, GINT_TO_POINTER (pair[1]));
 }
 
@@ -732,88 +736,58 @@ worker_join (Worker *worker)
 {
   char byte;
 
-  g_assert_cmpint (read (worker->ours, &byte, 1), ==, 0);
+  g_assert_cmpint (read (worker->fd, &byte, 1), ==, 0);
   worker->returned = GPOINTER_TO_INT (g_thread_join (worker->thread));
-  close (worker->ours);
+  g_clear_pointer (&worker->ours, mp_connection_unref);
 }
 
 static void
-send_frame (int           fd,
-            const void   *body,
-            gsize         length)
-{
-  guint32 be = GUINT32_TO_BE ((guint32) length);
-
-  g_assert_true (test_fd_write_all (fd, &be, 4));
-  g_assert_true (length == 0 || test_fd_write_all (fd, body, length));
-}
-
-static void
-send_request (int         fd,
+send_request (Worker     *worker,
               guint64     id,
               const char *task,
               GVariant   *args_wire)
 {
-  g_autoptr(GVariant) request = g_variant_ref_sink (g_variant_new ("(tsv)", id, task, args_wire));
+  g_autoptr(GError) error = NULL;
 
-  send_frame (fd, g_variant_get_data (request), g_variant_get_size (request));
+  mp_connection_send_variant (worker->ours, g_variant_new ("(tsv)", id, task, args_wire), &error);
+  g_assert_no_error (error);
 }
 
-static GBytes *
-read_reply (int      fd,
-            guint64 *id,
-            guint8  *kind)
+/* a reply is "(tbv)": the request's id, whether the task succeeded, and
+ * its result's wire value or its error as "(sis)" */
+static GVariant *
+read_reply (Worker   *worker,
+            guint64   want_id,
+            gboolean  want_ok)
 {
-  guint32 be;
-  guint8 *body;
-  gsize length;
-  guint64 id_be;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = mp_connection_recv_variant (worker->ours, G_VARIANT_TYPE ("(tbv)"), -1, &error);
+  GVariant *body;
+  guint64 id;
+  gboolean ok;
 
-  g_assert_cmpint (read (fd, &be, 4), ==, 4);
-  length = GUINT32_FROM_BE (be);
-  g_assert_cmpuint (length, >=, 9);
-  body = g_malloc (length);
-  for (gsize done = 0; done < length;)
-    {
-      ssize_t n = read (fd, body + done, length - done);
-
-      g_assert_cmpint (n, >, 0);
-      done += n;
-    }
-  memcpy (&id_be, body, 8);
-  *id = GUINT64_FROM_BE (id_be);
-  *kind = body[8];
-  return g_bytes_new_take (body, length);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(tbv)", &id, &ok, &body);
+  g_assert_cmpuint (id, ==, want_id);
+  g_assert_cmpint (ok, ==, want_ok);
+  return body;
 }
 
 static void
-expect_error_reply (int         fd,
+expect_error_reply (Worker     *worker,
                     guint64     want_id,
                     MpError     want_code,
                     const char *words)
 {
-  g_autoptr(GBytes) reply = NULL;
-  const guint8 *body;
-  g_autofree char *domain = NULL;
-  g_autofree char *message = NULL;
-  guint32 code, domain_length;
-  gsize length;
-  guint64 id;
-  guint8 kind;
+  g_autoptr(GVariant) body = read_reply (worker, want_id, FALSE);
+  const char *domain, *message;
+  gint32 code;
 
-  reply = read_reply (fd, &id, &kind);
-  body = g_bytes_get_data (reply, &length);
-  g_assert_cmpuint (id, ==, want_id);
-  g_assert_cmpint (kind, ==, 1);
-  memcpy (&code, body + 9, 4);
-  memcpy (&domain_length, body + 13, 4);
-  domain_length = GUINT32_FROM_BE (domain_length);
-  g_assert_cmpuint (17 + domain_length, <=, length);
-  domain = g_strndup ((const char *) body + 17, domain_length);
-  message = g_strndup ((const char *) body + 17 + domain_length, length - 17 - domain_length);
-  g_test_message ("error reply %" G_GUINT64_FORMAT ": %s %u %s", id, domain, GUINT32_FROM_BE (code), message);
+  g_assert_true (g_variant_is_of_type (body, G_VARIANT_TYPE ("(sis)")));
+  g_variant_get (body, "(&si&s)", &domain, &code, &message);
+  g_test_message ("error reply %" G_GUINT64_FORMAT ": %s %d %s", want_id, domain, code, message);
   g_assert_cmpstr (domain, ==, g_quark_to_string (MP_ERROR));
-  g_assert_cmpuint (GUINT32_FROM_BE (code), ==, want_code);
+  g_assert_cmpint (code, ==, want_code);
   g_assert_nonnull (strstr (message, words));
 }
 
@@ -824,38 +798,31 @@ test_worker_protocol (void)
 {
   g_autoptr(MpArgs) three = mp_args_new (G_TYPE_INT64, (gint64) 3, G_TYPE_INVALID);
   g_autoptr(GVariant) three_wire = mp_args_serialize (three, NULL);
-  g_autoptr(GBytes) ok = NULL;
+  g_autoptr(GBytes) garbage = g_bytes_new_static ("\xff\xff\xff", 3);
+  g_autoptr(GError) error = NULL;
   Worker worker;
-  guint64 id;
-  guint8 kind;
 
   worker_start (&worker);
 
-  send_request (worker.ours, 41, "pool-square", three_wire);
-  ok = read_reply (worker.ours, &id, &kind);
-  g_assert_cmpuint (id, ==, 41);
-  g_assert_cmpint (kind, ==, 0);
+  send_request (&worker, 41, "pool-square", three_wire);
   {
-    gsize length;
-    const guint8 *body = g_bytes_get_data (ok, &length);
-    g_autoptr(GBytes) data = g_bytes_new (body + 9, length - 9);
-    g_autoptr(GVariant) boxed = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, data, FALSE));
-    g_autoptr(GVariant) wire = g_variant_get_variant (boxed);
+    g_autoptr(GVariant) wire = read_reply (&worker, 41, TRUE);
     g_auto(GValue) value = G_VALUE_INIT;
 
     g_assert_true (mp_deserialize_value (wire, &value, NULL));
     g_assert_cmpint (g_value_get_int64 (&value), ==, 9);
   }
 
-  send_request (worker.ours, 42, "no-such-task", three_wire);
-  expect_error_reply (worker.ours, 42, MP_ERROR_LOCAL_FUNCTION, "task 'no-such-task' is not registered in pool worker");
-  send_request (worker.ours, 43, "pool-square", g_variant_new_int32 (3));
-  expect_error_reply (worker.ours, 43, MP_ERROR_PROTOCOL, "decoding the arguments of task 'pool-square'");
-  send_request (worker.ours, 44, "pool-fail", three_wire);
-  expect_error_reply (worker.ours, 44, MP_ERROR_INVALID_ARGUMENT, "bad input 3");
+  send_request (&worker, 42, "no-such-task", three_wire);
+  expect_error_reply (&worker, 42, MP_ERROR_LOCAL_FUNCTION, "task 'no-such-task' is not registered in pool worker");
+  send_request (&worker, 43, "pool-square", g_variant_new_int32 (3));
+  expect_error_reply (&worker, 43, MP_ERROR_PROTOCOL, "decoding the arguments of task 'pool-square'");
+  send_request (&worker, 44, "pool-fail", three_wire);
+  expect_error_reply (&worker, 44, MP_ERROR_INVALID_ARGUMENT, "bad input 3");
 
-  /* a body that is no request */
-  send_frame (worker.ours, "\xff\xff\xff", 3);
+  /* a frame whose body is no request */
+  mp_connection_send_bytes (worker.ours, garbage, &error);
+  g_assert_no_error (error);
   worker_join (&worker);
   g_assert_true (worker.returned);
 }
@@ -869,21 +836,21 @@ test_worker_bad_frames (void)
 
   /* a frame announcing more than any request needs */
   worker_start (&worker);
-  g_assert_true (test_fd_write_all (worker.ours, oversize, sizeof oversize));
+  g_assert_true (test_fd_write_all (worker.fd, oversize, sizeof oversize));
   worker_join (&worker);
   g_assert_true (worker.returned);
 
   /* the pool going away in the middle of a frame */
   worker_start (&worker);
-  g_assert_true (test_fd_write_all (worker.ours, truncated, sizeof truncated));
-  g_assert_cmpint (shutdown (worker.ours, SHUT_WR), ==, 0);
+  g_assert_true (test_fd_write_all (worker.fd, truncated, sizeof truncated));
+  g_assert_cmpint (shutdown (worker.fd, SHUT_WR), ==, 0);
   worker_join (&worker);
   g_assert_true (worker.returned);
 
   /* and in the middle of a length */
   worker_start (&worker);
-  g_assert_true (test_fd_write_all (worker.ours, truncated, 2));
-  g_assert_cmpint (shutdown (worker.ours, SHUT_WR), ==, 0);
+  g_assert_true (test_fd_write_all (worker.fd, truncated, 2));
+  g_assert_cmpint (shutdown (worker.fd, SHUT_WR), ==, 0);
   worker_join (&worker);
   g_assert_true (worker.returned);
 }

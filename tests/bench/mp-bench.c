@@ -1273,6 +1273,7 @@ main (int argc, char **argv)
   gboolean no_trace = FALSE;
   gboolean trace_only = FALSE;
   gboolean manager_only = FALSE;
+  gboolean pool_only = FALSE;
   g_autofree char *pin_text = NULL;
   g_autofree char *twin_row = NULL;
   GOptionEntry entries[] = {
@@ -1288,6 +1289,7 @@ main (int argc, char **argv)
     { "no-trace-rows", 0, 0, G_OPTION_ARG_NONE, &no_trace, "Leave out the trace recorder's rows", NULL },
     { "trace-rows-only", 0, 0, G_OPTION_ARG_NONE, &trace_only, "Only the trace recorder's rows", NULL },
     { "manager-rows-only", 0, 0, G_OPTION_ARG_NONE, &manager_only, "Only the manager's rows (with their floors)", NULL },
+    { "pool-rows-only", 0, 0, G_OPTION_ARG_NONE, &pool_only, "Only the pool's rows", NULL },
     { "twin", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &twin_row, "Run one loop, print ns per operation (mp-bench-notrace)", "ROW" },
     G_OPTION_ENTRY_NULL
   };
@@ -1338,6 +1340,11 @@ main (int argc, char **argv)
   if (trace_only)
     {
       bench_trace ();
+      return 0;
+    }
+  if (pool_only)
+    {
+      bench_pool ();
       return 0;
     }
   if (!manager_only)
