@@ -17,24 +17,65 @@ G_BEGIN_DECLS
 /* ------------------------------------------------------------------ */
 
 /*
- * Every connection to a manager carries GVariant frames, request then
- * reply, strictly alternating (Python's dispatch()):
+ * Every connection to a manager carries frames (mp-connection), request
+ * then reply, strictly alternating (Python's dispatch()). Each message is
+ * a fixed header of the manager's own, then GVariant values: each value a
+ * "v" (a wire value, mp_serialize_value()), serialized by GLib and, when
+ * received, accepted only in normal form (g_variant_is_normal_form()).
+ * The table below is the one description of the layout:
+ * mp-manager-message.c writes and reads it, docs/manager-protocol.md
+ * shows it, and test-manager-message checks that both say the same.
  *
- *   request = (object id, method name, args, client thread)   "(tsavt)"
- *   reply   = (kind, payload)                                  "(yv)"
+ * All integers are unsigned and little-endian (GUINT32_TO_LE() and
+ * friends); offsets count from the start of the frame's payload. Every
+ * padding byte is zero. A reader refuses anything else, and bytes after
+ * the last field.
+ *
+ * Request
+ *   offset  width  field           order   limits
+ *   0       8      object id       LE u64  0: the server itself
+ *   8       8      client thread   LE u64  opaque; names a lock's owner
+ *   16      4      method length   LE u32  m: the name's bytes, no NUL
+ *   20      4      argument count  LE u32  n: bounded by the frame
+ *                                          (each takes 8 bytes or more)
+ *   24      m + 1  method name     bytes   UTF-8 without NUL, then NUL
+ *   then n times, each at the next multiple of 8 (zero padding first):
+ *   +0      4      value size      LE u32  s: within the frame
+ *   +4      4      zero            -       0
+ *   +8      s      the value       GLib's  a "v" in normal form
+ *
+ * Reply
+ *   offset  width  field           order   limits
+ *   0       1      kind            u8      0 RETURN, 1 ERROR, 2 PROXY
+ *   1       7      zero            -       0
+ *   8       rest   payload         GLib's  a "v" in normal form
+ *
+ * The widths bound nothing a frame can carry: a frame is at most
+ * MP_CONNECTION_MAX_FRAME_LIMIT (2^31 - 1) bytes. Values start at
+ * multiples of 8, GVariant's largest alignment, so a held frame's values
+ * are read in place. (The reply happens to be the normal form of a
+ * GVariant "(yv)" too; tests that fake a server use that.)
  *
  * Object id 0 is the server itself, with the methods "hello", "create",
- * "incref", "decref", "debug_info", "shutdown" and "dummy". Each argument
- * is a wire value (mp_serialize_value()). The client thread is an opaque
- * number that, with the process nonce sent in "hello", names the owner of
- * a manager Lock or RLock.
+ * "incref", "decref", "debug_info", "shutdown" and "dummy". The client
+ * thread is an opaque number that, with the process nonce sent in
+ * "hello", names the owner of a manager Lock or RLock.
  *
  * Reply kinds and their payloads:
- *   RETURN  the result, a wire value ("v"; None is "()")
- *   ERROR   (code, code name, message)                  "(uss)"
- *   PROXY   (typeid, object id) of a new object         "(st)"
+ *   RETURN  the result, a wire value (None is "()")
+ *   ERROR   (code, code name, message), boxed:             "(uss)"
+ *   PROXY   (typeid, object id) of a new object, boxed:    "(st)"
  */
-#define MP_MSG_REQUEST "(tsavt)"
+#define MP_MSG_REQUEST_ID          0
+#define MP_MSG_REQUEST_THREAD      8
+#define MP_MSG_REQUEST_METHOD_LEN  16
+#define MP_MSG_REQUEST_N_ARGS      20
+#define MP_MSG_REQUEST_HEAD        24
+#define MP_MSG_ARG_HEAD            8
+#define MP_MSG_REPLY_KIND          0
+#define MP_MSG_REPLY_HEAD          8
+
+/* a reply read whole as one GVariant (tests that fake a server) */
 #define MP_MSG_REPLY   "(yv)"
 #define MP_MSG_ERROR   "(uss)"
 #define MP_MSG_PROXY   "(st)"
@@ -51,20 +92,16 @@ typedef enum {
 
 #define MP_SERVER_ID 0
 
-/* The arguments of a call, the "av" of a request kept as its "v" wire
- * values: a request is written from them and read into them without an
- * "av" GVariant in between (its type information is a locked lookup, its
- * children each a walk of the container). A client's plain arguments
- * (None, booleans, numbers) are kept as their bytes, never a GVariant.
- * Plain struct, copied by value; up to MP_ARGV_INLINE arguments need no
- * allocation. */
+/* The arguments of a call, kept as their "v" wire values: a request is
+ * written from them and read into them without an "av" GVariant in
+ * between (its type information is a locked lookup, its children each a
+ * walk of the container). Plain struct, copied by value; up to
+ * MP_ARGV_INLINE arguments need no allocation. */
 #define MP_ARGV_INLINE 8
 
 typedef struct {
-  GVariant *wire;        /* NULL: a plain value, its bytes in @plain */
-  guint8    is_plain;    /* known to be plain (FALSE: may be or not) */
-  guint8    plain_size;
-  guint8    plain[MP_WIRE_PLAIN_MAX];
+  GVariant *wire;
+  gboolean  is_plain;    /* known to be plain (FALSE: may be or not) */
 } MpArg;
 
 typedef struct {
@@ -104,16 +141,12 @@ mp_argv_index (const MpArgv *argv,
   return argv->heap != NULL ? &argv->heap[i] : &argv->inline_args[i];
 }
 
-/* The @i-th argument's wire, (transfer none); only for arguments added
- * as wires, which are all a decoded request holds. */
+/* The @i-th argument's wire, (transfer none) */
 static inline GVariant *
 mp_argv_get (const MpArgv *argv,
              gsize         i)
 {
-  GVariant *wire = mp_argv_index (argv, i)->wire;
-
-  g_assert (wire != NULL);
-  return wire;
+  return mp_argv_index (argv, i)->wire;
 }
 
 /* TRUE when the @i-th argument is known to be a plain value (None, a
@@ -133,8 +166,7 @@ mp_argv_dup (const MpArgv *argv,
   return g_variant_ref (mp_argv_get (argv, i));
 }
 
-/* Envelopes (mp-manager-message.c): written straight into their bytes;
- * read only after GLib found them in normal form. */
+/* Envelopes (mp-manager-message.c), laid out as the table above says */
 typedef struct {
   guint64     id;
   const char *method;    /* points into the frame it was read from */
@@ -147,6 +179,8 @@ void        mp_message_write_request  (GByteArray  *out,
                                        const char  *method,
                                        const MpArgv *args,
                                        guint64      thread);
+void        mp_message_write_request_variant (GByteArray *out,
+                                              GVariant   *request);
 gboolean    mp_message_decode_request (const MpFrame *frame,
                                        MpRequest     *request,
                                        GError       **error);
@@ -205,8 +239,8 @@ GVariant   *mp_wire_none_shared (void);
  * only that it has to be looked into */
 gboolean    mp_wire_may_hold_tokens (GVariant *wire);
 
-/* TRUE when @wire is a "v" holding a plain value or None
- * (mp_wire_bytes_are_plain()): no proxy inside, nothing to check */
+/* TRUE when @wire is a "v" holding a plain value (a boolean, a number)
+ * or None: no proxy inside, nothing to check */
 gboolean    mp_wire_is_plain    (GVariant    *wire);
 
 /* checks the shape of an untrusted wire value; names what is wrong */

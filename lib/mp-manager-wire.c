@@ -16,37 +16,34 @@
 /* deeper than any value a program builds on purpose; GVariant bounds it too */
 #define WIRE_MAX_DEPTH 64
 
-/* the plain ones straight from their bytes (see mp_wire_new_plain()) */
 GVariant *
 mp_wire_none (void)
 {
-  return mp_wire_new_plain ("()", "", 1);
+  return g_variant_new_variant (g_variant_new_tuple (NULL, 0));
 }
 
 GVariant *
 mp_wire_bool (gboolean v)
 {
-  guint8 byte = v != FALSE;
-
-  return mp_wire_new_plain ("b", &byte, 1);
+  return g_variant_new_variant (g_variant_new_boolean (v));
 }
 
 GVariant *
 mp_wire_int (gint64 v)
 {
-  return mp_wire_new_plain ("x", &v, sizeof v);
+  return g_variant_new_variant (g_variant_new_int64 (v));
 }
 
 GVariant *
 mp_wire_uint (guint64 v)
 {
-  return mp_wire_new_plain ("t", &v, sizeof v);
+  return g_variant_new_variant (g_variant_new_uint64 (v));
 }
 
 GVariant *
 mp_wire_double (double v)
 {
-  return mp_wire_new_plain ("d", &v, sizeof v);
+  return g_variant_new_variant (g_variant_new_double (v));
 }
 
 GVariant *
@@ -68,7 +65,7 @@ mp_wire_list (GPtrArray *wires)
 }
 
 static const char *const pinned_types[] = {
-  MP_MSG_REQUEST, MP_MSG_REPLY, MP_MSG_ERROR, MP_MSG_PROXY,
+  MP_MSG_ERROR, MP_MSG_PROXY,
   "av", "a{sv}", "(sv)", "ms", "()", "(v)", "ay",
 };
 /* volatile: written only, yet it must stay, or the references look lost */
@@ -109,15 +106,24 @@ mp_wire_none_shared (void)
 gboolean
 mp_wire_is_plain (GVariant *wire)
 {
-  gsize size;
+  g_autoptr(GVariant) inner = NULL;
 
-  /* small enough to read as bytes at once (a value built here, not yet
-   * serialized, is serialized now: cheap at this size, and nothing this
-   * small nests deep enough for GLib to cut it short) */
   /* "v" is the only type of its class: no type string to compare */
-  return g_variant_classify (wire) == G_VARIANT_CLASS_VARIANT &&
-         (size = g_variant_get_size (wire)) <= 8 + 1 + 2 &&
-         mp_wire_bytes_are_plain (g_variant_get_data (wire), size);
+  if (g_variant_classify (wire) != G_VARIANT_CLASS_VARIANT)
+    return FALSE;
+  inner = g_variant_get_variant (wire);
+  switch (g_variant_classify (inner))
+    {
+    case G_VARIANT_CLASS_BOOLEAN:
+    case G_VARIANT_CLASS_INT64:
+    case G_VARIANT_CLASS_UINT64:
+    case G_VARIANT_CLASS_DOUBLE:
+      return TRUE;
+    case G_VARIANT_CLASS_TUPLE:
+      return g_variant_n_children (inner) == 0;   /* None */
+    default:
+      return FALSE;
+    }
 }
 
 gboolean
@@ -126,18 +132,10 @@ mp_wire_may_hold_tokens (GVariant *wire)
   return !mp_wire_is_plain (wire);
 }
 
-static GVariant *
-unbox (GVariant *wire)
-{
-  if (g_variant_is_of_type (wire, G_VARIANT_TYPE_VARIANT))
-    return g_variant_get_variant (wire);
-  return g_variant_ref (wire);
-}
-
 gboolean
 mp_wire_is_none (GVariant *wire)
 {
-  g_autoptr(GVariant) inner = unbox (wire);
+  g_autoptr(GVariant) inner = mp_wire_unbox (wire);
 
   return g_variant_is_of_type (inner, G_VARIANT_TYPE_UNIT);
 }
@@ -147,7 +145,7 @@ gboolean
 mp_wire_get_int (GVariant *wire,
                  gint64   *out)
 {
-  g_autoptr(GVariant) inner = unbox (wire);
+  g_autoptr(GVariant) inner = mp_wire_unbox (wire);
 
   if (g_variant_is_of_type (inner, G_VARIANT_TYPE_INT64))
     *out = g_variant_get_int64 (inner);
@@ -165,7 +163,7 @@ gboolean
 mp_wire_get_bool (GVariant *wire,
                   gboolean *out)
 {
-  g_autoptr(GVariant) inner = unbox (wire);
+  g_autoptr(GVariant) inner = mp_wire_unbox (wire);
   gint64 i;
 
   if (g_variant_is_of_type (inner, G_VARIANT_TYPE_BOOLEAN))
@@ -185,7 +183,7 @@ gboolean
 mp_wire_get_double (GVariant *wire,
                     double   *out)
 {
-  g_autoptr(GVariant) inner = unbox (wire);
+  g_autoptr(GVariant) inner = mp_wire_unbox (wire);
   gint64 i;
 
   if (g_variant_is_of_type (inner, G_VARIANT_TYPE_DOUBLE))
@@ -203,7 +201,7 @@ mp_wire_get_double (GVariant *wire,
 const char *
 mp_wire_peek_string (GVariant *wire)
 {
-  g_autoptr(GVariant) inner = unbox (wire);
+  g_autoptr(GVariant) inner = mp_wire_unbox (wire);
   g_autoptr(GVariant) text = NULL;
   const char *result;
 
@@ -321,7 +319,7 @@ gboolean
 mp_wire_get_token (GVariant *wire,
                    MpToken  *token)
 {
-  g_autoptr(GVariant) inner = unbox (wire);
+  g_autoptr(GVariant) inner = mp_wire_unbox (wire);
   g_autoptr(GVariant) name = NULL;
   g_autoptr(GVariant) boxed = NULL;
   g_autoptr(GVariant) state = NULL;
@@ -418,6 +416,6 @@ mp_wire_foreach_token (GVariant   *wire,
 
   if (!mp_wire_may_hold_tokens (wire))
     return TRUE;
-  inner = unbox (wire);
+  inner = mp_wire_unbox (wire);
   return foreach_token (inner, func, user_data, 0);
 }

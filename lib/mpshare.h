@@ -7,7 +7,9 @@
 #define MPSHARE_INSIDE
 
 #include "mp-error.h"
+#include "mp-gvalue.h"
 #include "mp-serialize.h"
+#include "mp-args.h"
 #include "mp-process.h"
 #include "mp-forkserver.h"
 #include "mp-pool.h"

@@ -1,10 +1,14 @@
-/* test-manager-message.c — the manager's call envelopes against GLib
+/* test-manager-message.c — the manager's call envelopes against their
+ * table and GLib
  *
- * mp-manager-message.c writes and reads the "(tsavt)" request and "(yv)"
- * reply without building GVariants for them. These tests hold it to GLib:
- * what it writes is byte for byte what g_variant_new() serializes, and
- * what it accepts from a peer is exactly what g_variant_is_normal_form()
- * accepts, on valid messages and on thousands of damaged ones.
+ * mp-manager-message.c writes and reads requests and replies laid out as
+ * the table in mp-manager-private.h says, with GVariant values. These
+ * tests hold it to a second reading of the table (message-reference.h)
+ * in which GLib serializes and judges every value, and the reply, which
+ * is also the normal form of a "(yv)", to GLib's own verdict: what it
+ * writes is byte for byte what they write, and what it accepts from a
+ * peer is exactly what they accept, on valid messages and on thousands
+ * of damaged ones.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -13,9 +17,10 @@
 #include "mpshare.h"
 #include "mp-manager-private.h"
 #include "mp-connection-private.h"
+#include "message-reference.h"
 
-/* method names and argument lists whose sizes put the framing offsets of
- * the request in 1, 2 and 4 bytes */
+/* method names and arguments of many sizes: every padding length, and
+ * values past 255 and 65535 bytes */
 static const gsize method_lengths[] = { 0, 1, 3, 7, 8, 9, 16, 200, 250, 300 };
 static const gsize arg_string_lengths[] = { 0, 1, 5, 100, 240, 1000, 70000 };
 
@@ -98,6 +103,29 @@ encode_reply (MpReplyKind  kind,
 
   mp_message_write_reply (out, kind, payload);
   return g_byte_array_free_to_bytes (out);
+}
+
+/* the "av" of a "(tsavt)" */
+static GVariant *
+args_of (GVariant *request)
+{
+  return g_variant_get_child_value (request, 2);
+}
+
+/* @ours is what the reference writes for @request */
+static void
+assert_reference_bytes (GBytes   *ours,
+                        GVariant *request)
+{
+  g_autoptr(GVariant) av = args_of (request);
+  g_autoptr(GBytes) theirs = NULL;
+  const char *method;
+  guint64 id, thread;
+
+  g_variant_get (request, "(t&s@avt)", &id, &method, NULL, &thread);
+  theirs = reference_write_request (id, method, av, thread);
+  g_assert_cmpmem (g_bytes_get_data (ours, NULL), g_bytes_get_size (ours),
+                   g_bytes_get_data (theirs, NULL), g_bytes_get_size (theirs));
 }
 
 static void
@@ -210,7 +238,7 @@ test_request_bytes (void)
           g_auto(MpRequest) request = { 0 };
           g_autoptr(GError) error = NULL;
 
-          assert_same_bytes (ours, theirs);
+          assert_reference_bytes (ours, theirs);
           /* after what the array held already, as after a header's room */
           {
             g_autoptr(GByteArray) framed = g_byte_array_new ();
@@ -222,7 +250,7 @@ test_request_bytes (void)
             mp_message_write_request (framed, G_MAXUINT64 - m, method, args != NULL ? &argv : NULL, 77 + t);
             g_assert_cmpmem (framed->data, 4, "room", 4);
             g_assert_cmpmem (framed->data + 4, framed->len - 4,
-                             g_variant_get_data (theirs), g_variant_get_size (theirs));
+                             g_bytes_get_data (ours, NULL), g_bytes_get_size (ours));
           }
 
           g_assert_true (decode_request (ours, &request, &error));
@@ -243,8 +271,42 @@ test_request_bytes (void)
         }
 }
 
-/* Arguments written from an MpArgv against g_variant_new_array() in
- * g_variant_new(): none, plain values, strings long enough for 2- and
+/* The fields sit where the table says, in little-endian order, and each
+ * value is the bytes GLib serialized, at a multiple of 8. */
+static void
+test_request_layout (void)
+{
+  g_autoptr(GVariant) args = make_args (2, 5);
+  g_autoptr(GVariant) first = g_variant_get_child_value (args, 0);
+  g_autoptr(GVariant) second = g_variant_get_child_value (args, 1);
+  g_autoptr(GBytes) frame = encode_request (G_GUINT64_CONSTANT (0x0102030405060708), "len",
+                                            args, 0x1122);
+  static const guint8 head[] = {
+    8, 7, 6, 5, 4, 3, 2, 1,                 /* object id */
+    0x22, 0x11, 0, 0, 0, 0, 0, 0,           /* client thread */
+    3, 0, 0, 0,                             /* method length */
+    2, 0, 0, 0,                             /* argument count */
+    'l', 'e', 'n', 0,                       /* method name and its NUL */
+    0, 0, 0, 0,                             /* padding to 32 */
+  };
+  gsize len;
+  const guint8 *data = g_bytes_get_data (frame, &len);
+  gsize first_size = g_variant_get_size (first);
+  gsize second_at = 32 + MP_MSG_ARG_HEAD + ((first_size + 7) & ~(gsize) 7);
+
+  g_assert_cmpuint (len, >, sizeof head);
+  g_assert_cmpmem (data, sizeof head, head, sizeof head);
+  g_assert_cmpuint (data[32], ==, first_size);
+  g_assert_cmpmem (data + 33, 7, "\0\0\0\0\0\0\0", 7);
+  g_assert_cmpmem (data + 40, first_size, g_variant_get_data (first), first_size);
+  g_assert_cmpuint (second_at + MP_MSG_ARG_HEAD + g_variant_get_size (second), ==, len);
+  g_assert_cmpuint (data[second_at], ==, g_variant_get_size (second));
+  g_assert_cmpmem (data + second_at + MP_MSG_ARG_HEAD, g_variant_get_size (second),
+                   g_variant_get_data (second), g_variant_get_size (second));
+}
+
+/* Arguments written from an MpArgv against the reference: none, plain
+ * values, strings long enough for 2- and
  * 4-byte offsets, nested lists, and more arguments than an MpArgv holds
  * without allocating; each read back one by one. */
 static void
@@ -293,7 +355,7 @@ test_args_bytes (void)
           mp_message_write_request (out, 7, "m", &ours, 9);
           frame = g_byte_array_free_to_bytes (out);
         }
-        assert_same_bytes (frame, theirs);
+        assert_reference_bytes (frame, theirs);
         g_assert_true (g_variant_is_normal_form (theirs));
 
         g_assert_true (decode_request (frame, &request, &error));
@@ -305,8 +367,8 @@ test_args_bytes (void)
       }
 }
 
-/* Values added to an MpArgv: plain ones kept as bytes, others as wires;
- * either way the request carries what mp_serialize_value() makes. */
+/* Values added to an MpArgv: the request carries what
+ * mp_serialize_value() makes. */
 static void
 test_args_values (void)
 {
@@ -341,11 +403,11 @@ test_args_values (void)
       g_ptr_array_add (theirs, wire);
       g_assert_true (mp_argv_add_value (&ours, &values[i], &error));
       g_assert_no_error (error);
-      g_assert_cmpint (mp_argv_is_plain (&ours, i), ==, i < 5);
+      g_assert_cmpint (mp_wire_is_plain (mp_argv_get (&ours, i)), ==, i < 5);
     }
   mp_argv_add_int (&ours, 42);
   g_ptr_array_add (theirs, g_variant_ref_sink (mp_wire_int (42)));
-  g_assert_true (mp_argv_is_plain (&ours, 6));
+  g_assert_true (mp_wire_is_plain (mp_argv_get (&ours, 6)));
 
   /* a value that cannot travel adds nothing */
   g_value_init (&pointer, G_TYPE_POINTER);
@@ -361,7 +423,7 @@ test_args_values (void)
     mp_message_write_request (out, 3, "put", &ours, 4);
     frame = g_byte_array_free_to_bytes (out);
   }
-  assert_same_bytes (frame, request);
+  assert_reference_bytes (frame, request);
   back = mp_argv_to_variant (&ours, 0);
   args = g_variant_get_child_value (request, 2);
   g_assert_true (g_variant_equal (back, args));
@@ -403,22 +465,23 @@ test_reply_bytes (void)
       }
 }
 
-/* The decoder and GLib agree on @frame; returns the shared verdict. */
+/* The decoder and the reference (GLib judging each value) agree on
+ * @frame; returns the shared verdict. */
 static gboolean
 assert_request_verdict (GBytes *frame)
 {
   g_auto(MpRequest) request = { 0 };
   g_autoptr(GError) error = NULL;
   gboolean ours = decode_request (frame, &request, &error);
-  gboolean glib = glib_accepts (frame, MP_MSG_REQUEST);
+  g_autoptr(GVariant) whole = reference_read_request (g_bytes_get_data (frame, NULL),
+                                                      g_bytes_get_size (frame));
 
-  if (ours != glib)
-    g_error ("request decoder says %d, GLib says %d, on %" G_GSIZE_FORMAT " bytes",
-             ours, glib, g_bytes_get_size (frame));
+  if (ours != (whole != NULL))
+    g_error ("request decoder says %d, the reference says %d, on %" G_GSIZE_FORMAT " bytes",
+             ours, whole != NULL, g_bytes_get_size (frame));
   if (ours)
     {
-      g_autoptr(GVariant) whole = mp_connection_variant_from_frame (frame, MP_MSG_TYPE (MP_MSG_REQUEST), NULL);
-      g_autoptr(GVariant) args = g_variant_get_child_value (whole, 2);
+      g_autoptr(GVariant) args = args_of (whole);
       g_autoptr(GVariant) got = mp_argv_to_variant (&request.args, 0);
       guint64 id, thread;
       const char *method;
@@ -428,6 +491,8 @@ assert_request_verdict (GBytes *frame)
       g_assert_cmpstr (request.method, ==, method);
       g_assert_cmpuint (request.thread, ==, thread);
       g_assert_true (g_variant_equal (got, args));
+      /* one layout per request: written again, the same bytes */
+      assert_reference_bytes (frame, whole);
     }
   else
     g_assert_error (error, MP_ERROR, MP_ERROR_PROTOCOL);
@@ -522,7 +587,7 @@ damage_and_judge (GBytes      *valid,
 }
 
 static void
-test_request_like_glib (void)
+test_request_like_reference (void)
 {
   Tally tally = { 0, 0 };
 
@@ -543,9 +608,9 @@ test_request_like_glib (void)
   g_assert_cmpuint (tally.refused, >, 100);
 }
 
-/* An array whose offsets are wider than needed, though the whole is just
- * big enough for the size to call for them: GLib (since the fixes of
- * 2023) refuses it, and so must the decoder. */
+/* An argument holding an array whose offsets are wider than needed,
+ * though the whole is just big enough for the size to call for them:
+ * GLib (since the fixes of 2023) refuses it, and so must the decoder. */
 static void
 test_request_wide_offsets (void)
 {
@@ -556,9 +621,9 @@ test_request_wide_offsets (void)
       GVariant *wires[15];
       g_autoptr(GVariant) narrow = NULL;
       g_autoptr(GVariant) wide_args = NULL;
+      g_autoptr(GVariant) wide_wire = NULL;
       g_autoptr(GBytes) wide_bytes = NULL;
       g_autoptr(GBytes) request = NULL;
-      g_autoptr(GVariant) whole = NULL;
       gsize len, body, wide_len;
       const guint8 *data;
       guint8 *wide;
@@ -577,18 +642,20 @@ test_request_wide_offsets (void)
         wide[body + 2 * i] = data[body + i];   /* little-endian */
       wide_bytes = g_bytes_new_take (wide, wide_len);
       wide_args = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("av"), wide_bytes, FALSE));
-      /* GLib copies the serialized child as it is: the frame keeps the
-       * wide offsets (encode_request() would write them anew) */
-      whole = glib_request (1, "extend", wide_args, 2);
-      request = g_variant_get_data_as_bytes (whole);
+      /* GLib copies the serialized child as it is: the value keeps the
+       * wide offsets */
+      wide_wire = g_variant_ref_sink (g_variant_new_variant (wide_args));
+      request = reference_write_request (1, "extend",
+                                         g_variant_new_array (G_VARIANT_TYPE_VARIANT, &wide_wire, 1),
+                                         2);
       judge (assert_request_verdict, g_bytes_get_data (request, NULL), g_bytes_get_size (request), &tally);
     }
   g_assert_cmpuint (tally.refused, ==, 4);
 }
 
-/* An argument nested right up to GLib's limit: GLib counts the depth
- * from the envelope, so an argument judged alone would pass one level
- * deeper than GLib allows. Both verdicts occur across the range. */
+/* An argument nested right up to GLib's limit and past it: each value
+ * is judged alone, as GLib judges it alone. Both verdicts occur across
+ * the range. */
 static void
 test_request_deep_argument (void)
 {
@@ -596,21 +663,19 @@ test_request_deep_argument (void)
 
   for (guint depth = 120; depth <= 128; depth++)
     {
-      g_autoptr(GString) wire_bytes = g_string_new (NULL);
-      g_autoptr(GVariant) request = NULL;
+      g_autoptr(GVariant) type = NULL;
       g_autoptr(GBytes) frame = NULL;
+      g_autoptr(GString) type_string = g_string_new (NULL);
       GVariant *wire;
 
-      /* a "v" holding an empty array a...ay: no value bytes, a NUL, the
-       * type, which is @depth deep */
-      g_string_append_c (wire_bytes, '\0');
+      /* a "v" holding an empty array a...ay, whose type is @depth deep */
       for (guint i = 1; i < depth; i++)
-        g_string_append_c (wire_bytes, 'a');
-      g_string_append_c (wire_bytes, 'y');
-      wire = g_variant_new_from_data (G_VARIANT_TYPE_VARIANT, wire_bytes->str, wire_bytes->len,
-                                      FALSE, NULL, NULL);
-      request = glib_request (1, "x", g_variant_new_array (G_VARIANT_TYPE_VARIANT, &wire, 1), 2);
-      frame = g_variant_get_data_as_bytes (request);
+        g_string_append_c (type_string, 'a');
+      g_string_append_c (type_string, 'y');
+      wire = g_variant_new_variant (g_variant_new_array (G_VARIANT_TYPE (type_string->str + 1),
+                                                         NULL, 0));
+      frame = reference_write_request (1, "x", g_variant_new_array (G_VARIANT_TYPE_VARIANT, &wire, 1),
+                                       2);
       judge (assert_request_verdict, g_bytes_get_data (frame, NULL), g_bytes_get_size (frame), &tally);
     }
   g_assert_cmpuint (tally.accepted, >, 0);
@@ -638,6 +703,49 @@ test_reply_like_glib (void)
   g_assert_cmpuint (tally.refused, >, 100);
 }
 
+/* The table of mp-manager-private.h, as docs/manager-protocol.md shows
+ * it: the header's lines from "Request" to the reply's payload, without
+ * their comment prefix, appear in the page in one piece. */
+static void
+test_table_in_docs (void)
+{
+  g_autofree char *header_path = g_test_build_filename (G_TEST_DIST, "..", "lib",
+                                                        "mp-manager-private.h", NULL);
+  g_autofree char *doc_path = g_test_build_filename (G_TEST_DIST, "..", "docs",
+                                                     "manager-protocol.md", NULL);
+  g_autofree char *header = NULL;
+  g_autofree char *doc = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GString) table = g_string_new (NULL);
+  gboolean inside = FALSE;
+
+  g_assert_true (g_file_get_contents (header_path, &header, NULL, NULL));
+  g_assert_true (g_file_get_contents (doc_path, &doc, NULL, NULL));
+  lines = g_strsplit (header, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *text = lines[i];
+
+      if (g_str_has_prefix (text, " * "))
+        text += 3;
+      else if (strcmp (text, " *") == 0)
+        text = "";
+      else
+        continue;
+      if (strcmp (text, "Request") == 0)
+        inside = TRUE;
+      if (!inside)
+        continue;
+      g_string_append_printf (table, "%s\n", text);
+      if (g_str_has_prefix (text, "  8       rest   payload"))
+        break;
+    }
+  g_assert_cmpuint (table->len, >, 500);
+  if (strstr (doc, table->str) == NULL)
+    g_error ("docs/manager-protocol.md does not show the table of"
+             " lib/mp-manager-private.h as it is now:\n%s", table->str);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -645,13 +753,15 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/manager/message/request/bytes", test_request_bytes);
-  g_test_add_func ("/manager/message/request/like-glib", test_request_like_glib);
+  g_test_add_func ("/manager/message/request/layout", test_request_layout);
+  g_test_add_func ("/manager/message/request/like-reference", test_request_like_reference);
   g_test_add_func ("/manager/message/request/wide-offsets", test_request_wide_offsets);
   g_test_add_func ("/manager/message/request/deep-argument", test_request_deep_argument);
   g_test_add_func ("/manager/message/args/bytes", test_args_bytes);
   g_test_add_func ("/manager/message/args/values", test_args_values);
   g_test_add_func ("/manager/message/reply/bytes", test_reply_bytes);
   g_test_add_func ("/manager/message/reply/like-glib", test_reply_like_glib);
+  g_test_add_func ("/manager/message/table-in-docs", test_table_in_docs);
 
   return g_test_run ();
 }

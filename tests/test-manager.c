@@ -16,6 +16,7 @@
 
 #include "mp-connection.h"
 #include "mp-gate-private.h"
+#include "mp-manager-private.h"
 #include "test-manager-common.h"
 
 #define END G_MININT
@@ -998,11 +999,13 @@ raw_call (MpConnection *connection,
           GVariant     *args)
 {
   g_autoptr(GError) error = NULL;
+  g_autoptr(GByteArray) request = g_byte_array_new ();
   GVariant *reply;
 
-  g_assert_true (mp_connection_send_variant (connection,
-                                             g_variant_new ("(ts@avt)", id, method, args, (guint64) 1),
-                                             &error));
+  g_byte_array_set_size (request, MP_FRAME_HEADER_SIZE);
+  mp_message_write_request_variant (request, g_variant_new ("(ts@avt)", id, method, args,
+                                                            (guint64) 1));
+  g_assert_true (mp_connection_send_frame (connection, request, &error));
   reply = mp_connection_recv_variant (connection, G_VARIANT_TYPE ("(yv)"), -1, &error);
   g_assert_no_error (error);
   return reply;
@@ -1196,16 +1199,17 @@ fake_handler_thread (gpointer data)
 
   for (;;)
     {
-      g_autoptr(GVariant) request = mp_connection_recv_variant (connection, G_VARIANT_TYPE ("(tsavt)"),
-                                                                -1, NULL);
+      /* declared first, so cleared last: the request points into it */
+      g_auto(MpFrame) frame = MP_FRAME_INIT;
+      g_auto(MpRequest) request = { 0 };
       g_autoptr(GVariant) args = NULL;
-      const char *method;
-      guint64 id;
 
-      if (request == NULL)
+      if (!mp_connection_recv_frame (connection, -1, &frame, NULL) ||
+          !mp_message_decode_request (&frame, &request, NULL))
         return NULL;
-      g_variant_get (request, "(t&s@avt)", &id, &method, &args, NULL);
-      if (!mp_connection_send_variant (connection, fake_reply_for (id, method, args), NULL))
+      args = mp_argv_to_variant (&request.args, 0);
+      if (!mp_connection_send_variant (connection,
+                                       fake_reply_for (request.id, request.method, args), NULL))
         return NULL;
     }
 }

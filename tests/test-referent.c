@@ -48,13 +48,14 @@ raw_send_from (RawClient  *client,
                GVariant   *args)
 {
   g_autoptr(GError) error = NULL;
+  g_autoptr(GByteArray) request = g_byte_array_new ();
   GVariant *reply;
 
   /* takes @args, floating or not */
   args = g_variant_take_ref (args != NULL ? args : g_variant_new ("av", NULL));
-  g_assert_true (mp_connection_send_variant (client->connection,
-                                             g_variant_new ("(ts@avt)", id, method, args, thread),
-                                             &error));
+  g_byte_array_set_size (request, MP_FRAME_HEADER_SIZE);
+  mp_message_write_request_variant (request, g_variant_new ("(ts@avt)", id, method, args, thread));
+  g_assert_true (mp_connection_send_frame (client->connection, request, &error));
   g_assert_no_error (error);
   g_variant_unref (args);
   reply = mp_connection_recv_variant (client->connection, G_VARIANT_TYPE (MP_MSG_REPLY), -1, &error);

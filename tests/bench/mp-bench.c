@@ -1272,6 +1272,7 @@ main (int argc, char **argv)
   gboolean quick = FALSE;
   gboolean no_trace = FALSE;
   gboolean trace_only = FALSE;
+  gboolean manager_only = FALSE;
   gboolean pool_only = FALSE;
   g_autofree char *pin_text = NULL;
   g_autofree char *twin_row = NULL;
@@ -1287,6 +1288,7 @@ main (int argc, char **argv)
     { "quick", 'q', 0, G_OPTION_ARG_NONE, &quick, "A few iterations only (smoke test, figures meaningless)", NULL },
     { "no-trace-rows", 0, 0, G_OPTION_ARG_NONE, &no_trace, "Leave out the trace recorder's rows", NULL },
     { "trace-rows-only", 0, 0, G_OPTION_ARG_NONE, &trace_only, "Only the trace recorder's rows", NULL },
+    { "manager-rows-only", 0, 0, G_OPTION_ARG_NONE, &manager_only, "Only the manager's rows (with their floors)", NULL },
     { "pool-rows-only", 0, 0, G_OPTION_ARG_NONE, &pool_only, "Only the pool's rows", NULL },
     { "twin", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &twin_row, "Run one loop, print ns per operation (mp-bench-notrace)", "ROW" },
     G_OPTION_ENTRY_NULL
@@ -1345,14 +1347,18 @@ main (int argc, char **argv)
       bench_pool ();
       return 0;
     }
-  f = floor_new ();
-  bench_locked_increment (f);
-  bench_array_elements (f);
-  floor_free (f);
-  bench_process_start ();
+  if (!manager_only)
+    {
+      f = floor_new ();
+      bench_locked_increment (f);
+      bench_array_elements (f);
+      floor_free (f);
+      bench_process_start ();
+    }
   bench_manager ();
-  bench_pool ();
-  if (!no_trace)
+  if (!manager_only)
+    bench_pool ();
+  if (!no_trace && !manager_only)
     bench_trace ();
   g_print ("\n%u target%s missed%s\n", targets_missed, targets_missed == 1 ? "" : "s",
            quick ? " (--quick: figures are not meaningful)" : "");

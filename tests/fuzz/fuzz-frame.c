@@ -23,12 +23,13 @@
 #include "mpshare.h"
 #include "mp-connection-private.h"
 #include "mp-manager-private.h"
+#include "../message-reference.h"
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
 /* The receiver chooses the type; these cover the shapes the manager uses. */
 static const char *const message_types[] = { "(sv)", "a{sv}", "(uuay)", "v", "(sava{sv})",
-                                             MP_MSG_REQUEST, MP_MSG_REPLY };
+                                             MP_MSG_REPLY };
 
 static gboolean
 count_token (const MpToken *token,
@@ -42,16 +43,11 @@ count_token (const MpToken *token,
 
 /* what the server checks in a request's arguments */
 static void
-read_request (GVariant *request)
+read_request (const MpRequest *request)
 {
-  g_autoptr(GVariant) args = NULL;
-  const char *method;
-  guint64 id, thread;
-
-  g_variant_get (request, "(t&s@avt)", &id, &method, &args, &thread);
-  for (gsize i = 0; i < g_variant_n_children (args); i++)
+  for (gsize i = 0; i < mp_argv_len (&request->args); i++)
     {
-      g_autoptr(GVariant) wire = g_variant_get_child_value (args, i);
+      GVariant *wire = mp_argv_get (&request->args, i);
       g_autoptr(GError) error = NULL;
       guint n_tokens = 0;
       gint64 n;
@@ -92,14 +88,16 @@ read_reply (GVariant *reply)
     }
 }
 
-/* The manager reads its envelopes without GLib's reader
- * (mp-manager-message.c): it must accept exactly what GLib accepts,
- * whether the frame is held by its bytes or lent from a connection's
- * buffer (at any address). */
+/* The manager reads its envelopes (mp-manager-message.c): it must
+ * accept exactly what the table in mp-manager-private.h and GLib's
+ * verdict on each value accept, whether the frame is held by its bytes
+ * or lent from a connection's buffer (at any address), read the same
+ * fields, and write an accepted request again byte for byte. A reply is
+ * also the normal form of a "(yv)": GLib judges it whole. */
 static void
 read_envelopes (GBytes *frame)
 {
-  g_autoptr(GVariant) request_glib = NULL;
+  g_autoptr(GVariant) request_ref = NULL;
   g_autoptr(GVariant) reply_glib = NULL;
   gsize len;
   const guint8 *data = g_bytes_get_data (frame, &len);
@@ -111,7 +109,7 @@ read_envelopes (GBytes *frame)
     memcpy (buffer + 5, data, len);
   mp_frame_take_bytes (&held, g_bytes_ref (frame));
 
-  request_glib = mp_connection_variant_from_frame (frame, G_VARIANT_TYPE (MP_MSG_REQUEST), NULL);
+  request_ref = reference_read_request (data, len);
   /* GLib 2.74 reads past the end of a "(yv)" of 1 to 7 bytes while it
    * judges it; none is valid, and ours refuses them without reading */
   if (len >= 8)
@@ -121,27 +119,39 @@ read_envelopes (GBytes *frame)
     {
       const MpFrame *f = way == 0 ? &held : &lent;
       g_autoptr(GVariant) payload = NULL;
+      g_autoptr(GError) error = NULL;
       MpRequest request = { 0 };
       guint8 kind;
 
-      g_assert (mp_message_decode_request (f, &request, NULL) == (request_glib != NULL));
-      if (request_glib != NULL)
+      g_assert (mp_message_decode_request (f, &request, &error) == (request_ref != NULL));
+      if (request_ref != NULL)
         {
-          /* and reads the same arguments out of it */
-          g_autoptr(GVariant) args_glib = g_variant_get_child_value (request_glib, 2);
           g_autoptr(GVariant) args = mp_argv_to_variant (&request.args, 0);
+          g_autoptr(GVariant) ours = g_variant_ref_sink (g_variant_new ("(ts@avt)", request.id,
+                                                                        request.method, args,
+                                                                        request.thread));
+          g_autoptr(GByteArray) again = g_byte_array_new ();
 
-          g_assert (g_variant_equal (args, args_glib));
+          g_assert (g_variant_equal (ours, request_ref));
+          mp_message_write_request (again, request.id, request.method, &request.args,
+                                    request.thread);
+          g_assert (again->len == len && memcmp (again->data, data, len) == 0);
+          read_request (&request);
         }
+      else
+        g_assert_error (error, MP_ERROR, MP_ERROR_PROTOCOL);
       mp_request_clear (&request);
+      g_clear_error (&error);
 
-      g_assert (mp_message_decode_reply (f, &kind, &payload, NULL) == (reply_glib != NULL));
+      g_assert (mp_message_decode_reply (f, &kind, &payload, &error) == (reply_glib != NULL));
       if (reply_glib != NULL)
         {
           g_autoptr(GVariant) boxed = g_variant_get_child_value (reply_glib, 1);
 
           g_assert (g_variant_equal (payload, boxed));
         }
+      else
+        g_assert_error (error, MP_ERROR, MP_ERROR_PROTOCOL);
     }
   mp_frame_clear (&held);
 }
@@ -169,9 +179,7 @@ read_messages (GBytes *frame)
         {
           g_autofree char *text = g_variant_print (value, TRUE);
           (void) text;
-          if (g_variant_is_of_type (value, G_VARIANT_TYPE (MP_MSG_REQUEST)))
-            read_request (value);
-          else if (g_variant_is_of_type (value, G_VARIANT_TYPE (MP_MSG_REPLY)))
+          if (g_variant_is_of_type (value, G_VARIANT_TYPE (MP_MSG_REPLY)))
             read_reply (value);
         }
     }

@@ -13,13 +13,16 @@
  * coverage feedback and ASan watches it. Each input is one authenticated
  * client: the harness says hello, then sends the input's records one
  * frame each and reads every reply. A record is a little-endian 16-bit
- * length and that many bytes. A record that is a request "(tsavt)" is
- * sent with two fixes that make inputs replayable: object ids count the
+ * length and that many bytes. A record that is a request, spelled as a
+ * GVariant "(tsavt)" (REQUEST_RECORD), is put in the manager's envelope
+ * (mp_message_write_request_variant()) and sent with two fixes that make inputs replayable: object ids count the
  * objects this input created (1 = its first), and proxy tokens among the
- * arguments point at this server. Any other record goes out raw, and the
- * server must drop just this connection.
+ * arguments point at this server. Any other record goes out raw: the
+ * server must answer it if it happens to be a request, and otherwise
+ * drop just this connection.
  *
- * What must hold: every reply is well-formed ("(yv)", a RETURN payload
+ * What must hold: every reply is well-formed (a kind, zeros and a "v",
+ * which is the normal form of a "(yv)"; a RETURN payload
  * passes mp_wire_check() as clients require, an ERROR names an MP_ERROR
  * code); a call that blocks ends when the client hangs up; the server
  * ends the connection after the client's goodbye, having released what
@@ -42,6 +45,8 @@
 int LLVMFuzzerInitialize (int *argc, char ***argv);
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
+/* how an input spells a request: (object id, method, arguments, thread) */
+#define REQUEST_RECORD "(tsavt)"
 #define MAX_RECORDS   16
 #define MAX_CREATED   8
 /* a reply slower than this means the call blocks (Queue.get, Lock.acquire
@@ -421,8 +426,11 @@ send_request (Client   *client,
               GVariant *request,
               gint64    wait_us)
 {
-  g_autoptr(GBytes) frame = g_variant_get_data_as_bytes (request);
+  g_autoptr(GByteArray) message = g_byte_array_new ();
+  g_autoptr(GBytes) frame = NULL;
 
+  mp_message_write_request_variant (message, request);
+  frame = g_byte_array_free_to_bytes (g_steal_pointer (&message));
   show ("->", request);
   return exchange (client, frame, wait_us);
 }
@@ -551,7 +559,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
       record = g_bytes_new (data + offset, len);
       offset += len;
 
-      request = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (MP_MSG_REQUEST),
+      request = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (REQUEST_RECORD),
                                                               record, FALSE));
       if (!g_variant_is_normal_form (request))
         {
