@@ -14,14 +14,17 @@
 
 #include <glib.h>
 
-/* Returns: (transfer full): @id, @method, the "v" children of @av and
- * @thread laid out as a request, each value as GLib serializes it */
+/* Returns: (transfer full): @id, @method, the "v" children of @av (sunk
+ * if floating) and @thread laid out as a request, each value as GLib
+ * serializes it */
 static inline GBytes *
 reference_write_request (guint64     id,
                          const char *method,
                          GVariant   *av,
                          guint64     thread)
 {
+  /* takes a floating @av, as GLib's constructors do */
+  g_autoptr(GVariant) owned = g_variant_ref_sink (av);
   GByteArray *out = g_byte_array_new ();
   guint32 method_len = GUINT32_TO_LE ((guint32) strlen (method));
   guint32 n_args = GUINT32_TO_LE ((guint32) g_variant_n_children (av));
