@@ -255,7 +255,6 @@ half_no_copy (Demo *demo)
   MpStartMethod other = demo_get_start_method_without_copy (demo);
   Logger logger;
   GThread *thread;
-  g_autoptr(MpProcess) early = NULL;
   gint64 found;
 
   demo_step (demo, "Fix 1: the same moment, the child started by %s.",

@@ -1872,7 +1872,6 @@ guard_stmt (Checker    *c,
             Walk       *w)
 {
   Start found = { NULL, NULL };
-  g_autofree char *callee = NULL;
 
   if (w->guarded)
     return;

@@ -27,7 +27,7 @@ reference_write_request (guint64     id,
   g_autoptr(GVariant) owned = g_variant_ref_sink (av);
   GByteArray *out = g_byte_array_new ();
   guint32 method_len = GUINT32_TO_LE ((guint32) strlen (method));
-  guint32 n_args = GUINT32_TO_LE ((guint32) g_variant_n_children (av));
+  guint32 n_args = GUINT32_TO_LE ((guint32) g_variant_n_children (owned));
   static const guint8 zeros[8];
 
   id = GUINT64_TO_LE (id);
@@ -37,9 +37,9 @@ reference_write_request (guint64     id,
   g_byte_array_append (out, (const guint8 *) &method_len, 4);
   g_byte_array_append (out, (const guint8 *) &n_args, 4);
   g_byte_array_append (out, (const guint8 *) method, (guint) strlen (method) + 1);
-  for (gsize i = 0; i < g_variant_n_children (av); i++)
+  for (gsize i = 0; i < g_variant_n_children (owned); i++)
     {
-      g_autoptr(GVariant) value = g_variant_get_child_value (av, i);
+      g_autoptr(GVariant) value = g_variant_get_child_value (owned, i);
       guint32 size = GUINT32_TO_LE ((guint32) g_variant_get_size (value));
 
       g_byte_array_append (out, zeros, (8 - out->len % 8) % 8);

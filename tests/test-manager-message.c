@@ -663,7 +663,6 @@ test_request_deep_argument (void)
 
   for (guint depth = 120; depth <= 128; depth++)
     {
-      g_autoptr(GVariant) type = NULL;
       g_autoptr(GBytes) frame = NULL;
       g_autoptr(GString) type_string = g_string_new (NULL);
       GVariant *wire;

@@ -558,6 +558,7 @@ test_tracker_clean_exit (Fixture       *fixture,
       MpSharedMemory *unlinked = create_noted (NULL, 64, &error);
 
       g_assert_no_error (error);
+      g_assert_nonnull (kept);
       g_assert_true (mp_shared_memory_unlink (unlinked, &error));
       g_assert_no_error (error);
       g_object_unref (unlinked);
