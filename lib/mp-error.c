@@ -80,16 +80,8 @@ static const MpCatalogEntry *
 pitfall_for (MpError code)
 {
   const char *id = info_for (code)->pitfall;
-  const MpCatalogEntry *entries;
-  gsize n;
 
-  if (id == NULL)
-    return NULL;
-  entries = mp_catalog_get_entries (&n);
-  for (gsize i = 0; i < n; i++)
-    if (g_str_equal (entries[i].id, id))
-      return &entries[i];
-  g_return_val_if_reached (NULL);
+  return id != NULL ? mp_catalog_lookup (id, NULL) : NULL;
 }
 
 /**
