@@ -482,7 +482,8 @@ decode_object (GVariant *wire,
 }
 
 /* @wire is the inner value (no "v" box); @out is unset and stays unset on
- * failure or for None. */
+ * failure or for None. @path may be NULL only for a boolean or a number,
+ * which never fail. */
 gboolean
 mp_deserialize_decode (GVariant  *wire,
               GValue    *out,
@@ -593,11 +594,23 @@ mp_deserialize_value (GVariant  *wire,
                     "received data is not a well-formed serialized value (not in normal form)");
       return FALSE;
     }
-  path = g_string_new (NULL);
   if (g_variant_is_of_type (wire, G_VARIANT_TYPE_VARIANT))
     inner = g_variant_get_variant (wire);
   else
     inner = g_variant_ref (wire);
+  switch (g_variant_classify (inner))
+    {
+    case G_VARIANT_CLASS_BOOLEAN:
+    case G_VARIANT_CLASS_INT64:
+    case G_VARIANT_CLASS_UINT64:
+    case G_VARIANT_CLASS_DOUBLE:
+      /* a number cannot fail: no field path to build (the common case:
+       * every manager call that returns one) */
+      return mp_deserialize_decode (inner, out, NULL, 1, error);
+    default:
+      break;
+    }
+  path = g_string_new (NULL);
   return mp_deserialize_decode (inner, out, path, 1, error);
 }
 

@@ -433,12 +433,14 @@ round_trip (MpConnection  *connection,
 }
 
 /* @boxed: the reply's "v" member, in normal form (NULL: a plain value
- * nobody asked for) */
+ * nobody asked for). @unboxed: for a RETURN, the value inside @boxed,
+ * which the check unboxed anyway (the shared None stays itself). */
 static gboolean
 parse_reply (guint8        kind_byte,
              GVariant     *boxed,
              MpReplyKind  *kind,
              GVariant    **payload,
+             GVariant    **unboxed,
              GError      **error)
 {
   g_autoptr(GVariant) inner = NULL;
@@ -448,11 +450,15 @@ parse_reply (guint8        kind_byte,
     case MP_REPLY_RETURN:
       /* the shape of a value (a plain one passes at a glance; NULL: a
        * plain one nobody asked for) */
-      if (boxed != NULL && !mp_wire_check (boxed, error))
+      if (boxed != NULL && mp_wire_is_shared_none (boxed))
+        inner = g_variant_ref (boxed);
+      else if (boxed != NULL && !mp_wire_check_unbox (boxed, &inner, error))
         return FALSE;
       *kind = MP_REPLY_RETURN;
       if (payload != NULL)
         *payload = boxed != NULL ? g_variant_ref (boxed) : NULL;
+      if (unboxed != NULL)
+        *unboxed = g_steal_pointer (&inner);
       return TRUE;
 
     case MP_REPLY_PROXY:
@@ -522,7 +528,7 @@ open_connection (MpEndpoint *self,
       connection_failed (self, local, error);
       return NULL;
     }
-  if (!parse_reply (kind_byte, reply, &kind, &payload, error))
+  if (!parse_reply (kind_byte, reply, &kind, &payload, NULL, error))
     return NULL;
   return g_steal_pointer (&connection);
 }
@@ -645,7 +651,7 @@ mp_endpoint_forget (const char *address,
 }
 
 /**
- * mp_endpoint_call:
+ * mp_endpoint_call_unboxed:
  * @self: an endpoint
  * @id: the object id, or %MP_SERVER_ID
  * @method: the method's name
@@ -654,25 +660,32 @@ mp_endpoint_forget (const char *address,
  * @payload: (out) (transfer full) (optional): the result: a "v" wire for
  *   RETURN, "(st)" for PROXY; %NULL when the caller ignores a RETURN
  *   value (a plain one is then never built)
+ * @unboxed: (out) (transfer full) (optional): for a RETURN asked for,
+ *   the value inside the "v" (checked, as mp_wire_check_unbox() gives
+ *   it), or mp_wire_none_shared() itself; else %NULL
  * @error: return location for a #GError
  *
  * Returns: %TRUE, or %FALSE with @error set: the server's error (see
  *   mp_client_set_remote_error()) or %MP_ERROR_MANAGER_CLOSED.
  */
 gboolean
-mp_endpoint_call (MpEndpoint   *self,
-                  guint64       id,
-                  const char   *method,
-                  const MpArgv *args,
-                  MpReplyKind  *kind,
-                  GVariant    **payload,
-                  GError      **error)
+mp_endpoint_call_unboxed (MpEndpoint   *self,
+                          guint64       id,
+                          const char   *method,
+                          const MpArgv *args,
+                          MpReplyKind  *kind,
+                          GVariant    **payload,
+                          GVariant    **unboxed,
+                          GError      **error)
 {
   g_autoptr(GVariant) reply = NULL;
   MpConnection *connection;
   GError *local = NULL;
   guint8 kind_byte;
+  gboolean want_value = payload != NULL || unboxed != NULL;
 
+  if (unboxed != NULL)
+    *unboxed = NULL;
   if (!mp_endpoint_is_usable (self))
     {
       mp_proxy_set_closed_error (error, self->address, NULL);
@@ -689,7 +702,7 @@ mp_endpoint_call (MpEndpoint   *self,
         return FALSE;
     }
 
-  if (!round_trip (connection, id, method, args, payload != NULL, &kind_byte, &reply, &local))
+  if (!round_trip (connection, id, method, args, want_value, &kind_byte, &reply, &local))
     {
       mp_connection_unref (connection);
       return connection_failed (self, local, error);
@@ -705,5 +718,34 @@ mp_endpoint_call (MpEndpoint   *self,
   if (connection != NULL)
     mp_connection_unref (connection);
 
-  return parse_reply (kind_byte, reply, kind, payload, error);
+  return parse_reply (kind_byte, reply, kind, payload, unboxed, error);
+}
+
+/**
+ * mp_endpoint_call:
+ * @self: an endpoint
+ * @id: the object id, or %MP_SERVER_ID
+ * @method: the method's name
+ * @args: (nullable): the arguments
+ * @kind: (out): %MP_REPLY_RETURN or %MP_REPLY_PROXY
+ * @payload: (out) (transfer full) (optional): the result: a "v" wire for
+ *   RETURN, "(st)" for PROXY; %NULL when the caller ignores a RETURN
+ *   value (a plain one is then never built)
+ * @error: return location for a #GError
+ *
+ * mp_endpoint_call_unboxed() without the unboxed value.
+ *
+ * Returns: %TRUE, or %FALSE with @error set: the server's error (see
+ *   mp_client_set_remote_error()) or %MP_ERROR_MANAGER_CLOSED.
+ */
+gboolean
+mp_endpoint_call (MpEndpoint   *self,
+                  guint64       id,
+                  const char   *method,
+                  const MpArgv *args,
+                  MpReplyKind  *kind,
+                  GVariant    **payload,
+                  GError      **error)
+{
+  return mp_endpoint_call_unboxed (self, id, method, args, kind, payload, NULL, error);
 }

@@ -333,10 +333,15 @@ read_value (const MpFrame *frame,
             gsize          offset,
             gsize          size)
 {
-  g_autoptr(GBytes) bytes = mp_frame_slice (frame, offset, size);
-  g_autoptr(GVariant) value = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT,
-                                                                            bytes, FALSE));
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GVariant) value = NULL;
 
+  /* None (most replies, many arguments): GLib's own bytes for it, so the
+   * value GLib would build from them is the shared one */
+  if (mp_wire_is_none_bytes (frame->data + offset, size))
+    return mp_wire_none_shared ();
+  bytes = mp_frame_slice (frame, offset, size);
+  value = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, bytes, FALSE));
   if (!g_variant_is_normal_form (value))
     return NULL;
   return g_steal_pointer (&value);
@@ -423,8 +428,11 @@ mp_message_decode_request (const MpFrame  *frame,
           return request_error (frame, "an argument is not a GVariant \"v\" in normal form",
                                 error);
         }
-      /* whether it is plain is asked where it matters (store_arg()) */
+      /* whether it is plain is asked where it matters (store_arg()),
+       * unless it is the shared None */
       mp_argv_add (&request->args, wire);
+      if (mp_wire_is_shared_none (wire))
+        ((MpArg *) mp_argv_index (&request->args, request->args.n - 1))->is_plain = TRUE;
       g_variant_unref (wire);
       pos += size;
     }
@@ -488,7 +496,9 @@ mp_message_decode_reply (const MpFrame  *frame,
   if (frame->len > MP_MSG_REPLY_HEAD &&
       all_zero (frame->data + MP_MSG_REPLY_KIND + 1, MP_MSG_REPLY_HEAD - 1))
     {
-      if (payload != NULL)
+      if (payload != NULL ||
+          mp_wire_is_none_bytes (frame->data + MP_MSG_REPLY_HEAD,
+                                 frame->len - MP_MSG_REPLY_HEAD))
         value = read_value (frame, MP_MSG_REPLY_HEAD, frame->len - MP_MSG_REPLY_HEAD);
       else
         {

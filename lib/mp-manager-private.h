@@ -235,6 +235,15 @@ void        mp_wire_pin_types   (void);
  * once, already serialized, never changed. (transfer full) */
 GVariant   *mp_wire_none_shared (void);
 
+/* TRUE when @wire is that shared None itself (a pointer comparison) */
+gboolean    mp_wire_is_shared_none (GVariant *wire);
+
+/* TRUE when @data holds exactly GLib's bytes of that None: a received
+ * value that is None, in normal form (it has only one), judged without
+ * building it */
+gboolean    mp_wire_is_none_bytes (const guint8 *data,
+                                   gsize         size);
+
 /* FALSE when @wire certainly holds no proxy (a plain value); TRUE says
  * only that it has to be looked into */
 gboolean    mp_wire_may_hold_tokens (GVariant *wire);
@@ -245,6 +254,9 @@ gboolean    mp_wire_is_plain    (GVariant    *wire);
 
 /* checks the shape of an untrusted wire value; names what is wrong */
 gboolean    mp_wire_check       (GVariant    *wire,
+                                 GError     **error);
+gboolean    mp_wire_check_unbox (GVariant    *wire,
+                                 GVariant   **inner,
                                  GError     **error);
 
 typedef struct {
@@ -401,6 +413,14 @@ gboolean    mp_endpoint_call           (MpEndpoint     *self,
                                         const MpArgv   *args,
                                         MpReplyKind    *kind,
                                         GVariant      **payload,
+                                        GError        **error);
+gboolean    mp_endpoint_call_unboxed   (MpEndpoint     *self,
+                                        guint64         id,
+                                        const char     *method,
+                                        const MpArgv   *args,
+                                        MpReplyKind    *kind,
+                                        GVariant      **payload,
+                                        GVariant      **unboxed,
                                         GError        **error);
 void        mp_endpoint_forget         (const char     *address,
                                         GBytes         *authkey);

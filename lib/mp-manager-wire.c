@@ -88,30 +88,53 @@ mp_wire_pin_types (void)
     }
 }
 
+/* The shared None, built once and serialized at once: GLib's bytes for
+ * it never change, so a received value with exactly those bytes is that
+ * None (a GVariant has one normal form) without GLib judging it again. */
+static GVariant *none_shared;
+static const guint8 *none_data;
+static gsize none_size;
+
+static GVariant *
+none_peek (void)
+{
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done))
+    {
+      none_shared = g_variant_ref_sink (mp_wire_none ());
+      /* serialized now, not by the first reader */
+      none_data = g_variant_get_data (none_shared);
+      none_size = g_variant_get_size (none_shared);
+      g_once_init_leave (&done, 1);
+    }
+  return none_shared;
+}
+
 GVariant *
 mp_wire_none_shared (void)
 {
-  static gsize none = 0;
-
-  if (g_once_init_enter (&none))
-    {
-      GVariant *value = g_variant_ref_sink (mp_wire_none ());
-
-      g_variant_get_data (value);   /* serialized now, not by the first reader */
-      g_once_init_leave (&none, (gsize) value);
-    }
-  return g_variant_ref ((GVariant *) none);
+  return g_variant_ref (none_peek ());
 }
 
 gboolean
-mp_wire_is_plain (GVariant *wire)
+mp_wire_is_shared_none (GVariant *wire)
 {
-  g_autoptr(GVariant) inner = NULL;
+  return wire == none_peek ();
+}
 
-  /* "v" is the only type of its class: no type string to compare */
-  if (g_variant_classify (wire) != G_VARIANT_CLASS_VARIANT)
-    return FALSE;
-  inner = g_variant_get_variant (wire);
+gboolean
+mp_wire_is_none_bytes (const guint8 *data,
+                       gsize         size)
+{
+  none_peek ();
+  return size == none_size && memcmp (data, none_data, size) == 0;
+}
+
+/* TRUE when @inner, an unboxed wire value, is a boolean, a number or None */
+static gboolean
+inner_is_plain (GVariant *inner)
+{
   switch (g_variant_classify (inner))
     {
     case G_VARIANT_CLASS_BOOLEAN:
@@ -127,6 +150,20 @@ mp_wire_is_plain (GVariant *wire)
 }
 
 gboolean
+mp_wire_is_plain (GVariant *wire)
+{
+  g_autoptr(GVariant) inner = NULL;
+
+  if (mp_wire_is_shared_none (wire))
+    return TRUE;
+  /* "v" is the only type of its class: no type string to compare */
+  if (g_variant_classify (wire) != G_VARIANT_CLASS_VARIANT)
+    return FALSE;
+  inner = g_variant_get_variant (wire);
+  return inner_is_plain (inner);
+}
+
+gboolean
 mp_wire_may_hold_tokens (GVariant *wire)
 {
   return !mp_wire_is_plain (wire);
@@ -135,7 +172,11 @@ mp_wire_may_hold_tokens (GVariant *wire)
 gboolean
 mp_wire_is_none (GVariant *wire)
 {
-  g_autoptr(GVariant) inner = mp_wire_unbox (wire);
+  g_autoptr(GVariant) inner = NULL;
+
+  if (mp_wire_is_shared_none (wire))
+    return TRUE;
+  inner = mp_wire_unbox (wire);
 
   return g_variant_is_of_type (inner, G_VARIANT_TYPE_UNIT);
 }
@@ -280,12 +321,46 @@ check_inner (GVariant *inner,
 }
 
 /**
+ * mp_wire_check_unbox:
+ * @wire: an untrusted "v" wire value (already in normal form)
+ * @inner: (out) (transfer full) (optional): the value inside @wire, when
+ *   it passes
+ * @error: return location for a #GError
+ *
+ * Checks that @wire has the shape of a serialized value, so what one
+ * client stores cannot trip up the clients that read it later. The check
+ * unboxes @wire; @inner hands that on to a reader, which then need not
+ * unbox it again.
+ *
+ * Returns: %TRUE if it has, else %FALSE with %MP_ERROR_PROTOCOL.
+ */
+gboolean
+mp_wire_check_unbox (GVariant  *wire,
+                     GVariant **inner,
+                     GError   **error)
+{
+  g_autoptr(GVariant) unboxed = NULL;
+
+  if (!g_variant_is_of_type (wire, G_VARIANT_TYPE_VARIANT))
+    {
+      mp_set_error (error, MP_ERROR_PROTOCOL, "a wire value must be a boxed variant");
+      return FALSE;
+    }
+  unboxed = g_variant_get_variant (wire);
+  /* a plain value passes at a glance */
+  if (!inner_is_plain (unboxed) && !check_inner (unboxed, 0, error))
+    return FALSE;
+  if (inner != NULL)
+    *inner = g_steal_pointer (&unboxed);
+  return TRUE;
+}
+
+/**
  * mp_wire_check:
  * @wire: an untrusted "v" wire value (already in normal form)
  * @error: return location for a #GError
  *
- * Checks that @wire has the shape of a serialized value, so what one
- * client stores cannot trip up the clients that read it later.
+ * mp_wire_check_unbox() without the unboxed value.
  *
  * Returns: %TRUE if it has, else %FALSE with %MP_ERROR_PROTOCOL.
  */
@@ -293,19 +368,9 @@ gboolean
 mp_wire_check (GVariant *wire,
                GError  **error)
 {
-  g_autoptr(GVariant) inner = NULL;
-
-  /* a plain value, judged by its bytes alone, without unboxing */
-  if (mp_wire_is_plain (wire))
+  if (mp_wire_is_shared_none (wire))
     return TRUE;
-
-  if (!g_variant_is_of_type (wire, G_VARIANT_TYPE_VARIANT))
-    {
-      mp_set_error (error, MP_ERROR_PROTOCOL, "a wire value must be a boxed variant");
-      return FALSE;
-    }
-  inner = g_variant_get_variant (wire);
-  return check_inner (inner, 0, error);
+  return mp_wire_check_unbox (wire, NULL, error);
 }
 
 /**

@@ -198,11 +198,13 @@ traced_call (MpProxy      *self,
              GVariant    **result,
              GError      **error)
 {
+  g_autoptr(GVariant) unboxed = NULL;
   GError *local = NULL;
   gboolean ok;
 
   mp_trace_proxy_target (self->typeid, self->id, method);
-  ok = mp_endpoint_call (endpoint, self->id, method, args, kind, payload, &local);
+  ok = mp_endpoint_call_unboxed (endpoint, self->id, method, args, kind, payload, &unboxed,
+                                 &local);
   mp_trace_proxy_done (ok, *payload, local);
   if (!ok)
     {
@@ -216,13 +218,14 @@ traced_call (MpProxy      *self,
       return FALSE;
     }
   if (result != NULL)
-    *result = g_steal_pointer (payload);
+    *result = g_steal_pointer (&unboxed);
   return TRUE;
 }
 
-/* Calls @method; @args is consumed. The result is a
- * "v" wire that may hold proxies the server referenced for us: decode it
- * with decode_result(), or ignore it only when it cannot hold any. */
+/* Calls @method; @args is consumed. The result is the value inside the
+ * reply's "v", its shape checked (or the shared None itself), and may
+ * hold proxies the server referenced for us: decode it with
+ * decode_result(), or ignore it only when it cannot hold any. */
 static gboolean
 call_wire (MpProxy     *self,
            const char  *method,
@@ -232,7 +235,8 @@ call_wire (MpProxy     *self,
 {
   g_auto(MpArgv) owned_args = args;
   g_autoptr(MpEndpoint) endpoint = NULL;
-  g_autoptr(GVariant) payload = NULL;
+  g_autoptr(GVariant) payload = NULL;   /* asked for by the trace only */
+  g_autoptr(GVariant) value = NULL;
   MpReplyKind kind;
 
   if (self->state != NULL && g_atomic_int_get (&self->state->closed))
@@ -245,8 +249,8 @@ call_wire (MpProxy     *self,
     return FALSE;
   if (MP_TRACE_ON)
     return traced_call (self, endpoint, method, &owned_args, &kind, &payload, result, error);
-  if (!mp_endpoint_call (endpoint, self->id, method, &owned_args, &kind,
-                         result != NULL ? &payload : NULL, error))
+  if (!mp_endpoint_call_unboxed (endpoint, self->id, method, &owned_args, &kind, NULL,
+                                 result != NULL ? &value : NULL, error))
     return FALSE;
   if (kind != MP_REPLY_RETURN)
     {
@@ -255,7 +259,7 @@ call_wire (MpProxy     *self,
       return FALSE;
     }
   if (result != NULL)
-    *result = g_steal_pointer (&payload);
+    *result = g_steal_pointer (&value);
   return TRUE;
 }
 
@@ -268,6 +272,9 @@ decode_result (MpProxy   *self,
   g_auto(GValue) scratch = G_VALUE_INIT;
   gboolean ok;
 
+  /* None, as the reader shares it: nothing to decode, @out stays unset */
+  if (mp_wire_is_shared_none (wire))
+    return TRUE;
   /* proxies rebuilt from this reply already hold their reference */
   mp_client_reply_begin (self->address);
   ok = mp_deserialize_value (wire, out != NULL ? out : &scratch, error);
