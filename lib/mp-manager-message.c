@@ -35,18 +35,6 @@ align8 (gsize n)
   return (n + 7) & ~(gsize) 7;
 }
 
-/* Grows @out by @size zero bytes; returns where they start. */
-static guint8 *
-append_zeros (GByteArray *out,
-              gsize       size)
-{
-  guint start = out->len;
-
-  g_byte_array_set_size (out, start + (guint) size);
-  memset (out->data + start, 0, size);
-  return out->data + start;
-}
-
 static void
 put_u32 (guint8  *dest,
          guint32  value)
@@ -135,6 +123,17 @@ mp_argv_add (MpArgv   *argv,
   arg->is_plain = FALSE;
 }
 
+/* Appends @wire, taking the full reference the caller owns. */
+static void
+argv_take (MpArgv   *argv,
+           GVariant *wire)
+{
+  MpArg *arg = argv_push (argv);
+
+  arg->wire = wire;
+  arg->is_plain = FALSE;
+}
+
 /**
  * mp_argv_add_value:
  * @argv: arguments
@@ -156,8 +155,7 @@ mp_argv_add_value (MpArgv        *argv,
 
   if (wire == NULL)
     return FALSE;
-  mp_argv_add (argv, wire);
-  g_variant_unref (wire);
+  argv_take (argv, wire);
   return TRUE;
 }
 
@@ -227,37 +225,26 @@ mp_argv_add_children (MpArgv   *argv,
     }
 }
 
-/* Appends zero bytes until the message that starts at @start in @out
- * reaches a multiple of 8. */
+/* Stores the @size bytes GLib serializes @wire to at @dest. A small
+ * value built here is still a tree of GVariants: it is serialized
+ * straight into an aligned buffer (g_variant_get_data() would first
+ * allocate a serialized copy inside @wire). Either way the bytes are
+ * copied, not stored in place: after the frame's 4-byte header the place
+ * is not aligned as GLib's serializer insists. */
 static void
-pad8 (GByteArray *out,
-      gsize       start)
-{
-  gsize len = out->len - start;
-
-  append_zeros (out, align8 (len) - len);
-}
-
-/* Appends the @size bytes GLib serializes @wire to. A small value built
- * here is still a tree of GVariants: it is serialized straight into an
- * aligned buffer (g_variant_get_data() would first allocate a serialized
- * copy inside @wire). Either way the bytes are copied, not stored in
- * place: after the frame's 4-byte header the place is not aligned as
- * GLib's serializer insists. */
-static void
-append_value (GByteArray *out,
-              GVariant   *wire,
-              gsize       size)
+store_value (guint8   *dest,
+             GVariant *wire,
+             gsize     size)
 {
   guint64 small[8];
 
   if (size <= sizeof small)
     {
       g_variant_store (wire, small);
-      g_byte_array_append (out, (const guint8 *) small, (guint) size);
+      memcpy (dest, small, size);
     }
   else
-    g_byte_array_append (out, g_variant_get_data (wire), (guint) size);
+    memcpy (dest, g_variant_get_data (wire), size);
 }
 
 /**
@@ -280,21 +267,41 @@ mp_message_write_request (GByteArray   *out,
   gsize start = out->len;
   gsize method_len = strlen (method);
   gsize n_args = args != NULL ? args->n : 0;
-  guint8 *head = append_zeros (out, MP_MSG_REQUEST_HEAD);
+  gsize sizes[MP_ARGV_INLINE];
+  gsize len = MP_MSG_REQUEST_HEAD + method_len + 1;
+  gsize pos;
+  guint8 *message;
 
-  put_u64 (head + MP_MSG_REQUEST_ID, id);
-  put_u64 (head + MP_MSG_REQUEST_THREAD, thread);
-  put_u32 (head + MP_MSG_REQUEST_METHOD_LEN, size_field (method_len));
-  put_u32 (head + MP_MSG_REQUEST_N_ARGS, size_field (n_args));
-  g_byte_array_append (out, (const guint8 *) method, (guint) method_len + 1);
+  /* the whole message's length first: @out grows once, zeroed once
+   * (every padding byte is zero) */
+  for (gsize i = 0; i < n_args; i++)
+    {
+      gsize size = g_variant_get_size (mp_argv_get (args, i));
+
+      if (i < MP_ARGV_INLINE)
+        sizes[i] = size;
+      len = align8 (len) + MP_MSG_ARG_HEAD + size;
+    }
+  g_byte_array_set_size (out, (guint) (start + len));
+  message = out->data + start;
+  memset (message, 0, len);
+
+  put_u64 (message + MP_MSG_REQUEST_ID, id);
+  put_u64 (message + MP_MSG_REQUEST_THREAD, thread);
+  put_u32 (message + MP_MSG_REQUEST_METHOD_LEN, size_field (method_len));
+  put_u32 (message + MP_MSG_REQUEST_N_ARGS, size_field (n_args));
+  memcpy (message + MP_MSG_REQUEST_HEAD, method, method_len);
+  pos = MP_MSG_REQUEST_HEAD + method_len + 1;
   for (gsize i = 0; i < n_args; i++)
     {
       GVariant *wire = mp_argv_get (args, i);
-      gsize size = g_variant_get_size (wire);
+      gsize size = i < MP_ARGV_INLINE ? sizes[i] : g_variant_get_size (wire);
 
-      pad8 (out, start);
-      put_u32 (append_zeros (out, MP_MSG_ARG_HEAD), size_field (size));
-      append_value (out, wire, size);
+      pos = align8 (pos);
+      put_u32 (message + pos, size_field (size));
+      pos += MP_MSG_ARG_HEAD;
+      store_value (message + pos, wire, size);
+      pos += size;
     }
 }
 
@@ -430,10 +437,9 @@ mp_message_decode_request (const MpFrame  *frame,
         }
       /* whether it is plain is asked where it matters (store_arg()),
        * unless it is the shared None */
-      mp_argv_add (&request->args, wire);
+      argv_take (&request->args, wire);
       if (mp_wire_is_shared_none (wire))
         ((MpArg *) mp_argv_index (&request->args, request->args.n - 1))->is_plain = TRUE;
-      g_variant_unref (wire);
       pos += size;
     }
   if (pos != len)
@@ -467,10 +473,13 @@ mp_message_write_reply (GByteArray  *out,
 {
   g_autoptr(GVariant) owned = payload != NULL ? g_variant_ref_sink (payload)
                                               : mp_wire_none_shared ();
-  guint8 *head = append_zeros (out, MP_MSG_REPLY_HEAD);
+  gsize start = out->len;
+  gsize size = g_variant_get_size (owned);
 
-  head[MP_MSG_REPLY_KIND] = (guint8) kind;
-  append_value (out, owned, g_variant_get_size (owned));
+  g_byte_array_set_size (out, (guint) (start + MP_MSG_REPLY_HEAD + size));
+  memset (out->data + start, 0, MP_MSG_REPLY_HEAD);
+  out->data[start + MP_MSG_REPLY_KIND] = (guint8) kind;
+  store_value (out->data + start + MP_MSG_REPLY_HEAD, owned, size);
 }
 
 /**
