@@ -219,7 +219,8 @@ decode_reply (GBytes     *frame,
   if (ok)
     {
       g_assert_cmpuint (lent_kind, ==, *kind);
-      g_assert_true (g_variant_equal (lent_payload, *payload));
+      if (payload != NULL)
+        g_assert_true (g_variant_equal (lent_payload, *payload));
     }
   return ok;
 }
@@ -442,8 +443,15 @@ test_reply_bytes (void)
     g_autoptr(GVariant) none = g_variant_ref_sink (mp_wire_none ());
     g_autoptr(GVariant) theirs = g_variant_ref_sink (g_variant_new ("(y@v)", MP_REPLY_RETURN, none));
     g_autoptr(GBytes) ours = encode_reply (MP_REPLY_RETURN, NULL);
+    g_autoptr(GVariant) got = NULL;
+    guint8 kind = 0xff;
 
     assert_same_bytes (ours, theirs);
+    /* read back as the one shared None: its bytes are GLib's own */
+    g_assert_true (decode_reply (ours, &kind, &got, NULL));
+    g_assert_cmpuint (kind, ==, MP_REPLY_RETURN);
+    g_assert_true (g_variant_equal (got, none));
+    g_assert_true (mp_wire_is_shared_none (got));
   }
 
   for (gsize t = 0; t < G_N_ELEMENTS (arg_string_lengths); t++)
@@ -463,6 +471,39 @@ test_reply_bytes (void)
         g_assert_cmpuint (kind, ==, kinds[k]);
         g_assert_true (g_variant_equal (got, payload));
       }
+}
+
+/* A None argument, by its bytes, is read as the one shared None and
+ * known plain; any other value is GLib's to build and judge. */
+static void
+test_args_none_shared (void)
+{
+  g_autoptr(GVariant) args = g_variant_ref_sink (
+    g_variant_new_array (G_VARIANT_TYPE_VARIANT, (GVariant *[]) {
+      mp_wire_none (), mp_wire_int (0), mp_wire_string (NULL),
+      g_variant_new_variant (g_variant_new_tuple ((GVariant *[]) { mp_wire_none () }, 1)),
+    }, 4));
+  g_autoptr(GBytes) frame = encode_request (7, "set", args, 1);
+  g_auto(MpRequest) request = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (decode_request (frame, &request, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (mp_argv_len (&request.args), ==, 4);
+  g_assert_true (mp_wire_is_shared_none (mp_argv_get (&request.args, 0)));
+  g_assert_true (mp_argv_is_plain (&request.args, 0));
+  for (gsize i = 1; i < 4; i++)
+    {
+      g_autoptr(GVariant) sent = g_variant_get_child_value (args, i);
+
+      g_assert_false (mp_wire_is_shared_none (mp_argv_get (&request.args, i)));
+      g_assert_true (g_variant_equal (mp_argv_get (&request.args, i), sent));
+    }
+  /* the bytes of None alone, with nothing around them, and cut short */
+  g_assert_true (mp_wire_is_none_bytes (g_variant_get_data (mp_argv_get (&request.args, 0)),
+                                        g_variant_get_size (mp_argv_get (&request.args, 0))));
+  g_assert_false (mp_wire_is_none_bytes (g_variant_get_data (mp_argv_get (&request.args, 0)),
+                                         g_variant_get_size (mp_argv_get (&request.args, 0)) - 1));
 }
 
 /* The decoder and the reference (GLib judging each value) agree on
@@ -507,10 +548,18 @@ assert_reply_verdict (GBytes *frame)
   guint8 kind = 0;
   gboolean ours = decode_reply (frame, &kind, &payload, &error);
   gboolean glib = glib_accepts (frame, MP_MSG_REPLY);
+  guint8 kind_alone = 0;
 
   if (ours != glib)
     g_error ("reply decoder says %d, GLib says %d, on %" G_GSIZE_FORMAT " bytes",
              ours, glib, g_bytes_get_size (frame));
+  /* judged the same when nobody asks for the payload (the None read
+   * without building it, the rest judged in place) */
+  if (decode_reply (frame, &kind_alone, NULL, NULL) != ours)
+    g_error ("reply decoder without a payload says %d, GLib says %d, on %" G_GSIZE_FORMAT
+             " bytes", !ours, glib, g_bytes_get_size (frame));
+  if (ours)
+    g_assert_cmpuint (kind_alone, ==, kind);
   if (ours)
     {
       g_autoptr(GVariant) whole = mp_connection_variant_from_frame (frame, MP_MSG_TYPE (MP_MSG_REPLY), NULL);
@@ -758,6 +807,7 @@ main (int    argc,
   g_test_add_func ("/manager/message/request/deep-argument", test_request_deep_argument);
   g_test_add_func ("/manager/message/args/bytes", test_args_bytes);
   g_test_add_func ("/manager/message/args/values", test_args_values);
+  g_test_add_func ("/manager/message/args/none-shared", test_args_none_shared);
   g_test_add_func ("/manager/message/reply/bytes", test_reply_bytes);
   g_test_add_func ("/manager/message/reply/like-glib", test_reply_like_glib);
   g_test_add_func ("/manager/message/table-in-docs", test_table_in_docs);

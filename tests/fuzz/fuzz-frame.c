@@ -152,6 +152,14 @@ read_envelopes (GBytes *frame)
         }
       else
         g_assert_error (error, MP_ERROR, MP_ERROR_PROTOCOL);
+      /* the same verdict when the payload is not asked for (a plain
+       * RETURN nobody reads: None by its bytes, the rest judged) */
+      {
+        guint8 kind_alone = 0xff;
+
+        g_assert (mp_message_decode_reply (f, &kind_alone, NULL, NULL) == (reply_glib != NULL));
+        g_assert (reply_glib == NULL || kind_alone == kind);
+      }
     }
   mp_frame_clear (&held);
 }
