@@ -14,6 +14,7 @@
 #include <gio/gunixsocketaddress.h>
 
 #include "mpshare.h"
+#include "mp-auth-private.h"
 #include "mp-connection-private.h"
 
 /* A backstop only: every wait below ends on an event long before. */
