@@ -105,6 +105,9 @@ check_host_port_form (const char *text,
     return mp_address_bad (error, text, "no port");
   if (rest[0] == '[')
     {
+      if (g_str_has_suffix (rest, "]"))
+        return mp_address_bad (error, text, "no port (an IPv6 host is written"
+                               " [ADDRESS]:PORT)");
       if (colon == rest || colon[-1] != ']')
         return mp_address_bad (error, text, "an IPv6 host is written [ADDRESS]:PORT");
       return TRUE;
