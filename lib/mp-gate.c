@@ -38,6 +38,7 @@
 #include "mp-auth-private.h"
 #include "mp-connection-private.h"
 #include "mp-listener-private.h"
+#include "mp-trace-private.h"
 
 /* accepts in a row before the handshakes in progress get their turn */
 #define ACCEPT_BATCH 64
@@ -401,7 +402,13 @@ advance (MpGate  *self,
       if (p->step == STEP_RESPONSE &&
           paused_until (self, p->peer, g_get_monotonic_time ()) >= 0)
         return OUTCOME_WAIT;
-      if (!mp_connection_recv_frame (p->connection, 0, &frame, &error))
+      gboolean received;
+
+      /* a poll: "nothing yet" is no failure to record */
+      mp_trace_expect_errors_push ();
+      received = mp_connection_recv_frame (p->connection, 0, &frame, &error);
+      mp_trace_expect_errors_pop ();
+      if (!received)
         {
           if (g_error_matches (error, MP_ERROR, MP_ERROR_TIMEOUT))
             return OUTCOME_WAIT;
@@ -564,9 +571,12 @@ mp_gate_accept (MpGate  *self,
 
       if (mp_listener_is_shut_down (self->listener))
         {
+          /* its owner shut it down: the accept loop's normal end */
+          mp_trace_expect_errors_push ();
           mp_set_error (error, MP_ERROR_CONNECTION_CLOSED,
                         "The listener at %s was shut down",
                         mp_listener_get_address (self->listener));
+          mp_trace_expect_errors_pop ();
           return NULL;
         }
       drop_late (self, now);

@@ -843,10 +843,13 @@ serve_connection (MpServerConn *conn)
       g_auto(MpFrame) frame = MP_FRAME_INIT;
       g_auto(MpRequest) request = { 0 };
       MpCall call = { server, conn, conn->nonce, 0, NULL, NULL };
-      gboolean sent;
+      gboolean sent, received;
 
-      if (!mp_connection_recv_frame (conn->connection, -1, &frame, &error) ||
-          !mp_message_decode_request (&frame, &request, &error))
+      /* a client's goodbye ends its stream: normal, not a failure */
+      mp_trace_expect_errors_push ();
+      received = mp_connection_recv_frame (conn->connection, -1, &frame, &error);
+      mp_trace_expect_errors_pop ();
+      if (!received || !mp_message_decode_request (&frame, &request, &error))
         {
           /* the end of the stream is the normal goodbye; garbage ends
            * only this connection */

@@ -32,8 +32,10 @@
 #define FOLD_TAIL  2
 
 /* Choosing the busiest lanes, an error counts as this many events: the
- * process that met the pitfall is the one to see. */
-#define BUSY_ERROR 100
+ * process that met the pitfall is the one to see. A server (its lane
+ * handles proxy calls) comes next: the other processes' calls go there. */
+#define BUSY_ERROR  100
+#define BUSY_SERVER 50
 
 #define TIME_WIDTH 7          /* "123.456" milliseconds */
 #define MAX_CELL   34         /* a lane no wider than this, even alone */
@@ -59,6 +61,7 @@ typedef struct {
   char   *role;
   guint   n_events;
   guint   n_errors;       /* error events: a lane with one is worth showing */
+  gboolean serves;        /* handles proxy calls: a manager server */
   double  first_ts;
   double  last_ts;
   gboolean started;       /* its start is recorded: someone started it */
@@ -341,6 +344,7 @@ collect_lanes (Trace *trace)
         }
       lane->n_events++;
       lane->n_errors += g_str_equal (event->kind, "error");
+      lane->serves |= g_str_equal (event->kind, "proxy.handle");
       lane->started |= g_str_equal (event->kind, "process.start");
       lane->first_ts = MIN (lane->first_ts, event->ts);
       lane->last_ts = MAX (lane->last_ts, event->ts);
@@ -934,8 +938,10 @@ compare_lanes_by_events (gconstpointer a,
                          gconstpointer b)
 {
   const Lane *x = *(Lane **) a, *y = *(Lane **) b;
-  guint64 busy_x = x->n_events + (guint64) x->n_errors * BUSY_ERROR;
-  guint64 busy_y = y->n_events + (guint64) y->n_errors * BUSY_ERROR;
+  guint64 busy_x = x->n_events + (guint64) x->n_errors * BUSY_ERROR +
+                   (x->serves ? BUSY_SERVER : 0);
+  guint64 busy_y = y->n_events + (guint64) y->n_errors * BUSY_ERROR +
+                   (y->serves ? BUSY_SERVER : 0);
 
   if (busy_x != busy_y)
     return busy_x > busy_y ? -1 : 1;
@@ -1290,7 +1296,7 @@ append_hidden_lanes (GString *out,
   if (hidden > 0)
     {
       g_autofree char *line = g_strdup_printf (
-        "%u more %s, not shown (the %d busiest, errors first, are): %s", hidden,
+        "%u more %s, not shown (the %d busiest, errors and servers first, are): %s", hidden,
         hidden == 1 ? "process" : "processes", MP_TIMELINE_MAX_LANES, names->str);
       append_wrapped (out, line, 2);
     }
@@ -1350,8 +1356,9 @@ choose_rows (GArray *rows,
  * role, time going down (milliseconds since the first event), a row per
  * event that tells something, waits, holds and proxy calls drawn as
  * they last, lost updates marked, runs of routine rows folded with their
- * count. At most %MP_TIMELINE_MAX_LANES processes get a column, the
- * busiest; the others are named below. Every line fits
+ * count. At most %MP_TIMELINE_MAX_LANES processes get a column: those
+ * that met an error, then a server, then the busiest; the others are
+ * named below. Every line fits
  * %MP_TIMELINE_WIDTH columns.
  *
  * Returns: (transfer full): the text, or %NULL with

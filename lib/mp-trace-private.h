@@ -161,6 +161,12 @@ void      mp_trace_pool_worker_died   (guint       worker,
 /* errors: mp-error.c */
 void      mp_trace_error              (int         code,
                                        const char *message);
+/* An error set between push and pop is the caller's control flow (a
+ * poll that found nothing yet, a peer's normal goodbye), not a failure
+ * anyone should see on a timeline: it is not recorded. Per thread;
+ * pairs nest. */
+void      mp_trace_expect_errors_push (void);
+void      mp_trace_expect_errors_pop  (void);
 void      mp_trace_serialize_refused  (const char *path,
                                        const char *message);
 

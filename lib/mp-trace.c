@@ -1041,6 +1041,21 @@ mp_trace_pool_worker_died (guint       worker,
   mp_trace_emit (&event);
 }
 
+static _Thread_local guint expected_errors_depth;
+
+void
+mp_trace_expect_errors_push (void)
+{
+  expected_errors_depth++;
+}
+
+void
+mp_trace_expect_errors_pop (void)
+{
+  g_return_if_fail (expected_errors_depth > 0);
+  expected_errors_depth--;
+}
+
 void
 mp_trace_error (int         code,
                 const char *message)
@@ -1049,6 +1064,9 @@ mp_trace_error (int         code,
                          .name = mp_error_code_name (code),
                          .str = { mp_error_code_name (code), mp_error_pitfall_id (code), message },
                          .num = { MP_TRACE_NONE, MP_TRACE_NONE, MP_TRACE_NONE, MP_TRACE_NONE } };
+
+  if (expected_errors_depth > 0)
+    return;
   mp_trace_emit (&event);
 }
 

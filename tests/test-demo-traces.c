@@ -236,26 +236,42 @@ check_output (const char *output)
 }
 
 /* The recorder keeps its events in /dev/shm/mpshare-trace-XXXXXX (not
- * under TMPDIR), one file per thread named PID-TID-N.mpt; the demo's own
- * process writes there first, so a directory of this run is one holding
- * a file of the demo's pid. Other tests may be recording at the same
- * time: their directories are not this run's business. */
-static void
-check_no_trace_dir_of (const char *pid)
+ * under TMPDIR), one file per thread named PID-TID-N.mpt. */
+static GHashTable *
+trace_dirs_now (void)
 {
   g_autoptr(GDir) shm = g_dir_open ("/dev/shm", 0, NULL);
-  g_autofree char *prefix = g_strconcat (pid, "-", NULL);
+  GHashTable *dirs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   const char *name;
 
-  if (shm == NULL)
-    return;
-  while ((name = g_dir_read_name (shm)) != NULL)
+  while (shm != NULL && (name = g_dir_read_name (shm)) != NULL)
+    if (g_str_has_prefix (name, "mpshare-trace-"))
+      g_hash_table_add (dirs, g_strdup (name));
+  return dirs;
+}
+
+/* The demo's own process writes into its trace directory first, so a
+ * directory of this run is one made while it ran and holding a file of
+ * its pid. Other tests may be recording at the same time, and an older
+ * directory may hold a file of an earlier process that had the same
+ * pid: neither is this run's business. */
+static void
+check_no_trace_dir_of (GHashTable *before,
+                       const char *pid)
+{
+  g_autoptr(GHashTable) after = trace_dirs_now ();
+  g_autofree char *prefix = g_strconcat (pid, "-", NULL);
+  GHashTableIter iter;
+  const char *name;
+
+  g_hash_table_iter_init (&iter, after);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &name, NULL))
     {
       g_autofree char *dir = g_build_filename ("/dev/shm", name, NULL);
       g_autoptr(GDir) trace = NULL;
       const char *file;
 
-      if (!g_str_has_prefix (name, "mpshare-trace-") ||
+      if (g_hash_table_contains (before, name) ||
           (trace = g_dir_open (dir, 0, NULL)) == NULL)
         continue;
       while ((file = g_dir_read_name (trace)) != NULL)
@@ -290,6 +306,8 @@ test_demo_trace (gconstpointer data)
   g_autofree char *pid = NULL;
   JsonArray *events;
   int status;
+  /* taken before the demo's pid exists */
+  g_autoptr(GHashTable) trace_dirs_before = trace_dirs_now ();
 
   g_assert_cmpint (g_mkdir (tmp_dir, 0700), ==, 0);
   output = run_demo (run, trace_path, tmp_dir, &pid, &status);
@@ -299,7 +317,7 @@ test_demo_trace (gconstpointer data)
   else
     g_assert_cmpint (status, ==, 0);
   check_output (output);
-  check_no_trace_dir_of (pid);
+  check_no_trace_dir_of (trace_dirs_before, pid);
 
   json_parser_load_from_file (parser, trace_path, &error);
   g_assert_no_error (error);

@@ -350,6 +350,39 @@ test_render_busiest_lanes (void)
   g_assert_nonnull (strstr (unwrapped, "worker 3 (1 event), worker 5 (1 event)"));
 }
 
+/* Five processes: the server handles one call, each worker does more;
+ * the server still gets a column, as the calls go there. */
+static void
+test_render_server_lane (void)
+{
+  Doc doc;
+  g_autoptr(JsonNode) trace = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *header = NULL;
+  double ts = 0;
+
+  doc_begin (&doc);
+  for (gint64 pid = 1; pid <= 4; pid++)
+    {
+      g_autofree char *role = g_strdup_printf ("worker %" G_GINT64_FORMAT, pid);
+
+      doc_role (&doc, pid, role);
+      for (int k = 0; k < 3; k++)
+        doc_event (&doc, "i", ts++, pid, "process.start", "{\"method\": \"spawn\"}");
+    }
+  doc_role (&doc, 5, "manager server");
+  doc_event (&doc, "B", ts++, 5, "proxy.handle", "{\"object\": \"list\", \"method\": \"get\"}");
+  doc_event (&doc, "E", ts++, 5, "proxy.handle", "{}");
+  trace = doc_end (&doc);
+  text = render (trace, 0);
+  header = line_with (text, "ms ");
+
+  g_assert_nonnull (strstr (header, "manager server"));
+  g_assert_nonnull (strstr (header, "worker 1"));
+  g_assert_null (strstr (header, "worker 4"));
+  g_assert_nonnull (strstr (text, "1 more process, not shown"));
+}
+
 /* A long run of routine rows is folded, with the count of what it hides;
  * the marked rows after it stay. */
 static void
@@ -732,6 +765,7 @@ main (int    argc,
   g_test_add_func ("/timeline/render/lock-held", test_render_lock_held);
   g_test_add_func ("/timeline/render/vocabulary", test_render_vocabulary);
   g_test_add_func ("/timeline/render/busiest-lanes", test_render_busiest_lanes);
+  g_test_add_func ("/timeline/render/server-lane", test_render_server_lane);
   g_test_add_func ("/timeline/render/fold", test_render_fold);
   g_test_add_func ("/timeline/render/complete-slices", test_render_complete_slices);
   g_test_add_func ("/timeline/render/empty", test_render_empty);

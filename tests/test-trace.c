@@ -429,6 +429,7 @@ test_errors_recorded (void)
   g_autoptr(JsonNode) doc = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GError) error2 = NULL;
+  g_autoptr(GError) error3 = NULL;
   g_autoptr(MpProcess) p = mp_process_new ("no-such-task", NULL);
   JsonObject *e;
 
@@ -438,6 +439,10 @@ test_errors_recorded (void)
   /* an error nobody asks for is no error: a zero-timeout poll */
   mp_set_error (NULL, MP_ERROR_TIMEOUT, "a wait nobody reports");
   mp_set_error (&error2, MP_ERROR_TIMEOUT, "a wait somebody reports");
+  /* control flow the library expects (a poll, a goodbye) is no failure */
+  mp_trace_expect_errors_push ();
+  mp_set_error (&error3, MP_ERROR_CONNECTION_CLOSED, "a peer's goodbye");
+  mp_trace_expect_errors_pop ();
   doc = stop_trace ();
 
   assert_well_formed (doc);
@@ -707,6 +712,9 @@ test_manager_from_pool (gconstpointer data)
   g_assert_true (json_object_get_boolean_member (args_of (get_reply), "copy"));
   g_assert_nonnull (find_event (doc, worker, "pool.done", "i"));
   g_assert_true (json_object_get_boolean_member (args_of (find_event (doc, worker, "pool.done", "i")), "ok"));
+  /* the handshake polls, the clients' goodbyes and the shutdown are the
+   * server's normal life: no error on any track */
+  g_assert_null (find_event (doc, 0, "error", "i"));
 }
 
 static void
