@@ -1,4 +1,4 @@
-/* mp-connection.h — framed messages over sockets, the HMAC handshake, listeners
+/* mp-connection.h — framed messages between two processes over a socket
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -14,16 +14,9 @@
 G_BEGIN_DECLS
 
 /*
- * Wire format (the same as CPython's multiprocessing.connection for frames
- * below 2 GiB, and its 3.12+ "{sha256}" handshake):
- *
- *   frame      = length (4 bytes, big endian, at most 0x7fffffff) payload
- *   challenge  = "#CHALLENGE#" "{sha256}" 40 random bytes
- *   response   = "{sha256}" HMAC-SHA256 (key, challenge without "#CHALLENGE#")
- *   verdict    = "#WELCOME#" | "#FAILURE#"
- *
- * The server delivers its challenge first and then answers the client's;
- * the client does the opposite, so both sides prove they hold the key.
+ * A frame is a length (4 bytes, big endian, at most 0x7fffffff) and that
+ * many payload bytes: the same as CPython's multiprocessing.connection for
+ * frames below 2 GiB. The handshake that comes first is in mp-auth.h.
  *
  * Timeouts are in microseconds: a negative timeout waits for ever, 0 does
  * not wait at all.
@@ -70,15 +63,6 @@ G_BEGIN_DECLS
  * Since: 0.1
  */
 typedef struct _MpConnection MpConnection;
-/**
- * MpListener:
- *
- * Accepts #MpConnection peers on a Unix-domain or TCP address (Python's
- * `multiprocessing.connection.Listener`). Reference counted; C only.
- *
- * Since: 0.1
- */
-typedef struct _MpListener   MpListener;
 
 /* connections */
 MP_AVAILABLE_IN_ALL
@@ -89,11 +73,6 @@ MpConnection *mp_connection_new_for_fd        (int            fd,
 MP_AVAILABLE_IN_ALL
 gboolean      mp_connection_new_pair          (MpConnection **out_first,
                                                MpConnection **out_second,
-                                               GError       **error);
-MP_AVAILABLE_IN_ALL
-MpConnection *mp_connection_connect           (const char    *address,
-                                               GBytes        *authkey,
-                                               gint64         timeout_us,
                                                GError       **error);
 
 MP_AVAILABLE_IN_ALL
@@ -138,66 +117,9 @@ void          mp_connection_close             (MpConnection  *self);
 MP_AVAILABLE_IN_ALL
 gboolean      mp_connection_is_closed         (MpConnection  *self);
 
-/* the handshake */
-MP_AVAILABLE_IN_ALL
-gboolean      mp_connection_deliver_challenge (MpConnection  *self,
-                                               GBytes        *authkey,
-                                               gint64         timeout_us,
-                                               GError       **error);
-MP_AVAILABLE_IN_ALL
-gboolean      mp_connection_answer_challenge  (MpConnection  *self,
-                                               GBytes        *authkey,
-                                               gint64         timeout_us,
-                                               GError       **error);
-MP_AVAILABLE_IN_ALL
-gboolean      mp_connection_authenticate_server (MpConnection *self,
-                                                 GBytes       *authkey,
-                                                 gint64        timeout_us,
-                                                 GError      **error);
-MP_AVAILABLE_IN_ALL
-gboolean      mp_connection_authenticate_client (MpConnection *self,
-                                                 GBytes       *authkey,
-                                                 gint64        timeout_us,
-                                                 GError      **error);
-
 MP_AVAILABLE_IN_ALL
 gboolean      mp_connection_error_is_peer_gone (const GError *error);
 
-/* listeners */
-MP_AVAILABLE_IN_ALL
-MpListener   *mp_listener_new                 (const char    *address,
-                                               GBytes        *authkey,
-                                               GError       **error);
-MP_AVAILABLE_IN_ALL
-MpListener   *mp_listener_ref                 (MpListener    *self);
-MP_AVAILABLE_IN_ALL
-void          mp_listener_unref               (MpListener    *self);
-
-MP_AVAILABLE_IN_ALL
-const char   *mp_listener_get_address         (MpListener    *self);
-MP_AVAILABLE_IN_ALL
-void          mp_listener_set_handshake_timeout (MpListener  *self,
-                                                 gint64       timeout_us);
-MP_AVAILABLE_IN_ALL
-void          mp_listener_set_max_frame_size  (MpListener    *self,
-                                               gsize          max_frame);
-
-MP_AVAILABLE_IN_ALL
-MpConnection *mp_listener_accept              (MpListener    *self,
-                                               gint64         timeout_us,
-                                               GError       **error);
-MP_AVAILABLE_IN_ALL
-MpConnection *mp_listener_accept_unauthenticated (MpListener *self,
-                                                  gint64      timeout_us,
-                                                  GError    **error);
-MP_AVAILABLE_IN_ALL
-void          mp_listener_shutdown            (MpListener    *self);
-MP_AVAILABLE_IN_ALL
-gboolean      mp_listener_is_shut_down        (MpListener    *self);
-MP_AVAILABLE_IN_ALL
-void          mp_listener_close               (MpListener    *self);
-
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpConnection, mp_connection_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpListener, mp_listener_unref)
 
 G_END_DECLS

@@ -31,4 +31,20 @@ mp_deadline_passed (gint64 deadline)
   return deadline >= 0 && g_get_monotonic_time () >= deadline;
 }
 
+/* Time left until @deadline (-1: none), rounded up to whole milliseconds
+ * because poll() counts in those: rounding down would wake early and
+ * spin. */
+static inline gint64
+mp_deadline_remaining_us (gint64 deadline)
+{
+  gint64 left;
+
+  if (deadline < 0)
+    return -1;
+  left = deadline - g_get_monotonic_time ();
+  if (left <= 0)
+    return 0;
+  return (left + 999) / 1000 * 1000;
+}
+
 G_END_DECLS

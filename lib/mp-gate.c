@@ -35,7 +35,9 @@
 #include <gio/gio.h>
 
 #include "mp-gate-private.h"
+#include "mp-auth-private.h"
 #include "mp-connection-private.h"
+#include "mp-listener-private.h"
 #include "mp-trace-private.h"
 
 /* accepts in a row before the handshakes in progress get their turn */

@@ -14,6 +14,7 @@
 #include <gio/gunixsocketaddress.h>
 
 #include "mpshare.h"
+#include "mp-auth-private.h"
 #include "mp-connection-private.h"
 
 /* A backstop only: every wait below ends on an event long before. */
@@ -1639,6 +1640,45 @@ test_tcp_ipv6_loopback (void)
   g_assert_true (g_str_has_prefix (mp_listener_get_address (listener), "tcp:[::1]:"));
 
   assert_echoes (listener, mp_listener_get_address (listener), key, "hello over ipv6");
+  /* GLib reads the brackets of the bare form too */
+  assert_echoes (listener, mp_listener_get_address (listener) + strlen ("tcp:"),
+                 key, "bare ipv6");
+}
+
+/* A connect deadline below a second holds: GSocketClient's own timeout
+ * counts whole seconds. A listener with a backlog of 0 takes one
+ * connection into its queue and drops the SYNs of the next ones, so the
+ * second connect gets no answer at all. */
+static void
+test_tcp_connect_deadline (void)
+{
+  g_autoptr(GBytes) key = make_key (9);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GSocket) full = NULL;
+  g_autoptr(GSocket) first = NULL;
+  g_autoptr(MpConnection) connection = NULL;
+  g_autofree char *address = NULL;
+
+  full = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (full, any_port, FALSE, &error));
+  g_socket_set_listen_backlog (full, 0);
+  g_assert_true (g_socket_listen (full, &error));
+  bound = g_socket_get_local_address (full, &error);
+  g_assert_no_error (error);
+  first = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_true (g_socket_connect (first, bound, NULL, &error));
+  g_assert_no_error (error);
+  address = g_strdup_printf ("tcp:127.0.0.1:%u",
+                             g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+
+  connection = mp_connection_connect (address, key, 200 * 1000, &error);
+  g_assert_null (connection);
+  g_assert_error (error, MP_ERROR, MP_ERROR_TIMEOUT);
+  g_assert_nonnull (strstr (error->message, "no answer in time"));
 }
 
 static void
@@ -1715,6 +1755,74 @@ test_address_reasons (void)
   g_assert_null (connection);
   g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
   g_assert_nonnull (strstr (error->message, "port 0 means \"any\""));
+}
+
+/* Where g_network_address_parse() does the reading, the errors stay ours:
+ * MP_ERROR_INVALID_ARGUMENT, what is wrong, the forms that work. */
+static void
+test_address_glib_parsed (void)
+{
+  const struct {
+    const char *address;
+    const char *why;
+  } bad[] = {
+    { "localhost", "no port" },
+    { "tcp:[::1]", "no port (an IPv6 host is written [ADDRESS]:PORT)" },
+    { "[::1]:", "the port must be a number from 0 to 65535" },
+    { "localhost:65536", "the port must be a number from 0 to 65535" },
+    { "tcp:[::1]:70000", "the port must be a number from 0 to 65535" },
+    /* GLib would look "http" up in /etc/services */
+    { "localhost:http", "the port must be a number from 0 to 65535" },
+    /* GLib would read it as one IPv6 address with no port */
+    { "::1:80", "an IPv6 host is written [ADDRESS]:PORT" },
+    { "tcp:[::1]x:80", "an IPv6 host is written [ADDRESS]:PORT" },
+  };
+  g_autoptr(GBytes) key = make_key (1);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MpListener) listener = NULL;
+      g_autoptr(MpConnection) connection = NULL;
+
+      listener = mp_listener_new (bad[i].address, key, &error);
+      g_assert_null (listener);
+      g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, bad[i].why));
+      g_assert_nonnull (strstr (error->message, "Use \"unix:/absolute/path\""));
+      g_clear_error (&error);
+
+      connection = mp_connection_connect (bad[i].address, key, BACKSTOP_US, &error);
+      g_assert_null (connection);
+      g_assert_error (error, MP_ERROR, MP_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, bad[i].why));
+    }
+}
+
+/* A host name that does not resolve (".invalid" never does, RFC 2606)
+ * says so in our words, for listening and for connecting. */
+static void
+test_address_unresolvable (void)
+{
+  g_autoptr(GBytes) key = make_key (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpListener) listener = NULL;
+  g_autoptr(MpConnection) connection = NULL;
+
+  listener = mp_listener_new ("tcp:no-such-host.invalid:0", key, &error);
+  g_assert_null (listener);
+  g_assert_error (error, MP_ERROR, MP_ERROR_FAILED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "Cannot resolve host \"no-such-host.invalid\""));
+  g_assert_nonnull (strstr (error->message, "Check the name, or use an IP address"));
+  g_clear_error (&error);
+
+  connection = mp_connection_connect ("no-such-host.invalid:80", key, BACKSTOP_US, &error);
+  g_assert_null (connection);
+  g_assert_error (error, MP_ERROR, MP_ERROR_FAILED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "Cannot resolve host \"no-such-host.invalid\""));
 }
 
 /* A port that is bound but not listening refuses at once: the error
@@ -1824,9 +1932,12 @@ main (int    argc,
   g_test_add_func ("/connection/listener/short-key-warns", test_listener_short_key_warns);
   g_test_add_func ("/connection/tcp/bare-host-port", test_tcp_bare_host_port);
   g_test_add_func ("/connection/tcp/ipv6-loopback", test_tcp_ipv6_loopback);
+  g_test_add_func ("/connection/tcp/connect-deadline", test_tcp_connect_deadline);
   g_test_add_func ("/connection/address/invalid", test_address_invalid);
   g_test_add_func ("/connection/address/connect-port-zero", test_address_connect_port_zero);
   g_test_add_func ("/connection/address/reasons", test_address_reasons);
+  g_test_add_func ("/connection/address/glib-parsed", test_address_glib_parsed);
+  g_test_add_func ("/connection/address/unresolvable", test_address_unresolvable);
   g_test_add_func ("/connection/address/tcp-refused", test_address_tcp_refused);
   g_test_add_func ("/connection/address/missing-socket", test_address_missing_socket);
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "mpshare.h"
+#include "mp-auth-private.h"
 #include "mp-connection-private.h"
 #include "mp-manager-private.h"
 #include "../message-reference.h"
