@@ -1645,6 +1645,28 @@ test_tcp_ipv6_loopback (void)
                  key, "bare ipv6");
 }
 
+/* A TCP socket bound to a free loopback port, not listening yet; returns
+ * the port's address, "tcp:127.0.0.1:PORT". */
+static char *
+bind_free_loopback_port (GSocket **out_socket)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GSocket) socket = NULL;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (socket, any_port, FALSE, &error));
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  *out_socket = g_steal_pointer (&socket);
+  return g_strdup_printf ("tcp:127.0.0.1:%u",
+                          g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+}
+
 /* A connect deadline below a second holds: GSocketClient's own timeout
  * counts whole seconds. A listener with a backlog of 0 takes one
  * connection into its queue and drops the SYNs of the next ones, so the
@@ -1654,17 +1676,12 @@ test_tcp_connect_deadline (void)
 {
   g_autoptr(GBytes) key = make_key (9);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
   g_autoptr(GSocketAddress) bound = NULL;
   g_autoptr(GSocket) full = NULL;
   g_autoptr(GSocket) first = NULL;
   g_autoptr(MpConnection) connection = NULL;
-  g_autofree char *address = NULL;
+  g_autofree char *address = bind_free_loopback_port (&full);
 
-  full = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_socket_bind (full, any_port, FALSE, &error));
   g_socket_set_listen_backlog (full, 0);
   g_assert_true (g_socket_listen (full, &error));
   bound = g_socket_get_local_address (full, &error);
@@ -1672,8 +1689,6 @@ test_tcp_connect_deadline (void)
   first = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
   g_assert_true (g_socket_connect (first, bound, NULL, &error));
   g_assert_no_error (error);
-  address = g_strdup_printf ("tcp:127.0.0.1:%u",
-                             g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
 
   connection = mp_connection_connect (address, key, 200 * 1000, &error);
   g_assert_null (connection);
@@ -1833,20 +1848,8 @@ test_address_tcp_refused (void)
   g_autoptr(GBytes) key = make_key (1);
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocket) holder = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
   g_autoptr(MpConnection) connection = NULL;
-  g_autofree char *address = NULL;
-
-  holder = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_socket_bind (holder, any_port, FALSE, &error));
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (holder, &error);
-  g_assert_no_error (error);
-  address = g_strdup_printf ("tcp:127.0.0.1:%u",
-                             g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  g_autofree char *address = bind_free_loopback_port (&holder);
 
   connection = mp_connection_connect (address, key, BACKSTOP_US, &error);
   g_assert_null (connection);
