@@ -723,20 +723,8 @@ mp_endpoint_call_unboxed (MpEndpoint   *self,
 
 /**
  * mp_endpoint_call:
- * @self: an endpoint
- * @id: the object id, or %MP_SERVER_ID
- * @method: the method's name
- * @args: (nullable): the arguments
- * @kind: (out): %MP_REPLY_RETURN or %MP_REPLY_PROXY
- * @payload: (out) (transfer full) (optional): the result: a "v" wire for
- *   RETURN, "(st)" for PROXY; %NULL when the caller ignores a RETURN
- *   value (a plain one is then never built)
- * @error: return location for a #GError
  *
- * mp_endpoint_call_unboxed() without the unboxed value.
- *
- * Returns: %TRUE, or %FALSE with @error set: the server's error (see
- *   mp_client_set_remote_error()) or %MP_ERROR_MANAGER_CLOSED.
+ * mp_endpoint_call_unboxed() for a caller that wants no unboxed value.
  */
 gboolean
 mp_endpoint_call (MpEndpoint   *self,
