@@ -9,7 +9,12 @@ MP_AVAILABLE_IN_ALL). The test fails naming each private symbol that is
 exported and each public function that is not. TAP on stdout.
 
   abi-symbols.py --lib LIB --nm NM --cc CC [--pkg-config PC] \
-      --include DIR HEADER...
+      [--coverage-cc CC] --include DIR HEADER...
+
+In a coverage build (-Db_coverage=true) the library also exports the
+coverage runtime the compiler linked into it (gcc's libgcov: __gcov_*,
+mangle_path); --coverage-cc names that compiler, and what its runtime
+archive defines is not counted as ours.
 """
 import argparse
 import os
@@ -30,6 +35,28 @@ def exported(nm, lib):
         fields = line.split()
         if len(fields) == 3:
             syms.add(fields[2].split('@')[0])
+    return syms
+
+
+# the coverage runtimes gcc and clang link into an instrumented library
+COVERAGE_RUNTIMES = ['libgcov.a', 'libclang_rt.profile-x86_64.a',
+                     'libclang_rt.profile.a']
+
+
+def coverage_runtime(nm, cc):
+    """What the compiler's coverage runtime archive defines."""
+    syms = set()
+    for name in COVERAGE_RUNTIMES:
+        path = subprocess.run(cc + ['-print-file-name=' + name],
+                              capture_output=True, text=True).stdout.strip()
+        if not os.path.isabs(path) or not os.path.isfile(path):
+            continue
+        out = subprocess.run([nm, '--defined-only', path],
+                             capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            fields = line.split()
+            if len(fields) == 3:
+                syms.add(fields[2])
     return syms
 
 
@@ -69,11 +96,21 @@ def main():
     ap.add_argument('--cc', required=True,
                     help='a gcc command (-aux-info is gcc\'s), space-separated')
     ap.add_argument('--pkg-config')
+    ap.add_argument('--coverage-cc',
+                    help='the compiler of a coverage build, space-separated')
     ap.add_argument('--include', required=True)
     ap.add_argument('headers', nargs='+')
     args = ap.parse_args()
 
     exp = exported(args.nm, args.lib)
+    runtime = set()
+    if args.coverage_cc:
+        runtime = coverage_runtime(args.nm, shlex.split(args.coverage_cc))
+        if not runtime:
+            print('Bail out! no coverage runtime archive found for %s'
+                  % args.coverage_cc)
+            return 1
+        exp -= runtime
     decls = declared(shlex.split(args.cc), args.pkg_config, args.include,
                      args.headers)
     pub = set(decls)
@@ -83,6 +120,9 @@ def main():
     print('1..2')
     print('# %d exported, %d declared in the public headers'
           % (len(exp), len(pub)))
+    if runtime:
+        print('# (not counting the coverage runtime: %d symbols)'
+              % len(runtime))
     if private:
         print('# exported, but no public header declares them (make them'
               ' static, or\n# declare them in a *-private.h, without'
