@@ -207,9 +207,12 @@ def run_cell(cell, args, explain=True):
 SHM = "/dev/shm"
 
 
-def mapped_files():
-    """Every file some process here has mapped (a named semaphore in use
-    is mapped by each process that opened it)."""
+def mapped_inodes():
+    """The inode of every /dev/shm file some process here has mapped (a
+    named semaphore in use is mapped by each process that opened it). By
+    inode, not name: glibc's sem_open() maps a file under a temporary
+    name, then links it to the semaphore's name, so its creator's map
+    shows the temporary name, deleted."""
     mapped = set()
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -217,9 +220,10 @@ def mapped_files():
         try:
             with open("/proc/%s/maps" % pid) as maps:
                 for line in maps:
-                    if SHM in line:
-                        mapped.add(line.split(None, 5)[-1].strip())
-        except OSError:
+                    fields = line.split(None, 5)
+                    if len(fields) == 6 and fields[5].startswith(SHM + "/"):
+                        mapped.add(int(fields[4]))
+        except (OSError, ValueError):
             continue
     return mapped
 
@@ -228,17 +232,19 @@ def remove_leaked_semaphores(since):
     """CPython itself leaks a named semaphore now and then: a forkserver
     or spawn child that dies while bootstrapping (missing-main-guard)
     never unlinks the ones it made. Removes the Python semaphores made
-    since @since that no process has open, and names them."""
+    since @since that no process has open, and names them. Programs run
+    side by side: one still running has its semaphores mapped."""
     try:
         names = [n for n in os.listdir(SHM) if n.startswith("sem.mp-")]
     except OSError:
         return []
-    in_use = mapped_files()
+    in_use = mapped_inodes()
     removed = []
     for name in names:
         path = os.path.join(SHM, name)
         try:
-            if os.stat(path).st_ctime >= since and path not in in_use:
+            st = os.stat(path)
+            if st.st_ctime >= since and st.st_ino not in in_use:
                 os.unlink(path)
                 removed.append(name)
         except OSError:
