@@ -728,70 +728,6 @@ record_begin (Demo *demo)
   demo->recording = TRUE;
 }
 
-static JsonObject *
-process_name_event (JsonObject *event)
-{
-  if (g_strcmp0 (json_object_get_string_member_with_default (event, "ph", ""), "M") != 0 ||
-      g_strcmp0 (json_object_get_string_member_with_default (event, "name", ""),
-                 "process_name") != 0 ||
-      !json_object_has_member (event, "args"))
-    return NULL;
-  return json_object_get_object_member (event, "args");
-}
-
-/* The role a process gave itself in an earlier stretch, or NULL. */
-static const char *
-earlier_role (Demo  *demo,
-              gint64 pid)
-{
-  g_autofree char *unnamed = g_strdup_printf ("pid %" G_GINT64_FORMAT, pid);
-
-  for (guint s = 0; s < demo->recorded->len; s++)
-    {
-      JsonObject *root = json_node_get_object (demo->recorded->pdata[s]);
-      JsonArray *events = json_object_get_array_member (root, "traceEvents");
-
-      for (guint i = 0; i < json_array_get_length (events); i++)
-        {
-          JsonObject *event = json_array_get_object_element (events, i);
-          JsonObject *args = process_name_event (event);
-          const char *role = args != NULL
-            ? json_object_get_string_member_with_default (args, "name", NULL) : NULL;
-
-          if (role != NULL && json_object_get_int_member_with_default (event, "pid", 0) == pid &&
-              !g_str_equal (role, unnamed))
-            return role;
-        }
-    }
-  return NULL;
-}
-
-/* A process started in an earlier stretch named itself there; in this
- * one the recorder knows only its pid (say, its exit, recorded by the
- * parent that reaped it). It keeps the name it gave itself. */
-static void
-name_lanes_from_earlier_stretches (Demo     *demo,
-                                   JsonNode *stretch)
-{
-  JsonArray *events = json_object_get_array_member (json_node_get_object (stretch),
-                                                    "traceEvents");
-
-  for (guint i = 0; i < json_array_get_length (events); i++)
-    {
-      JsonObject *event = json_array_get_object_element (events, i);
-      JsonObject *args = process_name_event (event);
-      gint64 pid = json_object_get_int_member_with_default (event, "pid", 0);
-      g_autofree char *unnamed = g_strdup_printf ("pid %" G_GINT64_FORMAT, pid);
-      const char *role;
-
-      if (args != NULL &&
-          g_strcmp0 (json_object_get_string_member_with_default (args, "name", NULL),
-                     unnamed) == 0 &&
-          (role = earlier_role (demo, pid)) != NULL)
-        json_object_set_string_member (args, "name", role);
-    }
-}
-
 /* Stops recording; the stretch is kept for --trace and returned. */
 static JsonNode *
 record_end (Demo *demo)
@@ -815,7 +751,6 @@ record_end (Demo *demo)
       g_printerr ("%s: the trace was lost: %s\n", demo->info->name, error->message);
       return NULL;
     }
-  name_lanes_from_earlier_stretches (demo, stretch);
   g_ptr_array_add (demo->recorded, stretch);
   g_array_append_val (demo->offsets, (double) { (double) (demo->begin - demo->first_begin) });
   return stretch;

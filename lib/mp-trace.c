@@ -1640,6 +1640,24 @@ add_event (JsonArray  *list,
   json_array_add_object_element (list, object);
 }
 
+/* pid -> role, of every process a trace of this process named: a child
+ * started in one trace and reaped in the next (its exit is written by
+ * this process) keeps its name. Only mp_trace_stop() touches it. */
+static GHashTable *earlier_roles;
+
+static void
+remember_roles (GHashTable *roles)
+{
+  GHashTableIter iter;
+  gpointer pid, role;
+
+  if (earlier_roles == NULL)
+    earlier_roles = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_hash_table_iter_init (&iter, roles);
+  while (g_hash_table_iter_next (&iter, &pid, &role))
+    g_hash_table_replace (earlier_roles, pid, g_strdup (role));
+}
+
 /* Reads every file of @dir into one document. */
 static JsonNode *
 gather (const char *dir,
@@ -1713,6 +1731,9 @@ gather (const char *dir,
       int pid = GPOINTER_TO_INT (l->data);
       const char *role = g_hash_table_lookup (roles, l->data);
       g_autofree char *fallback = g_strdup_printf ("pid %d", pid);
+
+      if (role == NULL && earlier_roles != NULL)
+        role = g_hash_table_lookup (earlier_roles, l->data);
       JsonObject *m = json_object_new ();
       JsonObject *args = json_object_new ();
 
@@ -1725,6 +1746,7 @@ gather (const char *dir,
       json_object_set_object_member (m, "args", args);
       add_event (list, m, origin, origin);
     }
+  remember_roles (roles);
 
   for (guint i = 0; i < all->len; i++)
     {

@@ -240,6 +240,18 @@ task_take_lock (MpArgs *args, GValue *result, GError **error)
 }
 MP_TASK_DEFINE ("trace-take-lock", task_take_lock)
 
+/* Says it runs, then waits for the lock the parent holds. */
+static gboolean
+task_wait_lock (MpArgs *args, GValue *result, GError **error)
+{
+  MpEvent *running = mp_args_get_object (args, 0);
+  MpLock *lock = mp_args_get_object (args, 1);
+
+  mp_event_set (running);
+  return mp_lock_acquire (lock, MP_WAIT_FOREVER, error) && mp_lock_release (lock, error);
+}
+MP_TASK_DEFINE ("trace-wait-lock", task_wait_lock)
+
 /* An unguarded += on the watched value: a read, then a write. */
 static gboolean
 task_increment (MpArgs *args, GValue *result, GError **error)
@@ -717,6 +729,49 @@ test_manager_from_pool (gconstpointer data)
   g_assert_null (find_event (doc, 0, "error", "i"));
 }
 
+/* A child named in one trace and reaped in the next, where only its exit
+ * (written by the parent) stands, keeps its name there. */
+static void
+test_name_kept (gconstpointer data)
+{
+  MpStartMethod method = TEST_METHOD (data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpEvent) running = mp_event_new (&error);
+  g_autoptr(MpLock) lock = mp_lock_new (&error);
+  g_autoptr(MpArgs) args = mp_args_new (G_TYPE_INVALID);
+  g_autoptr(MpProcess) p = NULL;
+  g_autoptr(JsonNode) first = NULL;
+  g_autoptr(JsonNode) second = NULL;
+  gint64 pid;
+
+  g_assert_no_error (error);
+  g_assert_true (mp_lock_acquire (lock, MP_WAIT_FOREVER, &error));
+  start_trace ();
+  mp_args_add_object (args, running);
+  mp_args_add_object (args, lock);
+  p = mp_process_new ("trace-wait-lock", args);
+  mp_process_set_start_method (p, method);
+  g_assert_true (mp_process_start (p, &error));
+  g_assert_no_error (error);
+  pid = mp_process_get_pid (p);
+  /* its task runs: it has named itself */
+  g_assert_true (mp_event_wait (running, -1, &error));
+  first = stop_trace ();
+
+  /* not start_trace (): a forkserver's child lives on into this trace */
+  g_assert_true (mp_trace_start (NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (mp_lock_release (lock, &error));
+  join_ok (p);
+  second = stop_trace ();
+
+  assert_well_formed (second);
+  g_assert_nonnull (find_event (second, pid, "process.exit", "i"));
+  g_assert_nonnull (role_of (first, pid));
+  g_assert_false (g_str_has_prefix (role_of (first, pid), "pid "));
+  g_assert_cmpstr (role_of (second, pid), ==, role_of (first, pid));
+}
+
 static void
 test_worker_killed (gconstpointer data)
 {
@@ -902,5 +957,6 @@ main (int    argc,
   g_test_add_func ("/trace/serialize-refused", test_serialize_refused);
   test_add_both_methods ("/trace/%s/manager-from-pool", test_manager_from_pool);
   test_add_both_methods ("/trace/%s/worker-killed", test_worker_killed);
+  test_add_both_methods ("/trace/%s/name-kept", test_name_kept);
   return g_test_run ();
 }
